@@ -1,0 +1,82 @@
+/* What the kernel program and user space must agree on: constants and layouts.
+ * Every number is a literal so that the TypeScript mirror (shared/scheme.ts) can be
+ * checked against this file by a test; the _Static_asserts keep the derived ones honest. */
+#ifndef BPFHEAT_H
+#define BPFHEAT_H
+
+/* OpenTelemetry exponential histogram, scale 3 (= Prometheus native schema 3):
+ * bucket i holds v with 2^(i/8) < v <= 2^((i+1)/8). */
+#define BPFHEAT_BUCKETS_PER_OCTAVE 8
+#define BPFHEAT_MAX_EXPONENT 40
+/* slot 0: v = 0; slot 1: v = 1 (bucket -1); slot i + 2: bucket i; last slot: v > 2^40 */
+#define BPFHEAT_SLOTS 323
+#define BPFHEAT_SLOT_ZERO 0
+#define BPFHEAT_SLOT_ONE 1
+#define BPFHEAT_SLOT_OVERFLOW 322
+#define BPFHEAT_THRESHOLDS_PER_EXPONENT 7
+
+#define BPFHEAT_MAX_DEVICES 16 /* the last index collects every device past the first 15 */
+#define BPFHEAT_OPS 5          /* read, write, flush, discard, other */
+#define BPFHEAT_METRICS 2      /* latency (ns), size (bytes) */
+#define BPFHEAT_RING_COLUMNS 8 /* power of two: user space may lag six columns */
+/* cells of one column, laid out [metric][device][op][slot] */
+#define BPFHEAT_COLUMN_CELLS 51680
+#define BPFHEAT_START_ENTRIES 65536
+
+/* indexes into the stats array */
+#define BPFHEAT_STAT_MISSED_START 0    /* completion whose issue was not seen (before attach, or evicted) */
+#define BPFHEAT_STAT_START_FAILED 1    /* issue whose start time could not be stored */
+#define BPFHEAT_STAT_RING_OVERRUN 2    /* completion whose column user space had not released */
+#define BPFHEAT_STAT_DEVICE_OVERFLOW 3 /* completion counted under the shared last device index */
+#define BPFHEAT_STAT_NEXT_DEVICE 4     /* next device index to hand out */
+#define BPFHEAT_STAT_PARTIAL 5         /* partial completions, counted at their final completion */
+#define BPFHEAT_STATS 6
+
+/* read-only configuration, written by user space before load */
+struct bpfheat_config {
+	__u64 interval_ns;
+	__u64 phase_ns; /* (monotonic + phase) / interval aligns columns to wall-clock multiples */
+	__u64 thresholds[BPFHEAT_MAX_EXPONENT][BPFHEAT_THRESHOLDS_PER_EXPONENT];
+};
+
+_Static_assert(BPFHEAT_SLOTS == BPFHEAT_BUCKETS_PER_OCTAVE * BPFHEAT_MAX_EXPONENT + 3, "slot count");
+_Static_assert(BPFHEAT_SLOT_OVERFLOW == BPFHEAT_SLOTS - 1, "overflow slot");
+_Static_assert(BPFHEAT_THRESHOLDS_PER_EXPONENT == BPFHEAT_BUCKETS_PER_OCTAVE - 1, "thresholds");
+_Static_assert(BPFHEAT_COLUMN_CELLS ==
+		       BPFHEAT_METRICS * BPFHEAT_MAX_DEVICES * BPFHEAT_OPS * BPFHEAT_SLOTS,
+	       "column cells");
+_Static_assert((BPFHEAT_RING_COLUMNS & (BPFHEAT_RING_COLUMNS - 1)) == 0, "ring is a power of two");
+
+/* Exact bucket placement without floating point: find the power of two with shifts
+ * (clang 14 crashes on __builtin_clzll for BPF), then count the integer thresholds
+ * floor(2^(e + k/8)), k = 1..7, that v exceeds. */
+static __always_inline __u32 bpfheat_log2(__u64 v)
+{
+	__u32 r = 0;
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) { r += 1; }
+	return r;
+}
+
+static __always_inline __u32 bpfheat_slot(__u64 v, const volatile struct bpfheat_config *config)
+{
+	if (v == 0)
+		return BPFHEAT_SLOT_ZERO;
+	if (v == 1)
+		return BPFHEAT_SLOT_ONE;
+	/* v - 1 in [2^e, 2^(e+1)) means v in (2^e, 2^(e+1)]: buckets 8e .. 8e+7 */
+	__u32 e = bpfheat_log2(v - 1);
+	if (e >= BPFHEAT_MAX_EXPONENT)
+		return BPFHEAT_SLOT_OVERFLOW;
+	__u32 bucket = e * BPFHEAT_BUCKETS_PER_OCTAVE;
+#pragma unroll
+	for (int k = 0; k < BPFHEAT_THRESHOLDS_PER_EXPONENT; k++)
+		bucket += v > config->thresholds[e][k];
+	return bucket + 2;
+}
+
+#endif

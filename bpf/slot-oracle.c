@@ -1,0 +1,19 @@
+/* Host build of bpfheat_slot for the tests: reads the thresholds, then values, one per
+ * line on stdin, and prints each value's slot. Thresholds come from user space exactly
+ * as the kernel program gets them, so both sides are checked with the same table. */
+#include <stdio.h>
+#include <linux/types.h>
+#include "bpfheat.h"
+
+int main(void)
+{
+	static struct bpfheat_config config;
+	for (int e = 0; e < BPFHEAT_MAX_EXPONENT; e++)
+		for (int k = 0; k < BPFHEAT_THRESHOLDS_PER_EXPONENT; k++)
+			if (scanf("%llu", &config.thresholds[e][k]) != 1)
+				return 2;
+	unsigned long long v;
+	while (scanf("%llu", &v) == 1)
+		printf("%u\n", bpfheat_slot(v, &config));
+	return 0;
+}

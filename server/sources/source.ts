@@ -1,0 +1,26 @@
+/**
+ * One interface for everything that produces columns: the live BPF tracer, a seeded
+ * synthetic generator, a replayed recording, an imported trace. Everything downstream
+ * (history, WebSocket, text, JSONL) sees only this.
+ */
+import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
+import type { SelfStats } from '../../shared/protocol.ts';
+
+export interface ColumnSink {
+  /** called once per column, in ascending seq order, without gaps (empty columns included) */
+  column(column: Column): void;
+  /** called when the device table grew (a device seen for the first time) */
+  devices?(devices: readonly DeviceInfo[]): void;
+}
+
+export interface Source {
+  readonly kind: SourceKind;
+  readonly intervalMs: number;
+  devices(): readonly DeviceInfo[];
+  /** Begins producing columns into the sink; resolves once the source runs. */
+  start(sink: ColumnSink): Promise<void>;
+  /** Flushes the last, partial column to the sink, then stops and releases everything. Idempotent. */
+  stop(): Promise<void>;
+  /** What the source costs and could not count, where it knows (the BPF tracer); else null. */
+  selfStats(): SelfStats | null;
+}

@@ -1,0 +1,129 @@
+/**
+ * A column: every count of one interval, sparse, per (metric, device, op).
+ * Columns are aligned to wall-clock multiples of their interval, so seq = startMs / intervalMs
+ * names a column uniquely and "the column after" is seq + 1.
+ */
+import { METRICS, OPS, SLOTS, type Metric, type Op } from './scheme.ts';
+import { slotBounds } from './buckets.ts';
+
+export type SourceKind = 'bpf' | 'synthetic' | 'replay' | 'import';
+
+export interface Series {
+  readonly metric: Metric;
+  /** device id, an index into Dimensions.devices */
+  readonly device: number;
+  readonly op: Op;
+  /** ascending slot numbers with a non-zero count */
+  readonly slots: readonly number[];
+  /** counts[k] belongs to slots[k]; every count > 0 */
+  readonly counts: readonly number[];
+}
+
+export interface Column {
+  readonly seq: number;
+  readonly startMs: number;
+  readonly intervalMs: number;
+  readonly series: readonly Series[];
+}
+
+export interface DeviceInfo {
+  readonly id: number;
+  readonly name: string;
+}
+
+/** Which part of a column to look at; null or empty device/op lists mean all. */
+export interface Filter {
+  readonly metric: Metric;
+  readonly devices?: readonly number[] | null;
+  readonly ops?: readonly Op[] | null;
+}
+
+export function seqOf(startMs: number, intervalMs: number): number {
+  return Math.floor(startMs / intervalMs);
+}
+
+function matches(series: Series, filter: Filter): boolean {
+  if (series.metric !== filter.metric) return false;
+  if (filter.devices && filter.devices.length > 0 && !filter.devices.includes(series.device)) return false;
+  if (filter.ops && filter.ops.length > 0 && !filter.ops.includes(series.op)) return false;
+  return true;
+}
+
+/** The column's histogram under a filter: one count per slot, summed over the matching series. */
+export function histogramOf(column: Column, filter: Filter): Float64Array {
+  const histogram = new Float64Array(SLOTS);
+  for (const series of column.series) {
+    if (!matches(series, filter)) continue;
+    for (let k = 0; k < series.slots.length; k++) histogram[series.slots[k]!]! += series.counts[k]!;
+  }
+  return histogram;
+}
+
+export function histogramTotal(histogram: ArrayLike<number>): number {
+  let total = 0;
+  for (let slot = 0; slot < histogram.length; slot++) total += histogram[slot]!;
+  return total;
+}
+
+/** Non-empty buckets as [lower, upper, count] with integer bounds (lower exclusive, upper inclusive; null = unbounded). */
+export function bucketList(histogram: ArrayLike<number>): [number, number | null, number][] {
+  const buckets: [number, number | null, number][] = [];
+  for (let slot = 0; slot < histogram.length; slot++) {
+    const count = histogram[slot]!;
+    if (count === 0) continue;
+    const { lower, upper } = slotBounds(slot);
+    buckets.push([lower, Number.isFinite(upper) ? upper : null, count]);
+  }
+  return buckets;
+}
+
+/**
+ * The slot holding the q-quantile (0 < q <= 1) of a histogram, or -1 when it is empty.
+ * The true quantile lies inside that slot's bounds: the error is at most one bucket.
+ */
+export function quantileSlot(histogram: ArrayLike<number>, q: number): number {
+  const total = histogramTotal(histogram);
+  if (total === 0) return -1;
+  const rank = Math.max(1, Math.ceil(q * total));
+  let seen = 0;
+  for (let slot = 0; slot < histogram.length; slot++) {
+    seen += histogram[slot]!;
+    if (seen >= rank) return slot;
+  }
+  return histogram.length - 1;
+}
+
+export function minSlot(histogram: ArrayLike<number>): number {
+  for (let slot = 0; slot < histogram.length; slot++) if (histogram[slot]! > 0) return slot;
+  return -1;
+}
+
+export function maxSlot(histogram: ArrayLike<number>): number {
+  for (let slot = histogram.length - 1; slot >= 0; slot--) if (histogram[slot]! > 0) return slot;
+  return -1;
+}
+
+/** Series from a dense per-(metric, device, op) count array laid out [metric][device][op][slot]. */
+export function seriesFromDense(
+  dense: ArrayLike<number>,
+  deviceCount: number,
+): Series[] {
+  const series: Series[] = [];
+  for (let m = 0; m < METRICS.length; m++) {
+    for (let device = 0; device < deviceCount; device++) {
+      for (let o = 0; o < OPS.length; o++) {
+        const base = ((m * deviceCount + device) * OPS.length + o) * SLOTS;
+        let slots: number[] | null = null;
+        let counts: number[] | null = null;
+        for (let slot = 0; slot < SLOTS; slot++) {
+          const count = dense[base + slot]!;
+          if (count === 0) continue;
+          (slots ??= []).push(slot);
+          (counts ??= []).push(count);
+        }
+        if (slots && counts) series.push({ metric: METRICS[m]!, device, op: OPS[o]!, slots, counts });
+      }
+    }
+  }
+  return series;
+}

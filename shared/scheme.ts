@@ -1,0 +1,38 @@
+/**
+ * The bucket scheme and the kernel/user layout, mirrored from bpf/bpfheat.h.
+ * A test parses that header and fails when a number here disagrees with it.
+ */
+export const BUCKETS_PER_OCTAVE = 8;
+export const MAX_EXPONENT = 40;
+export const SLOTS = 323;
+export const SLOT_ZERO = 0;
+export const SLOT_ONE = 1;
+export const SLOT_OVERFLOW = 322;
+export const THRESHOLDS_PER_EXPONENT = 7;
+
+export const MAX_DEVICES = 16;
+export const OPS = ['read', 'write', 'flush', 'discard', 'other'] as const;
+export const METRICS = ['latency', 'size'] as const;
+export const RING_COLUMNS = 8;
+export const COLUMN_CELLS = 51680;
+export const START_ENTRIES = 65536;
+
+export const STATS = {
+  missedStart: 0,
+  startFailed: 1,
+  ringOverrun: 2,
+  deviceOverflow: 3,
+  nextDevice: 4,
+  partial: 5,
+} as const;
+export const STAT_COUNT = 6;
+
+export type Op = (typeof OPS)[number];
+export type Metric = (typeof METRICS)[number];
+
+export const METRIC_UNIT: Record<Metric, 'ns' | 'bytes'> = { latency: 'ns', size: 'bytes' };
+
+/** Index of a cell in one column of the kernel's cells array: [metric][device][op][slot]. */
+export function cellIndex(metric: number, device: number, op: number, slot: number): number {
+  return ((metric * MAX_DEVICES + device) * OPS.length + op) * SLOTS + slot;
+}
