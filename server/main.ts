@@ -1,0 +1,36 @@
+/**
+ * The bpfheat command: parse the flags once, make the source, and hand its columns to the
+ * chosen output. Every user-facing failure ends here as one line and an exit code.
+ */
+import { parseArgs, helpText, type Config } from './config.ts';
+import { UserError } from './errors.ts';
+import type { Source } from './sources/source.ts';
+
+async function createSource(config: Config): Promise<Source> {
+  if (config.source === 'synthetic') {
+    const { createSyntheticSource } = await import('./sources/synthetic.ts');
+    return createSyntheticSource({ seed: config.seed, intervalMs: config.intervalMs });
+  }
+  const { createBpfSource } = await import('./sources/bpf.ts');
+  return createBpfSource({ intervalMs: config.intervalMs, selfStats: config.selfStats });
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const config = parseArgs(argv);
+  if (config.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  const source = await createSource(config);
+  const { runOutput } = await import(config.mode === 'dashboard' ? './dashboard.ts' : './terminal.ts');
+  await (runOutput as (source: Source, config: Config) => Promise<void>)(source, config);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UserError) {
+    process.stderr.write(`bpfheat: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  process.stderr.write(`bpfheat: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(70);
+});
