@@ -22,8 +22,13 @@ async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const source = await createSource(config);
-  const { runOutput } = await import(config.mode === 'dashboard' ? './dashboard.ts' : './terminal.ts');
-  await (runOutput as (source: Source, config: Config) => Promise<void>)(source, config);
+  if (config.mode === 'dashboard') {
+    const { runDashboard } = await import('./dashboard.ts');
+    await runDashboard(source, config);
+  } else {
+    const { runTerminal } = await import('./terminal.ts');
+    await runTerminal(source, config);
+  }
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
