@@ -3,7 +3,7 @@
  * Columns are aligned to wall-clock multiples of their interval, so seq = startMs / intervalMs
  * names a column uniquely and "the column after" is seq + 1.
  */
-import { METRICS, OPS, SLOTS, type Metric, type Op } from './scheme.ts';
+import { SLOTS, type Metric, type Op } from './scheme.ts';
 import { slotBounds } from './buckets.ts';
 
 export type SourceKind = 'bpf' | 'synthetic' | 'replay' | 'import';
@@ -101,29 +101,4 @@ export function minSlot(histogram: ArrayLike<number>): number {
 export function maxSlot(histogram: ArrayLike<number>): number {
   for (let slot = histogram.length - 1; slot >= 0; slot--) if (histogram[slot]! > 0) return slot;
   return -1;
-}
-
-/** Series from a dense per-(metric, device, op) count array laid out [metric][device][op][slot]. */
-export function seriesFromDense(
-  dense: ArrayLike<number>,
-  deviceCount: number,
-): Series[] {
-  const series: Series[] = [];
-  for (let m = 0; m < METRICS.length; m++) {
-    for (let device = 0; device < deviceCount; device++) {
-      for (let o = 0; o < OPS.length; o++) {
-        const base = ((m * deviceCount + device) * OPS.length + o) * SLOTS;
-        let slots: number[] | null = null;
-        let counts: number[] | null = null;
-        for (let slot = 0; slot < SLOTS; slot++) {
-          const count = dense[base + slot]!;
-          if (count === 0) continue;
-          (slots ??= []).push(slot);
-          (counts ??= []).push(count);
-        }
-        if (slots && counts) series.push({ metric: METRICS[m]!, device, op: OPS[o]!, slots, counts });
-      }
-    }
-  }
-  return series;
 }

@@ -1,0 +1,237 @@
+/**
+ * A small typed binding to libbpf.so.1 (and the two libc calls we need), through koffi.
+ * Only the calls bpfheat uses; every failure becomes a LibbpfError naming the call and errno.
+ * This is the only module that imports koffi.
+ */
+import koffi, { type LibraryHandle } from 'koffi';
+
+export class LibbpfError extends Error {
+  override readonly name = 'LibbpfError';
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    detail: string,
+  ) {
+    super(`${call} failed: ${detail} (errno ${errno})`);
+  }
+}
+
+/** Opaque handles: each is a koffi pointer, branded so one cannot be passed as another. */
+export type BpfObject = { readonly __brand: 'bpf_object' };
+export type BpfMap = { readonly __brand: 'bpf_map' };
+export type BpfProgram = { readonly __brand: 'bpf_program' };
+export type BpfLink = { readonly __brand: 'bpf_link' };
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const BPF_STATS_RUN_TIME = 0;
+
+/* struct bpf_prog_info from linux/bpf.h (UAPI: offsets never move); a test checks them with offsetof */
+export const PROG_INFO_SIZE = 232;
+export const PROG_INFO_RUN_TIME_NS_OFFSET = 192;
+export const PROG_INFO_RUN_CNT_OFFSET = 200;
+
+function loadLibrary(name: string, hint: string): LibraryHandle {
+  try {
+    return koffi.load(name);
+  } catch {
+    throw new LibbpfError(`loading ${name}`, 0, hint);
+  }
+}
+
+function bind() {
+  const libbpf = loadLibrary('libbpf.so.1', 'libbpf is not installed: run `npm run setup` or `apt-get install libbpf1`');
+  const libc = loadLibrary('libc.so.6', 'the C library could not be loaded');
+  koffi.opaque('bpf_object');
+  koffi.opaque('bpf_map');
+  koffi.opaque('bpf_program');
+  koffi.opaque('bpf_link');
+  return {
+    openFile: libbpf.func('bpf_object *bpf_object__open_file(const char *path, void *opts)'),
+    load: libbpf.func('int bpf_object__load(bpf_object *obj)'),
+    close: libbpf.func('void bpf_object__close(bpf_object *obj)'),
+    findMap: libbpf.func('bpf_map *bpf_object__find_map_by_name(bpf_object *obj, const char *name)'),
+    findProgram: libbpf.func('bpf_program *bpf_object__find_program_by_name(bpf_object *obj, const char *name)'),
+    mapFd: libbpf.func('int bpf_map__fd(bpf_map *map)'),
+    mapValueSize: libbpf.func('uint32_t bpf_map__value_size(bpf_map *map)'),
+    mapMaxEntries: libbpf.func('uint32_t bpf_map__max_entries(bpf_map *map)'),
+    setInitialValue: libbpf.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
+    programFd: libbpf.func('int bpf_program__fd(bpf_program *prog)'),
+    attach: libbpf.func('bpf_link *bpf_program__attach(bpf_program *prog)'),
+    destroyLink: libbpf.func('int bpf_link__destroy(bpf_link *link)'),
+    getError: libbpf.func('long libbpf_get_error(const void *ptr)'),
+    strerror: libbpf.func('int libbpf_strerror(int err, _Out_ uint8_t *buf, size_t size)'),
+    setPrint: libbpf.func('void *libbpf_set_print(void *fn)'),
+    lookupElem: libbpf.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ uint8_t *value)'),
+    getNextKey: libbpf.func('int bpf_map_get_next_key(int fd, const void *key, _Out_ uint8_t *next_key)'),
+    enableStats: libbpf.func('int bpf_enable_stats(int type)'),
+    objGetInfo: libbpf.func('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *info_len)'),
+    mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t offset)'),
+    munmap: libc.func('int munmap(void *addr, size_t len)'),
+    closeFd: libc.func('int close(int fd)'),
+    errnoLocation: libc.func('int *__errno_location()'),
+  };
+}
+
+type Bindings = ReturnType<typeof bind>;
+let bindings: Bindings | null = null;
+
+/** Binds on first use, so importing this module has no effect until bpfheat traces. */
+function lib(): Bindings {
+  if (!bindings) {
+    bindings = bind();
+    if (!process.env.BPFHEAT_DEBUG) bindings.setPrint(null);
+  }
+  return bindings;
+}
+
+function describe(errno: number): string {
+  const buf = Buffer.alloc(256);
+  lib().strerror(errno, buf, buf.length);
+  return buf.toString('utf8', 0, buf.indexOf(0) >= 0 ? buf.indexOf(0) : buf.length);
+}
+
+function check(call: string, result: number): number {
+  if (result < 0) throw new LibbpfError(call, -result, describe(-result));
+  return result;
+}
+
+function checkPointer<T>(call: string, pointer: unknown): T {
+  const err = Number(lib().getError(pointer));
+  if (pointer === null || err !== 0) {
+    const errno = err !== 0 ? -err : 2;
+    throw new LibbpfError(call, errno, describe(errno));
+  }
+  return pointer as T;
+}
+
+function lastErrno(): number {
+  return koffi.decode(lib().errnoLocation(), 'int') as number;
+}
+
+export function openObject(path: string): BpfObject {
+  return checkPointer('bpf_object__open_file', lib().openFile(path, null));
+}
+
+export function loadObject(obj: BpfObject): void {
+  check('bpf_object__load', lib().load(obj));
+}
+
+export function closeObject(obj: BpfObject): void {
+  lib().close(obj);
+}
+
+export function findMap(obj: BpfObject, name: string): BpfMap {
+  const map = lib().findMap(obj, name);
+  if (!map) throw new LibbpfError('bpf_object__find_map_by_name', 2, `the BPF object has no map "${name}"`);
+  return map as BpfMap;
+}
+
+export function findProgram(obj: BpfObject, name: string): BpfProgram {
+  const prog = lib().findProgram(obj, name);
+  if (!prog) throw new LibbpfError('bpf_object__find_program_by_name', 2, `the BPF object has no program "${name}"`);
+  return prog as BpfProgram;
+}
+
+export function mapFd(map: BpfMap): number {
+  return check('bpf_map__fd', lib().mapFd(map));
+}
+
+export function mapValueSize(map: BpfMap): number {
+  return lib().mapValueSize(map);
+}
+
+export function mapMaxEntries(map: BpfMap): number {
+  return lib().mapMaxEntries(map);
+}
+
+/** Sets a global-data map's contents (.rodata) before load. */
+export function setInitialValue(map: BpfMap, data: Uint8Array): void {
+  check('bpf_map__set_initial_value', lib().setInitialValue(map, data, data.byteLength));
+}
+
+export function programFd(prog: BpfProgram): number {
+  return check('bpf_program__fd', lib().programFd(prog));
+}
+
+export function attachProgram(prog: BpfProgram): BpfLink {
+  return checkPointer('bpf_program__attach', lib().attach(prog));
+}
+
+export function destroyLink(link: BpfLink): void {
+  lib().destroyLink(link);
+}
+
+/** Looks up one element; returns false when the key is absent. */
+export function lookupElem(fd: number, key: Uint8Array, value: Uint8Array): boolean {
+  const result = lib().lookupElem(fd, key, value);
+  if (result === -2) return false;
+  check('bpf_map_lookup_elem', result);
+  return true;
+}
+
+/** Every key of a hash map (keySize bytes each). */
+export function mapKeys(fd: number, keySize: number): Uint8Array[] {
+  const keys: Uint8Array[] = [];
+  let previous: Uint8Array | null = null;
+  for (;;) {
+    const next = new Uint8Array(keySize);
+    const result = lib().getNextKey(fd, previous, next);
+    if (result === -2) return keys;
+    check('bpf_map_get_next_key', result);
+    keys.push(next);
+    previous = next;
+  }
+}
+
+export interface MappedMemory {
+  readonly buffer: ArrayBuffer;
+  unmap(): void;
+}
+
+/** Maps a BPF_F_MMAPABLE array read-write, zero-copy. */
+export function mmapMap(fd: number, bytes: number): MappedMemory {
+  const pageSize = 4096;
+  const length = Math.ceil(bytes / pageSize) * pageSize;
+  const pointer = lib().mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (koffi.address(pointer) === 0xffffffffffffffffn) {
+    const errno = lastErrno();
+    throw new LibbpfError('mmap', errno, describe(errno));
+  }
+  const buffer = koffi.view(pointer, length);
+  let mapped = true;
+  return {
+    buffer,
+    unmap() {
+      if (!mapped) return;
+      mapped = false;
+      lib().munmap(pointer, length);
+    },
+  };
+}
+
+/** Turns on the kernel's BPF run-time statistics until the returned fd is closed. */
+export function enableRunTimeStats(): number {
+  return check('bpf_enable_stats', lib().enableStats(BPF_STATS_RUN_TIME));
+}
+
+export function closeFd(fd: number): void {
+  lib().closeFd(fd);
+}
+
+export interface ProgramRunStats {
+  readonly runTimeNs: number;
+  readonly runCount: number;
+}
+
+export function programRunStats(fd: number): ProgramRunStats {
+  const info = new Uint8Array(PROG_INFO_SIZE);
+  const length = new Uint32Array([PROG_INFO_SIZE]);
+  check('bpf_obj_get_info_by_fd', lib().objGetInfo(fd, info, length));
+  const view = new DataView(info.buffer);
+  return {
+    runTimeNs: Number(view.getBigUint64(PROG_INFO_RUN_TIME_NS_OFFSET, true)),
+    runCount: Number(view.getBigUint64(PROG_INFO_RUN_CNT_OFFSET, true)),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The live source: the kernel tracer, read one column at a time as each becomes final.
+ * One timer, set for the moment the next column becomes readable.
+ */
+import type { ProgramStats, SelfStats } from '../../shared/protocol.ts';
+import * as bpf from '../libbpf.ts';
+import { readableAt } from '../tracer/clock.ts';
+import { Tracer } from '../tracer/tracer.ts';
+import type { ColumnSink, Source } from './source.ts';
+
+export interface BpfSourceOptions {
+  readonly intervalMs: number;
+  /** turn on the kernel's BPF run-time statistics while tracing */
+  readonly selfStats: boolean;
+}
+
+interface RunBaseline {
+  readonly atMs: number;
+  readonly runCount: number;
+  readonly runTimeNs: number;
+}
+
+export function createBpfSource(options: BpfSourceOptions): Source {
+  const tracer = Tracer.open(options.intervalMs);
+  const statsFd = options.selfStats ? bpf.enableRunTimeStats() : null;
+  const baselines = new Map<string, RunBaseline>();
+  let sink: ColumnSink | null = null;
+  let next = tracer.firstColumn;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  function emit(column: bigint): void {
+    const taken = tracer.takeColumn(column);
+    const known = tracer.devices().length;
+    const devices = tracer.devicesFor(taken.series);
+    if (devices.length !== known) sink?.devices?.(devices);
+    sink?.column(taken);
+  }
+
+  function readReady(): void {
+    const now = process.hrtime.bigint();
+    while (readableAt(tracer.clock, next) <= now) emit(next++);
+  }
+
+  function schedule(): void {
+    const waitNs = readableAt(tracer.clock, next) - process.hrtime.bigint();
+    timer = setTimeout(tick, Math.max(0, Number(waitNs / 1_000_000n)) + 1);
+  }
+
+  function tick(): void {
+    readReady();
+    schedule();
+  }
+
+  function programStats(): ProgramStats[] {
+    const nowMs = Date.now();
+    return tracer.programs.map(({ name, fd }) => {
+      const { runCount, runTimeNs } = bpf.programRunStats(fd);
+      const base = baselines.get(name) ?? { atMs: nowMs, runCount, runTimeNs };
+      baselines.set(name, base);
+      const elapsedS = (nowMs - base.atMs) / 1000;
+      return {
+        name,
+        runCount,
+        runTimeNs,
+        nsPerEvent: runCount > 0 ? runTimeNs / runCount : 0,
+        eventsPerSecond: elapsedS > 0 ? (runCount - base.runCount) / elapsedS : 0,
+      };
+    });
+  }
+
+  if (statsFd !== null) programStats();
+
+  return {
+    kind: 'bpf',
+    intervalMs: options.intervalMs,
+    devices: () => tracer.devices(),
+    async start(columnSink) {
+      sink = columnSink;
+      schedule();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      tracer.detach();
+      // the last, partial column too: nothing the kernel counted is lost
+      const last = tracer.currentColumn();
+      while (next <= last) emit(next++);
+      if (statsFd !== null) bpf.closeFd(statsFd);
+      tracer.close();
+    },
+    selfStats(): SelfStats {
+      return { programs: statsFd !== null ? programStats() : [], ...tracer.counters() };
+    },
+  };
+}
+

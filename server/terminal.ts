@@ -1,0 +1,81 @@
+/**
+ * --text and --jsonl: each column, filtered by --device/--op/--metric, printed as it arrives.
+ * Stops after --duration or on SIGINT/SIGTERM, after the source has flushed its last column.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Config } from './config.ts';
+import { UserError } from './errors.ts';
+import type { Source } from './sources/source.ts';
+import { bucketList, histogramOf, histogramTotal, type Column, type DeviceInfo } from '../shared/column.ts';
+import { METRIC_UNIT } from '../shared/scheme.ts';
+import { formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
+
+/** Checks every --device name before tracing starts, so a typo is not an empty trace. */
+function checkDeviceNames(config: Config, source: Source): void {
+  for (const name of config.devices) {
+    if (source.kind !== 'bpf') {
+      if (!source.devices().some((d) => d.name === name)) {
+        throw new UserError(`unknown device "${name}": this source has ${source.devices().map((d) => d.name).join(', ') || 'no devices'}`, 2);
+      }
+      continue;
+    }
+    if (!existsSync(`/sys/class/block/${name}/dev`)) {
+      throw new UserError(`unknown device "${name}": it is not in /sys/class/block; list block devices with \`lsblk\``, 2);
+    }
+    if (existsSync(`/sys/class/block/${name}/partition`)) {
+      const disk = readFileSync(`/sys/class/block/${name}/../dev`, 'utf8').trim();
+      throw new UserError(`"${name}" is a partition, and bpfheat counts whole disks (${disk}): name the disk it belongs to (see \`lsblk\`)`, 2);
+    }
+  }
+}
+
+function histogramFor(column: Column, devices: readonly DeviceInfo[], config: Config): Float64Array | null {
+  const ids = config.devices.length > 0 ? devices.filter((d) => config.devices.includes(d.name)).map((d) => d.id) : null;
+  if (ids && ids.length === 0) return null; // the named devices have not done any I/O yet
+  return histogramOf(column, { metric: config.metric, devices: ids, ops: config.ops });
+}
+
+function timeOfDay(ms: number): string {
+  return new Date(ms).toTimeString().slice(0, 8);
+}
+
+export async function runTerminal(source: Source, config: Config): Promise<void> {
+  checkDeviceNames(config, source);
+  const unit = config.metric === 'size' ? TEXT_UNITS.kbytes : config.milliseconds ? TEXT_UNITS.msecs : TEXT_UNITS.usecs;
+  const write = (text: string) => process.stdout.write(text);
+
+  await source.start({
+    column(column) {
+      const histogram = histogramFor(column, source.devices(), config) ?? new Float64Array(0);
+      if (config.mode === 'jsonl') {
+        write(
+          `${JSON.stringify({
+            seq: column.seq,
+            start_ms: column.startMs,
+            interval_ms: column.intervalMs,
+            source: source.kind,
+            metric: config.metric,
+            unit: METRIC_UNIT[config.metric],
+            total: histogramTotal(histogram),
+            buckets: bucketList(histogram),
+          })}\n`,
+        );
+      } else {
+        write(`\n${timeOfDay(column.startMs)}\n${formatTextHistogram(histogram, unit)}`);
+      }
+    },
+  });
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    const timer = config.durationS !== null ? setTimeout(stop, config.durationS * 1000) : null;
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await source.stop();
+}

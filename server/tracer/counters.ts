@@ -1,0 +1,34 @@
+/**
+ * From the kernel's counters to a column: pure, so it is tested on fixed inputs.
+ * The counters of one column are u64 little-endian, laid out [metric][device][op][slot]
+ * (bpf/bpfheat.h); they are read as pairs of u32 words because most are zero and a
+ * BigInt per cell would cost more than the whole scan.
+ */
+import { COLUMN_CELLS, MAX_DEVICES, METRICS, OPS, SLOTS } from '../../shared/scheme.ts';
+import type { Series } from '../../shared/column.ts';
+
+const HIGH = 2 ** 32;
+
+/** The non-empty series of the column whose first cell is at firstCell of words (u32 pairs). */
+export function seriesFromCounters(words: Uint32Array, firstCell: number): Series[] {
+  if (words.length < (firstCell + COLUMN_CELLS) * 2) throw new RangeError('counter array is shorter than one column');
+  const series: Series[] = [];
+  for (let metric = 0; metric < METRICS.length; metric++) {
+    for (let device = 0; device < MAX_DEVICES; device++) {
+      for (let op = 0; op < OPS.length; op++) {
+        const base = (firstCell + ((metric * MAX_DEVICES + device) * OPS.length + op) * SLOTS) * 2;
+        let slots: number[] | null = null;
+        let counts: number[] | null = null;
+        for (let slot = 0; slot < SLOTS; slot++) {
+          const low = words[base + 2 * slot]!;
+          const high = words[base + 2 * slot + 1]!;
+          if (low === 0 && high === 0) continue;
+          (slots ??= []).push(slot);
+          (counts ??= []).push(high * HIGH + low);
+        }
+        if (slots && counts) series.push({ metric: METRICS[metric]!, device, op: OPS[op]!, slots, counts });
+      }
+    }
+  }
+  return series;
+}

@@ -1,0 +1,237 @@
+/**
+ * The live tracer: open → configure → load → map → attach → read columns, with one cleanup
+ * path (links destroyed, memory unmapped, object closed). Reading is driven from outside
+ * (sources/bpf.ts owns the timer); this module only knows the kernel side.
+ */
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  COLUMN_CELLS,
+  MAX_DEVICES,
+  MAX_EXPONENT,
+  RING_COLUMNS,
+  STATS,
+  STAT_COUNT,
+  THRESHOLDS_PER_EXPONENT,
+} from '../../shared/scheme.ts';
+import { thresholdTable } from '../../shared/buckets.ts';
+import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
+import * as bpf from '../libbpf.ts';
+import { UserError } from '../errors.ts';
+import { columnAt, columnStartMs, makeClock, type ColumnClock } from './clock.ts';
+import { seriesFromCounters } from './counters.ts';
+
+export const OBJECT_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../bpf/.output/bpfheat.bpf.o');
+const PROGRAMS = ['block_rq_issue', 'block_rq_complete'] as const;
+const CONFIG_BYTES = 16 + MAX_EXPONENT * THRESHOLDS_PER_EXPONENT * 8;
+
+export interface TracerCounters {
+  readonly missedStart: number;
+  readonly startFailed: number;
+  readonly ringOverrun: number;
+  readonly deviceOverflow: number;
+  readonly partial: number;
+}
+
+export interface ProgramHandle {
+  readonly name: string;
+  readonly fd: number;
+}
+
+/** Capability bits from linux/capability.h */
+const CAP_SYS_ADMIN = 21n;
+const CAP_PERFMON = 38n;
+const CAP_BPF = 39n;
+
+function effectiveCapabilities(): bigint {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return hex ? BigInt(`0x${hex}`) : 0n;
+}
+
+/** Fails fast, with the fix, on what would otherwise be an obscure libbpf error. */
+export function preflight(objectPath = OBJECT_PATH): void {
+  const caps = effectiveCapabilities();
+  const has = (cap: bigint) => (caps >> cap) & 1n;
+  if (!has(CAP_SYS_ADMIN) && !(has(CAP_BPF) && has(CAP_PERFMON))) {
+    throw new UserError('tracing needs root (CAP_BPF and CAP_PERFMON): run it with sudo, or try --source synthetic for demo data');
+  }
+  if (!existsSync('/sys/kernel/btf/vmlinux')) {
+    throw new UserError(
+      'this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): bpfheat needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, as most distribution kernels since 2020 are; or try --source synthetic',
+    );
+  }
+  if (!existsSync(objectPath)) {
+    throw new UserError(`the BPF object ${objectPath} is not built: run \`npm run setup\` (or \`make -C bpf\`)`);
+  }
+}
+
+function configBytes(clock: ColumnClock): Uint8Array {
+  const bytes = new Uint8Array(CONFIG_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, clock.intervalNs, true);
+  view.setBigUint64(8, clock.phaseNs, true);
+  thresholdTable().forEach((threshold, k) => view.setBigUint64(16 + k * 8, threshold, true));
+  return bytes;
+}
+
+function deviceName(devT: number): string {
+  const major = devT >>> 20;
+  const minor = devT & 0xfffff;
+  try {
+    return basename(readlinkSync(`/sys/dev/block/${major}:${minor}`));
+  } catch {
+    return `${major}:${minor}`;
+  }
+}
+
+export class Tracer {
+  private readonly links: bpf.BpfLink[] = [];
+  private readonly mappings: bpf.MappedMemory[] = [];
+  private readonly cellWords: Uint32Array;
+  private readonly tags: BigUint64Array;
+  private readonly stats: BigUint64Array;
+  private readonly devicesFd: number;
+  private names: DeviceInfo[] = [];
+  private closed = false;
+  readonly programs: readonly ProgramHandle[];
+
+  private constructor(
+    private readonly obj: bpf.BpfObject,
+    readonly clock: ColumnClock,
+    /** the first column the tracer owns: it began before attach, so it is partial */
+    readonly firstColumn: bigint,
+  ) {
+    try {
+      const cells = this.map('cells', RING_COLUMNS * COLUMN_CELLS * 8);
+      this.cellWords = new Uint32Array(cells);
+      this.tags = new BigUint64Array(this.map('column_tags', RING_COLUMNS * 8));
+      this.stats = new BigUint64Array(this.map('stats', STAT_COUNT * 8));
+      this.devicesFd = bpf.mapFd(bpf.findMap(obj, 'devices'));
+      for (let k = 0n; k < BigInt(RING_COLUMNS); k++) this.release(firstColumn + k - BigInt(RING_COLUMNS));
+      this.programs = PROGRAMS.map((name) => {
+        const prog = bpf.findProgram(obj, name);
+        this.links.push(bpf.attachProgram(prog));
+        return { name, fd: bpf.programFd(prog) };
+      });
+    } catch (error) {
+      this.close();
+      throw error;
+    }
+  }
+
+  /** Opens, configures, loads and attaches the BPF object; throws UserError with the fix on failure. */
+  static open(intervalMs: number, objectPath = OBJECT_PATH): Tracer {
+    preflight(objectPath);
+    const clock = makeClock(intervalMs, process.hrtime.bigint(), BigInt(Date.now()) * 1_000_000n);
+    let obj: bpf.BpfObject;
+    try {
+      obj = bpf.openObject(objectPath);
+    } catch (error) {
+      throw explain(error, 'opening the BPF object');
+    }
+    try {
+      const rodata = bpf.findMap(obj, '.rodata');
+      if (bpf.mapValueSize(rodata) !== CONFIG_BYTES) {
+        throw new UserError(`the BPF object's configuration is ${bpf.mapValueSize(rodata)} bytes, not ${CONFIG_BYTES}: rebuild it with \`make -C bpf\``);
+      }
+      bpf.setInitialValue(rodata, configBytes(clock));
+      bpf.loadObject(obj);
+    } catch (error) {
+      bpf.closeObject(obj);
+      throw explain(error, 'loading the BPF program');
+    }
+    try {
+      return new Tracer(obj, clock, columnAt(clock, process.hrtime.bigint()));
+    } catch (error) {
+      throw explain(error, 'attaching the BPF programs');
+    }
+  }
+
+  private map(name: string, bytes: number): ArrayBuffer {
+    const memory = bpf.mmapMap(bpf.mapFd(bpf.findMap(this.obj, name)), bytes);
+    this.mappings.push(memory);
+    return memory.buffer;
+  }
+
+  /** Lets the kernel reuse a column's ring slot for the column RING_COLUMNS later. */
+  private release(column: bigint): void {
+    this.tags[Number(column & BigInt(RING_COLUMNS - 1))] = column + BigInt(RING_COLUMNS);
+  }
+
+  /** The kernel's current column. */
+  currentColumn(): bigint {
+    return columnAt(this.clock, process.hrtime.bigint());
+  }
+
+  /** Reads a column's counters, zeroes them and hands the ring slot back to the kernel. */
+  takeColumn(column: bigint): Column {
+    const ring = Number(column & BigInt(RING_COLUMNS - 1));
+    const series = seriesFromCounters(this.cellWords, ring * COLUMN_CELLS);
+    this.cellWords.fill(0, ring * COLUMN_CELLS * 2, (ring + 1) * COLUMN_CELLS * 2);
+    this.release(column);
+    const intervalMs = Number(this.clock.intervalNs / 1_000_000n);
+    const startMs = columnStartMs(this.clock, column);
+    return { seq: startMs / intervalMs, startMs, intervalMs, series };
+  }
+
+  /** Names for every device index in these series; rereads the kernel's device table when one is new. */
+  devicesFor(series: readonly Series[]): readonly DeviceInfo[] {
+    if (series.some((s) => !this.names.some((d) => d.id === s.device))) this.names = this.readDevices();
+    return this.names;
+  }
+
+  devices(): readonly DeviceInfo[] {
+    return this.names;
+  }
+
+  private readDevices(): DeviceInfo[] {
+    const byIndex = new Map<number, number[]>();
+    const value = new Uint8Array(4);
+    for (const key of bpf.mapKeys(this.devicesFd, 4)) {
+      if (!bpf.lookupElem(this.devicesFd, key, value)) continue;
+      const index = Math.min(new DataView(value.buffer).getUint32(0, true), MAX_DEVICES - 1);
+      const devT = new DataView(key.buffer).getUint32(0, true);
+      byIndex.set(index, [...(byIndex.get(index) ?? []), devT]);
+    }
+    return [...byIndex.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([id, devTs]) => ({ id, name: devTs.length === 1 ? deviceName(devTs[0]!) : 'other' }));
+  }
+
+  counters(): TracerCounters {
+    const read = (stat: number) => Number(this.stats[stat]);
+    return {
+      missedStart: read(STATS.missedStart),
+      startFailed: read(STATS.startFailed),
+      ringOverrun: read(STATS.ringOverrun),
+      deviceOverflow: read(STATS.deviceOverflow),
+      partial: read(STATS.partial),
+    };
+  }
+
+  /** Stops counting: every column the kernel can still write to is final after this. */
+  detach(): void {
+    for (const link of this.links.splice(0)) bpf.destroyLink(link);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.detach();
+    for (const memory of this.mappings.splice(0)) memory.unmap();
+    bpf.closeObject(this.obj);
+  }
+}
+
+function explain(error: unknown, step: string): Error {
+  if (error instanceof UserError) return error;
+  if (error instanceof bpf.LibbpfError) {
+    if (error.errno === 1 || error.errno === 13) {
+      return new UserError(`${step} was refused (${error.message}): run as root, outside a container that drops CAP_BPF`);
+    }
+    return new UserError(`${step} failed: ${error.message}; run with BPFHEAT_DEBUG=1 to see libbpf's log`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
