@@ -1,0 +1,205 @@
+import { describe, expect, it } from 'vitest';
+import { slotEdges, slotOf } from './buckets.ts';
+import {
+  CLAMPED_LEVEL,
+  COLOR_LEVELS,
+  RAMP,
+  EMPTY_COLOR,
+  CLAMPED_COLOR,
+  cellValue,
+  colorLevel,
+  colorPosition,
+  colorScaleOf,
+  colorValueAt,
+  exportFileName,
+  fitYRange,
+  formatBytes,
+  formatClock,
+  formatCount,
+  formatLatency,
+  levelColor,
+  mapFrom,
+  mapTo,
+  quantileOfPositive,
+  regionStats,
+  slotsIn,
+  timeTicks,
+  valueTicks,
+  type AxisMap,
+} from './view.ts';
+import { SLOTS } from './scheme.ts';
+
+describe('unit formatting', () => {
+  it.each([
+    [0, '0 ns'],
+    [850, '850 ns'],
+    [999, '999 ns'],
+    [1000, '1 µs'],
+    [12_345, '12.3 µs'],
+    [999_700, '1 ms'],
+    [4_100_000, '4.1 ms'],
+    [1_200_000_000, '1.2 s'],
+    [90e9, '90 s'],
+  ])('latency %d ns is %s', (ns, text) => expect(formatLatency(ns)).toBe(text));
+
+  it.each([
+    [0, '0 B'],
+    [512, '512 B'],
+    [4096, '4 KiB'],
+    [1536 * 1024, '1.5 MiB'],
+    [2 ** 30, '1 GiB'],
+  ])('size %d B is %s', (bytes, text) => expect(formatBytes(bytes)).toBe(text));
+
+  it.each([
+    [7, '7'],
+    [1234, '1234'],
+    [12_345, '12.3k'],
+    [4_500_000, '4.5M'],
+  ])('count %d is %s', (n, text) => expect(formatCount(n)).toBe(text));
+
+  it('clock labels are as precise as the tick step, in the given offset', () => {
+    const ms = Date.UTC(2025, 10, 25, 13, 20, 5, 250);
+    expect(formatClock(ms, 0, 100)).toBe('13:20:05.250');
+    expect(formatClock(ms - 250, 0, 1000)).toBe('13:20:05');
+    expect(formatClock(Date.UTC(2025, 10, 25, 13, 20), 60, 60_000)).toBe('14:20');
+  });
+
+  it('export file names carry host, metric and time range and no path characters', () => {
+    const name = exportFileName({ host: 'db/1 primary', fromMs: Date.UTC(2025, 10, 25, 13, 20, 5), toMs: Date.UTC(2025, 10, 25, 13, 25, 5), filter: { metric: 'latency' } });
+    expect(name).toBe('bpfheat-db_1_primary-latency-20251125T132005Z-20251125T132505Z.svg');
+  });
+});
+
+describe('colour maximum from a high percentile', () => {
+  it('one hot cell among many does not set the maximum', () => {
+    const values = [...new Array<number>(100).fill(1), 1000];
+    expect(quantileOfPositive(values, 0.99)).toBe(1);
+    const scale = colorScaleOf(values, 'linear', 0.99);
+    expect(scale.max).toBe(1);
+    expect(colorLevel(scale, 1000)).toBe(CLAMPED_LEVEL);
+    expect(colorLevel(scale, 1)).toBe(COLOR_LEVELS - 1);
+  });
+
+  it('with few cells the maximum is the largest (nearest rank)', () => {
+    expect(quantileOfPositive([3, 9, 1, 4], 0.99)).toBe(9);
+    expect(quantileOfPositive([3, 9, 1, 4], 0.5)).toBe(3);
+  });
+
+  it('ignores empty cells and is 0 when all are empty', () => {
+    expect(quantileOfPositive([0, 0, 5, 0], 0.99)).toBe(5);
+    expect(quantileOfPositive([0, 0], 0.99)).toBe(0);
+    expect(quantileOfPositive([], 0.99)).toBe(0);
+  });
+
+  it('agrees with sorting on random data', () => {
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 50; trial++) {
+      const values = Array.from({ length: 1 + Math.floor(random() * 300) }, () => Math.floor(random() * 50));
+      const q = random();
+      const positive = values.filter((v) => v > 0).sort((a, b) => a - b);
+      const expected = positive.length === 0 ? 0 : positive[Math.min(positive.length, Math.max(1, Math.ceil(q * positive.length))) - 1];
+      expect(quantileOfPositive(values, q)).toBe(expected);
+    }
+  });
+});
+
+describe('colour scales on fixed inputs', () => {
+  const linear = { kind: 'linear', min: 1, max: 100 } as const;
+  const sqrt = { kind: 'sqrt', min: 1, max: 100 } as const;
+  const log = { kind: 'log', min: 1, max: 100 } as const;
+  it.each([
+    [linear, 25, 0.25],
+    [linear, 100, 1],
+    [sqrt, 25, 0.5],
+    [sqrt, 1, 0.1],
+    [log, 10, 0.5],
+    [log, 1, 0],
+  ])('%o at %d is %d', (scale, value, position) => expect(colorPosition(scale, value)).toBeCloseTo(position, 12));
+
+  it('empty is -1 and above the maximum is clamped', () => {
+    expect(colorPosition(linear, 0)).toBe(-1);
+    expect(colorLevel(linear, 0)).toBe(-1);
+    expect(colorLevel(linear, 101)).toBe(CLAMPED_LEVEL);
+  });
+
+  it('colorValueAt inverts colorPosition', () => {
+    for (const scale of [linear, sqrt, log]) {
+      for (const value of [1, 2, 10, 50, 100]) expect(colorValueAt(scale, colorPosition(scale, value))).toBeCloseTo(value, 9);
+    }
+  });
+
+  it('the lowest count gets the ramp start, distinct from empty; clamped is outside the ramp', () => {
+    expect(levelColor(0)).toBe(RAMP[0]);
+    expect(levelColor(COLOR_LEVELS - 1)).toBe(RAMP[RAMP.length - 1]);
+    expect(levelColor(CLAMPED_LEVEL)).toBe(CLAMPED_COLOR);
+    expect(RAMP).not.toContain(EMPTY_COLOR);
+    expect(RAMP).not.toContain(CLAMPED_COLOR);
+  });
+
+  it('time spent weights a count by its bucket, so slow cells outweigh fast ones', () => {
+    const fast = slotOf(10_000);
+    const slow = slotOf(100_000_000);
+    expect(cellValue('count', 100, fast)).toBe(100);
+    expect(cellValue('time', 1, slow)).toBeGreaterThan(cellValue('time', 100, fast));
+    const { low, high } = slotEdges(slow);
+    expect(cellValue('time', 1, slow)).toBeGreaterThan(low);
+    expect(cellValue('time', 1, slow)).toBeLessThan(high);
+  });
+});
+
+describe('geometry', () => {
+  it('log and linear maps invert', () => {
+    const log: AxisMap = { kind: 'log', domain: [1000, 1e9], range: [500, 0] };
+    expect(mapTo(log, 1000)).toBe(500);
+    expect(mapTo(log, 1e9)).toBeCloseTo(0, 9);
+    expect(mapFrom(log, mapTo(log, 123_456))).toBeCloseTo(123_456, 3);
+    const linear: AxisMap = { kind: 'linear', domain: [0, 100], range: [0, 1000] };
+    expect(mapTo(linear, 25)).toBe(250);
+    expect(mapFrom(linear, 250)).toBe(25);
+  });
+
+  it('slotsIn covers exactly the slots overlapping a range', () => {
+    const { first, last } = slotsIn(1000, 1_000_000);
+    expect(slotEdges(first).high).toBeGreaterThan(1000);
+    expect(slotEdges(first - 1).high).toBeLessThanOrEqual(1000);
+    expect(slotEdges(last).low).toBeLessThan(1_000_000);
+    expect(slotEdges(last + 1).low).toBeGreaterThanOrEqual(1_000_000);
+    expect(slotsIn(0, Infinity)).toEqual({ first: 0, last: SLOTS - 1 });
+  });
+
+  it('fitYRange covers every non-empty slot with round ends', () => {
+    const h = new Float64Array(SLOTS);
+    h[slotOf(30_000)] = 1;
+    h[slotOf(7_000_000)] = 2;
+    const [low, high] = fitYRange([h], 'latency', 'log');
+    expect(low).toBe(20_000);
+    expect(high).toBe(10_000_000);
+    expect(fitYRange([h], 'latency', 'linear')).toEqual([0, 10_000_000]);
+    expect(fitYRange([new Float64Array(SLOTS)], 'size', 'log')).toEqual([512, 2 ** 20]);
+  });
+
+  it('time ticks fall on round clock times', () => {
+    const from = Date.UTC(2025, 0, 1, 10, 0, 3);
+    const ticks = timeTicks(from, from + 300_000, 6, 0);
+    expect(ticks.map((t) => t.label)).toEqual(['10:01', '10:02', '10:03', '10:04', '10:05']);
+  });
+
+  it('value ticks use 1-2-5 decades for latency and powers of two for size', () => {
+    expect(valueTicks('log', 1000, 1e9, 10, 'latency').map((t) => t.label)).toEqual(['1 µs', '10 µs', '100 µs', '1 ms', '10 ms', '100 ms', '1 s']);
+    expect(valueTicks('log', 1000, 100_000, 10, 'latency').map((t) => t.label)).toEqual(['1 µs', '2 µs', '5 µs', '10 µs', '20 µs', '50 µs', '100 µs']);
+    expect(valueTicks('log', 512, 2 ** 20, 6, 'size').map((t) => t.label)).toEqual(['1 KiB', '4 KiB', '16 KiB', '64 KiB', '256 KiB', '1 MiB']);
+    expect(valueTicks('linear', 0, 10_000_000, 5, 'latency').map((t) => t.label)).toEqual(['0 ns', '2 ms', '4 ms', '6 ms', '8 ms', '10 ms']);
+  });
+});
+
+describe('region statistics', () => {
+  it('are buckets from the histogram, empty as -1', () => {
+    const h = new Float64Array(SLOTS);
+    h[100] = 50;
+    h[120] = 49;
+    h[200] = 1;
+    expect(regionStats(h)).toEqual({ count: 100, min: 100, p50: 100, p90: 120, p99: 120, max: 200 });
+    expect(regionStats(new Float64Array(SLOTS))).toEqual({ count: 0, min: -1, p50: -1, p90: -1, p99: -1, max: -1 });
+  });
+});

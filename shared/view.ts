@@ -1,0 +1,644 @@
+/**
+ * The view of a heat map and the pure geometry, colour and unit functions that both the
+ * browser's canvas and the SVG renderer use, so a downloaded file and the screen agree.
+ *
+ * No DOM, no Node APIs and no d3 here: the server imports this module too, and d3 is only a
+ * development dependency.
+ *
+ * Coordinates: every "Css" number is a CSS pixel (SVG user unit). Values on the y axis are in
+ * the metric's unit: nanoseconds for latency, bytes for size.
+ */
+import { SLOTS, type Metric } from './scheme.ts';
+import { slotEdges } from './buckets.ts';
+import { histogramOf, type Column, type DeviceInfo, type Filter, type SourceKind } from './column.ts';
+
+export type YScaleKind = 'log' | 'linear';
+export type ColorScaleKind = 'linear' | 'sqrt' | 'log';
+/** Colour a cell by its count, or by the time it stands for (count × the bucket's latency). */
+export type ColorBy = 'count' | 'time';
+
+export const Y_SCALES: readonly YScaleKind[] = ['log', 'linear'];
+export const COLOR_SCALES: readonly ColorScaleKind[] = ['linear', 'sqrt', 'log'];
+export const COLOR_BYS: readonly ColorBy[] = ['count', 'time'];
+
+/** Everything that decides what a heat map shows; the same object drives the canvas and the SVG. */
+export interface SnapshotView {
+  /** time range [fromMs, toMs), wall clock in ms since the epoch */
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** y-axis range in the metric's unit (ns or bytes); null: fit to the cells in the time range */
+  readonly yRange: readonly [number, number] | null;
+  /** metric, devices (ids) and operations shown */
+  readonly filter: Filter;
+  readonly yScale: YScaleKind;
+  readonly colorScale: ColorScaleKind;
+  readonly colorBy: ColorBy;
+  /** the colour maximum is this quantile of the visible non-empty cells (0 < q <= 1) */
+  readonly colorQuantile: number;
+  /** draw the p50, p99 and max line of every column */
+  readonly percentiles: boolean;
+  readonly host: string;
+  readonly source: SourceKind;
+  /** device names for the title; ids are those of Filter.devices and Series.device */
+  readonly devices: readonly DeviceInfo[];
+  /** offset of the time labels from UTC, in minutes (browsers pass -Date#getTimezoneOffset()) */
+  readonly utcOffsetMin: number;
+  /** size of the picture in CSS pixels (SVG user units) */
+  readonly widthCss: number;
+  readonly heightCss: number;
+}
+
+export const DEFAULT_COLOR_QUANTILE = 0.99;
+
+/** A complete view from the fields that matter, with the dashboard's defaults for the rest. */
+export function snapshotView(fields: Partial<SnapshotView> & Pick<SnapshotView, 'fromMs' | 'toMs'>): SnapshotView {
+  return {
+    yRange: null,
+    filter: { metric: 'latency' },
+    yScale: 'log',
+    colorScale: 'sqrt',
+    colorBy: 'count',
+    colorQuantile: DEFAULT_COLOR_QUANTILE,
+    percentiles: true,
+    host: '',
+    source: 'bpf',
+    devices: [],
+    utcOffsetMin: 0,
+    widthCss: 1200,
+    heightCss: 600,
+    ...fields,
+  };
+}
+
+// ---------------------------------------------------------------- units
+
+function significant(x: number, digits = 3): string {
+  if (x === 0) return '0';
+  const rounded = Number(x.toPrecision(digits));
+  return String(rounded);
+}
+
+const LATENCY_UNITS: readonly [number, string][] = [
+  [1e9, 's'],
+  [1e6, 'ms'],
+  [1e3, 'µs'],
+  [1, 'ns'],
+];
+const BYTE_UNITS: readonly [number, string][] = [
+  [2 ** 40, 'TiB'],
+  [2 ** 30, 'GiB'],
+  [2 ** 20, 'MiB'],
+  [2 ** 10, 'KiB'],
+  [1, 'B'],
+];
+
+function withUnit(value: number, units: readonly [number, string][]): string {
+  if (!Number.isFinite(value)) return value > 0 ? '∞' : '-∞';
+  const magnitude = Math.abs(value);
+  for (const [factor, unit] of units) {
+    // 999.6 µs rounds to "1000 µs": move up a unit before rounding makes it one.
+    if (magnitude >= factor * 0.9995 || factor === 1) return `${significant(value / factor)} ${unit}`;
+  }
+  return `${significant(value)} ${units[units.length - 1]![1]}`;
+}
+
+/** 850 ns, 12.3 µs, 4.1 ms, 1.2 s */
+export function formatLatency(ns: number): string {
+  return withUnit(ns, LATENCY_UNITS);
+}
+
+/** 512 B, 4 KiB, 1.5 MiB */
+export function formatBytes(bytes: number): string {
+  return withUnit(bytes, BYTE_UNITS);
+}
+
+export function formatValue(metric: Metric, value: number): string {
+  return metric === 'latency' ? formatLatency(value) : formatBytes(value);
+}
+
+/** 7, 1234, 12.3k, 4.5M: counts on a legend or read-out. */
+export function formatCount(n: number): string {
+  if (n < 10_000) return significant(n, 4);
+  if (n < 1e6) return `${significant(n / 1e3)}k`;
+  if (n < 1e9) return `${significant(n / 1e6)}M`;
+  return `${significant(n / 1e9)}G`;
+}
+
+/** What a colour stands for: counts, the time spent (latency) or the bytes moved (size). */
+export function formatColorValue(view: Pick<SnapshotView, 'colorBy' | 'filter'>, value: number): string {
+  if (view.colorBy === 'count') return formatCount(value);
+  return formatValue(view.filter.metric, value);
+}
+
+export function colorByLabel(view: Pick<SnapshotView, 'colorBy' | 'filter'>): string {
+  if (view.colorBy === 'count') return 'I/Os per cell';
+  return view.filter.metric === 'latency' ? 'time spent per cell' : 'bytes per cell';
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+function shifted(ms: number, utcOffsetMin: number): Date {
+  return new Date(ms + utcOffsetMin * 60_000);
+}
+
+/** 2025-11-25 13:20:05 in the given UTC offset. */
+export function formatDateTime(ms: number, utcOffsetMin: number): string {
+  const d = shifted(ms, utcOffsetMin);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${formatClock(ms, utcOffsetMin, 1000)}`;
+}
+
+/** 13:20, 13:20:05 or 13:20:05.250, as precise as the step between labels needs. */
+export function formatClock(ms: number, utcOffsetMin: number, stepMs: number): string {
+  const d = shifted(ms, utcOffsetMin);
+  const hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  if (stepMs >= 60_000 && d.getUTCSeconds() === 0 && d.getUTCMilliseconds() === 0) return hm;
+  const hms = `${hm}:${pad(d.getUTCSeconds())}`;
+  return stepMs >= 1000 && d.getUTCMilliseconds() === 0 ? hms : `${hms}.${pad(d.getUTCMilliseconds(), 3)}`;
+}
+
+export function formatUtcOffset(utcOffsetMin: number): string {
+  if (utcOffsetMin === 0) return 'UTC';
+  const sign = utcOffsetMin < 0 ? '-' : '+';
+  const abs = Math.abs(utcOffsetMin);
+  return `UTC${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** "10 s", "5 min", "2 h": the length of a time range. */
+export function formatSpan(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${significant(ms / 1000)} s`;
+  if (ms < 2 * 3_600_000) return `${significant(ms / 60_000)} min`;
+  if (ms < 2 * 86_400_000) return `${significant(ms / 3_600_000)} h`;
+  return `${significant(ms / 86_400_000)} d`;
+}
+
+export function sourceLabel(kind: SourceKind): string {
+  switch (kind) {
+    case 'bpf':
+      return 'live eBPF trace';
+    case 'synthetic':
+      return 'SYNTHETIC data';
+    case 'replay':
+      return 'REPLAYED recording';
+    case 'import':
+      return 'IMPORTED trace';
+  }
+}
+
+export function filterLabel(filter: Filter, devices: readonly DeviceInfo[]): string {
+  const names = filter.devices && filter.devices.length > 0
+    ? filter.devices.map((id) => devices.find((d) => d.id === id)?.name ?? `dev${id}`).join(', ')
+    : 'all devices';
+  const ops = filter.ops && filter.ops.length > 0 ? filter.ops.join(', ') : 'all ops';
+  return `${filter.metric}, ${names}, ${ops}`;
+}
+
+/** bpfheat-myhost-latency-20251125T132005Z-20251125T132505Z.svg: host, metric and time range, safe in any file system. */
+export function exportFileName(view: Pick<SnapshotView, 'host' | 'fromMs' | 'toMs' | 'filter'>): string {
+  const stamp = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  const host = view.host.replace(/[^A-Za-z0-9._-]+/g, '_') || 'host';
+  return `bpfheat-${host}-${view.filter.metric}-${stamp(view.fromMs)}-${stamp(view.toMs)}.svg`;
+}
+
+// ---------------------------------------------------------------- layout
+
+export interface RectCss {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface Layout {
+  readonly widthCss: number;
+  readonly heightCss: number;
+  /** where cells are drawn */
+  readonly plot: RectCss;
+  /** the colour bar of the legend (its labels sit to its right) */
+  readonly legendBar: RectCss;
+  /** baseline of the first title line, or null when the picture has no title */
+  readonly titleY: number | null;
+}
+
+export const LEGEND_WIDTH_CSS = 96;
+const AXIS_Y_WIDTH_CSS = 64;
+const AXIS_X_HEIGHT_CSS = 34;
+const TITLE_HEIGHT_CSS = 44;
+
+/** Where plot, axes and legend go in a picture of this size (the title row only in exports). */
+export function layoutOf(widthCss: number, heightCss: number, withTitle: boolean): Layout {
+  const top = withTitle ? TITLE_HEIGHT_CSS : 10;
+  const plot: RectCss = {
+    x: AXIS_Y_WIDTH_CSS,
+    y: top,
+    width: Math.max(10, widthCss - AXIS_Y_WIDTH_CSS - LEGEND_WIDTH_CSS),
+    height: Math.max(10, heightCss - top - AXIS_X_HEIGHT_CSS),
+  };
+  const legendBar: RectCss = { x: plot.x + plot.width + 14, y: plot.y + 34, width: 14, height: Math.max(10, plot.height - 68) };
+  return { widthCss, heightCss, plot, legendBar, titleY: withTitle ? 18 : null };
+}
+
+// ---------------------------------------------------------------- scales
+
+/** A one-dimensional map from a domain (ms or a value) onto a range (CSS or device pixels). */
+export interface AxisMap {
+  readonly kind: 'linear' | 'log';
+  readonly domain: readonly [number, number];
+  readonly range: readonly [number, number];
+}
+
+/** Log-axis values below this are drawn at it: the zero slot is drawn just below 1. */
+const LOG_FLOOR = 2 ** (-2 / 8);
+
+function transform(kind: AxisMap['kind'], v: number): number {
+  return kind === 'log' ? Math.log2(Math.max(v, LOG_FLOOR)) : v;
+}
+
+export function mapTo(map: AxisMap, v: number): number {
+  const d0 = transform(map.kind, map.domain[0]);
+  const d1 = transform(map.kind, map.domain[1]);
+  const t = (transform(map.kind, v) - d0) / (d1 - d0);
+  return map.range[0] + t * (map.range[1] - map.range[0]);
+}
+
+export function mapFrom(map: AxisMap, px: number): number {
+  const t = (px - map.range[0]) / (map.range[1] - map.range[0]);
+  const d0 = transform(map.kind, map.domain[0]);
+  const d1 = transform(map.kind, map.domain[1]);
+  const u = d0 + t * (d1 - d0);
+  return map.kind === 'log' ? 2 ** u : u;
+}
+
+export function timeMap(fromMs: number, toMs: number, plot: RectCss): AxisMap {
+  return { kind: 'linear', domain: [fromMs, toMs], range: [plot.x, plot.x + plot.width] };
+}
+
+export function valueMap(kind: YScaleKind, yRange: readonly [number, number], plot: RectCss): AxisMap {
+  return { kind, domain: [yRange[0], yRange[1]], range: [plot.y + plot.height, plot.y] };
+}
+
+/** Edges of a slot as drawn: the slot's real-valued bounds. */
+export function slotRange(slot: number): { low: number; high: number } {
+  return slotEdges(slot);
+}
+
+/** The value a slot stands for when weighting counts by it: the geometric middle of its edges. */
+export function slotMiddle(slot: number): number {
+  const { low, high } = slotEdges(slot);
+  return Math.sqrt(low * high);
+}
+
+/** Slots whose edges overlap [low, high], as an inclusive range (first > last when none). */
+export function slotsIn(low: number, high: number): { first: number; last: number } {
+  let first = 0;
+  while (first < SLOTS && slotEdges(first).high <= low) first++;
+  let last = SLOTS - 1;
+  while (last >= 0 && slotEdges(last).low >= high) last--;
+  return { first, last };
+}
+
+const NICE_LATENCY = [1, 2, 5];
+
+function niceDown(v: number, metric: Metric): number {
+  if (metric === 'size') return 2 ** Math.floor(Math.log2(Math.max(v, 1)));
+  const decade = 10 ** Math.floor(Math.log10(Math.max(v, 1)));
+  let best = decade;
+  for (const m of NICE_LATENCY) if (m * decade <= v) best = m * decade;
+  return best;
+}
+
+function niceUp(v: number, metric: Metric): number {
+  if (metric === 'size') return 2 ** Math.ceil(Math.log2(Math.max(v, 1)));
+  const decade = 10 ** Math.floor(Math.log10(Math.max(v, 1)));
+  for (const m of NICE_LATENCY) if (m * decade >= v) return m * decade;
+  return 10 * decade;
+}
+
+const EMPTY_RANGE: Record<Metric, readonly [number, number]> = { latency: [1_000, 1_000_000_000], size: [512, 2 ** 20] };
+
+/** A y range that shows every non-empty slot of the histograms, widened to round values. */
+export function fitYRange(histograms: readonly ArrayLike<number>[], metric: Metric, kind: YScaleKind): [number, number] {
+  let lowest = SLOTS;
+  let highest = -1;
+  for (const histogram of histograms) {
+    for (let slot = 0; slot < lowest; slot++) if (histogram[slot]! > 0) lowest = slot;
+    for (let slot = SLOTS - 1; slot > highest; slot--) if (histogram[slot]! > 0) highest = slot;
+  }
+  if (highest < 0) return [...EMPTY_RANGE[metric]];
+  const high = niceUp(slotEdges(highest).high, metric);
+  if (kind === 'linear') return [0, high];
+  const low = Math.min(niceDown(slotEdges(lowest).low, metric), high / 2);
+  return [Math.max(low, LOG_FLOOR), high];
+}
+
+// ---------------------------------------------------------------- ticks
+
+export interface Tick {
+  readonly value: number;
+  readonly label: string;
+}
+
+const TIME_STEPS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000,
+  1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+];
+
+/** Ticks on round clock times in the label time zone, at most maxCount of them. */
+export function timeTicks(fromMs: number, toMs: number, maxCount: number, utcOffsetMin: number): Tick[] {
+  const span = toMs - fromMs;
+  if (!(span > 0)) return [];
+  const step = TIME_STEPS_MS.find((s) => span / s <= maxCount) ?? Math.ceil(span / maxCount / 86_400_000) * 86_400_000;
+  const offsetMs = utcOffsetMin * 60_000;
+  const ticks: Tick[] = [];
+  for (let local = Math.ceil((fromMs + offsetMs) / step) * step; local - offsetMs <= toMs; local += step) {
+    const ms = local - offsetMs;
+    const label = step >= 86_400_000 ? formatDateTime(ms, utcOffsetMin).slice(5, 10) : formatClock(ms, utcOffsetMin, step);
+    ticks.push({ value: ms, label });
+  }
+  return ticks;
+}
+
+function linearTicks(low: number, high: number, maxCount: number, metric: Metric): Tick[] {
+  const span = high - low;
+  if (!(span > 0)) return [];
+  let step: number;
+  if (metric === 'size' && span >= 4) {
+    step = 2 ** Math.ceil(Math.log2(span / maxCount));
+  } else {
+    const raw = span / maxCount;
+    const decade = 10 ** Math.floor(Math.log10(raw));
+    step = ([1, 2, 5, 10].find((m) => m * decade >= raw) ?? 10) * decade;
+  }
+  const ticks: Tick[] = [];
+  for (let k = Math.ceil(low / step); k * step <= high * (1 + 1e-12); k++) {
+    const value = k * step;
+    ticks.push({ value, label: formatValue(metric, value) });
+  }
+  return ticks;
+}
+
+function logTicks(low: number, high: number, maxCount: number, metric: Metric): Tick[] {
+  const candidates: number[][] = [];
+  if (metric === 'size') {
+    for (const every of [1, 2, 3, 4, 5, 10]) {
+      const values: number[] = [];
+      for (let e = Math.ceil(Math.log2(Math.max(low, 1)) / every) * every; 2 ** e <= high; e += every) values.push(2 ** e);
+      candidates.push(values);
+    }
+  } else {
+    const firstDecade = Math.floor(Math.log10(Math.max(low, 1)));
+    const lastDecade = Math.ceil(Math.log10(high));
+    for (const multiples of [[1, 2, 5], [1, 3]]) {
+      const values: number[] = [];
+      for (let d = firstDecade; d <= lastDecade; d++) for (const m of multiples) values.push(m * 10 ** d);
+      candidates.push(values.filter((v) => v >= low && v <= high));
+    }
+    for (const every of [1, 2, 3, 5]) {
+      const values: number[] = [];
+      for (let d = Math.ceil(firstDecade / every) * every; d <= lastDecade; d += every) values.push(10 ** d);
+      candidates.push(values.filter((v) => v >= low && v <= high));
+    }
+  }
+  const fits = candidates.find((values) => values.length <= maxCount && values.length >= 2);
+  if (!fits) return linearTicks(low, high, Math.max(2, Math.min(maxCount, 5)), metric);
+  return fits.map((value) => ({ value, label: formatValue(metric, value) }));
+}
+
+/** Ticks of the value axis: 1-2-5 steps (latency) or powers of two (size) on a log axis. */
+export function valueTicks(kind: YScaleKind, low: number, high: number, maxCount: number, metric: Metric): Tick[] {
+  return kind === 'log' ? logTicks(low, high, maxCount, metric) : linearTicks(low, high, maxCount, metric);
+}
+
+// ---------------------------------------------------------------- colour
+
+/** Inferno from 0.25 to 1 (d3-scale-chromatic): its dark end is cut off so low counts stand out from empty cells. */
+export const RAMP: readonly string[] = [
+  '#57106e', '#6a176e', '#7d1e6d', '#902568', '#a32c61', '#b63458', '#c73e4c', '#d74b3f', '#e45a31',
+  '#ef6c23', '#f68013', '#fb9606', '#fcac11', '#fac42a', '#f5db4c', '#f1f179', '#fcffa4',
+];
+/** Cells with no count: the plot background, darker and hueless, never a ramp colour. */
+export const EMPTY_COLOR = '#12161c';
+/** Cells above the colour maximum: outside the ramp, so clamping is visible. */
+export const CLAMPED_COLOR = '#3fd8ff';
+export const PERCENTILE_COLORS = { p50: '#ffffff', p99: '#7ee787', max: '#ff4fd8' } as const;
+export const PERCENTILES = [
+  { key: 'p50', q: 0.5 },
+  { key: 'p99', q: 0.99 },
+  { key: 'max', q: 1 },
+] as const;
+export type PercentileKey = (typeof PERCENTILES)[number]['key'];
+
+/** Quantised colour levels: the canvas groups cells by level and sets each fill once. */
+export const COLOR_LEVELS = 256;
+/** The level of a clamped cell (above the colour maximum). */
+export const CLAMPED_LEVEL = COLOR_LEVELS;
+
+function hexToRgb(hex: string): [number, number, number] {
+  return [parseInt(hex.slice(1, 3), 16), parseInt(hex.slice(3, 5), 16), parseInt(hex.slice(5, 7), 16)];
+}
+
+/** Colour of level 0..COLOR_LEVELS-1 (the ramp, interpolated) or CLAMPED_LEVEL, as #rrggbb. */
+export function levelColor(level: number): string {
+  if (level >= CLAMPED_LEVEL) return CLAMPED_COLOR;
+  const position = (Math.max(0, level) / (COLOR_LEVELS - 1)) * (RAMP.length - 1);
+  const i = Math.min(RAMP.length - 2, Math.floor(position));
+  const f = position - i;
+  const a = hexToRgb(RAMP[i]!);
+  const b = hexToRgb(RAMP[i + 1]!);
+  const channel = (k: number): string => Math.round(a[k]! + f * (b[k]! - a[k]!)).toString(16).padStart(2, '0');
+  return `#${channel(0)}${channel(1)}${channel(2)}`;
+}
+
+/** All level colours, computed once: LEVEL_COLORS[level]. */
+export const LEVEL_COLORS: readonly string[] = Array.from({ length: COLOR_LEVELS + 1 }, (_, level) => levelColor(level));
+
+export interface ColorScale {
+  readonly kind: ColorScaleKind;
+  /** smallest positive visible value (the bottom of a log scale) */
+  readonly min: number;
+  /** the colour maximum: values above it are clamped */
+  readonly max: number;
+}
+
+/**
+ * The q-quantile (nearest rank) of the positive values: the colour maximum, so that one hot
+ * cell among many does not wash out the rest. O(n) by selection on a copy; 0 when none is positive.
+ */
+export function quantileOfPositive(values: ArrayLike<number>, q: number): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > 0) n++;
+  if (n === 0) return 0;
+  const positive = new Float64Array(n);
+  n = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > 0) positive[n++] = values[i]!;
+  const rank = Math.min(n, Math.max(1, Math.ceil(q * n))) - 1;
+  return select(positive, rank);
+}
+
+/** Hoare's selection: the k-th smallest element (0-based), reordering the array. */
+function select(a: Float64Array, k: number): number {
+  let left = 0;
+  let right = a.length - 1;
+  while (left < right) {
+    const pivot = a[(left + right) >> 1]!;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** The colour scale of a set of cell values: max from the quantile, min the smallest positive value. */
+export function colorScaleOf(values: ArrayLike<number>, kind: ColorScaleKind, quantile: number): ColorScale {
+  let min = Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i]! > 0 && values[i]! < min) min = values[i]!;
+  const max = quantileOfPositive(values, quantile);
+  return { kind, min: Number.isFinite(min) ? min : 0, max };
+}
+
+/** Position of a value on the scale: 0..1 inside it, above 1 when clamped, -1 for an empty cell. */
+export function colorPosition(scale: ColorScale, value: number): number {
+  if (!(value > 0)) return -1;
+  if (scale.max <= 0) return 1;
+  const ratio = value / scale.max;
+  if (ratio > 1) return ratio;
+  switch (scale.kind) {
+    case 'linear':
+      return ratio;
+    case 'sqrt':
+      return Math.sqrt(ratio);
+    case 'log':
+      return scale.max > scale.min ? Math.log(value / scale.min) / Math.log(scale.max / scale.min) : 1;
+  }
+}
+
+/** The value at a position 0..1 of the scale: the inverse of colorPosition, for legend labels. */
+export function colorValueAt(scale: ColorScale, position: number): number {
+  switch (scale.kind) {
+    case 'linear':
+      return position * scale.max;
+    case 'sqrt':
+      return position * position * scale.max;
+    case 'log':
+      return scale.min * (scale.max / Math.max(scale.min, Number.MIN_VALUE)) ** position;
+  }
+}
+
+/** Colour level of a value: -1 empty, 0..COLOR_LEVELS-1 on the ramp, CLAMPED_LEVEL above the maximum. */
+export function colorLevel(scale: ColorScale, value: number): number {
+  const position = colorPosition(scale, value);
+  if (position < 0) return -1;
+  if (position > 1) return CLAMPED_LEVEL;
+  return Math.round(Math.max(0, position) * (COLOR_LEVELS - 1));
+}
+
+/** The value a cell is coloured by. */
+export function cellValue(colorBy: ColorBy, count: number, slot: number): number {
+  return colorBy === 'count' ? count : count * slotMiddle(slot);
+}
+
+// ---------------------------------------------------------------- cells and statistics
+
+/** Columns that overlap [fromMs, toMs), ascending by seq. */
+export function columnsInRange(columns: readonly Column[], fromMs: number, toMs: number): Column[] {
+  return columns.filter((c) => c.startMs < toMs && c.startMs + c.intervalMs > fromMs).sort((a, b) => a.seq - b.seq);
+}
+
+/** The view with a concrete y range: the fitted one when the view leaves it open. */
+export function resolveYRange(view: SnapshotView, histograms: readonly ArrayLike<number>[]): [number, number] {
+  if (view.yRange) return [view.yRange[0], view.yRange[1]];
+  return fitYRange(histograms, view.filter.metric, view.yScale);
+}
+
+/** Summary statistics of a region: count and the bucket holding min, p50, p90, p99 and max. */
+export interface RegionStats {
+  readonly count: number;
+  /** slots (−1 when the region is empty); the true value lies within the slot's bounds */
+  readonly min: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+/** Histogram of a region: the sum of the columns' histograms, restricted to the slots first..last. */
+export function regionHistogram(histograms: readonly ArrayLike<number>[], first = 0, last = SLOTS - 1): Float64Array {
+  const sum = new Float64Array(SLOTS);
+  for (const histogram of histograms) for (let slot = Math.max(0, first); slot <= Math.min(last, SLOTS - 1); slot++) sum[slot]! += histogram[slot]!;
+  return sum;
+}
+
+export function regionStats(histogram: ArrayLike<number>): RegionStats {
+  let count = 0;
+  for (let slot = 0; slot < histogram.length; slot++) count += histogram[slot]!;
+  const quantile = (q: number): number => {
+    if (count === 0) return -1;
+    const rank = Math.max(1, Math.ceil(q * count));
+    let seen = 0;
+    for (let slot = 0; slot < histogram.length; slot++) {
+      seen += histogram[slot]!;
+      if (seen >= rank) return slot;
+    }
+    return histogram.length - 1;
+  };
+  let min = -1;
+  for (let slot = 0; slot < histogram.length && min < 0; slot++) if (histogram[slot]! > 0) min = slot;
+  return { count, min, p50: quantile(0.5), p90: quantile(0.9), p99: quantile(0.99), max: count === 0 ? -1 : quantile(1) };
+}
+
+/** "12.3 µs – 13.4 µs": the bounds of a slot, the error bound of a bucket statistic. */
+export function formatSlotRange(metric: Metric, slot: number): string {
+  if (slot < 0) return '–';
+  const { low, high } = slotEdges(slot);
+  if (slot === 0) return `0 ${metric === 'latency' ? 'ns' : 'B'}`;
+  if (slot === SLOTS - 1) return `> ${formatValue(metric, low)}`;
+  return `${formatValue(metric, low)} – ${formatValue(metric, high)}`;
+}
+
+/** A filtered histogram per column, in the order given: what both renderers colour. */
+export function histogramsOf(columns: readonly Column[], filter: Filter): Float64Array[] {
+  return columns.map((c) => histogramOf(c, filter));
+}
+
+/** Axis ticks with their positions for a layout: one rule for the canvas overlay and the SVG. */
+export interface PlacedTick extends Tick {
+  readonly px: number;
+}
+
+export function axisTicks(
+  view: Pick<SnapshotView, 'fromMs' | 'toMs' | 'yScale' | 'utcOffsetMin' | 'filter'>,
+  plot: RectCss,
+  yRange: readonly [number, number],
+): { x: PlacedTick[]; y: PlacedTick[] } {
+  const xMap = timeMap(view.fromMs, view.toMs, plot);
+  const yMap = valueMap(view.yScale, yRange, plot);
+  const x = timeTicks(view.fromMs, view.toMs, Math.max(2, Math.floor(plot.width / 110)), view.utcOffsetMin)
+    .map((t) => ({ ...t, px: mapTo(xMap, t.value) }));
+  const y = valueTicks(view.yScale, yRange[0], yRange[1], Math.max(2, Math.floor(plot.height / 36)), view.filter.metric)
+    .map((t) => ({ ...t, px: mapTo(yMap, t.value) }));
+  return { x, y };
+}
+
+/** Labels along the legend's colour bar: position 0 (bottom) to 1 (top, the colour maximum). */
+export function legendTicks(scale: ColorScale, view: Pick<SnapshotView, 'colorBy' | 'filter'>): { position: number; label: string }[] {
+  if (scale.max <= 0) return [];
+  return [0, 0.25, 0.5, 0.75, 1].map((position) => ({
+    position,
+    label: formatColorValue(view, colorValueAt(scale, position)),
+  }));
+}
