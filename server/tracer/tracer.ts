@@ -93,6 +93,8 @@ export class Tracer {
   private readonly tags: BigUint64Array;
   private readonly stats: BigUint64Array;
   private readonly devicesFd: number;
+  /** the cells map's fd, for reading counters through the syscall path instead of mmap */
+  readonly cellsFd: number;
   private names: DeviceInfo[] = [];
   private closed = false;
   readonly programs: readonly ProgramHandle[];
@@ -104,8 +106,8 @@ export class Tracer {
     readonly firstColumn: bigint,
   ) {
     try {
-      const cells = this.map('cells', RING_COLUMNS * COLUMN_CELLS * 8);
-      this.cellWords = new Uint32Array(cells);
+      this.cellsFd = bpf.mapFd(bpf.findMap(obj, 'cells'));
+      this.cellWords = new Uint32Array(this.map('cells', RING_COLUMNS * COLUMN_CELLS * 8));
       this.tags = new BigUint64Array(this.map('column_tags', RING_COLUMNS * 8));
       this.stats = new BigUint64Array(this.map('stats', STAT_COUNT * 8));
       this.devicesFd = bpf.mapFd(bpf.findMap(obj, 'devices'));

@@ -1,0 +1,82 @@
+/**
+ * The kernel side and the TypeScript side agree: every constant of bpf/bpfheat.h equals its
+ * mirror in shared/scheme.ts, and the C slot function (built for the host from the same
+ * header) places every value exactly as slotOf does, at each bucket boundary and ±1.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as scheme from '../shared/scheme.ts';
+import { floorBound, slotOf, thresholdTable } from '../shared/buckets.ts';
+import { PROG_INFO_RUN_CNT_OFFSET, PROG_INFO_RUN_TIME_NS_OFFSET, PROG_INFO_SIZE } from '../server/libbpf.ts';
+
+const BPF_DIR = fileURLToPath(new URL('../bpf/', import.meta.url));
+
+function headerDefines(): Map<string, number> {
+  const text = readFileSync(`${BPF_DIR}/bpfheat.h`, 'utf8');
+  return new Map([...text.matchAll(/^#define BPFHEAT_(\w+) (\d+)\b/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+describe('bpf/bpfheat.h and shared/scheme.ts', () => {
+  const defines = headerDefines();
+  const camel = (name: string) => name.toLowerCase().replace(/_(\w)/g, (_, c: string) => c.toUpperCase());
+
+  it.each([
+    ['BUCKETS_PER_OCTAVE', scheme.BUCKETS_PER_OCTAVE],
+    ['MAX_EXPONENT', scheme.MAX_EXPONENT],
+    ['SLOTS', scheme.SLOTS],
+    ['SLOT_ZERO', scheme.SLOT_ZERO],
+    ['SLOT_ONE', scheme.SLOT_ONE],
+    ['SLOT_OVERFLOW', scheme.SLOT_OVERFLOW],
+    ['THRESHOLDS_PER_EXPONENT', scheme.THRESHOLDS_PER_EXPONENT],
+    ['MAX_DEVICES', scheme.MAX_DEVICES],
+    ['OPS', scheme.OPS.length],
+    ['METRICS', scheme.METRICS.length],
+    ['RING_COLUMNS', scheme.RING_COLUMNS],
+    ['COLUMN_CELLS', scheme.COLUMN_CELLS],
+    ['START_ENTRIES', scheme.START_ENTRIES],
+    ['STATS', scheme.STAT_COUNT],
+  ])('%s agrees', (name, value) => expect(defines.get(name)).toBe(value));
+
+  it('agrees on every stats index', () => {
+    const stats = [...defines].filter(([name]) => name.startsWith('STAT_')).map(([name, value]) => [camel(name.slice(5)), value]);
+    expect(Object.fromEntries(stats)).toEqual(scheme.STATS);
+  });
+
+  it('lays cells out [metric][device][op][slot]', () => {
+    expect(scheme.cellIndex(1, 0, 0, 0)).toBe(scheme.MAX_DEVICES * scheme.OPS.length * scheme.SLOTS);
+    expect(scheme.cellIndex(0, 1, 0, 0)).toBe(scheme.OPS.length * scheme.SLOTS);
+    expect(scheme.cellIndex(scheme.METRICS.length - 1, scheme.MAX_DEVICES - 1, scheme.OPS.length - 1, scheme.SLOTS - 1)).toBe(scheme.COLUMN_CELLS - 1);
+  });
+});
+
+describe('C bpfheat_slot and TypeScript slotOf', () => {
+  let oracle: string;
+  beforeAll(() => {
+    execFileSync('make', ['-s', '-C', BPF_DIR, '.output/slot-oracle']);
+    oracle = `${BPF_DIR}/.output/slot-oracle`;
+  });
+
+  it('agree at every bucket boundary, one below and one above, up to 2^41', () => {
+    const values = new Set<bigint>([0n, 1n, 2n, 3n]);
+    for (let i = 0; i <= (scheme.MAX_EXPONENT + 1) * scheme.BUCKETS_PER_OCTAVE; i++) {
+      const bound = floorBound(i);
+      for (const v of [bound - 1n, bound, bound + 1n]) if (v >= 0n) values.add(v);
+    }
+    const input = [...thresholdTable(), ...values].join('\n');
+    const fromC = execFileSync(oracle, { input, encoding: 'utf8' }).trim().split('\n').map(Number);
+    const fromTs = [...values].map((v) => slotOf(Number(v)));
+    expect(fromC).toHaveLength(values.size);
+    expect(fromC).toEqual(fromTs);
+  });
+});
+
+describe('struct bpf_prog_info offsets used by the binding', () => {
+  it('match offsetof() from linux/bpf.h', () => {
+    const source = `#include <stdio.h>\n#include <stddef.h>\n#include <linux/bpf.h>\nint main(void) { printf("%zu %zu %zu", sizeof(struct bpf_prog_info), offsetof(struct bpf_prog_info, run_time_ns), offsetof(struct bpf_prog_info, run_cnt)); return 0; }\n`;
+    const binary = `${BPF_DIR}/.output/prog-info-offsets`;
+    execFileSync('clang', ['-x', 'c', '-o', binary, '-'], { input: source });
+    expect(execFileSync(binary, { encoding: 'utf8' })).toBe(`${PROG_INFO_SIZE} ${PROG_INFO_RUN_TIME_NS_OFFSET} ${PROG_INFO_RUN_CNT_OFFSET}`);
+  });
+});

@@ -1,0 +1,63 @@
+/** Runs the real bpfheat command as a child process, the way a user does. */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../bin/bpfheat.js', import.meta.url));
+
+export interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface Running {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** stdout lines so far */
+  readonly lines: string[];
+  /** resolves once the first stdout line arrived (the tracer is attached and reading) */
+  readonly firstLine: Promise<void>;
+  /** resolves when the process ends, with its exit code, stdout and stderr */
+  readonly exited: Promise<Result>;
+  /** SIGINT (or the given signal), then what exited gives */
+  stop(signal?: NodeJS.Signals): Promise<Result>;
+}
+
+export function startBpfheat(args: readonly string[]): Running {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const lines: string[] = [];
+  let markFirst: () => void = () => {};
+  const firstLine = new Promise<void>((resolve, reject) => {
+    markFirst = resolve;
+    child.once('exit', (code) => reject(new Error(`bpfheat exited (${code}) before printing: ${stderr}`)));
+  });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    const complete = stdout.split('\n');
+    lines.splice(0, lines.length, ...complete.slice(0, -1));
+    if (lines.length > 0) markFirst();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<Result>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  firstLine.catch(() => {});
+  return {
+    child,
+    lines,
+    firstLine,
+    exited,
+    stop(signal = 'SIGINT') {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs bpfheat to completion and returns what it printed. */
+export async function runBpfheat(args: readonly string[], timeoutMs = 30_000): Promise<Result> {
+  const running = startBpfheat(args);
+  const timer = setTimeout(() => running.child.kill('SIGKILL'), timeoutMs);
+  const result = await running.exited;
+  clearTimeout(timer);
+  return result;
+}

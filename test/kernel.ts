@@ -1,0 +1,63 @@
+/**
+ * Helpers for tests that need the real kernel: whether BPF can run here, and loop devices
+ * that a test makes on a file and always removes.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Why kernel tests cannot run here, or null when they can. Under CI a reason is a failure, not a skip. */
+export function kernelSkipReason(): string | null {
+  const reason =
+    process.getuid?.() !== 0
+      ? 'kernel tests need root to load BPF programs (run `sudo npm test`)'
+      : !existsSync('/sys/kernel/btf/vmlinux')
+        ? 'kernel tests need a kernel with BTF (/sys/kernel/btf/vmlinux)'
+        : null;
+  if (reason && process.env.CI === 'true') throw new Error(`CI=true, so kernel tests may not skip: ${reason}`);
+  return reason;
+}
+
+export interface LoopDevice {
+  /** e.g. loop3 */
+  readonly name: string;
+  readonly path: string;
+  remove(): void;
+}
+
+export function createLoopDevice(sizeMiB = 64): LoopDevice {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfheat-loop-'));
+  const file = join(dir, 'disk.img');
+  execFileSync('truncate', ['-s', `${sizeMiB}M`, file]);
+  let path: string;
+  try {
+    path = execFileSync('losetup', ['-f', '--show', '--direct-io=on', file], { encoding: 'utf8' }).trim();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  let removed = false;
+  return {
+    name: path.replace('/dev/', ''),
+    path,
+    remove() {
+      if (removed) return;
+      removed = true;
+      try {
+        execFileSync('losetup', ['-d', path]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** count direct 4 KiB requests with dd: each one is exactly one request on a loop device. */
+export function directIo(device: LoopDevice, op: 'write' | 'read', count: number, blockSize = 4096): void {
+  const args =
+    op === 'write'
+      ? ['if=/dev/zero', `of=${device.path}`, `bs=${blockSize}`, `count=${count}`, 'oflag=direct']
+      : [`if=${device.path}`, 'of=/dev/null', `bs=${blockSize}`, `count=${count}`, 'iflag=direct'];
+  execFileSync('dd', args, { stdio: 'ignore' });
+}

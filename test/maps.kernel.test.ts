@@ -1,0 +1,90 @@
+/**
+ * The columns the tracer hands out hold exactly what the kernel's maps hold: each column is
+ * compared with its counters read one by one through bpf_map_lookup_elem (not the mmap the
+ * tracer reads), and the loop device's total with the requests sent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COLUMN_CELLS, MAX_DEVICES, METRICS, OPS, RING_COLUMNS, SLOTS } from '../shared/scheme.ts';
+import type { Column } from '../shared/column.ts';
+import { lookupElem } from '../server/libbpf.ts';
+import { readableAt } from '../server/tracer/clock.ts';
+import { Tracer } from '../server/tracer/tracer.ts';
+import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
+
+const skip = kernelSkipReason();
+
+/** Totals per "metric/device/op" of one ring slot, read cell by cell through the syscall. */
+function totalsFromMap(fd: number, column: bigint): Map<string, number> {
+  const totals = new Map<string, number>();
+  const key = new Uint8Array(4);
+  const value = new Uint8Array(8);
+  const keyView = new DataView(key.buffer);
+  const valueView = new DataView(value.buffer);
+  const first = Number(column & BigInt(RING_COLUMNS - 1)) * COLUMN_CELLS;
+  for (let cell = 0; cell < COLUMN_CELLS; cell++) {
+    keyView.setUint32(0, first + cell, true);
+    expect(lookupElem(fd, key, value)).toBe(true);
+    const count = Number(valueView.getBigUint64(0, true));
+    if (count === 0) continue;
+    const series = Math.floor(cell / SLOTS);
+    const name = `${METRICS[Math.floor(series / (MAX_DEVICES * OPS.length))]}/${Math.floor(series / OPS.length) % MAX_DEVICES}/${OPS[series % OPS.length]}`;
+    totals.set(name, (totals.get(name) ?? 0) + count);
+  }
+  return totals;
+}
+
+function totalsFromColumn(column: Column): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const s of column.series) {
+    expect(s.counts.every((count) => count > 0)).toBe(true);
+    totals.set(`${s.metric}/${s.device}/${s.op}`, s.counts.reduce((a, b) => a + b, 0));
+  }
+  return totals;
+}
+
+describe.skipIf(skip !== null)(`columns against the kernel maps${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let loop: LoopDevice;
+  let tracer: Tracer;
+  const fromMap: Map<string, number>[] = [];
+  const columns: Column[] = [];
+  let leftInLastSlot: Map<string, number>;
+
+  beforeAll(async () => {
+    loop = createLoopDevice();
+    tracer = Tracer.open(100);
+    directIo(loop, 'write', 300);
+    directIo(loop, 'read', 200);
+    const last = tracer.currentColumn();
+    while (readableAt(tracer.clock, last) > process.hrtime.bigint()) await new Promise((r) => setTimeout(r, 20));
+    for (let column = tracer.firstColumn; column <= last; column++) {
+      fromMap.push(totalsFromMap(tracer.cellsFd, column));
+      columns.push(tracer.takeColumn(column));
+    }
+    // the slot's next column is RING_COLUMNS intervals away, so nothing can have refilled it yet
+    leftInLastSlot = totalsFromMap(tracer.cellsFd, last);
+  }, 120_000);
+
+  afterAll(() => {
+    tracer?.close();
+    loop?.remove();
+  });
+
+  it('hands out each column exactly as the map holds it', () => {
+    expect(columns.length).toBeGreaterThan(0);
+    columns.forEach((column, k) => expect(totalsFromColumn(column)).toEqual(fromMap[k]));
+  });
+
+  it('names the loop device and counts every request sent to it', () => {
+    const device = tracer.devicesFor(columns.flatMap((c) => c.series)).find((d) => d.name === loop.name);
+    expect(device).toBeDefined();
+    const count = (metric: string, op: string) =>
+      columns.flatMap((c) => c.series).filter((s) => s.metric === metric && s.device === device!.id && s.op === op).reduce((t, s) => t + s.counts.reduce((a, b) => a + b, 0), 0);
+    expect(count('latency', 'write')).toBe(300);
+    expect(count('latency', 'read')).toBe(200);
+    expect(count('size', 'write')).toBe(300);
+  });
+
+  it('zeroes a column once taken', () => {
+    expect(leftInLastSlot.size).toBe(0);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The tracer against ground truth: a loop device of the test's own, exactly 1,000 direct
+ * 4 KiB writes and 500 direct 4 KiB reads, traced by three bpfheat processes at once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slotOf, slotBounds } from '../shared/buckets.ts';
+import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
+import { startBpfheat, runBpfheat, type Result } from './cli.ts';
+
+const skip = kernelSkipReason();
+
+interface JsonColumn {
+  seq: number;
+  start_ms: number;
+  interval_ms: number;
+  metric: string;
+  unit: string;
+  total: number;
+  buckets: [number, number | null, number][];
+}
+
+function columns(result: Result): JsonColumn[] {
+  expect(result.code, result.stderr).toBe(0);
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as JsonColumn);
+}
+
+const sum = (cols: JsonColumn[]) => cols.reduce((total, c) => total + c.total, 0);
+
+describe.skipIf(skip !== null)(`tracer on a loop device${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let loop: LoopDevice;
+  let all: JsonColumn[];
+  let writes: JsonColumn[];
+  let sizes: JsonColumn[];
+
+  beforeAll(async () => {
+    loop = createLoopDevice();
+    const common = ['--jsonl', '--device', loop.name, '--interval', '250'];
+    const tracers = [startBpfheat(common), startBpfheat([...common, '--op', 'write']), startBpfheat([...common, '--metric', 'size'])];
+    try {
+      await Promise.all(tracers.map((t) => t.firstLine));
+      directIo(loop, 'write', 1000);
+      directIo(loop, 'read', 500);
+    } finally {
+      [all, writes, sizes] = (await Promise.all(tracers.map((t) => t.stop()))).map(columns) as [JsonColumn[], JsonColumn[], JsonColumn[]];
+    }
+  }, 120_000);
+
+  afterAll(() => loop?.remove());
+
+  it('counts exactly the 1,500 requests sent', () => {
+    expect(sum(all)).toBe(1500);
+  });
+
+  it('counts exactly the 1,000 writes with --op write', () => {
+    expect(sum(writes)).toBe(1000);
+  });
+
+  it('puts every request in the size bucket that holds 4096 bytes', () => {
+    const { lower, upper } = slotBounds(slotOf(4096));
+    const buckets = sizes.flatMap((c) => c.buckets);
+    expect(buckets.every(([low, high]) => low === lower && high === upper)).toBe(true);
+    expect(buckets.reduce((total, [, , count]) => total + count, 0)).toBe(1500);
+    expect(sizes.every((c) => c.metric === 'size' && c.unit === 'bytes')).toBe(true);
+  });
+
+  it('measures latencies above zero and below one second on an idle device', () => {
+    const buckets = all.flatMap((c) => c.buckets);
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const [lower, upper] of buckets) {
+      expect(lower).toBeGreaterThan(0);
+      expect(upper).not.toBeNull();
+      expect(upper!).toBeLessThan(1e9);
+    }
+    expect(all.every((c) => c.metric === 'latency' && c.unit === 'ns')).toBe(true);
+  });
+
+  it('prints contiguous columns aligned to the interval, each total the sum of its buckets', () => {
+    for (const [k, column] of all.entries()) {
+      expect(column.interval_ms).toBe(250);
+      expect(column.start_ms % 250).toBe(0);
+      expect(column.seq).toBe(column.start_ms / 250);
+      if (k > 0) expect(column.seq).toBe(all[k - 1]!.seq + 1);
+      expect(column.total).toBe(column.buckets.reduce((total, [, , count]) => total + count, 0));
+    }
+  });
+});
+
+describe.skipIf(skip !== null)('tracer errors', () => {
+  it('names an unknown device and exits non-zero without a stack trace', async () => {
+    const result = await runBpfheat(['--jsonl', '--device', 'nosuchdisk9', '--duration', '1']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^bpfheat: unknown device "nosuchdisk9": .*lsblk/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
