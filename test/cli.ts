@@ -61,3 +61,16 @@ export async function runBpfheat(args: readonly string[], timeoutMs = 30_000): P
   clearTimeout(timer);
   return result;
 }
+
+/** Runs bpfheat as another user (setpriv drops every privilege), as someone without sudo would. */
+export async function runAs(user: string, args: readonly string[]): Promise<Result> {
+  const child = spawn('setpriv', [`--reuid=${user}`, `--regid=${user === 'nobody' ? 'nogroup' : user}`, '--clear-groups', '--inh-caps=-all', process.execPath, BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HOME: '/tmp' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf, slotBounds } from '../shared/buckets.ts';
 import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
-import { startBpfheat, runBpfheat, type Result } from './cli.ts';
+import { startBpfheat, runBpfheat, runAs, type Result } from './cli.ts';
 
 const skip = kernelSkipReason();
 
@@ -93,6 +93,25 @@ describe.skipIf(skip !== null)('tracer errors', () => {
     const result = await runBpfheat(['--jsonl', '--device', 'nosuchdisk9', '--duration', '1']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^bpfheat: unknown device "nosuchdisk9": .*lsblk/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('tracer errors a user meets', () => {
+  it('asks for root, in one line, when run unprivileged', async () => {
+    const result = await runAs('nobody', ['--jsonl', '--duration', '1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^bpfheat: tracing needs root .*sudo/);
+  });
+
+  it.each([
+    [['--interval', 'soon'], /^bpfheat: --interval needs a whole number/],
+    [['--op', 'trim'], /^bpfheat: --op must be one of/],
+  ])('rejects %j with exit code 2 and no stack trace', async (args, message) => {
+    const result = await runBpfheat(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -50,16 +50,25 @@ function effectiveCapabilities(): bigint {
   return hex ? BigInt(`0x${hex}`) : 0n;
 }
 
+export interface Environment {
+  readonly capabilities: bigint;
+  readonly btfPath: string;
+  readonly objectPath: string;
+}
+
+export function currentEnvironment(): Environment {
+  return { capabilities: effectiveCapabilities(), btfPath: '/sys/kernel/btf/vmlinux', objectPath: OBJECT_PATH };
+}
+
 /** Fails fast, with the fix, on what would otherwise be an obscure libbpf error. */
-export function preflight(objectPath = OBJECT_PATH): void {
-  const caps = effectiveCapabilities();
-  const has = (cap: bigint) => (caps >> cap) & 1n;
+export function preflight({ capabilities, btfPath, objectPath }: Environment): void {
+  const has = (cap: bigint) => (capabilities >> cap) & 1n;
   if (!has(CAP_SYS_ADMIN) && !(has(CAP_BPF) && has(CAP_PERFMON))) {
     throw new UserError('tracing needs root (CAP_BPF and CAP_PERFMON): run it with sudo, or try --source synthetic for demo data');
   }
-  if (!existsSync('/sys/kernel/btf/vmlinux')) {
+  if (!existsSync(btfPath)) {
     throw new UserError(
-      'this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): bpfheat needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, as most distribution kernels since 2020 are; or try --source synthetic',
+      `this kernel has no BTF (${btfPath} is missing): bpfheat needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, as most distribution kernels since 2020 are; or try --source synthetic`,
     );
   }
   if (!existsSync(objectPath)) {
@@ -124,8 +133,9 @@ export class Tracer {
   }
 
   /** Opens, configures, loads and attaches the BPF object; throws UserError with the fix on failure. */
-  static open(intervalMs: number, objectPath = OBJECT_PATH): Tracer {
-    preflight(objectPath);
+  static open(intervalMs: number, environment = currentEnvironment()): Tracer {
+    preflight(environment);
+    const { objectPath } = environment;
     const clock = makeClock(intervalMs, process.hrtime.bigint(), BigInt(Date.now()) * 1_000_000n);
     let obj: bpf.BpfObject;
     try {
