@@ -64,6 +64,8 @@ export type ServerMessage =
   | { readonly type: 'gap'; readonly fromSeq: number; readonly toSeq: number }
   | { readonly type: 'devices'; readonly devices: readonly DeviceInfo[] }
   | { readonly type: 'stats'; readonly selfStats: SelfStats }
+  /** the answer to a client's ping, with its id */
+  | { readonly type: 'pong'; readonly id: number }
   | { readonly type: 'error'; readonly message: string };
 
 export type ClientMessage =
@@ -244,6 +246,8 @@ export function decodeServerMessage(text: string): ServerMessage {
       return { type: 'devices', devices: decodeDevices(m.devices) };
     case 'stats':
       return { type: 'stats', selfStats: decodeSelfStats(m.selfStats) };
+    case 'pong':
+      return { type: 'pong', id: integer(m.id, 'id') };
     case 'error':
       return { type: 'error', message: string(m.message, 'message', 1024) };
     default:

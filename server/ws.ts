@@ -1,0 +1,374 @@
+/**
+ * Live columns over WebSocket: one stream per server, many clients.
+ *
+ * Every column is encoded once (publish), kept once in the history, and that same Buffer is what
+ * every client is sent, live or in a backfill. Each client has only a cursor: the next seq it
+ * should get. pump() moves the cursor forward through the history while the client's send
+ * queue is below SEND_HIGH_WATER_BYTES; past it the client is skipped (it costs nothing more
+ * while it does not read), and when its queue has drained (the write callback of its last
+ * message) it is pumped again from the history: caught up, with a `gap` for what the history
+ * no longer holds. So a client's queue never holds more than the high-water mark plus one
+ * message, whatever it does.
+ *
+ * On connect: hello, then the backfill (columns after `?after=SEQ`, or the last few minutes),
+ * then `live`, then live columns. A `resume` message moves the cursor the same way.
+ *
+ * One ticker per stream: it pings every client and terminates those whose last pong is older
+ * than deadAfterMs (a dead peer, or one that has not read for that long).
+ */
+import { hostname } from 'node:os';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Column, DeviceInfo, SourceKind } from '../shared/column.ts';
+import { METRICS, OPS } from '../shared/scheme.ts';
+import {
+  BUCKET_SCHEME,
+  MAX_CLIENT_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  decodeClientMessage,
+  encodeServerMessage,
+  type Hello,
+  type SelfStats,
+  type ServerMessage,
+} from '../shared/protocol.ts';
+import type { History, HistoryEntry } from './history.ts';
+
+/** A client's send queue may hold this much before it is skipped. */
+export const SEND_HIGH_WATER_BYTES = 256 * 1024;
+/** Messages larger than this close the connection (1009) unread; up to it they get an error reply. */
+export const MAX_RECEIVED_BYTES = 64 * 1024;
+export const DEFAULT_MAX_CLIENTS = 256;
+/** Default backfill: this much of the recent past, at most DEFAULT_BACKFILL_COLUMNS columns. */
+export const DEFAULT_BACKFILL_MS = 15 * 60_000;
+export const DEFAULT_BACKFILL_COLUMNS = 5000;
+export const HEARTBEAT_MS = 30_000;
+/**
+ * A client whose last pong is older than this is terminated. Longer than one heartbeat so that
+ * a client that stops reading for half a minute (a suspended laptop, a busy tab) is caught up,
+ * not cut off.
+ */
+export const DEAD_AFTER_MS = 75_000;
+/** A stats message at most this often (only for sources that measure themselves). */
+const STATS_EVERY_MS = 5000;
+const MAX_ERROR_CHARS = 900;
+
+export interface StreamSource {
+  readonly kind: SourceKind;
+  readonly intervalMs: number;
+  devices(): readonly DeviceInfo[];
+  selfStats(): SelfStats | null;
+}
+
+export interface StreamOptions {
+  readonly source: StreamSource;
+  readonly history: History;
+  readonly host?: string;
+  readonly heartbeatMs?: number;
+  readonly deadAfterMs?: number;
+  readonly highWaterBytes?: number;
+  readonly maxClients?: number;
+  readonly backfillColumns?: number;
+}
+
+export interface StreamStats {
+  readonly clients: number;
+  /** clients currently skipped because their send queue is over the high-water mark */
+  readonly lagging: number;
+  /** the largest send queue of any client now, in bytes */
+  readonly maxBufferedBytes: number;
+  /** columns not sent live to some client because it was not reading (each caught up later or reported as a gap) */
+  readonly skippedColumns: number;
+  /** columns encoded since start: one per published column, whatever the number of clients */
+  readonly encodedColumns: number;
+  /** the largest encoded column, in bytes */
+  readonly maxColumnBytes: number;
+  readonly highWaterBytes: number;
+  readonly maxClients: number;
+}
+
+interface Client {
+  readonly ws: WebSocket;
+  /** the next seq to send; null: the default backfill, decided when there is a first column */
+  next: number | null;
+  /** `live` was sent since the last (re)positioning */
+  liveSent: boolean;
+  /** over the high-water mark: wait for the write callback before sending more */
+  blocked: boolean;
+  /** the version of the device table this client has */
+  devicesSeen: number;
+  lastPongMs: number;
+  /** bound once per client: the write callback of every message, which unblocks the client */
+  readonly written: (error?: Error | null) => void;
+}
+
+export class ColumnStream {
+  readonly wss: WebSocketServer;
+  private readonly clients = new Set<Client>();
+  private readonly source: StreamSource;
+  private readonly history: History;
+  private readonly host: string;
+  private readonly highWater: number;
+  private readonly maxClients: number;
+  private readonly backfillColumns: number;
+  private readonly deadAfterMs: number;
+  private readonly ticker: ReturnType<typeof setInterval>;
+  private skipped = 0;
+  private encoded = 0;
+  private maxColumnBytes = 0;
+  private lastStatsMs = 0;
+  /** bumped when the device table grows; pump sends the new table to each client before its next column */
+  private devicesVersion = 0;
+  private closed = false;
+
+  constructor(options: StreamOptions) {
+    this.source = options.source;
+    this.history = options.history;
+    this.host = options.host ?? hostname();
+    this.highWater = options.highWaterBytes ?? SEND_HIGH_WATER_BYTES;
+    this.maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
+    this.deadAfterMs = options.deadAfterMs ?? DEAD_AFTER_MS;
+    this.backfillColumns =
+      options.backfillColumns ?? Math.max(1, Math.min(DEFAULT_BACKFILL_COLUMNS, Math.ceil(DEFAULT_BACKFILL_MS / this.source.intervalMs)));
+    // noServer: app.ts checks Host, token and Origin on the upgrade before handing it over.
+    // No per-message deflate: it would compress each column once per client.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_RECEIVED_BYTES, perMessageDeflate: false, clientTracking: false });
+    this.ticker = setInterval(() => this.heartbeat(), options.heartbeatMs ?? HEARTBEAT_MS);
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Room for one more client? (app.ts answers 503 on the upgrade when not.) */
+  get full(): boolean {
+    return this.clients.size >= this.maxClients;
+  }
+
+  /** Completes a checked upgrade. `after`: the last seq the client has, or null for the default backfill. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, after: number | null): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.connect(ws, after));
+  }
+
+  /** Encodes the column once, keeps it in the history and sends it on to every client able to take it. */
+  publish(column: Column): void {
+    if (this.closed) return;
+    const newest = this.history.newestSeq;
+    if (newest !== null && column.seq <= newest) return; // a source never repeats a column; ignore if one does
+    const wire = Buffer.from(encodeServerMessage({ type: 'column', column }));
+    this.encoded++;
+    this.maxColumnBytes = Math.max(this.maxColumnBytes, wire.length);
+    const entry: HistoryEntry = { seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, wire };
+    this.history.push(entry);
+    for (const client of this.clients) {
+      if (client.blocked) this.skipped++;
+      else this.pump(client);
+    }
+    const now = Date.now();
+    if (now - this.lastStatsMs >= STATS_EVERY_MS) {
+      this.lastStatsMs = now;
+      const selfStats = this.source.selfStats();
+      if (selfStats) this.broadcast({ type: 'stats', selfStats });
+    }
+  }
+
+  /** The device table grew: every client gets the new table before the next column (a skipped one when it is caught up). */
+  devices(): void {
+    this.devicesVersion++;
+    for (const client of this.clients) if (!client.blocked) this.pump(client);
+  }
+
+  hello(): Hello {
+    return {
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      source: this.source.kind,
+      host: this.host,
+      scheme: BUCKET_SCHEME,
+      devices: this.source.devices(),
+      ops: OPS,
+      metrics: METRICS,
+      intervalMs: this.source.intervalMs,
+      oldestSeq: this.history.oldestSeq,
+      newestSeq: this.history.newestSeq,
+      selfStats: this.source.selfStats(),
+    };
+  }
+
+  stats(): StreamStats {
+    let lagging = 0;
+    let maxBufferedBytes = 0;
+    for (const client of this.clients) {
+      if (client.blocked) lagging++;
+      maxBufferedBytes = Math.max(maxBufferedBytes, client.ws.bufferedAmount);
+    }
+    return {
+      clients: this.clients.size,
+      lagging,
+      maxBufferedBytes,
+      skippedColumns: this.skipped,
+      encodedColumns: this.encoded,
+      maxColumnBytes: this.maxColumnBytes,
+      highWaterBytes: this.highWater,
+      maxClients: this.maxClients,
+    };
+  }
+
+  /**
+   * Stops the ticker and closes every client (1001, going away); resolves once they are closed,
+   * terminating any that has not answered the close within graceMs.
+   */
+  async close(graceMs = 1000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.ticker);
+    const clients = [...this.clients];
+    this.clients.clear();
+    const closed = clients.map(
+      (client) => new Promise<void>((resolve) => {
+        if (client.ws.readyState === client.ws.CLOSED) resolve();
+        else client.ws.once('close', () => resolve());
+      }),
+    );
+    for (const client of clients) client.ws.close(1001, 'bpfheat is shutting down');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([Promise.all(closed), late]);
+    clearTimeout(timer);
+    for (const client of clients) if (client.ws.readyState !== client.ws.CLOSED) client.ws.terminate();
+    this.wss.close();
+  }
+
+  // ------------------------------------------------------------ per client
+
+  private connect(ws: WebSocket, after: number | null): void {
+    if (this.closed) {
+      ws.close(1001, 'bpfheat is shutting down');
+      return;
+    }
+    const client: Client = {
+      ws,
+      next: null,
+      liveSent: false,
+      blocked: false,
+      devicesSeen: this.devicesVersion, // hello carries the table of now
+      lastPongMs: Date.now(),
+      written: (error) => {
+        if (error || !client.blocked || ws.bufferedAmount >= this.highWater) return;
+        client.blocked = false;
+        this.pump(client);
+      },
+    };
+    this.clients.add(client);
+    ws.on('pong', () => (client.lastPongMs = Date.now()));
+    ws.on('message', (data, isBinary) => this.receive(client, data, isBinary));
+    ws.on('close', () => this.clients.delete(client));
+    ws.on('error', () => {
+      // a broken socket: 'close' follows and removes the client; nothing to tell anyone
+    });
+    this.send(client, encodeServerMessage(this.hello()));
+    this.position(client, after);
+  }
+
+  /** Points the cursor just after `after` (null: the default backfill) and starts sending. */
+  private position(client: Client, after: number | null): void {
+    const newest = this.history.newestSeq;
+    // A cursor beyond the newest column (a client of a server whose clock ran ahead) starts live.
+    client.next = after === null ? null : newest === null ? after + 1 : Math.min(after + 1, newest + 1);
+    client.liveSent = false;
+    this.pump(client);
+  }
+
+  /**
+   * Sends what the client lacks, in order: a newer device table, then columns from the history at
+   * its cursor (a `gap` for seqs the history does not hold), then `live` once it has caught up.
+   * Stops, leaving the client blocked, when its send queue reaches the high-water mark.
+   */
+  private pump(client: Client): void {
+    const ws = client.ws;
+    if (ws.readyState !== ws.OPEN) return;
+    if (client.devicesSeen !== this.devicesVersion) {
+      client.devicesSeen = this.devicesVersion;
+      this.send(client, encodeServerMessage({ type: 'devices', devices: this.source.devices() }));
+    }
+    const size = this.history.size;
+    if (size > 0) {
+      client.next ??= this.history.at(Math.max(0, size - this.backfillColumns)).seq;
+      for (let i = this.history.indexOfSeq(client.next); i < size; i++) {
+        if (ws.bufferedAmount >= this.highWater) {
+          client.blocked = true;
+          return;
+        }
+        const entry = this.history.at(i);
+        if (entry.seq > client.next) this.send(client, encodeServerMessage({ type: 'gap', fromSeq: client.next, toSeq: entry.seq - 1 }));
+        ws.send(entry.wire, { binary: false }, client.written);
+        client.next = entry.seq + 1;
+      }
+    }
+    if (!client.liveSent) {
+      client.liveSent = true;
+      this.send(client, encodeServerMessage({ type: 'live', lastSeq: this.history.newestSeq }));
+    }
+  }
+
+  private receive(client: Client, data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.reply(client, { type: 'error', message: 'binary messages are not understood: send JSON text' });
+      return;
+    }
+    const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    if (bytes.length > MAX_CLIENT_MESSAGE_BYTES) {
+      this.reply(client, { type: 'error', message: `message is longer than ${MAX_CLIENT_MESSAGE_BYTES} bytes` });
+      return;
+    }
+    try {
+      const message = decodeClientMessage(bytes.toString('utf8'));
+      switch (message.type) {
+        case 'ping':
+          this.reply(client, { type: 'pong', id: message.id });
+          break;
+        case 'resume':
+          this.position(client, message.after);
+          break;
+      }
+    } catch (error) {
+      const why = error instanceof ProtocolError ? error.message : 'message could not be read';
+      this.reply(client, { type: 'error', message: why.slice(0, MAX_ERROR_CHARS) });
+    }
+  }
+
+  /** A reply to a client message; dropped when the client is not reading (its queue is full). */
+  private reply(client: Client, message: ServerMessage): void {
+    if (client.blocked || client.ws.bufferedAmount >= this.highWater) return;
+    this.send(client, encodeServerMessage(message));
+  }
+
+  private send(client: Client, text: string): void {
+    if (client.ws.readyState === client.ws.OPEN) client.ws.send(text, client.written);
+  }
+
+  private broadcast(message: ServerMessage): void {
+    const text = Buffer.from(encodeServerMessage(message));
+    for (const client of this.clients) {
+      if (!client.blocked && client.ws.readyState === client.ws.OPEN) client.ws.send(text, { binary: false }, client.written);
+    }
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    for (const client of this.clients) {
+      if (now - client.lastPongMs > this.deadAfterMs) {
+        client.ws.terminate();
+        this.clients.delete(client);
+        continue;
+      }
+      // A backstop for the write callback: a client whose queue has drained is caught up.
+      if (client.blocked && client.ws.bufferedAmount < this.highWater) {
+        client.blocked = false;
+        this.pump(client);
+      }
+      if (client.ws.readyState === client.ws.OPEN) client.ws.ping();
+    }
+  }
+}
