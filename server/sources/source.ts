@@ -5,12 +5,15 @@
  */
 import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
 import type { SelfStats } from '../../shared/protocol.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
 
 export interface ColumnSink {
   /** called once per column, in ascending seq order, without gaps (empty columns included) */
   column(column: Column): void;
   /** called when the device table grew (a device seen for the first time) */
   devices?(devices: readonly DeviceInfo[]): void;
+  /** outlier I/Os as they arrive; those the kernel had to drop are counted in their column */
+  exemplars?(batch: readonly Exemplar[]): void;
 }
 
 export interface Source {
