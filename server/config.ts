@@ -23,6 +23,9 @@ export interface Config {
   readonly token: string | null;
   readonly historyColumns: number | null;
   readonly selfStats: boolean;
+  readonly thresholdNs: number | null;
+  readonly exemplarRate: number;
+  readonly byProcess: boolean;
   readonly help: boolean;
 }
 
@@ -41,6 +44,9 @@ const DEFAULTS: Config = {
   token: null,
   historyColumns: null,
   selfStats: false,
+  thresholdNs: null,
+  exemplarRate: 200,
+  byProcess: false,
   help: false,
 };
 
@@ -86,11 +92,14 @@ export const FLAGS: readonly Flag[] = [
   { names: ['-m', '--milliseconds'], help: 'with --text: latency in milliseconds instead of microseconds', apply: (c) => (c.milliseconds = true) },
   { names: ['--source'], value: 'KIND', help: 'bpf (trace this machine, default) or synthetic (seeded demo data, no root needed)', apply: (c, v) => (c.source = oneOf('--source', v, ['bpf', 'synthetic'] as const)) },
   { names: ['--seed'], value: 'N', help: 'seed of the synthetic source (default 1)', apply: (c, v) => (c.seed = positiveInteger('--seed', v)) },
-  { names: ['--port'], value: 'PORT', help: 'dashboard port (default 7070)', apply: (c, v) => (c.port = positiveInteger('--port', v, 65535)) },
+  { names: ['--port'], value: 'PORT', help: 'dashboard port (default 7070; 0: any free port, the URL printed says which)', apply: (c, v) => (c.port = v === '0' ? 0 : positiveInteger('--port', v, 65535)) },
   { names: ['--listen'], value: 'ADDR', help: 'dashboard address (default 127.0.0.1; any other address requires a token)', apply: (c, v) => (c.listen = v) },
   { names: ['--token'], value: 'TOKEN', help: 'access token for a non-loopback --listen (default: generated and printed)', apply: (c, v) => (c.token = token(v)) },
   { names: ['--history'], value: 'SPAN', help: 'history kept in memory: a column count or a span like 30m, 24h (default 24h)', apply: (c, v) => (c.historyColumns = encodeHistory(v)) },
   { names: ['--self-stats'], help: "measure the tracer's own BPF run time (kernel.bpf_stats_enabled) and report it", apply: (c) => (c.selfStats = true) },
+  { names: ['--threshold'], value: 'NS', help: 'record exemplar I/Os slower than NS nanoseconds (default: adaptive, the recent p99)', apply: (c, v) => (c.thresholdNs = threshold(v)) },
+  { names: ['--exemplar-rate'], value: 'N', help: 'at most N exemplars per second, the rest counted as dropped (default 200)', apply: (c, v) => (c.exemplarRate = positiveInteger('--exemplar-rate', v, 100_000)) },
+  { names: ['--by-process'], help: 'with --text: one histogram per process (bitesize layout), from the exemplars', apply: (c) => (c.byProcess = true) },
   { names: ['-h', '--help'], help: 'show this help', apply: (c) => (c.help = true) },
 ];
 
@@ -98,6 +107,12 @@ export const FLAGS: readonly Flag[] = [
 function encodeHistory(value: string): number {
   const span = historySpan(value);
   return 'columns' in span ? span.columns : -span.seconds;
+}
+
+function threshold(value: string): number | null {
+  if (value === 'adaptive') return null;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--threshold needs nanoseconds (a whole number, 0 for every I/O) or "adaptive", got "${value}"`);
+  return Number(value);
 }
 
 function setMode(config: Mutable<Config>, mode: OutputMode): void {

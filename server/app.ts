@@ -1,0 +1,121 @@
+/**
+ * Builds the dashboard server without listening: the express app (http.ts), the WebSocket
+ * column stream (ws.ts) on path /ws of the same HTTP server, and the checks in front of both
+ * (security.ts). dashboard.ts listens; tests import this and listen on an ephemeral port.
+ *
+ * Columns enter through `sink` (hand it to Source.start): each is encoded once, kept in the
+ * history, and sent on to every client.
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Express } from 'express';
+import type { ColumnSink } from './sources/source.ts';
+import type { ClientBundle } from './bundle.ts';
+import type { History } from './history.ts';
+import { createHttpApp, MAX_URL_CHARS } from './http.ts';
+import { currentUser, type RunAs } from './privileges.ts';
+import { checkRequest, originAllowed, type AccessPolicy } from './security.ts';
+import { ColumnStream, type StreamOptions, type StreamSource } from './ws.ts';
+
+export interface DashboardOptions {
+  readonly source: StreamSource;
+  readonly history: History;
+  readonly bundle: ClientBundle;
+  readonly policy: AccessPolicy;
+  /** the --listen address, as reported in /api/meta */
+  readonly listen: string;
+  /** who the process runs as, for /api/meta (default: asked of the OS each time) */
+  readonly runAs?: () => RunAs;
+  readonly selfStatsRequested?: boolean;
+  /** heartbeat, high-water mark, client limit, backfill: the defaults of ws.ts unless given */
+  readonly stream?: Omit<StreamOptions, 'source' | 'history'>;
+}
+
+export interface Dashboard {
+  readonly app: Express;
+  readonly server: Server;
+  readonly stream: ColumnStream;
+  readonly sink: ColumnSink;
+  /** the port listened on, 0 before listening */
+  port(): number;
+  /** closes every WebSocket (1001), stops the ticker, then the HTTP server and its connections */
+  close(): Promise<void>;
+}
+
+const WS_PARAMS = ['after', 'token'];
+
+/** Refuses an upgrade with a plain HTTP answer and closes the socket. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+export function createDashboard(options: DashboardOptions): Dashboard {
+  const stream = new ColumnStream({ ...options.stream, source: options.source, history: options.history });
+  let server: Server | null = null;
+  const port = (): number => (server?.address() as AddressInfo | null)?.port ?? 0;
+  const app = createHttpApp({
+    source: options.source,
+    history: options.history,
+    stream,
+    bundle: options.bundle,
+    policy: options.policy,
+    port,
+    listen: options.listen,
+    runAs: options.runAs ?? currentUser,
+    selfStatsRequested: options.selfStatsRequested ?? false,
+  });
+  server = createServer(app);
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {
+      // a peer that vanished mid-handshake: nothing to do
+    });
+    const url = request.url ?? '';
+    if (url.length > MAX_URL_CHARS) return refuse(socket, 414, `the URL is longer than ${MAX_URL_CHARS} characters`);
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    if (path !== '/ws') return refuse(socket, 404, 'WebSockets are served on /ws only');
+    const verdict = checkRequest(options.policy, request.headers, query, port());
+    if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
+    if (!originAllowed(request.headers.origin, request.headers.host)) {
+      return refuse(socket, 403, `origin "${String(request.headers.origin).slice(0, 100)}" is not this dashboard: WebSockets are only for its own pages`);
+    }
+    for (const name of new Set(query.keys())) {
+      if (!WS_PARAMS.includes(name)) return refuse(socket, 400, `unknown query parameter "${name.slice(0, 40)}": expected after (and token)`);
+    }
+    const afters = query.getAll('after');
+    if (afters.length > 1 || (afters.length === 1 && !/^\d{1,16}$/.test(afters[0]!))) {
+      return refuse(socket, 400, '"after" must be given once, as the seq of the last column the client has');
+    }
+    if (stream.full) return refuse(socket, 503, 'too many dashboard clients are connected: close one and retry');
+    stream.handleUpgrade(request, socket, head, afters.length === 1 ? Number(afters[0]) : null);
+  });
+
+  const sink: ColumnSink = {
+    column: (column) => stream.publish(column),
+    devices: () => stream.devices(),
+  };
+
+  return {
+    app,
+    server,
+    stream,
+    sink,
+    port,
+    async close() {
+      await stream.close();
+      const s = server!;
+      await new Promise<void>((resolve) => {
+        if (!s.listening) return resolve();
+        s.close(() => resolve());
+        s.closeAllConnections();
+      });
+    },
+  };
+}

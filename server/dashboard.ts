@@ -1,0 +1,131 @@
+/**
+ * `bpfheat` serving the dashboard, in one visible sequence with one cleanup path:
+ *   check the address and read the client bundle (fail fast, before touching the kernel)
+ *   → start the source (the BPF object is loaded, its maps and links open)
+ *   → bind the port → give up root, in the same tick as the bind, before any connection is taken
+ *   → print the URL → serve until SIGINT/SIGTERM (or --duration)
+ *   → stop the source (its last column still goes out) → close clients and the server.
+ */
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import type { Config } from './config.ts';
+import { historyColumns } from './config.ts';
+import { UsageError, UserError } from './errors.ts';
+import type { Source } from './sources/source.ts';
+import { createDashboard, type Dashboard } from './app.ts';
+import { defaultClientDir, loadClientBundle } from './bundle.ts';
+import { History } from './history.ts';
+import { currentUser, dropPrivileges, type RunAs } from './privileges.ts';
+import { accessPolicy, isWildcard, listenAddressProblem, type AccessPolicy } from './security.ts';
+
+export interface DashboardRuntime {
+  /** where the URL line goes (stdout) */
+  readonly out?: (line: string) => void;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+function listenError(error: NodeJS.ErrnoException, address: string, port: number): UserError {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new UserError(`port ${port} on ${address} is in use: stop what runs there or pick another with --port`);
+    case 'EADDRNOTAVAIL':
+      return new UserError(`${address} is not an address of this machine: use --listen 127.0.0.1 (default), 0.0.0.0, or one of its addresses`);
+    case 'EACCES':
+      return new UserError(`port ${port} is privileged and bpfheat may not bind it: pick a port above 1023 with --port`);
+    case 'EAFNOSUPPORT':
+      return new UserError(`${address} is an IPv6 address but IPv6 is off on this machine: use --listen 127.0.0.1`);
+    default:
+      return new UserError(`cannot listen on ${address} port ${port}: ${error.message}`);
+  }
+}
+
+/**
+ * Binds, then gives up root inside the 'listening' event: Node emits it on the next tick after
+ * the bind, before the event loop can take a connection, so no request is ever served as root.
+ */
+function listenThenDrop(dashboard: Dashboard, config: Config, env: Readonly<Record<string, string | undefined>>): Promise<RunAs> {
+  const server = dashboard.server;
+  return new Promise<RunAs>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.off('listening', onListening);
+      reject(listenError(error, config.listen, config.port));
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      try {
+        resolve(dropPrivileges(env));
+      } catch (error) {
+        server.close();
+        reject(error);
+      }
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ port: config.port, host: config.listen, exclusive: true });
+  });
+}
+
+/** The URL a person opens: the listening address (the host name for a wildcard), with the token if one is needed. */
+export function dashboardUrl(listen: string, port: number, policy: AccessPolicy): string {
+  const host = isWildcard(listen) ? hostname() : listen;
+  const shown = isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${shown}:${port}/${policy.token ? `?token=${policy.token}` : ''}`;
+}
+
+function waitForStop(config: Config): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const timer = config.durationS === null ? null : setTimeout(() => finish('duration'), config.durationS * 1000);
+    const onSignal = (signal: NodeJS.Signals): void => finish(signal);
+    function finish(why: string): void {
+      if (timer) clearTimeout(timer);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      // A second Ctrl-C while shutting down ends the process at once.
+      process.once('SIGINT', () => process.exit(130));
+      resolve(why);
+    }
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+}
+
+export async function runDashboard(source: Source, config: Config, runtime: DashboardRuntime = {}): Promise<void> {
+  const env = runtime.env ?? process.env;
+  const out = runtime.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const problem = listenAddressProblem(config.listen);
+  if (problem) throw new UsageError(problem);
+  const bundle = loadClientBundle(defaultClientDir(env));
+  const history = new History(historyColumns(config));
+  const policy = accessPolicy(config.listen, config.token);
+  let runAs = currentUser();
+  const dashboard = createDashboard({
+    source,
+    history,
+    bundle,
+    policy,
+    listen: config.listen,
+    runAs: () => runAs,
+    selfStatsRequested: config.selfStats,
+  });
+
+  let started = false;
+  try {
+    await source.start(dashboard.sink);
+    started = true;
+    runAs = await listenThenDrop(dashboard, config, env);
+  } catch (error) {
+    if (started) await source.stop();
+    await dashboard.close();
+    throw error;
+  }
+
+  const kind = source.kind === 'bpf' ? 'tracing this machine' : `${source.kind.toUpperCase()} data`;
+  out(`bpfheat: dashboard on ${dashboardUrl(config.listen, dashboard.port(), policy)} (${kind}, running as ${runAs.user})`);
+
+  await waitForStop(config);
+  try {
+    await source.stop(); // the last, partial column still reaches the history and the clients
+  } finally {
+    await dashboard.close();
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The HTTP side of the dashboard: the built client and a small read-only API.
+ *
+ *   GET /healthz                      "ok"
+ *   GET /api/meta                     what the server is, runs as, holds, and costs
+ *   GET /api/columns?from=&to=&metric=&device=&op=
+ *                                     one filtered histogram per column of [from, to)
+ *   GET /api/snapshot.svg?from=&to=&metric=&device=&op=&width=&height=
+ *                                     the same range as a standalone SVG heat map (shared/svg.ts)
+ *
+ * Every query is checked before use: unknown or repeated parameters, malformed numbers, unknown
+ * devices or ops and oversized ranges get a 400 with {"error": "..."} naming the problem. No
+ * response carries a stack trace.
+ */
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../shared/scheme.ts';
+import { histogramOf, type Column, type DeviceInfo } from '../shared/column.ts';
+import { BUCKET_SCHEME, PROTOCOL_VERSION, decodeServerMessage } from '../shared/protocol.ts';
+import { renderHeatmapSvg } from '../shared/svg.ts';
+import { exportFileName, snapshotView } from '../shared/view.ts';
+import type { ClientBundle } from './bundle.ts';
+import type { History } from './history.ts';
+import type { RunAs } from './privileges.ts';
+import { checkRequest, tokenCookie, type AccessPolicy } from './security.ts';
+import { DEFAULT_BACKFILL_MS, type ColumnStream, type StreamSource } from './ws.ts';
+
+/** Longest URL the server reads (path and query). */
+export const MAX_URL_CHARS = 2048;
+/** Most columns one /api/columns answer holds (24 h at 1 s). */
+export const MAX_QUERY_COLUMNS = 86_400;
+/** Most columns one snapshot draws (an SVG has one element per cell). */
+export const MAX_SNAPSHOT_COLUMNS = 4000;
+
+export interface HttpDeps {
+  readonly source: StreamSource;
+  readonly history: History;
+  readonly stream: ColumnStream;
+  readonly bundle: ClientBundle;
+  readonly policy: AccessPolicy;
+  /** the port being served (known once listening) */
+  readonly port: () => number;
+  readonly listen: string;
+  readonly runAs: () => RunAs;
+  readonly selfStatsRequested: boolean;
+}
+
+class QueryError extends Error {}
+
+function bad(message: string): never {
+  throw new QueryError(message);
+}
+
+export interface RangeQuery {
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly metric: Metric;
+  /** device ids, null for all */
+  readonly devices: readonly number[] | null;
+  readonly ops: readonly Op[] | null;
+  readonly widthCss: number | null;
+  readonly heightCss: number | null;
+}
+
+const RANGE_PARAMS = ['from', 'to', 'metric', 'device', 'op'] as const;
+const SNAPSHOT_PARAMS = [...RANGE_PARAMS, 'width', 'height'] as const;
+
+function single(query: URLSearchParams, name: string): string | null {
+  const values = query.getAll(name);
+  if (values.length > 1) bad(`"${name}" is given ${values.length} times; give it once`);
+  return values[0] ?? null;
+}
+
+function wholeNumber(query: URLSearchParams, name: string, min: number, max: number): number | null {
+  const value = single(query, name);
+  if (value === null) return null;
+  if (!/^\d{1,16}$/.test(value) || Number(value) < min || Number(value) > max) {
+    bad(`"${name}" must be a whole number from ${min} to ${max}${name === 'from' || name === 'to' ? ' (unix time in ms)' : ''}, got "${value.slice(0, 40)}"`);
+  }
+  return Number(value);
+}
+
+/** Values of a repeatable parameter, each possibly a comma-separated list. */
+function list(query: URLSearchParams, name: string): string[] | null {
+  const values = query.getAll(name).flatMap((v) => v.split(','));
+  if (values.length === 0) return null;
+  if (values.length > 64) bad(`"${name}" lists more than 64 values`);
+  return values;
+}
+
+export function parseRangeQuery(
+  query: URLSearchParams,
+  allowed: readonly string[],
+  devices: readonly DeviceInfo[],
+  history: History,
+  intervalMs: number,
+): RangeQuery {
+  for (const name of new Set(query.keys())) {
+    if (name !== 'token' && !allowed.includes(name)) bad(`unknown query parameter "${name.slice(0, 40)}": expected ${allowed.join(', ')}`);
+  }
+  const metricText = single(query, 'metric');
+  const metric = metricText === null ? 'latency' : (METRICS.find((m) => m === metricText) ?? bad(`"metric" must be ${METRICS.join(' or ')}, got "${metricText.slice(0, 40)}"`));
+  const deviceIds = list(query, 'device')?.map((value) => {
+    const device = devices.find((d) => d.name === value || (/^\d{1,3}$/.test(value) && d.id === Number(value)));
+    if (!device) bad(`unknown device "${value.slice(0, 40)}": known devices are ${devices.map((d) => `${d.name} (${d.id})`).join(', ') || 'none yet'}`);
+    return device.id;
+  });
+  const ops = list(query, 'op')?.map((value) => OPS.find((o) => o === value) ?? bad(`"op" must be one of ${OPS.join(', ')}, got "${value.slice(0, 40)}"`));
+  const maxMs = 8.64e15; // the largest Date
+  let fromMs = wholeNumber(query, 'from', 0, maxMs);
+  let toMs = wholeNumber(query, 'to', 0, maxMs);
+  // Defaults: up to the end of the newest column, from DEFAULT_BACKFILL_MS before "to".
+  const newest = history.size > 0 ? history.at(history.size - 1) : null;
+  toMs ??= newest ? newest.startMs + newest.intervalMs : Math.ceil(Date.now() / intervalMs) * intervalMs;
+  fromMs ??= Math.max(0, toMs - DEFAULT_BACKFILL_MS);
+  if (fromMs >= toMs) bad(`"from" (${fromMs}) must be before "to" (${toMs})`);
+  return {
+    fromMs,
+    toMs,
+    metric,
+    devices: deviceIds ? [...new Set(deviceIds)] : null,
+    ops: ops ? [...new Set(ops)] : null,
+    widthCss: allowed.includes('width') ? wholeNumber(query, 'width', 200, 8000) : null,
+    heightCss: allowed.includes('height') ? wholeNumber(query, 'height', 150, 8000) : null,
+  };
+}
+
+/** The history's columns overlapping [fromMs, toMs), decoded; refuses more than `limit`. */
+function columnsIn(history: History, fromMs: number, toMs: number, limit: number): Column[] {
+  const count = history.countInTimeRange(fromMs, toMs);
+  if (count > limit) bad(`the range holds ${count} columns, more than the ${limit} one request may ask for: narrow "from" and "to"`);
+  const columns: Column[] = [];
+  for (const entry of history.inTimeRange(fromMs, toMs)) {
+    const message = decodeServerMessage(entry.wire.toString('utf8'));
+    if (message.type === 'column') columns.push(message.column);
+  }
+  return columns;
+}
+
+function sendError(res: Response, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.status(status).set('Cache-Control', 'no-store').json({ error: message });
+}
+
+export function createHttpApp(deps: HttpDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', false); // queries are parsed (strictly) by the routes themselves
+
+  /** The query of a request, as the routes see it. */
+  const queryOf = (req: Request): URLSearchParams => new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.set({
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer', // the token may be in the URL
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    });
+    if (req.originalUrl.length > MAX_URL_CHARS) return sendError(res, 414, `the URL is longer than ${MAX_URL_CHARS} characters`);
+    const verdict = checkRequest(deps.policy, req.headers, queryOf(req), deps.port());
+    if (!verdict.ok) return sendError(res, verdict.status, verdict.message);
+    if (verdict.setCookie && deps.policy.token) res.append('Set-Cookie', tokenCookie(deps.port(), deps.policy.token));
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.set('Allow', 'GET, HEAD');
+      return sendError(res, 405, `${req.method.slice(0, 20)} is not allowed: the dashboard is read-only`);
+    }
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').type('text/plain').send('ok\n');
+  });
+
+  app.get('/api/meta', (_req, res) => {
+    const h = deps.history;
+    const oldest = h.size > 0 ? h.at(0) : null;
+    const newest = h.size > 0 ? h.at(h.size - 1) : null;
+    res.set('Cache-Control', 'no-store').json({
+      protocolVersion: PROTOCOL_VERSION,
+      source: deps.source.kind,
+      host: deps.stream.hello().host,
+      intervalMs: deps.source.intervalMs,
+      scheme: BUCKET_SCHEME,
+      devices: deps.source.devices(),
+      ops: OPS,
+      metrics: METRICS,
+      user: deps.runAs(),
+      pid: process.pid,
+      listen: { address: deps.listen, port: deps.port(), tokenRequired: deps.policy.token !== null },
+      history: {
+        capacity: h.capacity,
+        columns: h.size,
+        bytes: h.bytes,
+        oldestSeq: h.oldestSeq,
+        newestSeq: h.newestSeq,
+        fromMs: oldest?.startMs ?? null,
+        toMs: newest ? newest.startMs + newest.intervalMs : null,
+      },
+      clients: deps.stream.stats(),
+      memory: process.memoryUsage(),
+      selfStatsRequested: deps.selfStatsRequested,
+      selfStats: deps.source.selfStats(),
+    });
+  });
+
+  app.get('/api/columns', (req, res) => {
+    const q = parseRangeQuery(queryOf(req), RANGE_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
+    const filter = { metric: q.metric, devices: q.devices, ops: q.ops };
+    const columns = columnsIn(deps.history, q.fromMs, q.toMs, MAX_QUERY_COLUMNS).map((column) => {
+      const histogram = histogramOf(column, filter);
+      const slots: number[] = [];
+      const counts: number[] = [];
+      let total = 0;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        if (histogram[slot] === 0) continue;
+        slots.push(slot);
+        counts.push(histogram[slot]!);
+        total += histogram[slot]!;
+      }
+      return { seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, total, slots, counts };
+    });
+    const allDevices = deps.source.devices();
+    res.set('Cache-Control', 'no-store').json({
+      source: deps.source.kind,
+      host: deps.stream.hello().host,
+      intervalMs: deps.source.intervalMs,
+      scheme: BUCKET_SCHEME,
+      from: q.fromMs,
+      to: q.toMs,
+      metric: q.metric,
+      unit: METRIC_UNIT[q.metric],
+      devices: q.devices ? allDevices.filter((d) => q.devices!.includes(d.id)) : allDevices,
+      ops: q.ops ?? OPS,
+      columns,
+    });
+  });
+
+  app.get('/api/snapshot.svg', (req, res) => {
+    const q = parseRangeQuery(queryOf(req), SNAPSHOT_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
+    const columns = columnsIn(deps.history, q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
+    const view = snapshotView({
+      fromMs: q.fromMs,
+      toMs: q.toMs,
+      filter: { metric: q.metric, devices: q.devices, ops: q.ops },
+      host: deps.stream.hello().host,
+      source: deps.source.kind,
+      devices: deps.source.devices(),
+      ...(q.widthCss ? { widthCss: q.widthCss } : {}),
+      ...(q.heightCss ? { heightCss: q.heightCss } : {}),
+    });
+    res
+      .set({
+        'Cache-Control': 'no-store',
+        'Content-Type': 'image/svg+xml; charset=utf-8',
+        'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+        'Content-Disposition': `inline; filename="${exportFileName(view)}"`,
+      })
+      .send(renderHeatmapSvg(columns, view));
+  });
+
+  app.use('/api', (req, res) => sendError(res, 404, `no such API: ${req.path.slice(0, 80)} (try /api/meta, /api/columns, /api/snapshot.svg)`));
+
+  // The client: its files, and index.html for any other page path (the view lives in the URL).
+  app.get('/{*splat}', (req, res) => {
+    const file = deps.bundle.files.get(req.path);
+    if (file) {
+      res.set({ 'Content-Type': file.contentType, 'Cache-Control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache' }).send(file.body);
+      return;
+    }
+    if (/\.[A-Za-z0-9]+$/.test(req.path)) return sendError(res, 404, `no such file: ${req.path.slice(0, 80)}`);
+    res.set({ 'Content-Type': deps.bundle.index.contentType, 'Cache-Control': 'no-cache' }).send(deps.bundle.index.body);
+  });
+
+  // Errors: a bad query is the client's (400); anything else is ours, said without a stack.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (error instanceof QueryError) return sendError(res, 400, error.message);
+    const status = typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 500;
+    if (status >= 400 && status < 500) return sendError(res, status, 'the request could not be read');
+    // Ours: the operator gets one line on stderr, the client no details.
+    process.stderr.write(`bpfheat: internal error answering ${req.method} ${req.path.slice(0, 80)}: ${error instanceof Error ? error.message : String(error)}\n`);
+    sendError(res, 500, 'internal error');
+  });
+
+  return app;
+}
