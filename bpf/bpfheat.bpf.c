@@ -22,6 +22,7 @@ struct request {
 	struct request_queue *q;
 	unsigned int cmd_flags;
 	unsigned int __data_len;
+	__u64 __sector;
 } __attribute__((preserve_access_index));
 
 #define REQ_OP_MASK 0xff
@@ -29,8 +30,11 @@ struct request {
 
 const volatile struct bpfheat_config config = {};
 
+/* ts is 0 between insert and issue; pid and comm are the task that queued the request */
 struct start {
 	__u64 ts;
+	__u32 pid;
+	char comm[BPFHEAT_COMM_LEN];
 };
 
 struct {
@@ -65,6 +69,27 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BPFHEAT_RING_COLUMNS * BPFHEAT_EXEMPLAR_COUNTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} exemplar_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BPFHEAT_CONTROLS);
+	__type(key, __u32);
+	__type(value, __u64);
+} control SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, BPFHEAT_EXEMPLAR_RING_BYTES);
+} exemplars SEC(".maps");
 
 /* kernel dev_t -> device index, handed out in order of first completion */
 struct {
@@ -116,14 +141,72 @@ static __always_inline void count_cell(__u32 base, __u32 slot)
 		__sync_fetch_and_add(cell, 1);
 }
 
+static __always_inline __u64 control_value(__u32 index)
+{
+	__u64 *value = bpf_map_lookup_elem(&control, &index);
+	return value ? *value : 0;
+}
+
+static __always_inline void remember_task(struct request *rq, __u64 ts)
+{
+	__u64 key = (__u64)rq;
+	struct start start = { .ts = ts, .pid = bpf_get_current_pid_tgid() >> 32 };
+	bpf_get_current_comm(start.comm, sizeof(start.comm));
+	if (bpf_map_update_elem(&starts, &key, &start, BPF_ANY))
+		count_stat(BPFHEAT_STAT_START_FAILED);
+}
+
+/* With an I/O scheduler, requests are inserted by the submitting task and issued later,
+ * often from a kworker: remember the submitter here, the time at issue. */
+SEC("tp_btf/block_rq_insert")
+int BPF_PROG(block_rq_insert, struct request *rq)
+{
+	remember_task(rq, 0);
+	return 0;
+}
+
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(block_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq;
-	struct start start = { .ts = bpf_ktime_get_ns() };
-	if (bpf_map_update_elem(&starts, &key, &start, BPF_ANY))
-		count_stat(BPFHEAT_STAT_START_FAILED);
+	__u64 now = bpf_ktime_get_ns();
+	struct start *inserted = bpf_map_lookup_elem(&starts, &key);
+	if (inserted && inserted->ts == 0)
+		inserted->ts = now;
+	else
+		remember_task(rq, now);
 	return 0;
+}
+
+static __always_inline void emit_exemplar(struct request *rq, struct start *start, __u64 now,
+					  __u64 latency, __u32 size, __u32 ring, __u32 device,
+					  __u32 op)
+{
+	__u32 base = ring * BPFHEAT_EXEMPLAR_COUNTS;
+	__u64 *attempts = bpf_map_lookup_elem(&exemplar_counts, &base);
+	if (!attempts)
+		return;
+	struct bpfheat_exemplar *record = NULL;
+	if (__sync_fetch_and_add(attempts, 1) < control_value(BPFHEAT_CONTROL_CAP_PER_COLUMN))
+		record = bpf_ringbuf_reserve(&exemplars, sizeof(*record), 0);
+	if (!record) {
+		__u32 dropped = base + 1 + device * BPFHEAT_OPS + op;
+		__u64 *count = bpf_map_lookup_elem(&exemplar_counts, &dropped);
+		if (count)
+			__sync_fetch_and_add(count, 1);
+		return;
+	}
+	record->ts_ns = now;
+	record->latency_ns = latency;
+	record->sector = rq->__sector;
+	record->bytes = size;
+	record->pid = start->pid;
+	record->device = device;
+	record->op = op;
+	record->pad = 0;
+	__builtin_memcpy(record->comm, start->comm, sizeof(record->comm));
+	__builtin_memset(record->pad2, 0, sizeof(record->pad2));
+	bpf_ringbuf_submit(record, 0);
 }
 
 SEC("tp_btf/block_rq_complete")
@@ -136,30 +219,34 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 		return 0;
 	}
 	struct start *start = bpf_map_lookup_elem(&starts, &key);
-	if (!start) {
+	if (!start || start->ts == 0) {
 		count_stat(BPFHEAT_STAT_MISSED_START);
 		return 0;
 	}
 	__u64 now = bpf_ktime_get_ns();
 	__u64 latency = now > start->ts ? now - start->ts : 0;
-	bpf_map_delete_elem(&starts, &key);
 
 	__u64 column = (now + config.phase_ns) / config.interval_ns;
 	__u32 ring = column & (BPFHEAT_RING_COLUMNS - 1);
 	__u64 *tag = bpf_map_lookup_elem(&column_tags, &ring);
 	if (!tag || *tag != column) {
 		count_stat(BPFHEAT_STAT_RING_OVERRUN);
+		bpf_map_delete_elem(&starts, &key);
 		return 0;
 	}
 
 	__u32 device = device_index(rq);
 	if (device == BPFHEAT_MAX_DEVICES - 1)
 		count_stat(BPFHEAT_STAT_DEVICE_OVERFLOW);
-	__u32 series = device * BPFHEAT_OPS + op_index(rq);
+	__u32 op = op_index(rq);
+	__u32 series = device * BPFHEAT_OPS + op;
 	__u32 column_base = ring * BPFHEAT_COLUMN_CELLS;
 	count_cell(column_base + series * BPFHEAT_SLOTS, bpfheat_slot(latency, &config));
 	count_cell(column_base + (BPFHEAT_MAX_DEVICES * BPFHEAT_OPS + series) * BPFHEAT_SLOTS,
 		   bpfheat_slot(size, &config));
+	if (latency >= control_value(BPFHEAT_CONTROL_THRESHOLD_NS))
+		emit_exemplar(rq, start, now, latency, size, ring, device, op);
+	bpf_map_delete_elem(&starts, &key);
 	return 0;
 }
 

@@ -23,6 +23,17 @@
 #define BPFHEAT_COLUMN_CELLS 51680
 #define BPFHEAT_START_ENTRIES 65536
 
+/* exemplars: outlier I/Os sent to user space through a ring buffer */
+#define BPFHEAT_EXEMPLAR_RING_BYTES 1048576
+#define BPFHEAT_COMM_LEN 16
+#define BPFHEAT_EXEMPLAR_BYTES 56 /* sizeof(struct bpfheat_exemplar) */
+/* per column: [0] exemplars attempted (for the rate cap), then dropped ones per [device][op] */
+#define BPFHEAT_EXEMPLAR_COUNTS 81
+/* indexes into the control array, which user space may write while tracing */
+#define BPFHEAT_CONTROL_THRESHOLD_NS 0  /* exemplar when latency >= this */
+#define BPFHEAT_CONTROL_CAP_PER_COLUMN 1 /* at most this many exemplars per column */
+#define BPFHEAT_CONTROLS 2
+
 /* indexes into the stats array */
 #define BPFHEAT_STAT_MISSED_START 0    /* completion whose issue was not seen (before attach, or evicted) */
 #define BPFHEAT_STAT_START_FAILED 1    /* issue whose start time could not be stored */
@@ -31,6 +42,19 @@
 #define BPFHEAT_STAT_NEXT_DEVICE 4     /* next device index to hand out */
 #define BPFHEAT_STAT_PARTIAL 5         /* partial completions, counted at their final completion */
 #define BPFHEAT_STATS 6
+
+struct bpfheat_exemplar {
+	__u64 ts_ns; /* completion, monotonic */
+	__u64 latency_ns;
+	__u64 sector;
+	__u32 bytes;
+	__u32 pid; /* thread group id of the task that issued or inserted the request */
+	__u16 device;
+	__u8 op;
+	__u8 pad;
+	char comm[BPFHEAT_COMM_LEN];
+	__u8 pad2[4];
+};
 
 /* read-only configuration, written by user space before load */
 struct bpfheat_config {
@@ -45,6 +69,8 @@ _Static_assert(BPFHEAT_THRESHOLDS_PER_EXPONENT == BPFHEAT_BUCKETS_PER_OCTAVE - 1
 _Static_assert(BPFHEAT_COLUMN_CELLS ==
 		       BPFHEAT_METRICS * BPFHEAT_MAX_DEVICES * BPFHEAT_OPS * BPFHEAT_SLOTS,
 	       "column cells");
+_Static_assert(BPFHEAT_EXEMPLAR_COUNTS == 1 + BPFHEAT_MAX_DEVICES * BPFHEAT_OPS, "exemplar counts");
+_Static_assert(sizeof(struct bpfheat_exemplar) == BPFHEAT_EXEMPLAR_BYTES, "exemplar record layout");
 _Static_assert((BPFHEAT_RING_COLUMNS & (BPFHEAT_RING_COLUMNS - 1)) == 0, "ring is a power of two");
 
 /* Exact bucket placement without floating point: find the power of two with shifts

@@ -47,7 +47,10 @@ function bind() {
   koffi.opaque('bpf_map');
   koffi.opaque('bpf_program');
   koffi.opaque('bpf_link');
+  koffi.opaque('ring_buffer');
+  const sampleFn = koffi.proto('int bpfheat_sample_fn(void *ctx, void *data, size_t size)');
   return {
+    sampleFn,
     openFile: libbpf.func('bpf_object *bpf_object__open_file(const char *path, void *opts)'),
     load: libbpf.func('int bpf_object__load(bpf_object *obj)'),
     close: libbpf.func('void bpf_object__close(bpf_object *obj)'),
@@ -67,6 +70,9 @@ function bind() {
     getNextKey: libbpf.func('int bpf_map_get_next_key(int fd, const void *key, _Out_ uint8_t *next_key)'),
     enableStats: libbpf.func('int bpf_enable_stats(int type)'),
     objGetInfo: libbpf.func('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *info_len)'),
+    ringBufferNew: libbpf.func('ring_buffer *ring_buffer__new(int map_fd, bpfheat_sample_fn *sample_cb, void *ctx, void *opts)'),
+    ringBufferConsume: libbpf.func('int ring_buffer__consume(ring_buffer *rb)'),
+    ringBufferFree: libbpf.func('void ring_buffer__free(ring_buffer *rb)'),
     mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t offset)'),
     munmap: libc.func('int munmap(void *addr, size_t len)'),
     closeFd: libc.func('int close(int fd)'),
@@ -207,6 +213,42 @@ export function mmapMap(fd: number, bytes: number): MappedMemory {
       if (!mapped) return;
       mapped = false;
       lib().munmap(pointer, length);
+    },
+  };
+}
+
+export interface RingBuffer {
+  /** Hands every record waiting in the ring to the callback; returns how many. */
+  consume(): number;
+  free(): void;
+}
+
+/**
+ * A BPF ring buffer reader. The callback sees each record as a DataView over the ring's
+ * memory, valid only during the call: decode it there.
+ */
+export function openRingBuffer(fd: number, onRecord: (record: DataView) => void): RingBuffer {
+  const l = lib();
+  const callback = koffi.register((_ctx: unknown, data: unknown, size: number | bigint) => {
+    onRecord(new DataView(koffi.view(data, Number(size))));
+    return 0;
+  }, koffi.pointer(l.sampleFn));
+  const ring = l.ringBufferNew(fd, callback, null, null);
+  if (!ring) {
+    koffi.unregister(callback);
+    const errno = lastErrno();
+    throw new LibbpfError('ring_buffer__new', errno, describe(errno));
+  }
+  let open = true;
+  return {
+    consume() {
+      return open ? check('ring_buffer__consume', l.ringBufferConsume(ring)) : 0;
+    },
+    free() {
+      if (!open) return;
+      open = false;
+      l.ringBufferFree(ring);
+      koffi.unregister(callback);
     },
   };
 }

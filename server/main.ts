@@ -12,7 +12,12 @@ async function createSource(config: Config): Promise<Source> {
     return createSyntheticSource({ seed: config.seed, intervalMs: config.intervalMs });
   }
   const { createBpfSource } = await import('./sources/bpf.ts');
-  return createBpfSource({ intervalMs: config.intervalMs, selfStats: config.selfStats });
+  return createBpfSource({
+    intervalMs: config.intervalMs,
+    selfStats: config.selfStats,
+    thresholdNs: config.thresholdNs,
+    exemplarRate: config.exemplarRate,
+  });
 }
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -19,11 +19,19 @@ export interface Series {
   readonly counts: readonly number[];
 }
 
+export interface ExemplarDrops {
+  readonly device: number;
+  readonly op: Op;
+  readonly count: number;
+}
+
 export interface Column {
   readonly seq: number;
   readonly startMs: number;
   readonly intervalMs: number;
   readonly series: readonly Series[];
+  /** outlier I/Os of this column the kernel could not send (rate cap or full ring); absent when none */
+  readonly droppedExemplars?: readonly ExemplarDrops[];
 }
 
 export interface DeviceInfo {

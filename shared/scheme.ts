@@ -17,6 +17,14 @@ export const RING_COLUMNS = 8;
 export const COLUMN_CELLS = 51680;
 export const START_ENTRIES = 65536;
 
+export const EXEMPLAR_RING_BYTES = 1048576;
+export const COMM_LEN = 16;
+export const EXEMPLAR_BYTES = 56;
+/** per column: [0] exemplars attempted, then dropped ones per [device][op] */
+export const EXEMPLAR_COUNTS = 81;
+export const CONTROL = { thresholdNs: 0, capPerColumn: 1 } as const;
+export const CONTROL_COUNT = 2;
+
 export const STATS = {
   missedStart: 0,
   startFailed: 1,

@@ -37,11 +37,21 @@ describe('bpf/bpfheat.h and shared/scheme.ts', () => {
     ['COLUMN_CELLS', scheme.COLUMN_CELLS],
     ['START_ENTRIES', scheme.START_ENTRIES],
     ['STATS', scheme.STAT_COUNT],
+    ['EXEMPLAR_RING_BYTES', scheme.EXEMPLAR_RING_BYTES],
+    ['COMM_LEN', scheme.COMM_LEN],
+    ['EXEMPLAR_BYTES', scheme.EXEMPLAR_BYTES],
+    ['EXEMPLAR_COUNTS', scheme.EXEMPLAR_COUNTS],
+    ['CONTROLS', scheme.CONTROL_COUNT],
   ])('%s agrees', (name, value) => expect(defines.get(name)).toBe(value));
 
   it('agrees on every stats index', () => {
     const stats = [...defines].filter(([name]) => name.startsWith('STAT_')).map(([name, value]) => [camel(name.slice(5)), value]);
     expect(Object.fromEntries(stats)).toEqual(scheme.STATS);
+  });
+
+  it('agrees on every control index', () => {
+    const controls = [...defines].filter(([name]) => name.startsWith('CONTROL_')).map(([name, value]) => [camel(name.slice(8)), value]);
+    expect(Object.fromEntries(controls)).toEqual(scheme.CONTROL);
   });
 
   it('lays cells out [metric][device][op][slot]', () => {

@@ -6,13 +6,21 @@ import type { ProgramStats, SelfStats } from '../../shared/protocol.ts';
 import * as bpf from '../libbpf.ts';
 import { readableAt } from '../tracer/clock.ts';
 import { Tracer } from '../tracer/tracer.ts';
+import { adaptiveThreshold, RecentLatency } from '../tracer/exemplars.ts';
 import type { ColumnSink, Source } from './source.ts';
 
 export interface BpfSourceOptions {
   readonly intervalMs: number;
   /** turn on the kernel's BPF run-time statistics while tracing */
   readonly selfStats: boolean;
+  /** exemplar latency threshold in ns; null follows the recent p99 */
+  readonly thresholdNs: number | null;
+  /** at most this many exemplars per second; the rest are counted as dropped */
+  readonly exemplarRate: number;
 }
+
+/** The adaptive threshold follows the p99 of this many recent seconds. */
+const ADAPTIVE_WINDOW_S = 60;
 
 interface RunBaseline {
   readonly atMs: number;
@@ -22,6 +30,10 @@ interface RunBaseline {
 
 export function createBpfSource(options: BpfSourceOptions): Source {
   const tracer = Tracer.open(options.intervalMs);
+  tracer.setExemplarCap(Math.ceil((options.exemplarRate * options.intervalMs) / 1000));
+  let fixedThreshold = options.thresholdNs;
+  if (fixedThreshold !== null) tracer.setExemplarThreshold(fixedThreshold);
+  const recent = new RecentLatency(Math.max(1, Math.ceil((ADAPTIVE_WINDOW_S * 1000) / options.intervalMs)));
   const statsFd = options.selfStats ? bpf.enableRunTimeStats() : null;
   const baselines = new Map<string, RunBaseline>();
   let sink: ColumnSink | null = null;
@@ -34,7 +46,14 @@ export function createBpfSource(options: BpfSourceOptions): Source {
     const known = tracer.devices().length;
     const devices = tracer.devicesFor(taken.series);
     if (devices.length !== known) sink?.devices?.(devices);
+    const exemplars = tracer.takeExemplars();
+    if (exemplars.length > 0) sink?.exemplars?.(exemplars);
     sink?.column(taken);
+    recent.add(taken);
+    if (fixedThreshold === null) {
+      const threshold = adaptiveThreshold(recent.histogram);
+      if (threshold !== null) tracer.setExemplarThreshold(threshold);
+    }
   }
 
   function readReady(): void {
@@ -89,6 +108,10 @@ export function createBpfSource(options: BpfSourceOptions): Source {
       while (next <= last) emit(next++);
       if (statsFd !== null) bpf.closeFd(statsFd);
       tracer.close();
+    },
+    setExemplarThreshold(ns) {
+      fixedThreshold = ns;
+      tracer.setExemplarThreshold(ns ?? adaptiveThreshold(recent.histogram) ?? Number.MAX_SAFE_INTEGER);
     },
     selfStats(): SelfStats {
       return { programs: statsFd !== null ? programStats() : [], ...tracer.counters() };

@@ -24,6 +24,8 @@ export interface Source {
   start(sink: ColumnSink): Promise<void>;
   /** Flushes the last, partial column to the sink, then stops and releases everything. Idempotent. */
   stop(): Promise<void>;
+  /** Sets the exemplar latency threshold (ns) while running; null: adaptive. Only live sources have it. */
+  setExemplarThreshold?(ns: number | null): void;
   /** What the source costs and could not count, where it knows (the BPF tracer); else null. */
   selfStats(): SelfStats | null;
 }

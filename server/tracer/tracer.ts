@@ -8,6 +8,9 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   COLUMN_CELLS,
+  CONTROL,
+  CONTROL_COUNT,
+  EXEMPLAR_COUNTS,
   MAX_DEVICES,
   MAX_EXPONENT,
   RING_COLUMNS,
@@ -17,13 +20,15 @@ import {
 } from '../../shared/scheme.ts';
 import { thresholdTable } from '../../shared/buckets.ts';
 import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
 import * as bpf from '../libbpf.ts';
 import { UserError } from '../errors.ts';
 import { columnAt, columnStartMs, makeClock, type ColumnClock } from './clock.ts';
 import { seriesFromCounters } from './counters.ts';
+import { decodeExemplar, dropsFromCounters } from './exemplars.ts';
 
 export const OBJECT_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../bpf/.output/bpfheat.bpf.o');
-const PROGRAMS = ['block_rq_issue', 'block_rq_complete'] as const;
+const PROGRAMS = ['block_rq_insert', 'block_rq_issue', 'block_rq_complete'] as const;
 const CONFIG_BYTES = 16 + MAX_EXPONENT * THRESHOLDS_PER_EXPONENT * 8;
 
 export interface TracerCounters {
@@ -101,6 +106,10 @@ export class Tracer {
   private readonly cellWords: Uint32Array;
   private readonly tags: BigUint64Array;
   private readonly stats: BigUint64Array;
+  private readonly exemplarCounts: BigUint64Array;
+  private readonly control: BigUint64Array;
+  private readonly exemplarRing: bpf.RingBuffer;
+  private pendingExemplars: Exemplar[] = [];
   private readonly devicesFd: number;
   /** the cells map's fd, for reading counters through the syscall path instead of mmap */
   readonly cellsFd: number;
@@ -119,6 +128,12 @@ export class Tracer {
       this.cellWords = new Uint32Array(this.map('cells', RING_COLUMNS * COLUMN_CELLS * 8));
       this.tags = new BigUint64Array(this.map('column_tags', RING_COLUMNS * 8));
       this.stats = new BigUint64Array(this.map('stats', STAT_COUNT * 8));
+      this.exemplarCounts = new BigUint64Array(this.map('exemplar_counts', RING_COLUMNS * EXEMPLAR_COUNTS * 8));
+      this.control = new BigUint64Array(this.map('control', CONTROL_COUNT * 8));
+      this.setExemplarThreshold(Number.MAX_SAFE_INTEGER);
+      this.exemplarRing = bpf.openRingBuffer(bpf.mapFd(bpf.findMap(obj, 'exemplars')), (record) =>
+        this.pendingExemplars.push(decodeExemplar(record, this.clock)),
+      );
       this.devicesFd = bpf.mapFd(bpf.findMap(obj, 'devices'));
       for (let k = 0n; k < BigInt(RING_COLUMNS); k++) this.release(firstColumn + k - BigInt(RING_COLUMNS));
       this.programs = PROGRAMS.map((name) => {
@@ -181,11 +196,31 @@ export class Tracer {
   takeColumn(column: bigint): Column {
     const ring = Number(column & BigInt(RING_COLUMNS - 1));
     const series = seriesFromCounters(this.cellWords, ring * COLUMN_CELLS);
+    const drops = dropsFromCounters(this.exemplarCounts, ring * EXEMPLAR_COUNTS);
     this.cellWords.fill(0, ring * COLUMN_CELLS * 2, (ring + 1) * COLUMN_CELLS * 2);
+    this.exemplarCounts.fill(0n, ring * EXEMPLAR_COUNTS, (ring + 1) * EXEMPLAR_COUNTS);
     this.release(column);
     const intervalMs = Number(this.clock.intervalNs / 1_000_000n);
     const startMs = columnStartMs(this.clock, column);
-    return { seq: startMs / intervalMs, startMs, intervalMs, series };
+    const taken = { seq: startMs / intervalMs, startMs, intervalMs, series };
+    return drops.length > 0 ? { ...taken, droppedExemplars: drops } : taken;
+  }
+
+  /** Exemplars the kernel sent since the last call, oldest first. */
+  takeExemplars(): Exemplar[] {
+    this.exemplarRing.consume();
+    const taken = this.pendingExemplars;
+    this.pendingExemplars = [];
+    return taken;
+  }
+
+  /** Takes effect at the next completion: no reload. */
+  setExemplarThreshold(ns: number): void {
+    this.control[CONTROL.thresholdNs] = BigInt(Math.max(0, Math.round(ns)));
+  }
+
+  setExemplarCap(perColumn: number): void {
+    this.control[CONTROL.capPerColumn] = BigInt(Math.max(0, Math.round(perColumn)));
   }
 
   /** Names for every device index in these series; rereads the kernel's device table when one is new. */
@@ -232,6 +267,7 @@ export class Tracer {
     if (this.closed) return;
     this.closed = true;
     this.detach();
+    this.exemplarRing?.free();
     for (const memory of this.mappings.splice(0)) memory.unmap();
     bpf.closeObject(this.obj);
   }

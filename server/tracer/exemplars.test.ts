@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { EXEMPLAR_BYTES, EXEMPLAR_COUNTS, OPS, SLOTS } from '../../shared/scheme.ts';
+import { slotBounds, slotOf } from '../../shared/buckets.ts';
+import type { Column } from '../../shared/column.ts';
+import { makeClock } from './clock.ts';
+import { adaptiveThreshold, decodeExemplar, dropsFromCounters, RecentLatency } from './exemplars.ts';
+
+describe('decodeExemplar', () => {
+  it('reads struct bpfheat_exemplar field by field', () => {
+    const bytes = new Uint8Array(EXEMPLAR_BYTES);
+    const view = new DataView(bytes.buffer);
+    view.setBigUint64(0, 10_000_123_456n, true); // completion, monotonic ns
+    view.setBigUint64(8, 2_500_000n, true);
+    view.setBigUint64(16, 4096n, true);
+    view.setUint32(24, 65536, true);
+    view.setUint32(28, 4242, true);
+    view.setUint16(32, 3, true);
+    view.setUint8(34, 1);
+    bytes.set(new TextEncoder().encode('postgres'), 36);
+    const clock = makeClock(1000, 10_000_000_000n, 1_700_000_000_000n * 1_000_000n);
+    expect(decodeExemplar(view, clock)).toEqual({
+      timeMs: 1_700_000_000_000.123,
+      latencyNs: 2_500_000,
+      sector: 4096,
+      bytes: 65536,
+      pid: 4242,
+      device: 3,
+      op: 'write',
+      comm: 'postgres',
+    });
+  });
+
+  it('reads a comm of the full 16 bytes without a terminator', () => {
+    const bytes = new Uint8Array(EXEMPLAR_BYTES);
+    bytes.set(new TextEncoder().encode('abcdefghijklmnop'), 36);
+    expect(decodeExemplar(new DataView(bytes.buffer), makeClock(1000, 0n, 0n)).comm).toBe('abcdefghijklmnop');
+  });
+
+  it('refuses a short record', () => {
+    expect(() => decodeExemplar(new DataView(new ArrayBuffer(20)), makeClock(1000, 0n, 0n))).toThrow(RangeError);
+  });
+});
+
+describe('dropsFromCounters', () => {
+  it('reads dropped counts per device and op of one column, not the attempts counter', () => {
+    const counts = new BigUint64Array(EXEMPLAR_COUNTS * 2);
+    const second = EXEMPLAR_COUNTS;
+    counts[second] = 99n; // attempts
+    counts[second + 1 + 2 * OPS.length + 1] = 7n; // device 2, write
+    counts[1] = 5n; // first column: not this one
+    expect(dropsFromCounters(counts, second)).toEqual([{ device: 2, op: 'write', count: 7 }]);
+  });
+});
+
+function latencyColumn(entries: [number, number][]): Column {
+  const sorted = entries.map(([ns, count]) => [slotOf(ns), count] as const).sort((a, b) => a[0] - b[0]);
+  return { seq: 0, startMs: 0, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: sorted.map(([s]) => s), counts: sorted.map(([, c]) => c) }] };
+}
+
+describe('adaptive threshold', () => {
+  it('is null with no data', () => {
+    expect(adaptiveThreshold(new Float64Array(SLOTS))).toBeNull();
+  });
+
+  it('starts at the bucket holding the p99', () => {
+    const recent = new RecentLatency(10);
+    recent.add(latencyColumn([[100_000, 990], [5_000_000, 10]]));
+    expect(adaptiveThreshold(recent.histogram)).toBe(slotBounds(slotOf(100_000)).lower + 1);
+    recent.add(latencyColumn([[5_000_000, 100]]));
+    expect(adaptiveThreshold(recent.histogram)).toBe(slotBounds(slotOf(5_000_000)).lower + 1);
+  });
+
+  it('forgets columns older than its span', () => {
+    const recent = new RecentLatency(2);
+    recent.add(latencyColumn([[9_000_000, 1000]]));
+    recent.add(latencyColumn([[1_000, 10]]));
+    recent.add(latencyColumn([[1_000, 10]]));
+    expect(adaptiveThreshold(recent.histogram)).toBe(slotBounds(slotOf(1_000)).lower + 1);
+    expect(recent.histogram.reduce((a, b) => a + b, 0)).toBe(20);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Exemplar records from the kernel's ring buffer (struct bpfheat_exemplar), the per-column
+ * drop counters, and the adaptive threshold: pure functions over fixed inputs.
+ */
+import { COMM_LEN, EXEMPLAR_BYTES, MAX_DEVICES, OPS, SLOTS } from '../../shared/scheme.ts';
+import { slotBounds } from '../../shared/buckets.ts';
+import { histogramOf, quantileSlot, type Column, type ExemplarDrops } from '../../shared/column.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
+import type { ColumnClock } from './clock.ts';
+
+const textDecoder = new TextDecoder();
+
+export function decodeExemplar(record: DataView, clock: ColumnClock): Exemplar {
+  if (record.byteLength < EXEMPLAR_BYTES) throw new RangeError(`exemplar record is ${record.byteLength} bytes, not ${EXEMPLAR_BYTES}`);
+  const ts = record.getBigUint64(0, true);
+  const comm = new Uint8Array(record.buffer, record.byteOffset + 36, COMM_LEN);
+  const end = comm.indexOf(0);
+  return {
+    timeMs: Number((ts + clock.offsetNs) / 1000n) / 1000,
+    latencyNs: Number(record.getBigUint64(8, true)),
+    sector: Number(record.getBigUint64(16, true)),
+    bytes: record.getUint32(24, true),
+    pid: record.getUint32(28, true),
+    device: Math.min(record.getUint16(32, true), MAX_DEVICES - 1),
+    op: OPS[Math.min(record.getUint8(34), OPS.length - 1)]!,
+    comm: textDecoder.decode(end >= 0 ? comm.subarray(0, end) : comm),
+  };
+}
+
+/** Dropped exemplars of one column from its block of counters ([0] attempts, then [device][op]). */
+export function dropsFromCounters(counts: BigUint64Array, firstCounter: number): ExemplarDrops[] {
+  const drops: ExemplarDrops[] = [];
+  for (let device = 0; device < MAX_DEVICES; device++) {
+    for (let op = 0; op < OPS.length; op++) {
+      const count = Number(counts[firstCounter + 1 + device * OPS.length + op]!);
+      if (count > 0) drops.push({ device, op: OPS[op]!, count });
+    }
+  }
+  return drops;
+}
+
+/** The latency histogram of the last `span` columns, all devices and operations. */
+export class RecentLatency {
+  private readonly window: Float64Array[] = [];
+  readonly histogram = new Float64Array(SLOTS);
+
+  constructor(private readonly span: number) {}
+
+  add(column: Column): void {
+    const latest = histogramOf(column, { metric: 'latency' });
+    this.window.push(latest);
+    for (let slot = 0; slot < SLOTS; slot++) this.histogram[slot]! += latest[slot]!;
+    if (this.window.length > this.span) {
+      const oldest = this.window.shift()!;
+      for (let slot = 0; slot < SLOTS; slot++) this.histogram[slot]! -= oldest[slot]!;
+    }
+  }
+}
+
+/**
+ * The adaptive exemplar threshold: the lowest latency of the bucket that holds the p99, so
+ * the slowest ~1% of I/Os become exemplars. null while there is nothing to go by.
+ */
+export function adaptiveThreshold(histogram: ArrayLike<number>): number | null {
+  const slot = quantileSlot(histogram, 0.99);
+  return slot < 0 ? null : Math.max(slotBounds(slot).lower + 1, 0);
+}

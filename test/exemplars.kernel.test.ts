@@ -1,0 +1,112 @@
+/**
+ * Exemplars name the process that issued each I/O: dd, copied to a program with a
+ * distinctive name, writes to the test's own loop device with a threshold of 0, so every
+ * one of its requests is either an exemplar or counted as dropped.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Column } from '../shared/column.ts';
+import type { Exemplar } from '../shared/exemplar.ts';
+import { readableAt } from '../server/tracer/clock.ts';
+import { Tracer } from '../server/tracer/tracer.ts';
+import { createLoopDevice, kernelSkipReason, type LoopDevice } from './kernel.ts';
+
+const skip = kernelSkipReason();
+const PROGRAM = 'bpfheat-probe';
+
+function run(program: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(child.pid!) : reject(new Error(`${program} exited with ${code}`))));
+  });
+}
+
+interface Traced {
+  readonly columns: Column[];
+  readonly exemplars: Exemplar[];
+  readonly deviceId: number;
+  readonly pid: number;
+}
+
+/** Traces one run of the renamed dd with the given exemplar cap per column. */
+async function trace(loop: LoopDevice, program: string, writes: number, capPerColumn: number): Promise<Traced> {
+  const tracer = Tracer.open(100);
+  try {
+    tracer.setExemplarThreshold(0);
+    tracer.setExemplarCap(capPerColumn);
+    const pid = await run(program, ['if=/dev/zero', `of=${loop.path}`, 'bs=4096', `count=${writes}`, 'oflag=direct']);
+    const last = tracer.currentColumn();
+    while (readableAt(tracer.clock, last) > process.hrtime.bigint()) await new Promise((r) => setTimeout(r, 20));
+    const columns: Column[] = [];
+    for (let column = tracer.firstColumn; column <= last; column++) columns.push(tracer.takeColumn(column));
+    const exemplars = tracer.takeExemplars();
+    const device = tracer.devicesFor(columns.flatMap((c) => c.series)).find((d) => d.name === loop.name);
+    if (!device) throw new Error(`the tracer never saw ${loop.name}`);
+    return { columns, exemplars, deviceId: device.id, pid };
+  } finally {
+    tracer.close();
+  }
+}
+
+const dropsOn = (traced: Traced) =>
+  traced.columns.flatMap((c) => c.droppedExemplars ?? []).filter((d) => d.device === traced.deviceId).reduce((t, d) => t + d.count, 0);
+
+describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  let loop: LoopDevice;
+  let dir: string;
+  let program: string;
+  let generous: Traced;
+  let capped: Traced;
+
+  beforeAll(async () => {
+    loop = createLoopDevice();
+    dir = mkdtempSync(join(tmpdir(), 'bpfheat-exemplar-'));
+    program = join(dir, PROGRAM);
+    copyFileSync('/usr/bin/dd', program);
+    chmodSync(program, 0o755);
+    generous = await trace(loop, program, 400, 100_000);
+    capped = await trace(loop, program, 2000, 5);
+  }, 120_000);
+
+  afterAll(() => {
+    loop?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names the issuing program and its pid', () => {
+    const mine = generous.exemplars.filter((e) => e.device === generous.deviceId);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((e) => e.comm === PROGRAM && e.pid === generous.pid)).toBe(true);
+    expect(mine.every((e) => e.op === 'write' && e.bytes === 4096 && e.latencyNs > 0)).toBe(true);
+  });
+
+  it('accounts for every request: exemplars plus dropped equals the I/Os sent', () => {
+    const mine = generous.exemplars.filter((e) => e.device === generous.deviceId).length;
+    expect(mine + dropsOn(generous)).toBe(400);
+  });
+
+  it('carries each request’s own sector, in the order dd wrote them', () => {
+    const sectors = generous.exemplars.filter((e) => e.device === generous.deviceId).map((e) => e.sector);
+    expect(sectors).toEqual([...sectors].sort((a, b) => a - b));
+    expect(new Set(sectors).size).toBe(sectors.length);
+    expect(sectors.every((s) => s % 8 === 0 && s < 400 * 8)).toBe(true);
+  });
+
+  it('drops beyond the rate cap, and counts every drop', () => {
+    const mine = capped.exemplars.filter((e) => e.device === capped.deviceId).length;
+    const drops = dropsOn(capped);
+    expect(drops).toBeGreaterThan(0);
+    expect(mine + drops).toBe(2000);
+    expect(capped.exemplars.length).toBeLessThanOrEqual(5 * capped.columns.length);
+  });
+
+  it('stamps the program’s exemplars inside the columns that counted them', () => {
+    const first = generous.columns[0]!.startMs;
+    const end = generous.columns.at(-1)!.startMs + 100;
+    expect(generous.exemplars.filter((e) => e.device === generous.deviceId).filter((e) => !(e.timeMs >= first && e.timeMs < end)).map((e) => [e.timeMs, first, end])).toEqual([]);
+  });
+});
