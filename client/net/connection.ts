@@ -1,0 +1,128 @@
+/**
+ * The WebSocket to the server: decode every message with the shared protocol, and when the
+ * connection drops, retry with exponential back-off and reconnect with ?after=<newest seq held>,
+ * so the server backfills exactly what was missed (and says 'gap' for what it no longer has).
+ */
+import { decodeServerMessage, type ServerMessage } from '../../shared/protocol.ts';
+
+export type ConnectionState =
+  | { readonly kind: 'connecting'; readonly attempt: number }
+  | { readonly kind: 'backfilling' }
+  | { readonly kind: 'live' }
+  | { readonly kind: 'offline'; readonly attempt: number; readonly retryAtMs: number; readonly reason: string };
+
+export interface ConnectionHandlers {
+  message(message: ServerMessage): void;
+  state(state: ConnectionState): void;
+  /** the seq to resume after (the newest column held), or null for the server's default backfill */
+  resumeAfter(): number | null;
+}
+
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 10_000;
+/** Columns arrive every interval, even empty ones: this much silence means the link is dead. */
+const SILENCE_INTERVALS = 5;
+const MIN_SILENCE_MS = 10_000;
+
+/** The socket address of the page's server, with its access token and the seq to resume after. */
+export function socketUrl(location: Pick<Location, 'protocol' | 'host' | 'search'>, after: number | null): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const query = new URLSearchParams();
+  const token = new URLSearchParams(location.search).get('token');
+  if (token) query.set('token', token);
+  if (after !== null) query.set('after', String(after));
+  const text = query.toString();
+  return `${scheme}//${location.host}/ws${text ? `?${text}` : ''}`;
+}
+
+export class Connection {
+  private socket: WebSocket | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private silenceTimer: ReturnType<typeof setTimeout> | null = null;
+  private attempt = 0;
+  private intervalMs = 1000;
+  private stopped = false;
+
+  constructor(
+    private readonly location: Pick<Location, 'protocol' | 'host' | 'search'>,
+    private readonly handlers: ConnectionHandlers,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+  }
+
+  private open(): void {
+    this.attempt++;
+    this.handlers.state({ kind: 'connecting', attempt: this.attempt });
+    const socket = new WebSocket(socketUrl(this.location, this.handlers.resumeAfter()));
+    this.socket = socket;
+    socket.onopen = () => {
+      if (this.socket === socket) this.watchSilence();
+    };
+    socket.onmessage = (event) => {
+      if (this.socket !== socket || typeof event.data !== 'string') return;
+      this.watchSilence();
+      let message: ServerMessage;
+      try {
+        message = decodeServerMessage(event.data);
+      } catch (error) {
+        this.drop(socket, `bad message from server: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      if (message.type === 'hello') {
+        this.intervalMs = message.intervalMs;
+        this.attempt = 0;
+        this.handlers.state({ kind: 'backfilling' });
+      } else if (message.type === 'live') {
+        this.handlers.state({ kind: 'live' });
+      }
+      this.handlers.message(message);
+    };
+    socket.onclose = (event) => {
+      if (this.socket === socket) this.drop(socket, event.reason || `connection closed (code ${event.code})`);
+    };
+    // onerror is always followed by onclose, which does the work.
+    socket.onerror = null;
+  }
+
+  private drop(socket: WebSocket, reason: string): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.clearTimers();
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    socket.close();
+    if (this.stopped) return;
+    const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, this.attempt - 1));
+    // Jitter keeps many pages from reconnecting in lock-step after a server restart.
+    const delayMs = delay * (0.8 + 0.4 * Math.random());
+    this.handlers.state({ kind: 'offline', attempt: this.attempt, retryAtMs: Date.now() + delayMs, reason });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.open();
+    }, delayMs);
+  }
+
+  private watchSilence(): void {
+    if (this.silenceTimer !== null) clearTimeout(this.silenceTimer);
+    const socket = this.socket;
+    this.silenceTimer = setTimeout(() => {
+      if (socket) this.drop(socket, 'no data from the server');
+    }, Math.max(MIN_SILENCE_MS, SILENCE_INTERVALS * this.intervalMs));
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.silenceTimer !== null) clearTimeout(this.silenceTimer);
+    this.retryTimer = this.silenceTimer = null;
+  }
+}

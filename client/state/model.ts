@@ -1,0 +1,321 @@
+/**
+ * The page's one model: columns (store), what is looked at (view state), the connection, and
+ * the last frame. Everything that changes the picture calls scheduler.request(); the frame task
+ * computes the frame once, draws the canvas once, then tells React once. Nothing draws per message.
+ */
+import type { Column, Filter } from '../../shared/column.ts';
+import type { ServerMessage } from '../../shared/protocol.ts';
+import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type SnapshotView } from '../../shared/view.ts';
+import { drawHeatmap, type HeatmapGeometry } from '../render/heatmap.ts';
+import { Connection, type ConnectionState } from '../net/connection.ts';
+import { HistoryLoader, type FetchColumns } from '../net/history.ts';
+import { ColumnStore, type ServerMeta } from './store.ts';
+import { FrameScheduler } from './scheduler.ts';
+import * as views from './view.ts';
+import type { Display, ViewState } from './view.ts';
+
+export interface FrameData {
+  readonly id: number;
+  /** the view as drawn: concrete time and y range, sized like the panel */
+  readonly view: SnapshotView;
+  readonly yRange: readonly [number, number];
+  readonly layout: Layout;
+  readonly intervalMs: number;
+  readonly columns: readonly Column[];
+  readonly histograms: readonly Float64Array[];
+  /** where the canvas put things; null until a canvas is attached */
+  readonly geometry: HeatmapGeometry | null;
+  /** seq runs inside the range (up to the newest column) that the page does not hold */
+  readonly missing: readonly [number, number][];
+}
+
+export interface Snapshot {
+  readonly frame: FrameData | null;
+  readonly state: ViewState;
+  readonly connection: ConnectionState;
+  readonly meta: ServerMeta | null;
+  readonly loadingHistory: boolean;
+  readonly error: string | null;
+}
+
+export interface ModelOptions {
+  readonly initial: ViewState;
+  readonly location: Pick<Location, 'protocol' | 'host' | 'search'>;
+  readonly fetchColumns: FetchColumns;
+  /** writes the view into the address bar */
+  readonly writeUrl: (state: ViewState) => void;
+  readonly now?: () => number;
+}
+
+export class AppModel {
+  readonly store = new ColumnStore();
+  readonly scheduler = new FrameScheduler();
+  private state: ViewState;
+  private connectionState: ConnectionState = { kind: 'connecting', attempt: 1 };
+  private readonly connection: Connection;
+  private readonly history: HistoryLoader;
+  private readonly listeners = new Set<() => void>();
+  private snapshot: Snapshot;
+  private canvas: HTMLCanvasElement | null = null;
+  private sizeCss = { width: 0, height: 0, dpr: 1 };
+  private dirty = true;
+  private frameId = 0;
+  private serverError: string | null = null;
+  private live = false;
+  private removeTask: (() => void) | null = null;
+  private readonly writeUrl: (state: ViewState) => void;
+  private readonly now: () => number;
+  /** frames drawn; tests wait on it */
+  framesDrawn = 0;
+
+  constructor(options: ModelOptions) {
+    this.state = options.initial;
+    this.writeUrl = options.writeUrl;
+    this.now = options.now ?? Date.now;
+    this.snapshot = this.makeSnapshot(null);
+    this.connection = new Connection(options.location, {
+      message: (message) => this.receive(message),
+      state: (state) => {
+        this.connectionState = state;
+        if (state.kind !== 'live') this.live = false;
+        this.invalidate();
+      },
+      resumeAfter: () => this.store.newestSeq,
+    });
+    this.history = new HistoryLoader(
+      options.fetchColumns,
+      (columns) => {
+        for (const column of columns) this.store.add(column);
+        this.invalidate();
+      },
+      () => this.invalidate(),
+    );
+  }
+
+  start(): void {
+    this.removeTask = this.scheduler.add(() => this.frame());
+    this.connection.start();
+  }
+
+  dispose(): void {
+    this.connection.stop();
+    this.history.dispose();
+    this.removeTask?.();
+    this.scheduler.dispose();
+    this.listeners.clear();
+  }
+
+  // ------------------------------------------------------------ React binding
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): Snapshot => this.snapshot;
+
+  // ------------------------------------------------------------ inputs
+
+  setCanvas(canvas: HTMLCanvasElement | null): void {
+    this.canvas = canvas;
+    this.invalidate();
+  }
+
+  setSize(width: number, height: number, dpr: number): void {
+    if (width === this.sizeCss.width && height === this.sizeCss.height && dpr === this.sizeCss.dpr) return;
+    this.sizeCss = { width, height, dpr };
+    this.invalidate();
+  }
+
+  get viewState(): ViewState {
+    return this.state;
+  }
+
+  update(change: (state: ViewState) => ViewState): void {
+    const next = change(this.state);
+    if (next === this.state) return;
+    this.state = next;
+    this.writeUrl(next);
+    this.invalidate();
+  }
+
+  /** Zoom to a rectangle given in the panel's CSS pixels. */
+  zoomToCss(x0: number, y0: number, x1: number, y1: number, map: { x: (px: number) => number; y: (px: number) => number }): void {
+    const frame = this.snapshot.frame;
+    if (!frame) return;
+    const fromMs = map.x(Math.min(x0, x1));
+    const toMs = map.x(Math.max(x0, x1));
+    const low = map.y(Math.max(y0, y1));
+    const high = map.y(Math.min(y0, y1));
+    this.update((s) => views.zoomTo(s, fromMs, toMs, [low, high], this.store.newestEndMs, frame.intervalMs));
+  }
+
+  togglePause(): void {
+    const frame = this.snapshot.frame;
+    if (this.state.extent.live) {
+      if (frame) this.update((s) => views.pause(s, frame.view.fromMs, frame.view.toMs));
+    } else {
+      this.update(views.resume);
+    }
+  }
+
+  zoomOut(): void {
+    const frame = this.snapshot.frame;
+    if (frame) this.update((s) => views.zoomOut(s, frame.view.fromMs, frame.view.toMs));
+  }
+
+  setDisplay(change: Partial<Display>): void {
+    this.update((s) => views.setDisplay(s, change));
+  }
+
+  /** Nothing waits to be drawn or fetched: what is on screen is what the model holds. */
+  get idle(): boolean {
+    return !this.dirty && !this.scheduler.pending && !this.history.busy;
+  }
+
+  get isLive(): boolean {
+    return this.live;
+  }
+
+  // ------------------------------------------------------------ messages
+
+  private receive(message: ServerMessage): void {
+    switch (message.type) {
+      case 'hello':
+        this.serverError = null;
+        this.store.setHello(message);
+        // A (re)started server: its history may hold chunks the last one did not.
+        this.history.forget();
+        break;
+      case 'column':
+        this.store.add(message.column);
+        break;
+      case 'live':
+        this.live = true;
+        break;
+      case 'gap':
+        this.store.addGap(message.fromSeq, message.toSeq);
+        break;
+      case 'devices':
+        this.store.setDevices(message.devices);
+        break;
+      case 'error':
+        this.serverError = message.message;
+        break;
+      case 'stats':
+      case 'pong':
+        return;
+    }
+    this.invalidate();
+  }
+
+  private invalidate(): void {
+    this.dirty = true;
+    this.scheduler.request();
+  }
+
+  // ------------------------------------------------------------ the frame
+
+  /** The filter of the display, with device names turned into the server's ids. */
+  filterOf(display: Display, meta: ServerMeta | null): Filter {
+    const devices = display.devices.length === 0
+      ? null
+      // A device not (yet) known matches nothing rather than everything.
+      : display.devices.map((name) => meta?.devices.find((d) => d.name === name)?.id ?? -1);
+    return { metric: display.metric, devices, ops: display.ops.length > 0 ? display.ops : null };
+  }
+
+  private frame(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const meta = this.store.meta;
+    const { width, height, dpr } = this.sizeCss;
+    if (!meta || width === 0 || height === 0) {
+      this.publish(this.makeSnapshot(null));
+      return;
+    }
+    const { extent, display } = this.state;
+    const { fromMs, toMs } = views.timeRange(extent, this.store.newestEndMs, this.now());
+    const filter = this.filterOf(display, meta);
+    const columns = this.store.range(fromMs, toMs);
+    const histograms = columns.map((c) => this.store.histogram(c, filter));
+    const layout = layoutOf(width, height, false);
+    const base: SnapshotView = {
+      fromMs,
+      toMs,
+      yRange: extent.yRange,
+      filter,
+      yScale: display.yScale,
+      colorScale: display.colorScale,
+      colorBy: display.colorBy,
+      colorQuantile: DEFAULT_COLOR_QUANTILE,
+      percentiles: display.percentiles,
+      host: meta.host,
+      source: meta.source,
+      devices: meta.devices,
+      utcOffsetMin: -new Date(fromMs).getTimezoneOffset(),
+      widthCss: width,
+      heightCss: height,
+    };
+    const yRange = resolveYRange(base, histograms);
+    const view: SnapshotView = { ...base, yRange };
+    const interval = meta.intervalMs;
+    const fromSeq = Math.floor(fromMs / interval);
+    const newest = this.store.newestSeq;
+    const lastSeq = Math.min(Math.ceil(toMs / interval) - 1, newest ?? -1);
+    const missing = lastSeq >= fromSeq ? this.store.missing(fromSeq, lastSeq) : [];
+    if (this.live && missing.length > 0) {
+      // Only what the server can still have: not before its oldest column.
+      const oldest = meta.oldestSeq ?? Infinity;
+      const wanted = missing.filter(([, last]) => last >= oldest).map(([first, last]): [number, number] => [Math.max(first, oldest), last]);
+      if (wanted.length > 0) this.history.request(wanted, interval);
+    }
+
+    let geometry: HeatmapGeometry | null = null;
+    const canvas = this.canvas;
+    if (canvas) {
+      const widthPx = Math.max(1, Math.round(layout.plot.width * dpr));
+      const heightPx = Math.max(1, Math.round(layout.plot.height * dpr));
+      if (canvas.width !== widthPx) canvas.width = widthPx;
+      if (canvas.height !== heightPx) canvas.height = heightPx;
+      const ctx = canvas.getContext('2d', { alpha: false });
+      if (ctx) {
+        geometry = drawHeatmap(ctx, {
+          widthPx,
+          heightPx,
+          dpr,
+          fromMs,
+          toMs,
+          intervalMs: interval,
+          yScale: display.yScale,
+          yRange,
+          columns,
+          histograms,
+          colorBy: display.colorBy,
+          colorScale: display.colorScale,
+          colorQuantile: view.colorQuantile,
+          percentiles: display.percentiles,
+        });
+        this.framesDrawn++;
+      }
+    }
+    this.frameId++;
+    this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: interval, columns, histograms, geometry, missing }));
+  }
+
+  private makeSnapshot(frame: FrameData | null): Snapshot {
+    return {
+      frame,
+      state: this.state,
+      connection: this.connectionState,
+      meta: this.store.meta,
+      loadingHistory: this.history?.busy ?? false,
+      error: this.serverError ?? this.history?.lastError ?? null,
+    };
+  }
+
+  private publish(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+    for (const listener of this.listeners) listener();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * A read-only window onto the model for end-to-end tests (Perfetto-style): an explicit ready and
+ * idle flag to wait on, and where the last frame put each cell and line, so a test can sample
+ * the canvas's pixels at known cells. Nothing here changes the model.
+ */
+import type { AppModel } from './state/model.ts';
+import { lineCenterPx, slotRowPx } from './render/heatmap.ts';
+import type { PercentileKey } from '../shared/view.ts';
+
+export interface TestHooks {
+  /** a frame with columns has been drawn */
+  readonly ready: boolean;
+  /** nothing waits to be drawn or fetched */
+  readonly idle: boolean;
+  /** the backfill is over and columns arrive live */
+  readonly live: boolean;
+  readonly connection: string;
+  readonly framesDrawn: number;
+  /** the time and value range drawn, the column interval, the plot in CSS px relative to the page, the device-pixel ratio */
+  frame(): { fromMs: number; toMs: number; yRange: [number, number]; intervalMs: number; groupSize: number; dpr: number; plot: { x: number; y: number; width: number; height: number } } | null;
+  /** the filtered histogram of every column in the frame, sparse */
+  columns(): { seq: number; startMs: number; slots: number[]; counts: number[] }[];
+  /** every column seq held, ascending */
+  seqs(): number[];
+  gaps(): { fromSeq: number; toSeq: number }[];
+  /** the device-pixel rectangle of a cell in the canvas, or null when it is not drawn */
+  cellRectPx(seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null;
+  /** the centre of a column's percentile line in canvas device pixels, or null */
+  lineCenterPx(seq: number, key: PercentileKey): { x: number; y: number; slot: number } | null;
+  /** canvas pixels as #rrggbb, read now (so in the same task as the geometry above) */
+  pixels(points: readonly { x: number; y: number }[]): string[];
+}
+
+declare global {
+  interface Window {
+    __bpfheat?: TestHooks;
+  }
+}
+
+export function installTestHooks(model: AppModel): void {
+  const frame = () => model.getSnapshot().frame;
+  const groupOf = (seq: number) => {
+    const geometry = frame()?.geometry;
+    if (!geometry) return null;
+    const firstSeq = Math.floor(seq / geometry.groupSize) * geometry.groupSize;
+    const group = geometry.groups.find((g) => g.firstSeq === firstSeq);
+    return group ? { geometry, group } : null;
+  };
+  const hooks: TestHooks = {
+    get ready() {
+      const f = frame();
+      return f !== null && f.geometry !== null && f.columns.length > 0;
+    },
+    get idle() {
+      return model.idle;
+    },
+    get live() {
+      return model.isLive;
+    },
+    get connection() {
+      return model.getSnapshot().connection.kind;
+    },
+    get framesDrawn() {
+      return model.framesDrawn;
+    },
+    frame() {
+      const f = frame();
+      if (!f || !f.geometry) return null;
+      const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas');
+      const box = canvas?.getBoundingClientRect();
+      return {
+        fromMs: f.view.fromMs,
+        toMs: f.view.toMs,
+        yRange: [f.yRange[0], f.yRange[1]],
+        intervalMs: f.intervalMs,
+        groupSize: f.geometry.groupSize,
+        dpr: f.geometry.dpr,
+        plot: { x: box?.left ?? 0, y: box?.top ?? 0, width: box?.width ?? 0, height: box?.height ?? 0 },
+      };
+    },
+    columns() {
+      const f = frame();
+      if (!f) return [];
+      return f.columns.map((c, i) => {
+        const h = f.histograms[i]!;
+        const slots: number[] = [];
+        const counts: number[] = [];
+        for (let slot = 0; slot < h.length; slot++) if (h[slot]! > 0) (slots.push(slot), counts.push(h[slot]!));
+        return { seq: c.seq, startMs: c.startMs, slots, counts };
+      });
+    },
+    seqs: () => model.store.allSeqs(),
+    gaps: () => [...model.store.knownGaps()],
+    cellRectPx(seq, slot) {
+      const found = groupOf(seq);
+      if (!found || slot < found.geometry.firstSlot || slot > found.geometry.lastSlot) return null;
+      const { y0, y1 } = slotRowPx(found.geometry, slot);
+      return { x0: found.group.x0Px, y0, x1: found.group.x1Px, y1 };
+    },
+    lineCenterPx(seq, key) {
+      const found = groupOf(seq);
+      if (!found) return null;
+      const slot = found.group.percentileSlots[key];
+      if (slot < 0) return null;
+      return { x: Math.floor((found.group.x0Px + found.group.x1Px) / 2), y: lineCenterPx(found.geometry, slot), slot };
+    },
+    pixels(points) {
+      const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas');
+      const ctx = canvas?.getContext('2d');
+      if (!ctx) return [];
+      return points.map(({ x, y }) => {
+        const [r, g, b] = ctx.getImageData(x, y, 1, 1).data;
+        return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, '0')).join('')}`;
+      });
+    },
+  };
+  window.__bpfheat = hooks;
+}

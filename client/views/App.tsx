@@ -1,0 +1,61 @@
+/**
+ * The page: status header, toolbar, heat map with its summary strip, and the selection panel.
+ * React renders from the model's snapshot, which changes at most once per animation frame.
+ */
+import { useEffect, useSyncExternalStore } from 'react';
+import type { AppModel } from '../state/model.ts';
+import { back, reset } from '../state/view.ts';
+import { download, exportSvg } from '../state/export.ts';
+import { Header } from './Header.tsx';
+import { Toolbar } from './Toolbar.tsx';
+import { HeatmapPanel } from './HeatmapPanel.tsx';
+import { SummaryStrip } from './SummaryStrip.tsx';
+import { SelectionPanel } from './SelectionPanel.tsx';
+
+/** Keys typed into a control belong to it, not to the page's shortcuts. */
+function ownsKeys(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON', 'SUMMARY'].includes(target.tagName));
+}
+
+export function App({ model }: { model: AppModel }) {
+  const snapshot = useSyncExternalStore(model.subscribe, model.getSnapshot);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === 'Escape') {
+        // Esc works from anywhere, even inside a control.
+        model.update(reset);
+        return;
+      }
+      if (ownsKeys(event.target)) return;
+      if (event.key === ' ') model.togglePause();
+      else if (event.key === 'Backspace') model.update(back);
+      else if (event.key === '-') model.zoomOut();
+      else return;
+      event.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [model]);
+
+  const onExport = (): void => {
+    if (!snapshot.frame) return;
+    const { fileName, svg } = exportSvg(snapshot.frame);
+    download(fileName, svg, 'image/svg+xml');
+  };
+
+  return (
+    <div className="app">
+      <Header snapshot={snapshot} />
+      <Toolbar model={model} snapshot={snapshot} onExport={onExport} />
+      <main className="main">
+        <section className="heatmap-column" aria-label="Heat map">
+          <HeatmapPanel model={model} snapshot={snapshot} />
+          <SummaryStrip frame={snapshot.frame} />
+        </section>
+        <SelectionPanel snapshot={snapshot} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,53 @@
+import { useEffect, useState } from 'react';
+import { formatDateTime, formatSpan, formatUtcOffset, sourceLabel } from '../../shared/view.ts';
+import type { ConnectionState } from '../net/connection.ts';
+import type { Snapshot } from '../state/model.ts';
+
+function statusText(connection: ConnectionState, nowMs: number): string {
+  switch (connection.kind) {
+    case 'connecting':
+      return connection.attempt > 1 ? `reconnecting (attempt ${connection.attempt})…` : 'connecting…';
+    case 'backfilling':
+      return 'loading history…';
+    case 'live':
+      return 'live';
+    case 'offline':
+      return `disconnected: ${connection.reason} — retrying in ${Math.max(0, Math.ceil((connection.retryAtMs - nowMs) / 1000))} s`;
+  }
+}
+
+/** Seconds until the next retry tick down while offline; one timer, only then. */
+function useSecondTicker(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}
+
+export function Header({ snapshot }: { snapshot: Snapshot }) {
+  const { meta, connection, frame, state } = snapshot;
+  const now = useSecondTicker(connection.kind === 'offline');
+  const view = frame?.view;
+  return (
+    <header className="header">
+      <h1>bpfheat</h1>
+      <span className="host" title="host">{meta?.host ?? '…'}</span>
+      {meta && <span className={`source source-${meta.source}`}>{sourceLabel(meta.source)}</span>}
+      <span className={`status status-${connection.kind}`} role="status" aria-live="polite" data-status={connection.kind}>
+        {statusText(connection, now)}
+      </span>
+      {view && (
+        <span className="range">
+          {formatDateTime(view.fromMs, view.utcOffsetMin)} – {formatDateTime(view.toMs, view.utcOffsetMin).slice(11)} {formatUtcOffset(view.utcOffsetMin)} ({formatSpan(view.toMs - view.fromMs)})
+          {' · '}
+          <strong>{state.extent.live ? 'following now' : 'paused'}</strong>
+        </span>
+      )}
+      {snapshot.loadingHistory && <span className="loading">fetching history…</span>}
+      {snapshot.error && <span className="error" role="alert">{snapshot.error}</span>}
+    </header>
+  );
+}

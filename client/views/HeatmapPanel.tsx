@@ -1,0 +1,271 @@
+/**
+ * The heat map: a canvas for the cells (drawn by the model's frame task, never by React), and
+ * over it one SVG for axes, legend, missing-data bands, the brush and the hover mark. Hovering
+ * moves only the overlay; the canvas is not redrawn.
+ */
+import { useEffect, useMemo, useRef, useState, type PointerEvent, type RefObject } from 'react';
+import { brush, select, type D3BrushEvent } from 'd3';
+import {
+  CLAMPED_COLOR,
+  EMPTY_COLOR,
+  PERCENTILES,
+  PERCENTILE_COLORS,
+  RAMP,
+  axisTicks,
+  cellValue,
+  colorByLabel,
+  formatClock,
+  formatColorValue,
+  formatCount,
+  formatSlotRange,
+  formatSpan,
+  legendTicks,
+  mapFrom,
+  mapTo,
+  timeMap,
+  valueMap,
+} from '../../shared/view.ts';
+import { groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
+import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
+
+interface Hover {
+  readonly xCss: number;
+  readonly yCss: number;
+  readonly group: DrawnGroup;
+  readonly slot: number;
+}
+
+/** Brushes smaller than this (CSS px) are clicks, not zooms. */
+const MIN_BRUSH_CSS = 4;
+
+function useBrush(model: AppModel, frame: FrameData | null, target: RefObject<SVGGElement | null>) {
+  const plot = frame?.layout.plot;
+  const frameRef = useRef(frame);
+  frameRef.current = frame;
+  useEffect(() => {
+    const g = target.current;
+    if (!g || !plot) return;
+    const b = brush<unknown>()
+      .extent([
+        [plot.x, plot.y],
+        [plot.x + plot.width, plot.y + plot.height],
+      ])
+      .on('end', (event: D3BrushEvent<unknown>) => {
+        const f = frameRef.current;
+        if (!event.sourceEvent || !event.selection || !f) return;
+        const [[x0, y0], [x1, y1]] = event.selection as [[number, number], [number, number]];
+        select(g).call(b.move, null);
+        if (Math.abs(x1 - x0) < MIN_BRUSH_CSS || Math.abs(y1 - y0) < MIN_BRUSH_CSS) return;
+        const xMap = timeMap(f.view.fromMs, f.view.toMs, f.layout.plot);
+        const yMap = valueMap(f.view.yScale, f.yRange, f.layout.plot);
+        model.zoomToCss(x0, y0, x1, y1, { x: (px) => mapFrom(xMap, px), y: (px) => mapFrom(yMap, px) });
+      });
+    const selection = select(g);
+    selection.call(b);
+    return () => {
+      selection.on('.brush', null);
+      selection.selectAll('*').remove();
+    };
+  }, [model, target, plot?.x, plot?.y, plot?.width, plot?.height]);
+}
+
+function Axes({ frame }: { frame: FrameData }) {
+  const { plot } = frame.layout;
+  const ticks = useMemo(() => axisTicks(frame.view, plot, frame.yRange), [frame.view, plot, frame.yRange]);
+  const bottom = plot.y + plot.height;
+  return (
+    <g className="axes" aria-hidden="true">
+      <g className="axis axis-x" data-domain={`${frame.view.fromMs},${frame.view.toMs}`}>
+        <line x1={plot.x} x2={plot.x + plot.width} y1={bottom} y2={bottom} />
+        {ticks.x.map((t) => (
+          <g key={t.value} transform={`translate(${t.px} ${bottom})`}>
+            <line y2={5} />
+            <text y={17} textAnchor="middle">
+              {t.label}
+            </text>
+          </g>
+        ))}
+      </g>
+      <g className="axis axis-y" data-domain={`${frame.yRange[0]},${frame.yRange[1]}`}>
+        <line x1={plot.x} x2={plot.x} y1={plot.y} y2={bottom} />
+        {ticks.y.map((t) => (
+          <g key={t.value} transform={`translate(${plot.x} ${t.px})`}>
+            <line x2={-5} />
+            <text x={-8} y={4} textAnchor="end">
+              {t.label}
+            </text>
+          </g>
+        ))}
+        <text className="axis-title" transform={`translate(12 ${plot.y + plot.height / 2}) rotate(-90)`} textAnchor="middle">
+          {frame.view.filter.metric === 'latency' ? 'latency' : 'I/O size'} ({frame.view.yScale})
+        </text>
+      </g>
+    </g>
+  );
+}
+
+function Legend({ frame }: { frame: FrameData }) {
+  const bar = frame.layout.legendBar;
+  const scale = frame.geometry?.colorScale;
+  const labelX = bar.x + bar.width + 5;
+  return (
+    <g className="legend">
+      <defs>
+        <linearGradient id="heatmap-ramp" x1="0" y1="1" x2="0" y2="0">
+          {RAMP.map((color, k) => (
+            <stop key={color} offset={`${(k / (RAMP.length - 1)) * 100}%`} stopColor={color} />
+          ))}
+        </linearGradient>
+      </defs>
+      <text x={bar.x} y={frame.layout.plot.y + 8} className="muted">
+        {colorByLabel(frame.view)}
+      </text>
+      <rect x={bar.x} y={bar.y - 22} width={bar.width} height={10} fill={CLAMPED_COLOR} />
+      <text x={labelX} y={bar.y - 13}>
+        clamped
+      </text>
+      <rect x={bar.x} y={bar.y} width={bar.width} height={bar.height} fill="url(#heatmap-ramp)" />
+      {scale &&
+        legendTicks(scale, frame.view).map((t) => (
+          <text key={t.position} x={labelX} y={bar.y + bar.height * (1 - t.position) + 4}>
+            {t.label}
+          </text>
+        ))}
+      <rect x={bar.x} y={bar.y + bar.height + 8} width={bar.width} height={10} fill={EMPTY_COLOR} className="legend-empty" />
+      <text x={labelX} y={bar.y + bar.height + 17}>
+        empty
+      </text>
+      {frame.view.percentiles &&
+        PERCENTILES.map(({ key }, k) => (
+          <g key={key} transform={`translate(${bar.x} ${bar.y + bar.height + 34 + k * 14})`}>
+            <line x2={14} y1={-4} y2={-4} stroke={PERCENTILE_COLORS[key]} strokeWidth={2} />
+            <text x={18}>{key}</text>
+          </g>
+        ))}
+    </g>
+  );
+}
+
+/** Hatched bands where the range has no columns (an outage the server's history no longer holds, or not yet fetched). */
+function MissingBands({ frame }: { frame: FrameData }) {
+  const { plot } = frame.layout;
+  const xMap = timeMap(frame.view.fromMs, frame.view.toMs, plot);
+  return (
+    <g className="missing" aria-hidden="true">
+      <defs>
+        <pattern id="missing-hatch" width={6} height={6} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+          <line y2={6} stroke="#3a4350" strokeWidth={2} />
+        </pattern>
+      </defs>
+      {frame.missing.map(([first, last]) => {
+        const x0 = Math.max(plot.x, mapTo(xMap, first * frame.intervalMs));
+        const x1 = Math.min(plot.x + plot.width, mapTo(xMap, (last + 1) * frame.intervalMs));
+        return x1 > x0 ? <rect key={first} x={x0} y={plot.y} width={x1 - x0} height={plot.height} fill="url(#missing-hatch)" data-missing={`${first}-${last}`} /> : null;
+      })}
+    </g>
+  );
+}
+
+function Tooltip({ frame, hover }: { frame: FrameData; hover: Hover }) {
+  const count = hover.group.histogram[hover.slot]!;
+  let total = 0;
+  for (let slot = 0; slot < hover.group.histogram.length; slot++) total += hover.group.histogram[slot]!;
+  const offset = frame.view.utcOffsetMin;
+  const step = hover.group.endMs - hover.group.startMs;
+  const flip = hover.xCss > frame.layout.widthCss - 240;
+  return (
+    <div className="tooltip" role="tooltip" style={{ left: flip ? undefined : hover.xCss + 14, right: flip ? frame.layout.widthCss - hover.xCss + 14 : undefined, top: hover.yCss + 14 }}>
+      <div>
+        {formatClock(hover.group.startMs, offset, step)} – {formatClock(hover.group.endMs, offset, step)} ({formatSpan(step)})
+      </div>
+      <div>{formatSlotRange(frame.view.filter.metric, hover.slot)}</div>
+      <div>
+        <strong>{formatCount(count)}</strong> I/O{count === 1 ? '' : 's'}
+        {total > 0 && ` · ${((100 * count) / total).toFixed(count === total ? 0 : 1)}% of the column`}
+      </div>
+      {frame.view.colorBy === 'time' && count > 0 && <div>{formatColorValue(frame.view, cellValue('time', count, hover.slot))} {frame.view.filter.metric === 'latency' ? 'spent' : 'moved'}</div>}
+    </div>
+  );
+}
+
+export function HeatmapPanel({ model, snapshot }: { model: AppModel; snapshot: Snapshot }) {
+  const container = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const brushLayer = useRef<SVGGElement>(null);
+  const [hover, setHover] = useState<Hover | null>(null);
+  const frame = snapshot.frame;
+
+  useEffect(() => {
+    model.setCanvas(canvas.current);
+    return () => model.setCanvas(null);
+  }, [model]);
+
+  useEffect(() => {
+    const element = container.current;
+    if (!element) return;
+    const measure = (): void => {
+      const box = element.getBoundingClientRect();
+      model.setSize(Math.floor(box.width), Math.floor(box.height), window.devicePixelRatio || 1);
+    };
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    // Moving the window to a screen of another density changes the ratio, not the size.
+    window.addEventListener('resize', measure);
+    measure();
+    return () => {
+      observer.disconnect();
+      window.removeEventListener('resize', measure);
+    };
+  }, [model]);
+
+  useBrush(model, frame, brushLayer);
+
+  const onPointerMove = (event: PointerEvent<SVGSVGElement>): void => {
+    const geometry = frame?.geometry;
+    if (!frame || !geometry || event.buttons !== 0) {
+      setHover(null);
+      return;
+    }
+    const box = event.currentTarget.getBoundingClientRect();
+    const xCss = event.clientX - box.left;
+    const yCss = event.clientY - box.top;
+    const { plot } = frame.layout;
+    const group = groupAtPx(geometry, Math.floor((xCss - plot.x) * geometry.dpr));
+    const slot = slotAtPx(geometry, Math.floor((yCss - plot.y) * geometry.dpr));
+    setHover(group && slot >= 0 ? { xCss, yCss, group, slot } : null);
+  };
+
+  const plot = frame?.layout.plot;
+  const geometry = frame?.geometry;
+  const hoverRow = hover && geometry ? slotRowPx(geometry, hover.slot) : null;
+  return (
+    <div className="heatmap" ref={container}>
+      <canvas
+        className="heatmap-canvas"
+        ref={canvas}
+        style={plot ? { left: plot.x, top: plot.y, width: plot.width, height: plot.height } : { display: 'none' }}
+        role="img"
+        aria-label="Heat map of I/O latency over time"
+      />
+      {frame && (
+        <svg className="overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={() => setHover(null)}>
+          <MissingBands frame={frame} />
+          <Axes frame={frame} />
+          <Legend frame={frame} />
+          {hover && hoverRow && geometry && (
+            <rect
+              className="hover-cell"
+              x={frame.layout.plot.x + hover.group.x0Px / geometry.dpr}
+              y={frame.layout.plot.y + hoverRow.y0 / geometry.dpr}
+              width={(hover.group.x1Px - hover.group.x0Px) / geometry.dpr}
+              height={(hoverRow.y1 - hoverRow.y0) / geometry.dpr}
+            />
+          )}
+          <g className="brush" ref={brushLayer} />
+        </svg>
+      )}
+      {frame && hover && <Tooltip frame={frame} hover={hover} />}
+      {frame && frame.columns.length === 0 && <div className="empty-note">no columns in this range{snapshot.loadingHistory ? ' yet: fetching history…' : ''}</div>}
+    </div>
+  );
+}

@@ -1,0 +1,65 @@
+import { useMemo } from 'react';
+import type { Metric } from '../../shared/scheme.ts';
+import { formatCount, formatDateTime, formatSlotRange, formatValue, type RegionStats } from '../../shared/view.ts';
+import type { Snapshot } from '../state/model.ts';
+import { StatsList } from './SummaryStrip.tsx';
+import { breakdownOf, regionOf } from './stats.ts';
+
+/** Statistics of the current (zoomed) region and how its I/Os split by device and operation. */
+export function SelectionPanel({ snapshot }: { snapshot: Snapshot }) {
+  const { frame, meta, state } = snapshot;
+  const region = useMemo(() => (frame ? regionOf(frame) : null), [frame]);
+  const breakdown = useMemo(() => (frame ? breakdownOf(frame.columns, frame.view.filter, frame.yRange) : null), [frame]);
+  if (!frame || !region || !breakdown) return <aside className="selection" aria-label="Selection" />;
+  const metric = frame.view.filter.metric;
+  const deviceName = (id: number): string => meta?.devices.find((d) => d.id === id)?.name ?? `dev${id}`;
+  return (
+    <aside className="selection" aria-label="Selection">
+      <h2>{state.stack.length > 0 ? 'Zoomed region' : 'Whole view'}</h2>
+      <p className="muted">
+        {formatDateTime(frame.view.fromMs, frame.view.utcOffsetMin)} + {((frame.view.toMs - frame.view.fromMs) / 1000).toFixed(1)} s
+        <br />
+        {formatValue(metric, frame.yRange[0])} – {formatValue(metric, frame.yRange[1])}
+      </p>
+      <StatsList stats={region} metric={metric} className="stats-block" />
+      {state.stack.length === 0 && <p className="hint">Drag a rectangle on the heat map to zoom into a region.</p>}
+      <h3>By device</h3>
+      <BreakdownTable rows={breakdown.byDevice.map((d) => ({ key: deviceName(d.id), stats: d.stats }))} metric={metric} />
+      <h3>By operation</h3>
+      <BreakdownTable rows={breakdown.byOp.map((d) => ({ key: d.op, stats: d.stats }))} metric={metric} />
+    </aside>
+  );
+}
+
+function BreakdownTable({ rows, metric }: { rows: { key: string; stats: RegionStats }[]; metric: Metric }) {
+  if (rows.length === 0) return <p className="muted">no I/O in this region</p>;
+  return (
+    <table className="breakdown">
+      <thead>
+        <tr>
+          <th scope="col" />
+          <th scope="col">count</th>
+          <th scope="col">p50</th>
+          <th scope="col">p99</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(({ key, stats }) => (
+          <tr key={key}>
+            <th scope="row">{key}</th>
+            <td>{formatCount(stats.count)}</td>
+            <td title={formatSlotRange(metric, stats.p50)}>≤ {upper(metric, stats.p50)}</td>
+            <td title={formatSlotRange(metric, stats.p99)}>≤ {upper(metric, stats.p99)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The upper bound of a statistic's bucket: the statement that is certainly true. */
+function upper(metric: Metric, slot: number): string {
+  const range = formatSlotRange(metric, slot);
+  const dash = range.lastIndexOf('– ');
+  return dash >= 0 ? range.slice(dash + 2) : range;
+}

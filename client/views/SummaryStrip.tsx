@@ -1,0 +1,38 @@
+import { useMemo } from 'react';
+import { formatCount, formatSlotRange, type RegionStats } from '../../shared/view.ts';
+import type { Metric } from '../../shared/scheme.ts';
+import type { FrameData } from '../state/model.ts';
+import { summaryOf } from './stats.ts';
+
+const FIELDS = ['min', 'p50', 'p90', 'p99', 'max'] as const;
+
+/** count, min, p50, p90, p99, max as a definition list; each value is its bucket's range. */
+export function StatsList({ stats, metric, className }: { stats: RegionStats; metric: Metric; className?: string }) {
+  return (
+    <dl className={className}>
+      <div>
+        <dt>count</dt>
+        <dd data-stat="count">{formatCount(stats.count)}</dd>
+      </div>
+      {FIELDS.map((field) => (
+        <div key={field}>
+          <dt>{field}</dt>
+          <dd data-stat={field} data-slot={stats[field]}>
+            {formatSlotRange(metric, stats[field])}
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function SummaryStrip({ frame }: { frame: FrameData | null }) {
+  const stats = useMemo(() => (frame ? summaryOf(frame) : null), [frame]);
+  if (!frame || !stats) return <div className="summary" />;
+  return (
+    <section className="summary" aria-label="Summary of the visible time range">
+      <h2>Visible range</h2>
+      <StatsList stats={stats} metric={frame.view.filter.metric} className="stats-inline" />
+    </section>
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * Every control is a real button, select or checkbox: reachable with Tab, named for screen
+ * readers, with the page's shortcut in its title.
+ */
+import { OPS, METRICS, type Metric, type Op } from '../../shared/scheme.ts';
+import { COLOR_BYS, COLOR_SCALES, Y_SCALES, formatSpan, type ColorBy, type ColorScaleKind, type YScaleKind } from '../../shared/view.ts';
+import type { AppModel, Snapshot } from '../state/model.ts';
+import { SPAN_PRESETS_MS, back, reset, setSpan } from '../state/view.ts';
+
+function Choice<T extends string>({ label, value, choices, onChange }: { label: string; value: T; choices: readonly T[]; onChange: (v: T) => void }) {
+  return (
+    <label className="choice">
+      {label}
+      <select value={value} onChange={(e) => onChange(choices.find((c) => c === e.target.value) ?? value)}>
+        {choices.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function toggled<T>(list: readonly T[], item: T): T[] {
+  return list.includes(item) ? list.filter((x) => x !== item) : [...list, item];
+}
+
+export function Toolbar({ model, snapshot, onExport }: { model: AppModel; snapshot: Snapshot; onExport: () => void }) {
+  const { state, meta, frame } = snapshot;
+  const { display, extent } = state;
+  const devices = meta?.devices ?? [];
+  return (
+    <nav className="toolbar" aria-label="View controls">
+      <div className="group">
+        <button type="button" onClick={() => model.togglePause()} aria-pressed={!extent.live} title="Pause or resume live scrolling (Space)">
+          {extent.live ? '❚❚ Pause' : '▶ Resume'}
+        </button>
+        <button type="button" onClick={() => model.update(back)} disabled={state.stack.length === 0} title="Previous view (Backspace)">
+          ← Back
+        </button>
+        <button type="button" onClick={() => model.update(reset)} title="Live view of the last 5 minutes (Esc)">
+          Reset
+        </button>
+        <button type="button" onClick={() => model.zoomOut()} title="Twice the time range (−)">
+          − Zoom out
+        </button>
+        {SPAN_PRESETS_MS.map((span) => (
+          <button
+            type="button"
+            key={span}
+            className="span"
+            aria-pressed={extent.live && extent.spanMs === span}
+            onClick={() => model.update((s) => setSpan(s, span))}
+            title={`Live view of the last ${formatSpan(span)}`}
+          >
+            {formatSpan(span).replace(' ', '')}
+          </button>
+        ))}
+      </div>
+      <div className="group">
+        <Choice<Metric> label="Metric" value={display.metric} choices={METRICS} onChange={(metric) => model.setDisplay({ metric })} />
+        <details className="devices">
+          <summary>Devices: {display.devices.length === 0 ? 'all' : display.devices.join(', ')}</summary>
+          <fieldset>
+            <legend>Show devices (none checked: all)</legend>
+            {devices.map((d) => (
+              <label key={d.id}>
+                <input
+                  type="checkbox"
+                  checked={display.devices.includes(d.name)}
+                  onChange={() => model.setDisplay({ devices: toggled(display.devices, d.name) })}
+                />
+                {d.name}
+              </label>
+            ))}
+          </fieldset>
+        </details>
+        <fieldset className="ops">
+          <legend>Ops</legend>
+          {OPS.map((op: Op) => (
+            <button
+              type="button"
+              key={op}
+              aria-pressed={display.ops.includes(op)}
+              onClick={() => model.setDisplay({ ops: toggled(display.ops, op) })}
+              title={`Show ${op} (none selected: all)`}
+            >
+              {op}
+            </button>
+          ))}
+        </fieldset>
+      </div>
+      <div className="group">
+        <Choice<YScaleKind> label="Y" value={display.yScale} choices={Y_SCALES} onChange={(yScale) => model.setDisplay({ yScale })} />
+        <Choice<ColorScaleKind> label="Colour" value={display.colorScale} choices={COLOR_SCALES} onChange={(colorScale) => model.setDisplay({ colorScale })} />
+        <Choice<ColorBy> label="By" value={display.colorBy} choices={COLOR_BYS} onChange={(colorBy) => model.setDisplay({ colorBy })} />
+        <label className="choice">
+          <input type="checkbox" checked={display.percentiles} onChange={(e) => model.setDisplay({ percentiles: e.target.checked })} />
+          p50/p99/max
+        </label>
+        <button type="button" className="export" onClick={onExport} disabled={!frame} title="Download the current view as a standalone SVG">
+          Export SVG
+        </button>
+      </div>
+    </nav>
+  );
+}
