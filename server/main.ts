@@ -15,7 +15,8 @@ async function createSource(config: Config): Promise<Source> {
   return createBpfSource({
     intervalMs: config.intervalMs,
     selfStats: config.selfStats,
-    thresholdNs: config.thresholdNs,
+    // per-process histograms are built from exemplars, so by default every I/O is one
+    thresholdNs: config.byProcess && config.thresholdNs === null ? 0 : config.thresholdNs,
     exemplarRate: config.exemplarRate,
   });
 }

@@ -8,7 +8,8 @@ import { UserError } from './errors.ts';
 import type { Source } from './sources/source.ts';
 import { bucketList, histogramOf, histogramTotal, type Column, type DeviceInfo } from '../shared/column.ts';
 import { METRIC_UNIT } from '../shared/scheme.ts';
-import { formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
+import { formatByProcess, formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
+import { exemplarMatches, type Exemplar } from '../shared/exemplar.ts';
 
 /** Checks every --device name before tracing starts, so a typo is not an empty trace. */
 function checkDeviceNames(config: Config, source: Source): void {
@@ -35,12 +36,30 @@ function histogramFor(column: Column, devices: readonly DeviceInfo[], config: Co
   return histogramOf(column, { metric: config.metric, devices: ids, ops: config.ops });
 }
 
+/** The exemplars up to a column's end that pass the filters; the rest stay pending. */
+function takeExemplars(pending: Exemplar[], column: Column, devices: readonly DeviceInfo[], config: Config): Exemplar[] {
+  const endMs = column.startMs + column.intervalMs;
+  const ids = config.devices.length > 0 ? devices.filter((d) => config.devices.includes(d.name)).map((d) => d.id) : null;
+  const due = pending.filter((e) => e.timeMs < endMs);
+  pending.splice(0, pending.length, ...pending.filter((e) => e.timeMs >= endMs));
+  if (ids && ids.length === 0) return [];
+  return due.filter((e) => exemplarMatches(e, { fromMs: -Infinity, toMs: Infinity, latMinNs: 0, latMaxNs: Infinity, devices: ids, ops: config.ops }));
+}
+
+function droppedIn(column: Column, devices: readonly DeviceInfo[], config: Config): number {
+  return (column.droppedExemplars ?? [])
+    .filter((d) => (config.devices.length === 0 || config.devices.includes(devices.find((x) => x.id === d.device)?.name ?? '')) && (config.ops.length === 0 || config.ops.includes(d.op)))
+    .reduce((total, d) => total + d.count, 0);
+}
+
 function timeOfDay(ms: number): string {
   return new Date(ms).toTimeString().slice(0, 8);
 }
 
 export async function runTerminal(source: Source, config: Config): Promise<void> {
+  if (config.byProcess && config.mode !== 'text') throw new UserError('--by-process prints histograms: use it with --text', 2);
   checkDeviceNames(config, source);
+  const pending: Exemplar[] = [];
   const unit = config.metric === 'size' ? TEXT_UNITS.kbytes : config.milliseconds ? TEXT_UNITS.msecs : TEXT_UNITS.usecs;
   const write = (text: string) => process.stdout.write(text);
 
@@ -60,9 +79,17 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
             buckets: bucketList(histogram),
           })}\n`,
         );
+      } else if (config.byProcess) {
+        const exemplars = takeExemplars(pending, column, source.devices(), config);
+        const dropped = droppedIn(column, source.devices(), config);
+        const note = dropped > 0 ? ` (${dropped} I/Os over the exemplar rate cap not shown: raise --exemplar-rate)` : '';
+        write(`\n${timeOfDay(column.startMs)}${note}\n${formatByProcess(exemplars, config.metric, unit)}`);
       } else {
         write(`\n${timeOfDay(column.startMs)}\n${formatTextHistogram(histogram, unit)}`);
       }
+    },
+    exemplars(batch) {
+      if (config.byProcess) pending.push(...batch);
     },
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SLOTS } from '../shared/scheme.ts';
 import { slotOf } from '../shared/buckets.ts';
-import { formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
+import { formatByProcess, formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
 
 function histogram(entries: [number, number][]): Float64Array {
   const h = new Float64Array(SLOTS);
@@ -44,5 +44,25 @@ describe('formatTextHistogram', () => {
 
   it('shows the zero bucket as 0 -> 0', () => {
     expect(formatTextHistogram(histogram([[0, 3]]), TEXT_UNITS.usecs)).toContain('               0 -> 0                : 3 ');
+  });
+});
+
+describe('formatByProcess', () => {
+  const exemplar = (pid: number, comm: string, latencyNs: number) => ({ timeMs: 0, latencyNs, bytes: 4096, device: 0, op: 'read' as const, sector: 0, pid, comm });
+
+  it('prints one bitesize block per process, busiest first', () => {
+    const text = formatByProcess([exemplar(7, 'fio', 100_000), exemplar(9, 'dd', 100_000), exemplar(9, 'dd', 100_500)], 'latency', TEXT_UNITS.usecs);
+    const blocks = text.split('\nPID: ').slice(1);
+    expect(blocks.map((b) => b.split('\n')[0])).toEqual(['9    CMD: dd', '7    CMD: fio']);
+    expect(blocks[0]).toContain(': 2        |****************************************|');
+  });
+
+  it('bins sizes in bytes for the size metric', () => {
+    const text = formatByProcess([exemplar(1, 'a', 5)], 'size', TEXT_UNITS.kbytes);
+    expect(text).toContain('3.668 -> 4 ');
+  });
+
+  it('prints nothing without exemplars', () => {
+    expect(formatByProcess([], 'latency', TEXT_UNITS.usecs)).toBe('');
   });
 });

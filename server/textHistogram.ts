@@ -2,7 +2,9 @@
  * The terminal histogram in bitehist/biolatency's layout ("usecs : count distribution"
  * with a bar of stars), over our 8-buckets-per-octave slots. Pure, so its layout is tested.
  */
-import { slotBounds } from '../shared/buckets.ts';
+import { slotBounds, slotOf } from '../shared/buckets.ts';
+import { SLOTS, type Metric } from '../shared/scheme.ts';
+import type { Exemplar } from '../shared/exemplar.ts';
 import { maxSlot, minSlot } from '../shared/column.ts';
 
 export interface TextUnit {
@@ -43,4 +45,23 @@ export function formatTextHistogram(histogram: ArrayLike<number>, unit: TextUnit
     rows.push(`${range} : ${String(count).padEnd(8)} |${stars.padEnd(BAR_WIDTH)}|`);
   }
   return `${rows.join('\n')}\n`;
+}
+
+/**
+ * One histogram per process, in bitesize's layout ("PID: … CMD: …" then the distribution),
+ * busiest process first, from exemplars (with --threshold 0, every I/O).
+ */
+export function formatByProcess(exemplars: readonly Exemplar[], metric: Metric, unit: TextUnit): string {
+  const processes = new Map<string, { pid: number; comm: string; histogram: Float64Array; count: number }>();
+  for (const e of exemplars) {
+    const key = `${e.pid}\0${e.comm}`;
+    let entry = processes.get(key);
+    if (!entry) processes.set(key, (entry = { pid: e.pid, comm: e.comm, histogram: new Float64Array(SLOTS), count: 0 }));
+    entry.histogram[slotOf(metric === 'latency' ? e.latencyNs : e.bytes)]! += 1;
+    entry.count += 1;
+  }
+  return [...processes.values()]
+    .sort((a, b) => b.count - a.count || a.pid - b.pid)
+    .map((p) => `\nPID: ${p.pid}    CMD: ${p.comm}\n${formatTextHistogram(p.histogram, unit)}`)
+    .join('');
 }

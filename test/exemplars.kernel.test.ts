@@ -13,6 +13,7 @@ import type { Exemplar } from '../shared/exemplar.ts';
 import { readableAt } from '../server/tracer/clock.ts';
 import { Tracer } from '../server/tracer/tracer.ts';
 import { createLoopDevice, kernelSkipReason, type LoopDevice } from './kernel.ts';
+import { startBpfheat } from './cli.ts';
 
 const skip = kernelSkipReason();
 const PROGRAM = 'bpfheat-probe';
@@ -109,4 +110,17 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
     const end = generous.columns.at(-1)!.startMs + 100;
     expect(generous.exemplars.filter((e) => e.device === generous.deviceId).filter((e) => !(e.timeMs >= first && e.timeMs < end)).map((e) => [e.timeMs, first, end])).toEqual([]);
   });
+
+  it('prints a bitesize histogram for the program with --text --by-process', async () => {
+    const tracing = startBpfheat(['--text', '--by-process', '--device', loop.name, '--interval', '250', '--exemplar-rate', '100000']);
+    await tracing.firstLine;
+    const pid = await run(program, ['if=/dev/zero', `of=${loop.path}`, 'bs=4096', 'count=120', 'oflag=direct']);
+    const { code, stdout } = await tracing.stop();
+    expect(code).toBe(0);
+    const blocks = stdout.split('\nPID: ').slice(1);
+    const mine = blocks.filter((b) => b.startsWith(`${pid}    CMD: ${PROGRAM}\n`));
+    expect(mine.length).toBeGreaterThan(0);
+    const counted = mine.flatMap((b) => [...b.matchAll(/ : (\d+) +\|/g)].map((m) => Number(m[1]))).reduce((a, b) => a + b, 0);
+    expect(counted).toBe(120);
+  }, 60_000);
 });
