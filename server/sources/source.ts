@@ -14,6 +14,8 @@ export interface ColumnSink {
   devices?(devices: readonly DeviceInfo[]): void;
   /** outlier I/Os as they arrive; those the kernel had to drop are counted in their column */
   exemplars?(batch: readonly Exemplar[]): void;
+  /** a finite source (a replay, an import) has delivered everything: no column follows */
+  finished?(): void;
 }
 
 export interface Source {
