@@ -62,6 +62,9 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
   const pending: Exemplar[] = [];
   const unit = config.metric === 'size' ? TEXT_UNITS.kbytes : config.milliseconds ? TEXT_UNITS.msecs : TEXT_UNITS.usecs;
   const write = (text: string) => process.stdout.write(text);
+  // A finite source (replay, import) ends the run when it has delivered everything.
+  let finished = false;
+  let onFinished: (() => void) | null = null;
 
   await source.start({
     column(column) {
@@ -91,6 +94,10 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
     exemplars(batch) {
       if (config.byProcess) pending.push(...batch);
     },
+    finished() {
+      finished = true;
+      onFinished?.();
+    },
   });
 
   await new Promise<void>((resolve) => {
@@ -103,6 +110,8 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
     const timer = config.durationS !== null ? setTimeout(stop, config.durationS * 1000) : null;
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    if (finished) stop();
+    else onFinished = stop;
   });
   await source.stop();
 }
