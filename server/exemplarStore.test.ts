@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import type { Exemplar } from '../shared/exemplar.ts';
+import { ExemplarStore } from './exemplarStore.ts';
+
+const exemplar = (timeMs: number, latencyNs: number, device = 0, op: Exemplar['op'] = 'read'): Exemplar => ({
+  timeMs,
+  latencyNs,
+  bytes: 4096,
+  device,
+  op,
+  sector: timeMs,
+  pid: 1,
+  comm: 'x',
+});
+
+const everything = { fromMs: -Infinity, toMs: Infinity, latMinNs: 0, latMaxNs: Infinity };
+
+describe('ExemplarStore', () => {
+  it('keeps exemplars in time order even when a batch arrives slightly out of order', () => {
+    const store = new ExemplarStore(10);
+    store.add([exemplar(10, 1), exemplar(30, 1), exemplar(20, 1)]);
+    store.add([exemplar(15, 1)]);
+    expect(store.query(everything, 100).exemplars.map((e) => e.timeMs)).toEqual([10, 15, 20, 30]);
+  });
+
+  it('evicts the oldest beyond its capacity and says from when it is complete', () => {
+    const store = new ExemplarStore(3);
+    store.add([1, 2, 3, 4, 5].map((t) => exemplar(t, 1)));
+    expect(store.size).toBe(3);
+    expect(store.heldFromMs).toBe(2);
+    expect(store.query(everything, 100).exemplars.map((e) => e.timeMs)).toEqual([3, 4, 5]);
+  });
+
+  describe('query edges', () => {
+    const store = new ExemplarStore(100);
+    store.add([exemplar(1000, 500), exemplar(1999.999, 1000), exemplar(2000, 1500, 1, 'write'), exemplar(2500, 2000, 1, 'write')]);
+    const times = (q: Partial<typeof everything> & { devices?: number[]; ops?: Exemplar['op'][] }) =>
+      store.query({ ...everything, ...q }, 100).exemplars.map((e) => e.timeMs);
+
+    it.each([
+      [{ fromMs: 1000, toMs: 2000 }, [1000, 1999.999]],
+      [{ fromMs: 1000.001, toMs: 2000.001 }, [1999.999, 2000]],
+      [{ latMinNs: 1000, latMaxNs: 1500 }, [1999.999, 2000]],
+      [{ latMinNs: 1001, latMaxNs: 1499 }, []],
+      [{ devices: [1] }, [2000, 2500]],
+      [{ ops: ['read' as const] }, [1000, 1999.999]],
+    ])('%j gives %j', (q, want) => expect(times(q)).toEqual(want));
+
+    it('counts every match but returns at most the limit', () => {
+      const answer = store.query(everything, 2);
+      expect(answer.exemplars).toHaveLength(2);
+      expect(answer.matched).toBe(4);
+    });
+  });
+});
