@@ -116,9 +116,10 @@ export function formatValue(metric: Metric, value: number): string {
   return metric === 'latency' ? formatLatency(value) : formatBytes(value);
 }
 
-/** 7, 1234, 12.3k, 4.5M: counts on a legend or read-out. */
+/** 0.25, 7, 1234, 12.3k, 4.5M: counts (or fractions of one, on a legend) for reading, not for arithmetic. */
 export function formatCount(n: number): string {
-  if (n < 10_000) return significant(n, 4);
+  if (n < 10) return significant(n, 2);
+  if (n < 10_000) return String(Math.round(n));
   if (n < 1e6) return `${significant(n / 1e3)}k`;
   if (n < 1e9) return `${significant(n / 1e6)}M`;
   return `${significant(n / 1e9)}G`;

@@ -268,7 +268,7 @@ export class AppModel {
       // Only what the server can still have: not before its oldest column.
       const oldest = meta.oldestSeq ?? Infinity;
       const wanted = missing.filter(([, last]) => last >= oldest).map(([first, last]): [number, number] => [Math.max(first, oldest), last]);
-      if (wanted.length > 0) this.history.request(wanted, interval);
+      if (wanted.length > 0) this.history.request(wanted);
     }
 
     let geometry: HeatmapGeometry | null = null;

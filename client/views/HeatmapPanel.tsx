@@ -248,7 +248,7 @@ export function HeatmapPanel({ model, snapshot }: { model: AppModel; snapshot: S
         aria-label="Heat map of I/O latency over time"
       />
       {frame && (
-        <svg className="overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={() => setHover(null)}>
+        <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={() => setHover(null)}>
           <MissingBands frame={frame} />
           <Axes frame={frame} />
           <Legend frame={frame} />
