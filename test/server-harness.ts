@@ -4,6 +4,7 @@
  * and real WebSocket clients that record every message with its exact bytes.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,6 +210,24 @@ export class Recorder {
       this.ws.close();
     });
   }
+}
+
+/** A GET with headers fetch() would not send (Host), to 127.0.0.1 or another local address. */
+export function rawGet(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  address = '127.0.0.1',
+): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: address, port, path, method: 'GET', headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (s: string) => (text += s));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export function wsUrl(served: Served, query = ''): string {
