@@ -4,9 +4,10 @@
  */
 import { METRICS, OPS, type Metric, type Op } from '../shared/scheme.ts';
 import { UsageError } from './errors.ts';
+import { IMPORT_FORMATS, TIME_UNITS, type ImportFormat, type TimeUnit } from './sources/import.ts';
 
 export type OutputMode = 'dashboard' | 'text' | 'jsonl';
-export type SourceChoice = 'bpf' | 'synthetic';
+export type SourceChoice = 'bpf' | 'synthetic' | 'replay' | 'import';
 
 export interface Config {
   readonly mode: OutputMode;
@@ -26,6 +27,18 @@ export interface Config {
   readonly thresholdNs: number | null;
   readonly exemplarRate: number;
   readonly byProcess: boolean;
+  /** --record: append everything the source produces to this file */
+  readonly record: string | null;
+  /** the file of --replay or --import (source 'replay' or 'import') */
+  readonly inputFile: string | null;
+  /** --speed: null for the source's default (replay 1, import 0) */
+  readonly speed: number | null;
+  readonly importFormat: ImportFormat | null;
+  readonly timeUnit: TimeUnit | null;
+  readonly latencyUnit: TimeUnit | null;
+  readonly timeColumn: string | null;
+  readonly latencyColumn: string | null;
+  readonly timeBaseMs: number;
   readonly help: boolean;
 }
 
@@ -47,6 +60,15 @@ const DEFAULTS: Config = {
   thresholdNs: null,
   exemplarRate: 200,
   byProcess: false,
+  record: null,
+  inputFile: null,
+  speed: null,
+  importFormat: null,
+  timeUnit: null,
+  latencyUnit: null,
+  timeColumn: null,
+  latencyColumn: null,
+  timeBaseMs: 0,
   help: false,
 };
 
@@ -100,8 +122,57 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--threshold'], value: 'NS', help: 'record exemplar I/Os slower than NS nanoseconds (default: adaptive, the recent p99)', apply: (c, v) => (c.thresholdNs = threshold(v)) },
   { names: ['--exemplar-rate'], value: 'N', help: 'at most N exemplars per second, the rest counted as dropped (default 200)', apply: (c, v) => (c.exemplarRate = positiveInteger('--exemplar-rate', v, 100_000)) },
   { names: ['--by-process'], help: 'with --text: one histogram per process (bitesize layout), from the exemplars', apply: (c) => (c.byProcess = true) },
+  { names: ['--record'], value: 'FILE', help: 'also append every column and exemplar to FILE, a recording (a new file; see README)', apply: (c, v) => (c.record = fileName('--record', v)) },
+  { names: ['--replay'], value: 'FILE', help: 'show a recording instead of tracing (no root needed), with its own timestamps and interval', apply: (c, v) => setInput(c, 'replay', v) },
+  { names: ['--speed'], value: 'N', help: 'with --replay/--import: N times the recorded pace; 0: all at once (default: replay 1, import 0)', apply: (c, v) => (c.speed = speed(v)) },
+  { names: ['--import'], value: 'FILE', help: 'build columns from an event trace: "time latency" text (trace2heatmap.pl) or CSV with a header', apply: (c, v) => setInput(c, 'import', v) },
+  { names: ['--import-format'], value: 'F', help: 'text or csv (default: csv for *.csv or a first line with a comma, else text)', apply: (c, v) => (c.importFormat = oneOf('--import-format', v, IMPORT_FORMATS)) },
+  { names: ['--time-unit', '--unitstime'], value: 'U', help: 'unit of the trace\'s times: s, ms, us, ns (default s, or a CSV header\'s suffix like time_ms)', apply: (c, v) => (c.timeUnit = oneOf('--time-unit', v, TIME_UNITS)) },
+  { names: ['--latency-unit', '--unitslatency'], value: 'U', help: 'unit of its latencies: s, ms, us, ns (default us, or a suffix like latency_us)', apply: (c, v) => (c.latencyUnit = oneOf('--latency-unit', v, TIME_UNITS)) },
+  { names: ['--time-column'], value: 'NAME', help: 'the CSV column of times (default: the first named time, timestamp or ts)', apply: (c, v) => (c.timeColumn = columnName('--time-column', v)) },
+  { names: ['--latency-column'], value: 'NAME', help: 'the CSV column of latencies (default: the first named latency, lat or duration)', apply: (c, v) => (c.latencyColumn = columnName('--latency-column', v)) },
+  { names: ['--time-base'], value: 'MS', help: 'unix ms that time 0 of the trace stands for (default 0: its times are unix time)', apply: (c, v) => (c.timeBaseMs = wholeNumber('--time-base', v)) },
   { names: ['-h', '--help'], help: 'show this help', apply: (c) => (c.help = true) },
 ];
+
+function fileName(flag: string, value: string): string {
+  if (value === '' || value.startsWith('-')) throw new UsageError(`${flag} needs a file name, got "${value}"`);
+  return value;
+}
+
+function setInput(config: Mutable<Config>, kind: 'replay' | 'import', value: string): void {
+  if (config.inputFile !== null) throw new UsageError('--replay and --import each name the one source: use one of them, once');
+  config.source = kind;
+  config.inputFile = fileName(`--${kind}`, value);
+}
+
+function speed(value: string): number {
+  if (!/^\d{1,7}(\.\d{1,6})?$/.test(value) || Number(value) > 1_000_000) throw new UsageError(`--speed needs a number from 0 (all at once) to 1000000, like 1, 10 or 0.5, got "${value}"`);
+  return Number(value);
+}
+
+function wholeNumber(flag: string, value: string): number {
+  if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`${flag} needs a whole number of ms (unix time), got "${value}"`);
+  return Number(value);
+}
+
+function columnName(flag: string, value: string): string {
+  if (value.trim() === '' || value.length > 200) throw new UsageError(`${flag} needs the name of a column in the CSV header`);
+  return value;
+}
+
+/** Flags that only mean something with another one, checked once every flag is read. */
+function checkCombinations(config: Config, given: ReadonlySet<string>): void {
+  const input = config.source === 'replay' ? '--replay' : config.source === 'import' ? '--import' : null;
+  if (input && given.has('--source')) throw new UsageError(`--source and ${input} both choose the source: use one`);
+  if (config.source === 'replay' && given.has('--interval')) {
+    throw new UsageError('--interval cannot be used with --replay: a recording keeps the interval it was recorded at');
+  }
+  if (given.has('--speed') && !input) throw new UsageError('--speed paces --replay or --import: use it with one of them');
+  for (const flag of ['--import-format', '--time-unit', '--latency-unit', '--time-column', '--latency-column', '--time-base']) {
+    if (given.has(flag) && config.source !== 'import') throw new UsageError(`${flag} describes the file of --import: use it with --import FILE`);
+  }
+}
 
 // --history is resolved against --interval after all flags are read: negative = seconds.
 function encodeHistory(value: string): number {
@@ -132,6 +203,7 @@ function token(value: string): string {
 
 export function parseArgs(argv: readonly string[]): Config {
   const config: Mutable<Config> = { ...DEFAULTS, devices: [], ops: [] };
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -147,7 +219,9 @@ export function parseArgs(argv: readonly string[]): Config {
       throw new UsageError(`${name} takes no value`);
     }
     flag.apply(config, value);
+    given.add(flag.names.find((n) => n.startsWith('--')) ?? name);
   }
+  checkCombinations(config, given);
   if (config.historyColumns !== null && config.historyColumns < 0) {
     config.historyColumns = Math.max(1, Math.ceil((-config.historyColumns * 1000) / config.intervalMs));
   }
@@ -170,6 +244,8 @@ export function helpText(): string {
     'usage: bpfheat [options]            serve the dashboard on http://127.0.0.1:7070/',
     '       bpfheat --text [options]     print a histogram per interval',
     '       bpfheat --jsonl [options]    print one JSON column per line',
+    '       bpfheat snapshot (--replay FILE | --import FILE) [--from MS --to MS] -o out.svg',
+    '                                    write the heat map as an SVG file (bpfheat snapshot --help)',
     '',
     'options:',
     ...rows,
@@ -179,6 +255,10 @@ export function helpText(): string {
     '  sudo bpfheat --text -m --device nvme0n1         millisecond histograms of one disk',
     '  sudo bpfheat --jsonl --op write --duration 10   ten seconds of write-latency columns',
     '  bpfheat --source synthetic                      the dashboard on demo data, no root needed',
+    '  sudo bpfheat --record today.bpfheat.jsonl       trace, and keep everything in a recording',
+    '  bpfheat --replay today.bpfheat.jsonl --speed 0  browse that recording, no root needed',
+    '  bpfheat --import out.lat_us --unitstime us      a trace2heatmap.pl input (times and latencies in us)',
+    '  bpfheat --import io.csv --latency-column lat_ms   CSV with a header; the unit from the name',
     '',
     'Tracing needs root (CAP_BPF + CAP_PERFMON), a kernel with BTF (/sys/kernel/btf/vmlinux), clang and libbpf (npm run setup).',
   ].join('\n');

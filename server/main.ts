@@ -2,11 +2,20 @@
  * The bpfheat command: parse the flags once, make the source, and hand its columns to the
  * chosen output. Every user-facing failure ends here as one line and an exit code.
  */
+import { hostname } from 'node:os';
 import { parseArgs, helpText, type Config } from './config.ts';
 import { UserError } from './errors.ts';
 import type { Source } from './sources/source.ts';
 
 async function createSource(config: Config): Promise<Source> {
+  if (config.source === 'replay') {
+    const { createReplaySource } = await import('./sources/replay.ts');
+    return createReplaySource({ path: config.inputFile!, speed: config.speed ?? 1 });
+  }
+  if (config.source === 'import') {
+    const { createImportSource } = await import('./sources/import.ts');
+    return createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: config.speed ?? 0 });
+  }
   if (config.source === 'synthetic') {
     const { createSyntheticSource } = await import('./sources/synthetic.ts');
     return createSyntheticSource({ seed: config.seed, intervalMs: config.intervalMs });
@@ -22,12 +31,21 @@ async function createSource(config: Config): Promise<Source> {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === 'snapshot') {
+    const { runSnapshot } = await import('./snapshot.ts');
+    await runSnapshot(argv.slice(1));
+    return;
+  }
   const config = parseArgs(argv);
   if (config.help) {
     process.stdout.write(`${helpText()}\n`);
     return;
   }
-  const source = await createSource(config);
+  let source = await createSource(config);
+  if (config.record !== null) {
+    const { recordSource } = await import('./recording.ts');
+    source = recordSource(source, config.record, { host: (source as { host?: string }).host ?? hostname() });
+  }
   if (config.mode === 'dashboard') {
     const { runDashboard } = await import('./dashboard.ts');
     await runDashboard(source, config);

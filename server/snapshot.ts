@@ -1,0 +1,201 @@
+/**
+ * `bpfheat snapshot`: the dashboard's SVG export without a browser or a server, for reports and
+ * CI pipelines.
+ *
+ *   bpfheat snapshot (--replay FILE | --import FILE [import flags]) [--from MS] [--to MS]
+ *                    [--metric M] [--device NAME]... [--op OP]... [--width PX] [--height PX] -o out.svg
+ *
+ * The picture is the one GET /api/snapshot.svg answers for the same data and range: the flags
+ * become that endpoint's query, the columns go through a History as the server's do, and the
+ * query is read by the server's own parseRangeQuery, so defaults (the last 15 minutes of the
+ * data), limits and the view are the server's. renderHeatmapSvg draws it.
+ */
+import { writeFileSync } from 'node:fs';
+import { encodeServerMessage, decodeServerMessage } from '../shared/protocol.ts';
+import type { Column } from '../shared/column.ts';
+import { renderHeatmapSvg } from '../shared/svg.ts';
+import { snapshotView } from '../shared/view.ts';
+import { FLAGS, parseArgs, type Config } from './config.ts';
+import { UsageError, UserError } from './errors.ts';
+import { History } from './history.ts';
+import { MAX_SNAPSHOT_COLUMNS, parseRangeQuery } from './http.ts';
+import { describeFsError } from './recording.ts';
+import type { FiniteSource } from './sources/replay.ts';
+
+/** The flags of bpfheat's main table that choose and read the data; everything else is refused. */
+const DATA_FLAGS = ['--replay', '--import', '--import-format', '--time-unit', '--unitstime', '--latency-unit', '--unitslatency', '--time-column', '--latency-column', '--time-base', '--interval', '--metric', '--device', '--op'];
+
+interface SnapshotFlag {
+  readonly names: readonly string[];
+  readonly value: string;
+  readonly help: string;
+  /** the /api/snapshot.svg query parameter it becomes, or null */
+  readonly param: string | null;
+}
+
+const SNAPSHOT_FLAGS: readonly SnapshotFlag[] = [
+  { names: ['--from'], value: 'MS', help: 'start of the picture, unix ms (default: 15 minutes before --to)', param: 'from' },
+  { names: ['--to'], value: 'MS', help: 'end of the picture, unix ms, exclusive (default: the end of the last column)', param: 'to' },
+  { names: ['--width'], value: 'PX', help: 'width in CSS pixels, 200-8000 (default 1200)', param: 'width' },
+  { names: ['--height'], value: 'PX', help: 'height in CSS pixels, 150-8000 (default 600)', param: 'height' },
+  { names: ['-o', '--output'], value: 'FILE', help: 'write the SVG here (- for stdout)', param: null },
+];
+
+/** The query parameters /api/snapshot.svg reads. */
+const SNAPSHOT_PARAMS = ['from', 'to', 'metric', 'device', 'op', 'width', 'height'];
+
+export interface SnapshotArgs {
+  /** the data flags, read by bpfheat's own parseArgs (null with --help) */
+  readonly config: Config | null;
+  /** the /api/snapshot.svg query these flags stand for */
+  readonly query: URLSearchParams;
+  readonly output: string | null;
+  readonly help: boolean;
+}
+
+/** Splits the command line: the snapshot's own flags, and the data flags bpfheat's table reads. */
+export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
+  const dataArgs: string[] = [];
+  const query = new URLSearchParams();
+  let output: string | null = null;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const takeValue = (what: string): string => {
+      if (eq > 0) return arg.slice(eq + 1);
+      if (i + 1 < argv.length) return argv[++i]!;
+      throw new UsageError(`${name} needs a value (${what})`);
+    };
+    if (name === '-h' || name === '--help') {
+      help = true;
+      continue;
+    }
+    const own = SNAPSHOT_FLAGS.find((f) => f.names.includes(name));
+    if (own) {
+      const value = takeValue(own.value);
+      if (own.param === null) {
+        if (output !== null) throw new UsageError(`${name} is given twice: one output file`);
+        if (value === '') throw new UsageError(`${name} needs a file name`);
+        output = value;
+        continue;
+      }
+      if (query.has(own.param)) throw new UsageError(`${name} is given twice`);
+      if (!/^\d{1,16}$/.test(value)) throw new UsageError(`${name} needs a whole number (${own.value}), got "${value}"`);
+      query.set(own.param, value);
+      continue;
+    }
+    const flag = FLAGS.find((f) => f.names.includes(name));
+    if (!flag) throw new UsageError(`unknown option "${arg}" for bpfheat snapshot`);
+    if (!DATA_FLAGS.includes(name)) throw new UsageError(`${name} is not an option of bpfheat snapshot, which draws a recording (--replay) or a trace (--import) into a file`);
+    dataArgs.push(arg);
+    if (flag.value && eq < 0) {
+      if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value (${flag.value})`);
+      dataArgs.push(argv[++i]!);
+    }
+  }
+  if (help) return { config: null, query, output, help };
+  const config = parseArgs(dataArgs);
+  if (config.source !== 'replay' && config.source !== 'import') throw new UsageError('bpfheat snapshot draws a recording or a trace: give --replay FILE or --import FILE');
+  if (output === null) throw new UsageError('bpfheat snapshot needs -o FILE (or -o - for stdout)');
+  if (config.metric !== 'latency') query.set('metric', config.metric);
+  for (const device of config.devices) query.append('device', device);
+  for (const op of config.ops) query.append('op', op);
+  return { config, query, output, help };
+}
+
+/** Errors of the server's query parser speak of query parameters; here they were flags. */
+function asFlags(message: string): string {
+  return message.replace(/"(from|to|metric|device|op|width|height)"/g, '--$1');
+}
+
+/**
+ * The SVG /api/snapshot.svg answers for these columns and this query, computed as the server
+ * does: the columns pass through a History as their wire messages, the query through the
+ * server's parseRangeQuery.
+ */
+export function snapshotSvg(source: FiniteSource, columns: readonly Column[], query: URLSearchParams): string {
+  const history = new History(Math.max(1, columns.length));
+  for (const column of columns) {
+    history.push({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, wire: Buffer.from(encodeServerMessage({ type: 'column', column })) });
+  }
+  let q;
+  try {
+    q = parseRangeQuery(query, SNAPSHOT_PARAMS, source.devices(), history, source.intervalMs);
+  } catch (error) {
+    throw new UsageError(asFlags(error instanceof Error ? error.message : String(error)));
+  }
+  const count = history.countInTimeRange(q.fromMs, q.toMs);
+  if (count > MAX_SNAPSHOT_COLUMNS) {
+    throw new UsageError(`the range holds ${count} columns, more than the ${MAX_SNAPSHOT_COLUMNS} one snapshot draws: narrow --from and --to`);
+  }
+  const shown: Column[] = [];
+  for (const entry of history.inTimeRange(q.fromMs, q.toMs)) {
+    const message = decodeServerMessage(entry.wire.toString('utf8'));
+    if (message.type === 'column') shown.push(message.column);
+  }
+  const view = snapshotView({
+    fromMs: q.fromMs,
+    toMs: q.toMs,
+    filter: { metric: q.metric, devices: q.devices, ops: q.ops },
+    host: source.host,
+    source: source.kind,
+    devices: source.devices(),
+    ...(q.widthCss ? { widthCss: q.widthCss } : {}),
+    ...(q.heightCss ? { heightCss: q.heightCss } : {}),
+  });
+  return renderHeatmapSvg(shown, view);
+}
+
+export function snapshotHelp(): string {
+  const rows = SNAPSHOT_FLAGS.map((f) => `${`  ${f.names.join(', ')} ${f.value}`.padEnd(26)} ${f.help}`);
+  return [
+    'bpfheat snapshot — the heat map of a recording or a trace as a standalone SVG file',
+    '',
+    'usage: bpfheat snapshot (--replay FILE | --import FILE [import options]) [--from MS] [--to MS] -o out.svg',
+    '',
+    'options:',
+    ...rows,
+    '  --metric, --device, --op   what to show, as for bpfheat (see bpfheat --help)',
+    '  --import-format, --time-unit, --latency-unit, --time-column, --latency-column, --time-base, --interval',
+    '                             how to read an --import file, as for bpfheat',
+    '',
+    'The file is the one the dashboard exports and GET /api/snapshot.svg returns for the same range.',
+    '',
+    'examples:',
+    '  bpfheat snapshot --replay examples/demo.bpfheat.jsonl -o demo.svg',
+    '  bpfheat snapshot --import out.lat_us --unitstime us --from 1795613235000 --to 1795613295000 -o io.svg',
+  ].join('\n');
+}
+
+export async function runSnapshot(argv: readonly string[]): Promise<void> {
+  const args = parseSnapshotArgs(argv);
+  if (args.help) {
+    process.stdout.write(`${snapshotHelp()}\n`);
+    return;
+  }
+  const config = args.config!;
+  let source: FiniteSource;
+  if (config.source === 'replay') {
+    const { createReplaySource } = await import('./sources/replay.ts');
+    source = createReplaySource({ path: config.inputFile!, speed: 0 });
+  } else {
+    const { createImportSource } = await import('./sources/import.ts');
+    source = createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: 0 });
+  }
+  const columns = source.columns();
+  if (columns.length === 0) throw new UserError(`${config.inputFile} holds no column: there is no picture to draw`);
+  const svg = snapshotSvg(source, columns, args.query);
+  if (args.output === '-') {
+    process.stdout.write(svg);
+    return;
+  }
+  try {
+    writeFileSync(args.output!, svg);
+  } catch (error) {
+    throw new UserError(`cannot write ${args.output}: ${describeFsError(error)}`);
+  }
+  const cells = svg.split('<rect class="cell').length - 1;
+  process.stderr.write(`bpfheat: wrote ${args.output} (${cells} cells)\n`);
+}

@@ -1,0 +1,181 @@
+/**
+ * Finite sources: a recording played back (--replay), and the engine an import shares with it.
+ *
+ * Columns keep their original seq and timestamps; only the moment each is handed to the sink
+ * is chosen here. At speed s, a column is delivered (its end - the first column's end) / s after
+ * start, the first at once: speed 1 is the pace it was recorded at, 60 turns an hour into a
+ * minute, 0 delivers everything at once (in batches, so a server stays responsive) for browsing.
+ * Exemplars and other events go out in the order they were recorded, just before the column
+ * that followed them. Missing seqs (a hand-edited file) are filled with empty columns, so the
+ * sink sees every seq, as from a live source. After the last event, sink.finished().
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
+import { UserError } from '../errors.ts';
+import { describeFsError, parseRecording, RecordingError, type RecordedEvent } from '../recording.ts';
+import type { ColumnSink, Source } from './source.ts';
+
+/** At most this many columns in one turn of the event loop at --speed 0. */
+const BATCH_COLUMNS = 1000;
+
+/** A source with a fixed end, from data made elsewhere: it also knows the host it came from. */
+export interface FiniteSource extends Source {
+  readonly host: string;
+  /** start and end (unix ms) of the columns it holds, or null when it holds none */
+  readonly span: { readonly fromMs: number; readonly toMs: number } | null;
+  /** every column it will deliver, in order (empty columns for missing seqs included) */
+  columns(): Column[];
+}
+
+export interface PlaybackOptions {
+  readonly kind: SourceKind;
+  readonly intervalMs: number;
+  readonly host: string;
+  /** the whole device table, handed to the sink once at start */
+  readonly devices: readonly DeviceInfo[];
+  readonly events: readonly RecordedEvent[];
+  /** 0: everything at once; otherwise the pace relative to the original */
+  readonly speed: number;
+  /** a monotonic clock in ms; tests may pass their own */
+  readonly now?: () => number;
+}
+
+/** The events with every missing seq between two columns filled by an empty column. */
+function withoutGaps(events: readonly RecordedEvent[]): RecordedEvent[] {
+  const filled: RecordedEvent[] = [];
+  let previous: Column | null = null;
+  for (const event of events) {
+    if (event.type === 'column') {
+      const { seq, intervalMs } = event.column;
+      if (previous) for (let s = previous.seq + 1; s < seq; s++) filled.push({ type: 'column', column: { seq: s, startMs: s * intervalMs, intervalMs, series: [] } });
+      previous = event.column;
+    }
+    filled.push(event);
+  }
+  return filled;
+}
+
+export function createPlayback(options: PlaybackOptions): FiniteSource {
+  if (!(options.speed >= 0) || !Number.isFinite(options.speed)) throw new RangeError(`speed must be a finite number >= 0, got ${options.speed}`);
+  const events = withoutGaps(options.events);
+  const columns = events.flatMap((e) => (e.type === 'column' ? [e.column] : []));
+  const first = columns[0];
+  const last = columns[columns.length - 1];
+  const now = options.now ?? (() => performance.now());
+  let sink: ColumnSink | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let next = 0;
+  let startedAt = 0;
+  let stopped = false;
+
+  const endOf = (column: Column): number => column.startMs + column.intervalMs;
+  /** when (on the monotonic clock) a column is due */
+  const dueAt = (column: Column): number => (options.speed === 0 ? -Infinity : startedAt + (endOf(column) - endOf(first!)) / options.speed);
+
+  function pump(): void {
+    timer = null;
+    if (!sink || stopped) return;
+    let delivered = 0;
+    while (next < events.length) {
+      const event = events[next]!;
+      if (event.type === 'column') {
+        if (delivered >= BATCH_COLUMNS || dueAt(event.column) > now()) break;
+        sink.column(event.column);
+        delivered++;
+      } else if (event.type === 'exemplars') {
+        sink.exemplars?.(event.exemplars);
+      }
+      // devices: the whole table went out at start
+      next++;
+    }
+    if (next >= events.length) {
+      sink.finished?.();
+      return;
+    }
+    const upcoming = events[next]!;
+    const wait = upcoming.type === 'column' ? dueAt(upcoming.column) - now() : 0;
+    timer = setTimeout(pump, Math.max(0, Math.ceil(wait)));
+  }
+
+  return {
+    kind: options.kind,
+    intervalMs: options.intervalMs,
+    host: options.host,
+    span: first && last ? { fromMs: first.startMs, toMs: endOf(last) } : null,
+    columns: () => [...columns],
+    devices: () => options.devices,
+    selfStats: () => null,
+    async start(target) {
+      if (sink) throw new Error(`the ${options.kind} source is already started`);
+      sink = target;
+      startedAt = now();
+      sink.devices?.(options.devices);
+      pump();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      sink = null;
+    },
+  };
+}
+
+/** Reads a text file for --replay or --import, turning every way it can fail into one clear line. */
+export function readInputFile(path: string, flag: string): string {
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+    size = stat.size;
+  } catch (error) {
+    throw new UserError(`cannot read ${path} (${flag}): ${describeFsError(error)}`);
+  }
+  // Node strings stop at ~512 MiB; a recording that large is ~4 days of 1-s columns of a busy disk.
+  if (size > 480 * 1024 * 1024) throw new UserError(`${path} is ${Math.round(size / 2 ** 20)} MiB, more than the 480 MiB bpfheat reads at once (${flag}): split it, or import at a coarser --interval`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new UserError(`cannot read ${path} (${flag}): ${describeFsError(error)}`);
+  }
+  const nul = bytes.subarray(0, 1 << 20).indexOf(0);
+  if (nul >= 0) throw new UserError(`${path} is not a text file (a NUL byte at offset ${nul}): ${flag} reads text; is it the right file?`);
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+export interface ReplayOptions {
+  readonly path: string;
+  /** default 1: the recorded pace */
+  readonly speed: number;
+  /** notes about the file that are not errors (a cut-off last line); default: stderr */
+  readonly warn?: (line: string) => void;
+}
+
+export function createReplaySource(options: ReplayOptions): FiniteSource {
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`bpfheat: ${line}\n`));
+  const name = basename(options.path);
+  let recording;
+  try {
+    recording = parseRecording(readInputFile(options.path, '--replay'), options.path);
+  } catch (error) {
+    if (error instanceof RecordingError) throw new UserError(error.message);
+    throw error;
+  }
+  if (recording.truncatedLine !== null) {
+    warn(`note: ${name} ends in an incomplete line ${recording.truncatedLine} (the recorder was stopped mid-write); replaying the ${recording.columnCount} columns before it`);
+  }
+  if (recording.columnCount === 0) warn(`note: ${name} holds no column: there is nothing to replay`);
+  return createPlayback({
+    kind: 'replay',
+    intervalMs: recording.header.intervalMs,
+    host: recording.header.host,
+    devices: recording.devices,
+    events: recording.events,
+    speed: options.speed,
+  });
+}
