@@ -12,7 +12,7 @@ function statusText(connection: ConnectionState, nowMs: number): string {
     case 'live':
       return 'live';
     case 'offline':
-      return `disconnected: ${connection.reason} — retrying in ${Math.max(0, Math.ceil((connection.retryAtMs - nowMs) / 1000))} s`;
+      return `disconnected: ${connection.reason} — retry ${connection.attempt + 1} in ${Math.max(0, Math.ceil((connection.retryAtMs - nowMs) / 1000))} s`;
   }
 }
 
@@ -36,7 +36,7 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
       <h1>bpfheat</h1>
       <span className="host" title="host">{meta?.host ?? '…'}</span>
       {meta && <span className={`source source-${meta.source}`}>{sourceLabel(meta.source)}</span>}
-      <span className={`status status-${connection.kind}`} role="status" aria-live="polite" data-status={connection.kind}>
+      <span className={`status status-${connection.kind}`} role="status" aria-live="polite" data-status={connection.kind} data-attempt={'attempt' in connection ? connection.attempt : undefined}>
         {statusText(connection, now)}
       </span>
       {view && (
