@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, zoomOut, zoomTo } from './view.ts';
+
+const NOW = Date.UTC(2025, 10, 25, 13, 20, 0);
+
+describe('zoom stack', () => {
+  it('zooms into a past region as a fixed view, back returns, reset goes live', () => {
+    const s0 = initialState();
+    const s1 = zoomTo(s0, NOW - 200_000, NOW - 100_000, [1000, 50_000], NOW, 1000);
+    expect(s1.extent).toEqual({ live: false, spanMs: 100_000, fromMs: NOW - 200_000, toMs: NOW - 100_000, yRange: [1000, 50_000] });
+    const s2 = zoomTo(s1, NOW - 150_000, NOW - 140_000, [2000, 3000], NOW, 1000);
+    expect(back(s2)).toEqual(s1);
+    expect(back(back(s2))).toEqual(s0);
+    expect(back(s0)).toBe(s0);
+    expect(reset(s2)).toEqual({ ...s0, display: s2.display });
+  });
+
+  it('a zoom that reaches now keeps following it with its width', () => {
+    const s = zoomTo(initialState(), NOW - 30_000, NOW - 200, [1000, 2000], NOW, 1000);
+    expect(s.extent.live).toBe(true);
+    expect(timeRange(s.extent, NOW + 5000, 0)).toEqual({ fromMs: NOW + 5000 - 29_800, toMs: NOW + 5000 });
+  });
+
+  it('pause freezes the shown range and resume follows again with the same width', () => {
+    const paused = pause(initialState(), NOW - 300_000, NOW);
+    expect(timeRange(paused.extent, NOW + 10_000, 0)).toEqual({ fromMs: NOW - 300_000, toMs: NOW });
+    const resumed = resume(paused);
+    expect(timeRange(resumed.extent, NOW + 10_000, 0)).toEqual({ fromMs: NOW + 10_000 - 300_000, toMs: NOW + 10_000 });
+  });
+
+  it('zoom out doubles the span around the middle, or to the left of now when live', () => {
+    const fixed = zoomOut(pause(initialState(), 1000, 2000), 1000, 2000);
+    expect([fixed.extent.fromMs, fixed.extent.toMs]).toEqual([500, 2500]);
+    expect(zoomOut(initialState(), NOW - 300_000, NOW).extent.spanMs).toBe(600_000);
+  });
+
+  it('changing the metric refits the y axis (ns are not bytes) and clears the stack', () => {
+    const zoomed = zoomTo(initialState(), NOW - 2000, NOW - 1000, [1, 2], NOW, 1000);
+    const size = setDisplay(zoomed, { metric: 'size' });
+    expect(size.extent.yRange).toBeNull();
+    expect(size.stack).toEqual([]);
+    expect(setDisplay(zoomed, { colorScale: 'log' }).extent).toBe(zoomed.extent);
+  });
+});
+
+describe('URL state', () => {
+  it('the default view has an empty query', () => {
+    expect(stateToUrl(initialState(), '')).toBe('');
+    expect(stateFromUrl('')).toEqual(initialState(DEFAULT_EXTENT, DEFAULT_DISPLAY));
+  });
+
+  it('round-trips a fixed zoomed view with filters and scales, keeping the token', () => {
+    const state = setDisplay(zoomTo(initialState(), NOW - 60_000, NOW - 30_000, [12_345, 6_789_012], NOW, 1000), {
+      metric: 'latency',
+      devices: ['nvme0n1', 'loop3'],
+      ops: ['read', 'flush'],
+      yScale: 'linear',
+      colorScale: 'log',
+      colorBy: 'time',
+      percentiles: false,
+    });
+    const search = stateToUrl(state, '?token=abcdefghijklmnop&from=1');
+    expect(search).toContain('token=abcdefghijklmnop');
+    expect(search).toContain('from=2025-11-25T13%3A19%3A00.000Z');
+    const back = stateFromUrl(search);
+    expect(back.extent).toEqual(state.extent);
+    expect(back.display).toEqual(state.display);
+  });
+
+  it('a live view keeps its span, not a time', () => {
+    const search = stateToUrl({ ...initialState(), extent: { ...DEFAULT_EXTENT, spanMs: 60_000 } }, '');
+    expect(search).toBe('?span=60');
+    expect(stateFromUrl(search).extent).toEqual({ ...DEFAULT_EXTENT, spanMs: 60_000 });
+  });
+
+  it('ignores what it cannot read', () => {
+    const s = stateFromUrl('?from=yesterday&to=2&ymin=-5&ymax=x&metric=iops&y=cubic&op=read,bogus&lines=1');
+    expect(s.extent).toEqual(DEFAULT_EXTENT);
+    expect(s.display).toEqual({ ...DEFAULT_DISPLAY, ops: ['read'] });
+  });
+});
