@@ -457,7 +457,7 @@ export function recordSource(source: Source, path: string, options: RecordOption
     } catch (error) {
       failed = true;
       writer.close();
-      onError(`writing the recording ${path} failed: ${describeFsError(error)}; everything before this column is in it`);
+      onError(`writing the recording ${path} failed (${describeFsError(error)}): it holds what was written before, and recording stopped`);
     }
   };
 

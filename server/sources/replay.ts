@@ -5,8 +5,8 @@
  * is chosen here. At speed s, a column is delivered (its end - the first column's end) / s after
  * start, the first at once: speed 1 is the pace it was recorded at, 60 turns an hour into a
  * minute, 0 delivers everything at once (in batches, so a server stays responsive) for browsing.
- * Exemplars and other events go out in the order they were recorded, just before the column
- * that followed them. Missing seqs (a hand-edited file) are filled with empty columns, so the
+ * Exemplars go out in the order they were recorded, as soon as the column before them has: live,
+ * they arrive while the next column fills, before it is final. Missing seqs (a hand-edited file) are filled with empty columns, so the
  * sink sees every seq, as from a live source. After the last event, sink.finished().
  */
 import { readFileSync, statSync } from 'node:fs';

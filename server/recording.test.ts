@@ -1,0 +1,246 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Column, DeviceInfo } from '../shared/column.ts';
+import type { Exemplar } from '../shared/exemplar.ts';
+import { SLOTS } from '../shared/scheme.ts';
+import { UserError } from './errors.ts';
+import {
+  RECORDING_VERSION,
+  RecordingError,
+  columnLine,
+  devicesLine,
+  endLine,
+  exemplarLine,
+  headerLine,
+  parseRecording,
+  recordSource,
+  type Recording,
+} from './recording.ts';
+import type { ColumnSink, Source } from './sources/source.ts';
+
+const DEVICES: DeviceInfo[] = [
+  { id: 0, name: 'nvme0n1' },
+  { id: 1, name: 'sda' },
+];
+
+function column(seq: number, counts: Record<number, number> = { 130: 2, 140: 1 }, device = 0): Column {
+  const slots = Object.keys(counts).map(Number).sort((a, b) => a - b);
+  return {
+    seq,
+    startMs: seq * 1000,
+    intervalMs: 1000,
+    series: [
+      { metric: 'latency', device, op: 'read', slots, counts: slots.map((s) => counts[s]!) },
+      { metric: 'size', device, op: 'read', slots: [106], counts: [slots.reduce((t, s) => t + counts[s]!, 0)] },
+    ],
+  };
+}
+
+const EXEMPLAR: Exemplar = { timeMs: 1_700_000_000_123.456, latencyNs: 25_000_123, bytes: 4096, device: 1, op: 'write', sector: 123456, pid: 4242, comm: 'postgres' };
+
+const HEADER = headerLine({ intervalMs: 1000, source: 'bpf', host: 'db1', startedMs: 1_700_000_000_000, devices: DEVICES.slice(0, 1) });
+
+/** A recording of three columns, two exemplars and a device that appears half-way. */
+function sampleText(): string {
+  return [
+    HEADER,
+    columnLine(column(1_700_000_000)),
+    exemplarLine(EXEMPLAR),
+    exemplarLine({ ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync' }),
+    devicesLine(DEVICES),
+    columnLine({ ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }] }),
+    columnLine(column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 })),
+    endLine(1_700_000_003_000, 3),
+  ].join('');
+}
+
+describe('recording lines', () => {
+  it('writes the documented shapes, with names for metric and op', () => {
+    expect(HEADER).toBe(
+      `{"bpfheat-recording":${RECORDING_VERSION},"interval_ms":1000,"source":"bpf","host":"db1","started_ms":1700000000000,"scheme":{"name":"otel-exponential","scale":3,"slots":${SLOTS}},"devices":[{"id":0,"name":"nvme0n1"}]}\n`,
+    );
+    expect(columnLine(column(5, { 130: 2, 140: 1 }))).toBe(
+      '{"type":"column","seq":5,"start_ms":5000,"interval_ms":1000,"series":[["latency",0,"read",[130,2,140,1]],["size",0,"read",[106,3]]]}\n',
+    );
+    expect(exemplarLine(EXEMPLAR)).toBe(
+      '{"type":"exemplar","time_ms":1700000000123.456,"latency_ns":25000123,"bytes":4096,"device":1,"op":"write","sector":123456,"pid":4242,"comm":"postgres"}\n',
+    );
+    expect(devicesLine(DEVICES)).toBe('{"type":"devices","devices":[{"id":0,"name":"nvme0n1"},{"id":1,"name":"sda"}]}\n');
+    expect(endLine(9, 3)).toBe('{"type":"end","stop_ms":9,"columns":3}\n');
+  });
+
+  it('reads back exactly what it wrote: columns, drops, exemplars in batches, devices, in order', () => {
+    const recording = parseRecording(sampleText(), 'sample');
+    expect(recording.header).toMatchObject({ version: 1, intervalMs: 1000, source: 'bpf', host: 'db1', startedMs: 1_700_000_000_000, devices: DEVICES.slice(0, 1) });
+    expect(recording.events.map((e) => e.type)).toEqual(['column', 'exemplars', 'devices', 'column', 'column']);
+    expect(recording.events[0]).toEqual({ type: 'column', column: column(1_700_000_000) });
+    expect(recording.events[1]).toEqual({ type: 'exemplars', exemplars: [EXEMPLAR, { ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync' }] });
+    expect(recording.events[3]).toEqual({ type: 'column', column: { ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }] } });
+    expect(recording.events[4]).toEqual({ type: 'column', column: column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 }) });
+    expect(recording).toMatchObject({ devices: DEVICES, columnCount: 3, complete: true, truncatedLine: null, skippedLines: 0 });
+  });
+
+  it('skips line types it does not know, and blank lines', () => {
+    const text = sampleText().replace('{"type":"devices"', '{"type":"annotation","text":"deploy"}\n\n{"type":"devices"');
+    const recording = parseRecording(text, 'sample');
+    expect(recording.skippedLines).toBe(1);
+    expect(recording.columnCount).toBe(3);
+  });
+
+  it('names a device no table named by its number rather than refusing the file', () => {
+    const text = HEADER + columnLine(column(10, { 100: 1 }, 3));
+    expect(parseRecording(text, 'x').devices).toEqual([DEVICES[0], { id: 3, name: 'dev3' }]);
+  });
+});
+
+describe('a recording cut short (kill -9 mid-write)', () => {
+  const full = sampleText().replace(/\{"type":"end"[^\n]*\n$/, '');
+  const lineEnds = [...full.matchAll(/\n/g)].map((m) => m.index! + 1);
+
+  it('loads at every cut inside the body, keeping every line completed before the cut', () => {
+    const lines = full.split('\n').slice(0, -1);
+    // every byte offset from the end of the header to the end of the file
+    for (let cut = lineEnds[0]!; cut <= full.length; cut++) {
+      let recording: Recording;
+      try {
+        recording = parseRecording(full.slice(0, cut), 'cut');
+      } catch (error) {
+        throw new Error(`cut at byte ${cut} did not load: ${String(error)}`);
+      }
+      // a line is complete once its closing brace is written; its "\n" may still be missing
+      const complete = lines.filter((_, k) => lineEnds[k]! - 1 <= cut);
+      const columnsBefore = complete.filter((l) => l.includes('"type":"column"')).length;
+      expect(recording.columnCount, `cut at ${cut}`).toBe(columnsBefore);
+      expect(recording.complete).toBe(false);
+      const inFlight = !lineEnds.some((end) => cut === end || cut === end - 1);
+      expect(recording.truncatedLine, `cut at ${cut}`).toBe(inFlight ? complete.length + 1 : null);
+    }
+  });
+
+  it('refuses a file cut inside its header with a line that says so', () => {
+    expect(() => parseRecording(HEADER.slice(0, 40), 'h.jsonl')).toThrow(/h.jsonl was cut off while its header was written/);
+  });
+});
+
+describe('parseRecording refuses what is not a readable recording, naming the line', () => {
+  const body = sampleText();
+  it.each([
+    ['an empty file', '', /x is empty: it is not a bpfheat recording/],
+    ['trace text', '17442020318913 8026\n', /x is not a bpfheat recording .*--import FILE/],
+    ['a line without header', '{"type":"column"}\n', /x is not a bpfheat recording/],
+    ['another version', HEADER.replace('"bpfheat-recording":1', '"bpfheat-recording":2'), /format version 2, and this bpfheat reads version 1/],
+    ['another bucket scheme', HEADER.replace('"scale":3', '"scale":4'), /line 1 \(the header\): its buckets are not the otel-exponential scale-3 scheme/],
+    ['a bad header field', HEADER.replace('"interval_ms":1000', '"interval_ms":0'), /line 1 \(the header\): "interval_ms" must be a whole number >= 1/],
+    ['a seq that is not start/interval', body.replace('"seq":1700000001', '"seq":1699999999'), /line 6: "seq" 1699999999 is not start_ms \/ interval_ms/],
+    ['seqs that go back', body.replace('"start_ms":1700000001000', '"start_ms":1699999999000').replace('"seq":1700000001', '"seq":1699999999'), /line 6: column seq 1699999999 does not follow seq 1700000000: columns must ascend/],
+    ['slots out of order', body.replace('[130,2,140,1]', '[140,2,130,1]'), /line 2: series\[0\] slots must ascend/],
+    ['a zero count', body.replace('[130,2,140,1]', '[130,0,140,1]'), /line 2: "series\[0\] count" must be a whole number >= 1/],
+    ['an unknown op', body.replace('"read",[130', '"trim",[130'), /line 2: "series\[0\] op" must be one of read, write/],
+    ['a negative sector', body.replace('"op":"write","sector":123456,"pid":4242,"comm":"postgres"', '"op":"write","sector":-1,"pid":4242,"comm":"postgres"'), /line 3: "sector" must be a whole number >= 0/],
+    ['a device id twice', body.replace('{"id":1,"name":"sda"}', '{"id":0,"name":"sda"}'), /line 5: devices\[1\].id 0 appears twice/],
+    ['a device renamed', body.replace('{"id":0,"name":"nvme0n1"},{"id":1', '{"id":0,"name":"vda"},{"id":1'), /line 5: device 0 was "nvme0n1" and is now "vda"/],
+    ['a garbled line in the middle', body.replace('{"type":"exemplar"', 'oops{"type":"exemplar"'), /line 3 is not a JSON object: the recording is damaged \(only its last line may be incomplete\)/],
+    ['lines after the end', body + HEADER, /line 9: it follows the end line/],
+    ['two recordings joined', body.replace(/\{"type":"end"[^\n]*\n$/, '') + HEADER, /line 8: a second recording starts here/],
+    ['a column of another width', body.replace('"interval_ms":1000,"series":[["latency",1', '"interval_ms":500,"series":[["latency",1').replace('"seq":1700000001,"start_ms":1700000001000', '"seq":3400000002,"start_ms":1700000001000'), /line 6: the column is 500 ms wide but the recording's interval is 1000 ms/],
+  ])('%s', (_label, text, message) => {
+    expect(() => parseRecording(text, 'x')).toThrow(RecordingError);
+    expect(() => parseRecording(text, 'x')).toThrow(message);
+  });
+});
+
+// ---------------------------------------------------------------- the recorder
+
+function fakeSource(): Source & { sink: ColumnSink | null; stopped: boolean } {
+  const fake = {
+    kind: 'bpf' as const,
+    intervalMs: 1000,
+    sink: null as ColumnSink | null,
+    stopped: false,
+    devices: () => DEVICES.slice(0, 1),
+    selfStats: () => null,
+    async start(sink: ColumnSink) {
+      fake.sink = sink;
+    },
+    async stop() {
+      fake.stopped = true;
+    },
+  };
+  return fake;
+}
+
+function tempFile(name = 'rec.jsonl'): string {
+  return join(mkdtempSync(join(tmpdir(), 'bpfheat-rec-')), name);
+}
+
+describe('recordSource', () => {
+  it('appends the header on start, then every column, exemplar and device change before passing it on, and the end on stop', async () => {
+    const path = tempFile();
+    const inner = fakeSource();
+    let clock = 1_700_000_000_000;
+    const recorded = recordSource(inner, path, { host: 'db1', now: () => clock });
+    const seen: string[] = [];
+    await recorded.start({
+      column: (c) => {
+        // the line is on disk before the column goes anywhere else
+        expect(readFileSync(path, 'utf8')).toContain(`"seq":${c.seq},`);
+        seen.push(`column ${c.seq}`);
+      },
+      exemplars: (batch) => seen.push(`exemplars ${batch.length}`),
+      devices: (d) => seen.push(`devices ${d.length}`),
+    });
+    inner.sink!.column(column(1_700_000_000));
+    inner.sink!.exemplars!([EXEMPLAR, { ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync' }]);
+    inner.sink!.devices!(DEVICES);
+    inner.sink!.column({ ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }] });
+    inner.sink!.column(column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 }));
+    clock = 1_700_000_003_000;
+    await recorded.stop();
+    expect(inner.stopped).toBe(true);
+    expect(seen).toEqual(['column 1700000000', 'exemplars 2', 'devices 2', 'column 1700000001', 'column 1700000002']);
+    expect(readFileSync(path, 'utf8')).toBe(sampleText());
+  });
+
+  it('keeps the source\'s kind, interval, devices and extra properties (a replay\'s host)', () => {
+    const inner = Object.assign(fakeSource(), { host: 'elsewhere' });
+    const recorded = recordSource(inner, tempFile(), { host: 'x' });
+    expect(recorded.kind).toBe('bpf');
+    expect(recorded.intervalMs).toBe(1000);
+    expect(recorded.devices()).toEqual(DEVICES.slice(0, 1));
+    expect((recorded as { host?: string }).host).toBe('elsewhere');
+  });
+
+  it('refuses to overwrite or extend a file that holds something, and a path it cannot open', () => {
+    const path = tempFile();
+    writeFileSync(path, 'precious\n');
+    expect(() => recordSource(fakeSource(), path, { host: 'x' })).toThrow(UserError);
+    expect(() => recordSource(fakeSource(), path, { host: 'x' })).toThrow(/already exists and is not empty: --record never overwrites/);
+    expect(readFileSync(path, 'utf8')).toBe('precious\n');
+    expect(() => recordSource(fakeSource(), join(path, 'below-a-file.jsonl'), { host: 'x' })).toThrow(/cannot write the recording .*: a part of the path is not a directory/);
+  });
+
+  it('accepts an empty file (made by mktemp)', async () => {
+    const path = tempFile();
+    writeFileSync(path, '');
+    const recorded = recordSource(fakeSource(), path, { host: 'x' });
+    await recorded.start({ column: () => {} });
+    await recorded.stop();
+    expect(parseRecording(readFileSync(path, 'utf8'), path)).toMatchObject({ columnCount: 0, complete: true });
+  });
+
+  it('reports a failed write once, through onError, and passes columns on regardless', async () => {
+    const inner = fakeSource();
+    const errors: string[] = [];
+    // /dev/full: every write fails with ENOSPC
+    const recorded = recordSource(inner, '/dev/full', { host: 'x', onError: (m) => errors.push(m) });
+    const columns: number[] = [];
+    await recorded.start({ column: (c) => columns.push(c.seq) });
+    inner.sink!.column(column(1));
+    inner.sink!.column(column(2));
+    await recorded.stop();
+    expect(columns).toEqual([1, 2]);
+    expect(errors).toEqual(['writing the recording /dev/full failed (no space left on the device): it holds what was written before, and recording stopped']);
+  });
+});
