@@ -57,7 +57,8 @@ function refuse(socket: Duplex, status: number, message: string): void {
 export function createDashboard(options: DashboardOptions): Dashboard {
   const stream = new ColumnStream({ ...options.stream, source: options.source, history: options.history });
   let server: Server | null = null;
-  const port = (): number => (server?.address() as AddressInfo | null)?.port ?? 0;
+  let listeningPort = 0; // asked of the server once: every request's checks want it
+  const port = (): number => (listeningPort ||= (server?.address() as AddressInfo | null)?.port ?? 0);
   const app = createHttpApp({
     source: options.source,
     history: options.history,
