@@ -163,7 +163,7 @@ function columnName(flag: string, value: string): string {
 
 /** Flags that only mean something with another one, checked once every flag is read. */
 function checkCombinations(config: Config, given: ReadonlySet<string>): void {
-  const input = config.source === 'replay' ? '--replay' : config.source === 'import' ? '--import' : null;
+  const input = given.has('--replay') ? '--replay' : given.has('--import') ? '--import' : null;
   if (input && given.has('--source')) throw new UsageError(`--source and ${input} both choose the source: use one`);
   if (config.source === 'replay' && given.has('--interval')) {
     throw new UsageError('--interval cannot be used with --replay: a recording keeps the interval it was recorded at');
