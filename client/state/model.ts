@@ -72,7 +72,6 @@ export class AppModel {
     this.state = options.initial;
     this.writeUrl = options.writeUrl;
     this.now = options.now ?? Date.now;
-    this.snapshot = this.makeSnapshot(null);
     this.connection = new Connection(options.location, {
       message: (message) => this.receive(message),
       state: (state) => {
@@ -90,6 +89,7 @@ export class AppModel {
       },
       () => this.invalidate(),
     );
+    this.snapshot = this.makeSnapshot(null);
   }
 
   start(): void {
@@ -125,10 +125,6 @@ export class AppModel {
     if (width === this.sizeCss.width && height === this.sizeCss.height && dpr === this.sizeCss.dpr) return;
     this.sizeCss = { width, height, dpr };
     this.invalidate();
-  }
-
-  get viewState(): ViewState {
-    return this.state;
   }
 
   update(change: (state: ViewState) => ViewState): void {
@@ -309,8 +305,8 @@ export class AppModel {
       state: this.state,
       connection: this.connectionState,
       meta: this.store.meta,
-      loadingHistory: this.history?.busy ?? false,
-      error: this.serverError ?? this.history?.lastError ?? null,
+      loadingHistory: this.history.busy,
+      error: this.serverError ?? this.history.lastError,
     };
   }
 
