@@ -16,6 +16,8 @@ export interface TestHooks {
   readonly live: boolean;
   readonly connection: string;
   readonly framesDrawn: number;
+  /** compute-and-draw time of the last frame, ms */
+  readonly lastFrameMs: number;
   /** the time and value range drawn, the column interval, the plot in CSS px relative to the page, the device-pixel ratio */
   frame(): { fromMs: number; toMs: number; yRange: [number, number]; intervalMs: number; groupSize: number; dpr: number; plot: { x: number; y: number; width: number; height: number } } | null;
   /** the filtered histogram of every column in the frame, sparse */
@@ -62,6 +64,9 @@ export function installTestHooks(model: AppModel): void {
     },
     get framesDrawn() {
       return model.framesDrawn;
+    },
+    get lastFrameMs() {
+      return model.lastFrameMs;
     },
     frame() {
       const f = frame();

@@ -67,6 +67,8 @@ export class AppModel {
   private readonly now: () => number;
   /** frames drawn; tests wait on it */
   framesDrawn = 0;
+  /** how long the last frame took to compute and draw, in ms (for the frame-time benchmark) */
+  lastFrameMs = 0;
 
   constructor(options: ModelOptions) {
     this.state = options.initial;
@@ -160,6 +162,11 @@ export class AppModel {
     if (frame) this.update((s) => views.zoomOut(s, frame.view.fromMs, frame.view.toMs));
   }
 
+  zoomIn(): void {
+    const frame = this.snapshot.frame;
+    if (frame) this.update((s) => views.zoomIn(s, frame.view.fromMs, frame.view.toMs));
+  }
+
   setDisplay(change: Partial<Display>): void {
     this.update((s) => views.setDisplay(s, change));
   }
@@ -224,6 +231,12 @@ export class AppModel {
   private frame(): void {
     if (!this.dirty) return;
     this.dirty = false;
+    const startMs = performance.now();
+    this.drawFrame();
+    this.lastFrameMs = performance.now() - startMs;
+  }
+
+  private drawFrame(): void {
     const meta = this.store.meta;
     const { width, height, dpr } = this.sizeCss;
     if (!meta || width === 0 || height === 0) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, zoomOut, zoomTo } from './view.ts';
+import { DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, zoomIn, zoomOut, zoomTo } from './view.ts';
 
 const NOW = Date.UTC(2025, 10, 25, 13, 20, 0);
 
@@ -32,6 +32,15 @@ describe('zoom stack', () => {
     const fixed = zoomOut(pause(initialState(), 1000, 2000), 1000, 2000);
     expect([fixed.extent.fromMs, fixed.extent.toMs]).toEqual([500, 2500]);
     expect(zoomOut(initialState(), NOW - 300_000, NOW).extent.spanMs).toBe(600_000);
+  });
+
+  it('zoom in halves the span around the middle, and undoes a zoom out', () => {
+    const fixed = pause(initialState(), 1000, 2000);
+    const zin = zoomIn(fixed, 1000, 2000);
+    expect([zin.extent.fromMs, zin.extent.toMs]).toEqual([1250, 1750]);
+    const out = zoomOut(fixed, 1000, 2000);
+    expect(zoomIn(out, out.extent.fromMs, out.extent.toMs).extent).toMatchObject({ fromMs: 1000, toMs: 2000 });
+    expect(zoomIn(initialState(), NOW - 300_000, NOW).extent.spanMs).toBe(150_000);
   });
 
   it('changing the metric refits the y axis (ns are not bytes) and clears the stack', () => {

@@ -32,6 +32,7 @@ export function App({ model }: { model: AppModel }) {
       if (event.key === ' ') model.togglePause();
       else if (event.key === 'Backspace') model.update(back);
       else if (event.key === '-') model.zoomOut();
+      else if (event.key === '+' || event.key === '=') model.zoomIn();
       else return;
       event.preventDefault();
     };
