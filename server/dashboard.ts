@@ -72,21 +72,28 @@ export function dashboardUrl(listen: string, port: number, policy: AccessPolicy)
   return `http://${shown}:${port}/${policy.token ? `?token=${policy.token}` : ''}`;
 }
 
-function waitForStop(config: Config): Promise<string> {
-  return new Promise<string>((resolve) => {
-    const timer = config.durationS === null ? null : setTimeout(() => finish('duration'), config.durationS * 1000);
-    const onSignal = (signal: NodeJS.Signals): void => finish(signal);
-    function finish(why: string): void {
-      if (timer) clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+/** Resolves on SIGINT, SIGTERM or the end of --duration; cancel() removes the handlers and the timer. */
+function stopSignal(config: Config): { readonly stopped: Promise<string>; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let onSignal: (signal: NodeJS.Signals) => void = () => {};
+  const cancel = (): void => {
+    if (timer) clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  const stopped = new Promise<string>((resolve) => {
+    const finish = (why: string): void => {
+      cancel();
       // A second Ctrl-C while shutting down ends the process at once.
       process.once('SIGINT', () => process.exit(130));
       resolve(why);
-    }
+    };
+    onSignal = (signal) => finish(signal);
+    timer = config.durationS === null ? null : setTimeout(() => finish('duration'), config.durationS * 1000);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+  return { stopped, cancel };
 }
 
 export async function runDashboard(source: Source, config: Config, runtime: DashboardRuntime = {}): Promise<void> {
@@ -108,12 +115,16 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
     selfStatsRequested: config.selfStats,
   });
 
+  // Listen for SIGINT/SIGTERM before anything can be told the URL: a signal that comes at once
+  // (a test, a supervisor) must find the handler, or the default action kills the process.
+  const signal = stopSignal(config);
   let started = false;
   try {
     await source.start(dashboard.sink);
     started = true;
     runAs = await listenThenDrop(dashboard, config, env);
   } catch (error) {
+    signal.cancel();
     if (started) await source.stop();
     await dashboard.close();
     throw error;
@@ -122,7 +133,7 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
   const kind = source.kind === 'bpf' ? 'tracing this machine' : `${source.kind.toUpperCase()} data`;
   out(`bpfheat: dashboard on ${dashboardUrl(config.listen, dashboard.port(), policy)} (${kind}, running as ${runAs.user})`);
 
-  await waitForStop(config);
+  await signal.stopped;
   try {
     await source.stop(); // the last, partial column still reaches the history and the clients
   } finally {
