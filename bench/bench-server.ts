@@ -1,0 +1,147 @@
+/**
+ * The dashboard server as `bpfheat --source synthetic` builds it (server/app.ts createDashboard,
+ * History, the synthetic source), with the knobs the benchmarks need and the command line does
+ * not have:
+ *
+ *   --interval MS        column width (default 1000)
+ *   --max-clients N      WebSocket client limit (the binary's is ws.ts DEFAULT_MAX_CLIENTS, 256)
+ *   --client-dir DIR     serve this built client (default: a stub page; fan-out needs none)
+ *   --prefill N          start with N columns of history ending now (columns from the synthetic
+ *                        source's generator, 600 distinct ones repeated: 24 h of exact columns
+ *                        would take minutes to draw); live columns then follow at the interval
+ *   --backlog N          with --prefill: hold the newest N columns back and publish them at
+ *                        --scroll-rate per second when stdin says "scroll" (so the client's live
+ *                        view scrolls many times in a few seconds), then live at the interval
+ *   --scroll-rate R      default 10
+ *
+ * Listens on 127.0.0.1, an ephemeral port; prints "bench-server: URL newest=SEQ" once serving.
+ * Stops on SIGINT/SIGTERM or when stdin closes. Only for benchmarks: `bpfheat` is the product.
+ */
+import { createInterface } from 'node:readline';
+import type { AddressInfo } from 'node:net';
+import type { Column } from '../shared/column.ts';
+import { createDashboard } from '../server/app.ts';
+import { loadClientBundle, type ClientBundle } from '../server/bundle.ts';
+import { History } from '../server/history.ts';
+import { accessPolicy } from '../server/security.ts';
+import { createSyntheticSource, syntheticColumn, SYNTHETIC_DEVICES } from '../server/sources/synthetic.ts';
+import type { ColumnSink, Source } from '../server/sources/source.ts';
+import { numberOption } from './lib/report.ts';
+
+const TEMPLATES = 600;
+const SEED = 1;
+
+function textOption(name: string): string | null {
+  const argv = process.argv.slice(2);
+  const k = argv.indexOf(`--${name}`);
+  return k >= 0 ? (argv[k + 1] ?? null) : null;
+}
+
+function stubBundle(): ClientBundle {
+  const index = { body: Buffer.from('<!doctype html><title>bench</title>\n'), contentType: 'text/html; charset=utf-8', immutable: false };
+  return { dir: '(stub)', files: new Map([['/index.html', index]]), index };
+}
+
+/**
+ * A source of prefilled history and paced live columns. Column `seq` is template
+ * seq % TEMPLATES re-stamped, so generating a day of history costs TEMPLATES columns.
+ */
+function prefilledSource(intervalMs: number, prefill: number, backlog: number, scrollRate: number): { source: Source; scroll(): void } {
+  const templates: Column[] = [];
+  const base = Math.floor(Date.now() / intervalMs);
+  for (let k = 0; k < TEMPLATES; k++) templates.push(syntheticColumn(SEED, base - TEMPLATES + k, intervalMs));
+  const columnAt = (seq: number): Column => ({ ...templates[seq % TEMPLATES]!, seq, startMs: seq * intervalMs });
+  let sink: ColumnSink | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let next = 0;
+  let held = 0; // columns not yet published because of the backlog
+  let fast = false;
+
+  function tick(): void {
+    timer = null;
+    if (!sink) return;
+    const ended = Math.floor(Date.now() / intervalMs); // seqs below this have ended
+    if (fast && next < ended) {
+      sink.column(columnAt(next++));
+      timer = setTimeout(tick, 1000 / scrollRate);
+      return;
+    }
+    fast = false;
+    while (next < ended - held) sink.column(columnAt(next++));
+    timer = setTimeout(tick, (next + held + 1) * intervalMs - Date.now() + 1);
+  }
+
+  const source: Source = {
+    kind: 'synthetic',
+    intervalMs,
+    devices: () => SYNTHETIC_DEVICES,
+    selfStats: () => null,
+    async start(target) {
+      sink = target;
+      sink.devices?.(SYNTHETIC_DEVICES);
+      const ended = Math.floor(Date.now() / intervalMs);
+      held = backlog;
+      for (next = ended - prefill - backlog; next < ended - backlog; next++) sink.column(columnAt(next));
+      tick();
+    },
+    async stop() {
+      if (timer) clearTimeout(timer);
+      sink = null;
+    },
+  };
+  return {
+    source,
+    scroll() {
+      held = 0;
+      fast = true;
+      if (timer) clearTimeout(timer);
+      tick();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const intervalMs = numberOption('interval', 1000);
+  const maxClients = numberOption('max-clients', 256);
+  const prefill = Math.round(numberOption('prefill', 0)); // 0: the synthetic source's own 2 minutes
+  const backlog = Math.round(numberOption('backlog', 0));
+  const scrollRate = numberOption('scroll-rate', 10);
+  const clientDir = textOption('client-dir');
+
+  const paced = prefill > 0 ? prefilledSource(intervalMs, prefill, backlog, scrollRate) : null;
+  const source = paced?.source ?? createSyntheticSource({ seed: SEED, intervalMs });
+  const history = new History(Math.max(prefill + backlog + 3600, Math.ceil((24 * 3600 * 1000) / intervalMs)));
+  const dashboard = createDashboard({
+    source,
+    history,
+    bundle: clientDir ? loadClientBundle(clientDir) : stubBundle(),
+    policy: accessPolicy('127.0.0.1', null),
+    listen: '127.0.0.1',
+    stream: { maxClients },
+  });
+  await source.start(dashboard.sink);
+  await new Promise<void>((resolve, reject) => {
+    dashboard.server.once('error', reject);
+    dashboard.server.listen({ port: 0, host: '127.0.0.1' }, resolve);
+  });
+  const port = (dashboard.server.address() as AddressInfo).port;
+  process.stdout.write(`bench-server: http://127.0.0.1:${port}/ newest=${history.newestSeq}\n`);
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await source.stop();
+    await dashboard.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+  const input = createInterface({ input: process.stdin });
+  input.on('line', (line) => {
+    if (line.trim() === 'scroll') paced?.scroll();
+  });
+  input.on('close', () => void stop());
+}
+
+await main();

@@ -1,0 +1,187 @@
+/**
+ * BPF cost per I/O: the kernel's own measure (kernel.bpf_stats_enabled=1: run_time_ns and
+ * run_cnt of each program) for bpfheat, for bpftrace running a biolatency equivalent, and for a
+ * minimal map-based libbpf program (the floor), one after the other in the same run, under the
+ * same fio job on a loop device this benchmark makes.
+ *
+ *   node --import tsx bench/bpf-cost.ts [--runtime S] [--rounds N]
+ *
+ * Each tool is started, then its programs' counters are read (from /proc/PID/fdinfo: only that
+ * process's programs, whoever else traces), fio runs, the counters are read again. The order of
+ * the tools rotates every round. Run with the loop device's default scheduler (none: no
+ * block_rq_insert) and with mq-deadline (insert then issue). ns per I/O = run time on that side
+ * / run count of the completion program (one per block request).
+ */
+import { atMost, heading, info, machineLine, median, numberOption, printFigures, say, sleep, table, type Figure } from './lib/report.ts';
+import { isMain, runMain } from './lib/cleanup.ts';
+import {
+  cpuMs,
+  ensureTracefs,
+  fioJobText,
+  kernelBenchProblem,
+  loopDevice,
+  programDeltas,
+  programsOf,
+  runFio,
+  scheduler,
+  schedulerAvailable,
+  setScheduler,
+  setSysctl,
+  type ProgramCounters,
+} from './lib/system.ts';
+import { perIo, startTracer, TRACER_LABELS, type PerIo, type TracerKind } from './lib/tracers.ts';
+
+export interface BpfCostOptions {
+  /** seconds of fio per tool and round (after a 1 s ramp) */
+  readonly runtimeS: number;
+  readonly rounds: number;
+}
+
+const TOOLS: readonly TracerKind[] = ['bpfheat', 'bpftrace', 'minimal'];
+const SCHEDULERS = ['none', 'mq-deadline'];
+const PART = 'BPF cost';
+/** bpfheat's budget: what a minimal map-based libbpf program costs on this kind of machine */
+const TARGET_NS = 456;
+const TARGET_RATIO = 0.7;
+
+interface Measured {
+  programs: ProgramCounters[];
+  /** ns per I/O of each round, for medians */
+  rounds: PerIo[];
+  fioIos: number;
+  fioRuntimeMs: number;
+  userCpuMs: number;
+  wallMs: number;
+}
+
+function add(into: Measured | undefined, programs: readonly ProgramCounters[], fio: { ios: number; runtimeMs: number }, cpu: number, wall: number): Measured {
+  const sum = into ?? { programs: [], rounds: [], fioIos: 0, fioRuntimeMs: 0, userCpuMs: 0, wallMs: 0 };
+  sum.rounds.push(perIo(programs));
+  for (const p of programs) {
+    // the same program names in every round (a new tracer process gets new program ids)
+    const k = sum.programs.findIndex((q) => q.name === p.name);
+    if (k < 0) sum.programs.push({ ...p });
+    else sum.programs[k] = { ...sum.programs[k]!, runTimeNs: sum.programs[k]!.runTimeNs + p.runTimeNs, runCount: sum.programs[k]!.runCount + p.runCount };
+  }
+  sum.fioIos += fio.ios;
+  sum.fioRuntimeMs += fio.runtimeMs;
+  sum.userCpuMs += cpu;
+  sum.wallMs += wall;
+  return sum;
+}
+
+export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
+  heading('BPF cost per I/O (kernel.bpf_stats_enabled=1)');
+  say(`machine: ${machineLine()}`);
+  const problem = kernelBenchProblem(['fio', 'bpftrace', 'bpftool', 'clang']);
+  if (problem) {
+    say(`skipped: ${problem}`);
+    return [atMost(PART, 'bpfheat total per I/O', null, 'ns', TARGET_NS, `≤ ${TARGET_NS} ns`)];
+  }
+  ensureTracefs();
+  setSysctl('kernel.bpf_stats_enabled', '1');
+  const device = loopDevice(256);
+  say(`load: ${fioJobText(options.runtimeS)} on ${device.path} (sparse 256 MiB file, --direct-io=on), ${options.rounds} rounds, tools in rotating order`);
+
+  const results = new Map<string, Measured>();
+  const schedulers = SCHEDULERS.filter((s) => schedulerAvailable(device, s));
+  for (const sched of schedulers) {
+    setScheduler(device, sched);
+    for (let round = 0; round < options.rounds; round++) {
+      const order = TOOLS.map((_, k) => TOOLS[(k + round) % TOOLS.length]!);
+      for (const tool of order) {
+        const tracer = await startTracer(tool);
+        try {
+          await sleep(500);
+          const before = programsOf(tracer.pid);
+          const cpuBefore = cpuMs(tracer.pid);
+          const started = performance.now();
+          const fio = await runFio(device.path, options.runtimeS);
+          const wall = performance.now() - started;
+          const deltas = programDeltas(before, programsOf(tracer.pid));
+          const cpu = cpuMs(tracer.pid) - cpuBefore;
+          const key = `${tool}/${sched}`;
+          results.set(key, add(results.get(key), deltas, fio, cpu, wall));
+          const one = perIo(deltas);
+          say(`  ${scheduler(device).padEnd(11)} round ${round + 1}  ${TRACER_LABELS[tool].padEnd(24)} ${Math.round(fio.iops).toLocaleString('en-US').padStart(7)} IOPS  ${one.totalNs.toFixed(0).padStart(5)} ns/I/O`);
+        } finally {
+          await tracer.stop();
+        }
+      }
+    }
+  }
+
+  // the median round on each side: one round disturbed by the rest of the machine does not move it
+  const costs = new Map<string, PerIo>();
+  for (const [key, m] of results) {
+    costs.set(key, {
+      completions: m.rounds.reduce((n, r) => n + r.completions, 0),
+      issueNs: median(m.rounds.map((r) => r.issueNs)),
+      completeNs: median(m.rounds.map((r) => r.completeNs)),
+      totalNs: median(m.rounds.map((r) => r.totalNs)),
+    });
+  }
+
+  say();
+  say('per program, all rounds summed:');
+  const programRows: (string | number)[][] = [];
+  for (const [key, m] of results) {
+    const [tool, sched] = key.split('/') as [TracerKind, string];
+    for (const p of m.programs) {
+      if (p.runCount === 0 && p.runTimeNs === 0) continue;
+      programRows.push([sched, TRACER_LABELS[tool], p.name, p.runCount, Math.round(p.runTimeNs / 1e6), p.runCount > 0 ? Math.round(p.runTimeNs / p.runCount) : '—']);
+    }
+  }
+  say(table(['scheduler', 'tool', 'program', 'run_cnt', 'run_time ms', 'ns/run'], programRows));
+
+  say();
+  say(`per I/O (run time / completions; median of ${options.rounds} rounds), with the tracer process's own CPU:`);
+  const rows: (string | number)[][] = [];
+  for (const [key, m] of results) {
+    const [tool, sched] = key.split('/') as [TracerKind, string];
+    const c = costs.get(key)!;
+    const bpftrace = costs.get(`bpftrace/${sched}`);
+    const minimal = costs.get(`minimal/${sched}`);
+    rows.push([
+      sched,
+      TRACER_LABELS[tool],
+      c.completions,
+      Math.round(c.issueNs),
+      Math.round(c.completeNs),
+      Math.round(c.totalNs),
+      `${Math.round(Math.min(...m.rounds.map((r) => r.totalNs)))}–${Math.round(Math.max(...m.rounds.map((r) => r.totalNs)))}`,
+      bpftrace ? (c.totalNs / bpftrace.totalNs).toFixed(2) : '—',
+      minimal ? (c.totalNs / minimal.totalNs).toFixed(2) : '—',
+      Math.round((m.fioIos / m.fioRuntimeMs) * 1000),
+      ((m.userCpuMs / m.wallMs) * 1000).toFixed(1),
+    ]);
+  }
+  say(table(['scheduler', 'tool', 'I/Os', 'issue ns', 'complete ns', 'total ns', 'rounds', '× bpftrace', '× minimal', 'fio IOPS', 'tracer CPU ms/s'], rows));
+  say('(issue = block_rq_insert + block_rq_issue; complete = block_rq_complete; I/Os = completions traced during the fio runs, ramp included)');
+
+  const figures: Figure[] = [];
+  for (const sched of schedulers) {
+    const heat = costs.get(`bpfheat/${sched}`);
+    const trace = costs.get(`bpftrace/${sched}`);
+    const floor = costs.get(`minimal/${sched}`);
+    const label = sched === 'none' ? 'scheduler none' : sched;
+    if (!heat) continue;
+    figures.push(info(PART, `bpfheat issue side per I/O (${label})`, heat.issueNs, 'ns'));
+    figures.push(info(PART, `bpfheat completion side per I/O (${label})`, heat.completeNs, 'ns'));
+    figures.push(atMost(PART, `bpfheat total per I/O (${label})`, heat.totalNs, 'ns', TARGET_NS, `≤ ${TARGET_NS} ns`));
+    if (trace) {
+      figures.push(info(PART, `bpftrace biolatency total per I/O (${label})`, trace.totalNs, 'ns'));
+      figures.push(atMost(PART, `bpfheat ÷ bpftrace (${label})`, heat.totalNs / trace.totalNs, '×', TARGET_RATIO, `≤ ${TARGET_RATIO}×`, 2));
+    }
+    if (floor) figures.push(info(PART, `minimal libbpf total per I/O (${label})`, floor.totalNs, 'ns'));
+  }
+  return figures;
+}
+
+if (isMain(import.meta.url)) {
+  await runMain(async () => {
+    const figures = await benchBpfCost({ runtimeS: numberOption('runtime', 4), rounds: numberOption('rounds', 3) });
+    heading('summary');
+    printFigures(figures);
+  });
+}
