@@ -9,6 +9,7 @@ describe('parseArgs: record, replay, import', () => {
     expect(parseArgs(['--replay', 'a.jsonl', '--speed', '0', '--jsonl'])).toMatchObject({ source: 'replay', inputFile: 'a.jsonl', speed: 0, mode: 'jsonl' });
     expect(parseArgs(['--replay=a.jsonl', '--speed=2.5'])).toMatchObject({ source: 'replay', speed: 2.5 });
     expect(parseArgs(['--replay', 'a.jsonl'])).toMatchObject({ speed: null });
+    expect(parseArgs(['--replay', '-'])).toMatchObject({ source: 'replay', inputFile: '-' });
   });
 
   it('--import with its units, columns, format and time base; trace2heatmap.pl\'s unit flags work too', () => {
@@ -45,8 +46,9 @@ describe('parseArgs: record, replay, import', () => {
     [['--import', 'a', '--time-unit', 'min'], /--time-unit must be one of s, ms, us, ns, got "min"/],
     [['--import', 'a', '--import-format', 'json'], /--import-format must be one of text, csv/],
     [['--import', 'a', '--time-base', '-5'], /--time-base needs a whole number of ms/],
-    [['--import', '--jsonl'], /--import needs a file name, got "--jsonl"/],
+    [['--import', '--jsonl'], /--import needs a file name \(or - for standard input\), got "--jsonl"/],
     [['--record'], /--record needs a value \(FILE\)/],
+    [['--record', '-'], /--record needs a file name, got "-"/],
   ])('rejects %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -123,9 +123,9 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--exemplar-rate'], value: 'N', help: 'at most N exemplars per second, the rest counted as dropped (default 200)', apply: (c, v) => (c.exemplarRate = positiveInteger('--exemplar-rate', v, 100_000)) },
   { names: ['--by-process'], help: 'with --text: one histogram per process (bitesize layout), from the exemplars', apply: (c) => (c.byProcess = true) },
   { names: ['--record'], value: 'FILE', help: 'also append every column and exemplar to FILE, a recording (a new file; see README)', apply: (c, v) => (c.record = fileName('--record', v)) },
-  { names: ['--replay'], value: 'FILE', help: 'show a recording instead of tracing (no root needed), with its own timestamps and interval', apply: (c, v) => setInput(c, 'replay', v) },
+  { names: ['--replay'], value: 'FILE', help: 'show a recording (- for stdin) instead of tracing (no root needed), with its own timestamps and interval', apply: (c, v) => setInput(c, 'replay', v) },
   { names: ['--speed'], value: 'N', help: 'with --replay/--import: N times the recorded pace; 0: all at once (default: replay 1, import 0)', apply: (c, v) => (c.speed = speed(v)) },
-  { names: ['--import'], value: 'FILE', help: 'build columns from an event trace: "time latency" text (trace2heatmap.pl) or CSV with a header', apply: (c, v) => setInput(c, 'import', v) },
+  { names: ['--import'], value: 'FILE', help: 'build columns from an event trace (- for stdin): "time latency" text (trace2heatmap.pl) or CSV with a header', apply: (c, v) => setInput(c, 'import', v) },
   { names: ['--import-format'], value: 'F', help: 'text or csv (default: csv for *.csv or a first line with a comma, else text)', apply: (c, v) => (c.importFormat = oneOf('--import-format', v, IMPORT_FORMATS)) },
   { names: ['--time-unit', '--unitstime'], value: 'U', help: 'unit of the trace\'s times: s, ms, us, ns (default s, or a CSV header\'s suffix like time_ms)', apply: (c, v) => (c.timeUnit = oneOf('--time-unit', v, TIME_UNITS)) },
   { names: ['--latency-unit', '--unitslatency'], value: 'U', help: 'unit of its latencies: s, ms, us, ns (default us, or a suffix like latency_us)', apply: (c, v) => (c.latencyUnit = oneOf('--latency-unit', v, TIME_UNITS)) },
@@ -135,15 +135,15 @@ export const FLAGS: readonly Flag[] = [
   { names: ['-h', '--help'], help: 'show this help', apply: (c) => (c.help = true) },
 ];
 
-function fileName(flag: string, value: string): string {
-  if (value === '' || value.startsWith('-')) throw new UsageError(`${flag} needs a file name, got "${value}"`);
+function fileName(flag: string, value: string, stdin = false): string {
+  if (value === '' || (value.startsWith('-') && !(stdin && value === '-'))) throw new UsageError(`${flag} needs a file name${stdin ? ' (or - for standard input)' : ''}, got "${value}"`);
   return value;
 }
 
 function setInput(config: Mutable<Config>, kind: 'replay' | 'import', value: string): void {
   if (config.inputFile !== null) throw new UsageError('--replay and --import each name the one source: use one of them, once');
   config.source = kind;
-  config.inputFile = fileName(`--${kind}`, value);
+  config.inputFile = fileName(`--${kind}`, value, true);
 }
 
 function speed(value: string): number {

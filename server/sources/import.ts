@@ -19,11 +19,11 @@
  * Times are unix time unless --time-base MS says which unix ms time 0 stands for (a trace
  * timed from boot or from its own start).
  */
-import { basename, extname } from 'node:path';
+import { extname } from 'node:path';
 import { slotOf } from '../../shared/buckets.ts';
 import type { Column, DeviceInfo } from '../../shared/column.ts';
 import { UserError } from '../errors.ts';
-import { createPlayback, readInputFile, type FiniteSource } from './replay.ts';
+import { createPlayback, inputName, plural, readInputFile, type FiniteSource } from './replay.ts';
 
 export const TIME_UNITS = ['s', 'ms', 'us', 'ns'] as const;
 export type TimeUnit = (typeof TIME_UNITS)[number];
@@ -391,12 +391,12 @@ export function importTrace(text: string, name: string, options: ImportOptions):
 export function badLinesNote(name: string, result: Pick<ImportResult, 'badLines' | 'badCount' | 'events'>): string | null {
   if (result.badCount === 0) return null;
   const lines = result.badCount === 1 ? 'line' : 'lines';
-  return `note: ${name}: ${result.badCount} malformed ${lines} skipped (${result.events} events read): ${reasonsOf(result.badLines, result.badCount)}`;
+  return `note: ${name}: ${result.badCount} malformed ${lines} skipped (${plural(result.events, 'event')} read): ${reasonsOf(result.badLines, result.badCount)}`;
 }
 
 /** A device name for the imported data: the file's name, as the other sources' device names are written. */
 export function importDeviceName(path: string): string {
-  return basename(path).replace(/[^A-Za-z0-9._!-]+/g, '_').slice(0, 64) || 'import';
+  return inputName(path).replace(/[^A-Za-z0-9._!-]+/g, '_').slice(0, 64) || 'import';
 }
 
 export interface ImportSourceOptions extends ImportOptions {
@@ -409,7 +409,7 @@ export interface ImportSourceOptions extends ImportOptions {
 
 export function createImportSource(options: ImportSourceOptions): FiniteSource {
   const warn = options.warn ?? ((line: string) => process.stderr.write(`bpfheat: ${line}\n`));
-  const name = basename(options.path);
+  const name = inputName(options.path);
   let result: ImportResult;
   try {
     result = importTrace(readInputFile(options.path, '--import'), name, options);
@@ -423,8 +423,8 @@ export function createImportSource(options: ImportSourceOptions): FiniteSource {
   const last = result.columns[result.columns.length - 1]!;
   const columnsRead = result.format === 'csv' ? `, columns "${result.timeColumn}" and "${result.latencyColumn}"` : '';
   warn(
-    `imported ${result.events} events from ${name} (${result.format}${columnsRead}; time in ${result.timeUnit}, latency in ${result.latencyUnit}) ` +
-      `into ${result.columns.length} columns of ${options.intervalMs} ms: unix ms ${first.startMs} to ${last.startMs + last.intervalMs}`,
+    `imported ${plural(result.events, 'event')} from ${name} (${result.format}${columnsRead}; time in ${result.timeUnit}, latency in ${result.latencyUnit}) ` +
+      `into ${plural(result.columns.length, 'column')} of ${options.intervalMs} ms: unix ms ${first.startMs} to ${last.startMs + last.intervalMs}`,
   );
   const devices: DeviceInfo[] = [{ id: 0, name: importDeviceName(options.path) }];
   return createPlayback({

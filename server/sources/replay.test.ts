@@ -121,7 +121,7 @@ describe('createReplaySource', () => {
     const full = header + columnLine(column(10)) + columnLine(column(11));
     const source = createReplaySource({ path: tempFile(full.slice(0, -20)), speed: 0, warn: (l) => notes.push(l) });
     expect(source.columns().map((c) => c.seq)).toEqual([10]);
-    expect(notes).toEqual(['note: rec.jsonl ends in an incomplete line 3 (the recorder was stopped mid-write); replaying the 1 columns before it']);
+    expect(notes).toEqual(['note: rec.jsonl ends in an incomplete line 3 (the recorder was stopped mid-write); replaying the 1 column before it']);
   });
 
   it.each([
@@ -137,5 +137,11 @@ describe('createReplaySource', () => {
 
   it('reads a byte-order mark as nothing', () => {
     expect(readInputFile(tempFile('\uFEFF1 2\n'), '--import')).toBe('1 2\n');
+  });
+});
+
+describe('readInputFile', () => {
+  it('refuses a device, which would never end', () => {
+    expect(() => readInputFile('/dev/zero', '--import')).toThrow(/\/dev\/zero is a device, not a file \(--import\): give a file, a pipe, or - for standard input/);
   });
 });

@@ -17,6 +17,8 @@ import { UserError } from '../errors.ts';
 import { describeFsError, parseRecording, RecordingError, type RecordedEvent } from '../recording.ts';
 import type { ColumnSink, Source } from './source.ts';
 
+/** The largest file read (Node strings stop at ~512 MiB). */
+const MAX_INPUT_BYTES = 480 * 2 ** 20;
 /** At most this many columns in one turn of the event loop at --speed 0. */
 const BATCH_COLUMNS = 1000;
 
@@ -124,26 +126,41 @@ export function createPlayback(options: PlaybackOptions): FiniteSource {
   };
 }
 
-/** Reads a text file for --replay or --import, turning every way it can fail into one clear line. */
+/** "1 column", "2 columns" */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** How messages name an input: its path, or "stdin" for "-". */
+export function inputName(path: string): string {
+  return path === '-' ? 'stdin' : basename(path);
+}
+
+/**
+ * Reads a text file for --replay or --import ("-": standard input; pipes such as <(awk …) work),
+ * turning every way it can fail into one clear line.
+ */
 export function readInputFile(path: string, flag: string): string {
-  let size: number;
-  try {
-    const stat = statSync(path);
-    if (stat.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-    size = stat.size;
-  } catch (error) {
-    throw new UserError(`cannot read ${path} (${flag}): ${describeFsError(error)}`);
-  }
-  // Node strings stop at ~512 MiB; a recording that large is ~4 days of 1-s columns of a busy disk.
-  if (size > 480 * 1024 * 1024) throw new UserError(`${path} is ${Math.round(size / 2 ** 20)} MiB, more than the 480 MiB bpfheat reads at once (${flag}): split it, or import at a coarser --interval`);
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    if (path !== '-') {
+      const stat = statSync(path);
+      if (stat.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
+      if (stat.isCharacterDevice() || stat.isBlockDevice() || stat.isSocket()) {
+        throw new UserError(`${path} is a device, not a file (${flag}): give a file, a pipe, or - for standard input`);
+      }
+      // Node strings stop at ~512 MiB; a recording that large is days of 1-s columns of a busy disk.
+      if (stat.size > MAX_INPUT_BYTES) {
+        throw new UserError(`${path} is ${Math.round(stat.size / 2 ** 20)} MiB, more than the ${MAX_INPUT_BYTES / 2 ** 20} MiB bpfheat reads at once (${flag}): split it, or import at a coarser --interval`);
+      }
+    }
+    bytes = readFileSync(path === '-' ? 0 : path);
   } catch (error) {
-    throw new UserError(`cannot read ${path} (${flag}): ${describeFsError(error)}`);
+    if (error instanceof UserError) throw error;
+    throw new UserError(`cannot read ${path === '-' ? 'standard input' : path} (${flag}): ${describeFsError(error)}`);
   }
   const nul = bytes.subarray(0, 1 << 20).indexOf(0);
-  if (nul >= 0) throw new UserError(`${path} is not a text file (a NUL byte at offset ${nul}): ${flag} reads text; is it the right file?`);
+  if (nul >= 0) throw new UserError(`${path === '-' ? 'standard input' : path} is not a text file (a NUL byte at offset ${nul}): ${flag} reads text; is it the right file?`);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
@@ -158,16 +175,16 @@ export interface ReplayOptions {
 
 export function createReplaySource(options: ReplayOptions): FiniteSource {
   const warn = options.warn ?? ((line: string) => process.stderr.write(`bpfheat: ${line}\n`));
-  const name = basename(options.path);
+  const name = inputName(options.path);
   let recording;
   try {
-    recording = parseRecording(readInputFile(options.path, '--replay'), options.path);
+    recording = parseRecording(readInputFile(options.path, '--replay'), options.path === '-' ? 'stdin' : options.path);
   } catch (error) {
     if (error instanceof RecordingError) throw new UserError(error.message);
     throw error;
   }
   if (recording.truncatedLine !== null) {
-    warn(`note: ${name} ends in an incomplete line ${recording.truncatedLine} (the recorder was stopped mid-write); replaying the ${recording.columnCount} columns before it`);
+    warn(`note: ${name} ends in an incomplete line ${recording.truncatedLine} (the recorder was stopped mid-write); replaying the ${plural(recording.columnCount, 'column')} before it`);
   }
   if (recording.columnCount === 0) warn(`note: ${name} holds no column: there is nothing to replay`);
   return createPlayback({
