@@ -3,26 +3,27 @@ import { slotOf } from '../../shared/buckets.ts';
 import { SLOTS } from '../../shared/scheme.ts';
 import type { Column } from '../../shared/column.ts';
 import { CLAMPED_COLOR, EMPTY_COLOR, LEVEL_COLORS, PERCENTILE_COLORS } from '../../shared/view.ts';
-import { drawHeatmap, groupAtPx, slotAtPx, slotRowPx, type HeatmapInput } from './heatmap.ts';
+import { quantileSlot } from '../../shared/column.ts';
+import { HeatmapRenderer, groupAtPx, lineCenterPx, percentileSlotsOf, slotAtPx, slotRowPx, type HeatmapInput } from './heatmap.ts';
 
-/** A canvas context that records fills: enough to check what was drawn where, in which colour. */
-function recorder() {
-  const fills: { color: string; x: number; y: number; w: number; h: number }[] = [];
-  let styleChanges = 0;
-  let fillStyle = '';
+/** A canvas context with just what the renderer uses: ImageData in, the last put image readable as #rrggbb. */
+function fakeContext() {
+  let put: { width: number; data: Uint8ClampedArray } | null = null;
+  let puts = 0;
   const ctx = {
-    get fillStyle() {
-      return fillStyle;
+    createImageData(width: number, height: number) {
+      return { width, height, data: new Uint8ClampedArray(width * height * 4) };
     },
-    set fillStyle(value: string) {
-      styleChanges++;
-      fillStyle = value;
-    },
-    fillRect(x: number, y: number, w: number, h: number) {
-      fills.push({ color: fillStyle, x, y, w, h });
+    putImageData(image: { width: number; data: Uint8ClampedArray }) {
+      put = image;
+      puts++;
     },
   };
-  return { ctx: ctx as unknown as CanvasRenderingContext2D, fills, styleChanges: () => styleChanges };
+  const pixel = (x: number, y: number): string => {
+    const i = (y * put!.width + x) * 4;
+    return `#${[0, 1, 2].map((c) => put!.data[i + c]!.toString(16).padStart(2, '0')).join('')}`;
+  };
+  return { ctx: ctx as unknown as CanvasRenderingContext2D, pixel, puts: () => puts };
 }
 
 function input(columns: Column[], change: Partial<HeatmapInput> = {}): HeatmapInput {
@@ -59,56 +60,76 @@ const col = (seq: number, fast: number, slow: number): Column => ({
   series: [{ metric: 'latency', device: 0, op: 'read', slots: [FAST, SLOW].filter((_, k) => [fast, slow][k]! > 0), counts: [fast, slow].filter((n) => n > 0) }],
 });
 
-describe('drawHeatmap', () => {
-  it('paints the background, then one rect per non-empty cell in its level colour, whole pixels', () => {
-    const { ctx, fills } = recorder();
-    const geometry = drawHeatmap(ctx, input([col(0, 10, 1), col(2, 5, 0)]));
-    expect(fills[0]).toEqual({ color: EMPTY_COLOR, x: 0, y: 0, w: 400, h: 300 });
-    const cells = fills.slice(1);
-    expect(cells).toHaveLength(3);
-    for (const f of cells) for (const v of [f.x, f.y, f.w, f.h]) expect(Number.isInteger(v)).toBe(true);
-    const at = (x: number, slot: number) => cells.find((f) => f.x === x && f.y === slotRowPx(geometry, slot).y0)!;
-    expect(at(0, FAST).color).toBe(LEVEL_COLORS[255]);
-    expect(at(200, FAST).color).toBe(LEVEL_COLORS[Math.round(0.5 * 255)]);
-    expect(at(0, SLOW).color).toBe(LEVEL_COLORS[Math.round(0.1 * 255)]);
-    expect(at(0, FAST).w).toBe(100);
-  });
-
-  it('sets each fill colour once, however many cells share it', () => {
-    const { ctx, styleChanges } = recorder();
-    const columns = Array.from({ length: 100 }, (_, i) => col(i, 7, 7));
-    drawHeatmap(ctx, input(columns, { toMs: 100_000 }));
-    expect(styleChanges()).toBe(2);
+describe('HeatmapRenderer', () => {
+  it('paints each non-empty cell in its level colour over whole pixels, and the rest empty', () => {
+    const { ctx, pixel, puts } = fakeContext();
+    const geometry = new HeatmapRenderer().draw(ctx, input([col(0, 10, 1), col(2, 5, 0)]));
+    expect(puts()).toBe(1);
+    const centre = (x0: number, slot: number) => {
+      const { y0, y1 } = slotRowPx(geometry, slot);
+      return pixel(x0 + 50, Math.floor((y0 + y1) / 2));
+    };
+    expect(centre(0, FAST)).toBe(LEVEL_COLORS[255]);
+    expect(centre(200, FAST)).toBe(LEVEL_COLORS[Math.round(0.5 * 255)]);
+    expect(centre(0, SLOW)).toBe(LEVEL_COLORS[Math.round(0.1 * 255)]);
+    expect(centre(100, FAST)).toBe(EMPTY_COLOR);
+    expect(centre(300, FAST)).toBe(EMPTY_COLOR);
+    expect(centre(0, FAST + 3)).toBe(EMPTY_COLOR);
+    // the column's edges are exact: pixel 99 is column 0, pixel 100 is the empty column 1
+    const y = Math.floor((slotRowPx(geometry, FAST).y0 + slotRowPx(geometry, FAST).y1) / 2);
+    expect(pixel(99, y)).toBe(LEVEL_COLORS[255]);
+    expect(pixel(100, y)).toBe(EMPTY_COLOR);
+    expect(geometry.cellCount).toBe(3);
   });
 
   it('clamps cells above the percentile maximum', () => {
-    const { ctx, fills } = recorder();
+    const { ctx, pixel } = fakeContext();
     const columns = [...Array.from({ length: 99 }, (_, i) => col(i, 1, 0)), col(99, 1000, 0)];
-    const geometry = drawHeatmap(ctx, input(columns, { toMs: 100_000, colorQuantile: 0.99 }));
+    const geometry = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 100_000, colorQuantile: 0.99 }));
     expect(geometry.colorScale.max).toBe(1);
-    expect(fills.filter((f) => f.color === CLAMPED_COLOR)).toHaveLength(1);
+    const { y0, y1 } = slotRowPx(geometry, FAST);
+    const y = Math.floor((y0 + y1) / 2);
+    expect(pixel(Math.floor((geometry.groups[99]!.x0Px + geometry.groups[99]!.x1Px) / 2), y)).toBe(CLAMPED_COLOR);
+    expect(pixel(Math.floor((geometry.groups[0]!.x0Px + geometry.groups[0]!.x1Px) / 2), y)).toBe(LEVEL_COLORS[255]);
   });
 
   it('sums columns narrower than a pixel into aligned groups', () => {
-    const { ctx } = recorder();
+    const { ctx } = fakeContext();
     const columns = Array.from({ length: 1000 }, (_, i) => col(i, 1, 0));
-    const geometry = drawHeatmap(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
+    const geometry = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
     expect(geometry.groupSize).toBe(4);
     expect(geometry.groups[0]!.histogram[FAST]).toBe(4);
     expect(geometry.groups.every((g) => g.firstSeq % 4 === 0)).toBe(true);
   });
 
   it('draws percentile lines through the centre of their bucket, and finds cells back from pixels', () => {
-    const { ctx, fills } = recorder();
-    const geometry = drawHeatmap(ctx, input([col(1, 60, 40)], { percentiles: true }));
-    const lines = fills.filter((f) => Object.values(PERCENTILE_COLORS).includes(f.color as never));
-    expect(lines.map((f) => f.color)).toEqual([PERCENTILE_COLORS.p50, PERCENTILE_COLORS.p99, PERCENTILE_COLORS.max]);
-    const p50 = lines[0]!;
+    const { ctx, pixel } = fakeContext();
+    // 60 fast and 40 slow: p50 is fast, p99 and max are slow (max drawn last, on top)
+    const geometry = new HeatmapRenderer().draw(ctx, input([col(1, 60, 40)], { percentiles: true }));
+    const g = geometry.groups[0]!;
+    const x = Math.floor((g.x0Px + g.x1Px) / 2);
+    expect(g.percentileSlots).toEqual({ p50: FAST, p99: SLOW, max: SLOW });
+    expect(pixel(x, lineCenterPx(geometry, FAST))).toBe(PERCENTILE_COLORS.p50);
+    expect(pixel(x, lineCenterPx(geometry, SLOW))).toBe(PERCENTILE_COLORS.max);
     const row = slotRowPx(geometry, FAST);
-    expect(p50.y + p50.h / 2).toBeGreaterThanOrEqual(row.y0);
-    expect(p50.y + p50.h / 2).toBeLessThanOrEqual(row.y1);
+    expect(lineCenterPx(geometry, FAST)).toBeGreaterThanOrEqual(row.y0);
+    expect(lineCenterPx(geometry, FAST)).toBeLessThanOrEqual(row.y1);
     expect(slotAtPx(geometry, Math.floor((row.y0 + row.y1) / 2))).toBe(FAST);
     expect(groupAtPx(geometry, 150)?.firstSeq).toBe(1);
     expect(groupAtPx(geometry, 50)).toBeNull();
+  });
+});
+
+describe('percentileSlotsOf', () => {
+  it('agrees with quantileSlot on random histograms and on edges', () => {
+    let seed = 3;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const cases: Float64Array[] = [new Float64Array(SLOTS), Float64Array.from({ length: SLOTS }, (_, s) => (s === 7 ? 1 : 0))];
+    for (let trial = 0; trial < 200; trial++) {
+      const h = new Float64Array(SLOTS);
+      for (let k = Math.floor(random() * 20); k > 0; k--) h[Math.floor(random() * SLOTS)]! += 1 + Math.floor(random() * (random() < 0.1 ? 1000 : 5));
+      cases.push(h);
+    }
+    for (const h of cases) expect(percentileSlotsOf(h)).toEqual({ p50: quantileSlot(h, 0.5), p99: quantileSlot(h, 0.99), max: quantileSlot(h, 1) });
   });
 });

@@ -6,7 +6,7 @@
 import type { Column, Filter } from '../../shared/column.ts';
 import type { ServerMessage } from '../../shared/protocol.ts';
 import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type SnapshotView } from '../../shared/view.ts';
-import { drawHeatmap, type HeatmapGeometry } from '../render/heatmap.ts';
+import { HeatmapRenderer, type HeatmapGeometry } from '../render/heatmap.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
 import { HistoryLoader, type FetchColumns } from '../net/history.ts';
 import { ColumnStore, type ServerMeta } from './store.ts';
@@ -57,6 +57,7 @@ export class AppModel {
   private readonly listeners = new Set<() => void>();
   private snapshot: Snapshot;
   private canvas: HTMLCanvasElement | null = null;
+  private readonly renderer = new HeatmapRenderer();
   private sizeCss = { width: 0, height: 0, dpr: 1 };
   private dirty = true;
   private frameId = 0;
@@ -289,7 +290,7 @@ export class AppModel {
       if (canvas.height !== heightPx) canvas.height = heightPx;
       const ctx = canvas.getContext('2d', { alpha: false });
       if (ctx) {
-        geometry = drawHeatmap(ctx, {
+        geometry = this.renderer.draw(ctx, {
           widthPx,
           heightPx,
           dpr,
