@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import type { Column } from './column.ts';
+import { METRICS, OPS, SLOTS } from './scheme.ts';
+import {
+  BUCKET_SCHEME,
+  MAX_CLIENT_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  decodeClientMessage,
+  decodeColumn,
+  decodeServerMessage,
+  encodeClientMessage,
+  encodeServerMessage,
+  type ClientMessage,
+  type ServerMessage,
+} from './protocol.ts';
+
+const column: Column = {
+  seq: 1_764_000_000,
+  startMs: 1_764_000_000_000,
+  intervalMs: 1000,
+  series: [
+    { metric: 'latency', device: 0, op: 'read', slots: [0, 1, 100, SLOTS - 1], counts: [3, 1, 250_000, 2] },
+    { metric: 'size', device: 15, op: 'other', slots: [97], counts: [9] },
+  ],
+};
+
+const selfStats = {
+  programs: [{ name: 'block_rq_complete', runCount: 12345, runTimeNs: 2_716_000, nsPerEvent: 220.0081, eventsPerSecond: 1500.5 }],
+  missedStart: 1,
+  startFailed: 0,
+  ringOverrun: 2,
+  deviceOverflow: 0,
+  partial: 3,
+};
+
+const serverMessages: ServerMessage[] = [
+  {
+    type: 'hello',
+    version: PROTOCOL_VERSION,
+    source: 'synthetic',
+    host: 'db-07',
+    scheme: BUCKET_SCHEME,
+    devices: [{ id: 0, name: 'nvme0n1' }, { id: 1, name: 'sda' }],
+    ops: OPS,
+    metrics: METRICS,
+    intervalMs: 1000,
+    oldestSeq: 10,
+    newestSeq: 99,
+    selfStats,
+  },
+  { type: 'hello', version: PROTOCOL_VERSION, source: 'bpf', host: '', scheme: BUCKET_SCHEME, devices: [], ops: OPS, metrics: METRICS, intervalMs: 1, oldestSeq: null, newestSeq: null, selfStats: null },
+  { type: 'column', column },
+  { type: 'column', column: { seq: 0, startMs: 0, intervalMs: 5, series: [] } },
+  { type: 'live', lastSeq: 99 },
+  { type: 'live', lastSeq: null },
+  { type: 'gap', fromSeq: 5, toSeq: 9 },
+  { type: 'devices', devices: [{ id: 3, name: 'loop3' }] },
+  { type: 'stats', selfStats },
+  { type: 'pong', id: 7 },
+  { type: 'error', message: 'after must be an integer >= 0' },
+];
+
+const clientMessages: ClientMessage[] = [
+  { type: 'resume', after: 41 },
+  { type: 'resume', after: null },
+  { type: 'ping', id: 0 },
+];
+
+describe('round trip', () => {
+  it.each(serverMessages.map((m) => [m.type, m] as const))('server message %s decodes to what was encoded', (_type, message) => {
+    const text = encodeServerMessage(message);
+    expect(decodeServerMessage(text)).toEqual(message);
+    // and encoding is a function of the message: the same bytes again
+    expect(encodeServerMessage(decodeServerMessage(text))).toBe(text);
+  });
+
+  it.each(clientMessages.map((m) => [m.type, m] as const))('client message %s decodes to what was encoded', (_type, message) => {
+    expect(decodeClientMessage(encodeClientMessage(message))).toEqual(message);
+  });
+
+  it('keeps a column compact on the wire', () => {
+    const text = encodeServerMessage({ type: 'column', column });
+    expect(text).toBe('{"type":"column","c":[1764000000,1764000000000,1000,[[0,0,0,[0,3,1,1,100,250000,322,2]],[1,15,4,[97,9]]]]}');
+  });
+});
+
+describe('the decoders refuse and name', () => {
+  const cases: [string, RegExp][] = [
+    ['not json', /not valid JSON/],
+    ['[1,2]', /must be a JSON object/],
+    ['{"x":1}', /no "type"/],
+    ['{"type":"nope"}', /unknown message type "nope"/],
+    ['{"type":"hello","version":2}', /protocol version 2 is not 1/],
+    ['{"type":"gap","fromSeq":-1,"toSeq":2}', /fromSeq must be an integer >= 0/],
+    ['{"type":"pong","id":1.5}', /id must be an integer/],
+    ['{"type":"column","c":[1,2,3]}', /column must be \[seq, startMs, intervalMs, series\]/],
+    ['{"type":"column","c":[1,2,0,[]]}', /intervalMs must be an integer >= 1/],
+    ['{"type":"column","c":[1,2,3,[[0,0,0,[5,1,5,1]]]]}', /slots must ascend/],
+    ['{"type":"column","c":[1,2,3,[[0,0,0,[5,0]]]]}', /count must be an integer >= 1/],
+    ['{"type":"column","c":[1,2,3,[[9,0,0,[]]]]}', /metric is out of range/],
+    ['{"type":"column","c":[1,2,3,[[0,0,0,[323,1]]]]}', /slots must ascend within 0\.\.322/],
+  ];
+  it.each(cases)('server message %s', (text, message) => {
+    expect(() => decodeServerMessage(text)).toThrow(ProtocolError);
+    expect(() => decodeServerMessage(text)).toThrow(message);
+  });
+
+  const clientCases: [string, RegExp][] = [
+    ['{"type":"resume","after":-3}', /after must be an integer >= 0/],
+    ['{"type":"resume","after":"5"}', /after must be an integer/],
+    ['{"type":"resume"}', /after must be an integer/],
+    ['{"type":"ping","id":1e300}', /id must be an integer/],
+    ['{"type":"hello"}', /expected "resume" or "ping"/],
+    ['"resume"', /must be a JSON object/],
+    [`{"type":"ping","id":1,"pad":"${'x'.repeat(MAX_CLIENT_MESSAGE_BYTES)}"}`, /longer than 4096 bytes/],
+  ];
+  it.each(clientCases)('client message %s', (text, message) => {
+    expect(() => decodeClientMessage(text)).toThrow(ProtocolError);
+    expect(() => decodeClientMessage(text)).toThrow(message);
+  });
+
+  it('decodeColumn accepts exactly what the encoder writes', () => {
+    const wire = JSON.parse(encodeServerMessage({ type: 'column', column })) as { c: unknown };
+    expect(decodeColumn(wire.c)).toEqual(column);
+  });
+});
