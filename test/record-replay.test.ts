@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording } from '../server/recording.ts';
+import { DEMO_COLUMNS, demoRecording } from '../examples/make-demo.ts';
 import { runBpfheat, startBpfheat, type Result } from './cli.ts';
 
 const DEMO = fileURLToPath(new URL('../examples/demo.bpfheat.jsonl', import.meta.url));
@@ -125,6 +126,15 @@ describe('a recording killed with SIGKILL', () => {
 });
 
 describe('the example recording', () => {
+  it('is what examples/make-demo.ts makes: a complete recording of the same columns', () => {
+    const committed = parseRecording(readFileSync(DEMO, 'utf8'), DEMO);
+    const generated = parseRecording(demoRecording(), 'generated');
+    expect(committed).toMatchObject({ complete: true, truncatedLine: null, skippedLines: 0, columnCount: DEMO_COLUMNS });
+    expect(generated.header).toEqual(committed.header);
+    const seqs = (r: typeof committed) => r.events.flatMap((e) => (e.type === 'column' ? [e.column.seq] : []));
+    expect(seqs(generated)).toEqual(seqs(committed));
+  });
+
   it('replays at its recorded pace times --speed, to the same columns as --speed 0', async () => {
     const atOnce = jsonl(await runBpfheat(['--replay', DEMO, '--speed', '0', '--jsonl']));
     const started = Date.now();
