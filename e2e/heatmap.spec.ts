@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { CLAMPED_COLOR, EMPTY_COLOR, PERCENTILE_COLORS, mapFrom, slotsIn, valueMap, timeMap } from '../shared/view.ts';
+import { CLAMPED_COLOR, EMPTY_COLOR, PERCENTILE_COLORS, formatCount, mapFrom, slotsIn, valueMap, timeMap } from '../shared/view.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { axisDomains, brush, openDashboard, pause, plotBox, waitIdle } from './page.ts';
 
@@ -204,4 +204,32 @@ test('the summary strip and selection panel show statistics of the view and the 
   const panel = page.getByRole('complementary', { name: 'Selection' });
   await expect(panel.getByRole('heading', { name: 'Zoomed region' })).toBeVisible();
   await expect(panel.getByRole('row', { name: /synth-/ }).first()).toBeVisible();
+});
+
+test('hovering a cell reads out its time, latency range, count and share of the column', async ({ page }) => {
+  await openDashboard(page, `${server.url}?lines=0`);
+  await pause(page);
+  const target = await page.evaluate(() => {
+    const hooks = window.__bpfheat!;
+    const frame = hooks.frame()!;
+    // the fullest cell of the newest complete column: wide and tall enough to point at
+    const column = hooks.columns().at(-2)!;
+    const k = column.counts.indexOf(Math.max(...column.counts));
+    const rect = hooks.cellRectPx(column.seq, column.slots[k]!)!;
+    const total = column.counts.reduce((a, b) => a + b, 0);
+    return {
+      x: frame.plot.x + (rect.x0 + rect.x1) / 2 / frame.dpr,
+      y: frame.plot.y + (rect.y0 + rect.y1) / 2 / frame.dpr,
+      count: column.counts[k]!,
+      share: (100 * column.counts[k]!) / total,
+    };
+  });
+  await page.mouse.move(target.x, target.y);
+  const tooltip = page.getByRole('tooltip');
+  await expect(tooltip).toBeVisible();
+  const text = (await tooltip.textContent())!;
+  expect(text).toMatch(/\d\d:\d\d:\d\d – \d\d:\d\d:\d\d/);
+  expect(text).toMatch(/[µm]?s – [\d.]+ [µm]?s/);
+  expect(text).toContain(`${formatCount(target.count)} I/O`);
+  expect(text).toContain(`${target.share.toFixed(1)}% of the column`);
 });

@@ -63,20 +63,12 @@ export class ColumnStore {
     return this.seqs.length === 0 ? null : this.seqs[this.seqs.length - 1]!;
   }
 
-  get oldestSeq(): number | null {
-    return this.seqs.length === 0 ? null : this.seqs[0]!;
-  }
-
   /** End of the newest column in ms: "now" for a live view. */
   get newestEndMs(): number | null {
     const seq = this.newestSeq;
     if (seq === null) return null;
     const column = this.columns.get(seq)!;
     return column.startMs + column.intervalMs;
-  }
-
-  has(seq: number): boolean {
-    return this.columns.has(seq);
   }
 
   /** Adds a column (live or from history); a column already held is replaced. */
