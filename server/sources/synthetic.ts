@@ -332,7 +332,9 @@ export function createSyntheticSource(options: SyntheticOptions): Source {
       if (sink) throw new Error('the synthetic source is already started');
       sink = target;
       sink.devices?.(SYNTHETIC_DEVICES);
-      next = Math.floor(now() / intervalMs) - prefillColumns;
+      // The pre-filled past goes out before start() resolves (at most 2,000 columns: well under a second).
+      const due = Math.floor(now() / intervalMs);
+      for (next = due - prefillColumns; next < due; next++) sink.column(syntheticColumn(seed, next, intervalMs));
       emitDue();
     },
     async stop(): Promise<void> {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { History, type HistoryEntry } from './history.ts';
+
+function entry(seq: number, bytes = 10, intervalMs = 1000): HistoryEntry {
+  return { seq, startMs: seq * intervalMs, intervalMs, wire: Buffer.alloc(bytes, 120) };
+}
+
+function fill(history: History, seqs: readonly number[], bytes = 10): void {
+  for (const seq of seqs) history.push(entry(seq, bytes));
+}
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, k) => from + k);
+
+describe('History', () => {
+  it('keeps at most capacity entries, evicting the oldest, and counts their bytes', () => {
+    const history = new History(5);
+    expect([history.size, history.oldestSeq, history.newestSeq, history.bytes]).toEqual([0, null, null, 0]);
+    const evicted: (number | null)[] = [];
+    for (let seq = 100; seq < 112; seq++) evicted.push(history.push(entry(seq, seq - 99))?.seq ?? null);
+    expect(evicted).toEqual([null, null, null, null, null, 100, 101, 102, 103, 104, 105, 106]);
+    expect(history.size).toBe(5);
+    expect([history.oldestSeq, history.newestSeq]).toEqual([107, 111]);
+    expect(Array.from({ length: 5 }, (_, i) => history.at(i).seq)).toEqual(range(107, 111));
+    expect(history.bytes).toBe(8 + 9 + 10 + 11 + 12);
+  });
+
+  it('does not grow once full, however long it runs', () => {
+    const history = new History(1000);
+    fill(history, range(0, 99_999), 1);
+    expect(history.size).toBe(1000);
+    expect(history.bytes).toBe(1000);
+    expect(history.oldestSeq).toBe(99_000);
+  });
+
+  it('refuses seqs that do not ascend', () => {
+    const history = new History(3);
+    fill(history, [5, 6]);
+    expect(() => history.push(entry(6))).toThrow(/ascend/);
+    expect(() => history.push(entry(2))).toThrow(/ascend/);
+    expect(history.size).toBe(2);
+  });
+
+  it('finds entries by seq, across a gap and across the ring wrap', () => {
+    const history = new History(6);
+    fill(history, [1, 2, 3, 10, 11, 12, 13, 14]); // 1 and 2 evicted; 3 then a jump to 10
+    expect(Array.from({ length: history.size }, (_, i) => history.at(i).seq)).toEqual([3, 10, 11, 12, 13, 14]);
+    const cases: [number, number][] = [
+      [0, 0], [3, 0], [4, 1], [9, 1], [10, 1], [13, 4], [14, 5], [15, 6],
+    ];
+    for (const [seq, index] of cases) expect(history.indexOfSeq(seq), `seq ${seq}`).toBe(index);
+    expect(history.get(11)?.seq).toBe(11);
+    expect(history.get(5)).toBeUndefined();
+    expect(history.get(2)).toBeUndefined();
+    expect(() => history.at(6)).toThrow(RangeError);
+  });
+
+  it('selects the entries overlapping a time range, [from, to)', () => {
+    const history = new History(100);
+    fill(history, range(10, 19)); // columns [10 s, 20 s)
+    const seqs = (from: number, to: number): number[] => [...history.inTimeRange(from, to)].map((e) => e.seq);
+    expect(seqs(0, 100_000)).toEqual(range(10, 19));
+    expect(seqs(12_000, 14_000)).toEqual([12, 13]);
+    expect(seqs(12_500, 14_001)).toEqual([12, 13, 14]); // partly covered columns count
+    expect(seqs(0, 10_000)).toEqual([]);
+    expect(seqs(20_000, 30_000)).toEqual([]);
+    for (const [from, to] of [[0, 100_000], [12_500, 14_001], [0, 10_000], [19_999, 20_000]] as const) {
+      expect(history.countInTimeRange(from, to)).toBe(seqs(from, to).length);
+    }
+  });
+
+  it('needs a positive whole capacity', () => {
+    for (const capacity of [0, -1, 1.5, Number.NaN]) expect(() => new History(capacity)).toThrow(RangeError);
+  });
+});
