@@ -1,0 +1,185 @@
+/**
+ * The dashboard app in-process, on a real listening port with real ws clients, for what is easier
+ * to drive from inside: heartbeats, device-table updates, stats, client limits, shutdown.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Column, DeviceInfo } from '../shared/column.ts';
+import { decodeServerMessage, type SelfStats, type ServerMessage } from '../shared/protocol.ts';
+import { createDashboard, type Dashboard, type DashboardOptions } from './app.ts';
+import { bundleOf } from './bundle.ts';
+import { History } from './history.ts';
+import { MAX_SNAPSHOT_COLUMNS } from './http.ts';
+import { accessPolicy } from './security.ts';
+import type { StreamSource } from './ws.ts';
+
+const INTERVAL_MS = 1000;
+
+class FakeSource implements StreamSource {
+  readonly kind = 'replay' as const;
+  readonly intervalMs = INTERVAL_MS;
+  table: DeviceInfo[] = [{ id: 0, name: 'sda' }];
+  stats: SelfStats | null = null;
+  devices(): readonly DeviceInfo[] {
+    return this.table;
+  }
+  selfStats(): SelfStats | null {
+    return this.stats;
+  }
+}
+
+function column(seq: number, device = 0, count = 1): Column {
+  return { seq, startMs: seq * INTERVAL_MS, intervalMs: INTERVAL_MS, series: [{ metric: 'latency', device, op: 'read', slots: [100], counts: [count] }] };
+}
+
+let running: Dashboard[] = [];
+
+async function start(overrides: Partial<DashboardOptions> = {}): Promise<{ dashboard: Dashboard; url: string; source: FakeSource; history: History }> {
+  const source = new FakeSource();
+  const history = new History(10_000);
+  const dashboard = createDashboard({
+    source,
+    history,
+    bundle: bundleOf({ '/index.html': '<!doctype html><title>t</title>' }),
+    policy: accessPolicy('127.0.0.1', null),
+    listen: '127.0.0.1',
+    ...overrides,
+  });
+  running.push(dashboard);
+  await new Promise<void>((resolve) => dashboard.server.listen(0, '127.0.0.1', resolve));
+  return { dashboard, url: `http://127.0.0.1:${dashboard.port()}`, source, history };
+}
+
+afterEach(async () => {
+  await Promise.all(running.map((d) => d.close()));
+  running = [];
+});
+
+interface Client {
+  readonly ws: WebSocket;
+  readonly messages: ServerMessage[];
+  closed: number | null;
+}
+
+function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<Client> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, options);
+  const client: Client = { ws, messages: [], closed: null };
+  ws.on('message', (data: Buffer) => client.messages.push(decodeServerMessage(data.toString())));
+  ws.on('close', (code) => (client.closed = code));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(client));
+    ws.once('error', reject);
+  });
+}
+
+async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('heartbeats', () => {
+  it('terminate a client that stops answering pings, and only that one', async () => {
+    const { url } = await start({ stream: { heartbeatMs: 50, deadAfterMs: 200 } });
+    const alive = await connect(url);
+    const dead = await connect(url, { autoPong: false });
+    await until(() => dead.closed !== null, 3000);
+    expect(dead.closed).toBe(1006); // terminated, no close handshake
+    expect(alive.closed).toBeNull();
+    alive.ws.close();
+  });
+});
+
+describe('the device table', () => {
+  it('reaches every client before the first column that uses a new device', async () => {
+    const { dashboard, url, source } = await start();
+    dashboard.sink.column(column(1));
+    const client = await connect(url);
+    await until(() => client.messages.some((m) => m.type === 'live'));
+    source.table = [...source.table, { id: 1, name: 'nvme0n1' }];
+    dashboard.sink.devices?.(source.table);
+    dashboard.sink.column(column(2, 1));
+    await until(() => client.messages.some((m) => m.type === 'column' && m.column.seq === 2));
+    const types = client.messages.map((m) => m.type);
+    expect(types).toEqual(['hello', 'column', 'live', 'devices', 'column']);
+    expect(client.messages[3]).toEqual({ type: 'devices', devices: source.table });
+    client.ws.close();
+  });
+});
+
+describe('self statistics', () => {
+  it('go out in hello and as stats messages when the source measures itself', async () => {
+    const { dashboard, url, source } = await start();
+    source.stats = { programs: [{ name: 'p', runCount: 10, runTimeNs: 2000, nsPerEvent: 200, eventsPerSecond: 5 }], missedStart: 0, startFailed: 0, ringOverrun: 0, deviceOverflow: 0, partial: 0 };
+    const client = await connect(url);
+    await until(() => client.messages.length > 0);
+    expect(client.messages[0]).toMatchObject({ type: 'hello', selfStats: source.stats });
+    dashboard.sink.column(column(1));
+    await until(() => client.messages.some((m) => m.type === 'stats'));
+    expect(client.messages.find((m) => m.type === 'stats')).toEqual({ type: 'stats', selfStats: source.stats });
+    client.ws.close();
+  });
+});
+
+describe('limits', () => {
+  it('refuses clients past the limit with 503', async () => {
+    const { url } = await start({ stream: { maxClients: 2 } });
+    const a = await connect(url);
+    const b = await connect(url);
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => resolve(101));
+      ws.on('error', () => {});
+    });
+    expect(refused).toBe(503);
+    a.ws.close();
+    b.ws.close();
+  });
+
+  it('refuses a snapshot of more columns than it draws, and a columns query outside history is empty', async () => {
+    const { dashboard, url } = await start();
+    for (let seq = 1; seq <= MAX_SNAPSHOT_COLUMNS + 1; seq++) dashboard.sink.column(column(seq));
+    const to = (MAX_SNAPSHOT_COLUMNS + 2) * INTERVAL_MS;
+    const big = await fetch(`${url}/api/snapshot.svg?from=0&to=${to}`);
+    expect(big.status).toBe(400);
+    expect(((await big.json()) as { error: string }).error).toBe(
+      `the range holds ${MAX_SNAPSHOT_COLUMNS + 1} columns, more than the ${MAX_SNAPSHOT_COLUMNS} one request may ask for: narrow "from" and "to"`,
+    );
+    const fits = await fetch(`${url}/api/snapshot.svg?from=${2 * INTERVAL_MS}&to=${to}`); // exactly the limit
+    expect(fits.status).toBe(200);
+    const none = (await (await fetch(`${url}/api/columns?from=${to * 2}&to=${to * 3}`)).json()) as { columns: unknown[] };
+    expect(none.columns).toEqual([]);
+  });
+
+  it('ignores a column that does not advance the history', async () => {
+    const { dashboard, history } = await start();
+    dashboard.sink.column(column(5));
+    dashboard.sink.column(column(5));
+    dashboard.sink.column(column(4));
+    expect(history.size).toBe(1);
+    expect(dashboard.stream.stats().encodedColumns).toBe(1);
+  });
+});
+
+describe('shutdown', () => {
+  it('closes every client with 1001 and stops serving', async () => {
+    const { dashboard, url } = await start();
+    const client = await connect(url);
+    await dashboard.close();
+    await until(() => client.closed !== null);
+    expect(client.closed).toBe(1001);
+    expect(dashboard.server.listening).toBe(false);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    running = running.filter((d) => d !== dashboard);
+  });
+
+  it('reports the user it runs as in /api/meta', async () => {
+    const { url } = await start({ runAs: () => ({ uid: 65534, gid: 65534, user: 'nobody' }) });
+    const meta = (await (await fetch(`${url}/api/meta`)).json()) as { user: unknown; source: string };
+    expect(meta.user).toEqual({ uid: 65534, gid: 65534, user: 'nobody' });
+    expect(meta.source).toBe('replay');
+  });
+});
