@@ -14,6 +14,8 @@ export interface TestHooks {
   readonly idle: boolean;
   /** the backfill is over and columns arrive live */
   readonly live: boolean;
+  /** older columns are being fetched from the server's history */
+  readonly fetching: boolean;
   readonly connection: string;
   readonly framesDrawn: number;
   /** compute-and-draw time of the last frame, ms */
@@ -25,6 +27,8 @@ export interface TestHooks {
   /** every column seq held, ascending */
   seqs(): number[];
   gaps(): { fromSeq: number; toSeq: number }[];
+  /** seq runs of the drawn range (up to the newest column) that the page does not hold */
+  missing(): [number, number][];
   /** the device-pixel rectangle of a cell in the canvas, or null when it is not drawn */
   cellRectPx(seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null;
   /** the centre of a column's percentile line in canvas device pixels, or null */
@@ -58,6 +62,9 @@ export function installTestHooks(model: AppModel): void {
     },
     get live() {
       return model.isLive;
+    },
+    get fetching() {
+      return model.getSnapshot().loadingHistory;
     },
     get connection() {
       return model.getSnapshot().connection.kind;
@@ -96,6 +103,7 @@ export function installTestHooks(model: AppModel): void {
     },
     seqs: () => model.store.allSeqs(),
     gaps: () => [...model.store.knownGaps()],
+    missing: () => (frame()?.missing ?? []).map(([a, b]) => [a, b]),
     cellRectPx(seq, slot) {
       const found = groupOf(seq);
       if (!found || slot < found.geometry.firstSlot || slot > found.geometry.lastSlot) return null;
