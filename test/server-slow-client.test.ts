@@ -66,8 +66,9 @@ describe('a client that stops reading', () => {
       expect(s.history.columns).toBeLessThanOrEqual(HISTORY_COLUMNS);
     }
     // ...and was reached: the client was skipped, not merely slow.
-    expect(beforeResume.clients.lagging).toBe(1);
-    expect(beforeResume.clients.skippedColumns).toBeGreaterThan(1000);
+    const why = 'the kernel absorbed 30 s of columns: this machine\'s loopback buffers are larger than the ~4 MB this test expects';
+    expect(beforeResume.clients.lagging, why).toBe(1);
+    expect(beforeResume.clients.skippedColumns, why).toBeGreaterThan(1000);
     const peakHeap = Math.max(...samples.map((s) => s.memory.heapUsed));
     console.log(
       `slow client: peak heapUsed ${(peakHeap / 2 ** 20).toFixed(1)} MiB, ` +

@@ -66,7 +66,7 @@ describe('a client that connects', () => {
       expect(r.message.column.startMs).toBe(r.message.column.seq * INTERVAL_MS);
       expect(r.message.column.intervalMs).toBe(INTERVAL_MS);
     }
-    expect(Math.abs(live[live.length - 1]! * INTERVAL_MS - Date.now())).toBeLessThan(2000);
+    expect(Math.abs(live[live.length - 1]! * INTERVAL_MS - Date.now())).toBeLessThan(5000); // current, not history
   });
 
   it('answers a ping with a pong carrying its id', async () => {
