@@ -151,7 +151,10 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.set('query parser', false); // queries are parsed (strictly) by the routes themselves
 
   /** The query of a request, as the routes see it. */
-  const queryOf = (req: Request): URLSearchParams => new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+  const queryOf = (req: Request): URLSearchParams => {
+    const q = req.originalUrl.indexOf('?');
+    return new URLSearchParams(q < 0 ? '' : req.originalUrl.slice(q + 1));
+  };
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set({
