@@ -6,13 +6,15 @@
  *   --interval MS        column width (default 1000)
  *   --max-clients N      WebSocket client limit (the binary's is ws.ts DEFAULT_MAX_CLIENTS, 256)
  *   --client-dir DIR     serve this built client (default: a stub page; fan-out needs none)
- *   --prefill N          start with N columns of history ending now (columns from the synthetic
- *                        source's generator, 600 distinct ones repeated: 24 h of exact columns
- *                        would take minutes to draw); live columns then follow at the interval
- *   --backlog N          with --prefill: hold the newest N columns back and publish them at
- *                        --scroll-rate per second when stdin says "scroll" (so the client's live
- *                        view scrolls many times in a few seconds), then live at the interval
- *   --scroll-rate R      default 10
+ *   --backfill N         columns a new client gets on connect (default ws.ts's: 15 min, at most 5,000)
+ *   --prefill N          start with N columns of history (columns from the synthetic source's
+ *                        generator, 600 distinct ones repeated: 24 h of exact columns would take
+ *                        minutes to draw), ending --backlog N columns (default 120) before now.
+ *                        Then columns are paced by stdin, one command a line:
+ *                          scroll N   publish the next N columns at --scroll-rate per second
+ *                                     (default 10), so a live view scrolls N times in N/R s
+ *                          hold       publish nothing; ended columns wait (the start state)
+ *                          live       publish each column as it ends, as the binary does
  *
  * Listens on 127.0.0.1, an ephemeral port; prints "bench-server: URL newest=SEQ" once serving.
  * Stops on SIGINT/SIGTERM or when stdin closes. Only for benchmarks: `bpfheat` is the product.
@@ -42,11 +44,22 @@ function stubBundle(): ClientBundle {
   return { dir: '(stub)', files: new Map([['/index.html', index]]), index };
 }
 
+/** What stdin can ask of a prefilled source. */
+interface Pacer {
+  /** publish the next n held columns at the scroll rate, then hold again */
+  scroll(n: number): void;
+  /** publish every ended column, as a live source does */
+  live(): void;
+  /** publish nothing until scroll or live (ended columns wait) */
+  hold(): void;
+}
+
 /**
- * A source of prefilled history and paced live columns. Column `seq` is template
- * seq % TEMPLATES re-stamped, so generating a day of history costs TEMPLATES columns.
+ * A source of prefilled history and paced columns. Column `seq` is template seq % TEMPLATES
+ * re-stamped, so a day of history costs TEMPLATES generated columns. It starts holding the
+ * newest `backlog` columns back.
  */
-function prefilledSource(intervalMs: number, prefill: number, backlog: number, scrollRate: number): { source: Source; scroll(): void } {
+function prefilledSource(intervalMs: number, prefill: number, backlog: number, scrollRate: number): { source: Source; pacer: Pacer } {
   const templates: Column[] = [];
   const base = Math.floor(Date.now() / intervalMs);
   for (let k = 0; k < TEMPLATES; k++) templates.push(syntheticColumn(SEED, base - TEMPLATES + k, intervalMs));
@@ -54,21 +67,32 @@ function prefilledSource(intervalMs: number, prefill: number, backlog: number, s
   let sink: ColumnSink | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let next = 0;
-  let held = 0; // columns not yet published because of the backlog
-  let fast = false;
+  let mode: 'hold' | 'live' | 'scroll' = 'hold';
+  let toScroll = 0;
+  const ended = (): number => Math.floor(Date.now() / intervalMs); // seqs below this have ended
 
   function tick(): void {
     timer = null;
     if (!sink) return;
-    const ended = Math.floor(Date.now() / intervalMs); // seqs below this have ended
-    if (fast && next < ended) {
-      sink.column(columnAt(next++));
-      timer = setTimeout(tick, 1000 / scrollRate);
-      return;
+    if (mode === 'scroll') {
+      if (toScroll > 0 && next < ended()) {
+        sink.column(columnAt(next++));
+        toScroll--;
+        timer = setTimeout(tick, 1000 / scrollRate);
+        return;
+      }
+      mode = 'hold';
     }
-    fast = false;
-    while (next < ended - held) sink.column(columnAt(next++));
-    timer = setTimeout(tick, (next + held + 1) * intervalMs - Date.now() + 1);
+    if (mode === 'live') {
+      while (next < ended()) sink.column(columnAt(next++));
+      timer = setTimeout(tick, (next + 1) * intervalMs - Date.now() + 1);
+    }
+  }
+
+  function switchTo(to: typeof mode): void {
+    mode = to;
+    if (timer) clearTimeout(timer);
+    tick();
   }
 
   const source: Source = {
@@ -79,10 +103,8 @@ function prefilledSource(intervalMs: number, prefill: number, backlog: number, s
     async start(target) {
       sink = target;
       sink.devices?.(SYNTHETIC_DEVICES);
-      const ended = Math.floor(Date.now() / intervalMs);
-      held = backlog;
-      for (next = ended - prefill - backlog; next < ended - backlog; next++) sink.column(columnAt(next));
-      tick();
+      const end = ended() - backlog;
+      for (next = end - prefill; next < end; next++) sink.column(columnAt(next));
     },
     async stop() {
       if (timer) clearTimeout(timer);
@@ -91,11 +113,13 @@ function prefilledSource(intervalMs: number, prefill: number, backlog: number, s
   };
   return {
     source,
-    scroll() {
-      held = 0;
-      fast = true;
-      if (timer) clearTimeout(timer);
-      tick();
+    pacer: {
+      scroll(n) {
+        toScroll = n;
+        switchTo('scroll');
+      },
+      live: () => switchTo('live'),
+      hold: () => switchTo('hold'),
     },
   };
 }
@@ -104,9 +128,10 @@ async function main(): Promise<void> {
   const intervalMs = numberOption('interval', 1000);
   const maxClients = numberOption('max-clients', 256);
   const prefill = Math.round(numberOption('prefill', 0)); // 0: the synthetic source's own 2 minutes
-  const backlog = Math.round(numberOption('backlog', 0));
+  const backlog = Math.round(numberOption('backlog', 120));
   const scrollRate = numberOption('scroll-rate', 10);
   const clientDir = textOption('client-dir');
+  const backfill = Math.round(numberOption('backfill', 0));
 
   const paced = prefill > 0 ? prefilledSource(intervalMs, prefill, backlog, scrollRate) : null;
   const source = paced?.source ?? createSyntheticSource({ seed: SEED, intervalMs });
@@ -117,7 +142,7 @@ async function main(): Promise<void> {
     bundle: clientDir ? loadClientBundle(clientDir) : stubBundle(),
     policy: accessPolicy('127.0.0.1', null),
     listen: '127.0.0.1',
-    stream: { maxClients },
+    stream: backfill > 0 ? { maxClients, backfillColumns: backfill } : { maxClients },
   });
   await source.start(dashboard.sink);
   await new Promise<void>((resolve, reject) => {
@@ -139,7 +164,10 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop());
   const input = createInterface({ input: process.stdin });
   input.on('line', (line) => {
-    if (line.trim() === 'scroll') paced?.scroll();
+    const [command, count] = line.trim().split(/\s+/);
+    if (command === 'scroll') paced?.pacer.scroll(Number(count) || 1);
+    else if (command === 'hold') paced?.pacer.hold();
+    else if (command === 'live') paced?.pacer.live();
   });
   input.on('close', () => void stop());
 }

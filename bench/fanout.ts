@@ -112,7 +112,7 @@ export async function benchFanout(options: FanoutOptions): Promise<Figure[]> {
         const report = JSON.parse(line[0]) as ClientReport;
         const stats = (await meta(url)).clients;
         rows.push({ clients: count, ...measured, report, lagging: stats.lagging });
-        say(`  ${count} clients (connected in ${connectS.toFixed(1)} s): ${measured.cpuPercent.toFixed(1)}% CPU, ${measured.rssMiB.toFixed(0)} MiB, p99 delay ${report.delayP99Ms.toFixed(1)} ms`);
+        say(`  ${count} client${count === 1 ? "" : "s"} (connected in ${connectS.toFixed(1)} s): ${measured.cpuPercent.toFixed(1)}% CPU, ${measured.rssMiB.toFixed(0)} MiB, p99 delay ${report.delayP99Ms.toFixed(1)} ms`);
       } finally {
         await clients.stop();
       }

@@ -1,0 +1,338 @@
+/**
+ * Client drawing: the dashboard in Debian's Chromium (Playwright), with 1 hour and 24 hours of
+ * one-second columns loaded, measuring the time per frame while the live view scrolls and while
+ * the user brushes a zoom rectangle, and the JS heap.
+ *
+ *   node --import tsx bench/client-draw.ts [--width 1920] [--height 1080] [--dpr 1] [--chunked]
+ *
+ * The client is built into a temporary directory (vite) and served by bench/bench-server.ts
+ * with 24 h of synthetic history. The page opens the window with its URL (?span=3600,
+ * ?span=86400); the server's backfill on connect covers the whole window, so the columns
+ * arrive in one stream. With --chunked the server keeps its default backfill (15 min) and the
+ * client fetches the rest with its own history requests (600 columns each), as it does
+ * against the binary today: the load time then says how long a user waits for 24 h.
+ *
+ * Time per frame: Chromium's own animation-frame records from a performance trace (the
+ * "AnimationFrame" events behind the Long Animation Frames API, emitted for every frame that
+ * renders): from the start of the first task of a frame to the end of its rendering update,
+ * on the page's main thread, so it holds input handling, requestAnimationFrame callbacks (the
+ * canvas draw), React's updates, style, layout and paint. Rasterisation and compositing run on
+ * other threads and are not in it.
+ *   scrolling  the live view moves one column per new column: the server publishes 50 held-back
+ *              columns at 10 per second and every frame that follows is counted
+ *   brushing   pointer down in the heat map, 40 moves one frame apart (the d3 brush follows),
+ *              with no new columns arriving; the zoom frame after release is shown apart
+ * JS heap: used size after a forced garbage collection (CDP Runtime.getHeapUsage).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { atMost, heading, info, machineLine, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
+import { isMain, onCleanup, runMain } from './lib/cleanup.ts';
+import { startTool, type Tool } from './lib/system.ts';
+
+export interface ClientDrawOptions {
+  readonly widthCss: number;
+  readonly heightCss: number;
+  readonly dpr: number;
+  /** load older columns through the client's chunked history requests instead of one backfill */
+  readonly chunked: boolean;
+}
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SERVER = fileURLToPath(new URL('./bench-server.ts', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const PART = 'Client drawing';
+const DAY = 86_400;
+const SCROLL_COLUMNS = 50;
+const SCROLL_RATE = 10;
+const BRUSH_MOVES = 40;
+const LOAD_TIMEOUT_MS = 120_000;
+
+interface Scenario {
+  readonly label: string;
+  readonly spanS: number;
+  readonly frameTargetMs: number;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { label: '1 h', spanS: 3600, frameTargetMs: 8 },
+  { label: '24 h', spanS: DAY, frameTargetMs: 16 },
+];
+const HEAP_TARGET_MB = 150;
+
+interface FrameStats {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly max: number;
+}
+
+interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly columns: number;
+  readonly loadS: number;
+  readonly heapUsedMB: number;
+  readonly heapTotalMB: number;
+  readonly scrolling: FrameStats;
+  readonly brushing: FrameStats;
+  readonly zoomMs: number | null;
+  /** the client's own measure of its last frame task, when it exposes one */
+  readonly clientLastFrameMs: number | null;
+}
+
+function frameStats(durations: readonly number[]): FrameStats {
+  return {
+    count: durations.length,
+    p50: quantile(durations, 0.5),
+    p95: quantile(durations, 0.95),
+    max: durations.length > 0 ? Math.max(...durations) : Number.NaN,
+  };
+}
+
+interface TraceEvent {
+  readonly name: string;
+  readonly ph: string;
+  readonly ts: number;
+  readonly pid: number;
+  readonly tid: number;
+  readonly args?: { name?: string };
+}
+
+/** Durations (ms) of the animation frames of the page's main thread in a Chromium trace. */
+export function animationFrames(trace: Buffer): number[] {
+  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
+  const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const byThread = new Map<string, number[]>();
+  const open = new Map<string, number>();
+  for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
+    if (e.name !== 'AnimationFrame') continue;
+    const thread = `${e.pid}:${e.tid}`;
+    if (!mainThreads.has(thread)) continue;
+    if (e.ph === 'b') open.set(thread, e.ts);
+    else if (e.ph === 'e' && open.has(thread)) {
+      const list = byThread.get(thread) ?? [];
+      list.push((e.ts - open.get(thread)!) / 1000);
+      byThread.set(thread, list);
+      open.delete(thread);
+    }
+  }
+  // one page: the renderer main thread with the most frames
+  return [...byThread.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+}
+
+async function traced(browser: Browser, page: Page, action: () => Promise<void>): Promise<number[]> {
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
+  try {
+    await action();
+  } catch (error) {
+    await browser.stopTracing();
+    throw error;
+  }
+  return animationFrames(await browser.stopTracing());
+}
+
+interface Hooks {
+  ready: boolean;
+  idle: boolean;
+  seqs(): number[];
+  frame(): { plot: { x: number; y: number; width: number; height: number } } | null;
+  lastFrameMs?: number;
+}
+
+function hooks(page: Page): Promise<{ ready: boolean; idle: boolean; columns: number; newest: number; lastFrameMs: number | null }> {
+  return page.evaluate(() => {
+    const h = (window as unknown as { __bpfheat?: Hooks }).__bpfheat;
+    if (!h) return { ready: false, idle: false, columns: 0, newest: 0, lastFrameMs: null };
+    const seqs = h.seqs();
+    return { ready: h.ready, idle: h.idle, columns: seqs.length, newest: seqs[seqs.length - 1] ?? 0, lastFrameMs: typeof h.lastFrameMs === 'number' ? h.lastFrameMs : null };
+  });
+}
+
+async function waitFor(page: Page, test: (h: Awaited<ReturnType<typeof hooks>>) => boolean, timeoutMs: number): Promise<Awaited<ReturnType<typeof hooks>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const h = await hooks(page);
+    if (test(h) || Date.now() > deadline) return h;
+    await sleep(250);
+  }
+}
+
+/** Resolves after the page has rendered a frame (and the task after it has run). */
+function nextFrame(page: Page): Promise<void> {
+  return page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+}
+
+async function measure(browser: Browser, page: Page, server: Tool, url: string, scenario: Scenario): Promise<ScenarioResult> {
+  const started = performance.now();
+  await page.goto(`${url}?span=${scenario.spanS}`);
+  // loaded: the whole window, or (a client that keeps fewer columns) idle with the count unchanged for 3 s
+  let count = -1;
+  let since = Date.now();
+  const loaded = await waitFor(
+    page,
+    (h) => {
+      if (h.columns !== count) [count, since] = [h.columns, Date.now()];
+      return h.ready && h.idle && (h.columns >= scenario.spanS - 2 || Date.now() - since > 3000);
+    },
+    LOAD_TIMEOUT_MS,
+  );
+  const loadS = (performance.now() - started) / 1000;
+  const short = loaded.columns < scenario.spanS - 2;
+  say(`  ${scenario.label}: ${loaded.columns.toLocaleString('en-US')} columns loaded in ${loadS.toFixed(1)} s${short ? ` (of ${scenario.spanS.toLocaleString('en-US')}: ${loaded.idle && Date.now() - since > 3000 ? 'the client keeps no more' : 'timed out'})` : ''}`);
+
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; totalSize: number };
+  await cdp.detach();
+
+  // scrolling: held-back columns arrive at SCROLL_RATE per second; each moves the live view
+  const before = await hooks(page);
+  const scrolling = await traced(browser, page, async () => {
+    server.send(`scroll ${SCROLL_COLUMNS}`);
+    await waitFor(page, (h) => h.newest >= before.newest + SCROLL_COLUMNS && h.idle, (SCROLL_COLUMNS / SCROLL_RATE) * 1000 + 20_000);
+    await nextFrame(page);
+  });
+  const clientLastFrameMs = (await hooks(page)).lastFrameMs;
+
+  // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
+  const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
+  let brushing: number[] = [];
+  let zoom: number[] = [];
+  if (plot) {
+    const x0 = plot.x + plot.width * 0.3;
+    const y0 = plot.y + plot.height * 0.2;
+    const x1 = plot.x + plot.width * 0.7;
+    const y1 = plot.y + plot.height * 0.8;
+    await page.mouse.move(x0, y0);
+    await nextFrame(page);
+    brushing = await traced(browser, page, async () => {
+      await page.mouse.down();
+      for (let k = 1; k <= BRUSH_MOVES; k++) {
+        await page.mouse.move(x0 + ((x1 - x0) * k) / BRUSH_MOVES, y0 + ((y1 - y0) * k) / BRUSH_MOVES);
+        await nextFrame(page);
+      }
+    });
+    zoom = await traced(browser, page, async () => {
+      await page.mouse.up();
+      await waitFor(page, (h) => h.idle, 20_000);
+      await nextFrame(page);
+    });
+  }
+  return {
+    scenario,
+    columns: loaded.columns,
+    loadS,
+    heapUsedMB: heap.usedSize / 1e6,
+    heapTotalMB: heap.totalSize / 1e6,
+    scrolling: frameStats(scrolling),
+    brushing: frameStats(brushing),
+    zoomMs: zoom.length > 0 ? Math.max(...zoom) : null,
+    clientLastFrameMs,
+  };
+}
+
+function buildClient(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'bpfheat-bench-client-'));
+  onCleanup(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  execFileSync(join(ROOT, 'node_modules/.bin/vite'), ['build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return dir;
+}
+
+export async function benchClientDraw(options: ClientDrawOptions): Promise<Figure[]> {
+  heading('Client drawing (Chromium, Playwright)');
+  say(`machine: ${machineLine()}`);
+  let version = 'unknown';
+  try {
+    version = execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    say(`skipped: no ${CHROMIUM} (apt-get install chromium)`);
+    return SCENARIOS.map((s) => atMost(PART, `frame while scrolling, ${s.label} window (p95)`, null, 'ms', s.frameTargetMs, `< ${s.frameTargetMs} ms`));
+  }
+  say(`browser: ${version}, headless, viewport ${options.widthCss}×${options.heightCss} CSS px at device-pixel ratio ${options.dpr}`);
+  const clientDir = buildClient();
+  const browser = await chromium.launch({ executablePath: CHROMIUM });
+  onCleanup('close Chromium', () => browser.close());
+  const results: ScenarioResult[] = [];
+  try {
+    for (const scenario of SCENARIOS) {
+      // a server per window, its history and (unless --chunked) its backfill sized to the window
+      const history = scenario.spanS + 600;
+      const backfill = options.chunked ? [] : ['--backfill', String(scenario.spanS + 60)];
+      const server = await startTool(
+        `bench-server (${scenario.label})`,
+        process.execPath,
+        ['--import', 'tsx', SERVER, '--interval', '1000', '--prefill', String(history), '--backlog', '300', '--scroll-rate', String(SCROLL_RATE), '--client-dir', clientDir, ...backfill],
+        /^bench-server: \S+/m,
+        { stdin: true, timeoutMs: 180_000 },
+      );
+      const url = /^bench-server: (\S+)/m.exec(server.output())![1]!;
+      const context = await browser.newContext({ viewport: { width: options.widthCss, height: options.heightCss }, deviceScaleFactor: options.dpr });
+      try {
+        results.push(await measure(browser, await context.newPage(), server, url, scenario));
+      } finally {
+        await context.close();
+        await server.stop();
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+
+  const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '—');
+  say();
+  say(
+    table(
+      ['window', 'columns', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'zoom frame ms', 'client lastFrameMs'],
+      results.map((r) => [
+        r.scenario.label,
+        r.columns,
+        r.loadS.toFixed(1),
+        r.heapUsedMB.toFixed(0),
+        r.scrolling.count,
+        ms(r.scrolling.p50),
+        ms(r.scrolling.p95),
+        ms(r.scrolling.max),
+        r.brushing.count,
+        ms(r.brushing.p50),
+        ms(r.brushing.p95),
+        ms(r.brushing.max),
+        r.zoomMs === null ? '—' : ms(r.zoomMs),
+        r.clientLastFrameMs === null ? '—' : ms(r.clientLastFrameMs),
+      ]),
+    ),
+  );
+  say('(frame: main-thread time of each rendered frame, from Chromium\'s AnimationFrame trace events; heap: JS heap used after GC)');
+
+  const figures: Figure[] = [];
+  for (const r of results) {
+    const label = `${r.scenario.label} window`;
+    const target = r.scenario.frameTargetMs;
+    figures.push(atMost(PART, `frame while scrolling, ${label} (p95; p50 ${ms(r.scrolling.p50)} ms)`, finite(r.scrolling.p95), 'ms', target, `< ${target} ms`, 1));
+    figures.push(atMost(PART, `frame while brushing, ${label} (p95; p50 ${ms(r.brushing.p50)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
+    const short = r.columns < r.scenario.spanS - 2;
+    const heapName = `JS heap, ${label}${short ? ` (${r.columns.toLocaleString('en-US')} columns held)` : ''}`;
+    if (r.scenario.spanS === DAY) figures.push(atMost(PART, heapName, r.heapUsedMB, 'MB', HEAP_TARGET_MB, `< ${HEAP_TARGET_MB} MB`));
+    else figures.push(info(PART, heapName, r.heapUsedMB, 'MB'));
+    if (short) {
+      const perColumnKB = (r.heapUsedMB * 1000) / r.columns;
+      figures.push(info(PART, `JS heap for all ${r.scenario.spanS.toLocaleString('en-US')} columns at ${perColumnKB.toFixed(1)} kB per column held (extrapolated)`, (perColumnKB * r.scenario.spanS) / 1000, 'MB', 0, `the page held ${r.columns.toLocaleString('en-US')} of ${r.scenario.spanS.toLocaleString('en-US')} columns`));
+    }
+  }
+  return figures;
+}
+
+function finite(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+if (isMain(import.meta.url)) {
+  await runMain(async () => {
+    const figures = await benchClientDraw({ widthCss: numberOption('width', 1920), heightCss: numberOption('height', 1080), dpr: numberOption('dpr', 1), chunked: process.argv.includes('--chunked') });
+    heading('summary');
+    printFigures(figures);
+  });
+}
