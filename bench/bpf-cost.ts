@@ -157,7 +157,8 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
     ]);
   }
   say(table(['scheduler', 'tool', 'I/Os', 'issue ns', 'complete ns', 'total ns', 'rounds', '× bpftrace', '× minimal', 'fio IOPS', 'tracer CPU ms/s'], rows));
-  say('(issue = block_rq_insert + block_rq_issue; complete = block_rq_complete; I/Os = completions traced during the fio runs, ramp included)');
+  say('(issue = block_rq_insert + block_rq_issue; complete = block_rq_complete; I/Os = completions traced during the fio runs, ramp included;');
+  say(' the minimal tracer also attaches empty_probe, an empty program on block_rq_issue: the fixed cost of any program here, not in its sums)');
 
   const figures: Figure[] = [];
   for (const sched of schedulers) {
@@ -174,6 +175,8 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
       figures.push(atMost(PART, `bpfheat ÷ bpftrace (${label})`, heat.totalNs / trace.totalNs, '×', TARGET_RATIO, `≤ ${TARGET_RATIO}×`, 2));
     }
     if (floor) figures.push(info(PART, `minimal libbpf total per I/O (${label})`, floor.totalNs, 'ns'));
+    const empty = results.get(`minimal/${sched}`)?.programs.find((p) => p.name === 'empty_probe');
+    if (empty && empty.runCount > 0) figures.push(info(PART, `an empty program per call, the floor of every figure (${label})`, empty.runTimeNs / empty.runCount, 'ns'));
   }
   return figures;
 }

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as bpf from '../server/libbpf.ts';
 
 const SOURCE = fileURLToPath(new URL('./minimal.bpf.c', import.meta.url));
-const PROGRAMS = ['min_rq_issue', 'min_rq_complete'];
+const PROGRAMS = ['min_rq_issue', 'min_rq_complete', 'empty_probe'];
 
 function multiarch(): string {
   try {

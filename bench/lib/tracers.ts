@@ -37,6 +37,7 @@ export type Side = 'issue' | 'complete' | 'other';
 
 /** Which side of an I/O a program runs on, by its name (bpftool truncates names to 15 characters). */
 export function sideOf(program: ProgramCounters): Side {
+  if (program.name === 'empty_probe') return 'other';
   if (/insert|issue/.test(program.name)) return 'issue';
   if (/compl/.test(program.name)) return 'complete';
   return 'other';
