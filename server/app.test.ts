@@ -4,81 +4,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Column, DeviceInfo } from '../shared/column.ts';
-import { decodeServerMessage, type SelfStats, type ServerMessage } from '../shared/protocol.ts';
-import { createDashboard, type Dashboard, type DashboardOptions } from './app.ts';
-import { bundleOf } from './bundle.ts';
-import { History } from './history.ts';
 import { MAX_SNAPSHOT_COLUMNS } from './http.ts';
-import { accessPolicy } from './security.ts';
-import type { StreamSource } from './ws.ts';
+import { closeAll, column, connect, INTERVAL_MS, start, until } from './testHarness.ts';
 
-const INTERVAL_MS = 1000;
-
-class FakeSource implements StreamSource {
-  readonly kind = 'replay' as const;
-  readonly intervalMs = INTERVAL_MS;
-  table: DeviceInfo[] = [{ id: 0, name: 'sda' }];
-  stats: SelfStats | null = null;
-  devices(): readonly DeviceInfo[] {
-    return this.table;
-  }
-  selfStats(): SelfStats | null {
-    return this.stats;
-  }
-}
-
-function column(seq: number, device = 0, count = 1): Column {
-  return { seq, startMs: seq * INTERVAL_MS, intervalMs: INTERVAL_MS, series: [{ metric: 'latency', device, op: 'read', slots: [100], counts: [count] }] };
-}
-
-let running: Dashboard[] = [];
-
-async function start(overrides: Partial<DashboardOptions> = {}): Promise<{ dashboard: Dashboard; url: string; source: FakeSource; history: History }> {
-  const source = new FakeSource();
-  const history = new History(10_000);
-  const dashboard = createDashboard({
-    source,
-    history,
-    bundle: bundleOf({ '/index.html': '<!doctype html><title>t</title>' }),
-    policy: accessPolicy('127.0.0.1', null),
-    listen: '127.0.0.1',
-    ...overrides,
-  });
-  running.push(dashboard);
-  await new Promise<void>((resolve) => dashboard.server.listen(0, '127.0.0.1', resolve));
-  return { dashboard, url: `http://127.0.0.1:${dashboard.port()}`, source, history };
-}
-
-afterEach(async () => {
-  await Promise.all(running.map((d) => d.close()));
-  running = [];
-});
-
-interface Client {
-  readonly ws: WebSocket;
-  readonly messages: ServerMessage[];
-  closed: number | null;
-}
-
-function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<Client> {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, options);
-  const client: Client = { ws, messages: [], closed: null };
-  ws.on('message', (data: Buffer) => client.messages.push(decodeServerMessage(data.toString())));
-  ws.on('close', (code) => (client.closed = code));
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(client));
-    ws.once('error', reject);
-  });
-}
-
-async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+afterEach(closeAll);
 
 describe('heartbeats', () => {
   it('terminate a client that stops answering pings, and only that one', async () => {
@@ -173,7 +102,6 @@ describe('shutdown', () => {
     expect(client.closed).toBe(1001);
     expect(dashboard.server.listening).toBe(false);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
-    running = running.filter((d) => d !== dashboard);
   });
 
   it('reports the user it runs as in /api/meta', async () => {

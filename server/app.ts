@@ -101,6 +101,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const sink: ColumnSink = {
     column: (column) => stream.publish(column),
     devices: () => stream.devices(),
+    exemplars: (batch) => stream.publishExemplars(batch),
   };
 
   return {

@@ -96,12 +96,6 @@ function stopSignal(config: Config): { readonly stopped: Promise<string>; cancel
   return { stopped, cancel };
 }
 
-/** The host a source's data comes from, when it says (replay and import sources do). */
-function sourceHost(source: Source): string | null {
-  const host: unknown = (source as { readonly host?: unknown }).host;
-  return typeof host === 'string' && host.length > 0 ? host : null;
-}
-
 export async function runDashboard(source: Source, config: Config, runtime: DashboardRuntime = {}): Promise<void> {
   const env = runtime.env ?? process.env;
   const out = runtime.out ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -120,7 +114,7 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
     runAs: () => runAs,
     selfStatsRequested: config.selfStats,
     // a replayed or imported trace was made on another machine: clients are told that one's name
-    stream: { host: sourceHost(source) ?? hostname() },
+    stream: { host: source.host || hostname() },
   });
 
   // Listen for SIGINT/SIGTERM before anything can be told the URL: a signal that comes at once

@@ -7,6 +7,9 @@
  *                                     one filtered histogram per column of [from, to)
  *   GET /api/snapshot.svg?from=&to=&metric=&device=&op=&width=&height=
  *                                     the same range as a standalone SVG heat map (shared/svg.ts)
+ *   GET /api/exemplars?from=&to=&lat_min=&lat_max=&device=&op=&limit=
+ *                                     the outlier I/Os of [from, to) with lat_min <= latency <= lat_max,
+ *                                     and how many the kernel dropped in that range
  *
  * Every query is checked before use: unknown or repeated parameters, malformed numbers, unknown
  * devices or ops and oversized ranges get a 400 with {"error": "..."} naming the problem. No
@@ -63,6 +66,10 @@ export interface RangeQuery {
 
 const RANGE_PARAMS = ['from', 'to', 'metric', 'device', 'op'] as const;
 const SNAPSHOT_PARAMS = [...RANGE_PARAMS, 'width', 'height'] as const;
+const EXEMPLAR_PARAMS = ['from', 'to', 'device', 'op', 'lat_min', 'lat_max', 'limit'] as const;
+/** Most exemplars one /api/exemplars answer lists (the count of all matches is always given). */
+export const MAX_EXEMPLAR_LIMIT = 10_000;
+const DEFAULT_EXEMPLAR_LIMIT = 1000;
 
 function single(query: URLSearchParams, name: string): string | null {
   const values = query.getAll(name);
@@ -265,7 +272,38 @@ export function createHttpApp(deps: HttpDeps): Express {
       .send(renderHeatmapSvg(columns, view));
   });
 
-  app.use('/api', (req, res) => sendError(res, 404, `no such API: ${req.path.slice(0, 80)} (try /api/meta, /api/columns, /api/snapshot.svg)`));
+  app.get('/api/exemplars', (req, res) => {
+    const query = queryOf(req);
+    const q = parseRangeQuery(query, EXEMPLAR_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
+    const latMinNs = wholeNumber(query, 'lat_min', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const latMaxNs = wholeNumber(query, 'lat_max', 0, Number.MAX_SAFE_INTEGER) ?? Number.MAX_SAFE_INTEGER;
+    if (latMaxNs < latMinNs) bad(`"lat_max" (${latMaxNs}) must not be below "lat_min" (${latMinNs})`);
+    const limit = wholeNumber(query, 'limit', 0, MAX_EXEMPLAR_LIMIT) ?? DEFAULT_EXEMPLAR_LIMIT;
+    const store = deps.stream.exemplars;
+    const answer = store.query({ fromMs: q.fromMs, toMs: q.toMs, latMinNs, latMaxNs, devices: q.devices, ops: q.ops }, limit);
+    let dropped = 0;
+    for (const column of columnsIn(deps.history, q.fromMs, q.toMs, MAX_QUERY_COLUMNS)) {
+      for (const d of column.droppedExemplars ?? []) {
+        if ((!q.devices || q.devices.includes(d.device)) && (!q.ops || q.ops.includes(d.op))) dropped += d.count;
+      }
+    }
+    const names = new Map(deps.source.devices().map((d) => [d.id, d.name]));
+    res.set('Cache-Control', 'no-store').json({
+      source: deps.source.kind,
+      host: deps.stream.hello().host,
+      from: q.fromMs,
+      to: q.toMs,
+      latMinNs,
+      latMaxNs,
+      matched: answer.matched,
+      truncated: answer.matched > answer.exemplars.length,
+      dropped,
+      completeFromMs: Number.isFinite(store.heldFromMs) ? store.heldFromMs : null,
+      exemplars: answer.exemplars.map((e) => ({ ...e, deviceName: names.get(e.device) ?? `dev${e.device}` })),
+    });
+  });
+
+  app.use('/api', (req, res) => sendError(res, 404, `no such API: ${req.path.slice(0, 80)} (try /api/meta, /api/columns, /api/snapshot.svg, /api/exemplars)`));
 
   // The client: its files, and index.html for any other page path (the view lives in the URL).
   app.get('/{*splat}', (req, res) => {

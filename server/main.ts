@@ -44,7 +44,7 @@ async function main(argv: readonly string[]): Promise<void> {
   let source = await createSource(config);
   if (config.record !== null) {
     const { recordSource } = await import('./recording.ts');
-    source = recordSource(source, config.record, { host: (source as { host?: string }).host ?? hostname() });
+    source = recordSource(source, config.record, { host: source.host ?? hostname() });
   }
   if (config.mode === 'dashboard') {
     const { runDashboard } = await import('./dashboard.ts');

@@ -22,18 +22,24 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Column, DeviceInfo, SourceKind } from '../shared/column.ts';
 import { METRICS, OPS } from '../shared/scheme.ts';
+import type { Exemplar, ExemplarQuery } from '../shared/exemplar.ts';
+import { exemplarMatches } from '../shared/exemplar.ts';
 import {
   BUCKET_SCHEME,
   MAX_CLIENT_MESSAGE_BYTES,
+  MAX_EXEMPLARS_PER_MESSAGE,
   PROTOCOL_VERSION,
   ProtocolError,
   decodeClientMessage,
   encodeServerMessage,
+  type ExemplarCapture,
+  type ExemplarRegion,
   type Hello,
   type SelfStats,
   type ServerMessage,
 } from '../shared/protocol.ts';
 import type { History, HistoryEntry } from './history.ts';
+import { ExemplarStore } from './exemplarStore.ts';
 
 /** A client's send queue may hold this much before it is skipped. */
 export const SEND_HIGH_WATER_BYTES = 256 * 1024;
@@ -59,11 +65,15 @@ export interface StreamSource {
   readonly intervalMs: number;
   devices(): readonly DeviceInfo[];
   selfStats(): SelfStats | null;
+  exemplarCapture?(): ExemplarCapture;
+  setExemplarThreshold?(ns: number | null): void;
 }
 
 export interface StreamOptions {
   readonly source: StreamSource;
   readonly history: History;
+  /** exemplars kept beside the history (default: an empty store of the default capacity) */
+  readonly exemplars?: ExemplarStore;
   readonly host?: string;
   readonly heartbeatMs?: number;
   readonly deadAfterMs?: number;
@@ -98,6 +108,8 @@ interface Client {
   blocked: boolean;
   /** the version of the device table this client has */
   devicesSeen: number;
+  /** the region whose exemplars it wants, or null */
+  watch: ExemplarQuery | null;
   lastPongMs: number;
   /** bound once per client: the write callback of every message, which unblocks the client */
   readonly written: (error?: Error | null) => void;
@@ -108,6 +120,7 @@ export class ColumnStream {
   private readonly clients = new Set<Client>();
   private readonly source: StreamSource;
   private readonly history: History;
+  readonly exemplars: ExemplarStore;
   private readonly host: string;
   private readonly highWater: number;
   private readonly maxClients: number;
@@ -125,6 +138,7 @@ export class ColumnStream {
   constructor(options: StreamOptions) {
     this.source = options.source;
     this.history = options.history;
+    this.exemplars = options.exemplars ?? new ExemplarStore();
     this.host = options.host ?? hostname();
     this.highWater = options.highWaterBytes ?? SEND_HIGH_WATER_BYTES;
     this.maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
@@ -173,6 +187,17 @@ export class ColumnStream {
     }
   }
 
+  /** Keeps the exemplars and sends each watching client those inside its region. */
+  publishExemplars(batch: readonly Exemplar[]): void {
+    if (this.closed) return;
+    this.exemplars.add(batch);
+    for (const client of this.clients) {
+      if (!client.watch || client.blocked) continue; // a client that is not reading asks again when it watches anew
+      const inside = batch.filter((e) => exemplarMatches(e, client.watch!));
+      if (inside.length > 0) this.send(client, encodeServerMessage({ type: 'exemplars', replace: false, matched: inside.length, exemplars: inside }));
+    }
+  }
+
   /** The device table grew: every client gets the new table before the next column (a skipped one when it is caught up). */
   devices(): void {
     this.devicesVersion++;
@@ -193,6 +218,7 @@ export class ColumnStream {
       oldestSeq: this.history.oldestSeq,
       newestSeq: this.history.newestSeq,
       selfStats: this.source.selfStats(),
+      exemplarCapture: this.source.exemplarCapture?.() ?? null,
     };
   }
 
@@ -253,6 +279,7 @@ export class ColumnStream {
       liveSent: false,
       blocked: false,
       devicesSeen: this.devicesVersion, // hello carries the table of now
+      watch: null,
       lastPongMs: Date.now(),
       written: (error) => {
         if (error || !client.blocked || ws.bufferedAmount >= this.highWater) return;
@@ -331,11 +358,34 @@ export class ColumnStream {
         case 'resume':
           this.position(client, message.after);
           break;
+        case 'watch':
+          this.watch(client, message.region);
+          break;
+        case 'set-threshold':
+          this.setThreshold(client, message.thresholdNs);
+          break;
       }
     } catch (error) {
       const why = error instanceof ProtocolError ? error.message : 'message could not be read';
       this.reply(client, { type: 'error', message: why.slice(0, MAX_ERROR_CHARS) });
     }
+  }
+
+  /** Starts (or stops) sending a client the exemplars of a region: those held now, then live ones. */
+  private watch(client: Client, region: ExemplarRegion | null): void {
+    client.watch = region && { ...region, toMs: region.toMs ?? Infinity };
+    if (!client.watch) return;
+    const answer = this.exemplars.query(client.watch, MAX_EXEMPLARS_PER_MESSAGE);
+    this.reply(client, { type: 'exemplars', replace: true, matched: answer.matched, exemplars: answer.exemplars });
+  }
+
+  private setThreshold(client: Client, thresholdNs: number | null): void {
+    if (!this.source.setExemplarThreshold || !this.source.exemplarCapture) {
+      this.reply(client, { type: 'error', message: `a ${this.source.kind} source has no live exemplar threshold: only live tracing picks exemplars` });
+      return;
+    }
+    this.source.setExemplarThreshold(thresholdNs);
+    this.broadcast({ type: 'exemplar-capture', capture: this.source.exemplarCapture() });
   }
 
   /** A reply to a client message; dropped when the client is not reading (its queue is full). */

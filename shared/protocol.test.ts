@@ -48,8 +48,9 @@ const serverMessages: ServerMessage[] = [
     oldestSeq: 10,
     newestSeq: 99,
     selfStats,
+    exemplarCapture: { thresholdNs: 2_000_000, ratePerSecond: 200 },
   },
-  { type: 'hello', version: PROTOCOL_VERSION, source: 'bpf', host: '', scheme: BUCKET_SCHEME, devices: [], ops: OPS, metrics: METRICS, intervalMs: 1, oldestSeq: null, newestSeq: null, selfStats: null },
+  { type: 'hello', version: PROTOCOL_VERSION, source: 'bpf', host: '', scheme: BUCKET_SCHEME, devices: [], ops: OPS, metrics: METRICS, intervalMs: 1, oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null },
   { type: 'column', column },
   { type: 'column', column: { seq: 0, startMs: 0, intervalMs: 5, series: [] } },
   { type: 'live', lastSeq: 99 },
@@ -58,6 +59,18 @@ const serverMessages: ServerMessage[] = [
   { type: 'devices', devices: [{ id: 3, name: 'loop3' }] },
   { type: 'stats', selfStats },
   { type: 'pong', id: 7 },
+  { type: 'column', column: { ...column, droppedExemplars: [{ device: 2, op: 'write', count: 17 }] } },
+  {
+    type: 'exemplars',
+    replace: true,
+    matched: 3,
+    exemplars: [
+      { timeMs: 1_764_000_000_123.456, latencyNs: 812_345, bytes: 4096, device: 2, op: 'write', sector: 8192, pid: 4242, comm: 'postgres' },
+      { timeMs: 1_764_000_000_124, latencyNs: 9_000_000_000, bytes: 0, device: 0, op: 'flush', sector: 0, pid: 1, comm: '' },
+    ],
+  },
+  { type: 'exemplars', replace: false, matched: 0, exemplars: [] },
+  { type: 'exemplar-capture', capture: { thresholdNs: null, ratePerSecond: 200 } },
   { type: 'error', message: 'after must be an integer >= 0' },
 ];
 
@@ -65,6 +78,11 @@ const clientMessages: ClientMessage[] = [
   { type: 'resume', after: 41 },
   { type: 'resume', after: null },
   { type: 'ping', id: 0 },
+  { type: 'watch', region: { fromMs: 1000, toMs: null, latMinNs: 1_000_000, latMaxNs: 1e12, devices: [0, 3], ops: ['read'] } },
+  { type: 'watch', region: { fromMs: 1000, toMs: 2000.5, latMinNs: 0, latMaxNs: 5, devices: null, ops: null } },
+  { type: 'watch', region: null },
+  { type: 'set-threshold', thresholdNs: 0 },
+  { type: 'set-threshold', thresholdNs: null },
 ];
 
 describe('round trip', () => {
@@ -94,7 +112,10 @@ describe('the decoders refuse and name', () => {
     ['{"type":"hello","version":2}', /protocol version 2 is not 1/],
     ['{"type":"gap","fromSeq":-1,"toSeq":2}', /fromSeq must be an integer >= 0/],
     ['{"type":"pong","id":1.5}', /id must be an integer/],
-    ['{"type":"column","c":[1,2,3]}', /column must be \[seq, startMs, intervalMs, series\]/],
+    ['{"type":"column","c":[1,2,3]}', /column must be \[seq, startMs, intervalMs, series, drops\?\]/],
+    ['{"type":"column","c":[1,2,3,[],[[0,9,1]]]}', /drops\[0\]\.op is out of range/],
+    ['{"type":"exemplars","matched":1,"e":[[1,2,3]]}', /exemplars\[0\] must be \[timeMs, latencyNs/],
+    ['{"type":"exemplars","matched":1,"e":[[1,-2,0,0,0,0,0,""]]}', /latencyNs must be an integer >= 0/],
     ['{"type":"column","c":[1,2,0,[]]}', /intervalMs must be an integer >= 1/],
     ['{"type":"column","c":[1,2,3,[[0,0,0,[5,1,5,1]]]]}', /slots must ascend/],
     ['{"type":"column","c":[1,2,3,[[0,0,0,[5,0]]]]}', /count must be an integer >= 1/],
@@ -111,7 +132,12 @@ describe('the decoders refuse and name', () => {
     ['{"type":"resume","after":"5"}', /after must be an integer/],
     ['{"type":"resume"}', /after must be an integer/],
     ['{"type":"ping","id":1e300}', /id must be an integer/],
-    ['{"type":"hello"}', /expected "resume" or "ping"/],
+    ['{"type":"hello"}', /expected "resume", "ping", "watch" or "set-threshold"/],
+    ['{"type":"watch","region":{"fromMs":5,"toMs":4,"latMinNs":0,"latMaxNs":1,"devices":null,"ops":null}}', /toMs must be after region.fromMs/],
+    ['{"type":"watch","region":{"fromMs":5,"toMs":null,"latMinNs":9,"latMaxNs":1,"devices":null,"ops":null}}', /latMaxNs must not be below/],
+    ['{"type":"watch","region":{"fromMs":5,"toMs":null,"latMinNs":0,"latMaxNs":1,"devices":null,"ops":["trim"]}}', /region.ops must hold read/],
+    ['{"type":"watch","region":7}', /region must be an object or null/],
+    ['{"type":"set-threshold","thresholdNs":-1}', /thresholdNs must be an integer >= 0/],
     ['"resume"', /must be a JSON object/],
     [`{"type":"ping","id":1,"pad":"${'x'.repeat(MAX_CLIENT_MESSAGE_BYTES)}"}`, /longer than 4096 bytes/],
   ];

@@ -7,7 +7,8 @@
  * with metric and op as indexes into METRICS and OPS.
  */
 import { METRICS, OPS, SLOTS, type Metric, type Op } from './scheme.ts';
-import type { Column, DeviceInfo, Series, SourceKind } from './column.ts';
+import type { Column, DeviceInfo, ExemplarDrops, Series, SourceKind } from './column.ts';
+import type { Exemplar } from './exemplar.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest client message the server reads; anything longer is refused unread. */
@@ -53,7 +54,30 @@ export interface Hello {
   readonly oldestSeq: number | null;
   readonly newestSeq: number | null;
   readonly selfStats: SelfStats | null;
+  /** how the source picks exemplars, when it captures them live (the BPF tracer); else null */
+  readonly exemplarCapture: ExemplarCapture | null;
 }
+
+export interface ExemplarCapture {
+  /** fixed threshold in ns, or null when it follows the recent p99 */
+  readonly thresholdNs: number | null;
+  /** the kernel sends at most this many per second; the rest are counted as dropped */
+  readonly ratePerSecond: number;
+}
+
+/** The part of time × latency (and devices, ops) a client wants exemplars of. */
+export interface ExemplarRegion {
+  readonly fromMs: number;
+  /** null: up to now and onward (a live view) */
+  readonly toMs: number | null;
+  readonly latMinNs: number;
+  readonly latMaxNs: number;
+  readonly devices: readonly number[] | null;
+  readonly ops: readonly Op[] | null;
+}
+
+/** Most exemplars one `exemplars` message carries. */
+export const MAX_EXEMPLARS_PER_MESSAGE = 2000;
 
 export type ServerMessage =
   | Hello
@@ -66,38 +90,56 @@ export type ServerMessage =
   | { readonly type: 'stats'; readonly selfStats: SelfStats }
   /** the answer to a client's ping, with its id */
   | { readonly type: 'pong'; readonly id: number }
+  /**
+   * Exemplars inside the client's watched region: the stored ones when it starts watching
+   * (replace: true, with how many matched in all), then live ones as they come (replace: false).
+   */
+  | { readonly type: 'exemplars'; readonly replace: boolean; readonly matched: number; readonly exemplars: readonly Exemplar[] }
+  /** the exemplar threshold changed (by a client's set-threshold) */
+  | { readonly type: 'exemplar-capture'; readonly capture: ExemplarCapture }
   | { readonly type: 'error'; readonly message: string };
 
 export type ClientMessage =
   /** send every column after this seq (null: the default backfill), then live ones */
   | { readonly type: 'resume'; readonly after: number | null }
-  | { readonly type: 'ping'; readonly id: number };
+  | { readonly type: 'ping'; readonly id: number }
+  /** send exemplars of this region (null: none) */
+  | { readonly type: 'watch'; readonly region: ExemplarRegion | null }
+  /** change the live exemplar threshold (ns; null: adaptive) without reloading the tracer */
+  | { readonly type: 'set-threshold'; readonly thresholdNs: number | null };
 
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
 
 type CompactSeries = [number, number, number, number[]];
-type CompactColumn = [number, number, number, CompactSeries[]];
+type CompactDrops = [number, number, number][];
+type CompactColumn = [number, number, number, CompactSeries[]] | [number, number, number, CompactSeries[], CompactDrops];
+type CompactExemplar = [number, number, number, number, number, number, number, string];
 
 function compactColumn(column: Column): CompactColumn {
-  return [
-    column.seq,
-    column.startMs,
-    column.intervalMs,
-    column.series.map((s): CompactSeries => {
-      const pairs = new Array<number>(s.slots.length * 2);
-      for (let k = 0; k < s.slots.length; k++) {
-        pairs[2 * k] = s.slots[k]!;
-        pairs[2 * k + 1] = s.counts[k]!;
-      }
-      return [METRICS.indexOf(s.metric), s.device, OPS.indexOf(s.op), pairs];
-    }),
-  ];
+  const series = column.series.map((s): CompactSeries => {
+    const pairs = new Array<number>(s.slots.length * 2);
+    for (let k = 0; k < s.slots.length; k++) {
+      pairs[2 * k] = s.slots[k]!;
+      pairs[2 * k + 1] = s.counts[k]!;
+    }
+    return [METRICS.indexOf(s.metric), s.device, OPS.indexOf(s.op), pairs];
+  });
+  const head = [column.seq, column.startMs, column.intervalMs, series] as const;
+  const drops = column.droppedExemplars;
+  return drops && drops.length > 0 ? [...head, drops.map((d): [number, number, number] => [d.device, OPS.indexOf(d.op), d.count])] : [...head];
+}
+
+function compactExemplar(e: Exemplar): CompactExemplar {
+  return [e.timeMs, e.latencyNs, e.bytes, e.device, OPS.indexOf(e.op), e.sector, e.pid, e.comm];
 }
 
 export function encodeServerMessage(message: ServerMessage): string {
   if (message.type === 'column') return JSON.stringify({ type: 'column', c: compactColumn(message.column) });
+  if (message.type === 'exemplars') {
+    return JSON.stringify({ type: 'exemplars', replace: message.replace, matched: message.matched, e: message.exemplars.map(compactExemplar) });
+  }
   return JSON.stringify(message);
 }
 
@@ -172,12 +214,65 @@ function decodeSeries(value: unknown, field: string): Series {
 
 export function decodeColumn(value: unknown): Column {
   const c = array(value, 'column');
-  if (c.length !== 4) fail('column must be [seq, startMs, intervalMs, series]');
+  if (c.length !== 4 && c.length !== 5) fail('column must be [seq, startMs, intervalMs, series, drops?]');
   const seq = integer(c[0], 'column.seq');
   const startMs = integer(c[1], 'column.startMs');
   const intervalMs = integer(c[2], 'column.intervalMs', 1);
   const series = array(c[3], 'column.series').map((s, k) => decodeSeries(s, `column.series[${k}]`));
-  return { seq, startMs, intervalMs, series };
+  if (c.length === 4) return { seq, startMs, intervalMs, series };
+  const droppedExemplars = array(c[4], 'column.drops').map((d, k): ExemplarDrops => {
+    const drop = array(d, `column.drops[${k}]`);
+    if (drop.length !== 3) fail(`column.drops[${k}] must be [device, op, count]`);
+    return {
+      device: integer(drop[0], `column.drops[${k}].device`),
+      op: OPS[integer(drop[1], `column.drops[${k}].op`)] ?? fail(`column.drops[${k}].op is out of range`),
+      count: integer(drop[2], `column.drops[${k}].count`, 1),
+    };
+  });
+  return { seq, startMs, intervalMs, series, droppedExemplars };
+}
+
+function decodeExemplar(value: unknown, field: string): Exemplar {
+  const e = array(value, field);
+  if (e.length !== 8) fail(`${field} must be [timeMs, latencyNs, bytes, device, op, sector, pid, comm]`);
+  return {
+    timeMs: finiteNumber(e[0], `${field}.timeMs`),
+    latencyNs: integer(e[1], `${field}.latencyNs`),
+    bytes: integer(e[2], `${field}.bytes`),
+    device: integer(e[3], `${field}.device`),
+    op: OPS[integer(e[4], `${field}.op`)] ?? fail(`${field}.op is out of range`),
+    sector: integer(e[5], `${field}.sector`),
+    pid: integer(e[6], `${field}.pid`),
+    comm: string(e[7], `${field}.comm`, 64),
+  };
+}
+
+function nullableNumber(value: unknown, field: string): number | null {
+  return value === null ? null : finiteNumber(value, field);
+}
+
+function decodeCapture(value: unknown): ExemplarCapture {
+  if (!isRecord(value)) fail('exemplar capture must be an object');
+  return { thresholdNs: nullableInteger(value.thresholdNs, 'thresholdNs'), ratePerSecond: integer(value.ratePerSecond, 'ratePerSecond') };
+}
+
+function decodeRegion(value: unknown): ExemplarRegion | null {
+  if (value === null) return null;
+  if (!isRecord(value)) fail('region must be an object or null');
+  const ops = value.ops === null ? null : array(value.ops, 'region.ops').map((o) => OPS.find((op) => op === o) ?? fail(`region.ops must hold ${OPS.join(', ')}`));
+  const devices = value.devices === null ? null : array(value.devices, 'region.devices').map((d) => integer(d, 'region.devices[]'));
+  if ((ops?.length ?? 0) > OPS.length || (devices?.length ?? 0) > 256) fail('region lists too many devices or ops');
+  const region = {
+    fromMs: finiteNumber(value.fromMs, 'region.fromMs'),
+    toMs: nullableNumber(value.toMs, 'region.toMs'),
+    latMinNs: finiteNumber(value.latMinNs, 'region.latMinNs'),
+    latMaxNs: finiteNumber(value.latMaxNs, 'region.latMaxNs'),
+    devices,
+    ops,
+  };
+  if (region.toMs !== null && region.toMs <= region.fromMs) fail('region.toMs must be after region.fromMs');
+  if (region.latMaxNs < region.latMinNs) fail('region.latMaxNs must not be below region.latMinNs');
+  return region;
 }
 
 function decodeDevices(value: unknown): DeviceInfo[] {
@@ -234,6 +329,7 @@ export function decodeServerMessage(text: string): ServerMessage {
         oldestSeq: nullableInteger(m.oldestSeq, 'oldestSeq'),
         newestSeq: nullableInteger(m.newestSeq, 'newestSeq'),
         selfStats: m.selfStats === null ? null : decodeSelfStats(m.selfStats),
+        exemplarCapture: m.exemplarCapture === null || m.exemplarCapture === undefined ? null : decodeCapture(m.exemplarCapture),
       };
     }
     case 'column':
@@ -248,6 +344,15 @@ export function decodeServerMessage(text: string): ServerMessage {
       return { type: 'stats', selfStats: decodeSelfStats(m.selfStats) };
     case 'pong':
       return { type: 'pong', id: integer(m.id, 'id') };
+    case 'exemplars':
+      return {
+        type: 'exemplars',
+        replace: m.replace === true,
+        matched: integer(m.matched, 'matched'),
+        exemplars: array(m.e, 'exemplars').map((e, k) => decodeExemplar(e, `exemplars[${k}]`)),
+      };
+    case 'exemplar-capture':
+      return { type: 'exemplar-capture', capture: decodeCapture(m.capture) };
     case 'error':
       return { type: 'error', message: string(m.message, 'message', 1024) };
     default:
@@ -263,7 +368,11 @@ export function decodeClientMessage(text: string): ClientMessage {
       return { type: 'resume', after: nullableInteger(m.after, 'after') };
     case 'ping':
       return { type: 'ping', id: integer(m.id, 'id') };
+    case 'watch':
+      return { type: 'watch', region: decodeRegion(m.region) };
+    case 'set-threshold':
+      return { type: 'set-threshold', thresholdNs: nullableInteger(m.thresholdNs, 'thresholdNs') };
     default:
-      fail(`unknown message type ${JSON.stringify(String(m.type).slice(0, 40))}: expected "resume" or "ping"`);
+      fail(`unknown message type ${JSON.stringify(String(m.type).slice(0, 40))}: expected "resume", "ping", "watch" or "set-threshold"`);
   }
 }

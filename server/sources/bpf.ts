@@ -109,6 +109,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
       if (statsFd !== null) bpf.closeFd(statsFd);
       tracer.close();
     },
+    exemplarCapture: () => ({ thresholdNs: fixedThreshold, ratePerSecond: options.exemplarRate }),
     setExemplarThreshold(ns) {
       fixedThreshold = ns;
       tracer.setExemplarThreshold(ns ?? adaptiveThreshold(recent.histogram) ?? Number.MAX_SAFE_INTEGER);

@@ -4,7 +4,7 @@
  * (history, WebSocket, text, JSONL) sees only this.
  */
 import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
-import type { SelfStats } from '../../shared/protocol.ts';
+import type { ExemplarCapture, SelfStats } from '../../shared/protocol.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 
 export interface ColumnSink {
@@ -20,6 +20,8 @@ export interface ColumnSink {
 
 export interface Source {
   readonly kind: SourceKind;
+  /** the machine the data comes from when it is not this one (a replay, an import) */
+  readonly host?: string;
   readonly intervalMs: number;
   devices(): readonly DeviceInfo[];
   /** Begins producing columns into the sink; resolves once the source runs. */
@@ -28,6 +30,8 @@ export interface Source {
   stop(): Promise<void>;
   /** Sets the exemplar latency threshold (ns) while running; null: adaptive. Only live sources have it. */
   setExemplarThreshold?(ns: number | null): void;
+  /** How exemplars are picked, for sources that capture them live; else absent. */
+  exemplarCapture?(): ExemplarCapture;
   /** What the source costs and could not count, where it knows (the BPF tracer); else null. */
   selfStats(): SelfStats | null;
 }

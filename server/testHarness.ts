@@ -1,0 +1,93 @@
+/**
+ * The dashboard app in-process for tests: a source the test controls, a real listening port,
+ * real ws clients. Closed after each test by closeAll().
+ */
+import WebSocket from 'ws';
+import type { Column, DeviceInfo } from '../shared/column.ts';
+import { decodeServerMessage, type ExemplarCapture, type SelfStats, type ServerMessage } from '../shared/protocol.ts';
+import { createDashboard, type Dashboard, type DashboardOptions } from './app.ts';
+import { bundleOf } from './bundle.ts';
+import { History } from './history.ts';
+import { accessPolicy } from './security.ts';
+import type { StreamSource } from './ws.ts';
+
+export const INTERVAL_MS = 1000;
+
+export class FakeSource implements StreamSource {
+  readonly kind = 'replay' as const;
+  readonly intervalMs = INTERVAL_MS;
+  table: DeviceInfo[] = [{ id: 0, name: 'sda' }];
+  stats: SelfStats | null = null;
+  devices(): readonly DeviceInfo[] {
+    return this.table;
+  }
+  selfStats(): SelfStats | null {
+    return this.stats;
+  }
+}
+
+/** A fake live source: its exemplar threshold can be set, as the BPF tracer's can. */
+export class FakeLiveSource extends FakeSource {
+  capture: ExemplarCapture = { thresholdNs: null, ratePerSecond: 200 };
+  exemplarCapture(): ExemplarCapture {
+    return this.capture;
+  }
+  setExemplarThreshold(ns: number | null): void {
+    this.capture = { ...this.capture, thresholdNs: ns };
+  }
+}
+
+export function column(seq: number, device = 0, count = 1): Column {
+  return { seq, startMs: seq * INTERVAL_MS, intervalMs: INTERVAL_MS, series: [{ metric: 'latency', device, op: 'read', slots: [100], counts: [count] }] };
+}
+
+let running: Dashboard[] = [];
+
+export async function start<S extends FakeSource = FakeSource>(
+  overrides: Partial<DashboardOptions> = {},
+  source: S = new FakeSource() as S,
+): Promise<{ dashboard: Dashboard; url: string; source: S; history: History }> {
+  const history = new History(10_000);
+  const dashboard = createDashboard({
+    source,
+    history,
+    bundle: bundleOf({ '/index.html': '<!doctype html><title>t</title>' }),
+    policy: accessPolicy('127.0.0.1', null),
+    listen: '127.0.0.1',
+    ...overrides,
+  });
+  running.push(dashboard);
+  await new Promise<void>((resolve) => dashboard.server.listen(0, '127.0.0.1', resolve));
+  return { dashboard, url: `http://127.0.0.1:${dashboard.port()}`, source, history };
+}
+
+export async function closeAll(): Promise<void> {
+  await Promise.all(running.map((d) => d.close()));
+  running = [];
+}
+
+export interface Client {
+  readonly ws: WebSocket;
+  readonly messages: ServerMessage[];
+  closed: number | null;
+}
+
+export function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<Client> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, options);
+  const client: Client = { ws, messages: [], closed: null };
+  ws.on('message', (data: Buffer) => client.messages.push(decodeServerMessage(data.toString())));
+  ws.on('close', (code) => (client.closed = code));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(client));
+    ws.once('error', reject);
+  });
+}
+
+export async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
