@@ -32,7 +32,7 @@ import {
 import { perIo, startTracer, TRACER_LABELS, type PerIo, type TracerKind } from './lib/tracers.ts';
 
 export interface BpfCostOptions {
-  /** seconds of fio per tool and round (after a 1 s ramp) */
+  /** seconds of fio per tool and round (after a 0.5 s ramp) */
   readonly runtimeS: number;
   readonly rounds: number;
 }

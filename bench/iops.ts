@@ -78,7 +78,7 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
-    const figures = await benchIops({ runtimeS: numberOption('runtime', 4), rounds: numberOption('rounds', 6) });
+    const figures = await benchIops({ runtimeS: numberOption('runtime', 3), rounds: numberOption('rounds', 8) });
     heading('summary');
     printFigures(figures);
   });

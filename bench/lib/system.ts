@@ -86,7 +86,7 @@ export function schedulerAvailable(device: LoopDevice, name: string): boolean {
 // ---------------------------------------------------------------- fio
 
 /** The one fio job every kernel benchmark runs: 4 KiB random direct reads, one at a time. */
-export const FIO_JOB = ['--ioengine=psync', '--rw=randread', '--bs=4k', '--direct=1', '--iodepth=1', '--numjobs=1', '--time_based', '--ramp_time=1'] as const;
+export const FIO_JOB = ['--ioengine=psync', '--rw=randread', '--bs=4k', '--direct=1', '--iodepth=1', '--numjobs=1', '--time_based', '--ramp_time=500ms'] as const;
 
 export function fioJobText(runtimeS: number): string {
   return `fio ${FIO_JOB.join(' ')} --runtime=${runtimeS}`;
