@@ -102,7 +102,8 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
     const drops = dropsOn(capped);
     expect(drops).toBeGreaterThan(0);
     expect(mine + drops).toBe(2000);
-    expect(capped.exemplars.length).toBeLessThanOrEqual(5 * capped.columns.length);
+    // the cap is per column over every device, so the program's share cannot exceed it
+    expect(mine).toBeLessThanOrEqual(5 * capped.columns.length);
   });
 
   it('stamps the program’s exemplars inside the columns that counted them', () => {
