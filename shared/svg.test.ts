@@ -3,59 +3,10 @@ import { slotOf } from './buckets.ts';
 import type { Column, Series } from './column.ts';
 import { renderHeatmapSvg } from './svg.ts';
 import { CLAMPED_COLOR, LEVEL_COLORS, RAMP, snapshotView, type SnapshotView } from './view.ts';
+import { allElements, parseXml, type XmlElement } from '../test/xml.ts';
 
-/** A minimal strict XML reader: enough to prove the document well-formed and read its elements. */
-interface Element {
-  readonly name: string;
-  readonly attributes: Record<string, string>;
-  readonly children: Element[];
-  text: string;
-}
-
-function parseXml(xml: string): Element {
-  const body = xml.replace(/^<\?xml[^?]*\?>\s*/, '');
-  const root: Element = { name: '#document', attributes: {}, children: [], text: '' };
-  const stack: Element[] = [root];
-  const token = /<\/([\w:-]+)\s*>|<([\w:-]+)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/gy;
-  let match: RegExpExecArray | null;
-  let position = 0;
-  while (position < body.length) {
-    token.lastIndex = position;
-    match = token.exec(body);
-    if (!match) throw new Error(`not well-formed XML at ${position}: ${body.slice(position, position + 40)}`);
-    position = token.lastIndex;
-    const [, closing, opening, attributeText, selfClosing, text] = match;
-    const parent = stack[stack.length - 1]!;
-    if (closing) {
-      if (parent.name !== closing) throw new Error(`</${closing}> closes <${parent.name}>`);
-      stack.pop();
-    } else if (opening) {
-      const attributes: Record<string, string> = {};
-      for (const [, key, value] of attributeText!.matchAll(/([\w:-]+)="([^"]*)"/g)) {
-        if (key! in attributes) throw new Error(`duplicate attribute ${key}`);
-        attributes[key!] = value!;
-      }
-      const element: Element = { name: opening, attributes, children: [], text: '' };
-      parent.children.push(element);
-      if (!selfClosing) stack.push(element);
-    } else if (text) {
-      if (/&(?!(lt|gt|amp|quot|apos);)/.test(text)) throw new Error(`bare & in text ${text}`);
-      parent.text += text;
-    }
-  }
-  if (stack.length !== 1) throw new Error(`<${stack[stack.length - 1]!.name}> is never closed`);
-  if (root.children.length !== 1) throw new Error('a document has exactly one root element');
-  return root.children[0]!;
-}
-
-function all(element: Element, predicate: (e: Element) => boolean): Element[] {
-  const found: Element[] = [];
-  const walk = (e: Element): void => {
-    if (predicate(e)) found.push(e);
-    e.children.forEach(walk);
-  };
-  walk(element);
-  return found;
+function all(element: XmlElement, predicate: (e: XmlElement) => boolean): XmlElement[] {
+  return allElements(element).filter(predicate);
 }
 
 const START = Date.UTC(2025, 10, 25, 13, 20, 0);
@@ -90,7 +41,7 @@ describe('renderHeatmapSvg', () => {
     expect(root.attributes.xmlns).toBe('http://www.w3.org/2000/svg');
     expect(svg).not.toMatch(/<style|<link|@import|@font-face|href=|url\((?!#)/);
     const title = all(root, (e) => e.name === 'title')[0]!;
-    expect(title.text).toContain('box &lt;1&gt;');
+    expect(title.text).toContain('box <1>');
     expect(title.text).toContain('SYNTHETIC');
     expect(title.text).toContain('2025-11-25 13:20:00 – 2025-11-25 13:20:04 UTC');
     expect(all(root, (e) => e.attributes.class === 'axis axis-x')).toHaveLength(1);

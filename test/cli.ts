@@ -74,3 +74,24 @@ export async function runAs(user: string, args: readonly string[]): Promise<Resu
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
+
+/** One line of `bpfheat --jsonl` (README: JSONL fields). */
+export interface JsonColumn {
+  readonly seq: number;
+  readonly start_ms: number;
+  readonly interval_ms: number;
+  readonly source: string;
+  readonly metric: string;
+  readonly unit: string;
+  readonly total: number;
+  readonly buckets: [number, number | null, number][];
+}
+
+/** The columns a successful --jsonl run printed. */
+export function jsonl(result: Result): JsonColumn[] {
+  if (result.code !== 0) throw new Error(`bpfheat exited with ${result.code}: ${result.stderr}`);
+  return result.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as JsonColumn);
+}

@@ -7,24 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { floorBound, slotBounds, slotOf } from '../shared/buckets.ts';
-import { runBpfheat, type Result } from './cli.ts';
+import { jsonl, runBpfheat, type JsonColumn } from './cli.ts';
 
-interface JsonColumn {
-  seq: number;
-  start_ms: number;
-  interval_ms: number;
-  source: string;
-  total: number;
-  buckets: [number, number | null, number][];
-}
 
-function jsonl(result: Result): JsonColumn[] {
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as JsonColumn);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfheat-import-'));
 

@@ -9,28 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording } from '../server/recording.ts';
 import { DEMO_COLUMNS, demoRecording } from '../examples/make-demo.ts';
-import { runBpfheat, startBpfheat, type Result } from './cli.ts';
+import { jsonl, runBpfheat, startBpfheat, type JsonColumn } from './cli.ts';
 
 const DEMO = fileURLToPath(new URL('../examples/demo.bpfheat.jsonl', import.meta.url));
 
-interface JsonColumn {
-  seq: number;
-  start_ms: number;
-  interval_ms: number;
-  source: string;
-  metric: string;
-  total: number;
-  buckets: [number, number | null, number][];
-}
 
-function jsonl(result: Result): JsonColumn[] {
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout
-    .trim()
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as JsonColumn);
-}
 
 /** A column as printed, without the source kind (the one field a replay changes, by design). */
 function withoutSource(column: JsonColumn): Omit<JsonColumn, 'source'> {

@@ -5,27 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf, slotBounds } from '../shared/buckets.ts';
 import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
-import { startBpfheat, runBpfheat, runAs, type Result } from './cli.ts';
+import { jsonl, runAs, runBpfheat, startBpfheat, type JsonColumn } from './cli.ts';
 
 const skip = kernelSkipReason();
 
-interface JsonColumn {
-  seq: number;
-  start_ms: number;
-  interval_ms: number;
-  metric: string;
-  unit: string;
-  total: number;
-  buckets: [number, number | null, number][];
-}
 
-function columns(result: Result): JsonColumn[] {
-  expect(result.code, result.stderr).toBe(0);
-  return result.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as JsonColumn);
-}
 
 const sum = (cols: JsonColumn[]) => cols.reduce((total, c) => total + c.total, 0);
 
@@ -44,7 +28,7 @@ describe.skipIf(skip !== null)(`tracer on a loop device${skip ? ` (skipped: ${sk
       directIo(loop, 'write', 1000);
       directIo(loop, 'read', 500);
     } finally {
-      [all, writes, sizes] = (await Promise.all(tracers.map((t) => t.stop()))).map(columns) as [JsonColumn[], JsonColumn[], JsonColumn[]];
+      [all, writes, sizes] = (await Promise.all(tracers.map((t) => t.stop()))).map(jsonl) as [JsonColumn[], JsonColumn[], JsonColumn[]];
     }
   }, 120_000);
 
