@@ -10,7 +10,7 @@
  */
 import { SLOTS, type Metric } from './scheme.ts';
 import { slotEdges } from './buckets.ts';
-import { histogramOf, type Column, type DeviceInfo, type Filter, type SourceKind } from './column.ts';
+import { histogramOf, histogramTotal, maxSlot, minSlot, quantileSlot, type Column, type DeviceInfo, type Filter, type SourceKind } from './column.ts';
 
 export type YScaleKind = 'log' | 'linear';
 export type ColorScaleKind = 'linear' | 'sqrt' | 'log';
@@ -585,21 +585,14 @@ export function regionHistogram(histograms: readonly ArrayLike<number>[], first 
 }
 
 export function regionStats(histogram: ArrayLike<number>): RegionStats {
-  let count = 0;
-  for (let slot = 0; slot < histogram.length; slot++) count += histogram[slot]!;
-  const quantile = (q: number): number => {
-    if (count === 0) return -1;
-    const rank = Math.max(1, Math.ceil(q * count));
-    let seen = 0;
-    for (let slot = 0; slot < histogram.length; slot++) {
-      seen += histogram[slot]!;
-      if (seen >= rank) return slot;
-    }
-    return histogram.length - 1;
+  return {
+    count: histogramTotal(histogram),
+    min: minSlot(histogram),
+    p50: quantileSlot(histogram, 0.5),
+    p90: quantileSlot(histogram, 0.9),
+    p99: quantileSlot(histogram, 0.99),
+    max: maxSlot(histogram),
   };
-  let min = -1;
-  for (let slot = 0; slot < histogram.length && min < 0; slot++) if (histogram[slot]! > 0) min = slot;
-  return { count, min, p50: quantile(0.5), p90: quantile(0.9), p99: quantile(0.99), max: count === 0 ? -1 : quantile(1) };
 }
 
 /** "12.3 µs – 13.4 µs": the bounds of a slot, the error bound of a bucket statistic. */
