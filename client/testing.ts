@@ -4,8 +4,10 @@
  * the canvas's pixels at known cells. Nothing here changes the model.
  */
 import type { AppModel } from './state/model.ts';
-import { lineCenterPx, slotRowPx } from './render/heatmap.ts';
+import { cellRectPx, lineCenterPx } from './render/heatmap.ts';
 import type { PercentileKey } from '../shared/view.ts';
+import type { Exemplar } from '../shared/exemplar.ts';
+import type { ExemplarRegion } from '../shared/protocol.ts';
 
 export interface TestHooks {
   /** a frame with columns has been drawn */
@@ -35,6 +37,8 @@ export interface TestHooks {
   lineCenterPx(seq: number, key: PercentileKey): { x: number; y: number; slot: number } | null;
   /** canvas pixels as #rrggbb, read now (so in the same task as the geometry above) */
   pixels(points: readonly { x: number; y: number }[]): string[];
+  /** the exemplar region asked for, what is listed (time order), how many the server captured there, whether an answer is awaited */
+  exemplars(): { region: ExemplarRegion | null; listed: Exemplar[]; captured: number; pending: boolean };
 }
 
 declare global {
@@ -105,10 +109,8 @@ export function installTestHooks(model: AppModel): void {
     gaps: () => [...model.store.knownGaps()],
     missing: () => (frame()?.missing ?? []).map(([a, b]) => [a, b]),
     cellRectPx(seq, slot) {
-      const found = groupOf(seq);
-      if (!found || slot < found.geometry.firstSlot || slot > found.geometry.lastSlot) return null;
-      const { y0, y1 } = slotRowPx(found.geometry, slot);
-      return { x0: found.group.x0Px, y0, x1: found.group.x1Px, y1 };
+      const geometry = frame()?.geometry;
+      return geometry ? cellRectPx(geometry, seq, slot) : null;
     },
     lineCenterPx(seq, key) {
       const found = groupOf(seq);
@@ -125,6 +127,10 @@ export function installTestHooks(model: AppModel): void {
         const [r, g, b] = ctx.getImageData(x, y, 1, 1).data;
         return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, '0')).join('')}`;
       });
+    },
+    exemplars() {
+      const { region, listed, captured, pending } = model.getSnapshot().exemplars;
+      return { region, listed: [...listed], captured, pending };
     },
   };
   window.__bpfheat = hooks;

@@ -3,7 +3,7 @@
  * connection drops, retry with exponential back-off and reconnect with ?after=<newest seq held>,
  * so the server backfills exactly what was missed (and says 'gap' for what it no longer has).
  */
-import { decodeServerMessage, type ServerMessage } from '../../shared/protocol.ts';
+import { decodeServerMessage, encodeClientMessage, type ClientMessage, type ServerMessage } from '../../shared/protocol.ts';
 
 export type ConnectionState =
   | { readonly kind: 'connecting'; readonly attempt: number }
@@ -59,6 +59,17 @@ export class Connection {
     const socket = this.socket;
     this.socket = null;
     socket?.close();
+  }
+
+  /**
+   * Sends on the open socket; false when there is none. Nothing is queued: what a message asks
+   * for lives only as long as its connection, so the caller asks again after a reconnect.
+   */
+  send(message: ClientMessage): boolean {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(encodeClientMessage(message));
+    return true;
   }
 
   private open(): void {

@@ -269,3 +269,13 @@ export function slotAtPx(geometry: HeatmapGeometry, yPx: number): number {
   }
   return -1;
 }
+
+/** The device-pixel rectangle of the drawn cell holding (seq, slot), or null when it is not drawn. */
+export function cellRectPx(geometry: HeatmapGeometry, seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null {
+  if (slot < geometry.firstSlot || slot > geometry.lastSlot) return null;
+  const firstSeq = Math.floor(seq / geometry.groupSize) * geometry.groupSize;
+  const group = geometry.groups.find((g) => g.firstSeq === firstSeq);
+  if (!group) return null;
+  const { y0, y1 } = slotRowPx(geometry, slot);
+  return { x0: group.x0Px, y0, x1: group.x1Px, y1 };
+}

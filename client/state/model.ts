@@ -1,7 +1,9 @@
 /**
- * The page's one model: columns (store), what is looked at (view state), the connection, and
- * the last frame. Everything that changes the picture calls scheduler.request(); the frame task
- * computes the frame once, draws the canvas once, then tells React once. Nothing draws per message.
+ * The page's one model: columns (store), what is looked at (view state), the connection, the
+ * exemplars of the region in view, and the last frame. Everything that changes the picture calls
+ * scheduler.request(); the frame task computes the frame once, draws the canvas once, then tells
+ * React once. Nothing draws per message; what does not change the picture (exemplars, the
+ * threshold) tells React in the next frame without drawing.
  */
 import type { Column, Filter } from '../../shared/column.ts';
 import type { ServerMessage } from '../../shared/protocol.ts';
@@ -11,6 +13,7 @@ import { Connection, type ConnectionState } from '../net/connection.ts';
 import { HistoryLoader, type FetchColumns } from '../net/history.ts';
 import { ColumnStore, type ServerMeta } from './store.ts';
 import { FrameScheduler } from './scheduler.ts';
+import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import * as views from './view.ts';
 import type { Display, ViewState } from './view.ts';
 
@@ -34,6 +37,8 @@ export interface Snapshot {
   readonly state: ViewState;
   readonly connection: ConnectionState;
   readonly meta: ServerMeta | null;
+  /** the exemplars of the region the frame shows */
+  readonly exemplars: ExemplarsView;
   readonly loadingHistory: boolean;
   readonly error: string | null;
 }
@@ -60,6 +65,9 @@ export class AppModel {
   private readonly renderer = new HeatmapRenderer();
   private sizeCss = { width: 0, height: 0, dpr: 1 };
   private dirty = true;
+  /** the snapshot is out of date but the picture is not: publish without drawing */
+  private stale = false;
+  private readonly exemplars = new RegionExemplars();
   private frameId = 0;
   private serverError: string | null = null;
   private live = false;
@@ -172,9 +180,14 @@ export class AppModel {
     this.update((s) => views.setDisplay(s, change));
   }
 
+  /** Changes the live exemplar threshold (ns; null: adaptive), for every page of the server. */
+  setThreshold(thresholdNs: number | null): void {
+    this.connection.send({ type: 'set-threshold', thresholdNs });
+  }
+
   /** Nothing waits to be drawn or fetched: what is on screen is what the model holds. */
   get idle(): boolean {
-    return !this.dirty && !this.scheduler.pending && !this.history.busy;
+    return !this.dirty && !this.stale && !this.scheduler.pending && !this.history.busy && !this.exemplars.view.pending;
   }
 
   get isLive(): boolean {
@@ -190,6 +203,8 @@ export class AppModel {
         this.store.setHello(message);
         // A (re)started server: its history may hold chunks the last one did not.
         this.history.forget();
+        // A new connection watches nothing: the next frame after `live` asks again.
+        this.exemplars.reset();
         break;
       case 'column':
         this.store.add(message.column);
@@ -206,11 +221,25 @@ export class AppModel {
       case 'error':
         this.serverError = message.message;
         break;
+      case 'exemplars':
+        if (message.replace) this.exemplars.replaced(message.matched, message.exemplars);
+        else this.exemplars.appended(message.exemplars);
+        this.republish();
+        return;
+      case 'exemplar-capture':
+        this.store.setCapture(message.capture);
+        this.republish();
+        return;
       case 'stats':
       case 'pong':
         return;
     }
     this.invalidate();
+  }
+
+  private republish(): void {
+    this.stale = true;
+    this.scheduler.request();
   }
 
   private invalidate(): void {
@@ -230,7 +259,10 @@ export class AppModel {
   }
 
   private frame(): void {
-    if (!this.dirty) return;
+    if (!this.dirty) {
+      if (this.stale) this.publish(this.makeSnapshot(this.snapshot.frame));
+      return;
+    }
     this.dirty = false;
     const startMs = performance.now();
     this.drawFrame();
@@ -270,6 +302,12 @@ export class AppModel {
     const yRange = resolveYRange(base, histograms);
     const view: SnapshotView = { ...base, yRange };
     const interval = meta.intervalMs;
+    if (this.live) {
+      // Sent only once live: a watch sent during the backfill could be answered while the page
+      // is still behind, and the server drops answers to a client that is not reading.
+      const request = this.exemplars.want(watchRegion({ fromMs, toMs, live: extent.live, intervalMs: interval, filter, yRange }));
+      if (request) this.connection.send({ type: 'watch', region: request.region });
+    }
     const fromSeq = Math.floor(fromMs / interval);
     const newest = this.store.newestSeq;
     const lastSeq = Math.min(Math.ceil(toMs / interval) - 1, newest ?? -1);
@@ -314,11 +352,13 @@ export class AppModel {
   }
 
   private makeSnapshot(frame: FrameData | null): Snapshot {
+    this.stale = false;
     return {
       frame,
       state: this.state,
       connection: this.connectionState,
       meta: this.store.meta,
+      exemplars: this.exemplars.view,
       loadingHistory: this.history.busy,
       error: this.serverError ?? this.history.lastError,
     };

@@ -7,7 +7,7 @@
  * bounded (oldest evicted first), so a dashboard left open for days does not grow.
  */
 import { histogramOf, type Column, type DeviceInfo, type Filter, type SourceKind } from '../../shared/column.ts';
-import type { Hello } from '../../shared/protocol.ts';
+import type { ExemplarCapture, Hello } from '../../shared/protocol.ts';
 
 /** Six hours of one-second columns: a few tens of MB at most, and far more than one screen. */
 export const DEFAULT_CAPACITY = 21_600;
@@ -21,6 +21,8 @@ export interface ServerMeta {
   readonly devices: readonly DeviceInfo[];
   /** what the server's history held at hello, for deciding whether older columns can be fetched */
   readonly oldestSeq: number | null;
+  /** how the source picks exemplars, when it does so live (the BPF tracer); null otherwise */
+  readonly exemplarCapture: ExemplarCapture | null;
 }
 
 function filterKey(filter: Filter): string {
@@ -45,7 +47,21 @@ export class ColumnStore {
   }
 
   setHello(hello: Hello): void {
-    this.meta = { host: hello.host, source: hello.source, intervalMs: hello.intervalMs, devices: hello.devices, oldestSeq: hello.oldestSeq };
+    this.meta = {
+      host: hello.host,
+      source: hello.source,
+      intervalMs: hello.intervalMs,
+      devices: hello.devices,
+      oldestSeq: hello.oldestSeq,
+      exemplarCapture: hello.exemplarCapture,
+    };
+    this.version++;
+  }
+
+  /** The threshold changed (by this page or another). */
+  setCapture(capture: ExemplarCapture): void {
+    if (!this.meta) return;
+    this.meta = { ...this.meta, exemplarCapture: capture };
     this.version++;
   }
 

@@ -2,7 +2,8 @@
  * The page: status header, toolbar, heat map with its summary strip, and the selection panel.
  * React renders from the model's snapshot, which changes at most once per animation frame.
  */
-import { useEffect, useSyncExternalStore } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { Exemplar } from '../../shared/exemplar.ts';
 import type { AppModel } from '../state/model.ts';
 import { back, reset } from '../state/view.ts';
 import { download, exportSvg } from '../state/export.ts';
@@ -19,6 +20,8 @@ function ownsKeys(target: EventTarget | null): boolean {
 
 export function App({ model }: { model: AppModel }) {
   const snapshot = useSyncExternalStore(model.subscribe, model.getSnapshot);
+  // The exemplar row under the pointer, marked on the heat map's overlay.
+  const [highlight, setHighlight] = useState<Exemplar | null>(null);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
@@ -52,10 +55,10 @@ export function App({ model }: { model: AppModel }) {
       <Toolbar model={model} snapshot={snapshot} onExport={onExport} />
       <main className="main">
         <section className="heatmap-column" aria-label="Heat map">
-          <HeatmapPanel model={model} snapshot={snapshot} />
+          <HeatmapPanel model={model} snapshot={snapshot} highlight={highlight} />
           <SummaryStrip frame={snapshot.frame} />
         </section>
-        <SelectionPanel snapshot={snapshot} />
+        <SelectionPanel model={model} snapshot={snapshot} onHighlight={setHighlight} />
       </main>
     </div>
   );

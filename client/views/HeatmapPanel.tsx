@@ -1,7 +1,8 @@
 /**
  * The heat map: a canvas for the cells (drawn by the model's frame task, never by React), and
- * over it one SVG for axes, legend, missing-data bands, the brush and the hover mark. Hovering
- * moves only the overlay; the canvas is not redrawn.
+ * over it one SVG for axes, legend, missing-data bands, the brush, the hover mark and the mark
+ * of the exemplar hovered in the selection panel. Hovering moves only the overlay; the canvas
+ * is not redrawn.
  */
 import { useEffect, useMemo, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import { brush, select, type D3BrushEvent } from 'd3';
@@ -25,8 +26,10 @@ import {
   timeMap,
   valueMap,
 } from '../../shared/view.ts';
-import { groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
+import { cellRectPx, groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
+import { exemplarCell } from './drilldown.ts';
 
 interface Hover {
   readonly xCss: number;
@@ -188,7 +191,32 @@ function Tooltip({ frame, hover }: { frame: FrameData; hover: Hover }) {
   );
 }
 
-export function HeatmapPanel({ model, snapshot }: { model: AppModel; snapshot: Snapshot }) {
+/** The cell an exemplar was counted in, outlined, and a dot at its own time and value inside it. */
+function ExemplarMark({ frame, exemplar }: { frame: FrameData; exemplar: Exemplar }) {
+  const geometry = frame.geometry;
+  if (!geometry) return null;
+  const metric = frame.view.filter.metric;
+  const { seq, slot } = exemplarCell(exemplar, frame.intervalMs, metric);
+  const rect = cellRectPx(geometry, seq, slot);
+  if (!rect) return null;
+  const { plot } = frame.layout;
+  const x = mapTo(timeMap(frame.view.fromMs, frame.view.toMs, plot), exemplar.timeMs);
+  const y = mapTo(valueMap(frame.view.yScale, frame.yRange, plot), metric === 'latency' ? exemplar.latencyNs : exemplar.bytes);
+  const inside = x >= plot.x && x <= plot.x + plot.width && y >= plot.y && y <= plot.y + plot.height;
+  return (
+    <g className="exemplar-mark" data-seq={seq} data-slot={slot} aria-hidden="true">
+      <rect
+        x={plot.x + rect.x0 / geometry.dpr - 2}
+        y={plot.y + rect.y0 / geometry.dpr - 2}
+        width={(rect.x1 - rect.x0) / geometry.dpr + 4}
+        height={(rect.y1 - rect.y0) / geometry.dpr + 4}
+      />
+      {inside && <circle cx={x} cy={y} r={3} />}
+    </g>
+  );
+}
+
+export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; snapshot: Snapshot; highlight: Exemplar | null }) {
   const container = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const brushLayer = useRef<SVGGElement>(null);
@@ -261,6 +289,7 @@ export function HeatmapPanel({ model, snapshot }: { model: AppModel; snapshot: S
               height={(hoverRow.y1 - hoverRow.y0) / geometry.dpr}
             />
           )}
+          {highlight && <ExemplarMark frame={frame} exemplar={highlight} />}
           <g className="brush" ref={brushLayer} />
         </svg>
       )}

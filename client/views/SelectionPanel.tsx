@@ -1,14 +1,21 @@
 import { useMemo } from 'react';
 import type { Metric } from '../../shared/scheme.ts';
 import { formatCount, formatDateTime, formatSlotRange, formatValue, type RegionStats } from '../../shared/view.ts';
-import type { Snapshot } from '../state/model.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
+import type { AppModel, Snapshot } from '../state/model.ts';
 import { StatsList } from './SummaryStrip.tsx';
-import { breakdownOf, regionOf } from './stats.ts';
+import { Exemplars } from './Exemplars.tsx';
+import { breakdownOf, regionOf, summaryOf } from './stats.ts';
 
-/** Statistics of the current (zoomed) region and how its I/Os split by device and operation. */
-export function SelectionPanel({ snapshot }: { snapshot: Snapshot }) {
+/**
+ * Statistics of the current (zoomed) region, how its I/Os split by device and operation, and
+ * the drill-down to the outlier I/Os and processes behind them.
+ */
+export function SelectionPanel({ model, snapshot, onHighlight }: { model: AppModel; snapshot: Snapshot; onHighlight: (exemplar: Exemplar | null) => void }) {
   const { frame, meta, state } = snapshot;
   const region = useMemo(() => (frame ? regionOf(frame) : null), [frame]);
+  // Exemplars are asked for by latency: with the size metric, every I/O of the time range.
+  const held = useMemo(() => (!frame || !region ? 0 : frame.view.filter.metric === 'latency' ? region.count : summaryOf(frame).count), [frame, region]);
   const breakdown = useMemo(() => (frame ? breakdownOf(frame.columns, frame.view.filter, frame.yRange) : null), [frame]);
   if (!frame || !region || !breakdown) return <aside className="selection" aria-label="Selection" />;
   const metric = frame.view.filter.metric;
@@ -27,6 +34,7 @@ export function SelectionPanel({ snapshot }: { snapshot: Snapshot }) {
       <BreakdownTable rows={breakdown.byDevice.map((d) => ({ key: deviceName(d.id), stats: d.stats }))} metric={metric} />
       <h3>By operation</h3>
       <BreakdownTable rows={breakdown.byOp.map((d) => ({ key: d.op, stats: d.stats }))} metric={metric} />
+      <Exemplars model={model} snapshot={snapshot} held={held} onHighlight={onHighlight} />
     </aside>
   );
 }

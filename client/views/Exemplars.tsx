@@ -1,0 +1,202 @@
+/**
+ * The drill-down in the selection panel: how many outlier I/Os (exemplars) the region holds and
+ * lists, which processes issued them, the table of them, and the capture threshold. Hovering a
+ * row hands the exemplar up, and the heat map marks its cell in its overlay: the canvas is not
+ * redrawn.
+ */
+import { useMemo, useState, type FormEvent } from 'react';
+import type { Exemplar } from '../../shared/exemplar.ts';
+import type { ExemplarCapture } from '../../shared/protocol.ts';
+import { formatBytes, formatClock, formatCount, formatLatency } from '../../shared/view.ts';
+import type { AppModel, Snapshot } from '../state/model.ts';
+import { DEFAULT_SORT, describeCapture, droppedIn, nextSort, parseThreshold, sortExemplars, topProcesses, type SortKey } from './drilldown.ts';
+
+/** Rows drawn at first: enough to read, few enough that a live list stays cheap to re-render. */
+const FIRST_ROWS = 200;
+
+const COLUMNS: readonly { key: SortKey; label: string }[] = [
+  { key: 'timeMs', label: 'time' },
+  { key: 'latencyNs', label: 'latency' },
+  { key: 'bytes', label: 'size' },
+  { key: 'device', label: 'device' },
+  { key: 'op', label: 'op' },
+  { key: 'pid', label: 'pid' },
+  { key: 'comm', label: 'comm' },
+  { key: 'sector', label: 'sector' },
+];
+
+export interface ExemplarsProps {
+  readonly model: AppModel;
+  readonly snapshot: Snapshot;
+  /** I/Os in the cells the exemplars were asked for */
+  readonly held: number;
+  readonly onHighlight: (exemplar: Exemplar | null) => void;
+}
+
+export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps) {
+  const { frame, meta, exemplars } = snapshot;
+  const capture = meta?.exemplarCapture ?? null;
+  const dropped = useMemo(() => (frame ? droppedIn(frame.columns, frame.view.filter) : 0), [frame]);
+  const processes = useMemo(() => topProcesses(exemplars.listed), [exemplars.listed]);
+  const listed = exemplars.listed.length;
+  return (
+    <section className="exemplars" aria-label="Exemplars">
+      <h3>Outlier I/Os</h3>
+      {capture && <ThresholdControl model={model} capture={capture} />}
+      <dl className="stats-block exemplar-counts" data-pending={exemplars.pending}>
+        <div>
+          <dt title="I/Os counted in the region's cells">held</dt>
+          <dd data-stat="held">{formatCount(held)} I/O{held === 1 ? '' : 's'}</dd>
+        </div>
+        <div>
+          <dt title="I/Os of the region the kernel captured as exemplars">captured</dt>
+          <dd data-stat="captured">
+            {exemplars.captured}
+            {exemplars.pending && ' (updating…)'}
+          </dd>
+        </div>
+        <div>
+          <dt title="exemplars the kernel could not send (rate cap or full ring), in the region's columns at any latency">dropped</dt>
+          <dd data-stat="dropped">{dropped}</dd>
+        </div>
+        <div>
+          <dt>listed</dt>
+          <dd data-stat="listed" data-listed={listed} data-truncated={exemplars.truncated}>
+            showing {listed} of {exemplars.captured}
+            {exemplars.truncated > 0 && ' (the oldest)'}
+          </dd>
+        </div>
+      </dl>
+      {listed === 0 ? (
+        <p className="hint">{capture ? 'No I/O in this region was captured.' : 'This source captures no exemplars: only live tracing (or a recording of it) has them.'}</p>
+      ) : (
+        <>
+          <h3>Top processes{exemplars.truncated > 0 ? ` (of the ${listed} listed)` : ''}</h3>
+          <ProcessTable rows={processes} />
+          <h3>Exemplars</h3>
+          <ExemplarTable exemplars={exemplars.listed} snapshot={snapshot} onHighlight={onHighlight} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function ThresholdControl({ model, capture }: { model: AppModel; capture: ExemplarCapture }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const onSubmit = (event: FormEvent): void => {
+    event.preventDefault();
+    const parsed = parseThreshold(text);
+    if ('error' in parsed) {
+      setError(parsed.error);
+      return;
+    }
+    setError(null);
+    setText('');
+    model.setThreshold(parsed.thresholdNs);
+  };
+  return (
+    <form className="threshold" onSubmit={onSubmit} data-threshold={capture.thresholdNs ?? 'adaptive'}>
+      <p className="muted">
+        Capturing {describeCapture(capture)}, at most {formatCount(capture.ratePerSecond)}/s
+      </p>
+      <label>
+        Threshold{' '}
+        <input
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="2ms, 500us, adaptive"
+          aria-invalid={error !== null}
+          aria-describedby={error ? 'threshold-error' : undefined}
+          size={14}
+        />
+      </label>{' '}
+      <button type="submit" title="Change what the kernel captures, for every page of this server">
+        Set
+      </button>
+      {error && (
+        <p id="threshold-error" className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function ProcessTable({ rows }: { rows: ReturnType<typeof topProcesses> }) {
+  return (
+    <table className="breakdown processes" aria-label="Top processes">
+      <thead>
+        <tr>
+          <th scope="col">comm</th>
+          <th scope="col">pid</th>
+          <th scope="col">count</th>
+          <th scope="col">p50</th>
+          <th scope="col">p99</th>
+          <th scope="col">max</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={`${row.pid}:${row.comm}`} data-comm={row.comm} data-pid={row.pid} data-count={row.count}>
+            <th scope="row">{row.comm}</th>
+            <td>{row.pid}</td>
+            <td>{row.count}</td>
+            <td>{formatLatency(row.p50Ns)}</td>
+            <td>{formatLatency(row.p99Ns)}</td>
+            <td>{formatLatency(row.maxNs)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ExemplarTable({ exemplars, snapshot, onHighlight }: { exemplars: readonly Exemplar[]; snapshot: Snapshot; onHighlight: (exemplar: Exemplar | null) => void }) {
+  const [sort, setSort] = useState(DEFAULT_SORT);
+  const [all, setAll] = useState(false);
+  const sorted = useMemo(() => sortExemplars(exemplars, sort), [exemplars, sort]);
+  const shown = all ? sorted : sorted.slice(0, FIRST_ROWS);
+  const offset = snapshot.frame?.view.utcOffsetMin ?? 0;
+  const deviceName = (id: number): string => snapshot.meta?.devices.find((d) => d.id === id)?.name ?? `dev${id}`;
+  return (
+    <>
+      <div className="exemplar-scroll">
+        <table className="breakdown exemplar-table" aria-label="Exemplars in the region">
+          <thead>
+            <tr>
+              {COLUMNS.map(({ key, label }) => (
+                <th key={key} scope="col" aria-sort={sort.key === key ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
+                  <button type="button" className="sort" onClick={() => setSort(nextSort(sort, key))} title={`Sort by ${label}`}>
+                    {label}
+                    {sort.key === key ? (sort.descending ? ' ▾' : ' ▴') : ''}
+                  </button>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          {/* One leave for the body, not one per row: moving between rows does not flicker the mark. */}
+          <tbody onMouseLeave={() => onHighlight(null)}>
+            {shown.map((e, k) => (
+              <tr key={k} onMouseEnter={() => onHighlight(e)} data-pid={e.pid} data-comm={e.comm} data-latency={e.latencyNs} data-sector={e.sector}>
+                <td>{formatClock(e.timeMs, offset, 1)}</td>
+                <td>{formatLatency(e.latencyNs)}</td>
+                <td>{formatBytes(e.bytes)}</td>
+                <td>{deviceName(e.device)}</td>
+                <td>{e.op}</td>
+                <td>{e.pid}</td>
+                <td className="comm">{e.comm}</td>
+                <td>{e.sector}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {shown.length < sorted.length && (
+        <button type="button" className="more" onClick={() => setAll(true)}>
+          Show all {sorted.length} rows
+        </button>
+      )}
+    </>
+  );
+}
