@@ -1,6 +1,7 @@
 /**
  * Starting and stopping real bpfheat servers for end-to-end tests: `node bin/bpfheat.js
- * --source synthetic` on a free loopback port, waited for until /healthz answers.
+ * --source synthetic` (or the live BPF tracer, as root) on a free loopback port, waited for
+ * until /healthz answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -44,9 +45,10 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
   throw new Error(`bpfheat did not answer ${url}healthz within ${timeoutMs} ms:\n${output()}`);
 }
 
-export async function startServer(options: { port?: number; args?: readonly string[] } = {}): Promise<RunningServer> {
+export async function startServer(options: { port?: number; source?: 'synthetic' | 'bpf'; args?: readonly string[] } = {}): Promise<RunningServer> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, ['bin/bpfheat.js', '--source', 'synthetic', '--port', String(port), ...(options.args ?? [])], {
+  const source = options.source ?? 'synthetic';
+  const child = spawn(process.execPath, ['bin/bpfheat.js', '--source', source, '--port', String(port), ...(options.args ?? [])], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
