@@ -13,7 +13,7 @@ import { benchBpfCost } from './bpf-cost.ts';
 import { benchClientDraw } from './client-draw.ts';
 import { benchFanout } from './fanout.ts';
 import { benchIops } from './iops.ts';
-import { cleanupAll, runMain } from './lib/cleanup.ts';
+import { cleanupAll, runMain, wasInterrupted } from './lib/cleanup.ts';
 import { heading, machineLine, printFigures, say, type Figure } from './lib/report.ts';
 
 interface Part {
@@ -52,6 +52,7 @@ await runMain(async () => {
     try {
       figures.push(...(await part.run()));
     } catch (error) {
+      if (wasInterrupted()) return;
       process.stderr.write(`bench: ${part.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       figures.push({ part: part.name, name: 'every figure', value: null, unit: '', target: '—', met: null, note: `the part failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` });
     } finally {

@@ -11,6 +11,8 @@ type Undo = () => void | Promise<void>;
 
 const undos: { readonly what: string; readonly undo: Undo }[] = [];
 let signalsInstalled = false;
+/** set on SIGINT/SIGTERM: what fails after it (a killed fio, say) is the interrupt, not an error */
+let interrupted = false;
 let running: Promise<void> | null = null;
 
 /** Registers an undo; returns a function that runs it now (once) and unregisters it. */
@@ -34,6 +36,10 @@ async function runOne(entry: { readonly what: string; readonly undo: Undo }): Pr
   }
 }
 
+export function wasInterrupted(): boolean {
+  return interrupted;
+}
+
 /** Runs every registered undo, newest first. */
 export function cleanupAll(): Promise<void> {
   running ??= (async () => {
@@ -47,6 +53,7 @@ function installSignals(): void {
   signalsInstalled = true;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      interrupted = true;
       process.stderr.write(`\nbench: ${signal}: cleaning up\n`);
       void cleanupAll().finally(() => process.exit(130));
     });
@@ -58,6 +65,7 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
   try {
     await main();
   } catch (error) {
+    if (interrupted) return;
     process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   } finally {
