@@ -22,6 +22,8 @@ export function App({ model }: { model: AppModel }) {
   const snapshot = useSyncExternalStore(model.subscribe, model.getSnapshot);
   // The exemplar row under the pointer, marked on the heat map's overlay.
   const [highlight, setHighlight] = useState<Exemplar | null>(null);
+  // A row can leave the list under the pointer (scrolled off a live view, a new region): no mark then.
+  const marked = highlight && snapshot.exemplars.listed.includes(highlight) ? highlight : null;
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
@@ -55,7 +57,7 @@ export function App({ model }: { model: AppModel }) {
       <Toolbar model={model} snapshot={snapshot} onExport={onExport} />
       <main className="main">
         <section className="heatmap-column" aria-label="Heat map">
-          <HeatmapPanel model={model} snapshot={snapshot} highlight={highlight} />
+          <HeatmapPanel model={model} snapshot={snapshot} highlight={marked} />
           <SummaryStrip frame={snapshot.frame} />
         </section>
         <SelectionPanel model={model} snapshot={snapshot} onHighlight={setHighlight} />
