@@ -65,11 +65,16 @@ test.describe(`drill-down on a loop device${skip ? ` (skipped: ${skip})` : ''}`,
   let server: RunningServer | null = null;
   const running = new Set<ChildProcess>();
 
-  test.afterAll(async () => {
+  // After each run, passed or failed: no dd, server, loop device or copy of dd is left behind.
+  test.afterEach(async () => {
     for (const child of running) child.kill('SIGKILL');
+    running.clear();
     await server?.stop();
+    server = null;
     loop?.remove();
+    loop = null;
     if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = null;
   });
 
   test('zooming into the writes lists them with their program and pid, counted as the server counts them, and names the program in the top processes', async ({ page }) => {
