@@ -4,7 +4,7 @@ import { SLOTS } from '../../shared/scheme.ts';
 import type { Column } from '../../shared/column.ts';
 import { CLAMPED_COLOR, EMPTY_COLOR, LEVEL_COLORS, PERCENTILE_COLORS } from '../../shared/view.ts';
 import { quantileSlot } from '../../shared/column.ts';
-import { HeatmapRenderer, groupAtPx, lineCenterPx, percentileSlotsOf, slotAtPx, slotRowPx, type HeatmapInput } from './heatmap.ts';
+import { HeatmapRenderer, cellRectPx, groupAtPx, lineCenterPx, percentileSlotsOf, slotAtPx, slotRowPx, type HeatmapInput } from './heatmap.ts';
 
 /** A canvas context with just what the renderer uses: ImageData in, the last put image readable as #rrggbb. */
 function fakeContext() {
@@ -117,6 +117,18 @@ describe('HeatmapRenderer', () => {
     expect(slotAtPx(geometry, Math.floor((row.y0 + row.y1) / 2))).toBe(FAST);
     expect(groupAtPx(geometry, 150)?.firstSeq).toBe(1);
     expect(groupAtPx(geometry, 50)).toBeNull();
+  });
+
+  it('gives the drawn rectangle of a cell, its group’s for a summed column, nothing off the picture', () => {
+    const { ctx } = fakeContext();
+    const one = new HeatmapRenderer().draw(ctx, input([col(1, 1, 0)]));
+    expect(cellRectPx(one, 1, FAST)).toEqual({ x0: 100, x1: 200, ...slotRowPx(one, FAST) });
+    expect(cellRectPx(one, 0, FAST), 'a column not drawn').toBeNull();
+    expect(cellRectPx(one, 1, slotOf(10)), 'a bucket below the y range').toBeNull();
+    const columns = Array.from({ length: 1000 }, (_, i) => col(i, 1, 0));
+    const grouped = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
+    const group = grouped.groups.find((g) => g.firstSeq === 8)!;
+    expect(cellRectPx(grouped, 11, FAST)).toMatchObject({ x0: group.x0Px, x1: group.x1Px });
   });
 });
 

@@ -185,7 +185,7 @@ export class AppModel {
     this.connection.send({ type: 'set-threshold', thresholdNs });
   }
 
-  /** Nothing waits to be drawn or fetched: what is on screen is what the model holds. */
+  /** Nothing waits to be drawn, fetched or answered: what is on screen is what the model holds. */
   get idle(): boolean {
     return !this.dirty && !this.stale && !this.scheduler.pending && !this.history.busy && !this.exemplars.view.pending;
   }
