@@ -147,13 +147,11 @@ static __always_inline __u64 control_value(__u32 index)
 	return value ? *value : 0;
 }
 
-static __always_inline void remember_task(struct request *rq, __u64 ts)
+static __always_inline long remember_task(__u64 key, __u64 ts, __u64 flags)
 {
-	__u64 key = (__u64)rq;
 	struct start start = { .ts = ts, .pid = bpf_get_current_pid_tgid() >> 32 };
 	bpf_get_current_comm(start.comm, sizeof(start.comm));
-	if (bpf_map_update_elem(&starts, &key, &start, BPF_ANY))
-		count_stat(BPFHEAT_STAT_START_FAILED);
+	return bpf_map_update_elem(&starts, &key, &start, flags);
 }
 
 /* With an I/O scheduler, requests are inserted by the submitting task and issued later,
@@ -161,20 +159,25 @@ static __always_inline void remember_task(struct request *rq, __u64 ts)
 SEC("tp_btf/block_rq_insert")
 int BPF_PROG(block_rq_insert, struct request *rq)
 {
-	remember_task(rq, 0);
+	if (remember_task((__u64)rq, 0, BPF_ANY))
+		count_stat(BPFHEAT_STAT_START_FAILED);
 	return 0;
 }
 
+/* Without an I/O scheduler nothing was inserted: one map update is the whole cost. */
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(block_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq;
 	__u64 now = bpf_ktime_get_ns();
-	struct start *inserted = bpf_map_lookup_elem(&starts, &key);
-	if (inserted && inserted->ts == 0)
-		inserted->ts = now;
-	else
-		remember_task(rq, now);
+	long err = remember_task(key, now, BPF_NOEXIST);
+	if (!err)
+		return 0;
+	struct start *known = bpf_map_lookup_elem(&starts, &key);
+	if (known && known->ts == 0)
+		known->ts = now; /* inserted by its submitter: keep that task */
+	else if (remember_task(key, now, BPF_ANY))
+		count_stat(BPFHEAT_STAT_START_FAILED); /* a stale entry of a lost completion, replaced */
 	return 0;
 }
 

@@ -35,7 +35,8 @@ interface Traced {
 
 /** Traces one run of the renamed dd with the given exemplar cap per column. */
 async function trace(loop: LoopDevice, program: string, writes: number, capPerColumn: number): Promise<Traced> {
-  const tracer = Tracer.open(100);
+  // nothing reads columns while dd runs: 1-s columns give the ring (8 columns) room for a slow machine
+  const tracer = Tracer.open(1000);
   try {
     tracer.setExemplarThreshold(0);
     tracer.setExemplarCap(capPerColumn);
@@ -47,6 +48,7 @@ async function trace(loop: LoopDevice, program: string, writes: number, capPerCo
     const exemplars = tracer.takeExemplars();
     const device = tracer.devicesFor(columns.flatMap((c) => c.series)).find((d) => d.name === loop.name);
     if (!device) throw new Error(`the tracer never saw ${loop.name}`);
+    if (tracer.counters().ringOverrun > 0) throw new Error('the ring of columns overran: the test read too late');
     return { columns, exemplars, deviceId: device.id, pid };
   } finally {
     tracer.close();
@@ -108,7 +110,7 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
 
   it('stamps the program’s exemplars inside the columns that counted them', () => {
     const first = generous.columns[0]!.startMs;
-    const end = generous.columns.at(-1)!.startMs + 100;
+    const end = generous.columns.at(-1)!.startMs + 1000;
     expect(generous.exemplars.filter((e) => e.device === generous.deviceId).filter((e) => !(e.timeMs >= first && e.timeMs < end)).map((e) => [e.timeMs, first, end])).toEqual([]);
   });
 
