@@ -48,3 +48,11 @@ describe('helpText', () => {
     expect(help).toMatch(/examples:/);
   });
 });
+
+describe('--max-clients', () => {
+  it('leaves the stream its default unless given, and takes a positive count', () => {
+    expect(parseArgs([]).maxClients).toBeNull();
+    expect(parseArgs(['--max-clients', '1000']).maxClients).toBe(1000);
+    expect(() => parseArgs(['--max-clients', '0'])).toThrow(/--max-clients needs a whole number from 1 to 100000/);
+  });
+});

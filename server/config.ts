@@ -24,6 +24,8 @@ export interface Config {
   readonly token: string | null;
   readonly historyColumns: number | null;
   readonly selfStats: boolean;
+  /** null: the stream's own default */
+  readonly maxClients: number | null;
   readonly thresholdNs: number | null;
   readonly exemplarRate: number;
   readonly byProcess: boolean;
@@ -57,6 +59,7 @@ const DEFAULTS: Config = {
   token: null,
   historyColumns: null,
   selfStats: false,
+  maxClients: null,
   thresholdNs: null,
   exemplarRate: 200,
   byProcess: false,
@@ -118,6 +121,7 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--listen'], value: 'ADDR', help: 'dashboard address (default 127.0.0.1; any other address requires a token)', apply: (c, v) => (c.listen = v) },
   { names: ['--token'], value: 'TOKEN', help: 'access token for a non-loopback --listen (default: generated and printed)', apply: (c, v) => (c.token = token(v)) },
   { names: ['--history'], value: 'SPAN', help: 'history kept in memory: a column count or a span like 30m, 24h (default 24h)', apply: (c, v) => (c.historyColumns = encodeHistory(v)) },
+  { names: ['--max-clients'], value: 'N', help: 'most dashboard clients at once (default 256; each may queue up to 256 KiB)', apply: (c, v) => (c.maxClients = positiveInteger('--max-clients', v, 100_000)) },
   { names: ['--self-stats'], help: "measure the tracer's own BPF run time (kernel.bpf_stats_enabled) and report it", apply: (c) => (c.selfStats = true) },
   { names: ['--threshold'], value: 'NS', help: 'record exemplar I/Os slower than NS nanoseconds (default: adaptive, the recent p99)', apply: (c, v) => (c.thresholdNs = threshold(v)) },
   { names: ['--exemplar-rate'], value: 'N', help: 'at most N exemplars per second, the rest counted as dropped (default 200)', apply: (c, v) => (c.exemplarRate = positiveInteger('--exemplar-rate', v, 100_000)) },

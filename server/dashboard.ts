@@ -114,7 +114,7 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
     runAs: () => runAs,
     selfStatsRequested: config.selfStats,
     // a replayed or imported trace was made on another machine: clients are told that one's name
-    stream: { host: source.host || hostname() },
+    stream: { host: source.host || hostname(), ...(config.maxClients !== null ? { maxClients: config.maxClients } : {}) },
   });
 
   // Listen for SIGINT/SIGTERM before anything can be told the URL: a signal that comes at once
