@@ -110,6 +110,8 @@ interface Client {
   devicesSeen: number;
   /** the region whose exemplars it wants, or null */
   watch: ExemplarQuery | null;
+  /** it asked to watch while its queue was full: the answer goes out once it reads again */
+  watchAnswerDue: boolean;
   lastPongMs: number;
   /** bound once per client: the write callback of every message, which unblocks the client */
   readonly written: (error?: Error | null) => void;
@@ -280,6 +282,7 @@ export class ColumnStream {
       blocked: false,
       devicesSeen: this.devicesVersion, // hello carries the table of now
       watch: null,
+      watchAnswerDue: false,
       lastPongMs: Date.now(),
       written: (error) => {
         if (error || !client.blocked || ws.bufferedAmount >= this.highWater) return;
@@ -315,6 +318,7 @@ export class ColumnStream {
   private pump(client: Client): void {
     const ws = client.ws;
     if (ws.readyState !== ws.OPEN) return;
+    this.answerWatch(client);
     if (client.devicesSeen !== this.devicesVersion) {
       client.devicesSeen = this.devicesVersion;
       this.send(client, encodeServerMessage({ type: 'devices', devices: this.source.devices() }));
@@ -374,9 +378,16 @@ export class ColumnStream {
   /** Starts (or stops) sending a client the exemplars of a region: those held now, then live ones. */
   private watch(client: Client, region: ExemplarRegion | null): void {
     client.watch = region && { ...region, toMs: region.toMs ?? Infinity };
-    if (!client.watch) return;
+    client.watchAnswerDue = client.watch !== null;
+    this.answerWatch(client);
+  }
+
+  /** The stored exemplars of the watched region; never dropped, only delayed while the client is not reading. */
+  private answerWatch(client: Client): void {
+    if (!client.watchAnswerDue || !client.watch || client.blocked || client.ws.bufferedAmount >= this.highWater) return;
+    client.watchAnswerDue = false;
     const answer = this.exemplars.query(client.watch, MAX_EXEMPLARS_PER_MESSAGE);
-    this.reply(client, { type: 'exemplars', replace: true, matched: answer.matched, exemplars: answer.exemplars });
+    this.send(client, encodeServerMessage({ type: 'exemplars', replace: true, matched: answer.matched, exemplars: answer.exemplars }));
   }
 
   private setThreshold(client: Client, thresholdNs: number | null): void {
