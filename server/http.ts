@@ -214,6 +214,11 @@ export function createHttpApp(deps: HttpDeps): Express {
       memory: process.memoryUsage(),
       selfStatsRequested: deps.selfStatsRequested,
       selfStats: deps.source.selfStats(),
+      exemplars: {
+        held: deps.stream.exemplars.size,
+        capacity: deps.stream.exemplars.capacity,
+        capture: deps.source.exemplarCapture?.() ?? null,
+      },
     });
   });
 
