@@ -4,6 +4,7 @@
  * the canvas's pixels at known cells. Nothing here changes the model.
  */
 import type { AppModel } from './state/model.ts';
+import { histogramOf } from '../shared/column.ts';
 import { cellRectPx, lineCenterPx } from './render/heatmap.ts';
 import type { PercentileKey } from '../shared/view.ts';
 import type { Exemplar } from '../shared/exemplar.ts';
@@ -97,8 +98,8 @@ export function installTestHooks(model: AppModel): void {
     columns() {
       const f = frame();
       if (!f) return [];
-      return f.columns.map((c, i) => {
-        const h = f.histograms[i]!;
+      return f.columns.map((c) => {
+        const h = histogramOf(c, f.view.filter);
         const slots: number[] = [];
         const counts: number[] = [];
         for (let slot = 0; slot < h.length; slot++) if (h[slot]! > 0) (slots.push(slot), counts.push(h[slot]!));

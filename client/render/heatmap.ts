@@ -5,13 +5,11 @@
  *
  * Cells are written as pixels into one ImageData (see HeatmapRenderer). Cell edges are whole
  * device pixels: neighbours abut without seams and every cell has its exact level colour.
- * When columns are narrower than a device pixel, k adjacent columns (aligned to multiples of k
- * in seq, so the grouping does not shimmer while scrolling) are summed into one drawn cell,
- * as a roll-up would.
+ * What is drawn is a list of cell groups (summed by client/state/rollup.ts): one column each, or k
+ * adjacent columns summed when columns are narrower than a device pixel.
  */
 import { SLOTS } from '../../shared/scheme.ts';
 import { slotEdges } from '../../shared/buckets.ts';
-import type { Column } from '../../shared/column.ts';
 import {
   EMPTY_COLOR,
   LEVEL_COLORS,
@@ -38,25 +36,30 @@ export interface HeatmapInput {
   readonly intervalMs: number;
   readonly yScale: YScaleKind;
   readonly yRange: readonly [number, number];
-  /** ascending by seq; histograms[i] belongs to columns[i] */
-  readonly columns: readonly Column[];
-  readonly histograms: readonly ArrayLike<number>[];
+  /** columns summed per group */
+  readonly groupSize: number;
+  /** ascending by seq */
+  readonly groups: readonly CellGroup[];
   readonly colorBy: ColorBy;
   readonly colorScale: ColorScaleKind;
   readonly colorQuantile: number;
   readonly percentiles: boolean;
 }
 
-/** One drawn cell column: `size` adjacent columns summed. */
-export interface DrawnGroup {
+/** One drawn cell column: the columns of seqs firstSeq..firstSeq + groupSize − 1 in view, summed. */
+export interface CellGroup {
   readonly firstSeq: number;
   readonly startMs: number;
   readonly endMs: number;
-  readonly x0Px: number;
-  readonly x1Px: number;
   readonly histogram: ArrayLike<number>;
   /** the slot of each percentile line, -1 when the group is empty */
   readonly percentileSlots: Readonly<Record<'p50' | 'p99' | 'max', number>>;
+}
+
+/** A cell group where it was drawn. */
+export interface DrawnGroup extends CellGroup {
+  readonly x0Px: number;
+  readonly x1Px: number;
 }
 
 /** Where things were drawn: for hover read-outs, the legend and tests, without redrawing. */
@@ -121,38 +124,18 @@ export function percentileSlotsOf(histogram: ArrayLike<number>): { p50: number; 
   return { p50, p99, max };
 }
 
-function groupColumns(input: HeatmapInput, xMap: AxisMap): { size: number; groups: DrawnGroup[] } {
-  const { columns, histograms, intervalMs } = input;
-  const pxPerColumn = (input.widthPx * intervalMs) / (input.toMs - input.fromMs);
-  const size = pxPerColumn >= 1 ? 1 : Math.ceil(1 / pxPerColumn);
-  const groups: DrawnGroup[] = [];
+/** Whole device-pixel x extents of the groups, at least one pixel wide, clipped to the canvas. */
+function placeGroups(input: HeatmapInput, xMap: AxisMap): DrawnGroup[] {
   const x = (ms: number): number => Math.round(mapTo(xMap, ms));
-  let i = 0;
-  while (i < columns.length) {
-    const firstSeq = Math.floor(columns[i]!.seq / size) * size;
-    let histogram: ArrayLike<number> = histograms[i]!;
-    let j = i + 1;
-    if (size > 1) {
-      const sum = Float64Array.from(histogram);
-      for (; j < columns.length && columns[j]!.seq < firstSeq + size; j++) {
-        const h = histograms[j]!;
-        for (let slot = 0; slot < SLOTS; slot++) sum[slot]! += h[slot]!;
-      }
-      histogram = sum;
-    }
-    const startMs = size > 1 ? firstSeq * intervalMs : columns[i]!.startMs;
-    const endMs = size > 1 ? startMs + size * intervalMs : startMs + columns[i]!.intervalMs;
-    let x0Px = Math.max(0, x(startMs));
-    let x1Px = Math.min(input.widthPx, x(endMs));
+  return input.groups.map((group) => {
+    let x0Px = Math.max(0, x(group.startMs));
+    let x1Px = Math.min(input.widthPx, x(group.endMs));
     if (x1Px - x0Px < 1) {
       x1Px = Math.max(1, Math.min(input.widthPx, x1Px));
       x0Px = x1Px - 1;
     }
-    const percentileSlots = percentileSlotsOf(histogram);
-    groups.push({ firstSeq, startMs, endMs, x0Px, x1Px, histogram, percentileSlots });
-    i = j;
-  }
-  return { size, groups };
+    return { ...group, x0Px, x1Px };
+  });
 }
 
 /** #rrggbb as one pixel of a Uint32Array view of ImageData (whose bytes are R, G, B, A in memory order). */
@@ -163,17 +146,36 @@ export function pixelWord(hex: string): number {
   const b = parseInt(hex.slice(5, 7), 16);
   return LITTLE_ENDIAN ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
 }
-const LEVEL_WORDS = Uint32Array.from(LEVEL_COLORS, pixelWord);
-const EMPTY_WORD = pixelWord(EMPTY_COLOR);
+// Pixels are handled as signed 32-bit words: V8 keeps int32 values unboxed, where words above
+// 2^31 in a Uint32Array become doubles on every read (measured: 5× slower pixel loops).
+const LEVEL_WORDS = Int32Array.from(LEVEL_COLORS, pixelWord);
+const EMPTY_WORD = pixelWord(EMPTY_COLOR) | 0;
+
+/** A group's visible non-empty cells: what the colour scale reads, and their colours under the last scale. */
+interface GroupCells {
+  /** colour-by and visible slots the cells were taken under */
+  readonly key: string;
+  /** the value of each visible non-empty cell, ascending by slot */
+  readonly values: Float64Array;
+  readonly slots: Uint16Array;
+  /** pixel word per visible slot (index slot − first visible slot), 0 for an empty cell */
+  readonly words: Int32Array;
+  /** the scale the words were coloured under */
+  scale: ColorScale | null;
+}
 
 /**
  * Draws into one ImageData and puts it once: a frame costs one write per device pixel of the
  * plot, whatever the number of cells (a fillRect per cell costs ~1 µs each in a software-
- * rendered browser, 50 ms for a busy hour). The pixel buffers are kept between frames.
+ * rendered browser, 50 ms for a busy hour). The pixel buffers are kept between frames, and so
+ * are the cells and colours of every group that is drawn again (the model hands over the same
+ * group object while its columns do not change): a scrolling frame colours only the new groups,
+ * unless the colour scale moved.
  */
 export class HeatmapRenderer {
   private image: ImageData | null = null;
-  private pixels = new Uint32Array(0);
+  private pixels = new Int32Array(0);
+  private readonly cells = new WeakMap<CellGroup, GroupCells>();
 
   draw(ctx: CanvasRenderingContext2D, input: HeatmapInput): HeatmapGeometry {
     const { widthPx, heightPx } = input;
@@ -183,40 +185,67 @@ export class HeatmapRenderer {
     const edgePx = new Float64Array(SLOTS + 1);
     for (let slot = 0; slot < SLOTS; slot++) edgePx[slot] = Math.round(mapTo(yMap, slotEdges(slot).low));
     edgePx[SLOTS] = Math.round(mapTo(yMap, slotEdges(SLOTS - 1).high));
-    const { size, groups } = groupColumns(input, xMap);
+    const size = input.groupSize;
+    const groups = placeGroups(input, xMap);
 
     // The value of every visible non-empty cell, for the colour scale.
+    const key = `${input.colorBy}|${firstSlot}|${lastSlot}`;
+    const cells = input.groups.map((g) => this.cellsOf(g, key, firstSlot, lastSlot, input.colorBy));
     let cellCount = 0;
-    for (const g of groups) for (let slot = firstSlot; slot <= lastSlot; slot++) if (g.histogram[slot]! > 0) cellCount++;
+    for (const c of cells) cellCount += c.values.length;
     const values = new Float64Array(cellCount);
-    let k = 0;
-    for (const g of groups) {
-      for (let slot = firstSlot; slot <= lastSlot; slot++) {
-        const count = g.histogram[slot]!;
-        if (count > 0) values[k++] = cellValue(input.colorBy, count, slot);
-      }
+    cellCount = 0;
+    for (const c of cells) {
+      values.set(c.values, cellCount);
+      cellCount += c.values.length;
     }
     const colorScale = colorScaleOf(values, input.colorScale, input.colorQuantile);
+    for (const c of cells) {
+      const scale = c.scale;
+      if (scale && scale.kind === colorScale.kind && scale.min === colorScale.min && scale.max === colorScale.max) continue;
+      c.words.fill(0);
+      for (let k = 0; k < c.values.length; k++) c.words[c.slots[k]! - firstSlot] = LEVEL_WORDS[colorLevel(colorScale, c.values[k]!)]!;
+      c.scale = colorScale;
+    }
 
     if (!this.image || this.image.width !== widthPx || this.image.height !== heightPx) {
       this.image = ctx.createImageData(widthPx, heightPx);
-      this.pixels = new Uint32Array(this.image.data.buffer);
+      this.pixels = new Int32Array(this.image.data.buffer);
     }
     const pixels = this.pixels;
-    pixels.fill(EMPTY_WORD);
-    // Cells in ascending slot order, so that where one-pixel rows overlap (a linear axis) the higher slot shows.
-    k = 0;
-    for (const g of groups) {
-      const x0 = g.x0Px;
-      const x1 = g.x1Px;
-      for (let slot = firstSlot; slot <= lastSlot; slot++) {
-        if (g.histogram[slot]! === 0) continue;
-        const word = LEVEL_WORDS[colorLevel(colorScale, values[k++]!)]!;
-        const { y0, y1 } = slotRowPx({ edgePx, heightPx }, slot);
-        for (let y = y0; y < y1; y++) {
-          const row = y * widthPx;
-          for (let x = x0; x < x1; x++) pixels[row + x] = word;
-        }
+    // Flat copies for the pixel loop, which reads them once per group and band of rows.
+    const stride = Math.max(0, lastSlot - firstSlot + 1);
+    const words = new Int32Array(groups.length * stride);
+    const x0 = new Int32Array(groups.length);
+    const x1 = new Int32Array(groups.length);
+    groups.forEach((g, i) => {
+      words.set(cells[i]!.words, i * stride);
+      x0[i] = g.x0Px;
+      x1[i] = g.x1Px;
+    });
+    // The visible slots whose row covers each pixel row, ascending: where one-pixel rows overlap
+    // (a linear axis) the highest non-empty one shows.
+    const cover: number[][] = Array.from({ length: heightPx }, () => []);
+    for (let slot = firstSlot; slot <= lastSlot; slot++) {
+      const { y0, y1 } = slotRowPx({ edgePx, heightPx }, slot);
+      for (let y = y0; y < y1; y++) cover[y]!.push(slot);
+    }
+    // Rows covered by the same slots are the same row of pixels: write the first, copy the rest.
+    for (let y = 0; y < heightPx; y++) {
+      const row = y * widthPx;
+      const slots = cover[y]!;
+      const above = y > 0 ? cover[y - 1]! : null;
+      if (above && above.length === slots.length && above.every((slot, k) => slot === slots[k])) {
+        pixels.copyWithin(row, row - widthPx, row);
+        continue;
+      }
+      pixels.fill(EMPTY_WORD, row, row + widthPx);
+      for (let i = 0; i < groups.length; i++) {
+        const base = i * stride - firstSlot;
+        let word = 0;
+        for (let k = slots.length - 1; k >= 0 && word === 0; k--) word = words[base + slots[k]!]!;
+        if (word === 0) continue;
+        for (let x = x0[i]!, end = x1[i]!; x < end; x++) pixels[row + x] = word;
       }
     }
 
@@ -233,25 +262,48 @@ export class HeatmapRenderer {
         }
       };
       for (const { key } of PERCENTILES) {
-        const word = pixelWord(PERCENTILE_COLORS[key]);
-        let previous: { y: number; seq: number } | null = null;
+        const word = pixelWord(PERCENTILE_COLORS[key]) | 0;
+        // the line's previous group (its centre row and first seq); NaN after a gap
+        let previousY = Number.NaN;
+        let previousSeq = Number.NaN;
         for (const g of groups) {
           const slot = g.percentileSlots[key];
           if (slot < 0) {
-            previous = null;
+            previousSeq = Number.NaN;
             continue;
           }
           const y = lineCenterPx({ edgePx }, slot);
           rect(g.x0Px, y - half, g.x1Px, y - half + lineWidthPx, word);
-          if (previous && previous.seq + size === g.firstSeq && previous.y !== y) {
-            rect(g.x0Px - half, Math.min(previous.y, y) - half, g.x0Px - half + lineWidthPx, Math.max(previous.y, y) - half + lineWidthPx, word);
+          if (previousSeq + size === g.firstSeq && previousY !== y) {
+            rect(g.x0Px - half, Math.min(previousY, y) - half, g.x0Px - half + lineWidthPx, Math.max(previousY, y) - half + lineWidthPx, word);
           }
-          previous = { y, seq: g.firstSeq };
+          previousY = y;
+          previousSeq = g.firstSeq;
         }
       }
     }
     ctx.putImageData(this.image, 0, 0);
     return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, groups, firstSlot, lastSlot, edgePx, lineWidthPx, cellCount };
+  }
+
+  private cellsOf(group: CellGroup, key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): GroupCells {
+    const kept = this.cells.get(group);
+    if (kept && kept.key === key) return kept;
+    const h = group.histogram;
+    let n = 0;
+    for (let slot = firstSlot; slot <= lastSlot; slot++) if (h[slot]! > 0) n++;
+    const values = new Float64Array(n);
+    const slots = new Uint16Array(n);
+    n = 0;
+    for (let slot = firstSlot; slot <= lastSlot; slot++) {
+      if (h[slot]! > 0) {
+        values[n] = cellValue(colorBy, h[slot]!, slot);
+        slots[n++] = slot;
+      }
+    }
+    const cells: GroupCells = { key, values, slots, words: new Int32Array(Math.max(0, lastSlot - firstSlot + 1)), scale: null };
+    this.cells.set(group, cells);
+    return cells;
   }
 }
 

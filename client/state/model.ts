@@ -11,7 +11,9 @@ import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type Snap
 import { HeatmapRenderer, type HeatmapGeometry } from '../render/heatmap.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
 import { HistoryLoader, type FetchColumns } from '../net/history.ts';
-import { ColumnStore, type ServerMeta } from './store.ts';
+import { ColumnStore, DEFAULT_CAPACITY, type ServerMeta } from './store.ts';
+import { seriesFilter } from './packed.ts';
+import { GroupCache, RegionSums, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
 import { FrameScheduler } from './scheduler.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import * as views from './view.ts';
@@ -25,7 +27,8 @@ export interface FrameData {
   readonly layout: Layout;
   readonly intervalMs: number;
   readonly columns: readonly Column[];
-  readonly histograms: readonly Float64Array[];
+  /** the filtered histograms of the columns, summed: in total, per device and per op */
+  readonly sums: RegionSnapshot;
   /** where the canvas put things; null until a canvas is attached */
   readonly geometry: HeatmapGeometry | null;
   /** seq runs inside the range (up to the newest column) that the page does not hold */
@@ -53,7 +56,14 @@ export interface ModelOptions {
 }
 
 export class AppModel {
-  readonly store = new ColumnStore();
+  // Kept over the frames and told of every column the store adds, replaces or evicts, so a frame
+  // costs the columns that changed, not the window (rollup.ts).
+  private readonly sums = new RegionSums();
+  private readonly groups = new GroupCache();
+  readonly store = new ColumnStore(DEFAULT_CAPACITY, (seq, before, after) => {
+    this.sums.changed(before, after);
+    this.groups.changed(seq);
+  });
   readonly scheduler = new FrameScheduler();
   private state: ViewState;
   private connectionState: ConnectionState = { kind: 'connecting', attempt: 1 };
@@ -279,8 +289,12 @@ export class AppModel {
     const { extent, display } = this.state;
     const { fromMs, toMs } = views.timeRange(extent, this.store.newestEndMs, this.now());
     const filter = this.filterOf(display, meta);
-    const columns = this.store.range(fromMs, toMs);
-    const histograms = columns.map((c) => this.store.histogram(c, filter));
+    const key = filterKey(filter);
+    const compiled = seriesFilter(filter);
+    const { fromSeq, toSeq } = this.store.seqRange(fromMs, toMs);
+    const columns = this.store.between(fromSeq, toSeq);
+    this.sums.moveTo(this.store, fromSeq, toSeq, compiled, key);
+    const sums = this.sums.snapshot();
     const layout = layoutOf(width, height, false);
     const base: SnapshotView = {
       fromMs,
@@ -299,7 +313,7 @@ export class AppModel {
       widthCss: width,
       heightCss: height,
     };
-    const yRange = resolveYRange(base, histograms);
+    const yRange = resolveYRange(base, [sums.total]);
     const view: SnapshotView = { ...base, yRange };
     const interval = meta.intervalMs;
     if (this.live) {
@@ -308,9 +322,8 @@ export class AppModel {
       const request = this.exemplars.want(watchRegion({ fromMs, toMs, live: extent.live, intervalMs: interval, filter, yRange }));
       if (request) this.connection.send({ type: 'watch', region: request.region });
     }
-    const fromSeq = Math.floor(fromMs / interval);
     const newest = this.store.newestSeq;
-    const lastSeq = Math.min(Math.ceil(toMs / interval) - 1, newest ?? -1);
+    const lastSeq = Math.min(toSeq, newest ?? -1);
     const missing = lastSeq >= fromSeq ? this.store.missing(fromSeq, lastSeq) : [];
     if (this.live && missing.length > 0) {
       // Only what the server can still have: not before its oldest column.
@@ -328,6 +341,7 @@ export class AppModel {
       if (canvas.height !== heightPx) canvas.height = heightPx;
       const ctx = canvas.getContext('2d', { alpha: false });
       if (ctx) {
+        const size = groupSizeOf(widthPx, fromMs, toMs, interval);
         geometry = this.renderer.draw(ctx, {
           widthPx,
           heightPx,
@@ -337,8 +351,8 @@ export class AppModel {
           intervalMs: interval,
           yScale: display.yScale,
           yRange,
-          columns,
-          histograms,
+          groupSize: size,
+          groups: this.groups.groups(columns, fromSeq, toSeq, size, interval, compiled, key),
           colorBy: display.colorBy,
           colorScale: display.colorScale,
           colorQuantile: view.colorQuantile,
@@ -348,7 +362,7 @@ export class AppModel {
       }
     }
     this.frameId++;
-    this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: interval, columns, histograms, geometry, missing }));
+    this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: interval, columns, sums, geometry, missing }));
   }
 
   private makeSnapshot(frame: FrameData | null): Snapshot {

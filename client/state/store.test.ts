@@ -29,22 +29,20 @@ describe('ColumnStore', () => {
     expect(s.allSeqs()).toEqual([3, 4, 5]);
   });
 
-  it('caches histograms per filter and recomputes when the filter changes', () => {
+  it('packs columns without losing a count, and replaces a column held', () => {
     const s = store();
-    const c = column(1, { 100: 3 }, 1);
-    s.add(c);
-    expect(s.histogram(c, { metric: 'latency' })[100]).toBe(3);
-    expect(s.histogram(c, { metric: 'latency', devices: [0] })[100]).toBe(0);
-    expect(s.histogram(c, { metric: 'latency', devices: [1] })[100]).toBe(3);
+    s.add(column(1, { 100: 3, 7: 70_000 }, 1));
+    expect(s.range(1000, 2000)[0]!.series).toEqual([{ metric: 'latency', device: 1, op: 'read', slots: [7, 100], counts: [70_000, 3] }]);
+    s.add(column(1, { 100: 5 }));
+    expect(s.range(1000, 2000)[0]!.series[0]!.counts).toEqual([5]);
+    expect(s.size).toBe(1);
   });
 
-  it('a replaced column replaces its histogram', () => {
-    const s = store();
-    s.add(column(1, { 100: 3 }));
-    s.histogram(column(1), { metric: 'latency' });
-    const replacement = column(1, { 100: 5 });
-    s.add(replacement);
-    expect(s.histogram(replacement, { metric: 'latency' })[100]).toBe(5);
-    expect(s.size).toBe(1);
+  it('tells its listener of every column added, replaced and evicted', () => {
+    const events: string[] = [];
+    const s = new ColumnStore(2, (seq, before, after) => events.push(`${seq}:${before ? 'old' : '-'}>${after ? 'new' : '-'}`));
+    for (const seq of [1, 3, 2]) s.add(column(seq));
+    s.add(column(3));
+    expect(events).toEqual(['1:->new', '3:->new', '2:->new', '1:old>-', '3:old>new']);
   });
 });

@@ -1,18 +1,23 @@
 /**
- * The client's columns, by seq, with the filtered histogram of each kept as a typed array.
+ * The client's columns, by seq, each packed into one typed array (packed.ts).
  *
  * Rules: seq = startMs / intervalMs (shared/column.ts), so a range of time is a range of seqs and
- * a missing seq is a hole in the picture. Histograms are computed for one filter at a time and
- * cached; changing the filter drops the cache, never the columns. The number of columns is
- * bounded (oldest evicted first), so a dashboard left open for days does not grow.
+ * a missing seq is a hole in the picture. The number of columns is bounded (oldest evicted
+ * first), so a dashboard left open for days does not grow. Whoever keeps sums over columns
+ * hears of every column added, replaced or evicted through the listener.
  */
-import { histogramOf, type Column, type DeviceInfo, type Filter, type SourceKind } from '../../shared/column.ts';
+import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
 import type { ExemplarCapture, Hello } from '../../shared/protocol.ts';
+import { PackedColumn } from './packed.ts';
 
-/** Six hours of one-second columns: a few tens of MB at most, and far more than one screen. */
-export const DEFAULT_CAPACITY = 21_600;
-/** Cached histograms (2.6 KiB each): past this many the cache restarts, so wide views cost CPU, not memory. */
-const HISTOGRAM_CACHE_LIMIT = 8192;
+/**
+ * A day and an hour of one-second columns, so a 24-hour view is held whole while it scrolls
+ * (about 1 kB per packed column: ~90 MB at most, most of it outside the JS object heap).
+ */
+export const DEFAULT_CAPACITY = 90_000;
+
+/** `before` left the store, `after` took its place; null for none (a new seq, an eviction). */
+export type ColumnListener = (seq: number, before: PackedColumn | null, after: PackedColumn | null) => void;
 
 export interface ServerMeta {
   readonly host: string;
@@ -25,24 +30,20 @@ export interface ServerMeta {
   readonly exemplarCapture: ExemplarCapture | null;
 }
 
-function filterKey(filter: Filter): string {
-  return `${filter.metric}|${[...(filter.devices ?? [])].sort((a, b) => a - b).join(',')}|${[...(filter.ops ?? [])].sort().join(',')}`;
-}
-
 export class ColumnStore {
   readonly capacity: number;
   meta: ServerMeta | null = null;
   /** bumped on every change; a frame is drawn only when it moved */
   version = 0;
-  private readonly columns = new Map<number, Column>();
-  /** ascending seqs of the columns held */
-  private seqs: number[] = [];
-  private readonly histograms = new Map<number, Float64Array>();
-  private histogramFilter = '';
+  /** the columns held, ascending by seq: a range of seqs is a slice */
+  private readonly columns: PackedColumn[] = [];
   /** seq ranges the server said it no longer holds ('gap' messages) */
   private readonly gaps: { fromSeq: number; toSeq: number }[] = [];
 
-  constructor(capacity = DEFAULT_CAPACITY) {
+  constructor(
+    capacity = DEFAULT_CAPACITY,
+    private readonly listener: ColumnListener = () => undefined,
+  ) {
     this.capacity = capacity;
   }
 
@@ -72,31 +73,37 @@ export class ColumnStore {
   }
 
   get size(): number {
-    return this.seqs.length;
+    return this.columns.length;
   }
 
   get newestSeq(): number | null {
-    return this.seqs.length === 0 ? null : this.seqs[this.seqs.length - 1]!;
+    return this.columns.length === 0 ? null : this.columns[this.columns.length - 1]!.seq;
   }
 
   /** End of the newest column in ms: "now" for a live view. */
   get newestEndMs(): number | null {
-    const seq = this.newestSeq;
-    if (seq === null) return null;
-    const column = this.columns.get(seq)!;
-    return column.startMs + column.intervalMs;
+    const column = this.columns[this.columns.length - 1];
+    return column ? column.startMs + column.intervalMs : null;
   }
 
   /** Adds a column (live or from history); a column already held is replaced. */
   add(column: Column): void {
-    if (!this.columns.has(column.seq)) {
-      const seqs = this.seqs;
-      if (seqs.length === 0 || column.seq > seqs[seqs.length - 1]!) seqs.push(column.seq);
-      else seqs.splice(this.lowerBound(column.seq), 0, column.seq);
+    const packed = new PackedColumn(column);
+    const columns = this.columns;
+    if (columns.length === 0 || column.seq > columns[columns.length - 1]!.seq) {
+      columns.push(packed);
+      this.listener(column.seq, null, packed);
+    } else {
+      const at = this.lowerBound(column.seq);
+      const before = columns[at]?.seq === column.seq ? columns[at]! : null;
+      if (before) columns[at] = packed;
+      else columns.splice(at, 0, packed);
+      this.listener(column.seq, before, packed);
     }
-    this.columns.set(column.seq, column);
-    this.histograms.delete(column.seq);
-    while (this.seqs.length > this.capacity) this.evict(this.seqs[0]!);
+    while (columns.length > this.capacity) {
+      const evicted = columns.shift()!;
+      this.listener(evicted.seq, evicted, null);
+    }
     this.version++;
   }
 
@@ -110,58 +117,47 @@ export class ColumnStore {
     return this.gaps;
   }
 
-  private evict(seq: number): void {
-    this.columns.delete(seq);
-    this.histograms.delete(seq);
-    this.seqs.splice(this.lowerBound(seq), 1);
-  }
-
+  /** The index of the first column with seq >= the given one. */
   private lowerBound(seq: number): number {
     let low = 0;
-    let high = this.seqs.length;
+    let high = this.columns.length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if (this.seqs[mid]! < seq) low = mid + 1;
+      if (this.columns[mid]!.seq < seq) low = mid + 1;
       else high = mid;
     }
     return low;
   }
 
-  /** Columns overlapping [fromMs, toMs), ascending. */
-  range(fromMs: number, toMs: number): Column[] {
-    const interval = this.meta?.intervalMs;
-    if (!interval || this.seqs.length === 0) return [];
-    const out: Column[] = [];
-    for (let i = this.lowerBound(Math.floor(fromMs / interval)); i < this.seqs.length; i++) {
-      const column = this.columns.get(this.seqs[i]!)!;
-      if (column.startMs >= toMs) break;
-      if (column.startMs + column.intervalMs > fromMs) out.push(column);
-    }
-    return out;
+  /** The columns of seqs fromSeq..toSeq (inclusive), ascending; none when fromSeq > toSeq. */
+  between(fromSeq: number, toSeq: number): PackedColumn[] {
+    if (fromSeq > toSeq) return [];
+    return this.columns.slice(this.lowerBound(fromSeq), this.lowerBound(toSeq + 1));
   }
 
-  /** The filtered histogram of a column, computed once per filter. Do not modify it. */
-  histogram(column: Column, filter: Filter): Float64Array {
-    const key = filterKey(filter);
-    if (key !== this.histogramFilter) {
-      this.histograms.clear();
-      this.histogramFilter = key;
-    }
-    let histogram = this.histograms.get(column.seq);
-    if (!histogram) {
-      if (this.histograms.size >= HISTOGRAM_CACHE_LIMIT) this.histograms.clear();
-      histogram = histogramOf(column, filter);
-      this.histograms.set(column.seq, histogram);
-    }
-    return histogram;
+  /** The seqs of the columns overlapping [fromMs, toMs): whole columns, as the rule seq = startMs / intervalMs makes them. */
+  seqRange(fromMs: number, toMs: number): { fromSeq: number; toSeq: number } {
+    const interval = this.meta?.intervalMs ?? 1;
+    return { fromSeq: Math.floor(fromMs / interval), toSeq: Math.ceil(toMs / interval) - 1 };
+  }
+
+  /** Columns overlapping [fromMs, toMs), ascending. */
+  range(fromMs: number, toMs: number): PackedColumn[] {
+    if (!this.meta) return [];
+    const { fromSeq, toSeq } = this.seqRange(fromMs, toMs);
+    return this.between(fromSeq, toSeq);
   }
 
   /** Seq runs in fromSeq..toSeq that are not held: [first, last] inclusive, ascending. */
   missing(fromSeq: number, toSeq: number): [number, number][] {
+    const start = this.lowerBound(fromSeq);
+    const end = this.lowerBound(toSeq + 1);
+    // Seqs are unique: as many columns as seqs means none is missing, without walking a day of them.
+    if (end - start === toSeq - fromSeq + 1) return [];
     const runs: [number, number][] = [];
     let expected = fromSeq;
-    for (let i = this.lowerBound(fromSeq); i < this.seqs.length && this.seqs[i]! <= toSeq; i++) {
-      const seq = this.seqs[i]!;
+    for (let i = start; i < end; i++) {
+      const seq = this.columns[i]!.seq;
       if (seq > expected) runs.push([expected, seq - 1]);
       expected = seq + 1;
     }
@@ -171,6 +167,6 @@ export class ColumnStore {
 
   /** All held seqs, ascending (a copy). */
   allSeqs(): number[] {
-    return [...this.seqs];
+    return this.columns.map((c) => c.seq);
   }
 }

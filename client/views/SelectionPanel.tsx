@@ -16,7 +16,7 @@ export function SelectionPanel({ model, snapshot, onHighlight }: { model: AppMod
   const region = useMemo(() => (frame ? regionOf(frame) : null), [frame]);
   // Exemplars are asked for by latency: with the size metric, every I/O of the time range.
   const held = useMemo(() => (!frame || !region ? 0 : frame.view.filter.metric === 'latency' ? region.count : summaryOf(frame).count), [frame, region]);
-  const breakdown = useMemo(() => (frame ? breakdownOf(frame.columns, frame.view.filter, frame.yRange) : null), [frame]);
+  const breakdown = useMemo(() => (frame ? breakdownOf(frame) : null), [frame]);
   if (!frame || !region || !breakdown) return <aside className="selection" aria-label="Selection" />;
   const metric = frame.view.filter.metric;
   const deviceName = (id: number): string => meta?.devices.find((d) => d.id === id)?.name ?? `dev${id}`;

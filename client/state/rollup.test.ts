@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { histogramOf, type Column, type Filter } from '../../shared/column.ts';
+import { OPS, SLOTS } from '../../shared/scheme.ts';
+import { ColumnStore } from './store.ts';
+import { seriesFilter } from './packed.ts';
+import { GroupCache, RegionSums, cellGroup, filterKey, groupSizeOf } from './rollup.ts';
+
+let seed = 7;
+const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const pick = (n: number): number => Math.floor(random() * n);
+
+function randomColumn(seq: number): Column {
+  const series = [];
+  for (let k = pick(4); k > 0; k--) {
+    const slots = [...new Set(Array.from({ length: 1 + pick(6) }, () => pick(SLOTS)))].sort((a, b) => a - b);
+    series.push({ metric: random() < 0.8 ? 'latency' : 'size', device: pick(3), op: OPS[pick(3)]!, slots, counts: slots.map(() => 1 + pick(random() < 0.05 ? 100_000 : 9)) } as const);
+  }
+  return { seq, startMs: seq * 1000, intervalMs: 1000, series };
+}
+
+function sumOf(columns: readonly Column[], filter: Filter, keep: (device: number, op: string) => boolean = () => true): number[] {
+  const h = new Float64Array(SLOTS);
+  for (const c of columns) {
+    const part = histogramOf({ ...c, series: c.series.filter((s) => keep(s.device, s.op)) }, filter);
+    for (let slot = 0; slot < SLOTS; slot++) h[slot]! += part[slot]!;
+  }
+  return [...h];
+}
+
+function world(capacity: number) {
+  const sums = new RegionSums();
+  const groups = new GroupCache();
+  const store = new ColumnStore(capacity, (seq, before, after) => {
+    sums.changed(before, after);
+    groups.changed(seq);
+  });
+  store.setHello({ type: 'hello', version: 1, source: 'synthetic', host: 'h', scheme: { name: 'otel-exponential', scale: 3, slots: SLOTS }, devices: [], ops: [], metrics: [], intervalMs: 1000, oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null });
+  return { store, sums, groups };
+}
+
+describe('groupSizeOf', () => {
+  it('is 1 while a column is a pixel or wider, else the columns that make a pixel', () => {
+    expect(groupSizeOf(100, 0, 100_000, 1000)).toBe(1);
+    expect(groupSizeOf(100, 0, 101_000, 1000)).toBe(2);
+    expect(groupSizeOf(1760, 0, 86_400_000, 1000)).toBe(50);
+  });
+});
+
+describe('cellGroup', () => {
+  it('spans its column alone, or its aligned multiple of columns', () => {
+    const h = new Float64Array(SLOTS);
+    h[5] = 2;
+    expect(cellGroup({ seq: 7, startMs: 7000, intervalMs: 1000 }, 1, 1000, h)).toMatchObject({ firstSeq: 7, startMs: 7000, endMs: 8000, percentileSlots: { p50: 5, p99: 5, max: 5 } });
+    expect(cellGroup({ seq: 7, startMs: 7000, intervalMs: 1000 }, 4, 1000, h)).toMatchObject({ firstSeq: 4, startMs: 4000, endMs: 8000 });
+  });
+});
+
+describe('RegionSums and GroupCache', () => {
+  it('equal summing the window anew, whatever the window does and whatever the store does meanwhile', () => {
+    const { store, sums, groups } = world(400);
+    const filters: Filter[] = [{ metric: 'latency' }, { metric: 'latency', devices: [1, 2] }, { metric: 'size', ops: ['write'] }];
+    let filter = filters[0]!;
+    let [fromSeq, toSeq] = [100, 200];
+    for (let seq = 0; seq < 300; seq++) if (random() < 0.9) store.add(randomColumn(seq));
+    for (let step = 0; step < 300; step++) {
+      const r = random();
+      if (r < 0.4) {
+        // scroll, as a live view does: a new column, the window one to the right
+        store.add(randomColumn(store.newestSeq! + 1 + (random() < 0.1 ? 1 : 0)));
+        fromSeq++;
+        toSeq++;
+      } else if (r < 0.55) {
+        // a late or replaced column anywhere
+        store.add(randomColumn(store.newestSeq! - pick(450)));
+      } else if (r < 0.7) {
+        // pan and zoom
+        fromSeq += pick(61) - 30;
+        toSeq = Math.max(fromSeq, toSeq + pick(61) - 30);
+      } else if (r < 0.75) {
+        fromSeq = store.newestSeq! - pick(1000);
+        toSeq = fromSeq + pick(500);
+      } else if (r < 0.8) {
+        filter = filters[pick(filters.length)]!;
+      }
+      const compiled = seriesFilter(filter);
+      const key = filterKey(filter);
+      const held = store.between(fromSeq, toSeq);
+      sums.moveTo(store, fromSeq, toSeq, compiled, key);
+      const got = sums.snapshot();
+      expect([...got.total]).toEqual(sumOf(held, filter));
+      for (const device of [0, 1, 2]) expect([...(got.byDevice.get(device) ?? new Float64Array(SLOTS))]).toEqual(sumOf(held, filter, (d) => d === device));
+      for (const op of OPS) expect([...(got.byOp.get(op) ?? new Float64Array(SLOTS))]).toEqual(sumOf(held, filter, (_, o) => o === op));
+
+      // the size stays for a while, so kept groups are reused
+      const size = 1 + Math.floor(step / 60);
+      const drawn = groups.groups(held, fromSeq, toSeq, size, 1000, compiled, key);
+      const expected = new Map<number, Column[]>();
+      for (const c of held) {
+        const first = Math.floor(c.seq / size) * size;
+        expected.set(first, [...(expected.get(first) ?? []), c]);
+      }
+      expect(drawn.map((g) => g.firstSeq)).toEqual([...expected.keys()]);
+      for (const g of drawn) expect(Array.from(g.histogram)).toEqual(sumOf(expected.get(g.firstSeq)!, filter));
+    }
+  });
+});

@@ -1,0 +1,168 @@
+/**
+ * What a frame needs from the columns in view, kept between frames so that a frame costs what
+ * changed, not the length of the window:
+ *
+ *   RegionSums  the summed filtered histogram of the view (total, per device, per op), for the
+ *               y fit and the statistics panels; moved by the columns that enter and leave.
+ *   GroupCache  the drawn cell columns (roll-ups of `size` adjacent columns when a column is
+ *               narrower than a device pixel), each computed once per filter and size.
+ *
+ * Both hear from the store when a column is added, replaced or evicted (ColumnStore's
+ * listener), so a late history chunk or a replaced column is never summed stale.
+ */
+import { SLOTS, OPS, type Op } from '../../shared/scheme.ts';
+import type { Filter } from '../../shared/column.ts';
+import { percentileSlotsOf, type CellGroup } from '../render/heatmap.ts';
+import type { PackedColumn, SeriesFilter } from './packed.ts';
+
+/** One identity per filter, whatever the order of its device and op lists. */
+export function filterKey(filter: Filter): string {
+  return `${filter.metric}|${[...(filter.devices ?? [])].sort((a, b) => a - b).join(',')}|${[...(filter.ops ?? [])].sort().join(',')}`;
+}
+
+/** Where the view's held columns are: ascending by seq, those of seqs fromSeq..toSeq (inclusive). */
+export interface HeldColumns {
+  between(fromSeq: number, toSeq: number): readonly PackedColumn[];
+}
+
+/** The view's summed histograms as one frame saw them: copies, never changed afterwards. */
+export interface RegionSnapshot {
+  readonly total: Float64Array;
+  readonly byDevice: ReadonlyMap<number, Float64Array>;
+  readonly byOp: ReadonlyMap<Op, Float64Array>;
+}
+
+function histogramIn<K>(map: Map<K, Float64Array>, key: K): Float64Array {
+  let h = map.get(key);
+  if (!h) map.set(key, (h = new Float64Array(SLOTS)));
+  return h;
+}
+
+/**
+ * The sum of the filtered histograms of the held columns with seq in fromSeq..toSeq. Counts are
+ * integers, so adding a column and later subtracting it leaves the sums exactly as they were:
+ * sliding by k columns costs k columns, and equals summing the window anew (a unit test holds
+ * them equal).
+ */
+export class RegionSums {
+  private key: string | null = null;
+  private filter: SeriesFilter | null = null;
+  private fromSeq = 0;
+  private toSeq = -1;
+  private total = new Float64Array(SLOTS);
+  private byDevice = new Map<number, Float64Array>();
+  private byOp = new Map<number, Float64Array>();
+  /** [total, its device's, its op's] per (device, op): what one series adds into */
+  private targets = new Map<number, Float64Array[]>();
+
+  /** A column of the store changed: `before` left it, `after` took its place (either may be null). */
+  changed(before: PackedColumn | null, after: PackedColumn | null): void {
+    const seq = (before ?? after)?.seq;
+    if (seq === undefined || seq < this.fromSeq || seq > this.toSeq) return;
+    if (before) this.add(before, -1);
+    if (after) this.add(after, 1);
+  }
+
+  /** Sums seqs fromSeq..toSeq under the filter, from what is summed now where the two overlap. */
+  moveTo(held: HeldColumns, fromSeq: number, toSeq: number, filter: SeriesFilter, key: string): void {
+    const moved = Math.abs(fromSeq - this.fromSeq) + Math.abs(toSeq - this.toSeq);
+    if (key !== this.key || toSeq < this.fromSeq || fromSeq > this.toSeq || moved > toSeq - fromSeq + 1) {
+      this.key = key;
+      this.filter = filter;
+      this.total = new Float64Array(SLOTS);
+      this.byDevice = new Map();
+      this.byOp = new Map();
+      this.targets = new Map();
+      for (const column of held.between(fromSeq, toSeq)) this.add(column, 1);
+    } else {
+      // Leaving first, entering second; each range is empty when that edge did not move that way.
+      for (const column of held.between(this.fromSeq, fromSeq - 1)) this.add(column, -1);
+      for (const column of held.between(toSeq + 1, this.toSeq)) this.add(column, -1);
+      for (const column of held.between(fromSeq, this.fromSeq - 1)) this.add(column, 1);
+      for (const column of held.between(this.toSeq + 1, toSeq)) this.add(column, 1);
+    }
+    this.fromSeq = fromSeq;
+    this.toSeq = toSeq;
+  }
+
+  snapshot(): RegionSnapshot {
+    const byOp = new Map<Op, Float64Array>();
+    for (const [op, h] of this.byOp) byOp.set(OPS[op]!, h.slice());
+    return { total: this.total.slice(), byDevice: new Map([...this.byDevice].map(([id, h]) => [id, h.slice()])), byOp };
+  }
+
+  private add(column: PackedColumn, sign: number): void {
+    column.addTo(this.filter!, sign, (device, op) => {
+      const key = device * OPS.length + op;
+      let targets = this.targets.get(key);
+      if (!targets) this.targets.set(key, (targets = [this.total, histogramIn(this.byDevice, device), histogramIn(this.byOp, op)]));
+      return targets;
+    });
+  }
+}
+
+/**
+ * Columns summed per drawn cell: 1 while a column is at least a device pixel wide, else enough
+ * that a group is. Groups are aligned to multiples of the size in seq, so scrolling moves whole
+ * groups and the grouping does not shimmer.
+ */
+export function groupSizeOf(widthPx: number, fromMs: number, toMs: number, intervalMs: number): number {
+  const pxPerColumn = (widthPx * intervalMs) / (toMs - fromMs);
+  return pxPerColumn >= 1 ? 1 : Math.ceil(1 / pxPerColumn);
+}
+
+/** A group from its summed histogram; `first` is its first held column (a group of one spans that column). */
+export function cellGroup(first: { readonly seq: number; readonly startMs: number; readonly intervalMs: number }, size: number, intervalMs: number, histogram: Float64Array): CellGroup {
+  const firstSeq = Math.floor(first.seq / size) * size;
+  const startMs = size > 1 ? firstSeq * intervalMs : first.startMs;
+  const endMs = size > 1 ? startMs + size * intervalMs : startMs + first.intervalMs;
+  return { firstSeq, startMs, endMs, histogram, percentileSlots: percentileSlotsOf(histogram) };
+}
+
+/**
+ * The drawn groups of a view. A group that lies wholly inside the view is the same in every
+ * frame until one of its columns changes (the store says so) or the filter or size changes, so
+ * it is kept; the one or two cut by the view's edges are summed anew each frame. Only groups of
+ * the latest view are kept: a few thousand at most, one per device-pixel column.
+ */
+export class GroupCache {
+  private key: string | null = null;
+  private size = 1;
+  private readonly whole = new Map<number, CellGroup>();
+
+  /** A column was added, replaced or evicted: its group is summed again when next drawn. */
+  changed(seq: number): void {
+    this.whole.delete(Math.floor(seq / this.size) * this.size);
+  }
+
+  /** `columns`: the held columns of seqs fromSeq..toSeq, ascending. */
+  groups(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, size: number, intervalMs: number, filter: SeriesFilter, key: string): CellGroup[] {
+    if (key !== this.key || size !== this.size) {
+      this.whole.clear();
+      this.key = key;
+      this.size = size;
+    }
+    const out: CellGroup[] = [];
+    let i = 0;
+    while (i < columns.length) {
+      const firstSeq = Math.floor(columns[i]!.seq / size) * size;
+      let j = i + 1;
+      while (j < columns.length && columns[j]!.seq < firstSeq + size) j++;
+      const isWhole = firstSeq >= fromSeq && firstSeq + size - 1 <= toSeq;
+      let group = isWhole ? this.whole.get(firstSeq) : undefined;
+      if (!group) {
+        const histogram = new Float64Array(SLOTS);
+        const into = [histogram];
+        for (let k = i; k < j; k++) columns[k]!.addTo(filter, 1, () => into);
+        group = cellGroup(columns[i]!, size, intervalMs, histogram);
+        if (isWhole) this.whole.set(firstSeq, group);
+      }
+      out.push(group);
+      i = j;
+    }
+    if (this.whole.size > 2 * out.length + 16) {
+      for (const firstSeq of this.whole.keys()) if (firstSeq < fromSeq || firstSeq > toSeq) this.whole.delete(firstSeq);
+    }
+    return out;
+  }
+}
