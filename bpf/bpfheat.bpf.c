@@ -99,6 +99,16 @@ struct {
 	__type(value, __u32);
 } devices SEC(".maps");
 
+/* device index -> DEVICE_PRESENT | dev_t, for user space to name devices through mmap: after
+ * it gives up root, older kernels refuse it every bpf() call on map fds */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BPFHEAT_MAX_DEVICES);
+	__type(key, __u32);
+	__type(value, __u64);
+} device_ids SEC(".maps");
+
 static __always_inline void count_stat(__u32 stat)
 {
 	__u64 *value = bpf_map_lookup_elem(&stats, &stat);
@@ -122,7 +132,11 @@ static __always_inline __u32 device_index(struct request *rq)
 	if (index > BPFHEAT_MAX_DEVICES - 1)
 		index = BPFHEAT_MAX_DEVICES - 1;
 	/* two CPUs may race on a new device: the loser takes the winner's index */
-	bpf_map_update_elem(&devices, &dev, &index, BPF_NOEXIST);
+	if (!bpf_map_update_elem(&devices, &dev, &index, BPF_NOEXIST)) {
+		__u64 *id = bpf_map_lookup_elem(&device_ids, &index);
+		if (id)
+			*id = BPFHEAT_DEVICE_PRESENT | dev;
+	}
 	known = bpf_map_lookup_elem(&devices, &dev);
 	return known && *known < BPFHEAT_MAX_DEVICES ? *known : index;
 }

@@ -16,6 +16,7 @@
 #define BPFHEAT_THRESHOLDS_PER_EXPONENT 7
 
 #define BPFHEAT_MAX_DEVICES 16 /* the last index collects every device past the first 15 */
+#define BPFHEAT_DEVICE_PRESENT (1ULL << 32) /* device_ids[i] = PRESENT | dev_t once index i is used */
 #define BPFHEAT_OPS 5          /* read, write, flush, discard, other */
 #define BPFHEAT_METRICS 2      /* latency (ns), size (bytes) */
 #define BPFHEAT_RING_COLUMNS 8 /* power of two: user space may lag six columns */

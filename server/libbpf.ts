@@ -58,7 +58,6 @@ function bind() {
     findProgram: libbpf.func('bpf_program *bpf_object__find_program_by_name(bpf_object *obj, const char *name)'),
     mapFd: libbpf.func('int bpf_map__fd(bpf_map *map)'),
     mapValueSize: libbpf.func('uint32_t bpf_map__value_size(bpf_map *map)'),
-    mapMaxEntries: libbpf.func('uint32_t bpf_map__max_entries(bpf_map *map)'),
     setInitialValue: libbpf.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     programFd: libbpf.func('int bpf_program__fd(bpf_program *prog)'),
     attach: libbpf.func('bpf_link *bpf_program__attach(bpf_program *prog)'),
@@ -67,7 +66,6 @@ function bind() {
     strerror: libbpf.func('int libbpf_strerror(int err, _Out_ uint8_t *buf, size_t size)'),
     setPrint: libbpf.func('void *libbpf_set_print(void *fn)'),
     lookupElem: libbpf.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ uint8_t *value)'),
-    getNextKey: libbpf.func('int bpf_map_get_next_key(int fd, const void *key, _Out_ uint8_t *next_key)'),
     enableStats: libbpf.func('int bpf_enable_stats(int type)'),
     objGetInfo: libbpf.func('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *info_len)'),
     ringBufferNew: libbpf.func('ring_buffer *ring_buffer__new(int map_fd, bpfheat_sample_fn *sample_cb, void *ctx, void *opts)'),
@@ -148,9 +146,6 @@ export function mapValueSize(map: BpfMap): number {
   return lib().mapValueSize(map);
 }
 
-export function mapMaxEntries(map: BpfMap): number {
-  return lib().mapMaxEntries(map);
-}
 
 /** Sets a global-data map's contents (.rodata) before load. */
 export function setInitialValue(map: BpfMap, data: Uint8Array): void {
@@ -177,19 +172,6 @@ export function lookupElem(fd: number, key: Uint8Array, value: Uint8Array): bool
   return true;
 }
 
-/** Every key of a hash map (keySize bytes each). */
-export function mapKeys(fd: number, keySize: number): Uint8Array[] {
-  const keys: Uint8Array[] = [];
-  let previous: Uint8Array | null = null;
-  for (;;) {
-    const next = new Uint8Array(keySize);
-    const result = lib().getNextKey(fd, previous, next);
-    if (result === -2) return keys;
-    check('bpf_map_get_next_key', result);
-    keys.push(next);
-    previous = next;
-  }
-}
 
 export interface MappedMemory {
   readonly buffer: ArrayBuffer;

@@ -11,6 +11,8 @@ export const SLOT_OVERFLOW = 322;
 export const THRESHOLDS_PER_EXPONENT = 7;
 
 export const MAX_DEVICES = 16;
+/** device_ids[i] = DEVICE_PRESENT | dev_t once the kernel has handed out index i */
+export const DEVICE_PRESENT = 1n << 32n;
 export const OPS = ['read', 'write', 'flush', 'discard', 'other'] as const;
 export const METRICS = ['latency', 'size'] as const;
 export const RING_COLUMNS = 8;

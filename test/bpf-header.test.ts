@@ -49,6 +49,11 @@ describe('bpf/bpfheat.h and shared/scheme.ts', () => {
     expect(Object.fromEntries(stats)).toEqual(scheme.STATS);
   });
 
+  it('agrees on the device-present flag', () => {
+    const flag = /^#define BPFHEAT_DEVICE_PRESENT \(1ULL << (\d+)\)/m.exec(readFileSync(`${BPF_DIR}/bpfheat.h`, 'utf8'));
+    expect(flag && 1n << BigInt(flag[1]!)).toBe(scheme.DEVICE_PRESENT);
+  });
+
   it('agrees on every control index', () => {
     const controls = [...defines].filter(([name]) => name.startsWith('CONTROL_')).map(([name, value]) => [camel(name.slice(8)), value]);
     expect(Object.fromEntries(controls)).toEqual(scheme.CONTROL);

@@ -85,7 +85,7 @@ describe.skipIf(skip !== null)(`columns against the kernel maps${skip ? ` (skipp
     const count = (metric: string, op: string) =>
       columns.flatMap((c) => c.series).filter((s) => s.metric === metric && s.device === device!.id && s.op === op).reduce((t, s) => t + s.counts.reduce((a, b) => a + b, 0), 0);
     expect(count('latency', 'write')).toBe(300);
-    expect(count('latency', 'read')).toBe(200);
+    expect(count('latency', 'read'), JSON.stringify(tracer.counters())).toBe(200);
     expect(count('size', 'write')).toBe(300);
   });
 

@@ -33,7 +33,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
   tracer.setExemplarCap(Math.ceil((options.exemplarRate * options.intervalMs) / 1000));
   let fixedThreshold = options.thresholdNs;
   if (fixedThreshold !== null) tracer.setExemplarThreshold(fixedThreshold);
-  const recent = new RecentLatency(Math.max(1, Math.ceil((ADAPTIVE_WINDOW_S * 1000) / options.intervalMs)));
+  const recent = new RecentLatency(ADAPTIVE_WINDOW_S);
   const statsFd = options.selfStats ? bpf.enableRunTimeStats() : null;
   const baselines = new Map<string, RunBaseline>();
   let sink: ColumnSink | null = null;
@@ -67,11 +67,25 @@ export function createBpfSource(options: BpfSourceOptions): Source {
   }
 
   function tick(): void {
-    readReady();
+    try {
+      readReady();
+    } catch (error) {
+      // one bad read must not end a long trace: say it once per failure and go on
+      process.stderr.write(`bpfheat: reading a column failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
     schedule();
   }
 
+  /** Run-time statistics; [] where the kernel refuses the unprivileged query (before Linux 6.5, after root is given up). */
   function programStats(): ProgramStats[] {
+    try {
+      return readProgramStats();
+    } catch {
+      return [];
+    }
+  }
+
+  function readProgramStats(): ProgramStats[] {
     const nowMs = Date.now();
     return tracer.programs.map(({ name, fd }) => {
       const { runCount, runTimeNs } = bpf.programRunStats(fd);

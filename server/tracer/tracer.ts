@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import {
   COLUMN_CELLS,
   CONTROL,
+  DEVICE_PRESENT,
   CONTROL_COUNT,
   EXEMPLAR_COUNTS,
   MAX_DEVICES,
@@ -110,7 +111,7 @@ export class Tracer {
   private readonly control: BigUint64Array;
   private readonly exemplarRing: bpf.RingBuffer;
   private pendingExemplars: Exemplar[] = [];
-  private readonly devicesFd: number;
+  private readonly deviceIds: BigUint64Array;
   /** the cells map's fd, for reading counters through the syscall path instead of mmap */
   readonly cellsFd: number;
   private names: DeviceInfo[] = [];
@@ -134,7 +135,7 @@ export class Tracer {
       this.exemplarRing = bpf.openRingBuffer(bpf.mapFd(bpf.findMap(obj, 'exemplars')), (record) =>
         this.pendingExemplars.push(decodeExemplar(record, this.clock)),
       );
-      this.devicesFd = bpf.mapFd(bpf.findMap(obj, 'devices'));
+      this.deviceIds = new BigUint64Array(this.map('device_ids', MAX_DEVICES * 8));
       for (let k = 0n; k < BigInt(RING_COLUMNS); k++) this.release(firstColumn + k - BigInt(RING_COLUMNS));
       this.programs = PROGRAMS.map((name) => {
         const prog = bpf.findProgram(obj, name);
@@ -233,18 +234,16 @@ export class Tracer {
     return this.names;
   }
 
+  /** Read through mmap, not bpf(): kernels before 6.5 refuse an unprivileged process every bpf() call. */
   private readDevices(): DeviceInfo[] {
-    const byIndex = new Map<number, number[]>();
-    const value = new Uint8Array(4);
-    for (const key of bpf.mapKeys(this.devicesFd, 4)) {
-      if (!bpf.lookupElem(this.devicesFd, key, value)) continue;
-      const index = Math.min(new DataView(value.buffer).getUint32(0, true), MAX_DEVICES - 1);
-      const devT = new DataView(key.buffer).getUint32(0, true);
-      byIndex.set(index, [...(byIndex.get(index) ?? []), devT]);
+    const shared = Number(this.stats[STATS.nextDevice]) > MAX_DEVICES; // the last index holds every later device
+    const devices: DeviceInfo[] = [];
+    for (let id = 0; id < MAX_DEVICES; id++) {
+      const value = this.deviceIds[id]!;
+      if ((value & DEVICE_PRESENT) === 0n) continue;
+      devices.push({ id, name: id === MAX_DEVICES - 1 && shared ? 'other' : deviceName(Number(value & 0xffffffffn)) });
     }
-    return [...byIndex.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([id, devTs]) => ({ id, name: devTs.length === 1 ? deviceName(devTs[0]!) : 'other' }));
+    return devices;
   }
 
   counters(): TracerCounters {
