@@ -39,18 +39,30 @@ export function dropsFromCounters(counts: BigUint64Array, firstCounter: number):
   return drops;
 }
 
-/** The latency histogram of the last `span` columns, all devices and operations. */
+/**
+ * The latency histogram of the recent past, all devices and operations: a window of `seconds`
+ * one-second sums, so its memory does not depend on the column interval.
+ */
 export class RecentLatency {
   private readonly window: Float64Array[] = [];
+  private current = new Float64Array(SLOTS);
+  private currentMs = 0;
   readonly histogram = new Float64Array(SLOTS);
 
-  constructor(private readonly span: number) {}
+  constructor(private readonly seconds: number) {}
 
   add(column: Column): void {
     const latest = histogramOf(column, { metric: 'latency' });
-    this.window.push(latest);
-    for (let slot = 0; slot < SLOTS; slot++) this.histogram[slot]! += latest[slot]!;
-    if (this.window.length > this.span) {
+    for (let slot = 0; slot < SLOTS; slot++) {
+      this.histogram[slot]! += latest[slot]!;
+      this.current[slot]! += latest[slot]!;
+    }
+    this.currentMs += column.intervalMs;
+    if (this.currentMs < 1000) return;
+    this.window.push(this.current);
+    this.current = new Float64Array(SLOTS);
+    this.currentMs = 0;
+    if (this.window.length > this.seconds) {
       const oldest = this.window.shift()!;
       for (let slot = 0; slot < SLOTS; slot++) this.histogram[slot]! -= oldest[slot]!;
     }
