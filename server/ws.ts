@@ -194,7 +194,11 @@ export class ColumnStream {
     if (this.closed) return;
     this.exemplars.add(batch);
     for (const client of this.clients) {
-      if (!client.watch || client.blocked) continue; // a client that is not reading asks again when it watches anew
+      if (!client.watch) continue;
+      if (client.blocked) {
+        client.watchAnswerDue = true; // it missed live ones: a whole answer once it reads again
+        continue;
+      }
       const inside = batch.filter((e) => exemplarMatches(e, client.watch!));
       if (inside.length > 0) this.send(client, encodeServerMessage({ type: 'exemplars', replace: false, matched: inside.length, exemplars: inside }));
     }
