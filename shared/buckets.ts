@@ -77,11 +77,6 @@ export function slotBounds(slot: number): { lower: number; upper: number } {
   return { lower: BOUNDS.lower[slot]!, upper: BOUNDS.upper[slot]! };
 }
 
-/** The OpenTelemetry/Prometheus bucket index of a slot (-1 for v = 1; null for zero and overflow). */
-export function bucketIndexOfSlot(slot: number): number | null {
-  if (slot === SLOT_ZERO || slot === SLOT_OVERFLOW) return null;
-  return slot - 2;
-}
 
 /**
  * Real-valued edges of a slot for drawing on a log axis: (2^(i/8), 2^((i+1)/8)].

@@ -46,9 +46,6 @@ export interface Filter {
   readonly ops?: readonly Op[] | null;
 }
 
-export function seqOf(startMs: number, intervalMs: number): number {
-  return Math.floor(startMs / intervalMs);
-}
 
 function matches(series: Series, filter: Filter): boolean {
   if (series.metric !== filter.metric) return false;
