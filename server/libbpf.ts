@@ -31,6 +31,7 @@ const BPF_STATS_RUN_TIME = 0;
 export const PROG_INFO_SIZE = 232;
 export const PROG_INFO_RUN_TIME_NS_OFFSET = 192;
 export const PROG_INFO_RUN_CNT_OFFSET = 200;
+export const PROG_INFO_RECURSION_MISSES_OFFSET = 208;
 
 function loadLibrary(name: string, hint: string): LibraryHandle {
   try {
@@ -247,6 +248,7 @@ export function closeFd(fd: number): void {
 export interface ProgramRunStats {
   readonly runTimeNs: number;
   readonly runCount: number;
+  readonly recursionMisses: number;
 }
 
 export function programRunStats(fd: number): ProgramRunStats {
@@ -257,5 +259,6 @@ export function programRunStats(fd: number): ProgramRunStats {
   return {
     runTimeNs: Number(view.getBigUint64(PROG_INFO_RUN_TIME_NS_OFFSET, true)),
     runCount: Number(view.getBigUint64(PROG_INFO_RUN_CNT_OFFSET, true)),
+    recursionMisses: Number(view.getBigUint64(PROG_INFO_RECURSION_MISSES_OFFSET, true)),
   };
 }

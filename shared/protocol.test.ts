@@ -26,7 +26,7 @@ const column: Column = {
 };
 
 const selfStats = {
-  programs: [{ name: 'block_rq_complete', runCount: 12345, runTimeNs: 2_716_000, nsPerEvent: 220.0081, eventsPerSecond: 1500.5 }],
+  programs: [{ name: 'block_rq_complete', runCount: 12345, runTimeNs: 2_716_000, nsPerEvent: 220.0081, eventsPerSecond: 1500.5, recursionMisses: 2 }],
   missedStart: 1,
   startFailed: 0,
   ringOverrun: 2,

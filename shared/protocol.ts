@@ -28,6 +28,8 @@ export interface ProgramStats {
   readonly runTimeNs: number;
   readonly nsPerEvent: number;
   readonly eventsPerSecond: number;
+  /** runs the kernel skipped because the program was already running on that CPU (an interrupt nested in it) */
+  readonly recursionMisses: number;
 }
 
 /** What watching costs and what the tracer could not count (all counters since start). */
@@ -292,6 +294,7 @@ function decodeSelfStats(value: unknown): SelfStats {
       runTimeNs: finiteNumber(p.runTimeNs, 'program.runTimeNs'),
       nsPerEvent: finiteNumber(p.nsPerEvent, 'program.nsPerEvent'),
       eventsPerSecond: finiteNumber(p.eventsPerSecond, 'program.eventsPerSecond'),
+      recursionMisses: finiteNumber(p.recursionMisses, 'program.recursionMisses'),
     };
   });
   return {

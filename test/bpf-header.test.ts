@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as scheme from '../shared/scheme.ts';
 import { floorBound, slotOf, thresholdTable } from '../shared/buckets.ts';
-import { PROG_INFO_RUN_CNT_OFFSET, PROG_INFO_RUN_TIME_NS_OFFSET, PROG_INFO_SIZE } from '../server/libbpf.ts';
+import { PROG_INFO_RECURSION_MISSES_OFFSET, PROG_INFO_RUN_CNT_OFFSET, PROG_INFO_RUN_TIME_NS_OFFSET, PROG_INFO_SIZE } from '../server/libbpf.ts';
 
 const BPF_DIR = fileURLToPath(new URL('../bpf/', import.meta.url));
 
@@ -89,9 +89,9 @@ describe('C bpfheat_slot and TypeScript slotOf', () => {
 
 describe('struct bpf_prog_info offsets used by the binding', () => {
   it('match offsetof() from linux/bpf.h', () => {
-    const source = `#include <stdio.h>\n#include <stddef.h>\n#include <linux/bpf.h>\nint main(void) { printf("%zu %zu %zu", sizeof(struct bpf_prog_info), offsetof(struct bpf_prog_info, run_time_ns), offsetof(struct bpf_prog_info, run_cnt)); return 0; }\n`;
+    const source = `#include <stdio.h>\n#include <stddef.h>\n#include <linux/bpf.h>\nint main(void) { printf("%zu %zu %zu %zu", sizeof(struct bpf_prog_info), offsetof(struct bpf_prog_info, run_time_ns), offsetof(struct bpf_prog_info, run_cnt), offsetof(struct bpf_prog_info, recursion_misses)); return 0; }\n`;
     const binary = `${BPF_DIR}/.output/prog-info-offsets`;
     execFileSync('clang', ['-x', 'c', '-o', binary, '-'], { input: source });
-    expect(execFileSync(binary, { encoding: 'utf8' })).toBe(`${PROG_INFO_SIZE} ${PROG_INFO_RUN_TIME_NS_OFFSET} ${PROG_INFO_RUN_CNT_OFFSET}`);
+    expect(execFileSync(binary, { encoding: 'utf8' })).toBe(`${PROG_INFO_SIZE} ${PROG_INFO_RUN_TIME_NS_OFFSET} ${PROG_INFO_RUN_CNT_OFFSET} ${PROG_INFO_RECURSION_MISSES_OFFSET}`);
   });
 });

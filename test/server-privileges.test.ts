@@ -34,7 +34,7 @@ interface Meta {
   readonly user: { uid: number; gid: number; user: string };
   readonly selfStatsRequested: boolean;
   readonly selfStats: {
-    programs: { name: string; runCount: number; runTimeNs: number; nsPerEvent: number; eventsPerSecond: number }[];
+    programs: { name: string; runCount: number; runTimeNs: number; nsPerEvent: number; eventsPerSecond: number; recursionMisses: number }[];
     missedStart: number;
   } | null;
 }
@@ -123,6 +123,7 @@ describe.skipIf(skipReason !== null)('started as root with the bpf source (the d
       expect(p.nsPerEvent).toBeGreaterThan(0);
       expect(p.nsPerEvent).toBeCloseTo(p.runTimeNs / p.runCount, 3);
       expect(p.eventsPerSecond).toBeGreaterThanOrEqual(0);
+      expect(p.recursionMisses).toBeGreaterThanOrEqual(0);
     }
 
     // The same numbers reach a client in hello, and the loop device's writes are in the columns.

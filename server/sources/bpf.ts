@@ -88,7 +88,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
   function readProgramStats(): ProgramStats[] {
     const nowMs = Date.now();
     return tracer.programs.map(({ name, fd }) => {
-      const { runCount, runTimeNs } = bpf.programRunStats(fd);
+      const { runCount, runTimeNs, recursionMisses } = bpf.programRunStats(fd);
       const base = baselines.get(name) ?? { atMs: nowMs, runCount, runTimeNs };
       baselines.set(name, base);
       const elapsedS = (nowMs - base.atMs) / 1000;
@@ -98,6 +98,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
         runTimeNs,
         nsPerEvent: runCount > 0 ? runTimeNs / runCount : 0,
         eventsPerSecond: elapsedS > 0 ? (runCount - base.runCount) / elapsedS : 0,
+        recursionMisses,
       };
     });
   }
