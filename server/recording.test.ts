@@ -48,7 +48,7 @@ function sampleText(): string {
     HEADER,
     columnLine(column(1_700_000_000)),
     exemplarLine(EXEMPLAR),
-    exemplarLine({ ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync' }),
+    exemplarLine({ ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync', sector: null }),
     devicesLine(DEVICES),
     columnLine({ ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }] }),
     columnLine(column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 })),
@@ -76,7 +76,7 @@ describe('recording lines', () => {
     expect(recording.header).toMatchObject({ version: 1, intervalMs: 1000, source: 'bpf', host: 'db1', startedMs: 1_700_000_000_000, devices: DEVICES.slice(0, 1) });
     expect(recording.events.map((e) => e.type)).toEqual(['column', 'exemplars', 'devices', 'column', 'column']);
     expect(recording.events[0]).toEqual({ type: 'column', column: column(1_700_000_000) });
-    expect(recording.events[1]).toEqual({ type: 'exemplars', exemplars: [EXEMPLAR, { ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync' }] });
+    expect(recording.events[1]).toEqual({ type: 'exemplars', exemplars: [EXEMPLAR, { ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync', sector: null }] });
     expect(recording.events[3]).toEqual({ type: 'column', column: { ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }] } });
     expect(recording.events[4]).toEqual({ type: 'column', column: column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 }) });
     expect(recording).toMatchObject({ devices: DEVICES, columnCount: 3, complete: true, truncatedLine: null, skippedLines: 0 });
@@ -192,7 +192,7 @@ describe('recordSource', () => {
       devices: (d) => seen.push(`devices ${d.length}`),
     });
     inner.sink!.column(column(1_700_000_000));
-    inner.sink!.exemplars!([EXEMPLAR, { ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync' }]);
+    inner.sink!.exemplars!([EXEMPLAR, { ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync', sector: null }]);
     inner.sink!.devices!(DEVICES);
     inner.sink!.column({ ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }] });
     inner.sink!.column(column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 }));

@@ -230,7 +230,7 @@ function decodeExemplar(value: Record<string, unknown>): Exemplar {
     bytes: integer(value.bytes, 'bytes'),
     device: integer(value.device, 'device'),
     op: opOf(value.op, 'op'),
-    sector: integer(value.sector, 'sector'),
+    sector: value.sector === null ? null : integer(value.sector, 'sector'),
     pid: integer(value.pid, 'pid'),
     comm: text(value.comm, 'comm', 64),
   };

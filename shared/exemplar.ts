@@ -12,8 +12,8 @@ export interface Exemplar {
   /** device id, an index into the devices table */
   readonly device: number;
   readonly op: Op;
-  /** first sector (512 bytes) of the request */
-  readonly sector: number;
+  /** first sector (512 bytes) of the request; null when it addresses none (a flush) */
+  readonly sector: number | null;
   /** the thread group id (the "process id") that issued the I/O, and its command name */
   readonly pid: number;
   readonly comm: string;

@@ -66,7 +66,7 @@ const serverMessages: ServerMessage[] = [
     matched: 3,
     exemplars: [
       { timeMs: 1_764_000_000_123.456, latencyNs: 812_345, bytes: 4096, device: 2, op: 'write', sector: 8192, pid: 4242, comm: 'postgres' },
-      { timeMs: 1_764_000_000_124, latencyNs: 9_000_000_000, bytes: 0, device: 0, op: 'flush', sector: 0, pid: 1, comm: '' },
+      { timeMs: 1_764_000_000_124, latencyNs: 9_000_000_000, bytes: 0, device: 0, op: 'flush', sector: null, pid: 1, comm: '' },
     ],
   },
   { type: 'exemplars', replace: false, matched: 0, exemplars: [] },

@@ -117,7 +117,7 @@ export class ProtocolError extends Error {
 type CompactSeries = [number, number, number, number[]];
 type CompactDrops = [number, number, number][];
 type CompactColumn = [number, number, number, CompactSeries[]] | [number, number, number, CompactSeries[], CompactDrops];
-type CompactExemplar = [number, number, number, number, number, number, number, string];
+type CompactExemplar = [number, number, number, number, number, number | null, number, string];
 
 function compactColumn(column: Column): CompactColumn {
   const series = column.series.map((s): CompactSeries => {
@@ -243,7 +243,7 @@ function decodeExemplar(value: unknown, field: string): Exemplar {
     bytes: integer(e[2], `${field}.bytes`),
     device: integer(e[3], `${field}.device`),
     op: OPS[integer(e[4], `${field}.op`)] ?? fail(`${field}.op is out of range`),
-    sector: integer(e[5], `${field}.sector`),
+    sector: nullableInteger(e[5], `${field}.sector`),
     pid: integer(e[6], `${field}.pid`),
     comm: string(e[7], `${field}.comm`, 64),
   };

@@ -178,7 +178,7 @@ function ExemplarTable({ exemplars, snapshot, onHighlight }: { exemplars: readon
           {/* One leave for the body, not one per row: moving between rows does not flicker the mark. */}
           <tbody onMouseLeave={() => onHighlight(null)}>
             {shown.map((e, k) => (
-              <tr key={k} onMouseEnter={() => onHighlight(e)} data-time={e.timeMs} data-pid={e.pid} data-comm={e.comm} data-latency={e.latencyNs} data-sector={e.sector}>
+              <tr key={k} onMouseEnter={() => onHighlight(e)} data-time={e.timeMs} data-pid={e.pid} data-comm={e.comm} data-latency={e.latencyNs} data-sector={e.sector ?? ''}>
                 <td>{formatClock(e.timeMs, offset, 1)}</td>
                 <td>{formatLatency(e.latencyNs)}</td>
                 <td>{formatBytes(e.bytes)}</td>
@@ -186,7 +186,7 @@ function ExemplarTable({ exemplars, snapshot, onHighlight }: { exemplars: readon
                 <td>{e.op}</td>
                 <td>{e.pid}</td>
                 <td className="comm">{e.comm}</td>
-                <td>{e.sector}</td>
+                <td>{e.sector ?? '–'}</td>
               </tr>
             ))}
           </tbody>

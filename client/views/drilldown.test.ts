@@ -27,6 +27,11 @@ describe('sortExemplars', () => {
     expect(rows.map((e) => e.timeMs)).toEqual([1, 2, 3]);
   });
 
+  it('puts an exemplar without a sector (a flush) before sector 0', () => {
+    const withFlush = [...rows, exemplar({ timeMs: 4, op: 'flush', sector: null })];
+    expect(sortExemplars(withFlush, { key: 'sector', descending: false }).map((e) => e.timeMs)).toEqual([4, 1, 3, 2]);
+  });
+
   it('flips on a second click; a new column starts descending for numbers, ascending for names', () => {
     expect(nextSort(DEFAULT_SORT, 'latencyNs')).toEqual({ key: 'latencyNs', descending: false });
     expect(nextSort(DEFAULT_SORT, 'sector')).toEqual({ key: 'sector', descending: true });

@@ -34,11 +34,12 @@ export function nextSort(sort: Sort, key: SortKey): Sort {
 export function sortExemplars(exemplars: readonly Exemplar[], sort: Sort): Exemplar[] {
   const sign = sort.descending ? -1 : 1;
   const compare = (a: Exemplar, b: Exemplar): number => {
-    const x = a[sort.key];
-    const y = b[sort.key];
+    // an exemplar without a sector (a flush) sorts before sector 0
+    const x = a[sort.key] ?? -1;
+    const y = b[sort.key] ?? -1;
     // Names by code unit, not locale: the same order in every browser.
     const primary = typeof x === 'string' || typeof y === 'string' ? (x < y ? -1 : x > y ? 1 : 0) : x - y;
-    return sign * (primary || a.timeMs - b.timeMs || a.sector - b.sector);
+    return sign * (primary || a.timeMs - b.timeMs || (a.sector ?? -1) - (b.sector ?? -1));
   };
   return [...exemplars].sort(compare);
 }

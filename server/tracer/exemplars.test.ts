@@ -36,6 +36,12 @@ describe('decodeExemplar', () => {
     expect(decodeExemplar(new DataView(bytes.buffer), makeClock(1000, 0n, 0n)).comm).toBe('abcdefghijklmnop');
   });
 
+  it('gives no sector for a request without one (a flush carries (u64)-1)', () => {
+    const bytes = new Uint8Array(EXEMPLAR_BYTES);
+    new DataView(bytes.buffer).setBigUint64(16, 2n ** 64n - 1n, true);
+    expect(decodeExemplar(new DataView(bytes.buffer), makeClock(1000, 0n, 0n)).sector).toBeNull();
+  });
+
   it('refuses a short record', () => {
     expect(() => decodeExemplar(new DataView(new ArrayBuffer(20)), makeClock(1000, 0n, 0n))).toThrow(RangeError);
   });

@@ -10,6 +10,11 @@ import type { ColumnClock } from './clock.ts';
 
 const textDecoder = new TextDecoder();
 
+/** A request without a position (a flush) carries sector (u64)-1: no sector, not a number to show. */
+function sectorOf(raw: bigint): number | null {
+  return raw > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(raw);
+}
+
 export function decodeExemplar(record: DataView, clock: ColumnClock): Exemplar {
   if (record.byteLength < EXEMPLAR_BYTES) throw new RangeError(`exemplar record is ${record.byteLength} bytes, not ${EXEMPLAR_BYTES}`);
   const ts = record.getBigUint64(0, true);
@@ -18,7 +23,7 @@ export function decodeExemplar(record: DataView, clock: ColumnClock): Exemplar {
   return {
     timeMs: Number((ts + clock.offsetNs) / 1000n) / 1000,
     latencyNs: Number(record.getBigUint64(8, true)),
-    sector: Number(record.getBigUint64(16, true)),
+    sector: sectorOf(record.getBigUint64(16, true)),
     bytes: record.getUint32(24, true),
     pid: record.getUint32(28, true),
     device: Math.min(record.getUint16(32, true), MAX_DEVICES - 1),
