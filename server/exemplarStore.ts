@@ -5,6 +5,7 @@
  * this bounds what is kept.
  */
 import { exemplarMatches, type Exemplar, type ExemplarQuery } from '../shared/exemplar.ts';
+import { partitionPoint } from '../shared/search.ts';
 
 export const DEFAULT_EXEMPLAR_CAPACITY = 100_000;
 
@@ -49,14 +50,7 @@ export class ExemplarStore {
 
   /** Index of the first exemplar at or after timeMs. */
   private lowerBound(timeMs: number): number {
-    let low = 0;
-    let high = this.items.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.items[mid]!.timeMs < timeMs) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return partitionPoint(0, this.items.length, (i) => this.items[i]!.timeMs < timeMs);
   }
 
   query(query: ExemplarQuery, limit: number): ExemplarAnswer {

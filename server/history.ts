@@ -9,6 +9,8 @@
  * Seqs ascend strictly (sources emit in order); a jump forward (a source that skipped columns)
  * is kept as it is, and readers see it as a gap.
  */
+import { partitionPoint } from '../shared/search.ts';
+
 export interface HistoryEntry {
   readonly seq: number;
   readonly startMs: number;
@@ -70,27 +72,15 @@ export class History {
 
   /** Index of the first entry with seq >= the given one (size when there is none). */
   indexOfSeq(seq: number): number {
-    let low = 0;
-    let high = this.ring.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.at(mid).seq < seq) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return partitionPoint(0, this.ring.length, (i) => this.at(i).seq < seq);
   }
 
   /** Index of the first entry whose column ends after the given time (size when there is none). */
   indexOfTime(ms: number): number {
-    let low = 0;
-    let high = this.ring.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const entry = this.at(mid);
-      if (entry.startMs + entry.intervalMs <= ms) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return partitionPoint(0, this.ring.length, (i) => {
+      const entry = this.at(i);
+      return entry.startMs + entry.intervalMs <= ms;
+    });
   }
 
   get(seq: number): HistoryEntry | undefined {
@@ -112,13 +102,6 @@ export class History {
   /** How many entries overlap [fromMs, toMs), without visiting them. */
   countInTimeRange(fromMs: number, toMs: number): number {
     const first = this.indexOfTime(fromMs);
-    let low = first;
-    let high = this.ring.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.at(mid).startMs < toMs) low = mid + 1;
-      else high = mid;
-    }
-    return low - first;
+    return partitionPoint(first, this.ring.length, (i) => this.at(i).startMs < toMs) - first;
   }
 }

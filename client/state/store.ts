@@ -9,6 +9,7 @@
 import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
 import type { ExemplarCapture, Hello } from '../../shared/protocol.ts';
 import { PackedColumn } from './packed.ts';
+import { partitionPoint } from '../../shared/search.ts';
 
 /**
  * A day and an hour of one-second columns, so a 24-hour view is held whole while it scrolls
@@ -119,14 +120,7 @@ export class ColumnStore {
 
   /** The index of the first column with seq >= the given one. */
   private lowerBound(seq: number): number {
-    let low = 0;
-    let high = this.columns.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.columns[mid]!.seq < seq) low = mid + 1;
-      else high = mid;
-    }
-    return low;
+    return partitionPoint(0, this.columns.length, (i) => this.columns[i]!.seq < seq);
   }
 
   /** The columns of seqs fromSeq..toSeq (inclusive), ascending; none when fromSeq > toSeq. */
