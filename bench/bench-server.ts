@@ -22,10 +22,10 @@
 import { createInterface } from 'node:readline';
 import type { AddressInfo } from 'node:net';
 import type { Column } from '../shared/column.ts';
-import { createDashboard } from '../server/app.ts';
-import { loadClientBundle, type ClientBundle } from '../server/bundle.ts';
-import { History } from '../server/history.ts';
-import { accessPolicy } from '../server/security.ts';
+import { createDashboard } from '../server/dashboard/app.ts';
+import { loadClientBundle, type ClientBundle } from '../server/dashboard/bundle.ts';
+import { History } from '../server/dashboard/history.ts';
+import { accessPolicy } from '../server/dashboard/security.ts';
 import { createSyntheticSource, syntheticColumn, SYNTHETIC_DEVICES } from '../server/sources/synthetic.ts';
 import type { ColumnSink, Source } from '../server/sources/source.ts';
 import { numberOption } from './lib/report.ts';

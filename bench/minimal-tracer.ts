@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as bpf from '../server/libbpf.ts';
+import * as bpf from '../server/tracer/libbpf.ts';
 
 const SOURCE = fileURLToPath(new URL('./minimal.bpf.c', import.meta.url));
 const PROGRAMS = ['min_rq_issue', 'min_rq_complete', 'empty_probe'];

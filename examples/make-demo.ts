@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { slotBounds } from '../shared/buckets.ts';
 import type { Column } from '../shared/column.ts';
 import type { Exemplar } from '../shared/exemplar.ts';
-import { columnLine, devicesLine, endLine, exemplarLine, headerLine } from '../server/recording.ts';
+import { columnLine, devicesLine, endLine, exemplarLine, headerLine } from '../server/formats/recording.ts';
 import { SYNTHETIC_DEVICES, syntheticColumn } from '../server/sources/synthetic.ts';
 
 export const DEMO_FILE = fileURLToPath(new URL('./demo.bpfheat.jsonl', import.meta.url));

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as scheme from '../shared/scheme.ts';
 import { floorBound, slotOf, thresholdTable } from '../shared/buckets.ts';
-import { PROG_INFO_RECURSION_MISSES_OFFSET, PROG_INFO_RUN_CNT_OFFSET, PROG_INFO_RUN_TIME_NS_OFFSET, PROG_INFO_SIZE } from '../server/libbpf.ts';
+import { PROG_INFO_RECURSION_MISSES_OFFSET, PROG_INFO_RUN_CNT_OFFSET, PROG_INFO_RUN_TIME_NS_OFFSET, PROG_INFO_SIZE } from '../server/tracer/libbpf.ts';
 
 const BPF_DIR = fileURLToPath(new URL('../bpf/', import.meta.url));
 

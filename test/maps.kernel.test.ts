@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLUMN_CELLS, MAX_DEVICES, METRICS, OPS, RING_COLUMNS, SLOTS } from '../shared/scheme.ts';
 import type { Column } from '../shared/column.ts';
-import { lookupElem } from '../server/libbpf.ts';
+import { lookupElem } from '../server/tracer/libbpf.ts';
 import { readableAt } from '../server/tracer/clock.ts';
 import { Tracer } from '../server/tracer/tracer.ts';
 import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRecording, type Recording } from '../server/recording.ts';
+import { parseRecording, type Recording } from '../server/formats/recording.ts';
 import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
 import { runBpfheat, startBpfheat, type Result } from './cli.ts';
 

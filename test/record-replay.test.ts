@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseRecording } from '../server/recording.ts';
+import { parseRecording } from '../server/formats/recording.ts';
 import { DEMO_COLUMNS, demoRecording } from '../examples/make-demo.ts';
 import { jsonl, runBpfheat, startBpfheat, type JsonColumn } from './cli.ts';
 

@@ -10,7 +10,7 @@
 import { Agent, get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeClientMessage, MAX_CLIENT_MESSAGE_BYTES } from '../shared/protocol.ts';
-import { MAX_RECEIVED_BYTES } from '../server/ws.ts';
+import { MAX_RECEIVED_BYTES } from '../server/dashboard/ws.ts';
 import { consecutive, Recorder, serve, wsUrl, type Served } from './server-harness.ts';
 
 const COUNT = 10_000;

@@ -17,7 +17,7 @@
  * holds, then live ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEND_HIGH_WATER_BYTES } from '../server/ws.ts';
+import { SEND_HIGH_WATER_BYTES } from '../server/dashboard/ws.ts';
 import { consecutive, Recorder, serve, sleep, wsUrl, type Served } from './server-harness.ts';
 
 const STALL_MS = 30_000;

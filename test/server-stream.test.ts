@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeServerMessage, PROTOCOL_VERSION, BUCKET_SCHEME, type ServerMessage } from '../shared/protocol.ts';
-import { DEFAULT_BACKFILL_COLUMNS } from '../server/ws.ts';
+import { DEFAULT_BACKFILL_COLUMNS } from '../server/dashboard/ws.ts';
 import { consecutive, Recorder, serve, sleep, wsUrl, type Served } from './server-harness.ts';
 
 const INTERVAL_MS = 20;

@@ -3,7 +3,7 @@
  * One timer, set for the moment the next column becomes readable.
  */
 import type { ProgramStats, SelfStats } from '../../shared/protocol.ts';
-import * as bpf from '../libbpf.ts';
+import * as bpf from '../tracer/libbpf.ts';
 import { readableAt } from '../tracer/clock.ts';
 import { Tracer } from '../tracer/tracer.ts';
 import { adaptiveThreshold, RecentLatency } from '../tracer/exemplars.ts';

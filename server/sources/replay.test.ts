@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Column, DeviceInfo } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
-import { UserError } from '../errors.ts';
-import { columnLine, endLine, exemplarLine, headerLine, type RecordedEvent } from '../recording.ts';
+import { UserError } from '../base/errors.ts';
+import { columnLine, endLine, exemplarLine, headerLine, type RecordedEvent } from '../formats/recording.ts';
 import { createPlayback, createReplaySource, readInputFile } from './replay.ts';
 import type { ColumnSink } from './source.ts';
 

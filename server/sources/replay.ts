@@ -13,8 +13,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
-import { UserError } from '../errors.ts';
-import { describeFsError, parseRecording, RecordingError, type RecordedEvent } from '../recording.ts';
+import { UserError } from '../base/errors.ts';
+import { describeFsError, parseRecording, RecordingError, type RecordedEvent } from '../formats/recording.ts';
 import type { ColumnSink, Source } from './source.ts';
 
 /** The largest file read (Node strings stop at ~512 MiB). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../errors.ts';
+import { UserError } from '../base/errors.ts';
 import { currentEnvironment, preflight } from './tracer.ts';
 
 const ALL_CAPABILITIES = (1n << 41n) - 1n;

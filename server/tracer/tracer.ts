@@ -22,8 +22,8 @@ import {
 import { thresholdTable } from '../../shared/buckets.ts';
 import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
-import * as bpf from '../libbpf.ts';
-import { UserError } from '../errors.ts';
+import * as bpf from './libbpf.ts';
+import { UserError } from '../base/errors.ts';
 import { columnAt, columnStartMs, makeClock, type ColumnClock } from './clock.ts';
 import { seriesFromCounters } from './counters.ts';
 import { decodeExemplar, dropsFromCounters } from './exemplars.ts';

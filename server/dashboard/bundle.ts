@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserError } from './errors.ts';
+import { UserError } from '../base/errors.ts';
 
 export interface BundleFile {
   readonly body: Buffer;
@@ -28,7 +28,7 @@ const MAX_BUNDLE_FILES = 5000;
 
 /** dist/ next to the package; BPFHEAT_CLIENT_DIR overrides it (tests, packaging). */
 export function defaultClientDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return env.BPFHEAT_CLIENT_DIR || fileURLToPath(new URL('../dist', import.meta.url));
+  return env.BPFHEAT_CLIENT_DIR || fileURLToPath(new URL('../../dist', import.meta.url));
 }
 
 const TYPES: Record<string, string> = {

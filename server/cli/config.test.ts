@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FLAGS, helpText, historyColumns, parseArgs } from './config.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../base/errors.ts';
 
 describe('parseArgs', () => {
   it('defaults to the dashboard tracing every device at 1 s columns', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Exemplar } from '../shared/exemplar.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
 import { ExemplarStore } from './exemplarStore.ts';
 
 const exemplar = (timeMs: number, latencyNs: number, device = 0, op: Exemplar['op'] = 'read'): Exemplar => ({

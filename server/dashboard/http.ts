@@ -16,11 +16,11 @@
  * response carries a stack trace.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../shared/scheme.ts';
-import { histogramOf, type Column, type DeviceInfo } from '../shared/column.ts';
-import { BUCKET_SCHEME, PROTOCOL_VERSION, decodeServerMessage } from '../shared/protocol.ts';
-import { renderHeatmapSvg } from '../shared/svg.ts';
-import { exportFileName, snapshotView } from '../shared/view.ts';
+import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
+import { histogramOf, type Column, type DeviceInfo } from '../../shared/column.ts';
+import { BUCKET_SCHEME, PROTOCOL_VERSION, decodeServerMessage } from '../../shared/protocol.ts';
+import { renderHeatmapSvg } from '../../shared/svg.ts';
+import { exportFileName, snapshotView } from '../../shared/view.ts';
 import type { ClientBundle } from './bundle.ts';
 import type { History } from './history.ts';
 import type { RunAs } from './privileges.ts';

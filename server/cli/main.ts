@@ -4,23 +4,23 @@
  */
 import { hostname } from 'node:os';
 import { parseArgs, helpText, type Config } from './config.ts';
-import { UserError } from './errors.ts';
-import type { Source } from './sources/source.ts';
+import { UserError } from '../base/errors.ts';
+import type { Source } from '../sources/source.ts';
 
 async function createSource(config: Config): Promise<Source> {
   if (config.source === 'replay') {
-    const { createReplaySource } = await import('./sources/replay.ts');
+    const { createReplaySource } = await import('../sources/replay.ts');
     return createReplaySource({ path: config.inputFile!, speed: config.speed ?? 1 });
   }
   if (config.source === 'import') {
-    const { createImportSource } = await import('./sources/import.ts');
+    const { createImportSource } = await import('../formats/trace.ts');
     return createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: config.speed ?? 0 });
   }
   if (config.source === 'synthetic') {
-    const { createSyntheticSource } = await import('./sources/synthetic.ts');
+    const { createSyntheticSource } = await import('../sources/synthetic.ts');
     return createSyntheticSource({ seed: config.seed, intervalMs: config.intervalMs });
   }
-  const { createBpfSource } = await import('./sources/bpf.ts');
+  const { createBpfSource } = await import('../sources/bpf.ts');
   return createBpfSource({
     intervalMs: config.intervalMs,
     selfStats: config.selfStats,
@@ -43,7 +43,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   let source = await createSource(config);
   if (config.record !== null) {
-    const { recordSource } = await import('./recording.ts');
+    const { recordSource } = await import('../formats/recording.ts');
     source = recordSource(source, config.record, { host: source.host ?? hostname() });
   }
   if (config.mode === 'dashboard') {

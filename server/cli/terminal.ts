@@ -4,12 +4,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from './config.ts';
-import { UserError } from './errors.ts';
-import type { Source } from './sources/source.ts';
-import { bucketList, histogramOf, histogramTotal, type Column, type DeviceInfo } from '../shared/column.ts';
-import { METRIC_UNIT } from '../shared/scheme.ts';
+import { UserError } from '../base/errors.ts';
+import type { Source } from '../sources/source.ts';
+import { bucketList, histogramOf, histogramTotal, type Column, type DeviceInfo } from '../../shared/column.ts';
+import { METRIC_UNIT } from '../../shared/scheme.ts';
 import { formatByProcess, formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
-import { exemplarMatches, type Exemplar } from '../shared/exemplar.ts';
+import { exemplarMatches, type Exemplar } from '../../shared/exemplar.ts';
 
 /** Checks every --device name before tracing starts, so a typo is not an empty trace. */
 function checkDeviceNames(config: Config, source: Source): void {

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Column, DeviceInfo } from '../shared/column.ts';
-import type { Exemplar } from '../shared/exemplar.ts';
-import { SLOTS } from '../shared/scheme.ts';
-import { UserError } from './errors.ts';
+import type { Column, DeviceInfo } from '../../shared/column.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
+import { SLOTS } from '../../shared/scheme.ts';
+import { UserError } from '../base/errors.ts';
 import {
   RECORDING_VERSION,
   RecordingError,
@@ -18,7 +18,7 @@ import {
   recordSource,
   type Recording,
 } from './recording.ts';
-import type { ColumnSink, Source } from './sources/source.ts';
+import type { ColumnSink, Source } from '../sources/source.ts';
 
 const DEVICES: DeviceInfo[] = [
   { id: 0, name: 'nvme0n1' },

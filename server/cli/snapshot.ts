@@ -11,16 +11,16 @@
  * data), limits and the view are the server's. renderHeatmapSvg draws it.
  */
 import { writeFileSync } from 'node:fs';
-import { encodeServerMessage, decodeServerMessage } from '../shared/protocol.ts';
-import type { Column } from '../shared/column.ts';
-import { renderHeatmapSvg } from '../shared/svg.ts';
-import { snapshotView } from '../shared/view.ts';
+import { encodeServerMessage, decodeServerMessage } from '../../shared/protocol.ts';
+import type { Column } from '../../shared/column.ts';
+import { renderHeatmapSvg } from '../../shared/svg.ts';
+import { snapshotView } from '../../shared/view.ts';
 import { FLAGS, parseArgs, type Config } from './config.ts';
-import { UsageError, UserError } from './errors.ts';
-import { History } from './history.ts';
-import { MAX_SNAPSHOT_COLUMNS, parseRangeQuery } from './http.ts';
-import { describeFsError } from './recording.ts';
-import type { FiniteSource } from './sources/replay.ts';
+import { UsageError, UserError } from '../base/errors.ts';
+import { History } from '../dashboard/history.ts';
+import { MAX_SNAPSHOT_COLUMNS, parseRangeQuery } from '../dashboard/http.ts';
+import { describeFsError } from '../formats/recording.ts';
+import type { FiniteSource } from '../sources/replay.ts';
 
 /** The flags of bpfheat's main table that choose and read the data; everything else is refused. */
 const DATA_FLAGS = ['--replay', '--import', '--import-format', '--time-unit', '--unitstime', '--latency-unit', '--unitslatency', '--time-column', '--latency-column', '--time-base', '--interval', '--metric', '--device', '--op'];
@@ -178,10 +178,10 @@ export async function runSnapshot(argv: readonly string[]): Promise<void> {
   const config = args.config!;
   let source: FiniteSource;
   if (config.source === 'replay') {
-    const { createReplaySource } = await import('./sources/replay.ts');
+    const { createReplaySource } = await import('../sources/replay.ts');
     source = createReplaySource({ path: config.inputFile!, speed: 0 });
   } else {
-    const { createImportSource } = await import('./sources/import.ts');
+    const { createImportSource } = await import('../formats/trace.ts');
     source = createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: 0 });
   }
   const columns = source.columns();

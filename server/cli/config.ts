@@ -2,9 +2,9 @@
  * Command-line configuration, parsed and checked once at start. Every flag is in FLAGS,
  * which also writes --help, so the help text cannot drift from the parser.
  */
-import { METRICS, OPS, type Metric, type Op } from '../shared/scheme.ts';
-import { UsageError } from './errors.ts';
-import { IMPORT_FORMATS, TIME_UNITS, type ImportFormat, type TimeUnit } from './sources/import.ts';
+import { METRICS, OPS, type Metric, type Op } from '../../shared/scheme.ts';
+import { UsageError } from '../base/errors.ts';
+import { IMPORT_FORMATS, TIME_UNITS, type ImportFormat, type TimeUnit } from '../formats/trace.ts';
 
 export type OutputMode = 'dashboard' | 'text' | 'jsonl';
 export type SourceChoice = 'bpf' | 'synthetic' | 'replay' | 'import';

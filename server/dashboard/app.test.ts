@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_SNAPSHOT_COLUMNS } from './http.ts';
-import { closeAll, column, connect, INTERVAL_MS, start, until } from './testHarness.ts';
+import { closeAll, column, connect, INTERVAL_MS, start, until } from '../../test/dashboard-harness.ts';
 
 afterEach(closeAll);
 

@@ -9,7 +9,7 @@
  * Seqs ascend strictly (sources emit in order); a jump forward (a source that skipped columns)
  * is kept as it is, and readers see it as a gap.
  */
-import { partitionPoint } from '../shared/search.ts';
+import { partitionPoint } from '../../shared/search.ts';
 
 export interface HistoryEntry {
   readonly seq: number;

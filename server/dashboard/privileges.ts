@@ -6,7 +6,7 @@
  * may no longer change its groups). It must run on the main thread (Node refuses in workers).
  */
 import { userInfo } from 'node:os';
-import { UserError } from './errors.ts';
+import { UserError } from '../base/errors.ts';
 
 export interface RunAs {
   readonly uid: number;

@@ -4,8 +4,8 @@
  * (an exemplar is ~200 bytes), whatever the I/O rate: the kernel's rate cap bounds arrivals,
  * this bounds what is kept.
  */
-import { exemplarMatches, type Exemplar, type ExemplarQuery } from '../shared/exemplar.ts';
-import { partitionPoint } from '../shared/search.ts';
+import { exemplarMatches, type Exemplar, type ExemplarQuery } from '../../shared/exemplar.ts';
+import { partitionPoint } from '../../shared/search.ts';
 
 export const DEFAULT_EXEMPLAR_CAPACITY = 100_000;
 

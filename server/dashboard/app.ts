@@ -10,7 +10,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
-import type { ColumnSink } from './sources/source.ts';
+import type { ColumnSink } from '../sources/source.ts';
 import type { ClientBundle } from './bundle.ts';
 import type { History } from './history.ts';
 import { createHttpApp, MAX_URL_CHARS } from './http.ts';

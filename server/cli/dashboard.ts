@@ -10,13 +10,13 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import type { Config } from './config.ts';
 import { historyColumns } from './config.ts';
-import { UsageError, UserError } from './errors.ts';
-import type { Source } from './sources/source.ts';
-import { createDashboard, type Dashboard } from './app.ts';
-import { defaultClientDir, loadClientBundle } from './bundle.ts';
-import { History } from './history.ts';
-import { currentUser, dropPrivileges, type RunAs } from './privileges.ts';
-import { accessPolicy, isWildcard, listenAddressProblem, type AccessPolicy } from './security.ts';
+import { UsageError, UserError } from '../base/errors.ts';
+import type { Source } from '../sources/source.ts';
+import { createDashboard, type Dashboard } from '../dashboard/app.ts';
+import { defaultClientDir, loadClientBundle } from '../dashboard/bundle.ts';
+import { History } from '../dashboard/history.ts';
+import { currentUser, dropPrivileges, type RunAs } from '../dashboard/privileges.ts';
+import { accessPolicy, isWildcard, listenAddressProblem, type AccessPolicy } from '../dashboard/security.ts';
 
 export interface DashboardRuntime {
   /** where the URL line goes (stdout) */

@@ -22,8 +22,8 @@
 import { extname } from 'node:path';
 import { slotOf } from '../../shared/buckets.ts';
 import type { Column, DeviceInfo } from '../../shared/column.ts';
-import { UserError } from '../errors.ts';
-import { createPlayback, inputName, plural, readInputFile, type FiniteSource } from './replay.ts';
+import { UserError } from '../base/errors.ts';
+import { createPlayback, inputName, plural, readInputFile, type FiniteSource } from '../sources/replay.ts';
 
 export const TIME_UNITS = ['s', 'ms', 'us', 'ns'] as const;
 export type TimeUnit = (typeof TIME_UNITS)[number];

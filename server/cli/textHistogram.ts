@@ -2,10 +2,10 @@
  * The terminal histogram in bitehist/biolatency's layout ("usecs : count distribution"
  * with a bar of stars), over our 8-buckets-per-octave slots. Pure, so its layout is tested.
  */
-import { slotBounds, slotOf } from '../shared/buckets.ts';
-import { SLOTS, type Metric } from '../shared/scheme.ts';
-import type { Exemplar } from '../shared/exemplar.ts';
-import { maxSlot, minSlot } from '../shared/column.ts';
+import { slotBounds, slotOf } from '../../shared/buckets.ts';
+import { SLOTS, type Metric } from '../../shared/scheme.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
+import { maxSlot, minSlot } from '../../shared/column.ts';
 
 export interface TextUnit {
   /** column label: usecs, msecs, kbytes */

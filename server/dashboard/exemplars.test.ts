@@ -4,9 +4,9 @@
  * then live ones inside its region only; the threshold changes while running.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Exemplar } from '../shared/exemplar.ts';
-import { encodeClientMessage, type ServerMessage } from '../shared/protocol.ts';
-import { closeAll, column, connect, FakeLiveSource, start, until } from './testHarness.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
+import { encodeClientMessage, type ServerMessage } from '../../shared/protocol.ts';
+import { closeAll, column, connect, FakeLiveSource, start, until } from '../../test/dashboard-harness.ts';
 
 afterEach(closeAll);
 

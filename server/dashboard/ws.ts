@@ -20,10 +20,10 @@ import { hostname } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { Column, DeviceInfo, SourceKind } from '../shared/column.ts';
-import { METRICS, OPS } from '../shared/scheme.ts';
-import type { Exemplar, ExemplarQuery } from '../shared/exemplar.ts';
-import { exemplarMatches } from '../shared/exemplar.ts';
+import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
+import { METRICS, OPS } from '../../shared/scheme.ts';
+import type { Exemplar, ExemplarQuery } from '../../shared/exemplar.ts';
+import { exemplarMatches } from '../../shared/exemplar.ts';
 import {
   BUCKET_SCHEME,
   MAX_CLIENT_MESSAGE_BYTES,
@@ -37,7 +37,7 @@ import {
   type Hello,
   type SelfStats,
   type ServerMessage,
-} from '../shared/protocol.ts';
+} from '../../shared/protocol.ts';
 import type { History, HistoryEntry } from './history.ts';
 import { ExemplarStore } from './exemplarStore.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { floorBound, slotOf } from '../../shared/buckets.ts';
 import { histogramOf, type Column } from '../../shared/column.ts';
 import { SLOTS } from '../../shared/scheme.ts';
-import { ImportError, MAX_IMPORT_COLUMNS, MAX_REPORTED_LINES, badLinesNote, detectFormat, importDeviceName, importTrace, splitCsvLine, toNanoseconds, type ImportOptions, type TimeUnit } from './import.ts';
+import { ImportError, MAX_IMPORT_COLUMNS, MAX_REPORTED_LINES, badLinesNote, detectFormat, importDeviceName, importTrace, splitCsvLine, toNanoseconds, type ImportOptions, type TimeUnit } from './trace.ts';
 
 const OPTIONS: ImportOptions = { format: null, timeUnit: null, latencyUnit: null, timeColumn: null, latencyColumn: null, intervalMs: 1000, timeBaseMs: 0 };
 

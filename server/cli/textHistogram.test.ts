@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SLOTS } from '../shared/scheme.ts';
-import { slotOf } from '../shared/buckets.ts';
+import { SLOTS } from '../../shared/scheme.ts';
+import { slotOf } from '../../shared/buckets.ts';
 import { formatByProcess, formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
 
 function histogram(entries: [number, number][]): Float64Array {

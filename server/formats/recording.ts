@@ -25,12 +25,12 @@
  * cut short; the loader drops an incomplete last line (and says so) and keeps every line before it.
  */
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
-import { METRICS, OPS, SLOTS, type Op } from '../shared/scheme.ts';
-import { BUCKET_SCHEME } from '../shared/protocol.ts';
-import type { Column, DeviceInfo, ExemplarDrops, Series, SourceKind } from '../shared/column.ts';
-import type { Exemplar } from '../shared/exemplar.ts';
-import { UserError } from './errors.ts';
-import type { ColumnSink, Source } from './sources/source.ts';
+import { METRICS, OPS, SLOTS, type Op } from '../../shared/scheme.ts';
+import { BUCKET_SCHEME } from '../../shared/protocol.ts';
+import type { Column, DeviceInfo, ExemplarDrops, Series, SourceKind } from '../../shared/column.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
+import { UserError } from '../base/errors.ts';
+import type { ColumnSink, Source } from '../sources/source.ts';
 
 export const RECORDING_VERSION = 1;
 /** The key of the header line; its value is the format version. */

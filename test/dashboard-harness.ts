@@ -5,11 +5,11 @@
 import WebSocket from 'ws';
 import type { Column, DeviceInfo } from '../shared/column.ts';
 import { decodeServerMessage, type ExemplarCapture, type SelfStats, type ServerMessage } from '../shared/protocol.ts';
-import { createDashboard, type Dashboard, type DashboardOptions } from './app.ts';
-import { bundleOf } from './bundle.ts';
-import { History } from './history.ts';
-import { accessPolicy } from './security.ts';
-import type { StreamSource } from './ws.ts';
+import { createDashboard, type Dashboard, type DashboardOptions } from '../server/dashboard/app.ts';
+import { bundleOf } from '../server/dashboard/bundle.ts';
+import { History } from '../server/dashboard/history.ts';
+import { accessPolicy } from '../server/dashboard/security.ts';
+import type { StreamSource } from '../server/dashboard/ws.ts';
 
 export const INTERVAL_MS = 1000;
 

@@ -1,7 +1,7 @@
 /** The flags of record, replay and import, and of `bpfheat snapshot`. */
 import { describe, expect, it } from 'vitest';
 import { helpText, parseArgs } from './config.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../base/errors.ts';
 import { parseSnapshotArgs, snapshotHelp } from './snapshot.ts';
 
 describe('parseArgs: record, replay, import', () => {
