@@ -13,7 +13,7 @@ async function createSource(config: Config): Promise<Source> {
     return createReplaySource({ path: config.inputFile!, speed: config.speed ?? 1 });
   }
   if (config.source === 'import') {
-    const { createImportSource } = await import('../formats/trace.ts');
+    const { createImportSource } = await import('../sources/import.ts');
     return createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: config.speed ?? 0 });
   }
   if (config.source === 'synthetic') {
@@ -43,7 +43,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   let source = await createSource(config);
   if (config.record !== null) {
-    const { recordSource } = await import('../formats/recording.ts');
+    const { recordSource } = await import('../sources/record.ts');
     source = recordSource(source, config.record, { host: source.host ?? hostname() });
   }
   if (config.mode === 'dashboard') {

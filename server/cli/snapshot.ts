@@ -181,7 +181,7 @@ export async function runSnapshot(argv: readonly string[]): Promise<void> {
     const { createReplaySource } = await import('../sources/replay.ts');
     source = createReplaySource({ path: config.inputFile!, speed: 0 });
   } else {
-    const { createImportSource } = await import('../formats/trace.ts');
+    const { createImportSource } = await import('../sources/import.ts');
     source = createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: 0 });
   }
   const columns = source.columns();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { floorBound, slotOf } from '../../shared/buckets.ts';
 import { histogramOf, type Column } from '../../shared/column.ts';
 import { SLOTS } from '../../shared/scheme.ts';
-import { ImportError, MAX_IMPORT_COLUMNS, MAX_REPORTED_LINES, badLinesNote, detectFormat, importDeviceName, importTrace, splitCsvLine, toNanoseconds, type ImportOptions, type TimeUnit } from './trace.ts';
+import { ImportError, MAX_IMPORT_COLUMNS, MAX_REPORTED_LINES, badLinesNote, detectFormat, importTrace, splitCsvLine, toNanoseconds, type ImportOptions, type TimeUnit } from './trace.ts';
 
 const OPTIONS: ImportOptions = { format: null, timeUnit: null, latencyUnit: null, timeColumn: null, latencyColumn: null, intervalMs: 1000, timeBaseMs: 0 };
 
@@ -217,14 +217,5 @@ describe('files that cannot be imported at all', () => {
 
   it('the column limit is what the message says', () => {
     expect(importTrace(`0 1\n${MAX_IMPORT_COLUMNS - 1} 1\n`, 't.txt', OPTIONS).columns).toHaveLength(MAX_IMPORT_COLUMNS);
-  });
-});
-
-describe('importDeviceName', () => {
-  it.each([
-    ['/tmp/out.lat_us', 'out.lat_us'],
-    ['my trace (1).txt', 'my_trace_1_.txt'],
-  ])('%s -> %s', (path, name) => {
-    expect(importDeviceName(path)).toBe(name);
   });
 });

@@ -21,9 +21,8 @@
  */
 import { extname } from 'node:path';
 import { slotOf } from '../../shared/buckets.ts';
-import type { Column, DeviceInfo } from '../../shared/column.ts';
-import { UserError } from '../base/errors.ts';
-import { createPlayback, inputName, plural, readInputFile, type FiniteSource } from '../sources/replay.ts';
+import type { Column } from '../../shared/column.ts';
+import { plural } from '../base/words.ts';
 
 export const TIME_UNITS = ['s', 'ms', 'us', 'ns'] as const;
 export type TimeUnit = (typeof TIME_UNITS)[number];
@@ -392,47 +391,4 @@ export function badLinesNote(name: string, result: Pick<ImportResult, 'badLines'
   if (result.badCount === 0) return null;
   const lines = result.badCount === 1 ? 'line' : 'lines';
   return `note: ${name}: ${result.badCount} malformed ${lines} skipped (${plural(result.events, 'event')} read): ${reasonsOf(result.badLines, result.badCount)}`;
-}
-
-/** A device name for the imported data: the file's name, as the other sources' device names are written. */
-export function importDeviceName(path: string): string {
-  return inputName(path).replace(/[^A-Za-z0-9._!-]+/g, '_').slice(0, 64) || 'import';
-}
-
-export interface ImportSourceOptions extends ImportOptions {
-  readonly path: string;
-  /** default 0: everything at once */
-  readonly speed: number;
-  /** notes (malformed lines, what was read); default: stderr */
-  readonly warn?: (line: string) => void;
-}
-
-export function createImportSource(options: ImportSourceOptions): FiniteSource {
-  const warn = options.warn ?? ((line: string) => process.stderr.write(`bpfheat: ${line}\n`));
-  const name = inputName(options.path);
-  let result: ImportResult;
-  try {
-    result = importTrace(readInputFile(options.path, '--import'), name, options);
-  } catch (error) {
-    if (error instanceof ImportError) throw new UserError(error.message);
-    throw error;
-  }
-  const note = badLinesNote(name, result);
-  if (note) warn(note);
-  const first = result.columns[0]!;
-  const last = result.columns[result.columns.length - 1]!;
-  const columnsRead = result.format === 'csv' ? `, columns "${result.timeColumn}" and "${result.latencyColumn}"` : '';
-  warn(
-    `imported ${plural(result.events, 'event')} from ${name} (${result.format}${columnsRead}; time in ${result.timeUnit}, latency in ${result.latencyUnit}) ` +
-      `into ${plural(result.columns.length, 'column')} of ${options.intervalMs} ms: unix ms ${first.startMs} to ${last.startMs + last.intervalMs}`,
-  );
-  const devices: DeviceInfo[] = [{ id: 0, name: importDeviceName(options.path) }];
-  return createPlayback({
-    kind: 'import',
-    intervalMs: options.intervalMs,
-    host: name,
-    devices,
-    events: result.columns.map((column) => ({ type: 'column', column })),
-    speed: options.speed,
-  });
 }

@@ -14,6 +14,7 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
 import { UserError } from '../base/errors.ts';
+import { plural } from '../base/words.ts';
 import { describeFsError, parseRecording, RecordingError, type RecordedEvent } from '../formats/recording.ts';
 import type { ColumnSink, Source } from './source.ts';
 
@@ -124,11 +125,6 @@ export function createPlayback(options: PlaybackOptions): FiniteSource {
       sink = null;
     },
   };
-}
-
-/** "1 column", "2 columns" */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** How messages name an input: its path, or "stdin" for "-". */
