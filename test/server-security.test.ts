@@ -6,7 +6,10 @@
  * "Non-loopback" is tested honestly: the server binds 0.0.0.0 (every address of the machine) and
  * the test reaches it through 127.0.0.1, which the binding includes. No traffic leaves the host.
  */
-import { hostname } from 'node:os';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Recorder, rawGet, serve, type Served } from './server-harness.ts';
 
@@ -112,6 +115,20 @@ describe('bound to loopback (the default)', () => {
     await own.close();
   });
 
+  it('refuses a request with two Host headers (400), on HTTP and WebSocket, whatever the second says', async () => {
+    for (const upgrade of ['', 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(served.port, '127.0.0.1');
+        let text = '';
+        socket.setEncoding('utf8').on('data', (s: string) => (text += s));
+        socket.on('end', () => resolve(text)).on('error', reject);
+        socket.write(`GET /${upgrade ? 'ws' : 'api/meta'} HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\nHost: attacker.example\r\n${upgrade}Connection: close\r\n\r\n`);
+      });
+      expect(answer, upgrade ? 'upgrade' : 'GET').toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('the request has 2 Host headers: send exactly one');
+    }
+  });
+
   it('refuses other WebSocket paths and malformed upgrade queries', async () => {
     expect((await Recorder.refusal(`ws://127.0.0.1:${served.port}/other`)).status).toBe(404);
     expect((await Recorder.refusal(`ws://127.0.0.1:${served.port}/ws?after=-1`)).status).toBe(400);
@@ -141,6 +158,62 @@ describe('bound to another loopback address', () => {
       expect((await rawGet(served.port, `/healthz?token=${token}`)).status).toBe(200);
     } finally {
       await served.stop();
+    }
+  });
+});
+
+describe('the token kept off the command line', () => {
+  const token = 'a-token-read-from-a-file-0123';
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bpfheat-token-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const check = async (served: Served): Promise<void> => {
+    expect(served.token).toBe(token);
+    const cmdline = readFileSync(`/proc/${served.child.pid}/cmdline`, 'utf8');
+    expect(cmdline).toContain('--source');
+    expect(cmdline).not.toContain(token);
+    expect((await rawGet(served.port, '/healthz')).status).toBe(401);
+    expect((await rawGet(served.port, '/healthz', { Authorization: `Bearer ${token}` })).status).toBe(200);
+    expect(served.stderr()).not.toMatch(/warning/);
+  };
+
+  it('--token-file FILE: the token is required, and it is not in /proc/PID/cmdline', async () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, `${token}\n`, { mode: 0o600 });
+    const served = await serve([...SYNTH, '--listen', '0.0.0.0', '--token-file', file]);
+    try {
+      await check(served);
+    } finally {
+      await served.stop();
+    }
+  });
+
+  it('BPFHEAT_TOKEN: the same, from the environment', async () => {
+    const served = await serve([...SYNTH, '--listen', '0.0.0.0'], { BPFHEAT_TOKEN: token });
+    try {
+      await check(served);
+    } finally {
+      await served.stop();
+    }
+  });
+
+  it('--token still works, with a warning that other users can read it; a token file others can read is warned about', async () => {
+    const shared = join(dir, 'shared');
+    writeFileSync(shared, token);
+    chmodSync(shared, 0o644);
+    for (const args of [['--token', token], ['--token-file', shared]]) {
+      const served = await serve([...SYNTH, ...args]);
+      try {
+        expect((await rawGet(served.port, `/healthz?token=${token}`)).status).toBe(200);
+        expect(served.stderr()).toMatch(args[0] === '--token' ? /^bpfheat: warning: --token puts the token on the command line, where every local user can read it/m : /^bpfheat: warning: the token file .* can be read by other users \(mode 644\)/m);
+      } finally {
+        await served.stop();
+      }
     }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FLAGS, helpText, historyColumns, parseArgs } from './config.ts';
-import { UsageError } from '../base/errors.ts';
+import { FLAGS, helpText, historyColumns, parseArgs, resolveToken } from './config.ts';
+import { UsageError, UserError } from '../base/errors.ts';
 
 describe('parseArgs', () => {
   it('defaults to the dashboard tracing every device at 1 s columns', () => {
@@ -54,5 +54,48 @@ describe('--max-clients', () => {
     expect(parseArgs([]).maxClients).toBeNull();
     expect(parseArgs(['--max-clients', '1000']).maxClients).toBe(1000);
     expect(() => parseArgs(['--max-clients', '0'])).toThrow(/--max-clients needs a whole number from 1 to 100000/);
+  });
+});
+
+describe('resolveToken', () => {
+  const TOKEN = 'a-token-of-twenty-chars';
+  const files: Record<string, { text: string; mode: number }> = {
+    '/secret/token': { text: `${TOKEN}\n`, mode: 0o100600 },
+    '/secret/shared': { text: TOKEN, mode: 0o100644 },
+    '/secret/short': { text: 'short\n', mode: 0o100600 },
+    '/secret/two-lines': { text: `${TOKEN}\n${TOKEN}\n`, mode: 0o100600 },
+  };
+  const readFile = (path: string): { text: string; mode: number } => {
+    const file = files[path];
+    if (!file) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+    return file;
+  };
+  const resolve = (argv: string[], env: Record<string, string> = {}) => resolveToken(parseArgs(argv), { env, readFile });
+
+  it.each([
+    [[], {}, null, []],
+    [[], { BPFHEAT_TOKEN: TOKEN }, TOKEN, []],
+    [['--token-file', '/secret/token'], { BPFHEAT_TOKEN: 'another-token-from-env' }, TOKEN, []],
+    [['--token-file', '/secret/shared'], {}, TOKEN, [/warning: the token file \/secret\/shared can be read by other users \(mode 644\): chmod 600 \/secret\/shared/]],
+    [['--token', TOKEN], {}, TOKEN, [/warning: --token puts the token on the command line, where every local user can read it .*: use --token-file FILE or BPFHEAT_TOKEN instead/]],
+  ] as const)('%j with %j gives %s', (argv, env, token, warnings) => {
+    const resolved = resolve([...argv], env);
+    expect(resolved.token).toBe(token);
+    expect(resolved.warnings).toHaveLength(warnings.length);
+    warnings.forEach((w, i) => expect(resolved.warnings[i]).toMatch(w));
+  });
+
+  it.each([
+    [['--token-file', '/secret/missing'], {}, 'cannot read the token file /secret/missing (--token-file): no such file or directory'],
+    [['--token-file', '/secret/short'], {}, 'the token file /secret/short must hold one line of 16 to 256 URL-safe characters (letters, digits, . _ ~ -), and nothing else'],
+    [['--token-file', '/secret/two-lines'], {}, 'the token file /secret/two-lines must hold one line of 16 to 256 URL-safe characters (letters, digits, . _ ~ -), and nothing else'],
+    [[], { BPFHEAT_TOKEN: 'has spaces in it, sixteen+' }, 'BPFHEAT_TOKEN needs 16 to 256 URL-safe characters (letters, digits, . _ ~ -)'],
+  ] as const)('%j with %j fails: %s', (argv, env, message) => {
+    expect(() => resolve([...argv], env)).toThrow(UserError);
+    expect(() => resolve([...argv], env)).toThrow(message);
+  });
+
+  it('refuses --token with --token-file', () => {
+    expect(() => parseArgs(['--token', TOKEN, '--token-file', '/secret/token'])).toThrow(/--token and --token-file both give the token: use --token-file/);
   });
 });

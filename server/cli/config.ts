@@ -3,7 +3,8 @@
  * which also writes --help, so the help text cannot drift from the parser.
  */
 import { METRICS, OPS, type Metric, type Op } from '../../shared/scheme.ts';
-import { UsageError } from '../base/errors.ts';
+import { UsageError, UserError } from '../base/errors.ts';
+import { describeFsError } from '../formats/recording.ts';
 import { IMPORT_FORMATS, TIME_UNITS, type ImportFormat, type TimeUnit } from '../formats/trace.ts';
 
 export type OutputMode = 'dashboard' | 'text' | 'jsonl';
@@ -21,7 +22,10 @@ export interface Config {
   readonly milliseconds: boolean;
   readonly port: number;
   readonly listen: string;
+  /** --token: on the command line, where every local user can read it (ps) */
   readonly token: string | null;
+  /** --token-file: the token is read from this file at start */
+  readonly tokenFile: string | null;
   readonly historyColumns: number | null;
   readonly selfStats: boolean;
   /** null: the stream's own default */
@@ -57,6 +61,7 @@ const DEFAULTS: Config = {
   port: 7070,
   listen: '127.0.0.1',
   token: null,
+  tokenFile: null,
   historyColumns: null,
   selfStats: false,
   maxClients: null,
@@ -119,7 +124,8 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--seed'], value: 'N', help: 'seed of the synthetic source (default 1)', apply: (c, v) => (c.seed = positiveInteger('--seed', v)) },
   { names: ['--port'], value: 'PORT', help: 'dashboard port (default 7070; 0: any free port, the URL printed says which)', apply: (c, v) => (c.port = v === '0' ? 0 : positiveInteger('--port', v, 65535)) },
   { names: ['--listen'], value: 'ADDR', help: 'dashboard address (default 127.0.0.1; any other address requires a token)', apply: (c, v) => (c.listen = v) },
-  { names: ['--token'], value: 'TOKEN', help: 'access token for a non-loopback --listen (default: generated and printed)', apply: (c, v) => (c.token = token(v)) },
+  { names: ['--token-file'], value: 'FILE', help: 'read the access token from FILE (or set BPFHEAT_TOKEN); required for a non-loopback --listen (default: generated and printed)', apply: (c, v) => (c.tokenFile = fileName('--token-file', v)) },
+  { names: ['--token'], value: 'TOKEN', help: 'the access token on the command line, where other local users can read it: prefer --token-file', apply: (c, v) => (c.token = token(v, '--token')) },
   { names: ['--history'], value: 'SPAN', help: 'history kept in memory: a column count or a span like 30m, 24h (default 24h)', apply: (c, v) => (c.historyColumns = encodeHistory(v)) },
   { names: ['--max-clients'], value: 'N', help: 'most dashboard clients at once (default 256; each may queue up to 256 KiB)', apply: (c, v) => (c.maxClients = positiveInteger('--max-clients', v, 100_000)) },
   { names: ['--self-stats'], help: "measure the tracer's own BPF run time (kernel.bpf_stats_enabled) and report it", apply: (c) => (c.selfStats = true) },
@@ -172,6 +178,7 @@ function checkCombinations(config: Config, given: ReadonlySet<string>): void {
   if (config.source === 'replay' && given.has('--interval')) {
     throw new UsageError('--interval cannot be used with --replay: a recording keeps the interval it was recorded at');
   }
+  if (given.has('--token') && given.has('--token-file')) throw new UsageError('--token and --token-file both give the token: use --token-file');
   if (given.has('--speed') && !input) throw new UsageError('--speed paces --replay or --import: use it with one of them');
   for (const flag of ['--import-format', '--time-unit', '--latency-unit', '--time-column', '--latency-column', '--time-base']) {
     if (given.has(flag) && config.source !== 'import') throw new UsageError(`${flag} describes the file of --import: use it with --import FILE`);
@@ -200,9 +207,45 @@ function deviceName(value: string): string {
   return value;
 }
 
-function token(value: string): string {
-  if (!/^[A-Za-z0-9._~-]{16,256}$/.test(value)) throw new UsageError('--token needs 16 to 256 URL-safe characters (letters, digits, . _ ~ -)');
+const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{16,256}$/;
+const TOKEN_RULE = '16 to 256 URL-safe characters (letters, digits, . _ ~ -)';
+
+function token(value: string, where: string): string {
+  if (!TOKEN_PATTERN.test(value)) throw new UsageError(`${where} needs ${TOKEN_RULE}`);
   return value;
+}
+
+/** What reading the token needs from outside: the environment and the file system. */
+export interface TokenInput {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** the file's text and its permission bits; throws as fs does */
+  readonly readFile: (path: string) => { readonly text: string; readonly mode: number };
+}
+
+/**
+ * The access token and the warnings about how it was given: --token-file, else --token (which
+ * other users can read in ps), else BPFHEAT_TOKEN; null when none is given.
+ */
+export function resolveToken(config: Config, input: TokenInput): { readonly token: string | null; readonly warnings: readonly string[] } {
+  if (config.tokenFile !== null) {
+    let file: { text: string; mode: number };
+    try {
+      file = input.readFile(config.tokenFile);
+    } catch (error) {
+      throw new UserError(`cannot read the token file ${config.tokenFile} (--token-file): ${describeFsError(error)}`);
+    }
+    const text = file.text.replace(/\r?\n$/, '');
+    if (!TOKEN_PATTERN.test(text)) throw new UserError(`the token file ${config.tokenFile} must hold one line of ${TOKEN_RULE}, and nothing else`);
+    const warnings = (file.mode & 0o044) !== 0 ? [`warning: the token file ${config.tokenFile} can be read by other users (mode ${(file.mode & 0o777).toString(8)}): chmod 600 ${config.tokenFile}`] : [];
+    return { token: text, warnings };
+  }
+  if (config.token !== null) {
+    return { token: config.token, warnings: ['warning: --token puts the token on the command line, where every local user can read it (ps, /proc/PID/cmdline): use --token-file FILE or BPFHEAT_TOKEN instead'] };
+  }
+  const fromEnv = input.env.BPFHEAT_TOKEN;
+  if (fromEnv === undefined || fromEnv === '') return { token: null, warnings: [] };
+  if (!TOKEN_PATTERN.test(fromEnv)) throw new UserError(`BPFHEAT_TOKEN needs ${TOKEN_RULE}`);
+  return { token: fromEnv, warnings: [] };
 }
 
 export function parseArgs(argv: readonly string[]): Config {

@@ -6,10 +6,11 @@
  *   → print the URL → serve until SIGINT/SIGTERM (or --duration)
  *   → stop the source (its last column still goes out) → close clients and the server.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import type { Config } from './config.ts';
-import { historyColumns } from './config.ts';
+import { historyColumns, resolveToken } from './config.ts';
 import { UsageError, UserError } from '../base/errors.ts';
 import type { Source } from '../sources/source.ts';
 import { createDashboard, type Dashboard } from '../dashboard/app.ts';
@@ -21,6 +22,8 @@ import { accessPolicy, isWildcard, listenAddressProblem, type AccessPolicy } fro
 export interface DashboardRuntime {
   /** where the URL line goes (stdout) */
   readonly out?: (line: string) => void;
+  /** where warnings go (stderr) */
+  readonly warn?: (line: string) => void;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -37,6 +40,10 @@ function listenError(error: NodeJS.ErrnoException, address: string, port: number
     default:
       return new UserError(`cannot listen on ${address} port ${port}: ${error.message}`);
   }
+}
+
+function readTokenFile(path: string): { text: string; mode: number } {
+  return { text: readFileSync(path, 'utf8'), mode: statSync(path).mode };
 }
 
 /**
@@ -99,11 +106,14 @@ function stopSignal(config: Config): { readonly stopped: Promise<string>; cancel
 export async function runDashboard(source: Source, config: Config, runtime: DashboardRuntime = {}): Promise<void> {
   const env = runtime.env ?? process.env;
   const out = runtime.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const warn = runtime.warn ?? ((line: string) => process.stderr.write(`bpfheat: ${line}\n`));
   const problem = listenAddressProblem(config.listen);
   if (problem) throw new UsageError(problem);
+  const { token, warnings } = resolveToken(config, { env, readFile: readTokenFile });
+  for (const warning of warnings) warn(warning);
   const bundle = loadClientBundle(defaultClientDir(env));
   const history = new History(historyColumns(config));
-  const policy = accessPolicy(config.listen, config.token);
+  const policy = accessPolicy(config.listen, token);
   let runAs = currentUser();
   const dashboard = createDashboard({
     source,

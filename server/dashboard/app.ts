@@ -82,7 +82,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const path = q < 0 ? url : url.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     if (path !== '/ws') return refuse(socket, 404, 'WebSockets are served on /ws only');
-    const verdict = checkRequest(options.policy, request.headers, query, port());
+    const verdict = checkRequest(options.policy, request.headers, request.rawHeaders, query, port());
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     if (!originAllowed(request.headers.origin, request.headers.host)) {
       return refuse(socket, 403, `origin "${String(request.headers.origin).slice(0, 100)}" is not this dashboard: WebSockets are only for its own pages`);

@@ -171,7 +171,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       'Cross-Origin-Resource-Policy': 'same-origin',
     });
     if (req.originalUrl.length > MAX_URL_CHARS) return sendError(res, 414, `the URL is longer than ${MAX_URL_CHARS} characters`);
-    const verdict = checkRequest(deps.policy, req.headers, queryOf(req), deps.port());
+    const verdict = checkRequest(deps.policy, req.headers, req.rawHeaders, queryOf(req), deps.port());
     if (!verdict.ok) return sendError(res, verdict.status, verdict.message);
     if (verdict.setCookie && deps.policy.token) res.append('Set-Cookie', tokenCookie(deps.port(), deps.policy.token));
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -104,13 +104,17 @@ describe('tokens', () => {
     expect(tokenCookie(7070, 'tok')).toBe('bpfheat_token_7070=tok; Path=/; HttpOnly; SameSite=Strict');
   });
 
-  it('checkRequest: Host first (403), then the token (401); a token from the query sets the cookie', () => {
+  it('checkRequest: one Host (400 for two), Host first (403), then the token (401); a token from the query sets the cookie', () => {
     const policy = accessPolicy('0.0.0.0', 'the-token-the-user-gave');
     const q = (s: string): URLSearchParams => new URLSearchParams(s);
-    expect(checkRequest(policy, { host: 'evil.example' }, q('token=the-token-the-user-gave'), 1)).toMatchObject({ ok: false, status: 403 });
-    expect(checkRequest(policy, { host: 'localhost:1' }, q(''), 1)).toMatchObject({ ok: false, status: 401 });
-    expect(checkRequest(policy, { host: 'localhost:1' }, q('token=the-token-the-user-gave'), 1)).toEqual({ ok: true, setCookie: true });
-    expect(checkRequest(policy, { host: 'localhost:1', authorization: 'Bearer the-token-the-user-gave' }, q(''), 1)).toEqual({ ok: true, setCookie: false });
-    expect(checkRequest(accessPolicy('127.0.0.1', null), { host: '127.0.0.1:1' }, q(''), 1)).toEqual({ ok: true, setCookie: false });
+    const raw = (headers: Record<string, string>): string[] => Object.entries(headers).flat();
+    const check = (p: typeof policy, headers: Record<string, string>, query: string) => checkRequest(p, headers, raw(headers), q(query), 1);
+    expect(check(policy, { host: 'evil.example' }, 'token=the-token-the-user-gave')).toMatchObject({ ok: false, status: 403 });
+    expect(check(policy, { host: 'localhost:1' }, '')).toMatchObject({ ok: false, status: 401 });
+    expect(check(policy, { host: 'localhost:1' }, 'token=the-token-the-user-gave')).toEqual({ ok: true, setCookie: true });
+    expect(check(policy, { host: 'localhost:1', authorization: 'Bearer the-token-the-user-gave' }, '')).toEqual({ ok: true, setCookie: false });
+    expect(check(accessPolicy('127.0.0.1', null), { host: '127.0.0.1:1' }, '')).toEqual({ ok: true, setCookie: false });
+    const twoHosts = checkRequest(accessPolicy('127.0.0.1', null), { host: '127.0.0.1:1' }, ['Host', '127.0.0.1:1', 'HOST', 'evil.example'], q(''), 1);
+    expect(twoHosts).toEqual({ ok: false, status: 400, message: 'the request has 2 Host headers: send exactly one' });
   });
 });

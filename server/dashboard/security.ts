@@ -1,6 +1,6 @@
 /**
  * Who may talk to the dashboard. Three checks, the same for HTTP and for the WebSocket upgrade:
- *   1. Host: a loopback name, or the address the server listens on (with --listen 0.0.0.0 / ::,
+ *   1. Host: exactly one Host header (two are refused, 400), naming a loopback name, or the address the server listens on (with --listen 0.0.0.0 / ::,
  *      any address of this machine or its host name). Anything else is refused (403): a page
  *      whose DNS name was rebound to 127.0.0.1 still sends its own name as Host.
  *   2. Token: required when the server listens on a non-loopback address (or --token is given).
@@ -123,10 +123,22 @@ export function tokenCookie(port: number, token: string): string {
   return `${cookieName(port)}=${token}; Path=/; HttpOnly; SameSite=Strict`;
 }
 
-export type Verdict = { readonly ok: true; readonly setCookie: boolean } | { readonly ok: false; readonly status: 401 | 403; readonly message: string };
+export type Verdict = { readonly ok: true; readonly setCookie: boolean } | { readonly ok: false; readonly status: 400 | 401 | 403; readonly message: string };
 
-/** Host and token checks of one request (HTTP or upgrade). */
-export function checkRequest(policy: AccessPolicy, headers: IncomingHttpHeaders, query: URLSearchParams, port: number): Verdict {
+/** How many times a header appears in a request's raw [name, value, name, value, ...] list. */
+export function headerCount(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.toLowerCase() === name) count++;
+  return count;
+}
+
+/**
+ * Host and token checks of one request (HTTP or upgrade). `rawHeaders` are the headers as sent:
+ * Node keeps only the first of two Host headers, and a proxy in front may have read the other.
+ */
+export function checkRequest(policy: AccessPolicy, headers: IncomingHttpHeaders, rawHeaders: readonly string[], query: URLSearchParams, port: number): Verdict {
+  const hosts = headerCount(rawHeaders, 'host');
+  if (hosts > 1) return { ok: false, status: 400, message: `the request has ${hosts} Host headers: send exactly one` };
   if (!hostAllowed(policy, headers.host)) {
     return { ok: false, status: 403, message: `host "${String(headers.host ?? '').slice(0, 100)}" is not this dashboard's address: use the URL bpfheat printed` };
   }
