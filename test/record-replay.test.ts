@@ -130,6 +130,25 @@ describe('the example recording', () => {
     expect(tookMs).toBeGreaterThanOrEqual(595);
   });
 
+  it('--text --log2 prints each interval under a heading, in power-of-two rows that add up to its total', async () => {
+    const result = await runBpfheat(['--replay', DEMO, '--speed', '0', '--text', '--log2']);
+    expect(result.code, result.stderr).toBe(0);
+    const intervals = result.stdout.split('\n\n').filter((block) => block.trim() !== '');
+    expect(intervals).toHaveLength(120);
+    for (const interval of intervals) {
+      const [heading, , ...rows] = interval.trim().split('\n');
+      const total = Number(/^\d\d:\d\d:\d\d {2}all devices \(\S.*\) {2}total (\d+) I\/Os? in 1 s$/.exec(heading!)?.[1]);
+      const counts = rows.map((row) => {
+        const [, lower, upper, count] = /^ *([\d.]+) -> ([\d.]+) *: (\d+) /.exec(row)!;
+        // (2^e, 2^(e+1)] ns, in µs: each upper bound is twice the lower one
+        if (Number(lower) > 0) expect(Number(upper)).toBeCloseTo(2 * Number(lower), 6);
+        return Number(count);
+      });
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(total);
+      expect(rows.length).toBeLessThanOrEqual(42);
+    }
+  });
+
   it('replays its exemplars: --text --by-process shows the recorded processes', async () => {
     const result = await runBpfheat(['--replay', DEMO, '--speed', '0', '--text', '--by-process']);
     expect(result.code, result.stderr).toBe(0);

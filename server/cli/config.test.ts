@@ -14,6 +14,12 @@ describe('parseArgs', () => {
     expect(config).toMatchObject({ mode: 'jsonl', intervalMs: 250, durationS: 5, devices: ['loop3', 'vda'], ops: ['write', 'flush'], metric: 'size', milliseconds: true });
   });
 
+  it('takes the power-of-two rows of --text as --log2 or --buckets log2, fine by default', () => {
+    expect(parseArgs(['--text']).buckets).toBe('fine');
+    expect(parseArgs(['--text', '--log2']).buckets).toBe('log2');
+    expect(parseArgs(['--buckets=log2', '--text']).buckets).toBe('log2');
+  });
+
   it.each([
     ['30m', 1000, 1800],
     ['24h', 250, 345_600],
@@ -34,6 +40,9 @@ describe('parseArgs', () => {
     [['--bogus'], /unknown option "--bogus"/],
     [['--interval'], /--interval needs a value \(MS\)/],
     [['--text=yes'], /--text takes no value/],
+    [['--log2'], /--log2 chooses the rows of --text: use it with --text/],
+    [['--jsonl', '--buckets', 'log2'], /--buckets chooses the rows of --text: use it with --text/],
+    [['--text', '--buckets', 'octave'], /--buckets must be one of fine, log2, got "octave"/],
   ])('rejects %j with a line naming the problem', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

@@ -6,6 +6,7 @@ import { METRICS, OPS, type Metric, type Op } from '../../shared/scheme.ts';
 import { UsageError, UserError } from '../base/errors.ts';
 import { describeFsError } from '../formats/recording.ts';
 import { IMPORT_FORMATS, TIME_UNITS, type ImportFormat, type TimeUnit } from '../formats/trace.ts';
+import { TEXT_BUCKETS, type TextBuckets } from './textHistogram.ts';
 
 export type OutputMode = 'dashboard' | 'text' | 'jsonl';
 export type SourceChoice = 'bpf' | 'synthetic' | 'replay' | 'import';
@@ -20,6 +21,8 @@ export interface Config {
   readonly ops: readonly Op[];
   readonly metric: Metric;
   readonly milliseconds: boolean;
+  /** --text rows: one per bucket, or one per power of two (--log2) */
+  readonly buckets: TextBuckets;
   readonly port: number;
   readonly listen: string;
   /** --token: on the command line, where every local user can read it (ps) */
@@ -58,6 +61,7 @@ const DEFAULTS: Config = {
   ops: [],
   metric: 'latency',
   milliseconds: false,
+  buckets: 'fine',
   port: 7070,
   listen: '127.0.0.1',
   token: null,
@@ -120,6 +124,8 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--op'], value: 'OP', help: `only this operation: ${OPS.join('|')} (repeatable)`, apply: (c, v) => c.ops.push(oneOf('--op', v, OPS)) },
   { names: ['--metric'], value: 'M', help: 'latency (ns) or size (bytes) (default latency)', apply: (c, v) => (c.metric = oneOf('--metric', v, METRICS)) },
   { names: ['-m', '--milliseconds'], help: 'with --text: latency in milliseconds instead of microseconds', apply: (c) => (c.milliseconds = true) },
+  { names: ['--buckets'], value: 'B', help: 'with --text: fine (a row per 9 % bucket, default) or log2 (a row per power of two, as biolatency prints)', apply: (c, v) => (c.buckets = oneOf('--buckets', v, TEXT_BUCKETS)) },
+  { names: ['--log2'], help: 'with --text: the same as --buckets log2', apply: (c) => (c.buckets = 'log2') },
   { names: ['--source'], value: 'KIND', help: 'bpf (trace this machine, default) or synthetic (seeded demo data, no root needed)', apply: (c, v) => (c.source = oneOf('--source', v, ['bpf', 'synthetic'] as const)) },
   { names: ['--seed'], value: 'N', help: 'seed of the synthetic source (default 1)', apply: (c, v) => (c.seed = positiveInteger('--seed', v)) },
   { names: ['--port'], value: 'PORT', help: 'dashboard port (default 7070; 0: any free port, the URL printed says which)', apply: (c, v) => (c.port = v === '0' ? 0 : positiveInteger('--port', v, 65535)) },
@@ -179,6 +185,9 @@ function checkCombinations(config: Config, given: ReadonlySet<string>): void {
     throw new UsageError('--interval cannot be used with --replay: a recording keeps the interval it was recorded at');
   }
   if (given.has('--token') && given.has('--token-file')) throw new UsageError('--token and --token-file both give the token: use --token-file');
+  for (const flag of ['--buckets', '--log2']) {
+    if (given.has(flag) && config.mode !== 'text') throw new UsageError(`${flag} chooses the rows of --text: use it with --text`);
+  }
   if (given.has('--speed') && !input) throw new UsageError('--speed paces --replay or --import: use it with one of them');
   for (const flag of ['--import-format', '--time-unit', '--latency-unit', '--time-column', '--latency-column', '--time-base']) {
     if (given.has(flag) && config.source !== 'import') throw new UsageError(`${flag} describes the file of --import: use it with --import FILE`);
@@ -300,6 +309,7 @@ export function helpText(): string {
     'examples:',
     '  sudo bpfheat                                    dashboard tracing every block device',
     '  sudo bpfheat --text -m --device nvme0n1         millisecond histograms of one disk',
+    '  sudo bpfheat --text --log2                      power-of-two rows, as biolatency prints them',
     '  sudo bpfheat --jsonl --op write --duration 10   ten seconds of write-latency columns',
     '  bpfheat --source synthetic                      the dashboard on demo data, no root needed',
     '  sudo bpfheat --record today.bpfheat.jsonl       trace, and keep everything in a recording',

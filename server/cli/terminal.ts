@@ -7,8 +7,8 @@ import type { Config } from './config.ts';
 import { UserError } from '../base/errors.ts';
 import type { Source } from '../sources/source.ts';
 import { bucketList, histogramOf, histogramTotal, type Column, type DeviceInfo } from '../../shared/column.ts';
-import { METRIC_UNIT } from '../../shared/scheme.ts';
-import { formatByProcess, formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
+import { METRIC_UNIT, SLOTS } from '../../shared/scheme.ts';
+import { formatByProcess, formatHeading, formatSampleNote, formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
 import { exemplarMatches, type Exemplar } from '../../shared/exemplar.ts';
 
 /** Checks every --device name before tracing starts, so a typo is not an empty trace. */
@@ -52,8 +52,10 @@ function droppedIn(column: Column, devices: readonly DeviceInfo[], config: Confi
     .reduce((total, d) => total + d.count, 0);
 }
 
-function timeOfDay(ms: number): string {
-  return new Date(ms).toTimeString().slice(0, 8);
+function headingFor(column: Column, total: number, devices: readonly DeviceInfo[], config: Config): string {
+  const everyDevice = config.devices.length === 0;
+  const names = everyDevice ? devices.map((d) => d.name) : config.devices;
+  return formatHeading({ startMs: column.startMs, intervalMs: column.intervalMs, devices: names, everyDevice, total });
 }
 
 export async function runTerminal(source: Source, config: Config): Promise<void> {
@@ -68,7 +70,7 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
 
   await source.start({
     column(column) {
-      const histogram = histogramFor(column, source.devices(), config) ?? new Float64Array(0);
+      const histogram = histogramFor(column, source.devices(), config) ?? new Float64Array(SLOTS);
       if (config.mode === 'jsonl') {
         write(
           `${JSON.stringify({
@@ -82,13 +84,16 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
             buckets: bucketList(histogram),
           })}\n`,
         );
-      } else if (config.byProcess) {
+        return;
+      }
+      const total = histogramTotal(histogram);
+      const heading = headingFor(column, total, source.devices(), config);
+      if (config.byProcess) {
         const exemplars = takeExemplars(pending, column, source.devices(), config);
-        const dropped = droppedIn(column, source.devices(), config);
-        const note = dropped > 0 ? ` (${dropped} I/Os over the exemplar rate cap not shown: raise --exemplar-rate)` : '';
-        write(`\n${timeOfDay(column.startMs)}${note}\n${formatByProcess(exemplars, config.metric, unit)}`);
+        const note = formatSampleNote(exemplars.length, total, droppedIn(column, source.devices(), config), source.kind === 'bpf');
+        write(`\n${heading}\n${note}\n${formatByProcess(exemplars, config.metric, unit, config.buckets)}`);
       } else {
-        write(`\n${timeOfDay(column.startMs)}\n${formatTextHistogram(histogram, unit)}`);
+        write(`\n${heading}\n${formatTextHistogram(histogram, unit, config.buckets)}`);
       }
     },
     exemplars(batch) {
