@@ -196,18 +196,19 @@ int BPF_PROG(block_rq_issue, struct request *rq)
 }
 
 static __always_inline void emit_exemplar(struct request *rq, struct start *start, __u64 now,
-					  __u64 latency, __u32 size, __u32 ring, __u32 device,
-					  __u32 op)
+					  __u64 latency, __u32 latency_slot, __u32 size, __u32 ring,
+					  __u32 series)
 {
 	__u32 base = ring * BPFHEAT_EXEMPLAR_COUNTS;
-	__u64 *attempts = bpf_map_lookup_elem(&exemplar_counts, &base);
+	__u32 attempted = base + latency_slot;
+	__u64 *attempts = bpf_map_lookup_elem(&exemplar_counts, &attempted);
 	if (!attempts)
 		return;
 	struct bpfheat_exemplar *record = NULL;
-	if (__sync_fetch_and_add(attempts, 1) < control_value(BPFHEAT_CONTROL_CAP_PER_COLUMN))
+	if (__sync_fetch_and_add(attempts, 1) < control_value(BPFHEAT_CONTROL_CAP_PER_BUCKET))
 		record = bpf_ringbuf_reserve(&exemplars, sizeof(*record), 0);
 	if (!record) {
-		__u32 dropped = base + 1 + device * BPFHEAT_OPS + op;
+		__u32 dropped = base + (1 + series) * BPFHEAT_SLOTS + latency_slot;
 		__u64 *count = bpf_map_lookup_elem(&exemplar_counts, &dropped);
 		if (count)
 			__sync_fetch_and_add(count, 1);
@@ -218,8 +219,8 @@ static __always_inline void emit_exemplar(struct request *rq, struct start *star
 	record->sector = rq->__sector;
 	record->bytes = size;
 	record->pid = start->pid;
-	record->device = device;
-	record->op = op;
+	record->device = series / BPFHEAT_OPS;
+	record->op = series % BPFHEAT_OPS;
 	record->pad = 0;
 	__builtin_memcpy(record->comm, start->comm, sizeof(record->comm));
 	__builtin_memset(record->pad2, 0, sizeof(record->pad2));
@@ -258,11 +259,12 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 	__u32 op = op_index(rq);
 	__u32 series = device * BPFHEAT_OPS + op;
 	__u32 column_base = ring * BPFHEAT_COLUMN_CELLS;
-	count_cell(column_base + series * BPFHEAT_SLOTS, bpfheat_slot(latency, &config));
+	__u32 latency_slot = bpfheat_slot(latency, &config);
+	count_cell(column_base + series * BPFHEAT_SLOTS, latency_slot);
 	count_cell(column_base + (BPFHEAT_MAX_DEVICES * BPFHEAT_OPS + series) * BPFHEAT_SLOTS,
 		   bpfheat_slot(size, &config));
 	if (latency >= control_value(BPFHEAT_CONTROL_THRESHOLD_NS))
-		emit_exemplar(rq, start, now, latency, size, ring, device, op);
+		emit_exemplar(rq, start, now, latency, latency_slot, size, ring, series);
 	bpf_map_delete_elem(&starts, &key);
 	return 0;
 }

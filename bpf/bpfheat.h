@@ -25,14 +25,15 @@
 #define BPFHEAT_START_ENTRIES 65536
 
 /* exemplars: outlier I/Os sent to user space through a ring buffer */
-#define BPFHEAT_EXEMPLAR_RING_BYTES 1048576
+#define BPFHEAT_EXEMPLAR_RING_BYTES 4194304
 #define BPFHEAT_COMM_LEN 16
 #define BPFHEAT_EXEMPLAR_BYTES 56 /* sizeof(struct bpfheat_exemplar) */
-/* per column: [0] exemplars attempted (for the rate cap), then dropped ones per [device][op] */
-#define BPFHEAT_EXEMPLAR_COUNTS 81
+/* per column: exemplars attempted per latency [slot] (for the cap, which is per bucket so that the
+ * sparse slow buckets keep all theirs), then dropped ones per [device][op][slot] */
+#define BPFHEAT_EXEMPLAR_COUNTS 26163
 /* indexes into the control array, which user space may write while tracing */
 #define BPFHEAT_CONTROL_THRESHOLD_NS 0  /* exemplar when latency >= this */
-#define BPFHEAT_CONTROL_CAP_PER_COLUMN 1 /* at most this many exemplars per column */
+#define BPFHEAT_CONTROL_CAP_PER_BUCKET 1 /* at most this many exemplars per latency bucket and column */
 #define BPFHEAT_CONTROLS 2
 
 /* indexes into the stats array */
@@ -70,7 +71,7 @@ _Static_assert(BPFHEAT_THRESHOLDS_PER_EXPONENT == BPFHEAT_BUCKETS_PER_OCTAVE - 1
 _Static_assert(BPFHEAT_COLUMN_CELLS ==
 		       BPFHEAT_METRICS * BPFHEAT_MAX_DEVICES * BPFHEAT_OPS * BPFHEAT_SLOTS,
 	       "column cells");
-_Static_assert(BPFHEAT_EXEMPLAR_COUNTS == 1 + BPFHEAT_MAX_DEVICES * BPFHEAT_OPS, "exemplar counts");
+_Static_assert(BPFHEAT_EXEMPLAR_COUNTS == BPFHEAT_SLOTS * (1 + BPFHEAT_MAX_DEVICES * BPFHEAT_OPS), "exemplar counts");
 _Static_assert(sizeof(struct bpfheat_exemplar) == BPFHEAT_EXEMPLAR_BYTES, "exemplar record layout");
 _Static_assert((BPFHEAT_RING_COLUMNS & (BPFHEAT_RING_COLUMNS - 1)) == 0, "ring is a power of two");
 

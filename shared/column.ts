@@ -23,6 +23,8 @@ export interface ExemplarDrops {
   readonly device: number;
   readonly op: Op;
   readonly count: number;
+  /** the latency slot of the dropped I/Os; absent in recordings made before drops were kept per bucket (then: at any latency) */
+  readonly slot?: number;
 }
 
 export interface Column {

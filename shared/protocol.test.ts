@@ -48,7 +48,7 @@ const serverMessages: ServerMessage[] = [
     oldestSeq: 10,
     newestSeq: 99,
     selfStats,
-    exemplarCapture: { thresholdNs: 2_000_000, ratePerSecond: 200 },
+    exemplarCapture: { thresholdNs: 2_000_000, perBucketPerSecond: 200 },
   },
   { type: 'hello', version: PROTOCOL_VERSION, source: 'bpf', host: '', scheme: BUCKET_SCHEME, devices: [], ops: OPS, metrics: METRICS, intervalMs: 1, oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null },
   { type: 'column', column },
@@ -59,7 +59,7 @@ const serverMessages: ServerMessage[] = [
   { type: 'devices', devices: [{ id: 3, name: 'loop3' }] },
   { type: 'stats', selfStats },
   { type: 'pong', id: 7 },
-  { type: 'column', column: { ...column, droppedExemplars: [{ device: 2, op: 'write', count: 17 }] } },
+  { type: 'column', column: { ...column, droppedExemplars: [{ device: 2, op: 'write', count: 17 }, { device: 0, op: 'read', count: 3, slot: 150 }] } },
   {
     type: 'exemplars',
     replace: true,
@@ -70,7 +70,7 @@ const serverMessages: ServerMessage[] = [
     ],
   },
   { type: 'exemplars', replace: false, matched: 0, exemplars: [] },
-  { type: 'exemplar-capture', capture: { thresholdNs: null, ratePerSecond: 200 } },
+  { type: 'exemplar-capture', capture: { thresholdNs: null, perBucketPerSecond: 200 } },
   { type: 'error', message: 'after must be an integer >= 0' },
 ];
 

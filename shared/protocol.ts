@@ -63,8 +63,8 @@ export interface Hello {
 export interface ExemplarCapture {
   /** fixed threshold in ns, or null when it follows the recent p99 */
   readonly thresholdNs: number | null;
-  /** the kernel sends at most this many per second; the rest are counted as dropped */
-  readonly ratePerSecond: number;
+  /** the kernel sends at most this many per second of each latency bucket, so the sparse slow buckets keep all theirs; the rest are counted as dropped */
+  readonly perBucketPerSecond: number;
 }
 
 /** The part of time × latency (and devices, ops) a client wants exemplars of. */
@@ -115,7 +115,9 @@ export class ProtocolError extends Error {
 }
 
 type CompactSeries = [number, number, number, number[]];
-type CompactDrops = [number, number, number][];
+/** [device, op, count] or, with the latency slot of the drops, [device, op, count, slot] */
+type CompactDrop = [number, number, number] | [number, number, number, number];
+type CompactDrops = CompactDrop[];
 type CompactColumn = [number, number, number, CompactSeries[]] | [number, number, number, CompactSeries[], CompactDrops];
 type CompactExemplar = [number, number, number, number, number, number | null, number, string];
 
@@ -130,7 +132,7 @@ function compactColumn(column: Column): CompactColumn {
   });
   const head = [column.seq, column.startMs, column.intervalMs, series] as const;
   const drops = column.droppedExemplars;
-  return drops && drops.length > 0 ? [...head, drops.map((d): [number, number, number] => [d.device, OPS.indexOf(d.op), d.count])] : [...head];
+  return drops && drops.length > 0 ? [...head, drops.map((d): CompactDrop => (d.slot === undefined ? [d.device, OPS.indexOf(d.op), d.count] : [d.device, OPS.indexOf(d.op), d.count, d.slot]))] : [...head];
 }
 
 function compactExemplar(e: Exemplar): CompactExemplar {
@@ -162,6 +164,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function integer(value: unknown, field: string, min = 0): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) fail(`${field} must be an integer >= ${min}`);
   return value;
+}
+
+function slotNumber(value: unknown, field: string): number {
+  const slot = integer(value, field);
+  if (slot >= SLOTS) fail(`${field} must be a slot, 0..${SLOTS - 1}`);
+  return slot;
 }
 
 function nullableInteger(value: unknown, field: string, min = 0): number | null {
@@ -224,12 +232,13 @@ export function decodeColumn(value: unknown): Column {
   if (c.length === 4) return { seq, startMs, intervalMs, series };
   const droppedExemplars = array(c[4], 'column.drops').map((d, k): ExemplarDrops => {
     const drop = array(d, `column.drops[${k}]`);
-    if (drop.length !== 3) fail(`column.drops[${k}] must be [device, op, count]`);
-    return {
+    if (drop.length !== 3 && drop.length !== 4) fail(`column.drops[${k}] must be [device, op, count, slot?]`);
+    const drops = {
       device: integer(drop[0], `column.drops[${k}].device`),
       op: OPS[integer(drop[1], `column.drops[${k}].op`)] ?? fail(`column.drops[${k}].op is out of range`),
       count: integer(drop[2], `column.drops[${k}].count`, 1),
     };
+    return drop.length === 3 ? drops : { ...drops, slot: slotNumber(drop[3], `column.drops[${k}].slot`) };
   });
   return { seq, startMs, intervalMs, series, droppedExemplars };
 }
@@ -255,7 +264,7 @@ function nullableNumber(value: unknown, field: string): number | null {
 
 function decodeCapture(value: unknown): ExemplarCapture {
   if (!isRecord(value)) fail('exemplar capture must be an object');
-  return { thresholdNs: nullableInteger(value.thresholdNs, 'thresholdNs'), ratePerSecond: integer(value.ratePerSecond, 'ratePerSecond') };
+  return { thresholdNs: nullableInteger(value.thresholdNs, 'thresholdNs'), perBucketPerSecond: integer(value.perBucketPerSecond, 'perBucketPerSecond') };
 }
 
 function decodeRegion(value: unknown): ExemplarRegion | null {

@@ -19,12 +19,12 @@ export const RING_COLUMNS = 8;
 export const COLUMN_CELLS = 51680;
 export const START_ENTRIES = 65536;
 
-export const EXEMPLAR_RING_BYTES = 1048576;
+export const EXEMPLAR_RING_BYTES = 4194304;
 export const COMM_LEN = 16;
 export const EXEMPLAR_BYTES = 56;
-/** per column: [0] exemplars attempted, then dropped ones per [device][op] */
-export const EXEMPLAR_COUNTS = 81;
-export const CONTROL = { thresholdNs: 0, capPerColumn: 1 } as const;
+/** per column: exemplars attempted per latency [slot], then dropped ones per [device][op][slot] */
+export const EXEMPLAR_COUNTS = 26163;
+export const CONTROL = { thresholdNs: 0, capPerBucket: 1 } as const;
 export const CONTROL_COUNT = 2;
 
 export const STATS = {

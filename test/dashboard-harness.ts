@@ -28,7 +28,7 @@ export class FakeSource implements StreamSource {
 
 /** A fake live source: its exemplar threshold can be set, as the BPF tracer's can. */
 export class FakeLiveSource extends FakeSource {
-  capture: ExemplarCapture = { thresholdNs: null, ratePerSecond: 200 };
+  capture: ExemplarCapture = { thresholdNs: null, perBucketPerSecond: 200 };
   exemplarCapture(): ExemplarCapture {
     return this.capture;
   }

@@ -8,6 +8,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { slotOf } from '../shared/buckets.ts';
 import type { Column } from '../shared/column.ts';
 import type { Exemplar } from '../shared/exemplar.ts';
 import { readableAt } from '../server/tracer/clock.ts';
@@ -33,13 +34,13 @@ interface Traced {
   readonly pid: number;
 }
 
-/** Traces one run of the renamed dd with the given exemplar cap per column. */
-async function trace(loop: LoopDevice, program: string, writes: number, capPerColumn: number): Promise<Traced> {
+/** Traces one run of the renamed dd with the given exemplar cap per latency bucket and column. */
+async function trace(loop: LoopDevice, program: string, writes: number, capPerBucket: number): Promise<Traced> {
   // nothing reads columns while dd runs: 1-s columns give the ring (8 columns) room for a slow machine
   const tracer = Tracer.open(1000);
   try {
     tracer.setExemplarThreshold(0);
-    tracer.setExemplarCap(capPerColumn);
+    tracer.setExemplarCap(capPerBucket);
     const pid = await run(program, ['if=/dev/zero', `of=${loop.path}`, 'bs=4096', `count=${writes}`, 'oflag=direct']);
     const last = tracer.currentColumn();
     while (readableAt(tracer.clock, last) > process.hrtime.bigint()) await new Promise((r) => setTimeout(r, 20));
@@ -104,8 +105,20 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
     const drops = dropsOn(capped);
     expect(drops).toBeGreaterThan(0);
     expect(mine + drops).toBe(2000);
-    // the cap is per column over every device, so the program's share cannot exceed it
-    expect(mine).toBeLessThanOrEqual(5 * capped.columns.length);
+  });
+
+  it('caps each latency bucket of a column apart, and drops only from buckets that reached the cap', () => {
+    // the cap is per bucket and column over every device: count every exemplar of the machine
+    const cell = (seq: number, slot: number) => `${seq}:${slot}`;
+    const kept = new Map<string, number>();
+    for (const e of capped.exemplars) {
+      const key = cell(Math.floor(e.timeMs / 1000), slotOf(e.latencyNs));
+      kept.set(key, (kept.get(key) ?? 0) + 1);
+    }
+    expect(Math.max(...kept.values())).toBeLessThanOrEqual(5);
+    const fullCells = capped.columns.flatMap((c) => (c.droppedExemplars ?? []).map((d) => cell(c.seq, d.slot!)));
+    expect(fullCells.length).toBeGreaterThan(0);
+    expect(fullCells.map((key) => [key, kept.get(key)])).toEqual(fullCells.map((key) => [key, 5]));
   });
 
   it('stamps the program’s exemplars inside the columns that counted them', () => {

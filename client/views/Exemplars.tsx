@@ -98,7 +98,7 @@ function ThresholdControl({ model, capture }: { model: AppModel; capture: Exempl
   return (
     <form className="threshold" onSubmit={onSubmit} data-threshold={capture.thresholdNs ?? 'adaptive'}>
       <p className="muted">
-        Capturing {describeCapture(capture)}, at most {formatCount(capture.ratePerSecond)}/s
+        Capturing {describeCapture(capture)}, at most {formatCount(capture.perBucketPerSecond)}/s per latency bucket
       </p>
       <label>
         Threshold{' '}

@@ -125,8 +125,8 @@ describe('parseThreshold', () => {
 
 describe('describeCapture', () => {
   it('says what is captured', () => {
-    expect(describeCapture({ thresholdNs: null, ratePerSecond: 200 })).toMatch(/adaptive/);
-    expect(describeCapture({ thresholdNs: 0, ratePerSecond: 200 })).toBe('every I/O');
-    expect(describeCapture({ thresholdNs: 2_000_000, ratePerSecond: 200 })).toBe('I/Os of 2 ms or more');
+    expect(describeCapture({ thresholdNs: null, perBucketPerSecond: 200 })).toMatch(/adaptive/);
+    expect(describeCapture({ thresholdNs: 0, perBucketPerSecond: 200 })).toBe('every I/O');
+    expect(describeCapture({ thresholdNs: 2_000_000, perBucketPerSecond: 200 })).toBe('I/Os of 2 ms or more');
   });
 });

@@ -136,7 +136,7 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--max-clients'], value: 'N', help: 'most dashboard clients at once (default 256; each may queue up to 256 KiB)', apply: (c, v) => (c.maxClients = positiveInteger('--max-clients', v, 100_000)) },
   { names: ['--self-stats'], help: "measure the tracer's own BPF run time (kernel.bpf_stats_enabled) and report it", apply: (c) => (c.selfStats = true) },
   { names: ['--threshold'], value: 'NS', help: 'record exemplar I/Os slower than NS nanoseconds (default: adaptive, the recent p99)', apply: (c, v) => (c.thresholdNs = threshold(v)) },
-  { names: ['--exemplar-rate'], value: 'N', help: 'at most N exemplars per second, applied per column (never below one per column), the rest counted as dropped (default 200)', apply: (c, v) => (c.exemplarRate = positiveInteger('--exemplar-rate', v, 100_000)) },
+  { names: ['--exemplar-rate'], value: 'N', help: 'at most N exemplars per second of each latency bucket, applied per column (never below one), the rest counted as dropped (default 200)', apply: (c, v) => (c.exemplarRate = positiveInteger('--exemplar-rate', v, 100_000)) },
   { names: ['--by-process'], help: 'with --text: one histogram per process (bitesize layout), from the exemplars', apply: (c) => (c.byProcess = true) },
   { names: ['--record'], value: 'FILE', help: 'also append every column and exemplar to FILE, a recording (a new file; see README)', apply: (c, v) => (c.record = fileName('--record', v)) },
   { names: ['--replay'], value: 'FILE', help: 'show a recording (- for stdin) instead of tracing (no root needed), with its own timestamps and interval', apply: (c, v) => setInput(c, 'replay', v) },

@@ -134,11 +134,11 @@ describe('exemplars over the WebSocket', () => {
     const { url, source } = await start({}, new FakeLiveSource());
     const a = await connect(url);
     const b = await connect(url);
-    expect(a.messages[0]).toMatchObject({ type: 'hello', exemplarCapture: { thresholdNs: null, ratePerSecond: 200 } });
+    expect(a.messages[0]).toMatchObject({ type: 'hello', exemplarCapture: { thresholdNs: null, perBucketPerSecond: 200 } });
     a.ws.send(encodeClientMessage({ type: 'set-threshold', thresholdNs: 5_000_000 }));
     await until(() => b.messages.some((m) => m.type === 'exemplar-capture'));
     expect(source.capture.thresholdNs).toBe(5_000_000);
-    expect(b.messages.find((m) => m.type === 'exemplar-capture')).toEqual({ type: 'exemplar-capture', capture: { thresholdNs: 5_000_000, ratePerSecond: 200 } });
+    expect(b.messages.find((m) => m.type === 'exemplar-capture')).toEqual({ type: 'exemplar-capture', capture: { thresholdNs: 5_000_000, perBucketPerSecond: 200 } });
     a.ws.close();
     b.ws.close();
   });

@@ -94,7 +94,7 @@ export function columnLine(column: Column): string {
   });
   const line: Record<string, unknown> = { type: 'column', seq: column.seq, start_ms: column.startMs, interval_ms: column.intervalMs, series };
   if (column.droppedExemplars && column.droppedExemplars.length > 0) {
-    line.dropped_exemplars = column.droppedExemplars.map((d) => [d.device, d.op, d.count]);
+    line.dropped_exemplars = column.droppedExemplars.map((d) => (d.slot === undefined ? [d.device, d.op, d.count] : [d.device, d.op, d.count, d.slot]));
   }
   return `${JSON.stringify(line)}\n`;
 }
@@ -141,6 +141,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function integer(value: unknown, field: string, min = 0): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) fail(`"${field}" must be a whole number >= ${min}`);
   return value;
+}
+
+function slotOf(value: unknown, field: string): number {
+  const slot = integer(value, field);
+  if (slot >= SLOTS) fail(`"${field}" must be a slot, 0..${SLOTS - 1}`);
+  return slot;
 }
 
 function finite(value: unknown, field: string, min = 0): number {
@@ -216,8 +222,9 @@ function decodeColumn(value: Record<string, unknown>): Column {
   if (value.dropped_exemplars === undefined) return { seq, startMs, intervalMs, series };
   const droppedExemplars: ExemplarDrops[] = list(value.dropped_exemplars, 'dropped_exemplars').map((d, k) => {
     const drop = list(d, `dropped_exemplars[${k}]`);
-    if (drop.length !== 3) fail(`dropped_exemplars[${k}] must be [device, op, count]`);
-    return { device: integer(drop[0], 'dropped device'), op: opOf(drop[1], 'dropped op'), count: integer(drop[2], 'dropped count', 1) };
+    if (drop.length !== 3 && drop.length !== 4) fail(`dropped_exemplars[${k}] must be [device, op, count] or [device, op, count, latency slot]`);
+    const drops = { device: integer(drop[0], 'dropped device'), op: opOf(drop[1], 'dropped op'), count: integer(drop[2], 'dropped count', 1) };
+    return drop.length === 3 ? drops : { ...drops, slot: slotOf(drop[3], 'dropped slot') };
   });
   return { seq, startMs, intervalMs, series, droppedExemplars };
 }

@@ -15,7 +15,7 @@ export interface BpfSourceOptions {
   readonly selfStats: boolean;
   /** exemplar latency threshold in ns; null follows the recent p99 */
   readonly thresholdNs: number | null;
-  /** at most this many exemplars per second; the rest are counted as dropped */
+  /** at most this many exemplars per second of each latency bucket; the rest are counted as dropped */
   readonly exemplarRate: number;
 }
 
@@ -124,7 +124,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
       if (statsFd !== null) bpf.closeFd(statsFd);
       tracer.close();
     },
-    exemplarCapture: () => ({ thresholdNs: fixedThreshold, ratePerSecond: options.exemplarRate }),
+    exemplarCapture: () => ({ thresholdNs: fixedThreshold, perBucketPerSecond: options.exemplarRate }),
     setExemplarThreshold(ns) {
       fixedThreshold = ns;
       tracer.setExemplarThreshold(ns ?? adaptiveThreshold(recent.histogram) ?? Number.MAX_SAFE_INTEGER);

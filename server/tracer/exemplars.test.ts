@@ -48,13 +48,19 @@ describe('decodeExemplar', () => {
 });
 
 describe('dropsFromCounters', () => {
-  it('reads dropped counts per device and op of one column, not the attempts counter', () => {
+  it('reads dropped counts per device, op and latency slot of one column, not the attempts counters', () => {
     const counts = new BigUint64Array(EXEMPLAR_COUNTS * 2);
     const second = EXEMPLAR_COUNTS;
-    counts[second] = 99n; // attempts
-    counts[second + 1 + 2 * OPS.length + 1] = 7n; // device 2, write
-    counts[1] = 5n; // first column: not this one
-    expect(dropsFromCounters(counts, second)).toEqual([{ device: 2, op: 'write', count: 7 }]);
+    counts[second + 150] = 99n; // attempts in slot 150
+    counts[second + (1 + 2 * OPS.length + 1) * SLOTS + 150] = 7n; // device 2, write, slot 150
+    counts[second + (1 + 2 * OPS.length + 1) * SLOTS + 322] = 1n; // device 2, write, the overflow slot
+    counts[second + SLOTS] = 3n; // device 0, read, slot 0
+    counts[SLOTS + 150] = 5n; // first column: not this one
+    expect(dropsFromCounters(counts, second)).toEqual([
+      { device: 0, op: 'read', count: 3, slot: 0 },
+      { device: 2, op: 'write', count: 7, slot: 150 },
+      { device: 2, op: 'write', count: 1, slot: 322 },
+    ]);
   });
 });
 

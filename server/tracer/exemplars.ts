@@ -32,13 +32,16 @@ export function decodeExemplar(record: DataView, clock: ColumnClock): Exemplar {
   };
 }
 
-/** Dropped exemplars of one column from its block of counters ([0] attempts, then [device][op]). */
+/** Dropped exemplars of one column from its block of counters (attempts per [slot], then drops per [device][op][slot]). */
 export function dropsFromCounters(counts: BigUint64Array, firstCounter: number): ExemplarDrops[] {
   const drops: ExemplarDrops[] = [];
   for (let device = 0; device < MAX_DEVICES; device++) {
     for (let op = 0; op < OPS.length; op++) {
-      const count = Number(counts[firstCounter + 1 + device * OPS.length + op]!);
-      if (count > 0) drops.push({ device, op: OPS[op]!, count });
+      const first = firstCounter + (1 + device * OPS.length + op) * SLOTS;
+      for (let slot = 0; slot < SLOTS; slot++) {
+        const count = counts[first + slot]!;
+        if (count > 0n) drops.push({ device, op: OPS[op]!, count: Number(count), slot });
+      }
     }
   }
   return drops;

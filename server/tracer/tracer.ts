@@ -220,8 +220,9 @@ export class Tracer {
     this.control[CONTROL.thresholdNs] = BigInt(Math.max(0, Math.round(ns)));
   }
 
-  setExemplarCap(perColumn: number): void {
-    this.control[CONTROL.capPerColumn] = BigInt(Math.max(0, Math.round(perColumn)));
+  /** At most this many exemplars per latency bucket and column: the slow, sparse buckets keep every one. */
+  setExemplarCap(perBucket: number): void {
+    this.control[CONTROL.capPerBucket] = BigInt(Math.max(0, Math.round(perBucket)));
   }
 
   /** Names for every device index in these series; rereads the kernel's device table when one is new. */
