@@ -24,7 +24,7 @@ import type { AddressInfo } from 'node:net';
 import type { Column } from '../shared/column.ts';
 import { createDashboard } from '../server/dashboard/app.ts';
 import { loadClientBundle, type ClientBundle } from '../server/dashboard/bundle.ts';
-import { History } from '../server/dashboard/history.ts';
+import { History, defaultLevels } from '../server/dashboard/history.ts';
 import { accessPolicy } from '../server/dashboard/security.ts';
 import { createSyntheticSource, syntheticColumn, SYNTHETIC_DEVICES } from '../server/sources/synthetic.ts';
 import type { ColumnSink, Source } from '../server/sources/source.ts';
@@ -135,7 +135,8 @@ async function main(): Promise<void> {
 
   const paced = prefill > 0 ? prefilledSource(intervalMs, prefill, backlog, scrollRate) : null;
   const source = paced?.source ?? createSyntheticSource({ seed: SEED, intervalMs });
-  const history = new History(Math.max(prefill + backlog + 3600, Math.ceil((24 * 3600 * 1000) / intervalMs)));
+  const capacity = Math.max(prefill + backlog + 3600, Math.ceil((24 * 3600 * 1000) / intervalMs));
+  const history = new History(capacity, defaultLevels(intervalMs, capacity));
   const dashboard = createDashboard({
     source,
     history,

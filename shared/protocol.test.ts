@@ -8,9 +8,12 @@ import {
   ProtocolError,
   decodeClientMessage,
   decodeColumn,
+  decodePackedColumns,
   decodeServerMessage,
   encodeClientMessage,
+  encodePackedColumns,
   encodeServerMessage,
+  packedColumnAt,
   type ClientMessage,
   type ServerMessage,
 } from './protocol.ts';
@@ -45,12 +48,13 @@ const serverMessages: ServerMessage[] = [
     ops: OPS,
     metrics: METRICS,
     intervalMs: 1000,
+    steps: [1000, 10_000, 60_000],
     oldestSeq: 10,
     newestSeq: 99,
     selfStats,
     exemplarCapture: { thresholdNs: 2_000_000, perBucketPerSecond: 200 },
   },
-  { type: 'hello', version: PROTOCOL_VERSION, source: 'bpf', host: '', scheme: BUCKET_SCHEME, devices: [], ops: OPS, metrics: METRICS, intervalMs: 1, oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null },
+  { type: 'hello', version: PROTOCOL_VERSION, source: 'bpf', host: '', scheme: BUCKET_SCHEME, devices: [], ops: OPS, metrics: METRICS, intervalMs: 1, steps: [1], oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null },
   { type: 'column', column },
   { type: 'column', column: { seq: 0, startMs: 0, intervalMs: 5, series: [] } },
   { type: 'live', lastSeq: 99 },
@@ -149,5 +153,72 @@ describe('the decoders refuse and name', () => {
   it('decodeColumn accepts exactly what the encoder writes', () => {
     const wire = JSON.parse(encodeServerMessage({ type: 'column', column })) as { c: unknown };
     expect(decodeColumn(wire.c)).toEqual(column);
+  });
+});
+
+describe('packed columns', () => {
+  const columns: Column[] = [
+    column,
+    { seq: 1_764_000_001, startMs: 1_764_000_001_000, intervalMs: 1000, series: [] },
+    { seq: 1_764_000_005, startMs: 1_764_000_005_000, intervalMs: 1000, series: column.series.slice(1), droppedExemplars: [{ device: 2, op: 'write', count: 7 }, { device: 3, op: 'discard', count: 1 }] },
+  ];
+  const all = (bytes: Uint8Array): Column[] => {
+    const p = decodePackedColumns(bytes);
+    return Array.from({ length: p.count }, (_, i) => packedColumnAt(p, i));
+  };
+
+  it('round-trips columns, the step and the newest seq counted', () => {
+    const bytes = encodePackedColumns(columns, 1000, 1_764_000_009);
+    const p = decodePackedColumns(bytes);
+    expect([p.count, p.stepMs, p.throughSeq]).toEqual([3, 1000, 1_764_000_009]);
+    expect(all(bytes)).toEqual(columns);
+    expect(decodePackedColumns(encodePackedColumns([], 60_000, null))).toMatchObject({ count: 0, stepMs: 60_000, throughSeq: -1 });
+  });
+
+  it('keeps counts beyond 32 bits exact (a roll-up of a busy week)', () => {
+    const big: Column = { seq: 3, startMs: 1_800_000, intervalMs: 600_000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [5, 6], counts: [2 ** 40 + 3, 1] }] };
+    expect(all(encodePackedColumns([big], 600_000, 3))).toEqual([big]);
+  });
+
+  it('is several times smaller than the JSON of the same columns', () => {
+    const many = Array.from({ length: 100 }, (_, k) => ({ ...column, seq: column.seq + k, startMs: column.startMs + 1000 * k }));
+    const json = many.reduce((n, c) => n + encodeServerMessage({ type: 'column', column: c }).length, 0);
+    expect(encodePackedColumns(many, 1000, null).byteLength).toBeLessThan(json);
+  });
+
+  it('reads a message at any byte offset (a Node Buffer from the pool)', () => {
+    const bytes = encodePackedColumns(columns, 1000, 5);
+    const shifted = new Uint8Array(bytes.byteLength + 3).subarray(3);
+    shifted.set(bytes);
+    expect(all(shifted)).toEqual(columns);
+  });
+
+  it('refuses and names what is wrong', () => {
+    const good = encodePackedColumns(columns, 1000, 5);
+    const broken = (change: (view: DataView, bytes: Uint8Array) => void): Uint8Array => {
+      const bytes = good.slice();
+      change(new DataView(bytes.buffer), bytes);
+      return bytes;
+    };
+    const cases: [Uint8Array, RegExp][] = [
+      [good.slice(0, 20), /shorter than the 40-byte header/],
+      [broken((v) => v.setUint32(0, 0x1234, true)), /bad magic/],
+      [broken((v) => v.setUint32(4, 2, true)), /version 2 is not 1/],
+      [good.slice(0, good.byteLength - 1), /bytes where the header announces/],
+      [broken((v) => v.setUint32(12, 4, true)), /bytes where the header announces/],
+      [broken((v) => v.setFloat64(48, 1_764_000_000, true)), /seq must be an integer above the one before/], // seq[1] = seq[0]
+      [broken((v) => v.setFloat64(32, 0.5, true)), /throughSeq/],
+    ];
+    for (const [bytes, error] of cases) {
+      expect(() => decodePackedColumns(bytes)).toThrow(ProtocolError);
+      expect(() => decodePackedColumns(bytes)).toThrow(error);
+    }
+    // a slot out of range and one out of order: find the u16 slots section from the end
+    const p = decodePackedColumns(good);
+    const slotsAt = p.slots.byteOffset;
+    expect(() => decodePackedColumns(broken((v) => v.setUint16(slotsAt, SLOTS, true)))).toThrow(/slots must ascend/);
+    expect(() => decodePackedColumns(broken((v) => v.setUint16(slotsAt + 2, 0, true)))).toThrow(/slots must ascend/);
+    const countsAt = p.counts.byteOffset;
+    expect(() => decodePackedColumns(broken((v) => v.setUint32(countsAt, 0, true)))).toThrow(/not a positive integer/);
   });
 });

@@ -52,6 +52,8 @@ export interface Hello {
   readonly ops: readonly Op[];
   readonly metrics: readonly Metric[];
   readonly intervalMs: number;
+  /** the steps (ms) /api/columns answers at, finest first: the interval, then each roll-up level (absent from older servers) */
+  readonly steps: readonly number[];
   /** oldest and newest seq the history holds, or null when it is empty */
   readonly oldestSeq: number | null;
   readonly newestSeq: number | null;
@@ -316,6 +318,12 @@ function decodeSelfStats(value: unknown): SelfStats {
   };
 }
 
+function decodeSteps(value: unknown): number[] {
+  const steps = array(value, 'steps').map((step) => integer(step, 'steps[]', 1));
+  if (steps.length === 0 || steps.length > 16 || steps.some((step, k) => k > 0 && step <= steps[k - 1]!)) fail('steps must list 1 to 16 ascending step lengths');
+  return steps;
+}
+
 const SOURCES: readonly SourceKind[] = ['bpf', 'synthetic', 'replay', 'import'];
 
 export function decodeServerMessage(text: string): ServerMessage {
@@ -338,6 +346,7 @@ export function decodeServerMessage(text: string): ServerMessage {
         ops: OPS,
         metrics: METRICS,
         intervalMs: integer(m.intervalMs, 'intervalMs', 1),
+        steps: m.steps === undefined ? [integer(m.intervalMs, 'intervalMs', 1)] : decodeSteps(m.steps),
         oldestSeq: nullableInteger(m.oldestSeq, 'oldestSeq'),
         newestSeq: nullableInteger(m.newestSeq, 'newestSeq'),
         selfStats: m.selfStats === null ? null : decodeSelfStats(m.selfStats),
@@ -387,4 +396,206 @@ export function decodeClientMessage(text: string): ClientMessage {
     default:
       fail(`unknown message type ${JSON.stringify(String(m.type).slice(0, 40))}: expected "resume", "ping", "watch" or "set-threshold"`);
   }
+}
+
+// ---- the packed bulk form: many columns in one binary message ----
+
+/**
+ * Large answers (a day of history, a week of roll-ups) travel packed: every column of the answer
+ * in one little-endian buffer of typed arrays, struct of arrays, which the client reads as views
+ * of the buffer without making an object per series or per count. Layout (C columns, S series,
+ * E entries = non-zero counts, D dropped-exemplar records):
+ *
+ *   header, 40 bytes   u32 magic "BHPK", u32 version, u32 flags (bit 0: counts are f64, else u32),
+ *                      u32 C, u32 S, u32 E, u32 D, u32 stepMs, f64 throughSeq (-1: none)
+ *   f64                seq[C], startMs[C], counts[E] (when flagged)
+ *   u32                intervalMs[C], seriesEnd[C], dropEnd[C], device[S], entryEnd[S], counts[E] (unless flagged),
+ *                      dropDevice[D], dropCount[D]
+ *   u16                slots[E]
+ *   u8                 metric[S], op[S], dropOp[D]
+ *
+ * seriesEnd, entryEnd and dropEnd are running ends: column i's series are seriesEnd[i-1]..seriesEnd[i),
+ * series j's entries entryEnd[j-1]..entryEnd[j). metric and op index METRICS and OPS. `throughSeq` is
+ * the newest column the answer has counted (the last roll-up may still be filling); `stepMs` the step.
+ */
+export const PACKED_VERSION = 1;
+export const PACKED_CONTENT_TYPE = 'application/vnd.bpfheat.columns';
+const PACKED_MAGIC = 0x4b504842; // "BHPK" read as a little-endian u32
+const PACKED_HEADER_BYTES = 40;
+const COUNTS_F64 = 1;
+
+export interface PackedColumns {
+  readonly stepMs: number;
+  /** the newest column seq counted, -1 when none */
+  readonly throughSeq: number;
+  readonly count: number;
+  readonly seq: Float64Array;
+  readonly startMs: Float64Array;
+  readonly intervalMs: Uint32Array;
+  readonly seriesEnd: Uint32Array;
+  readonly dropEnd: Uint32Array;
+  readonly metric: Uint8Array;
+  readonly device: Uint32Array;
+  readonly op: Uint8Array;
+  readonly entryEnd: Uint32Array;
+  readonly slots: Uint16Array;
+  readonly counts: Float64Array | Uint32Array;
+  readonly dropDevice: Uint32Array;
+  readonly dropOp: Uint8Array;
+  readonly dropCount: Uint32Array;
+}
+
+interface PackedSizes {
+  readonly columns: number;
+  readonly series: number;
+  readonly entries: number;
+  readonly drops: number;
+  readonly wideCounts: boolean;
+}
+
+/** Every section of the layout at its byte offset, and the total length. */
+function packedSections(buffer: ArrayBufferLike, byteOffset: number, n: PackedSizes): { views: Omit<PackedColumns, 'stepMs' | 'throughSeq' | 'count'>; bytes: number } {
+  let at = byteOffset + PACKED_HEADER_BYTES;
+  const f64 = (length: number): Float64Array => {
+    const view = new Float64Array(buffer, at, length);
+    at += 8 * length;
+    return view;
+  };
+  const u32 = (length: number): Uint32Array => {
+    const view = new Uint32Array(buffer, at, length);
+    at += 4 * length;
+    return view;
+  };
+  const seq = f64(n.columns);
+  const startMs = f64(n.columns);
+  const wide = n.wideCounts ? f64(n.entries) : null;
+  const intervalMs = u32(n.columns);
+  const seriesEnd = u32(n.columns);
+  const dropEnd = u32(n.columns);
+  const device = u32(n.series);
+  const entryEnd = u32(n.series);
+  const counts = wide ?? u32(n.entries);
+  const dropDevice = u32(n.drops);
+  const dropCount = u32(n.drops);
+  const slots = new Uint16Array(buffer, at, n.entries);
+  at += 2 * n.entries;
+  const metric = new Uint8Array(buffer, at, n.series);
+  const op = new Uint8Array(buffer, at + n.series, n.series);
+  const dropOp = new Uint8Array(buffer, at + 2 * n.series, n.drops);
+  at += 2 * n.series + n.drops;
+  return { views: { seq, startMs, intervalMs, seriesEnd, dropEnd, metric, device, op, entryEnd, slots, counts, dropDevice, dropOp, dropCount }, bytes: at - byteOffset };
+}
+
+function packedLength(n: PackedSizes): number {
+  return PACKED_HEADER_BYTES + 8 * 2 * n.columns + (n.wideCounts ? 8 : 4) * n.entries + 4 * (3 * n.columns + 2 * n.series + 2 * n.drops) + 2 * n.entries + 2 * n.series + n.drops;
+}
+
+/** Columns (ascending by seq) in the packed form. */
+export function encodePackedColumns(columns: readonly Column[], stepMs: number, throughSeq: number | null): Uint8Array {
+  let series = 0;
+  let entries = 0;
+  let drops = 0;
+  let wideCounts = false;
+  for (const column of columns) {
+    series += column.series.length;
+    drops += column.droppedExemplars?.length ?? 0;
+    for (const s of column.series) {
+      entries += s.slots.length;
+      for (const count of s.counts) if (count > 0xffff_ffff) wideCounts = true;
+    }
+  }
+  const sizes: PackedSizes = { columns: columns.length, series, entries, drops, wideCounts };
+  const buffer = new ArrayBuffer(packedLength(sizes));
+  const header = new DataView(buffer, 0, PACKED_HEADER_BYTES);
+  [PACKED_MAGIC, PACKED_VERSION, wideCounts ? COUNTS_F64 : 0, columns.length, series, entries, drops, stepMs].forEach((word, k) => header.setUint32(4 * k, word, true));
+  header.setFloat64(32, throughSeq ?? -1, true);
+  const v = packedSections(buffer, 0, sizes).views;
+  let j = 0;
+  let e = 0;
+  let d = 0;
+  columns.forEach((column, i) => {
+    v.seq[i] = column.seq;
+    v.startMs[i] = column.startMs;
+    v.intervalMs[i] = column.intervalMs;
+    for (const s of column.series) {
+      v.metric[j] = METRICS.indexOf(s.metric);
+      v.device[j] = s.device;
+      v.op[j] = OPS.indexOf(s.op);
+      v.slots.set(s.slots, e);
+      v.counts.set(s.counts, e);
+      e += s.slots.length;
+      v.entryEnd[j++] = e;
+    }
+    v.seriesEnd[i] = j;
+    for (const drop of column.droppedExemplars ?? []) {
+      v.dropDevice[d] = drop.device;
+      v.dropOp[d] = OPS.indexOf(drop.op);
+      v.dropCount[d++] = drop.count;
+    }
+    v.dropEnd[i] = d;
+  });
+  return new Uint8Array(buffer);
+}
+
+/** Reads and checks a packed message; the arrays are views of its bytes (copied once only when they are not 8-byte aligned). */
+export function decodePackedColumns(input: ArrayBuffer | Uint8Array): PackedColumns {
+  let bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
+  if (bytes.byteLength < PACKED_HEADER_BYTES) fail(`packed columns: ${bytes.byteLength} bytes is shorter than the ${PACKED_HEADER_BYTES}-byte header`);
+  const header = new DataView(bytes.buffer, bytes.byteOffset, PACKED_HEADER_BYTES);
+  const word = (k: number): number => header.getUint32(4 * k, true);
+  if (word(0) !== PACKED_MAGIC) fail('packed columns: not a bpfheat packed message (bad magic)');
+  if (word(1) !== PACKED_VERSION) fail(`packed columns: version ${word(1)} is not ${PACKED_VERSION}: reload the page to get a matching client`);
+  const sizes: PackedSizes = { columns: word(3), series: word(4), entries: word(5), drops: word(6), wideCounts: (word(2) & COUNTS_F64) !== 0 };
+  const expected = packedLength(sizes);
+  if (bytes.byteLength !== expected) fail(`packed columns: ${bytes.byteLength} bytes where the header announces ${expected}`);
+  const v = packedSections(bytes.buffer, bytes.byteOffset, sizes).views;
+  let lastSeries = 0;
+  let lastEntry = 0;
+  let lastDrop = 0;
+  for (let i = 0; i < sizes.columns; i++) {
+    if (!Number.isSafeInteger(v.seq[i]!) || v.seq[i]! < 0 || (i > 0 && v.seq[i]! <= v.seq[i - 1]!)) fail(`packed columns: column ${i} seq must be an integer above the one before`);
+    if (!Number.isSafeInteger(v.startMs[i]!) || v.startMs[i]! < 0 || v.intervalMs[i]! < 1) fail(`packed columns: column ${i} has a bad start or interval`);
+    if (v.seriesEnd[i]! < lastSeries || v.seriesEnd[i]! > sizes.series || v.dropEnd[i]! < lastDrop || v.dropEnd[i]! > sizes.drops) fail(`packed columns: column ${i} has bad series or drop ends`);
+    for (let j = lastSeries; j < v.seriesEnd[i]!; j++) {
+      if (v.metric[j]! >= METRICS.length || v.op[j]! >= OPS.length) fail(`packed columns: series ${j} has an out-of-range metric or op`);
+      const end = v.entryEnd[j]!;
+      if (end < lastEntry || end > sizes.entries) fail(`packed columns: series ${j} has a bad entry end`);
+      for (let k = lastEntry; k < end; k++) {
+        if (v.slots[k]! >= SLOTS || (k > lastEntry && v.slots[k]! <= v.slots[k - 1]!)) fail(`packed columns: series ${j} slots must ascend within 0..${SLOTS - 1}`);
+        if (!(v.counts[k]! >= 1) || !Number.isSafeInteger(v.counts[k]!)) fail(`packed columns: series ${j} has a count that is not a positive integer`);
+      }
+      lastEntry = end;
+    }
+    for (let k = lastDrop; k < v.dropEnd[i]!; k++) {
+      if (v.dropOp[k]! >= OPS.length || v.dropCount[k]! < 1) fail(`packed columns: drop record ${k} is out of range`);
+    }
+    lastSeries = v.seriesEnd[i]!;
+    lastDrop = v.dropEnd[i]!;
+  }
+  if (lastSeries !== sizes.series || lastEntry !== sizes.entries || lastDrop !== sizes.drops) fail('packed columns: the sections do not add up to the header');
+  const throughSeq = header.getFloat64(32, true);
+  if (!(throughSeq === -1 || (Number.isSafeInteger(throughSeq) && throughSeq >= 0))) fail('packed columns: throughSeq must be -1 or a whole seq');
+  return { stepMs: word(7), throughSeq, count: sizes.columns, ...v };
+}
+
+/** Column i of a packed message as the protocol's Column (for tests and the server; the client reads the arrays). */
+export function packedColumnAt(p: PackedColumns, i: number): Column {
+  const series: Series[] = [];
+  for (let j = i > 0 ? p.seriesEnd[i - 1]! : 0; j < p.seriesEnd[i]!; j++) {
+    const from = j > 0 ? p.entryEnd[j - 1]! : 0;
+    series.push({
+      metric: METRICS[p.metric[j]!]!,
+      device: p.device[j]!,
+      op: OPS[p.op[j]!]!,
+      slots: Array.from(p.slots.subarray(from, p.entryEnd[j]!)),
+      counts: Array.from(p.counts.subarray(from, p.entryEnd[j]!)),
+    });
+  }
+  const column: Column = { seq: p.seq[i]!, startMs: p.startMs[i]!, intervalMs: p.intervalMs[i]!, series };
+  const dropFrom = i > 0 ? p.dropEnd[i - 1]! : 0;
+  if (p.dropEnd[i]! === dropFrom) return column;
+  const droppedExemplars: ExemplarDrops[] = [];
+  for (let k = dropFrom; k < p.dropEnd[i]!; k++) droppedExemplars.push({ device: p.dropDevice[k]!, op: OPS[p.dropOp[k]!]!, count: p.dropCount[k]! });
+  return { ...column, droppedExemplars };
 }

@@ -7,7 +7,7 @@ import type { Column, DeviceInfo } from '../shared/column.ts';
 import { decodeServerMessage, type ExemplarCapture, type SelfStats, type ServerMessage } from '../shared/protocol.ts';
 import { createDashboard, type Dashboard, type DashboardOptions } from '../server/dashboard/app.ts';
 import { bundleOf } from '../server/dashboard/bundle.ts';
-import { History } from '../server/dashboard/history.ts';
+import { History, defaultLevels } from '../server/dashboard/history.ts';
 import { accessPolicy } from '../server/dashboard/security.ts';
 import type { StreamSource } from '../server/dashboard/ws.ts';
 
@@ -47,7 +47,7 @@ export async function start<S extends FakeSource = FakeSource>(
   overrides: Partial<DashboardOptions> = {},
   source: S = new FakeSource() as S,
 ): Promise<{ dashboard: Dashboard; url: string; source: S; history: History }> {
-  const history = new History(10_000);
+  const history = new History(10_000, defaultLevels(source.intervalMs, 10_000));
   const dashboard = createDashboard({
     source,
     history,

@@ -102,7 +102,9 @@ describe('/api/columns', () => {
       ['from=10&to=5', /"from" \(10\) must be before "to" \(5\)/],
       ['from=1&from=2', /"from" is given 2 times/],
       ['colour=red', /unknown query parameter "colour"/],
-      ['width=300', /unknown query parameter "width"/],
+      ['width=10', /"width" must be a whole number from 200 to 8000/],
+      ['step=1s', /"step" must be a whole number from 1 to 86400000/],
+      ['height=300', /unknown query parameter "height"/],
     ];
     for (const [query, message] of cases) {
       const res = await served.get(`/api/columns?${query}`);

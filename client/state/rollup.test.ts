@@ -34,7 +34,7 @@ function world(capacity: number) {
     sums.changed(before, after);
     groups.changed(seq);
   });
-  store.setHello({ type: 'hello', version: 1, source: 'synthetic', host: 'h', scheme: { name: 'otel-exponential', scale: 3, slots: SLOTS }, devices: [], ops: [], metrics: [], intervalMs: 1000, oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null });
+  store.setHello({ type: 'hello', version: 1, source: 'synthetic', host: 'h', scheme: { name: 'otel-exponential', scale: 3, slots: SLOTS }, devices: [], ops: [], metrics: [], intervalMs: 1000, steps: [1000], oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null });
   return { store, sums, groups };
 }
 

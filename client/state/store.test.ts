@@ -9,7 +9,7 @@ function column(seq: number, counts: Record<number, number> = {}, device = 0): C
 
 function store(capacity?: number): ColumnStore {
   const s = new ColumnStore(capacity);
-  s.setHello({ type: 'hello', version: 1, source: 'synthetic', host: 'h', scheme: { name: 'otel-exponential', scale: 3, slots: 323 }, devices: [], ops: [], metrics: [], intervalMs: 1000, oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null });
+  s.setHello({ type: 'hello', version: 1, source: 'synthetic', host: 'h', scheme: { name: 'otel-exponential', scale: 3, slots: 323 }, devices: [], ops: [], metrics: [], intervalMs: 1000, steps: [1000], oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null });
   return s;
 }
 

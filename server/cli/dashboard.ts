@@ -15,7 +15,7 @@ import { UsageError, UserError } from '../base/errors.ts';
 import type { Source } from '../sources/source.ts';
 import { createDashboard, type Dashboard } from '../dashboard/app.ts';
 import { defaultClientDir, loadClientBundle } from '../dashboard/bundle.ts';
-import { History } from '../dashboard/history.ts';
+import { History, defaultLevels } from '../dashboard/history.ts';
 import { currentUser, dropPrivileges, type RunAs } from '../dashboard/privileges.ts';
 import { accessPolicy, isWildcard, listenAddressProblem, type AccessPolicy } from '../dashboard/security.ts';
 
@@ -112,7 +112,8 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
   const { token, warnings } = resolveToken(config, { env, readFile: readTokenFile });
   for (const warning of warnings) warn(warning);
   const bundle = loadClientBundle(defaultClientDir(env));
-  const history = new History(historyColumns(config));
+  const capacity = historyColumns(config);
+  const history = new History(capacity, defaultLevels(source.intervalMs, capacity));
   const policy = accessPolicy(config.listen, token);
   let runAs = currentUser();
   const dashboard = createDashboard({

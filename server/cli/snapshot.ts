@@ -11,14 +11,13 @@
  * data), limits and the view are the server's. renderHeatmapSvg draws it.
  */
 import { writeFileSync } from 'node:fs';
-import { encodeServerMessage, decodeServerMessage } from '../../shared/protocol.ts';
 import type { Column } from '../../shared/column.ts';
 import { renderHeatmapSvg } from '../../shared/svg.ts';
 import { snapshotView } from '../../shared/view.ts';
 import { FLAGS, parseArgs, type Config } from './config.ts';
 import { UsageError, UserError } from '../base/errors.ts';
-import { History } from '../dashboard/history.ts';
-import { MAX_SNAPSHOT_COLUMNS, parseRangeQuery } from '../dashboard/http.ts';
+import { History, defaultLevels } from '../dashboard/history.ts';
+import { SNAPSHOT_PARAMS, parseRangeQuery, snapshotColumns } from '../dashboard/http.ts';
 import { describeFsError } from '../formats/recording.ts';
 import type { FiniteSource } from '../sources/replay.ts';
 
@@ -38,11 +37,9 @@ const SNAPSHOT_FLAGS: readonly SnapshotFlag[] = [
   { names: ['--to'], value: 'MS', help: 'end of the picture, unix ms, exclusive (default: the end of the last column)', param: 'to' },
   { names: ['--width'], value: 'PX', help: 'width in CSS pixels, 200-8000 (default 1200)', param: 'width' },
   { names: ['--height'], value: 'PX', help: 'height in CSS pixels, 150-8000 (default 600)', param: 'height' },
+  { names: ['--step'], value: 'MS', help: 'cell width in ms, rounded down to a held level (default: the coarsest giving each pixel its own cell)', param: 'step' },
   { names: ['-o', '--output'], value: 'FILE', help: 'write the SVG here (- for stdout)', param: null },
 ];
-
-/** The query parameters /api/snapshot.svg reads. */
-const SNAPSHOT_PARAMS = ['from', 'to', 'metric', 'device', 'op', 'width', 'height'];
 
 export interface SnapshotArgs {
   /** the data flags, read by bpfheat's own parseArgs (null with --help) */
@@ -107,7 +104,7 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
 
 /** Errors of the server's query parser speak of query parameters; here they were flags. */
 function asFlags(message: string): string {
-  return message.replace(/"(from|to|metric|device|op|width|height)"/g, '--$1');
+  return message.replace(/"(from|to|metric|device|op|width|height|step)"/g, '--$1');
 }
 
 /**
@@ -116,36 +113,24 @@ function asFlags(message: string): string {
  * server's parseRangeQuery.
  */
 export function snapshotSvg(source: FiniteSource, columns: readonly Column[], query: URLSearchParams): string {
-  const history = new History(Math.max(1, columns.length));
-  for (const column of columns) {
-    history.push({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, wire: Buffer.from(encodeServerMessage({ type: 'column', column })) });
-  }
-  let q;
+  const history = new History(Math.max(1, columns.length), defaultLevels(source.intervalMs, columns.length));
+  for (const column of columns) history.record(column);
   try {
-    q = parseRangeQuery(query, SNAPSHOT_PARAMS, source.devices(), history, source.intervalMs);
+    const q = parseRangeQuery(query, SNAPSHOT_PARAMS, source.devices(), history, source.intervalMs);
+    const view = snapshotView({
+      fromMs: q.fromMs,
+      toMs: q.toMs,
+      filter: { metric: q.metric, devices: q.devices, ops: q.ops },
+      host: source.host,
+      source: source.kind,
+      devices: source.devices(),
+      ...(q.widthCss ? { widthCss: q.widthCss } : {}),
+      ...(q.heightCss ? { heightCss: q.heightCss } : {}),
+    });
+    return renderHeatmapSvg(snapshotColumns(history, source.intervalMs, q, view), view);
   } catch (error) {
     throw new UsageError(asFlags(error instanceof Error ? error.message : String(error)));
   }
-  const count = history.countInTimeRange(q.fromMs, q.toMs);
-  if (count > MAX_SNAPSHOT_COLUMNS) {
-    throw new UsageError(`the range holds ${count} columns, more than the ${MAX_SNAPSHOT_COLUMNS} one snapshot draws: narrow --from and --to`);
-  }
-  const shown: Column[] = [];
-  for (const entry of history.inTimeRange(q.fromMs, q.toMs)) {
-    const message = decodeServerMessage(entry.wire.toString('utf8'));
-    if (message.type === 'column') shown.push(message.column);
-  }
-  const view = snapshotView({
-    fromMs: q.fromMs,
-    toMs: q.toMs,
-    filter: { metric: q.metric, devices: q.devices, ops: q.ops },
-    host: source.host,
-    source: source.kind,
-    devices: source.devices(),
-    ...(q.widthCss ? { widthCss: q.widthCss } : {}),
-    ...(q.heightCss ? { heightCss: q.heightCss } : {}),
-  });
-  return renderHeatmapSvg(shown, view);
 }
 
 export function snapshotHelp(): string {

@@ -75,7 +75,7 @@ describe('limits', () => {
     const big = await fetch(`${url}/api/snapshot.svg?from=0&to=${to}`);
     expect(big.status).toBe(400);
     expect(((await big.json()) as { error: string }).error).toBe(
-      `the range holds ${MAX_SNAPSHOT_COLUMNS + 1} columns, more than the ${MAX_SNAPSHOT_COLUMNS} one request may ask for: narrow "from" and "to"`,
+      `the range holds ${MAX_SNAPSHOT_COLUMNS + 1} columns at a 1000-ms step, more than the ${MAX_SNAPSHOT_COLUMNS} one request may ask for: narrow "from" and "to", or give a coarser "step" or a "width"`,
     );
     const fits = await fetch(`${url}/api/snapshot.svg?from=${2 * INTERVAL_MS}&to=${to}`); // exactly the limit
     expect(fits.status).toBe(200);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { History, type HistoryEntry } from './history.ts';
+import { History, defaultLevels, type HistoryEntry } from './history.ts';
+import type { Column } from '../../shared/column.ts';
+import { rollUp } from '../../shared/rollup.ts';
 
 function entry(seq: number, bytes = 10, intervalMs = 1000): HistoryEntry {
   return { seq, startMs: seq * intervalMs, intervalMs, wire: Buffer.alloc(bytes, 120) };
@@ -70,5 +72,59 @@ describe('History', () => {
 
   it('needs a positive whole capacity', () => {
     for (const capacity of [0, -1, 1.5, Number.NaN]) expect(() => new History(capacity)).toThrow(RangeError);
+  });
+});
+
+function column(seq: number, count: number): Column {
+  return { seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: seq % 2, op: 'read', slots: [10 + (seq % 7)], counts: [count] }] };
+}
+
+describe('History levels', () => {
+  const levels = [
+    { stepMs: 10_000, capacity: 30 },
+    { stepMs: 60_000, capacity: 8 },
+  ];
+
+  it('keeps the roll-ups of every level, the one still filling included', () => {
+    const history = new History(1000, levels);
+    const recorded: Column[] = [];
+    for (let seq = 995; seq < 1195; seq++) {
+      if (seq % 13 === 0) continue; // a source that skipped a column
+      recorded.push(column(seq, 1 + (seq % 5)));
+      history.record(recorded[recorded.length - 1]!);
+    }
+    const from = 0;
+    const to = 2_000_000;
+    expect(history.columnsAt(1000, from, to)).toEqual(recorded);
+    for (const { stepMs } of levels) {
+      expect(history.columnsAt(stepMs, from, to), `step ${stepMs}`).toEqual(rollUp(recorded, stepMs));
+      expect(history.countAt(stepMs, from, to)).toBe(rollUp(recorded, stepMs).length);
+    }
+    // the 1-min roll-up of seqs 1140..1199 is still filling: it holds 1140..1194 so far
+    const open = history.level(60_000)!.openColumn()!;
+    expect(open).toEqual(rollUp(recorded.filter((c) => c.seq >= 1140), 60_000)[0]);
+    // a range inside one roll-up answers that roll-up
+    expect(history.columnsAt(10_000, 1_101_000, 1_102_000).map((c) => c.seq)).toEqual([110]);
+  });
+
+  it('bounds every level by its capacity, while reaching further back than the columns', () => {
+    const history = new History(100, levels);
+    for (let seq = 0; seq < 5000; seq++) history.record(column(seq, 1));
+    expect(history.size).toBe(100);
+    expect(history.level(10_000)!.ring.size).toBe(30);
+    expect(history.level(60_000)!.ring.size).toBe(8);
+    expect(history.level(60_000)!.span()).toEqual({ fromMs: (83 - 8) * 60_000, toMs: 84 * 60_000 });
+    expect(history.totalBytes).toBe(history.bytes + history.level(10_000)!.ring.bytes + history.level(60_000)!.ring.bytes);
+    expect(history.steps(1000)).toEqual([1000, 10_000, 60_000]);
+  });
+
+  it('defaults: 10 s for 48 h, 1 min for 7 days, 10 min for 30 days, never less than the columns cover', () => {
+    expect(defaultLevels(1000, 86_400)).toEqual([
+      { stepMs: 10_000, capacity: 17_280 },
+      { stepMs: 60_000, capacity: 10_080 },
+      { stepMs: 600_000, capacity: 4320 },
+    ]);
+    expect(defaultLevels(1000, 30 * 86_400)[0]).toEqual({ stepMs: 10_000, capacity: 259_200 });
+    expect(defaultLevels(7000, 1000)).toEqual([]);
   });
 });

@@ -8,8 +8,15 @@
  *
  * Seqs ascend strictly (sources emit in order); a jump forward (a source that skipped columns)
  * is kept as it is, and readers see it as a gap.
+ *
+ * Levels of detail: beside the columns, each level keeps exact roll-ups of a coarser step
+ * (shared/rollup.ts) in a ring of its own, so a day or a week can be answered in a few thousand
+ * cells. A level's ring is bounded like the columns' and may reach further back (defaultLevels).
  */
 import { partitionPoint } from '../../shared/search.ts';
+import type { Column } from '../../shared/column.ts';
+import { decodeServerMessage, encodeServerMessage } from '../../shared/protocol.ts';
+import { ColumnSum, LEVEL_STEPS_MS, rollupSeqOf, stepsOf } from '../../shared/rollup.ts';
 
 export interface HistoryEntry {
   readonly seq: number;
@@ -19,7 +26,8 @@ export interface HistoryEntry {
   readonly wire: Buffer;
 }
 
-export class History {
+/** A bounded ring of encoded columns, ascending by seq. */
+export class ColumnRing {
   readonly capacity: number;
   /** grows to capacity, then entries are overwritten in place (head = the oldest) */
   private readonly ring: HistoryEntry[] = [];
@@ -103,5 +111,141 @@ export class History {
   countInTimeRange(fromMs: number, toMs: number): number {
     const first = this.indexOfTime(fromMs);
     return partitionPoint(first, this.ring.length, (i) => this.at(i).startMs < toMs) - first;
+  }
+}
+
+/** A level of detail: roll-ups of `stepMs`, at most `capacity` of them. */
+export interface LevelSpec {
+  readonly stepMs: number;
+  readonly capacity: number;
+}
+
+/** How long each level step is kept by default (at least as long as the columns themselves). */
+export const LEVEL_SPANS_MS: Readonly<Record<number, number>> = {
+  10_000: 48 * 3600_000,
+  60_000: 7 * 24 * 3600_000,
+  600_000: 30 * 24 * 3600_000,
+};
+
+/**
+ * The default levels for columns of `intervalMs` kept `capacity` deep: 10 s for 48 h, 1 min for
+ * 7 days and 10 min for 30 days (each only when it is a coarser multiple of the interval), and
+ * never less time than the columns themselves cover.
+ */
+export function defaultLevels(intervalMs: number, capacity: number): LevelSpec[] {
+  return stepsOf(intervalMs, LEVEL_STEPS_MS)
+    .slice(1)
+    .map((stepMs) => ({ stepMs, capacity: Math.ceil(Math.max(LEVEL_SPANS_MS[stepMs]!, capacity * intervalMs) / stepMs) }));
+}
+
+/**
+ * Roll-ups of one step: the finished ones as encoded `column` messages in a ring of their own,
+ * and the one still filling (the step of the newest column) as a running sum.
+ */
+export class RollupLevel {
+  readonly stepMs: number;
+  readonly ring: ColumnRing;
+  private open: { seq: number; sum: ColumnSum } | null = null;
+
+  constructor(spec: LevelSpec) {
+    this.stepMs = spec.stepMs;
+    this.ring = new ColumnRing(spec.capacity);
+  }
+
+  add(column: Column): void {
+    const seq = rollupSeqOf(column.startMs, this.stepMs);
+    if (this.open && this.open.seq !== seq) this.close();
+    this.open ??= { seq, sum: new ColumnSum() };
+    this.open.sum.add(column);
+  }
+
+  /** The roll-up still filling, as it stands, or null. */
+  openColumn(): Column | null {
+    return this.open && this.open.sum.toColumn(this.open.seq, this.open.seq * this.stepMs, this.stepMs);
+  }
+
+  /** Roll-ups overlapping [fromMs, toMs), oldest first, the open one included. */
+  columns(fromMs: number, toMs: number): Column[] {
+    const out = decodeEntries(this.ring.inTimeRange(fromMs, toMs));
+    const open = this.open;
+    if (open && open.seq * this.stepMs < toMs && (open.seq + 1) * this.stepMs > fromMs) out.push(this.openColumn()!);
+    return out;
+  }
+
+  count(fromMs: number, toMs: number): number {
+    const open = this.open;
+    return this.ring.countInTimeRange(fromMs, toMs) + (open && open.seq * this.stepMs < toMs && (open.seq + 1) * this.stepMs > fromMs ? 1 : 0);
+  }
+
+  /** Oldest start and newest end held (the open roll-up counts to the end of its step), or null. */
+  span(): { fromMs: number; toMs: number } | null {
+    const oldest = this.ring.size > 0 ? this.ring.at(0).startMs : this.open ? this.open.seq * this.stepMs : null;
+    if (oldest === null) return null;
+    const newestSeq = this.open?.seq ?? this.ring.newestSeq!;
+    return { fromMs: oldest, toMs: (newestSeq + 1) * this.stepMs };
+  }
+
+  private close(): void {
+    const column = this.openColumn()!;
+    this.ring.push({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, wire: encodeColumn(column) });
+    this.open = null;
+  }
+}
+
+function encodeColumn(column: Column): Buffer {
+  return Buffer.from(encodeServerMessage({ type: 'column', column }));
+}
+
+function decodeEntries(entries: Iterable<HistoryEntry>): Column[] {
+  const columns: Column[] = [];
+  for (const entry of entries) {
+    const message = decodeServerMessage(entry.wire.toString('utf8'));
+    if (message.type === 'column') columns.push(message.column);
+  }
+  return columns;
+}
+
+/**
+ * The history: the columns themselves (the ring this class is) and, beside them, the roll-ups
+ * of each level. record() keeps a column in both.
+ */
+export class History extends ColumnRing {
+  readonly levels: readonly RollupLevel[];
+
+  constructor(capacity: number, levels: readonly LevelSpec[] = []) {
+    super(capacity);
+    this.levels = levels.map((spec) => new RollupLevel(spec));
+  }
+
+  /** Encodes the column once, keeps it, and adds it into the roll-up of every level; returns its entry. */
+  record(column: Column): HistoryEntry {
+    const entry: HistoryEntry = { seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, wire: encodeColumn(column) };
+    this.push(entry);
+    for (const level of this.levels) level.add(column);
+    return entry;
+  }
+
+  /** The steps this history can answer at, finest first: the column interval, then each level. */
+  steps(intervalMs: number): number[] {
+    return [intervalMs, ...this.levels.map((level) => level.stepMs)];
+  }
+
+  level(stepMs: number): RollupLevel | null {
+    return this.levels.find((level) => level.stepMs === stepMs) ?? null;
+  }
+
+  /** How many columns (or roll-ups) at this step overlap [fromMs, toMs). */
+  countAt(stepMs: number, fromMs: number, toMs: number): number {
+    return this.level(stepMs)?.count(fromMs, toMs) ?? this.countInTimeRange(fromMs, toMs);
+  }
+
+  /** The columns, or the roll-ups of a level step, overlapping [fromMs, toMs), oldest first. */
+  columnsAt(stepMs: number, fromMs: number, toMs: number): Column[] {
+    return this.level(stepMs)?.columns(fromMs, toMs) ?? decodeEntries(this.inTimeRange(fromMs, toMs));
+  }
+
+  /** Bytes held by the columns and every level's finished roll-ups. */
+  get totalBytes(): number {
+    return this.levels.reduce((sum, level) => sum + level.ring.bytes, this.bytes);
   }
 }

@@ -3,10 +3,15 @@
  *
  *   GET /healthz                      "ok"
  *   GET /api/meta                     what the server is, runs as, holds, and costs
- *   GET /api/columns?from=&to=&metric=&device=&op=
- *                                     one filtered histogram per column of [from, to)
- *   GET /api/snapshot.svg?from=&to=&metric=&device=&op=&width=&height=
- *                                     the same range as a standalone SVG heat map (shared/svg.ts)
+ *   GET /api/columns?from=&to=&metric=&device=&op=&step=&width=&format=
+ *                                     one filtered histogram per column of [from, to), at the
+ *                                     coarsest held step (column interval or roll-up level) that
+ *                                     is at most `step` ms, or at most one per pixel of `width`;
+ *                                     format=packed: whole columns (every series the filter
+ *                                     keeps) in the binary packed form (shared/protocol.ts)
+ *   GET /api/snapshot.svg?from=&to=&metric=&device=&op=&width=&height=&step=
+ *                                     the same range as a standalone SVG heat map (shared/svg.ts),
+ *                                     by default at the coarsest step that gives each pixel its own cell
  *   GET /api/exemplars?from=&to=&lat_min=&lat_max=&device=&op=&limit=
  *                                     the outlier I/Os of [from, to) with lat_min <= latency <= lat_max,
  *                                     and how many the kernel dropped in that range
@@ -18,9 +23,10 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
 import { histogramOf, type Column, type DeviceInfo } from '../../shared/column.ts';
-import { BUCKET_SCHEME, PROTOCOL_VERSION, decodeServerMessage } from '../../shared/protocol.ts';
+import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, encodePackedColumns } from '../../shared/protocol.ts';
+import { stepFor } from '../../shared/rollup.ts';
 import { renderHeatmapSvg } from '../../shared/svg.ts';
-import { exportFileName, snapshotView } from '../../shared/view.ts';
+import { exportFileName, layoutOf, snapshotView, type SnapshotView } from '../../shared/view.ts';
 import type { ClientBundle } from './bundle.ts';
 import type { History } from './history.ts';
 import type { RunAs } from './privileges.ts';
@@ -29,7 +35,7 @@ import { DEFAULT_BACKFILL_MS, type ColumnStream, type StreamSource } from './ws.
 
 /** Longest URL the server reads (path and query). */
 export const MAX_URL_CHARS = 2048;
-/** Most columns one /api/columns answer holds (24 h at 1 s). */
+/** Most columns (or roll-ups) one /api/columns answer holds (24 h at 1 s). */
 export const MAX_QUERY_COLUMNS = 86_400;
 /** Most columns one snapshot draws (an SVG has one element per cell). */
 export const MAX_SNAPSHOT_COLUMNS = 4000;
@@ -62,10 +68,15 @@ export interface RangeQuery {
   readonly ops: readonly Op[] | null;
   readonly widthCss: number | null;
   readonly heightCss: number | null;
+  /** the step asked for in ms (rounded down to a held one when answered), or null */
+  readonly stepMs: number | null;
 }
 
 const RANGE_PARAMS = ['from', 'to', 'metric', 'device', 'op'] as const;
-const SNAPSHOT_PARAMS = [...RANGE_PARAMS, 'width', 'height'] as const;
+const COLUMNS_PARAMS = [...RANGE_PARAMS, 'step', 'width', 'format'] as const;
+export const SNAPSHOT_PARAMS = [...RANGE_PARAMS, 'width', 'height', 'step'] as const;
+/** The longest step one may ask for: a day. */
+const MAX_STEP_MS = 86_400_000;
 const EXEMPLAR_PARAMS = ['from', 'to', 'device', 'op', 'lat_min', 'lat_max', 'limit'] as const;
 /** Most exemplars one /api/exemplars answer lists (the count of all matches is always given). */
 export const MAX_EXEMPLAR_LIMIT = 10_000;
@@ -128,19 +139,35 @@ export function parseRangeQuery(
     ops: ops ? [...new Set(ops)] : null,
     widthCss: allowed.includes('width') ? wholeNumber(query, 'width', 200, 8000) : null,
     heightCss: allowed.includes('height') ? wholeNumber(query, 'height', 150, 8000) : null,
+    stepMs: allowed.includes('step') ? wholeNumber(query, 'step', 1, MAX_STEP_MS) : null,
   };
 }
 
-/** The history's columns overlapping [fromMs, toMs), decoded; refuses more than `limit`. */
-function columnsIn(history: History, fromMs: number, toMs: number, limit: number): Column[] {
-  const count = history.countInTimeRange(fromMs, toMs);
-  if (count > limit) bad(`the range holds ${count} columns, more than the ${limit} one request may ask for: narrow "from" and "to"`);
-  const columns: Column[] = [];
-  for (const entry of history.inTimeRange(fromMs, toMs)) {
-    const message = decodeServerMessage(entry.wire.toString('utf8'));
-    if (message.type === 'column') columns.push(message.column);
+/**
+ * The step to answer at: the coarsest the history holds that is at most the one asked for, or
+ * (none asked for) at most the time of one of `pixels` columns across the range; the column
+ * interval when neither is given.
+ */
+export function answerStep(history: History, intervalMs: number, q: RangeQuery, pixels: number | null): number {
+  const steps = history.steps(intervalMs);
+  if (q.stepMs !== null) return stepFor(steps, q.stepMs);
+  if (pixels !== null) return stepFor(steps, (q.toMs - q.fromMs) / pixels);
+  return intervalMs;
+}
+
+/** The history's columns (or roll-ups) at `stepMs` overlapping [fromMs, toMs), decoded; refuses more than `limit`. */
+export function columnsIn(history: History, stepMs: number, fromMs: number, toMs: number, limit: number): Column[] {
+  const count = history.countAt(stepMs, fromMs, toMs);
+  if (count > limit) {
+    bad(`the range holds ${count} columns at a ${stepMs}-ms step, more than the ${limit} one request may ask for: narrow "from" and "to", or give a coarser "step" or a "width"`);
   }
-  return columns;
+  return history.columnsAt(stepMs, fromMs, toMs);
+}
+
+/** The columns a snapshot of this query draws in this view: by default at most one roll-up per pixel of its plot. */
+export function snapshotColumns(history: History, intervalMs: number, q: RangeQuery, view: SnapshotView): Column[] {
+  const plotWidthCss = layoutOf(view.widthCss, view.heightCss, true).plot.width;
+  return columnsIn(history, answerStep(history, intervalMs, q, plotWidthCss), q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
 }
 
 function sendError(res: Response, status: number, message: string): void {
@@ -209,6 +236,16 @@ export function createHttpApp(deps: HttpDeps): Express {
         newestSeq: h.newestSeq,
         fromMs: oldest?.startMs ?? null,
         toMs: newest ? newest.startMs + newest.intervalMs : null,
+        // the roll-ups beside the columns, each bounded by its capacity
+        levels: h.levels.map((level) => ({
+          stepMs: level.stepMs,
+          capacity: level.ring.capacity,
+          columns: level.ring.size,
+          bytes: level.ring.bytes,
+          fromMs: level.span()?.fromMs ?? null,
+          toMs: level.span()?.toMs ?? null,
+        })),
+        totalBytes: h.totalBytes,
       },
       clients: deps.stream.stats(),
       memory: process.memoryUsage(),
@@ -223,9 +260,22 @@ export function createHttpApp(deps: HttpDeps): Express {
   });
 
   app.get('/api/columns', (req, res) => {
-    const q = parseRangeQuery(queryOf(req), RANGE_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
+    const query = queryOf(req);
+    const q = parseRangeQuery(query, COLUMNS_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
+    const format = single(query, 'format') ?? 'json';
+    if (format !== 'json' && format !== 'packed') bad(`"format" must be json or packed, got "${format.slice(0, 40)}"`);
+    const stepMs = answerStep(deps.history, deps.source.intervalMs, q, q.widthCss);
+    const found = columnsIn(deps.history, stepMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
+    if (format === 'packed') {
+      // Whole columns, so the page filters locally: only the series of the devices, ops and metric named.
+      const keep = (s: Column['series'][number]): boolean =>
+        (query.has('metric') ? s.metric === q.metric : true) && (!q.devices || q.devices.includes(s.device)) && (!q.ops || q.ops.includes(s.op));
+      const packed = encodePackedColumns(found.map((c) => ({ ...c, series: c.series.filter(keep) })), stepMs, deps.history.newestSeq);
+      res.set({ 'Cache-Control': 'no-store', 'Content-Type': PACKED_CONTENT_TYPE }).send(Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength));
+      return;
+    }
     const filter = { metric: q.metric, devices: q.devices, ops: q.ops };
-    const columns = columnsIn(deps.history, q.fromMs, q.toMs, MAX_QUERY_COLUMNS).map((column) => {
+    const columns = found.map((column) => {
       const histogram = histogramOf(column, filter);
       const slots: number[] = [];
       const counts: number[] = [];
@@ -243,6 +293,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       source: deps.source.kind,
       host: deps.stream.hello().host,
       intervalMs: deps.source.intervalMs,
+      step: stepMs,
       scheme: BUCKET_SCHEME,
       from: q.fromMs,
       to: q.toMs,
@@ -256,7 +307,6 @@ export function createHttpApp(deps: HttpDeps): Express {
 
   app.get('/api/snapshot.svg', (req, res) => {
     const q = parseRangeQuery(queryOf(req), SNAPSHOT_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
-    const columns = columnsIn(deps.history, q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
     const view = snapshotView({
       fromMs: q.fromMs,
       toMs: q.toMs,
@@ -274,7 +324,7 @@ export function createHttpApp(deps: HttpDeps): Express {
         'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
         'Content-Disposition': `inline; filename="${exportFileName(view)}"`,
       })
-      .send(renderHeatmapSvg(columns, view));
+      .send(renderHeatmapSvg(snapshotColumns(deps.history, deps.source.intervalMs, q, view), view));
   });
 
   app.get('/api/exemplars', (req, res) => {
@@ -287,7 +337,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     const store = deps.stream.exemplars;
     const answer = store.query({ fromMs: q.fromMs, toMs: q.toMs, latMinNs, latMaxNs, devices: q.devices, ops: q.ops }, limit);
     let dropped = 0;
-    for (const column of columnsIn(deps.history, q.fromMs, q.toMs, MAX_QUERY_COLUMNS)) {
+    for (const column of columnsIn(deps.history, deps.source.intervalMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS)) {
       for (const d of column.droppedExemplars ?? []) {
         if ((!q.devices || q.devices.includes(d.device)) && (!q.ops || q.ops.includes(d.op))) dropped += d.count;
       }

@@ -38,7 +38,7 @@ import {
   type SelfStats,
   type ServerMessage,
 } from '../../shared/protocol.ts';
-import type { History, HistoryEntry } from './history.ts';
+import type { History } from './history.ts';
 import { ExemplarStore } from './exemplarStore.ts';
 
 /** A client's send queue may hold this much before it is skipped. */
@@ -172,11 +172,9 @@ export class ColumnStream {
     if (this.closed) return;
     const newest = this.history.newestSeq;
     if (newest !== null && column.seq <= newest) return; // a source never repeats a column; ignore if one does
-    const wire = Buffer.from(encodeServerMessage({ type: 'column', column }));
+    const { wire } = this.history.record(column);
     this.encoded++;
     this.maxColumnBytes = Math.max(this.maxColumnBytes, wire.length);
-    const entry: HistoryEntry = { seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, wire };
-    this.history.push(entry);
     for (const client of this.clients) {
       if (client.blocked) this.skipped++;
       else this.pump(client);
@@ -221,6 +219,7 @@ export class ColumnStream {
       ops: OPS,
       metrics: METRICS,
       intervalMs: this.source.intervalMs,
+      steps: this.history.steps(this.source.intervalMs),
       oldestSeq: this.history.oldestSeq,
       newestSeq: this.history.newestSeq,
       selfStats: this.source.selfStats(),
