@@ -160,7 +160,7 @@ describe('packed columns', () => {
   const columns: Column[] = [
     column,
     { seq: 1_764_000_001, startMs: 1_764_000_001_000, intervalMs: 1000, series: [] },
-    { seq: 1_764_000_005, startMs: 1_764_000_005_000, intervalMs: 1000, series: column.series.slice(1), droppedExemplars: [{ device: 2, op: 'write', count: 7 }, { device: 3, op: 'discard', count: 1 }] },
+    { seq: 1_764_000_005, startMs: 1_764_000_005_000, intervalMs: 1000, series: column.series.slice(1), droppedExemplars: [{ device: 2, op: 'write', count: 7 }, { device: 3, op: 'discard', count: 1, slot: 130 }] },
   ];
   const all = (bytes: Uint8Array): Column[] => {
     const p = decodePackedColumns(bytes);

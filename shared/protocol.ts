@@ -411,7 +411,7 @@ export function decodeClientMessage(text: string): ClientMessage {
  *   f64                seq[C], startMs[C], counts[E] (when flagged)
  *   u32                intervalMs[C], seriesEnd[C], dropEnd[C], device[S], entryEnd[S], counts[E] (unless flagged),
  *                      dropDevice[D], dropCount[D]
- *   u16                slots[E]
+ *   u16                slots[E], dropSlot[D] (0xffff: a drop kept without its latency slot)
  *   u8                 metric[S], op[S], dropOp[D]
  *
  * seriesEnd, entryEnd and dropEnd are running ends: column i's series are seriesEnd[i-1]..seriesEnd[i),
@@ -423,6 +423,7 @@ export const PACKED_CONTENT_TYPE = 'application/vnd.bpfheat.columns';
 const PACKED_MAGIC = 0x4b504842; // "BHPK" read as a little-endian u32
 const PACKED_HEADER_BYTES = 40;
 const COUNTS_F64 = 1;
+const NO_DROP_SLOT = 0xffff;
 
 export interface PackedColumns {
   readonly stepMs: number;
@@ -443,6 +444,7 @@ export interface PackedColumns {
   readonly dropDevice: Uint32Array;
   readonly dropOp: Uint8Array;
   readonly dropCount: Uint32Array;
+  readonly dropSlot: Uint16Array;
 }
 
 interface PackedSizes {
@@ -479,15 +481,17 @@ function packedSections(buffer: ArrayBufferLike, byteOffset: number, n: PackedSi
   const dropCount = u32(n.drops);
   const slots = new Uint16Array(buffer, at, n.entries);
   at += 2 * n.entries;
+  const dropSlot = new Uint16Array(buffer, at, n.drops);
+  at += 2 * n.drops;
   const metric = new Uint8Array(buffer, at, n.series);
   const op = new Uint8Array(buffer, at + n.series, n.series);
   const dropOp = new Uint8Array(buffer, at + 2 * n.series, n.drops);
   at += 2 * n.series + n.drops;
-  return { views: { seq, startMs, intervalMs, seriesEnd, dropEnd, metric, device, op, entryEnd, slots, counts, dropDevice, dropOp, dropCount }, bytes: at - byteOffset };
+  return { views: { seq, startMs, intervalMs, seriesEnd, dropEnd, metric, device, op, entryEnd, slots, counts, dropDevice, dropOp, dropCount, dropSlot }, bytes: at - byteOffset };
 }
 
 function packedLength(n: PackedSizes): number {
-  return PACKED_HEADER_BYTES + 8 * 2 * n.columns + (n.wideCounts ? 8 : 4) * n.entries + 4 * (3 * n.columns + 2 * n.series + 2 * n.drops) + 2 * n.entries + 2 * n.series + n.drops;
+  return PACKED_HEADER_BYTES + 8 * 2 * n.columns + (n.wideCounts ? 8 : 4) * n.entries + 4 * (3 * n.columns + 2 * n.series + 2 * n.drops) + 2 * n.entries + 2 * n.drops + 2 * n.series + n.drops;
 }
 
 /** Columns (ascending by seq) in the packed form. */
@@ -530,6 +534,7 @@ export function encodePackedColumns(columns: readonly Column[], stepMs: number, 
     for (const drop of column.droppedExemplars ?? []) {
       v.dropDevice[d] = drop.device;
       v.dropOp[d] = OPS.indexOf(drop.op);
+      v.dropSlot[d] = drop.slot ?? NO_DROP_SLOT;
       v.dropCount[d++] = drop.count;
     }
     v.dropEnd[i] = d;
@@ -568,7 +573,7 @@ export function decodePackedColumns(input: ArrayBuffer | Uint8Array): PackedColu
       lastEntry = end;
     }
     for (let k = lastDrop; k < v.dropEnd[i]!; k++) {
-      if (v.dropOp[k]! >= OPS.length || v.dropCount[k]! < 1) fail(`packed columns: drop record ${k} is out of range`);
+      if (v.dropOp[k]! >= OPS.length || v.dropCount[k]! < 1 || (v.dropSlot[k]! >= SLOTS && v.dropSlot[k] !== NO_DROP_SLOT)) fail(`packed columns: drop record ${k} is out of range`);
     }
     lastSeries = v.seriesEnd[i]!;
     lastDrop = v.dropEnd[i]!;
@@ -596,6 +601,9 @@ export function packedColumnAt(p: PackedColumns, i: number): Column {
   const dropFrom = i > 0 ? p.dropEnd[i - 1]! : 0;
   if (p.dropEnd[i]! === dropFrom) return column;
   const droppedExemplars: ExemplarDrops[] = [];
-  for (let k = dropFrom; k < p.dropEnd[i]!; k++) droppedExemplars.push({ device: p.dropDevice[k]!, op: OPS[p.dropOp[k]!]!, count: p.dropCount[k]! });
+  for (let k = dropFrom; k < p.dropEnd[i]!; k++) {
+    const drop = { device: p.dropDevice[k]!, op: OPS[p.dropOp[k]!]!, count: p.dropCount[k]! };
+    droppedExemplars.push(p.dropSlot[k] === NO_DROP_SLOT ? drop : { ...drop, slot: p.dropSlot[k]! });
+  }
   return { ...column, droppedExemplars };
 }

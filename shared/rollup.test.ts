@@ -31,7 +31,7 @@ function columns(seed: number, first: number, count: number): Column[] {
       }
     }
     const column: Column = { seq, startMs: seq * 1000, intervalMs: 1000, series };
-    out.push(next() < 0.2 ? { ...column, droppedExemplars: [{ device: 1, op: 'write', count: 1 + Math.floor(next() * 9) }] } : column);
+    out.push(next() < 0.2 ? { ...column, droppedExemplars: [{ device: 1, op: 'write', count: 1 + Math.floor(next() * 9) }, { device: 2, op: 'read', count: 1 + Math.floor(next() * 9), slot: 100 + Math.floor(next() * 3) }] } : column);
   }
   return out;
 }

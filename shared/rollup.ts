@@ -35,7 +35,7 @@ export function rollupSeqOf(startMs: number, stepMs: number): number {
   return Math.floor(startMs / stepMs);
 }
 
-/** A running sum of columns: per (metric, device, op) a histogram, and the dropped exemplars per (device, op). */
+/** A running sum of columns: per (metric, device, op) a histogram, and the dropped exemplars per (device, op, slot). */
 export class ColumnSum {
   private readonly histograms = new Map<number, Float64Array>();
   private readonly drops = new Map<number, number>();
@@ -48,7 +48,8 @@ export class ColumnSum {
       for (let k = 0; k < s.slots.length; k++) histogram[s.slots[k]!]! += s.counts[k]!;
     }
     for (const d of column.droppedExemplars ?? []) {
-      const key = d.device * OPS.length + OPS.indexOf(d.op);
+      // slot SLOTS: drops kept without their latency slot (older recordings)
+      const key = (d.device * OPS.length + OPS.indexOf(d.op)) * (SLOTS + 1) + (d.slot ?? SLOTS);
       this.drops.set(key, (this.drops.get(key) ?? 0) + d.count);
     }
   }
@@ -73,7 +74,12 @@ export class ColumnSum {
     }
     const droppedExemplars: ExemplarDrops[] = [...this.drops.keys()]
       .sort((a, b) => a - b)
-      .map((key) => ({ device: Math.floor(key / OPS.length), op: OPS[key % OPS.length]!, count: this.drops.get(key)! }));
+      .map((key) => {
+        const slot = key % (SLOTS + 1);
+        const rest = (key - slot) / (SLOTS + 1);
+        const drop = { device: Math.floor(rest / OPS.length), op: OPS[rest % OPS.length]!, count: this.drops.get(key)! };
+        return slot === SLOTS ? drop : { ...drop, slot };
+      });
     return droppedExemplars.length > 0 ? { seq, startMs, intervalMs, series, droppedExemplars } : { seq, startMs, intervalMs, series };
   }
 }
