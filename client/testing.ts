@@ -30,7 +30,7 @@ export interface TestHooks {
   /** every column seq held, ascending */
   seqs(): number[];
   gaps(): { fromSeq: number; toSeq: number }[];
-  /** seq runs of the drawn range (up to the newest column) that the page does not hold */
+  /** seq runs of the drawn range that the page does not hold (drawn hatched) */
   missing(): [number, number][];
   /** the device-pixel rectangle of a cell in the canvas, or null when it is not drawn */
   cellRectPx(seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null;

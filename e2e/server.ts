@@ -45,10 +45,11 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
   throw new Error(`bpfheat did not answer ${url}healthz within ${timeoutMs} ms:\n${output()}`);
 }
 
-export async function startServer(options: { port?: number; source?: 'synthetic' | 'bpf'; args?: readonly string[] } = {}): Promise<RunningServer> {
+/** `source`: a live source, or a recording to serve (`--replay FILE`, at any --speed in `args`). */
+export async function startServer(options: { port?: number; source?: 'synthetic' | 'bpf'; replay?: string; args?: readonly string[] } = {}): Promise<RunningServer> {
   const port = options.port ?? (await freePort());
-  const source = options.source ?? 'synthetic';
-  const child = spawn(process.execPath, ['bin/bpfheat.js', '--source', source, '--port', String(port), ...(options.args ?? [])], {
+  const chosen = options.replay !== undefined ? ['--replay', options.replay] : ['--source', options.source ?? 'synthetic'];
+  const child = spawn(process.execPath, ['bin/bpfheat.js', ...chosen, '--port', String(port), ...(options.args ?? [])], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -39,6 +39,11 @@ export interface Column {
 export interface DeviceInfo {
   readonly id: number;
   readonly name: string;
+  /**
+   * the devices this one sends its I/O on to, by name: a dm device's slaves, a loop device's
+   * backing file's disk. Its I/Os are counted again there. Absent when none (or not known).
+   */
+  readonly stackedOn?: readonly string[];
 }
 
 /** Which part of a column to look at; null or empty device/op lists mean all. */

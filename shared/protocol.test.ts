@@ -61,6 +61,9 @@ const serverMessages: ServerMessage[] = [
   { type: 'live', lastSeq: null },
   { type: 'gap', fromSeq: 5, toSeq: 9 },
   { type: 'devices', devices: [{ id: 3, name: 'loop3' }] },
+  { type: 'devices', devices: [{ id: 0, name: 'vda' }, { id: 1, name: 'loop3', stackedOn: ['vda'] }, { id: 2, name: 'dm-0', stackedOn: ['sda', 'sdb'] }] },
+  { type: 'end', lastSeq: 99 },
+  { type: 'end', lastSeq: null },
   { type: 'stats', selfStats },
   { type: 'pong', id: 7 },
   { type: 'column', column: { ...column, droppedExemplars: [{ device: 2, op: 'write', count: 17 }, { device: 0, op: 'read', count: 3, slot: 150 }] } },
@@ -125,6 +128,8 @@ describe('the decoders refuse and name', () => {
     ['{"type":"column","c":[1,2,3,[[0,0,0,[5,0]]]]}', /count must be an integer >= 1/],
     ['{"type":"column","c":[1,2,3,[[9,0,0,[]]]]}', /metric is out of range/],
     ['{"type":"column","c":[1,2,3,[[0,0,0,[323,1]]]]}', /slots must ascend within 0\.\.322/],
+    ['{"type":"devices","devices":[{"id":1,"name":"loop3","stackedOn":"vda"}]}', /devices\[0\]\.stackedOn must be an array/],
+    ['{"type":"end","lastSeq":-1}', /lastSeq must be an integer >= 0/],
   ];
   it.each(cases)('server message %s', (text, message) => {
     expect(() => decodeServerMessage(text)).toThrow(ProtocolError);

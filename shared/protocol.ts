@@ -88,6 +88,11 @@ export type ServerMessage =
   | { readonly type: 'column'; readonly column: Column }
   /** the backfill is over: what follows is live */
   | { readonly type: 'live'; readonly lastSeq: number | null }
+  /**
+   * The source has delivered everything (a replay or an import at its end): no column follows,
+   * and silence from now on is not a dead link. Sent after `live`; lastSeq is the last column.
+   */
+  | { readonly type: 'end'; readonly lastSeq: number | null }
   /** columns fromSeq..toSeq (inclusive) were asked for but history no longer holds them */
   | { readonly type: 'gap'; readonly fromSeq: number; readonly toSeq: number }
   | { readonly type: 'devices'; readonly devices: readonly DeviceInfo[] }
@@ -288,10 +293,17 @@ function decodeRegion(value: unknown): ExemplarRegion | null {
   return region;
 }
 
+/** Most devices one device is stacked on (a dm device over several disks). */
+const MAX_STACKED_ON = 64;
+
 function decodeDevices(value: unknown): DeviceInfo[] {
   return array(value, 'devices').map((d, k) => {
     if (!isRecord(d)) fail(`devices[${k}] must be an object`);
-    return { id: integer(d.id, `devices[${k}].id`), name: string(d.name, `devices[${k}].name`) };
+    const device = { id: integer(d.id, `devices[${k}].id`), name: string(d.name, `devices[${k}].name`) };
+    if (d.stackedOn === undefined) return device;
+    const stackedOn = array(d.stackedOn, `devices[${k}].stackedOn`);
+    if (stackedOn.length > MAX_STACKED_ON) fail(`devices[${k}].stackedOn lists more than ${MAX_STACKED_ON} devices`);
+    return { ...device, stackedOn: stackedOn.map((name, j) => string(name, `devices[${k}].stackedOn[${j}]`)) };
   });
 }
 
@@ -357,6 +369,8 @@ export function decodeServerMessage(text: string): ServerMessage {
       return { type: 'column', column: decodeColumn(m.c) };
     case 'live':
       return { type: 'live', lastSeq: nullableInteger(m.lastSeq, 'lastSeq') };
+    case 'end':
+      return { type: 'end', lastSeq: nullableInteger(m.lastSeq, 'lastSeq') };
     case 'gap':
       return { type: 'gap', fromSeq: integer(m.fromSeq, 'fromSeq'), toSeq: integer(m.toSeq, 'toSeq') };
     case 'devices':

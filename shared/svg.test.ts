@@ -34,6 +34,23 @@ function view(fields: Partial<SnapshotView> = {}): SnapshotView {
 }
 
 describe('renderHeatmapSvg', () => {
+  it('hatches the columns of the range it has no data for, and names the hatching in the legend', () => {
+    // columns 1 and 2 unknown (not idle: an idle column is present with no counts), and 4–5 after the data
+    const svg = renderHeatmapSvg([COLUMNS[0]!, COLUMNS[3]!], view({ toMs: START + 6000, widthCss: 1200 }));
+    const root = parseXml(svg);
+    const bands = all(root, (e) => e.attributes.class === 'missing')[0]!.children;
+    const plotRect = all(root, (e) => e.attributes.class === 'plot')[0]!.attributes;
+    const x = (k: number): number => Number(plotRect.x) + (k / 6) * Number(plotRect.width);
+    expect(bands.map((b) => [Number(b.attributes.x), Number(b.attributes.x) + Number(b.attributes.width)])).toEqual([
+      [expect.closeTo(x(1), 1), expect.closeTo(x(3), 1)],
+      [expect.closeTo(x(4), 1), expect.closeTo(x(6), 1)],
+    ]);
+    expect(bands.every((b) => b.attributes.fill === 'url(#bpfheat-hatch)')).toBe(true);
+    expect(all(root, (e) => e.name === 'text').some((t) => t.text === 'no data')).toBe(true);
+    // every column present: nothing hatched
+    expect(all(parseXml(renderHeatmapSvg(COLUMNS, view())), (e) => e.attributes.class === 'missing')[0]!.children).toEqual([]);
+  });
+
   it('is a well-formed standalone SVG with title, axes and legend, and no external references', () => {
     const svg = renderHeatmapSvg(COLUMNS, view());
     const root = parseXml(svg);

@@ -12,6 +12,8 @@ import {
   CLAMPED_LEVEL,
   EMPTY_COLOR,
   LEVEL_COLORS,
+  MISSING_HATCH_COLOR,
+  MISSING_LABEL,
   PERCENTILES,
   PERCENTILE_COLORS,
   RAMP,
@@ -27,6 +29,7 @@ import {
   formatUtcOffset,
   histogramsOf,
   layoutOf,
+  legendKeyY,
   legendTicks,
   mapTo,
   resolveYRange,
@@ -89,6 +92,28 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
     }
   });
 
+  // Seqs of the range without a column are unknown, not idle: hatched, as on the page.
+  const interval = shown[0]?.intervalMs;
+  const held = new Set(shown.map((c) => c.seq));
+  const unknown: [number, number][] = [];
+  if (interval === undefined) {
+    unknown.push([plot.x, plot.x + plot.width]);
+  } else {
+    const toSeq = Math.ceil(view.toMs / interval) - 1;
+    for (let seq = Math.floor(view.fromMs / interval); seq <= toSeq; seq++) {
+      if (held.has(seq)) continue;
+      const x0 = clampX(mapTo(xMap, seq * interval));
+      const x1 = clampX(mapTo(xMap, (seq + 1) * interval));
+      const previous = unknown[unknown.length - 1];
+      if (previous && previous[1] >= x0) previous[1] = x1;
+      else unknown.push([x0, x1]);
+    }
+  }
+  const hatched = unknown
+    .filter(([x0, x1]) => x1 > x0)
+    .map(([x0, x1]) => `<rect x="${n(x0)}" y="${n(plot.y)}" width="${n(x1 - x0)}" height="${n(plot.height)}" fill="url(#bpfheat-hatch)"/>`)
+    .join('');
+
   const lines: string[] = [];
   if (view.percentiles) {
     for (const { key, q } of PERCENTILES) {
@@ -126,10 +151,11 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
       return `<line x1="${n(bar.x + bar.width)}" x2="${n(bar.x + bar.width + 3)}" y1="${n(y)}" y2="${n(y)}" stroke="${MUTED}"/><text x="${n(labelX)}" y="${n(y + 4)}">${escapeXml(t.label)}</text>`;
     })
     .join('');
+  const key = legendKeyY(bar);
   const percentileKey = view.percentiles
-    ? PERCENTILES.map(({ key }, k) => {
-        const y = bar.y + bar.height + 34 + k * 14;
-        return `<line x1="${n(bar.x)}" x2="${n(bar.x + 14)}" y1="${n(y - 4)}" y2="${n(y - 4)}" stroke="${PERCENTILE_COLORS[key]}" stroke-width="2"/><text x="${n(bar.x + 18)}" y="${n(y)}">${key}</text>`;
+    ? PERCENTILES.map(({ key: percentile }, k) => {
+        const y = key.line(k);
+        return `<line x1="${n(bar.x)}" x2="${n(bar.x + 14)}" y1="${n(y - 4)}" y2="${n(y - 4)}" stroke="${PERCENTILE_COLORS[percentile]}" stroke-width="2"/><text x="${n(bar.x + 18)}" y="${n(y)}">${percentile}</text>`;
       }).join('')
     : '';
 
@@ -142,12 +168,14 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${n(view.widthCss)}" height="${n(view.heightCss)}" viewBox="0 0 ${n(view.widthCss)} ${n(view.heightCss)}" font-family="sans-serif" font-size="11" fill="${TEXT}">`,
     `<title>${escapeXml(`${title} · ${subtitle}`)}</title>`,
-    `<defs><linearGradient id="bpfheat-ramp" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`,
+    `<defs><linearGradient id="bpfheat-ramp" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient>`,
+    `<pattern id="bpfheat-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line y2="6" stroke="${MISSING_HATCH_COLOR}" stroke-width="2"/></pattern></defs>`,
     `<rect class="page" width="100%" height="100%" fill="${PAGE}"/>`,
     `<g class="title"><text x="${n(plot.x)}" y="${n(layout.titleY ?? 18)}" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="${n(plot.x)}" y="${n((layout.titleY ?? 18) + 17)}" fill="${MUTED}">${escapeXml(subtitle)}</text></g>`,
     `<rect class="plot" x="${n(plot.x)}" y="${n(plot.y)}" width="${n(plot.width)}" height="${n(plot.height)}" fill="${EMPTY_COLOR}"/>`,
     `<g class="cells" shape-rendering="crispEdges">${cells.join('')}</g>`,
+    `<g class="missing">${hatched}</g>`,
     `<clipPath id="bpfheat-plot"><rect x="${n(plot.x)}" y="${n(plot.y)}" width="${n(plot.width)}" height="${n(plot.height)}"/></clipPath>`,
     `<g class="percentiles" clip-path="url(#bpfheat-plot)">${lines.join('')}</g>`,
     `<g class="axis axis-x"><line x1="${n(plot.x)}" x2="${n(plot.x + plot.width)}" y1="${n(bottom)}" y2="${n(bottom)}" stroke="${MUTED}"/>${xAxis}`,
@@ -157,7 +185,8 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
     `<g class="legend"><text x="${n(bar.x)}" y="${n(plot.y + 8)}" fill="${MUTED}">${escapeXml(colorByLabel(view))}</text>`,
     `<rect class="legend-clamped" x="${n(bar.x)}" y="${n(bar.y - 22)}" width="${n(bar.width)}" height="10" fill="${CLAMPED_COLOR}"/><text x="${n(labelX)}" y="${n(bar.y - 13)}">clamped</text>`,
     `<rect class="legend-ramp" x="${n(bar.x)}" y="${n(bar.y)}" width="${n(bar.width)}" height="${n(bar.height)}" fill="url(#bpfheat-ramp)"/>${legendLabels}`,
-    `<rect class="legend-empty" x="${n(bar.x)}" y="${n(bar.y + bar.height + 8)}" width="${n(bar.width)}" height="10" fill="${EMPTY_COLOR}" stroke="${MUTED}" stroke-width="0.5"/><text x="${n(labelX)}" y="${n(bar.y + bar.height + 17)}">empty</text>`,
+    `<rect class="legend-empty" x="${n(bar.x)}" y="${n(key.empty)}" width="${n(bar.width)}" height="10" fill="${EMPTY_COLOR}" stroke="${MUTED}" stroke-width="0.5"/><text x="${n(labelX)}" y="${n(key.empty + 9)}">empty</text>`,
+    `<rect class="legend-missing" x="${n(bar.x)}" y="${n(key.missing)}" width="${n(bar.width)}" height="10" fill="url(#bpfheat-hatch)" stroke="${MUTED}" stroke-width="0.5"/><text x="${n(labelX)}" y="${n(key.missing + 9)}">${MISSING_LABEL}</text>`,
     `${percentileKey}</g>`,
     '</svg>',
     '',

@@ -237,9 +237,19 @@ export function layoutOf(widthCss: number, heightCss: number, withTitle: boolean
     width: Math.max(10, widthCss - AXIS_Y_WIDTH_CSS - LEGEND_WIDTH_CSS),
     height: Math.max(10, heightCss - top - AXIS_X_HEIGHT_CSS),
   };
-  const legendBar: RectCss = { x: plot.x + plot.width + 14, y: plot.y + 34, width: 14, height: Math.max(10, plot.height - 68) };
+  const legendBar: RectCss = { x: plot.x + plot.width + 14, y: plot.y + 34, width: 14, height: Math.max(10, plot.height - 82) };
   return { widthCss, heightCss, plot, legendBar, titleY: withTitle ? 18 : null };
 }
+
+/** The rows of the legend's key under the colour bar (top of each swatch, in CSS px): one rule for the page and the SVG. */
+export function legendKeyY(bar: RectCss): { readonly empty: number; readonly missing: number; line(k: number): number } {
+  const below = bar.y + bar.height;
+  return { empty: below + 8, missing: below + 22, line: (k) => below + 38 + k * 14 };
+}
+
+/** What a hatched stretch stands for, in the legend and the hover text. */
+export const MISSING_LABEL = 'no data';
+export const MISSING_HATCH_COLOR = '#3a4350';
 
 // ---------------------------------------------------------------- scales
 

@@ -2,6 +2,8 @@
  * The WebSocket to the server: decode every message with the shared protocol, and when the
  * connection drops, retry with exponential back-off and reconnect with ?after=<newest seq held>,
  * so the server backfills exactly what was missed (and says 'gap' for what it no longer has).
+ * A link silent for several intervals is taken for dead, unless the server said `end` (a replay
+ * that has delivered everything sends nothing more).
  */
 import { decodeServerMessage, encodeClientMessage, type ClientMessage, type ServerMessage } from '../../shared/protocol.ts';
 
@@ -42,6 +44,8 @@ export class Connection {
   private attempt = 0;
   private intervalMs = 1000;
   private stopped = false;
+  /** the server said `end`: nothing more comes, so silence is no longer a dead link */
+  private ended = false;
 
   constructor(
     private readonly location: Pick<Location, 'protocol' | 'host' | 'search'>,
@@ -93,9 +97,13 @@ export class Connection {
       if (message.type === 'hello') {
         this.intervalMs = message.intervalMs;
         this.attempt = 0;
+        this.ended = false;
         this.handlers.state({ kind: 'backfilling' });
       } else if (message.type === 'live') {
         this.handlers.state({ kind: 'live' });
+      } else if (message.type === 'end') {
+        this.ended = true;
+        this.clearTimers();
       }
       this.handlers.message(message);
     };
@@ -125,6 +133,9 @@ export class Connection {
 
   private watchSilence(): void {
     if (this.silenceTimer !== null) clearTimeout(this.silenceTimer);
+    this.silenceTimer = null;
+    // A closed socket still ends in onclose: a server that goes away after its end is noticed.
+    if (this.ended) return;
     const socket = this.socket;
     this.silenceTimer = setTimeout(() => {
       if (socket) this.drop(socket, 'no data from the server');

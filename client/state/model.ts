@@ -16,6 +16,7 @@ import { seriesFilter } from './packed.ts';
 import { GroupCache, RegionSums, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
 import { FrameScheduler } from './scheduler.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
+import { DeviceTable } from './devices.ts';
 import * as views from './view.ts';
 import type { Display, ViewState } from './view.ts';
 
@@ -31,7 +32,7 @@ export interface FrameData {
   readonly sums: RegionSnapshot;
   /** where the canvas put things; null until a canvas is attached */
   readonly geometry: HeatmapGeometry | null;
-  /** seq runs inside the range (up to the newest column) that the page does not hold */
+  /** seq runs inside the range that the page does not hold: drawn hatched, as unknown */
   readonly missing: readonly [number, number][];
 }
 
@@ -44,6 +45,10 @@ export interface Snapshot {
   readonly exemplars: ExemplarsView;
   readonly loadingHistory: boolean;
   readonly error: string | null;
+  /** the server's source has delivered everything (a replay at its end): nothing more comes */
+  readonly ended: boolean;
+  /** the newest column the page holds */
+  readonly newestSeq: number | null;
 }
 
 export interface ModelOptions {
@@ -81,6 +86,11 @@ export class AppModel {
   private frameId = 0;
   private serverError: string | null = null;
   private live = false;
+  private ended = false;
+  /** the view is still the one the page opened with (the user has not moved it) */
+  private opened = true;
+  /** the page's device ids, whatever server a column came from */
+  private readonly devices = new DeviceTable();
   private removeTask: (() => void) | null = null;
   private readonly writeUrl: (state: ViewState) => void;
   private readonly now: () => number;
@@ -105,7 +115,7 @@ export class AppModel {
     this.history = new HistoryLoader(
       options.fetchColumns,
       (columns) => {
-        for (const column of columns) this.store.add(column);
+        for (const column of columns) this.store.add(this.devices.column(column));
         this.invalidate();
       },
       () => this.invalidate(),
@@ -152,6 +162,7 @@ export class AppModel {
     const next = change(this.state);
     if (next === this.state) return;
     this.state = next;
+    this.opened = false;
     this.writeUrl(next);
     this.invalidate();
   }
@@ -210,30 +221,37 @@ export class AppModel {
     switch (message.type) {
       case 'hello':
         this.serverError = null;
-        this.store.setHello(message);
+        this.ended = false;
+        this.devices.setServer(message.devices);
+        this.store.setHello({ ...message, devices: this.devices.devices });
         // A (re)started server: its history may hold chunks the last one did not.
         this.history.forget();
         // A new connection watches nothing: the next frame after `live` asks again.
         this.exemplars.reset();
         break;
       case 'column':
-        this.store.add(message.column);
+        this.store.add(this.devices.column(message.column));
         break;
       case 'live':
         this.live = true;
+        break;
+      case 'end':
+        this.ended = true;
+        this.fitToRecording(message.lastSeq);
         break;
       case 'gap':
         this.store.addGap(message.fromSeq, message.toSeq);
         break;
       case 'devices':
-        this.store.setDevices(message.devices);
+        this.devices.setServer(message.devices);
+        this.store.setDevices(this.devices.devices);
         break;
       case 'error':
         this.serverError = message.message;
         break;
       case 'exemplars':
-        if (message.replace) this.exemplars.replaced(message.matched, message.exemplars);
-        else this.exemplars.appended(message.exemplars);
+        if (message.replace) this.exemplars.replaced(message.matched, this.devices.exemplars(message.exemplars));
+        else this.exemplars.appended(this.devices.exemplars(message.exemplars));
         this.republish();
         return;
       case 'exemplar-capture':
@@ -245,6 +263,20 @@ export class AppModel {
         return;
     }
     this.invalidate();
+  }
+
+  /**
+   * A recording opened without a range of its own is shown whole: from the oldest column the
+   * server holds to its last one, fixed (nothing will scroll in), not the last minutes of a
+   * "live" view. The address bar gets the range, so the link reopens the same picture.
+   */
+  private fitToRecording(lastSeq: number | null): void {
+    const oldest = this.store.meta?.oldestSeq;
+    const interval = this.store.meta?.intervalMs;
+    if (!this.opened || !this.state.extent.live || lastSeq === null || oldest === null || oldest === undefined || interval === undefined) return;
+    const extent = { live: false, spanMs: (lastSeq + 1 - oldest) * interval, fromMs: oldest * interval, toMs: (lastSeq + 1) * interval, yRange: this.state.extent.yRange };
+    this.state = { ...this.state, extent };
+    this.writeUrl(this.state);
   }
 
   private republish(): void {
@@ -319,16 +351,20 @@ export class AppModel {
     if (this.live) {
       // Sent only once live: a watch sent during the backfill could be answered while the page
       // is still behind, and the server drops answers to a client that is not reading.
-      const request = this.exemplars.want(watchRegion({ fromMs, toMs, live: extent.live, intervalMs: interval, filter, yRange }));
+      const serverFilter = filter.devices ? { ...filter, devices: this.devices.serverIds(filter.devices) } : filter;
+      const request = this.exemplars.want(watchRegion({ fromMs, toMs, live: extent.live, intervalMs: interval, filter: serverFilter, yRange }));
       if (request) this.connection.send({ type: 'watch', region: request.region });
     }
+    // Every stretch of the range without a column is unknown, not idle: before the server's
+    // history, during an outage, after a recording's end, not yet fetched. Drawn hatched.
+    const missing = this.store.missing(fromSeq, toSeq);
     const newest = this.store.newestSeq;
-    const lastSeq = Math.min(toSeq, newest ?? -1);
-    const missing = lastSeq >= fromSeq ? this.store.missing(fromSeq, lastSeq) : [];
-    if (this.live && missing.length > 0) {
-      // Only what the server can still have: not before its oldest column.
+    if (this.live && missing.length > 0 && newest !== null) {
+      // Only what the server can still have: from its oldest column to the newest one.
       const oldest = meta.oldestSeq ?? Infinity;
-      const wanted = missing.filter(([, last]) => last >= oldest).map(([first, last]): [number, number] => [Math.max(first, oldest), last]);
+      const wanted = missing
+        .filter(([first, last]) => last >= oldest && first <= newest)
+        .map(([first, last]): [number, number] => [Math.max(first, oldest), Math.min(last, newest)]);
       if (wanted.length > 0) this.history.request(wanted);
     }
 
@@ -375,6 +411,8 @@ export class AppModel {
       exemplars: this.exemplars.view,
       loadingHistory: this.history.busy,
       error: this.serverError ?? this.history.lastError,
+      ended: this.ended,
+      newestSeq: this.store.newestSeq,
     };
   }
 

@@ -3,14 +3,14 @@ import { formatDateTime, formatSpan, formatUtcOffset, sourceLabel } from '../../
 import type { ConnectionState } from '../net/connection.ts';
 import type { Snapshot } from '../state/model.ts';
 
-function statusText(connection: ConnectionState, nowMs: number): string {
+function statusText(connection: ConnectionState, ended: boolean, nowMs: number): string {
   switch (connection.kind) {
     case 'connecting':
       return connection.attempt > 1 ? `reconnecting (attempt ${connection.attempt})…` : 'connecting…';
     case 'backfilling':
       return 'loading history…';
     case 'live':
-      return 'live';
+      return ended ? 'end of recording' : 'live';
     case 'offline':
       return `disconnected: ${connection.reason} — retry ${connection.attempt + 1} in ${Math.max(0, Math.ceil((connection.retryAtMs - nowMs) / 1000))} s`;
   }
@@ -37,13 +37,17 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
       <span className="host" title="host">{meta?.host ?? '…'}</span>
       {meta && <span className={`source source-${meta.source}`}>{sourceLabel(meta.source)}</span>}
       <span className={`status status-${connection.kind}`} role="status" aria-live="polite" data-status={connection.kind} data-attempt={'attempt' in connection ? connection.attempt : undefined}>
-        {statusText(connection, now)}
+        {statusText(connection, snapshot.ended, now)}
       </span>
       {view && (
         <span className="range">
           {formatDateTime(view.fromMs, view.utcOffsetMin)} – {formatDateTime(view.toMs, view.utcOffsetMin).slice(11)} {formatUtcOffset(view.utcOffsetMin)} ({formatSpan(view.toMs - view.fromMs)})
-          {' · '}
-          <strong>{state.extent.live ? 'following now' : 'paused'}</strong>
+          {!snapshot.ended && (
+            <>
+              {' · '}
+              <strong>{state.extent.live ? 'following now' : 'paused'}</strong>
+            </>
+          )}
         </span>
       )}
       {snapshot.loadingHistory && <span className="loading">fetching history…</span>}

@@ -9,6 +9,8 @@ import { brush, select, type D3BrushEvent } from 'd3';
 import {
   CLAMPED_COLOR,
   EMPTY_COLOR,
+  MISSING_HATCH_COLOR,
+  MISSING_LABEL,
   PERCENTILES,
   PERCENTILE_COLORS,
   RAMP,
@@ -20,6 +22,7 @@ import {
   formatCount,
   formatSlotRange,
   formatSpan,
+  legendKeyY,
   legendTicks,
   mapFrom,
   mapTo,
@@ -30,13 +33,27 @@ import type { Exemplar } from '../../shared/exemplar.ts';
 import { cellRectPx, groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
 import { exemplarCell } from './drilldown.ts';
+import { missingReason } from './missing.ts';
 
-interface Hover {
+interface CellHover {
+  readonly kind: 'cell';
   readonly xCss: number;
   readonly yCss: number;
   readonly group: DrawnGroup;
   readonly slot: number;
 }
+
+/** The pointer over a hatched stretch: seqs first..last the page holds no column for. */
+interface MissingHover {
+  readonly kind: 'missing';
+  readonly xCss: number;
+  readonly yCss: number;
+  readonly run: readonly [number, number];
+}
+
+type Hover = CellHover | MissingHover;
+
+const HATCH_ID = 'missing-hatch';
 
 /** Brushes smaller than this (CSS px) are clicks, not zooms. */
 const MIN_BRUSH_CSS = 4;
@@ -111,6 +128,7 @@ function Legend({ frame }: { frame: FrameData }) {
   const bar = frame.layout.legendBar;
   const scale = frame.geometry?.colorScale;
   const labelX = bar.x + bar.width + 5;
+  const key = legendKeyY(bar);
   return (
     <g className="legend">
       <defs>
@@ -134,50 +152,85 @@ function Legend({ frame }: { frame: FrameData }) {
             {t.label}
           </text>
         ))}
-      <rect x={bar.x} y={bar.y + bar.height + 8} width={bar.width} height={10} fill={EMPTY_COLOR} className="legend-empty" />
-      <text x={labelX} y={bar.y + bar.height + 17}>
+      <rect x={bar.x} y={key.empty} width={bar.width} height={10} fill={EMPTY_COLOR} className="legend-empty" />
+      <text x={labelX} y={key.empty + 9}>
         empty
       </text>
+      <g className="legend-missing">
+        <rect x={bar.x} y={key.missing} width={bar.width} height={10} fill={`url(#${HATCH_ID})`} stroke="#8b949e" strokeWidth={0.5} />
+        <text x={labelX} y={key.missing + 9}>
+          {MISSING_LABEL}
+        </text>
+      </g>
       {frame.view.percentiles &&
-        PERCENTILES.map(({ key }, k) => (
-          <g key={key} transform={`translate(${bar.x} ${bar.y + bar.height + 34 + k * 14})`}>
-            <line x2={14} y1={-4} y2={-4} stroke={PERCENTILE_COLORS[key]} strokeWidth={2} />
-            <text x={18}>{key}</text>
+        PERCENTILES.map(({ key: percentile }, k) => (
+          <g key={percentile} transform={`translate(${bar.x} ${key.line(k)})`}>
+            <line x2={14} y1={-4} y2={-4} stroke={PERCENTILE_COLORS[percentile]} strokeWidth={2} />
+            <text x={18}>{percentile}</text>
           </g>
         ))}
     </g>
   );
 }
 
-/** Hatched bands where the range has no columns (an outage the server's history no longer holds, or not yet fetched). */
-function MissingBands({ frame }: { frame: FrameData }) {
+/** The CSS x extent of a run of seqs in the plot, clipped to it. */
+function runExtentCss(frame: FrameData, [first, last]: readonly [number, number]): { x0: number; x1: number } {
   const { plot } = frame.layout;
   const xMap = timeMap(frame.view.fromMs, frame.view.toMs, plot);
+  return {
+    x0: Math.max(plot.x, mapTo(xMap, first * frame.intervalMs)),
+    x1: Math.min(plot.x + plot.width, mapTo(xMap, (last + 1) * frame.intervalMs)),
+  };
+}
+
+/** Hatched bands where the range has no columns: unknown time, never drawn as idle (the hover text says why). */
+function MissingBands({ frame }: { frame: FrameData }) {
+  const { plot } = frame.layout;
   return (
     <g className="missing" aria-hidden="true">
       <defs>
-        <pattern id="missing-hatch" width={6} height={6} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-          <line y2={6} stroke="#3a4350" strokeWidth={2} />
+        <pattern id={HATCH_ID} width={6} height={6} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+          <line y2={6} stroke={MISSING_HATCH_COLOR} strokeWidth={2} />
         </pattern>
       </defs>
-      {frame.missing.map(([first, last]) => {
-        const x0 = Math.max(plot.x, mapTo(xMap, first * frame.intervalMs));
-        const x1 = Math.min(plot.x + plot.width, mapTo(xMap, (last + 1) * frame.intervalMs));
-        return x1 > x0 ? <rect key={first} x={x0} y={plot.y} width={x1 - x0} height={plot.height} fill="url(#missing-hatch)" data-missing={`${first}-${last}`} /> : null;
+      {frame.missing.map((run) => {
+        const { x0, x1 } = runExtentCss(frame, run);
+        return x1 > x0 ? <rect key={run[0]} x={x0} y={plot.y} width={x1 - x0} height={plot.height} fill={`url(#${HATCH_ID})`} data-missing={`${run[0]}-${run[1]}`} /> : null;
       })}
     </g>
   );
 }
 
-function Tooltip({ frame, hover }: { frame: FrameData; hover: Hover }) {
+function MissingTooltip({ snapshot, frame, hover }: { snapshot: Snapshot; frame: FrameData; hover: MissingHover }) {
+  const [first, last] = hover.run;
+  const fromMs = Math.max(frame.view.fromMs, first * frame.intervalMs);
+  const toMs = Math.min(frame.view.toMs, (last + 1) * frame.intervalMs);
+  const offset = frame.view.utcOffsetMin;
+  const reason = missingReason(hover.run, { serverOldestSeq: snapshot.meta?.oldestSeq ?? null, newestSeq: snapshot.newestSeq, ended: snapshot.ended });
+  return (
+    <div className="tooltip" role="tooltip" style={tooltipPlacement(frame, hover)}>
+      <div>
+        <strong>{MISSING_LABEL}</strong> {formatClock(fromMs, offset, frame.intervalMs)} – {formatClock(toMs, offset, frame.intervalMs)} ({formatSpan(toMs - fromMs)})
+      </div>
+      <div>{reason}</div>
+    </div>
+  );
+}
+
+/** Beside the pointer, flipped to its left near the right edge. */
+function tooltipPlacement(frame: FrameData, hover: Hover): { left?: number; right?: number; top: number } {
+  const flip = hover.xCss > frame.layout.widthCss - 240;
+  return flip ? { right: frame.layout.widthCss - hover.xCss + 14, top: hover.yCss + 14 } : { left: hover.xCss + 14, top: hover.yCss + 14 };
+}
+
+function Tooltip({ frame, hover }: { frame: FrameData; hover: CellHover }) {
   const count = hover.group.histogram[hover.slot]!;
   let total = 0;
   for (let slot = 0; slot < hover.group.histogram.length; slot++) total += hover.group.histogram[slot]!;
   const offset = frame.view.utcOffsetMin;
   const step = hover.group.endMs - hover.group.startMs;
-  const flip = hover.xCss > frame.layout.widthCss - 240;
   return (
-    <div className="tooltip" role="tooltip" style={{ left: flip ? undefined : hover.xCss + 14, right: flip ? frame.layout.widthCss - hover.xCss + 14 : undefined, top: hover.yCss + 14 }}>
+    <div className="tooltip" role="tooltip" style={tooltipPlacement(frame, hover)}>
       <div>
         {formatClock(hover.group.startMs, offset, step)} – {formatClock(hover.group.endMs, offset, step)} ({formatSpan(step)})
       </div>
@@ -260,12 +313,22 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
     const { plot } = frame.layout;
     const group = groupAtPx(geometry, Math.floor((xCss - plot.x) * geometry.dpr));
     const slot = slotAtPx(geometry, Math.floor((yCss - plot.y) * geometry.dpr));
-    setHover(group && slot >= 0 ? { xCss, yCss, group, slot } : null);
+    if (group && slot >= 0) {
+      setHover({ kind: 'cell', xCss, yCss, group, slot });
+      return;
+    }
+    const inPlot = yCss >= plot.y && yCss < plot.y + plot.height;
+    const run = inPlot ? frame.missing.find((r) => {
+      const { x0, x1 } = runExtentCss(frame, r);
+      return xCss >= x0 && xCss < x1;
+    }) : undefined;
+    setHover(run ? { kind: 'missing', xCss, yCss, run } : null);
   };
 
   const plot = frame?.layout.plot;
   const geometry = frame?.geometry;
-  const hoverRow = hover && geometry ? slotRowPx(geometry, hover.slot) : null;
+  const cellHover = hover?.kind === 'cell' ? hover : null;
+  const hoverRow = cellHover && geometry ? slotRowPx(geometry, cellHover.slot) : null;
   return (
     <div className="heatmap" ref={container}>
       <canvas
@@ -280,12 +343,12 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
           <MissingBands frame={frame} />
           <Axes frame={frame} />
           <Legend frame={frame} />
-          {hover && hoverRow && geometry && (
+          {cellHover && hoverRow && geometry && (
             <rect
               className="hover-cell"
-              x={frame.layout.plot.x + hover.group.x0Px / geometry.dpr}
+              x={frame.layout.plot.x + cellHover.group.x0Px / geometry.dpr}
               y={frame.layout.plot.y + hoverRow.y0 / geometry.dpr}
-              width={(hover.group.x1Px - hover.group.x0Px) / geometry.dpr}
+              width={(cellHover.group.x1Px - cellHover.group.x0Px) / geometry.dpr}
               height={(hoverRow.y1 - hoverRow.y0) / geometry.dpr}
             />
           )}
@@ -293,7 +356,8 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
           <g className="brush" ref={brushLayer} />
         </svg>
       )}
-      {frame && hover && <Tooltip frame={frame} hover={hover} />}
+      {frame && cellHover && <Tooltip frame={frame} hover={cellHover} />}
+      {frame && hover?.kind === 'missing' && <MissingTooltip snapshot={snapshot} frame={frame} hover={hover} />}
       {frame && frame.columns.length === 0 && <div className="empty-note">no columns in this range{snapshot.loadingHistory ? ' yet: fetching history…' : ''}</div>}
     </div>
   );

@@ -38,6 +38,29 @@ describe('the device table', () => {
   });
 });
 
+describe('the end of a finite source', () => {
+  it('is told to every client after live, once, and to a client that connects later', async () => {
+    const { dashboard, url } = await start();
+    dashboard.sink.column(column(1));
+    const early = await connect(url);
+    await until(() => early.messages.some((m) => m.type === 'live'));
+    dashboard.sink.column(column(2));
+    dashboard.sink.finished?.();
+    await until(() => early.messages.some((m) => m.type === 'end'));
+    expect(early.messages.map((m) => m.type)).toEqual(['hello', 'column', 'live', 'column', 'end']);
+    expect(early.messages.at(-1)).toEqual({ type: 'end', lastSeq: 2 });
+    const late = await connect(url);
+    await until(() => late.messages.some((m) => m.type === 'end'));
+    expect(late.messages.map((m) => m.type)).toEqual(['hello', 'column', 'column', 'live', 'end']);
+    // a resume replays the columns and says it again
+    late.ws.send(JSON.stringify({ type: 'resume', after: 1 }));
+    await until(() => late.messages.filter((m) => m.type === 'end').length === 2);
+    expect(late.messages.slice(5).map((m) => m.type)).toEqual(['column', 'live', 'end']);
+    early.ws.close();
+    late.ws.close();
+  });
+});
+
 describe('self statistics', () => {
   it('go out in hello and as stats messages when the source measures itself', async () => {
     const { dashboard, url, source } = await start();

@@ -102,6 +102,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     column: (column) => stream.publish(column),
     devices: () => stream.devices(),
     exemplars: (batch) => stream.publishExemplars(batch),
+    finished: () => stream.finish(),
   };
 
   return {

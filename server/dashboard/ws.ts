@@ -11,7 +11,8 @@
  * message, whatever it does.
  *
  * On connect: hello, then the backfill (columns after `?after=SEQ`, or the last few minutes),
- * then `live`, then live columns. A `resume` message moves the cursor the same way.
+ * then `live`, then live columns, and `end` once a finite source has delivered its last one.
+ * A `resume` message moves the cursor the same way.
  *
  * One ticker per stream: it pings every client and terminates those whose last pong is older
  * than deadAfterMs (a dead peer, or one that has not read for that long).
@@ -104,6 +105,8 @@ interface Client {
   next: number | null;
   /** `live` was sent since the last (re)positioning */
   liveSent: boolean;
+  /** `end` was sent since the last (re)positioning */
+  endSent: boolean;
   /** over the high-water mark: wait for the write callback before sending more */
   blocked: boolean;
   /** the version of the device table this client has */
@@ -136,6 +139,8 @@ export class ColumnStream {
   /** bumped when the device table grows; pump sends the new table to each client before its next column */
   private devicesVersion = 0;
   private closed = false;
+  /** the source has delivered everything: each client is told `end` once it has caught up */
+  private finished = false;
 
   constructor(options: StreamOptions) {
     this.source = options.source;
@@ -200,6 +205,12 @@ export class ColumnStream {
       const inside = batch.filter((e) => exemplarMatches(e, client.watch!));
       if (inside.length > 0) this.send(client, encodeServerMessage({ type: 'exemplars', replace: false, matched: inside.length, exemplars: inside }));
     }
+  }
+
+  /** A finite source (a replay, an import) has delivered its last column: every client is told, once caught up. */
+  finish(): void {
+    this.finished = true;
+    for (const client of this.clients) if (!client.blocked) this.pump(client);
   }
 
   /** The device table grew: every client gets the new table before the next column (a skipped one when it is caught up). */
@@ -282,6 +293,7 @@ export class ColumnStream {
       ws,
       next: null,
       liveSent: false,
+      endSent: false,
       blocked: false,
       devicesSeen: this.devicesVersion, // hello carries the table of now
       watch: null,
@@ -310,6 +322,7 @@ export class ColumnStream {
     // A cursor beyond the newest column (a client of a server whose clock ran ahead) starts live.
     client.next = after === null ? null : newest === null ? after + 1 : Math.min(after + 1, newest + 1);
     client.liveSent = false;
+    client.endSent = false;
     this.pump(client);
   }
 
@@ -343,6 +356,10 @@ export class ColumnStream {
     if (!client.liveSent) {
       client.liveSent = true;
       this.send(client, encodeServerMessage({ type: 'live', lastSeq: this.history.newestSeq }));
+    }
+    if (this.finished && !client.endSent) {
+      client.endSent = true;
+      this.send(client, encodeServerMessage({ type: 'end', lastSeq: this.history.newestSeq }));
     }
   }
 
