@@ -27,10 +27,10 @@ const BATCHES = 3;
 const PAUSE_MS = 400;
 const INTERVAL_MS = 250;
 /**
- * Exemplars per second. At threshold 0 every I/O of every device is one, and other I/O on the
- * machine (another test's fio) could otherwise push the renamed dd's out of the server's
- * 100,000 within seconds; at this rate that takes 50 s. The cap per column (500) still takes
- * a batch of 100 writes whole on a quiet machine, and what it cannot take is counted as dropped.
+ * Exemplars per second of each latency bucket. At threshold 0 every I/O of every device is one,
+ * and other I/O on the machine (another test's fio) could otherwise push the renamed dd's out of
+ * the server's 100,000 within seconds. The cap per bucket and column (500) still takes a batch
+ * of 100 writes whole on a quiet machine, and what it cannot take is counted as dropped.
  */
 const EXEMPLAR_RATE = 2000;
 
@@ -136,7 +136,7 @@ test.describe(`drill-down on a loop device${skip ? ` (skipped: ${skip})` : ''}`,
     expect(watched.pending).toBe(false);
 
     // Counts: every write is in the region's cells, and each was captured or counted as dropped
-    // (threshold 0; drops only when the cap per column is reached).
+    // (threshold 0; drops only when the cap per bucket and column is reached).
     await expect(counts.locator('[data-stat="held"]')).toHaveText(`${WRITES} I/Os`);
     const captured = await stat('captured');
     const dropped = await stat('dropped');

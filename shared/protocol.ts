@@ -8,7 +8,7 @@
  */
 import { METRICS, OPS, SLOTS, type Metric, type Op } from './scheme.ts';
 import type { Column, DeviceInfo, ExemplarDrops, Series, SourceKind } from './column.ts';
-import type { Exemplar } from './exemplar.ts';
+import { EXEMPLAR_ORDERS, type Exemplar, type ExemplarOrder } from './exemplar.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest client message the server reads; anything longer is refused unread. */
@@ -69,13 +69,17 @@ export interface ExemplarCapture {
   readonly perBucketPerSecond: number;
 }
 
-/** The part of time × latency (and devices, ops) a client wants exemplars of. */
+/** The part of time × latency × size (and devices, ops) a client wants exemplars of. */
 export interface ExemplarRegion {
   readonly fromMs: number;
   /** null: up to now and onward (a live view) */
   readonly toMs: number | null;
+  /** both inclusive */
   readonly latMinNs: number;
   readonly latMaxNs: number;
+  /** both inclusive; the whole range (0 to MAX_SAFE_INTEGER) unless the view is of sizes */
+  readonly sizeMinBytes: number;
+  readonly sizeMaxBytes: number;
   readonly devices: readonly number[] | null;
   readonly ops: readonly Op[] | null;
 }
@@ -101,7 +105,8 @@ export type ServerMessage =
   | { readonly type: 'pong'; readonly id: number }
   /**
    * Exemplars inside the client's watched region: the stored ones when it starts watching
-   * (replace: true, with how many matched in all), then live ones as they come (replace: false).
+   * (replace: true: the first MAX_EXEMPLARS_PER_MESSAGE in the watch's order, with how many
+   * matched in all), then live ones as they come (replace: false).
    */
   | { readonly type: 'exemplars'; readonly replace: boolean; readonly matched: number; readonly exemplars: readonly Exemplar[] }
   /** the exemplar threshold changed (by a client's set-threshold) */
@@ -112,8 +117,8 @@ export type ClientMessage =
   /** send every column after this seq (null: the default backfill), then live ones */
   | { readonly type: 'resume'; readonly after: number | null }
   | { readonly type: 'ping'; readonly id: number }
-  /** send exemplars of this region (null: none) */
-  | { readonly type: 'watch'; readonly region: ExemplarRegion | null }
+  /** send exemplars of this region (null: none), those first in the order when it holds more than one message */
+  | { readonly type: 'watch'; readonly region: ExemplarRegion | null; readonly order: ExemplarOrder }
   /** change the live exemplar threshold (ns; null: adaptive) without reloading the tracer */
   | { readonly type: 'set-threshold'; readonly thresholdNs: number | null };
 
@@ -285,11 +290,14 @@ function decodeRegion(value: unknown): ExemplarRegion | null {
     toMs: nullableNumber(value.toMs, 'region.toMs'),
     latMinNs: finiteNumber(value.latMinNs, 'region.latMinNs'),
     latMaxNs: finiteNumber(value.latMaxNs, 'region.latMaxNs'),
+    sizeMinBytes: finiteNumber(value.sizeMinBytes, 'region.sizeMinBytes'),
+    sizeMaxBytes: finiteNumber(value.sizeMaxBytes, 'region.sizeMaxBytes'),
     devices,
     ops,
   };
   if (region.toMs !== null && region.toMs <= region.fromMs) fail('region.toMs must be after region.fromMs');
   if (region.latMaxNs < region.latMinNs) fail('region.latMaxNs must not be below region.latMinNs');
+  if (region.sizeMaxBytes < region.sizeMinBytes) fail('region.sizeMaxBytes must not be below region.sizeMinBytes');
   return region;
 }
 
@@ -404,7 +412,7 @@ export function decodeClientMessage(text: string): ClientMessage {
     case 'ping':
       return { type: 'ping', id: integer(m.id, 'id') };
     case 'watch':
-      return { type: 'watch', region: decodeRegion(m.region) };
+      return { type: 'watch', region: decodeRegion(m.region), order: EXEMPLAR_ORDERS.find((o) => o === m.order) ?? fail(`order must be one of ${EXEMPLAR_ORDERS.join(', ')}`) };
     case 'set-threshold':
       return { type: 'set-threshold', thresholdNs: nullableInteger(m.thresholdNs, 'thresholdNs') };
     default:

@@ -16,8 +16,9 @@ const input = (change: Partial<RegionInput> = {}): RegionInput => ({
   ...change,
 });
 
-const live = (fromMs: number): ExemplarRegion => ({ fromMs, toMs: null, latMinNs: 0, latMaxNs: 100, devices: null, ops: null });
-const fixed: ExemplarRegion = { fromMs: 0, toMs: 5000, latMinNs: 0, latMaxNs: 100, devices: null, ops: null };
+const everySize = { sizeMinBytes: 0, sizeMaxBytes: Number.MAX_SAFE_INTEGER };
+const live = (fromMs: number): ExemplarRegion => ({ fromMs, toMs: null, latMinNs: 0, latMaxNs: 100, ...everySize, devices: null, ops: null });
+const fixed: ExemplarRegion = { fromMs: 0, toMs: 5000, latMinNs: 0, latMaxNs: 100, ...everySize, devices: null, ops: null };
 
 describe('watchRegion', () => {
   it('covers whole columns in time and whole buckets in latency', () => {
@@ -40,8 +41,16 @@ describe('watchRegion', () => {
     expect(watchRegion(input({ fromMs: 10_000, toMs: 20_000 }))).toMatchObject({ fromMs: 10_000, toMs: 20_000 });
   });
 
-  it('watches every latency for the size metric, and the top bucket up to the largest safe integer', () => {
-    expect(watchRegion(input({ filter: { metric: 'size' }, yRange: [512, 8192] }))).toMatchObject({ latMinNs: 0, latMaxNs: Number.MAX_SAFE_INTEGER });
+  it('narrows sizes, not latencies, for the size metric: whole buckets of bytes', () => {
+    const region = watchRegion(input({ filter: { metric: 'size' }, yRange: [112_640, 999_424] }))!;
+    expect(region).toMatchObject({ latMinNs: 0, latMaxNs: Number.MAX_SAFE_INTEGER });
+    expect([slotOf(region.sizeMinBytes), slotOf(region.sizeMinBytes - 1)]).toEqual([slotOf(112_640), slotOf(112_640) - 1]);
+    expect([slotOf(region.sizeMaxBytes), slotOf(region.sizeMaxBytes + 1)]).toEqual([slotOf(999_424), slotOf(999_424) + 1]);
+    expect(region.sizeMinBytes).toBeGreaterThan(4096);
+  });
+
+  it('takes every size for the latency metric, and the top bucket up to the largest safe integer', () => {
+    expect(watchRegion(input())).toMatchObject(everySize);
     expect(watchRegion(input({ yRange: [0, 2 ** 45] }))).toMatchObject({ latMinNs: 0, latMaxNs: Number.MAX_SAFE_INTEGER });
   });
 
@@ -53,75 +62,90 @@ describe('watchRegion', () => {
 });
 
 describe('RegionExemplars', () => {
-  it('asks once per region, lists the answer and counts what it did not list', () => {
+  it('asks once per region and order, lists the answer in the order and counts what it did not list', () => {
     const list = new RegionExemplars(3);
-    expect(list.want(fixed)).toEqual({ region: fixed });
+    expect(list.want(fixed)).toEqual({ region: fixed, order: 'slowest' });
     expect(list.want({ ...fixed })).toBeNull();
     expect(list.view.pending).toBe(true);
-    list.replaced(5, [exemplar(3), exemplar(1), exemplar(2)]);
-    expect(list.view).toMatchObject({ captured: 5, truncated: 2, pending: false });
-    expect(list.view.listed.map((e) => e.timeMs)).toEqual([1, 2, 3]);
+    list.replaced(5, [exemplar(3, 30), exemplar(1, 90), exemplar(2, 60)]);
+    expect(list.view).toMatchObject({ captured: 5, truncated: 2, pending: false, order: 'slowest' });
+    expect(list.view.listed.map((e) => e.latencyNs)).toEqual([90, 60, 30]);
+    expect(list.want(fixed, 'oldest')).toEqual({ region: fixed, order: 'oldest' });
+    expect(list.view).toMatchObject({ captured: 0, pending: true, order: 'oldest' });
   });
 
   it('applies only the answer to the last question, and ignores live ones before it', () => {
     const list = new RegionExemplars();
     list.want(fixed);
     const other = { ...fixed, latMinNs: 50 };
-    expect(list.want(other)).toEqual({ region: other });
+    expect(list.want(other)).toEqual({ region: other, order: 'slowest' });
     list.appended([exemplar(4)]);
     list.replaced(1, [exemplar(1)]);
     expect(list.view).toMatchObject({ captured: 0, pending: true });
-    list.replaced(2, [exemplar(2), exemplar(3)]);
+    list.replaced(2, [exemplar(2, 80), exemplar(3, 70)]);
     expect(list.view).toMatchObject({ captured: 2, pending: false, region: other });
-    list.appended([exemplar(4)]);
-    expect(list.view.listed.map((e) => e.timeMs)).toEqual([2, 3, 4]);
+    list.appended([exemplar(4, 75)]);
+    expect(list.view.listed.map((e) => e.timeMs)).toEqual([2, 4, 3]);
     expect(list.view.captured).toBe(3);
   });
 
-  it('lists live ones in time order up to the limit, then counts them; once one is unlisted, so are all later ones', () => {
+  it('merges live ones at their place: a slow one pushes the fastest listed out, a fast one is only counted', () => {
     const list = new RegionExemplars(3);
-    list.want(live(0));
-    list.replaced(1, [exemplar(10)]);
-    list.appended([exemplar(30), exemplar(20)]);
-    expect(list.view.listed.map((e) => e.timeMs)).toEqual([10, 20, 30]);
-    list.appended([exemplar(40)]);
-    expect(list.view).toMatchObject({ captured: 4, truncated: 1 });
-    // a slot frees up as the view slides, but 50 is not listed: 40 (unlisted) came before it
-    list.want(live(15));
-    list.appended([exemplar(50)]);
-    expect(list.view.listed.map((e) => e.timeMs)).toEqual([20, 30]);
-    expect(list.view).toMatchObject({ captured: 4, truncated: 2 });
+    list.want(fixed);
+    list.replaced(4, [exemplar(1, 50), exemplar(2, 40), exemplar(3, 30)]);
+    list.appended([exemplar(4, 45), exemplar(5, 10)]);
+    expect(list.view.listed.map((e) => [e.timeMs, e.latencyNs])).toEqual([[1, 50], [4, 45], [2, 40]]);
+    expect(list.view).toMatchObject({ captured: 6, truncated: 3 });
   });
 
-  it('follows a live view sliding on without asking, and asks again once the list has run short', () => {
+  it.each([
+    ['oldest', [10, 20, 30]],
+    ['newest', [40, 30, 20]],
+  ] as const)('keeps the %s in order as live ones come', (order, times) => {
+    const list = new RegionExemplars(3);
+    list.want(live(0), order);
+    list.replaced(1, [exemplar(10)]);
+    list.appended([exemplar(30), exemplar(20)]);
+    list.appended([exemplar(40)]);
+    expect(list.view.listed.map((e) => e.timeMs)).toEqual(times);
+    expect(list.view).toMatchObject({ captured: 4, truncated: 1 });
+  });
+
+  it('follows a live view sliding on without asking while the list holds every capture', () => {
     const list = new RegionExemplars(4);
     list.want(live(0));
-    list.replaced(10, [exemplar(1), exemplar(2), exemplar(3), exemplar(4)]);
+    list.replaced(3, [exemplar(1, 10), exemplar(2, 30), exemplar(3, 20)]);
     expect(list.want(live(2))).toBeNull();
-    expect(list.view).toMatchObject({ captured: 9, truncated: 6 });
-    expect(list.view.listed.map((e) => e.timeMs)).toEqual([2, 3, 4]);
-    // 1 left of 4: refill, keeping what is listed until the answer comes
-    expect(list.want(live(4))).toEqual({ region: live(4) });
-    expect(list.view).toMatchObject({ captured: 7, pending: true });
-    expect(list.view.listed.map((e) => e.timeMs)).toEqual([4]);
-    expect(list.want(live(4))).toBeNull();
-    list.replaced(7, [exemplar(4), exemplar(5), exemplar(6), exemplar(7)]);
-    expect(list.view).toMatchObject({ captured: 7, truncated: 3, pending: false });
+    expect(list.view).toMatchObject({ captured: 2, truncated: 0, pending: false });
+    expect(list.view.listed.map((e) => e.timeMs)).toEqual([2, 3]);
+  });
+
+  it('asks again when a live view slides on while some captures are unlisted, keeping the list until the answer', () => {
+    const list = new RegionExemplars(2);
+    list.want(live(0));
+    list.replaced(10, [exemplar(1, 90), exemplar(5, 80)]);
+    expect(list.want(live(2))).toEqual({ region: live(2), order: 'slowest' });
+    expect(list.view).toMatchObject({ pending: true });
+    expect(list.view.listed.map((e) => e.timeMs)).toEqual([5]);
+    // one question at a time
+    expect(list.want(live(3))).toBeNull();
+    list.replaced(7, [exemplar(5, 80), exemplar(6, 70)]);
+    expect(list.view).toMatchObject({ captured: 7, truncated: 5, pending: false });
   });
 
   it('asks anew when a live view widens, stops watching for null, and starts over after a reconnect', () => {
     const list = new RegionExemplars();
     list.want(live(100));
     list.replaced(1, [exemplar(150)]);
-    expect(list.want(live(50))).toEqual({ region: live(50) });
-    expect(list.want(null)).toEqual({ region: null });
+    expect(list.want(live(50))).toEqual({ region: live(50), order: 'slowest' });
+    expect(list.want(null)).toEqual({ region: null, order: 'slowest' });
     expect(list.want(null)).toBeNull();
     list.replaced(3, [exemplar(60)]);
     expect(list.view).toMatchObject({ captured: 0, region: null, pending: false });
     list.want(fixed);
     list.reset();
     expect(list.view).toMatchObject({ captured: 0, region: null, pending: false });
-    expect(list.want(fixed)).toEqual({ region: fixed });
+    expect(list.want(fixed)).toEqual({ region: fixed, order: 'slowest' });
   });
 
   it('gives the same view object until something changes', () => {

@@ -4,19 +4,20 @@
  * what arrives.
  *
  * The region is the cells the selection panel describes: whole columns in time (every column
- * overlapping the view, as the panel's statistics count them) × whole buckets in latency (every
- * bucket the y range touches). So "captured" counts exemplars of exactly the cells whose I/Os
- * "held" counts.
+ * overlapping the view, as the panel's statistics count them) × whole buckets on the y axis
+ * (every bucket the y range touches: of latency, or of size for the size metric). So "captured"
+ * counts exemplars of exactly the cells whose I/Os "held" counts.
  *
- * The list is always the *oldest* exemplars captured in the region, in time order: the server
- * answers a watch with the oldest ones (up to one message) and the count of all, and live ones
- * are listed only while nothing captured is unlisted. That keeps the list a prefix in time, which
- * is what lets a live view slide on without asking again: exemplars that fall off the left edge
- * are the first ones of the list, and the count drops by exactly as many.
+ * The list is the first exemplars of the region in the order the user picked — the slowest, by
+ * default — not the first to arrive: the server answers a watch with the first ones in that
+ * order (up to one message) and the count of all, and each live one is merged in at its place,
+ * the last one falling off once the list is full. A live view that slides on drops what leaves
+ * on the left; while the list holds every capture that is exact, otherwise the count of the
+ * unlisted ones that left is unknown, so it asks again.
  */
 import { slotBounds } from '../../shared/buckets.ts';
 import type { Filter } from '../../shared/column.ts';
-import type { Exemplar } from '../../shared/exemplar.ts';
+import { DEFAULT_EXEMPLAR_ORDER, firstInOrder, insertionPoint, type Exemplar, type ExemplarOrder } from '../../shared/exemplar.ts';
 import { MAX_EXEMPLARS_PER_MESSAGE, type ExemplarRegion } from '../../shared/protocol.ts';
 import { slotsIn } from '../../shared/view.ts';
 
@@ -33,28 +34,28 @@ export interface RegionInput {
 
 /**
  * The region of the cells in view, or null when it can hold no exemplar (every device of the
- * filter is one the server has not named yet). Latency bounds are those of whole buckets, so
- * the size metric, whose y axis is bytes, watches every latency.
+ * filter is one the server has not named yet). The y range becomes the bounds of whole buckets
+ * of the metric shown; the other metric is not narrowed.
  */
 export function watchRegion(input: RegionInput): ExemplarRegion | null {
   const { intervalMs, filter } = input;
   // A device name not (yet) known to the server is -1 in the filter: it matches nothing.
   const devices = filter.devices && filter.devices.length > 0 ? filter.devices.filter((d) => d >= 0) : null;
   if (devices && devices.length === 0) return null;
-  let latMinNs = 0;
-  let latMaxNs = Number.MAX_SAFE_INTEGER;
-  if (filter.metric === 'latency') {
-    const { first, last } = slotsIn(input.yRange[0], input.yRange[1]);
-    if (first > last) return null;
-    // A slot holds the integers v with lower < v <= upper.
-    latMinNs = slotBounds(first).lower + 1;
-    latMaxNs = Math.min(Number.MAX_SAFE_INTEGER, slotBounds(last).upper);
-  }
+  const { first, last } = slotsIn(input.yRange[0], input.yRange[1]);
+  if (first > last) return null;
+  // A slot holds the integers v with lower < v <= upper.
+  const bounds: [number, number] = [Math.max(0, slotBounds(first).lower + 1), Math.min(Number.MAX_SAFE_INTEGER, slotBounds(last).upper)];
+  const every: [number, number] = [0, Number.MAX_SAFE_INTEGER];
+  const [latMinNs, latMaxNs] = filter.metric === 'latency' ? bounds : every;
+  const [sizeMinBytes, sizeMaxBytes] = filter.metric === 'size' ? bounds : every;
   return {
     fromMs: Math.floor(input.fromMs / intervalMs) * intervalMs,
     toMs: input.live ? null : Math.ceil(input.toMs / intervalMs) * intervalMs,
     latMinNs,
     latMaxNs,
+    sizeMinBytes,
+    sizeMaxBytes,
     devices,
     ops: filter.ops && filter.ops.length > 0 ? [...filter.ops] : null,
   };
@@ -66,14 +67,24 @@ function sameList<T>(a: readonly T[] | null, b: readonly T[] | null): boolean {
 }
 
 function sameExceptFrom(a: ExemplarRegion, b: ExemplarRegion): boolean {
-  return a.toMs === b.toMs && a.latMinNs === b.latMinNs && a.latMaxNs === b.latMaxNs && sameList(a.devices, b.devices) && sameList(a.ops, b.ops);
+  return (
+    a.toMs === b.toMs &&
+    a.latMinNs === b.latMinNs &&
+    a.latMaxNs === b.latMaxNs &&
+    a.sizeMinBytes === b.sizeMinBytes &&
+    a.sizeMaxBytes === b.sizeMaxBytes &&
+    sameList(a.devices, b.devices) &&
+    sameList(a.ops, b.ops)
+  );
 }
 
 /** What the selection panel shows; a new object whenever anything in it changed. */
 export interface ExemplarsView {
   /** the region asked for (its left edge moved on with a live view), null before the first answer is asked for */
   readonly region: ExemplarRegion | null;
-  /** the oldest captured exemplars of the region, ascending in time */
+  /** which of the region's exemplars are listed when it holds more than the list */
+  readonly order: ExemplarOrder;
+  /** the first captured exemplars of the region in the order */
   readonly listed: readonly Exemplar[];
   /** exemplars the server captured in the region */
   readonly captured: number;
@@ -83,13 +94,15 @@ export interface ExemplarsView {
   readonly pending: boolean;
 }
 
-/** A question to send: watch this region (null: stop watching). */
+/** A question to send: watch this region (null: stop watching), listing first in this order. */
 export interface WatchRequest {
   readonly region: ExemplarRegion | null;
+  readonly order: ExemplarOrder;
 }
 
 export class RegionExemplars {
   private region: ExemplarRegion | null = null;
+  private order: ExemplarOrder = DEFAULT_EXEMPLAR_ORDER;
   /** watch messages sent whose answer has not arrived */
   private awaiting = 0;
   private listed: Exemplar[] = [];
@@ -101,6 +114,7 @@ export class RegionExemplars {
   get view(): ExemplarsView {
     this.current ??= {
       region: this.region,
+      order: this.order,
       listed: this.listed,
       captured: this.captured,
       truncated: this.captured - this.listed.length,
@@ -110,47 +124,48 @@ export class RegionExemplars {
   }
 
   /**
-   * The watch to send so that the list is that of `wanted`, or null when nothing needs asking:
-   * the same region, or a live one whose left edge moved on (followed here, unless the list has
-   * run so short that it must be refilled).
+   * The watch to send so that the list is that of `wanted` in `order`, or null when nothing
+   * needs asking: the same question, or a live region whose left edge moved on while the list
+   * holds every capture (followed here).
    */
-  want(wanted: ExemplarRegion | null): WatchRequest | null {
+  want(wanted: ExemplarRegion | null, order: ExemplarOrder = DEFAULT_EXEMPLAR_ORDER): WatchRequest | null {
     const region = this.region;
     if (wanted === null) {
       if (region === null) return null;
-      this.clear(null);
-      return { region: null };
+      this.clear(null, order);
+      return { region: null, order };
     }
-    if (region && sameExceptFrom(region, wanted) && wanted.fromMs === region.fromMs) return null;
-    if (region && region.toMs === null && sameExceptFrom(region, wanted) && wanted.fromMs > region.fromMs) {
+    const sameOrder = order === this.order;
+    if (region && sameOrder && sameExceptFrom(region, wanted) && wanted.fromMs === region.fromMs) return null;
+    if (region && sameOrder && region.toMs === null && sameExceptFrom(region, wanted) && wanted.fromMs > region.fromMs) {
       this.region = { ...region, fromMs: wanted.fromMs };
       this.prune();
       this.changed();
-      // Exemplars captured but not listed are newer than every listed one. Once few are listed,
-      // ask again for the oldest ones of what is left, without emptying the list meanwhile.
-      if (this.awaiting === 0 && this.captured > this.listed.length && this.listed.length < this.limit / 2) {
+      // Unlisted captures may have left on the left too, and the remaining ones may now belong
+      // in the list: ask again, keeping the list meanwhile.
+      if (this.awaiting === 0 && this.captured > this.listed.length) {
         this.awaiting++;
-        return { region: this.region };
+        return { region: this.region, order };
       }
       return null;
     }
-    this.clear(wanted);
+    this.clear(wanted, order);
     this.awaiting++;
-    return { region: wanted };
+    return { region: wanted, order };
   }
 
-  /** The server's answer to a watch: the oldest exemplars of the region and how many it holds in all. */
+  /** The server's answer to a watch: the first exemplars of the region in the order, and how many it holds in all. */
   replaced(matched: number, exemplars: readonly Exemplar[]): void {
     if (this.awaiting > 0) this.awaiting--;
     this.changed();
     // A newer question is on its way; its answer will replace this one.
     if (this.awaiting > 0 || this.region === null) return;
-    this.listed = [...exemplars].sort((a, b) => a.timeMs - b.timeMs).slice(0, this.limit);
+    this.listed = firstInOrder(exemplars, this.order, this.limit);
     this.captured = matched;
     this.prune();
   }
 
-  /** Live exemplars inside the watched region. */
+  /** Live exemplars inside the watched region, each merged in at its place in the order. */
   appended(exemplars: readonly Exemplar[]): void {
     // While a watch is unanswered these belong to the region asked before, or are counted in the answer.
     if (this.awaiting > 0 || this.region === null) return;
@@ -159,15 +174,12 @@ export class RegionExemplars {
     for (const exemplar of exemplars) {
       // The server still watches the older left edge of a live view that slid on.
       if (exemplar.timeMs < fromMs) continue;
-      // Listed only while the list holds every capture, so that it stays a prefix in time.
-      const complete = this.captured === listed.length;
       this.captured++;
-      if (!complete || listed.length >= this.limit) continue;
+      const at = insertionPoint(listed, exemplar, this.order);
+      if (at >= this.limit) continue;
       if (listed === this.listed) listed = [...listed];
-      // CPUs deliver in nearly, not exactly, time order.
-      let at = listed.length;
-      while (at > 0 && listed[at - 1]!.timeMs > exemplar.timeMs) at--;
       listed.splice(at, 0, exemplar);
+      if (listed.length > this.limit) listed.pop();
     }
     this.listed = listed;
     this.changed();
@@ -175,26 +187,26 @@ export class RegionExemplars {
 
   /** The connection is new: the server watches nothing for it. */
   reset(): void {
-    this.clear(null);
+    this.clear(null, this.order);
     this.awaiting = 0;
   }
 
-  /** A new region, empty until its answer arrives (answers to earlier questions are still counted down). */
-  private clear(region: ExemplarRegion | null): void {
+  /** A new question, empty until its answer arrives (answers to earlier questions are still counted down). */
+  private clear(region: ExemplarRegion | null, order: ExemplarOrder): void {
     this.region = region;
+    this.order = order;
     this.listed = [];
     this.captured = 0;
     this.changed();
   }
 
-  /** Drops listed exemplars left of the region (the oldest, so the first) and their count. */
+  /** Drops listed exemplars left of the region, and their count. */
   private prune(): void {
     const fromMs = this.region?.fromMs ?? -Infinity;
-    let k = 0;
-    while (k < this.listed.length && this.listed[k]!.timeMs < fromMs) k++;
-    if (k === 0) return;
-    this.listed = this.listed.slice(k);
-    this.captured -= k;
+    const kept = this.listed.filter((e) => e.timeMs >= fromMs);
+    if (kept.length === this.listed.length) return;
+    this.captured -= this.listed.length - kept.length;
+    this.listed = kept;
   }
 
   private changed(): void {

@@ -17,6 +17,7 @@ import { GroupCache, RegionSums, filterKey, groupSizeOf, type RegionSnapshot } f
 import { FrameScheduler } from './scheduler.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
+import { DEFAULT_EXEMPLAR_ORDER, type ExemplarOrder } from '../../shared/exemplar.ts';
 import * as views from './view.ts';
 import type { Display, ViewState } from './view.ts';
 
@@ -83,6 +84,8 @@ export class AppModel {
   /** the snapshot is out of date but the picture is not: publish without drawing */
   private stale = false;
   private readonly exemplars = new RegionExemplars();
+  /** which of the region's exemplars to list when it holds more than the list */
+  private exemplarOrder: ExemplarOrder = DEFAULT_EXEMPLAR_ORDER;
   private frameId = 0;
   private serverError: string | null = null;
   private live = false;
@@ -199,6 +202,12 @@ export class AppModel {
 
   setDisplay(change: Partial<Display>): void {
     this.update((s) => views.setDisplay(s, change));
+  }
+
+  /** Lists the region's exemplars first in this order: asks the server again. */
+  setExemplarOrder(order: ExemplarOrder): void {
+    this.exemplarOrder = order;
+    this.invalidate();
   }
 
   /** Changes the live exemplar threshold (ns; null: adaptive), for every page of the server. */
@@ -352,8 +361,8 @@ export class AppModel {
       // Sent only once live: a watch sent during the backfill could be answered while the page
       // is still behind, and the server drops answers to a client that is not reading.
       const serverFilter = filter.devices ? { ...filter, devices: this.devices.serverIds(filter.devices) } : filter;
-      const request = this.exemplars.want(watchRegion({ fromMs, toMs, live: extent.live, intervalMs: interval, filter: serverFilter, yRange }));
-      if (request) this.connection.send({ type: 'watch', region: request.region });
+      const request = this.exemplars.want(watchRegion({ fromMs, toMs, live: extent.live, intervalMs: interval, filter: serverFilter, yRange }), this.exemplarOrder);
+      if (request) this.connection.send({ type: 'watch', ...request });
     }
     // Every stretch of the range without a column is unknown, not idle: before the server's
     // history, during an outage, after a recording's end, not yet fetched. Drawn hatched.

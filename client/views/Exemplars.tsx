@@ -1,15 +1,15 @@
 /**
  * The drill-down in the selection panel: how many outlier I/Os (exemplars) the region holds and
- * lists, which processes issued them, the table of them, and the capture threshold. Hovering a
- * row hands the exemplar up, and the heat map marks its cell in its overlay: the canvas is not
- * redrawn.
+ * lists, which of them are listed (the slowest, or the order picked), which processes issued
+ * them, the table of them, and the capture threshold. Hovering a row hands the exemplar up, and
+ * the heat map marks its cell in its overlay: the canvas is not redrawn.
  */
 import { useMemo, useState, type FormEvent } from 'react';
-import type { Exemplar } from '../../shared/exemplar.ts';
+import { droppedIn, EXEMPLAR_ORDERS, type Exemplar, type ExemplarOrder } from '../../shared/exemplar.ts';
 import type { ExemplarCapture } from '../../shared/protocol.ts';
 import { formatBytes, formatClock, formatCount, formatLatency } from '../../shared/view.ts';
 import type { AppModel, Snapshot } from '../state/model.ts';
-import { DEFAULT_SORT, describeCapture, droppedIn, nextSort, parseThreshold, sortExemplars, topProcesses, type SortKey } from './drilldown.ts';
+import { describeCapture, nextSort, parseThreshold, sortExemplars, sortForOrder, topProcesses, type Sort, type SortKey } from './drilldown.ts';
 
 /** Rows drawn at first: enough to read, few enough that a live list stays cheap to re-render. */
 const FIRST_ROWS = 200;
@@ -36,9 +36,16 @@ export interface ExemplarsProps {
 export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps) {
   const { frame, meta, exemplars } = snapshot;
   const capture = meta?.exemplarCapture ?? null;
-  const dropped = useMemo(() => (frame ? droppedIn(frame.columns, frame.view.filter) : 0), [frame]);
+  const region = exemplars.region;
+  // The region names the server's device ids; the page's columns carry its own (the filter's).
+  const dropped = useMemo(
+    () => (frame && region ? droppedIn(frame.columns, { ...region, toMs: region.toMs ?? Infinity, devices: frame.view.filter.devices ?? null }) : 0),
+    [frame, region],
+  );
   const processes = useMemo(() => topProcesses(exemplars.listed), [exemplars.listed]);
   const listed = exemplars.listed.length;
+  const order = exemplars.order;
+  const sizes = frame?.view.filter.metric === 'size';
   return (
     <section className="exemplars" aria-label="Exemplars">
       <h3>Outlier I/Os</h3>
@@ -56,25 +63,39 @@ export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps
           </dd>
         </div>
         <div>
-          <dt title="exemplars the kernel could not send (rate cap or full ring), in the region's columns at any latency">dropped</dt>
+          <dt
+            title={`exemplars the kernel could not send (over the cap per latency bucket, or the ring full), in the region's columns and latency buckets${sizes ? ', at any size: a drop carries its latency, not its size' : ''}`}
+          >
+            dropped
+          </dt>
           <dd data-stat="dropped">{dropped}</dd>
         </div>
         <div>
           <dt>listed</dt>
           <dd data-stat="listed" data-listed={listed} data-truncated={exemplars.truncated}>
             showing {listed} of {exemplars.captured}
-            {exemplars.truncated > 0 && ' (the oldest)'}
+            {exemplars.truncated > 0 && ` (the ${order})`}
           </dd>
         </div>
       </dl>
+      <label className="exemplar-order">
+        List first{' '}
+        <select value={order} onChange={(e) => model.setExemplarOrder(e.target.value as ExemplarOrder)} title="Which of the region's exemplars to list when it holds more than can be shown">
+          {EXEMPLAR_ORDERS.map((o) => (
+            <option key={o} value={o}>
+              the {o}
+            </option>
+          ))}
+        </select>
+      </label>
       {listed === 0 ? (
         <p className="hint">{capture ? 'No I/O in this region was captured.' : 'This source captures no exemplars: only live tracing (or a recording of it) has them.'}</p>
       ) : (
         <>
-          <h3>Top processes{exemplars.truncated > 0 ? ` (of the ${listed} listed)` : ''}</h3>
+          <h3>Top processes{exemplars.truncated > 0 ? ` (of the ${listed} ${order} listed)` : ''}</h3>
           <ProcessTable rows={processes} />
           <h3>Exemplars</h3>
-          <ExemplarTable exemplars={exemplars.listed} snapshot={snapshot} onHighlight={onHighlight} />
+          <ExemplarTable key={order} firstSort={sortForOrder(order)} exemplars={exemplars.listed} snapshot={snapshot} onHighlight={onHighlight} />
         </>
       )}
     </section>
@@ -152,8 +173,16 @@ function ProcessTable({ rows }: { rows: ReturnType<typeof topProcesses> }) {
   );
 }
 
-function ExemplarTable({ exemplars, snapshot, onHighlight }: { exemplars: readonly Exemplar[]; snapshot: Snapshot; onHighlight: (exemplar: Exemplar | null) => void }) {
-  const [sort, setSort] = useState(DEFAULT_SORT);
+interface ExemplarTableProps {
+  /** the sort it opens with: that of the order the rows were chosen by */
+  readonly firstSort: Sort;
+  readonly exemplars: readonly Exemplar[];
+  readonly snapshot: Snapshot;
+  readonly onHighlight: (exemplar: Exemplar | null) => void;
+}
+
+function ExemplarTable({ firstSort, exemplars, snapshot, onHighlight }: ExemplarTableProps) {
+  const [sort, setSort] = useState(firstSort);
   const [all, setAll] = useState(false);
   const sorted = useMemo(() => sortExemplars(exemplars, sort), [exemplars, sort]);
   const shown = all ? sorted : sorted.slice(0, FIRST_ROWS);

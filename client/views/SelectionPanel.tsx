@@ -5,7 +5,7 @@ import type { Exemplar } from '../../shared/exemplar.ts';
 import type { AppModel, Snapshot } from '../state/model.ts';
 import { StatsList } from './SummaryStrip.tsx';
 import { Exemplars } from './Exemplars.tsx';
-import { breakdownOf, regionOf, summaryOf } from './stats.ts';
+import { breakdownOf, regionOf } from './stats.ts';
 
 /**
  * Statistics of the current (zoomed) region, how its I/Os split by device and operation, and
@@ -14,8 +14,8 @@ import { breakdownOf, regionOf, summaryOf } from './stats.ts';
 export function SelectionPanel({ model, snapshot, onHighlight }: { model: AppModel; snapshot: Snapshot; onHighlight: (exemplar: Exemplar | null) => void }) {
   const { frame, meta, state } = snapshot;
   const region = useMemo(() => (frame ? regionOf(frame) : null), [frame]);
-  // Exemplars are asked for by latency: with the size metric, every I/O of the time range.
-  const held = useMemo(() => (!frame || !region ? 0 : frame.view.filter.metric === 'latency' ? region.count : summaryOf(frame).count), [frame, region]);
+  // Exemplars are asked for by the region's cells, on the axis of either metric.
+  const held = region?.count ?? 0;
   const breakdown = useMemo(() => (frame ? breakdownOf(frame) : null), [frame]);
   if (!frame || !region || !breakdown) return <aside className="selection" aria-label="Selection" />;
   const metric = frame.view.filter.metric;

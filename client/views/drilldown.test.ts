@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { slotOf } from '../../shared/buckets.ts';
-import { quantileSlot, type Column } from '../../shared/column.ts';
+import { quantileSlot } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import { SLOTS } from '../../shared/scheme.ts';
-import { DEFAULT_SORT, describeCapture, droppedIn, exemplarCell, nextSort, parseThreshold, sortExemplars, topProcesses } from './drilldown.ts';
+import { DEFAULT_SORT, describeCapture, exemplarCell, nextSort, parseThreshold, sortExemplars, sortForOrder, topProcesses } from './drilldown.ts';
 
 const exemplar = (change: Partial<Exemplar>): Exemplar => ({ timeMs: 0, latencyNs: 1000, bytes: 4096, device: 0, op: 'write', sector: 0, pid: 1, comm: 'dd', ...change });
 
@@ -78,20 +78,13 @@ describe('topProcesses', () => {
   });
 });
 
-describe('droppedIn', () => {
-  const columns: Column[] = [
-    { seq: 1, startMs: 1000, intervalMs: 1000, series: [], droppedExemplars: [{ device: 0, op: 'read', count: 4 }, { device: 1, op: 'write', count: 2 }] },
-    { seq: 2, startMs: 2000, intervalMs: 1000, series: [] },
-    { seq: 3, startMs: 3000, intervalMs: 1000, series: [], droppedExemplars: [{ device: 0, op: 'write', count: 1 }] },
-  ];
-
-  it('sums the drops of the filter’s devices and ops', () => {
-    expect(droppedIn(columns, { metric: 'latency' })).toBe(7);
-    expect(droppedIn(columns, { metric: 'latency', devices: [0], ops: null })).toBe(5);
-    expect(droppedIn(columns, { metric: 'latency', devices: [], ops: ['write'] })).toBe(3);
-    expect(droppedIn(columns, { metric: 'size', devices: [1], ops: ['read'] })).toBe(0);
-    expect(droppedIn([], { metric: 'latency' })).toBe(0);
-  });
+describe('sortForOrder', () => {
+  it.each([
+    ['slowest', { key: 'latencyNs', descending: true }],
+    ['largest', { key: 'bytes', descending: true }],
+    ['newest', { key: 'timeMs', descending: true }],
+    ['oldest', { key: 'timeMs', descending: false }],
+  ] as const)('sorts the table of the %s by what chose them', (order, sort) => expect(sortForOrder(order)).toEqual(sort));
 });
 
 describe('exemplarCell', () => {

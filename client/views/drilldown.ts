@@ -1,11 +1,9 @@
 /**
  * The drill-down's arithmetic, pure: the order of the exemplar table, the per-process
- * breakdown, the drops of a region, the cell an exemplar falls in, and the threshold control's
- * text in and out.
+ * breakdown, the cell an exemplar falls in, and the threshold control's text in and out.
  */
 import { slotOf } from '../../shared/buckets.ts';
-import type { Column, Filter } from '../../shared/column.ts';
-import type { Exemplar } from '../../shared/exemplar.ts';
+import type { Exemplar, ExemplarOrder } from '../../shared/exemplar.ts';
 import type { ExemplarCapture } from '../../shared/protocol.ts';
 import type { Metric } from '../../shared/scheme.ts';
 import { formatLatency } from '../../shared/view.ts';
@@ -20,6 +18,13 @@ export interface Sort {
 
 /** Slowest first: the outliers are what the table is for. */
 export const DEFAULT_SORT: Sort = { key: 'latencyNs', descending: true };
+
+/** The table's first sort: the order the server chose the listed exemplars by. */
+export function sortForOrder(order: ExemplarOrder): Sort {
+  if (order === 'largest') return { key: 'bytes', descending: true };
+  if (order === 'newest' || order === 'oldest') return { key: 'timeMs', descending: order === 'newest' };
+  return DEFAULT_SORT;
+}
 
 /** Clicking a header: that column, descending for numbers and ascending for names; clicking it again flips it. */
 export function nextSort(sort: Sort, key: SortKey): Sort {
@@ -75,19 +80,6 @@ export function topProcesses(exemplars: readonly Exemplar[]): ProcessRow[] {
     rows.push({ comm, pid, count: latencies.length, p50Ns: rank(0.5), p99Ns: rank(0.99), maxNs: latencies[latencies.length - 1]! });
   }
   return rows.sort((a, b) => b.count - a.count || b.maxNs - a.maxNs || a.pid - b.pid);
-}
-
-/** Exemplars the kernel could not send, in these columns, for the filter's devices and ops (at any latency: drops carry none). */
-export function droppedIn(columns: readonly Column[], filter: Filter): number {
-  let dropped = 0;
-  for (const column of columns) {
-    for (const d of column.droppedExemplars ?? []) {
-      if (filter.devices && filter.devices.length > 0 && !filter.devices.includes(d.device)) continue;
-      if (filter.ops && filter.ops.length > 0 && !filter.ops.includes(d.op)) continue;
-      dropped += d.count;
-    }
-  }
-  return dropped;
 }
 
 /** The heat-map cell an exemplar was counted in: its column, and its bucket on the metric shown. */

@@ -20,7 +20,7 @@ describe('ExemplarStore', () => {
     const store = new ExemplarStore(10);
     store.add([exemplar(10, 1), exemplar(30, 1), exemplar(20, 1)]);
     store.add([exemplar(15, 1)]);
-    expect(store.query(everything, 100).exemplars.map((e) => e.timeMs)).toEqual([10, 15, 20, 30]);
+    expect(store.query(everything, 100, 'oldest').exemplars.map((e) => e.timeMs)).toEqual([10, 15, 20, 30]);
   });
 
   it('evicts the oldest beyond its capacity and says from when it is complete', () => {
@@ -28,14 +28,14 @@ describe('ExemplarStore', () => {
     store.add([1, 2, 3, 4, 5].map((t) => exemplar(t, 1)));
     expect(store.size).toBe(3);
     expect(store.heldFromMs).toBe(2);
-    expect(store.query(everything, 100).exemplars.map((e) => e.timeMs)).toEqual([3, 4, 5]);
+    expect(store.query(everything, 100, 'oldest').exemplars.map((e) => e.timeMs)).toEqual([3, 4, 5]);
   });
 
   describe('query edges', () => {
     const store = new ExemplarStore(100);
     store.add([exemplar(1000, 500), exemplar(1999.999, 1000), exemplar(2000, 1500, 1, 'write'), exemplar(2500, 2000, 1, 'write')]);
     const times = (q: Partial<typeof everything> & { devices?: number[]; ops?: Exemplar['op'][] }) =>
-      store.query({ ...everything, ...q }, 100).exemplars.map((e) => e.timeMs);
+      store.query({ ...everything, ...q }, 100, 'oldest').exemplars.map((e) => e.timeMs);
 
     it.each([
       [{ fromMs: 1000, toMs: 2000 }, [1000, 1999.999]],
@@ -50,6 +50,34 @@ describe('ExemplarStore', () => {
       const answer = store.query(everything, 2);
       expect(answer.exemplars).toHaveLength(2);
       expect(answer.matched).toBe(4);
+    });
+  });
+
+  describe('chooses what a region lists by the order asked for, not by arrival', () => {
+    const store = new ExemplarStore(100);
+    // a minute of fast I/Os first, then a slow burst, then fast ones again
+    const fast = Array.from({ length: 50 }, (_, k) => ({ ...exemplar(k, 100_000 + k), bytes: 4096 }));
+    const burst = [exemplar(60, 150_000_000), exemplar(61, 90_000_000), exemplar(62, 160_000_000)].map((e) => ({ ...e, bytes: 1 << 20 }));
+    const late = Array.from({ length: 20 }, (_, k) => exemplar(70 + k, 200_000 + k));
+    store.add([...fast, ...burst, ...late]);
+    const first3 = (order: Parameters<typeof store.query>[2], q: Partial<typeof everything> & { sizeMinBytes?: number; sizeMaxBytes?: number } = {}) =>
+      store.query({ ...everything, ...q }, 3, order).exemplars.map((e) => e.timeMs);
+
+    it.each([
+      ['slowest', {}, [62, 60, 61]],
+      ['largest', {}, [60, 61, 62]],
+      ['newest', {}, [89, 88, 87]],
+      ['oldest', {}, [0, 1, 2]],
+      ['slowest', { latMaxNs: 100_000_000 }, [61, 89, 88]],
+      ['slowest', { fromMs: 0, toMs: 60 }, [49, 48, 47]],
+      ['slowest', { sizeMinBytes: 4097 }, [62, 60, 61]],
+      ['oldest', { sizeMaxBytes: 4096 }, [0, 1, 2]],
+      ['slowest', { sizeMaxBytes: 4096 }, [89, 88, 87]],
+    ] as const)('%s of %j: %j', (order, q, want) => expect(first3(order, q)).toEqual(want));
+
+    it('counts the region itself, whatever it lists', () => {
+      expect(store.query({ ...everything, sizeMinBytes: 65536, sizeMaxBytes: 2 << 20 }, 1).matched).toBe(3);
+      expect(store.query({ ...everything, latMinNs: 150_000_000 }, 1).matched).toBe(2);
     });
   });
 });

@@ -4,13 +4,13 @@
  * (an exemplar is ~200 bytes), whatever the I/O rate: the kernel's rate cap bounds arrivals,
  * this bounds what is kept.
  */
-import { exemplarMatches, type Exemplar, type ExemplarQuery } from '../../shared/exemplar.ts';
+import { exemplarMatches, firstInOrder, type Exemplar, type ExemplarOrder, type ExemplarQuery } from '../../shared/exemplar.ts';
 import { partitionPoint } from '../../shared/search.ts';
 
 export const DEFAULT_EXEMPLAR_CAPACITY = 100_000;
 
 export interface ExemplarAnswer {
-  /** the matching exemplars, oldest first, at most `limit` */
+  /** the first `limit` matching exemplars in the order asked for, in that order */
   readonly exemplars: readonly Exemplar[];
   /** how many matched before the limit */
   readonly matched: number;
@@ -53,15 +53,13 @@ export class ExemplarStore {
     return partitionPoint(0, this.items.length, (i) => this.items[i]!.timeMs < timeMs);
   }
 
-  query(query: ExemplarQuery, limit: number): ExemplarAnswer {
-    const exemplars: Exemplar[] = [];
-    let matched = 0;
+  /** The region's exemplars chosen by the order (the slowest, by default), and how many it holds in all. */
+  query(query: ExemplarQuery, limit: number, order: ExemplarOrder = 'slowest'): ExemplarAnswer {
+    const matches: Exemplar[] = [];
     for (let i = this.lowerBound(query.fromMs); i < this.items.length && this.items[i]!.timeMs < query.toMs; i++) {
       const exemplar = this.items[i]!;
-      if (!exemplarMatches(exemplar, query)) continue;
-      matched++;
-      if (exemplars.length < limit) exemplars.push(exemplar);
+      if (exemplarMatches(exemplar, query)) matches.push(exemplar);
     }
-    return { exemplars, matched };
+    return { exemplars: firstInOrder(matches, order, limit), matched: matches.length };
   }
 }

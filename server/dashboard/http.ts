@@ -12,9 +12,10 @@
  *   GET /api/snapshot.svg?from=&to=&metric=&device=&op=&width=&height=&step=
  *                                     the same range as a standalone SVG heat map (shared/svg.ts),
  *                                     by default at the coarsest step that gives each pixel its own cell
- *   GET /api/exemplars?from=&to=&lat_min=&lat_max=&device=&op=&limit=
- *                                     the outlier I/Os of [from, to) with lat_min <= latency <= lat_max,
- *                                     and how many the kernel dropped in that range
+ *   GET /api/exemplars?from=&to=&lat_min=&lat_max=&size_min=&size_max=&device=&op=&order=&limit=
+ *                                     the outlier I/Os of [from, to) with lat_min <= latency <= lat_max
+ *                                     and size_min <= bytes <= size_max, the first `limit` in the order
+ *                                     (slowest by default), and how many the kernel dropped in that region
  *
  * Every query is checked before use: unknown or repeated parameters, malformed numbers, unknown
  * devices or ops and oversized ranges get a 400 with {"error": "..."} naming the problem. No
@@ -27,6 +28,7 @@ import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, encodePackedColum
 import { stepFor } from '../../shared/rollup.ts';
 import { renderHeatmapSvg } from '../../shared/svg.ts';
 import { exportFileName, layoutOf, snapshotView, type SnapshotView } from '../../shared/view.ts';
+import { DEFAULT_EXEMPLAR_ORDER, EXEMPLAR_ORDERS, droppedIn } from '../../shared/exemplar.ts';
 import type { ClientBundle } from './bundle.ts';
 import type { History } from './history.ts';
 import type { RunAs } from './privileges.ts';
@@ -77,7 +79,7 @@ const COLUMNS_PARAMS = [...RANGE_PARAMS, 'step', 'width', 'format'] as const;
 export const SNAPSHOT_PARAMS = [...RANGE_PARAMS, 'width', 'height', 'step'] as const;
 /** The longest step one may ask for: a day. */
 const MAX_STEP_MS = 86_400_000;
-const EXEMPLAR_PARAMS = ['from', 'to', 'device', 'op', 'lat_min', 'lat_max', 'limit'] as const;
+const EXEMPLAR_PARAMS = ['from', 'to', 'device', 'op', 'lat_min', 'lat_max', 'size_min', 'size_max', 'order', 'limit'] as const;
 /** Most exemplars one /api/exemplars answer lists (the count of all matches is always given). */
 export const MAX_EXEMPLAR_LIMIT = 10_000;
 const DEFAULT_EXEMPLAR_LIMIT = 1000;
@@ -333,15 +335,16 @@ export function createHttpApp(deps: HttpDeps): Express {
     const latMinNs = wholeNumber(query, 'lat_min', 0, Number.MAX_SAFE_INTEGER) ?? 0;
     const latMaxNs = wholeNumber(query, 'lat_max', 0, Number.MAX_SAFE_INTEGER) ?? Number.MAX_SAFE_INTEGER;
     if (latMaxNs < latMinNs) bad(`"lat_max" (${latMaxNs}) must not be below "lat_min" (${latMinNs})`);
+    const sizeMinBytes = wholeNumber(query, 'size_min', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const sizeMaxBytes = wholeNumber(query, 'size_max', 0, Number.MAX_SAFE_INTEGER) ?? Number.MAX_SAFE_INTEGER;
+    if (sizeMaxBytes < sizeMinBytes) bad(`"size_max" (${sizeMaxBytes}) must not be below "size_min" (${sizeMinBytes})`);
+    const orderText = single(query, 'order');
+    const order = orderText === null ? DEFAULT_EXEMPLAR_ORDER : (EXEMPLAR_ORDERS.find((o) => o === orderText) ?? bad(`"order" must be one of ${EXEMPLAR_ORDERS.join(', ')}, got "${orderText.slice(0, 40)}"`));
     const limit = wholeNumber(query, 'limit', 0, MAX_EXEMPLAR_LIMIT) ?? DEFAULT_EXEMPLAR_LIMIT;
     const store = deps.stream.exemplars;
-    const answer = store.query({ fromMs: q.fromMs, toMs: q.toMs, latMinNs, latMaxNs, devices: q.devices, ops: q.ops }, limit);
-    let dropped = 0;
-    for (const column of columnsIn(deps.history, deps.source.intervalMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS)) {
-      for (const d of column.droppedExemplars ?? []) {
-        if ((!q.devices || q.devices.includes(d.device)) && (!q.ops || q.ops.includes(d.op))) dropped += d.count;
-      }
-    }
+    const region = { fromMs: q.fromMs, toMs: q.toMs, latMinNs, latMaxNs, sizeMinBytes, sizeMaxBytes, devices: q.devices, ops: q.ops };
+    const answer = store.query(region, limit, order);
+    const dropped = droppedIn(columnsIn(deps.history, deps.source.intervalMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS), region);
     const names = new Map(deps.source.devices().map((d) => [d.id, d.name]));
     res.set('Cache-Control', 'no-store').json({
       source: deps.source.kind,
@@ -350,6 +353,9 @@ export function createHttpApp(deps: HttpDeps): Express {
       to: q.toMs,
       latMinNs,
       latMaxNs,
+      sizeMinBytes,
+      sizeMaxBytes,
+      order,
       matched: answer.matched,
       truncated: answer.matched > answer.exemplars.length,
       dropped,

@@ -24,7 +24,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
 import { METRICS, OPS } from '../../shared/scheme.ts';
 import type { Exemplar, ExemplarQuery } from '../../shared/exemplar.ts';
-import { exemplarMatches } from '../../shared/exemplar.ts';
+import { DEFAULT_EXEMPLAR_ORDER, exemplarMatches, type ExemplarOrder } from '../../shared/exemplar.ts';
 import {
   BUCKET_SCHEME,
   MAX_CLIENT_MESSAGE_BYTES,
@@ -113,6 +113,8 @@ interface Client {
   devicesSeen: number;
   /** the region whose exemplars it wants, or null */
   watch: ExemplarQuery | null;
+  /** which of the region's exemplars its answer lists first */
+  watchOrder: ExemplarOrder;
   /** it asked to watch while its queue was full: the answer goes out once it reads again */
   watchAnswerDue: boolean;
   lastPongMs: number;
@@ -297,6 +299,7 @@ export class ColumnStream {
       blocked: false,
       devicesSeen: this.devicesVersion, // hello carries the table of now
       watch: null,
+      watchOrder: DEFAULT_EXEMPLAR_ORDER,
       watchAnswerDue: false,
       lastPongMs: Date.now(),
       written: (error) => {
@@ -383,7 +386,7 @@ export class ColumnStream {
           this.position(client, message.after);
           break;
         case 'watch':
-          this.watch(client, message.region);
+          this.watch(client, message.region, message.order);
           break;
         case 'set-threshold':
           this.setThreshold(client, message.thresholdNs);
@@ -396,8 +399,9 @@ export class ColumnStream {
   }
 
   /** Starts (or stops) sending a client the exemplars of a region: those held now, then live ones. */
-  private watch(client: Client, region: ExemplarRegion | null): void {
+  private watch(client: Client, region: ExemplarRegion | null, order: ExemplarOrder): void {
     client.watch = region && { ...region, toMs: region.toMs ?? Infinity };
+    client.watchOrder = order;
     client.watchAnswerDue = client.watch !== null;
     this.answerWatch(client);
   }
@@ -406,7 +410,7 @@ export class ColumnStream {
   private answerWatch(client: Client): void {
     if (!client.watchAnswerDue || !client.watch || client.blocked || client.ws.bufferedAmount >= this.highWater) return;
     client.watchAnswerDue = false;
-    const answer = this.exemplars.query(client.watch, MAX_EXEMPLARS_PER_MESSAGE);
+    const answer = this.exemplars.query(client.watch, MAX_EXEMPLARS_PER_MESSAGE, client.watchOrder);
     this.send(client, encodeServerMessage({ type: 'exemplars', replace: true, matched: answer.matched, exemplars: answer.exemplars }));
   }
 
