@@ -28,11 +28,12 @@ const PAUSE_MS = 400;
 const INTERVAL_MS = 250;
 /**
  * Exemplars per second of each latency bucket. At threshold 0 every I/O of every device is one,
- * and other I/O on the machine (another test's fio) could otherwise push the renamed dd's out of
- * the server's 100,000 within seconds. The cap per bucket and column (500) still takes a batch
- * of 100 writes whole on a quiet machine, and what it cannot take is counted as dropped.
+ * and other I/O on the machine (another test's fio, over some 30 buckets) could otherwise push
+ * the renamed dd's out of the server's 100,000 within seconds; at this rate that takes over
+ * 15 s. The cap per bucket and column (50) takes most of a batch of 100 writes, spread over
+ * several buckets, and what it cannot take is counted as dropped.
  */
-const EXEMPLAR_RATE = 2000;
+const EXEMPLAR_RATE = 200;
 
 /**
  * Runs the renamed dd: WRITES direct 4 KiB writes to the loop device, read from a pipe that the
