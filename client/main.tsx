@@ -5,13 +5,13 @@ import { createRoot } from 'react-dom/client';
 import { App } from './views/App.tsx';
 import { AppModel } from './state/model.ts';
 import { stateFromUrl, stateToUrl } from './state/view.ts';
-import { socketFetchColumns } from './net/history.ts';
+import { httpFetchColumns } from './net/history.ts';
 import { installTestHooks } from './testing.ts';
 
 const model = new AppModel({
   initial: stateFromUrl(window.location.search),
   location: window.location,
-  fetchColumns: socketFetchColumns(window.location),
+  fetchColumns: httpFetchColumns(window.location),
   writeUrl: (state) => {
     const search = stateToUrl(state, window.location.search);
     if (search !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${search}`);

@@ -517,7 +517,7 @@ function packedLength(n: PackedSizes): number {
 }
 
 /** Columns (ascending by seq) in the packed form. */
-export function encodePackedColumns(columns: readonly Column[], stepMs: number, throughSeq: number | null): Uint8Array {
+export function encodePackedColumns(columns: readonly Column[], stepMs: number, throughSeq: number | null): Uint8Array<ArrayBuffer> {
   let series = 0;
   let entries = 0;
   let drops = 0;

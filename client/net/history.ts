@@ -1,69 +1,56 @@
 /**
- * Older columns on demand: when the view reaches before what the page holds, ask the server's
- * history for it, in fixed chunks of seqs, each chunk at most once per server connection, one
- * request at a time, so panning and zooming never floods the server.
+ * Columns on demand, at the step the view needs: when the view reaches what the page does not
+ * hold (older than the backfill, or a level of detail not fetched yet), ask the server's history
+ * for it, in fixed chunks of seqs of that step, each chunk at most once per server connection,
+ * one request at a time, newest first, so panning and zooming never flood the server.
  *
- * A request is a short-lived WebSocket opened with ?after=<first seq - 1>: the server replays
- * its history from there as whole columns (every device and op, so filters still apply
- * locally), and the socket is closed as soon as the chunk is complete. /api/columns answers
- * one filtered histogram per column instead, which would need a new request per filter.
+ * A request is GET /api/columns?step=&from=&to=&format=packed: whole columns (every device and
+ * op, so filters still apply locally), or the roll-ups of a coarser step, in the binary packed
+ * form (shared/protocol.ts), decoded without an object per series or count.
  */
-import type { Column } from '../../shared/column.ts';
-import { decodeServerMessage } from '../../shared/protocol.ts';
-import { socketUrl } from './connection.ts';
+import { decodePackedColumns, type PackedColumns } from '../../shared/protocol.ts';
 
-/** Columns per request: 10 minutes of one-second columns, a few hundred KB on the wire. */
-export const CHUNK_COLUMNS = 600;
-/** A replay that has not finished by then is given up (and the chunk can be asked for again after a reconnect). */
-const REPLAY_TIMEOUT_MS = 20_000;
+/** Seqs per request, whatever the step: an hour of one-second columns, ~10 hours of 10-s roll-ups. */
+export const CHUNK_COLUMNS = 3600;
+/** A request that has not answered by then is given up (and the chunk can be asked for again after a reconnect). */
+const REQUEST_TIMEOUT_MS = 20_000;
 
-export type FetchColumns = (fromSeq: number, toSeq: number, signal: AbortSignal) => Promise<Column[]>;
+export type FetchColumns = (stepMs: number, fromSeq: number, toSeq: number, signal: AbortSignal) => Promise<PackedColumns>;
 
-export function socketFetchColumns(location: Pick<Location, 'protocol' | 'host' | 'search'>): FetchColumns {
-  return (fromSeq, toSeq, signal) =>
-    new Promise<Column[]>((resolve, reject) => {
-      const columns: Column[] = [];
-      const socket = new WebSocket(socketUrl(location, Math.max(0, fromSeq - 1)));
-      const finish = (error: Error | null): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        socket.onmessage = socket.onclose = null;
-        socket.close();
-        if (error) reject(error);
-        else resolve(columns);
-      };
-      const onAbort = (): void => finish(new Error('aborted'));
-      const timer = setTimeout(() => finish(new Error('history replay timed out')), REPLAY_TIMEOUT_MS);
-      signal.addEventListener('abort', onAbort);
-      socket.onmessage = (event) => {
-        if (typeof event.data !== 'string') return;
-        try {
-          const message = decodeServerMessage(event.data);
-          if (message.type === 'column') {
-            if (message.column.seq > toSeq) finish(null);
-            else if (message.column.seq >= fromSeq) columns.push(message.column);
-          } else if (message.type === 'live') {
-            finish(null);
-          } else if (message.type === 'error') {
-            finish(new Error(message.message));
-          }
-        } catch (error) {
-          finish(error instanceof Error ? error : new Error(String(error)));
-        }
-      };
-      socket.onclose = (event) => finish(new Error(`history replay closed: ${event.reason || `code ${event.code}`}`));
-    });
+/** /api/columns of the page's server, with its access token, in the packed form. */
+export function httpFetchColumns(location: Pick<Location, 'search'>, fetchImpl: typeof fetch = fetch): FetchColumns {
+  return async (stepMs, fromSeq, toSeq, signal) => {
+    const query = new URLSearchParams({ step: String(stepMs), from: String(fromSeq * stepMs), to: String((toSeq + 1) * stepMs), format: 'packed' });
+    const token = new URLSearchParams(location.search).get('token');
+    if (token) query.set('token', token);
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const response = await fetchImpl(`/api/columns?${query}`, { signal: AbortSignal.any([signal, timeout]) });
+    if (!response.ok) {
+      const text = await response.text();
+      let reason = text.slice(0, 200);
+      try {
+        reason = (JSON.parse(text) as { error?: string }).error ?? reason;
+      } catch {
+        // not JSON: the text itself is the reason
+      }
+      throw new Error(`history request failed (${response.status}): ${reason}`);
+    }
+    const packed = decodePackedColumns(await response.arrayBuffer());
+    if (packed.stepMs !== stepMs) throw new Error(`asked for ${stepMs}-ms steps, the server answered ${packed.stepMs}-ms ones`);
+    return packed;
+  };
 }
 
 export class HistoryLoader {
-  private readonly tried = new Set<number>();
+  /** chunks asked for, as "step:chunk" */
+  private readonly tried = new Set<string>();
   private controller: AbortController | null = null;
-  private queue: number[] = [];
+  private queue: { stepMs: number; chunk: number }[] = [];
   lastError: string | null = null;
 
   constructor(
     private readonly fetchColumns: FetchColumns,
-    private readonly received: (columns: Column[]) => void,
+    private readonly received: (packed: PackedColumns) => void,
     private readonly settled: () => void,
   ) {}
 
@@ -71,14 +58,15 @@ export class HistoryLoader {
     return this.controller !== null || this.queue.length > 0;
   }
 
-  /** Asks for the chunks holding these missing seq runs, unless asked before. */
-  request(runs: readonly [number, number][]): void {
+  /** Asks for the chunks holding these missing runs of seqs of the step, unless asked before. */
+  request(stepMs: number, runs: readonly [number, number][]): void {
     for (const [first, last] of runs) {
       for (let chunk = Math.floor(first / CHUNK_COLUMNS); chunk <= Math.floor(last / CHUNK_COLUMNS); chunk++) {
-        if (this.tried.has(chunk)) continue;
-        this.tried.add(chunk);
+        const key = `${stepMs}:${chunk}`;
+        if (this.tried.has(key)) continue;
+        this.tried.add(key);
         // Newest first: the part of the view nearest to what is shown fills in first.
-        this.queue.unshift(chunk);
+        this.queue.unshift({ stepMs, chunk });
       }
     }
     this.next();
@@ -98,14 +86,14 @@ export class HistoryLoader {
 
   private next(): void {
     if (this.controller || this.queue.length === 0) return;
-    const chunk = this.queue.shift()!;
+    const { stepMs, chunk } = this.queue.shift()!;
     const controller = new AbortController();
     this.controller = controller;
-    this.fetchColumns(chunk * CHUNK_COLUMNS, (chunk + 1) * CHUNK_COLUMNS - 1, controller.signal)
-      .then((columns) => {
+    this.fetchColumns(stepMs, chunk * CHUNK_COLUMNS, (chunk + 1) * CHUNK_COLUMNS - 1, controller.signal)
+      .then((packed) => {
         if (this.controller !== controller) return;
         this.lastError = null;
-        this.received(columns);
+        this.received(packed);
       })
       .catch((error: unknown) => {
         if (this.controller !== controller) return;

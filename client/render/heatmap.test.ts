@@ -47,7 +47,7 @@ function input(columns: Column[], change: Partial<Omit<HeatmapInput, 'groups' | 
   } as const;
   const groupSize = groupSizeOf(base.widthPx, base.fromMs, base.toMs, base.intervalMs);
   const toSeq = Math.ceil(base.toMs / base.intervalMs) - 1;
-  const groups = new GroupCache().groups(columns.map((c) => new PackedColumn(c)), 0, toSeq, groupSize, base.intervalMs, seriesFilter({ metric: 'latency' }), 'latency');
+  const groups = new GroupCache().groups(columns.map((c) => PackedColumn.of(c)), 0, toSeq, groupSize, base.intervalMs, seriesFilter({ metric: 'latency' }), 'latency');
   return { ...base, groupSize, groups };
 }
 

@@ -11,9 +11,12 @@ import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type Snap
 import { HeatmapRenderer, type HeatmapGeometry } from '../render/heatmap.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
 import { HistoryLoader, type FetchColumns } from '../net/history.ts';
+import { rollupSeqOf, stepFor } from '../../shared/rollup.ts';
+import type { PackedColumns } from '../../shared/protocol.ts';
 import { ColumnStore, DEFAULT_CAPACITY, type ServerMeta } from './store.ts';
-import { seriesFilter } from './packed.ts';
-import { GroupCache, RegionSums, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
+import { PackedColumn, seriesFilter } from './packed.ts';
+import { filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
+import { LevelTier, Tier } from './tiers.ts';
 import { FrameScheduler } from './scheduler.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
@@ -27,7 +30,9 @@ export interface FrameData {
   readonly view: SnapshotView;
   readonly yRange: readonly [number, number];
   readonly layout: Layout;
+  /** the step of the columns drawn: the server's interval, or a roll-up level's step */
   readonly intervalMs: number;
+  /** the columns (or roll-ups) drawn */
   readonly columns: readonly Column[];
   /** the filtered histograms of the columns, summed: in total, per device and per op */
   readonly sums: RegionSnapshot;
@@ -62,14 +67,11 @@ export interface ModelOptions {
 }
 
 export class AppModel {
-  // Kept over the frames and told of every column the store adds, replaces or evicts, so a frame
-  // costs the columns that changed, not the window (rollup.ts).
-  private readonly sums = new RegionSums();
-  private readonly groups = new GroupCache();
-  readonly store = new ColumnStore(DEFAULT_CAPACITY, (seq, before, after) => {
-    this.sums.changed(before, after);
-    this.groups.changed(seq);
-  });
+  // The server's columns, and the roll-ups of each level of detail drawn so far (tiers.ts), each
+  // with sums and groups kept over the frames, so a frame costs what changed, not the window.
+  private readonly base = new Tier(null, DEFAULT_CAPACITY);
+  readonly store: ColumnStore = this.base.store;
+  private readonly levels = new Map<number, LevelTier>();
   readonly scheduler = new FrameScheduler();
   private state: ViewState;
   private connectionState: ConnectionState = { kind: 'connecting', attempt: 1 };
@@ -117,8 +119,8 @@ export class AppModel {
     });
     this.history = new HistoryLoader(
       options.fetchColumns,
-      (columns) => {
-        for (const column of columns) this.store.add(this.devices.column(column));
+      (packed) => {
+        this.received(packed);
         this.invalidate();
       },
       () => this.invalidate(),
@@ -178,7 +180,7 @@ export class AppModel {
     const toMs = map.x(Math.max(x0, x1));
     const low = map.y(Math.max(y0, y1));
     const high = map.y(Math.min(y0, y1));
-    this.update((s) => views.zoomTo(s, fromMs, toMs, [low, high], this.store.newestEndMs, frame.intervalMs));
+    this.update((s) => views.zoomTo(s, fromMs, toMs, [low, high], this.store.newestEndMs, this.store.meta?.intervalMs ?? frame.intervalMs));
   }
 
   togglePause(): void {
@@ -239,7 +241,7 @@ export class AppModel {
         this.exemplars.reset();
         break;
       case 'column':
-        this.store.add(this.devices.column(message.column));
+        this.addColumn(message.column);
         break;
       case 'live':
         this.live = true;
@@ -288,6 +290,33 @@ export class AppModel {
     this.writeUrl(this.state);
   }
 
+  /** A column of the server's interval: into the base tier, and counted into every level's roll-up. */
+  private addColumn(column: Column): void {
+    this.store.add(this.devices.column(column));
+    for (const level of this.levels.values()) level.columnAdded(column.seq, this.store);
+  }
+
+  /** A history answer: columns of the base tier, or the roll-ups of a level. */
+  private received(packed: PackedColumns): void {
+    if (packed.stepMs === this.store.meta?.intervalMs) {
+      for (let i = 0; i < packed.count; i++) this.addColumn(PackedColumn.fromPacked(packed, i));
+    } else {
+      this.levels.get(packed.stepMs)?.received(packed, this.store, (rollup) => this.devices.column(rollup));
+    }
+  }
+
+  /** The tier a frame of this many ms per device pixel draws from. */
+  private tierFor(meta: ServerMeta, msPerPixel: number): Tier {
+    const step = stepFor(meta.steps, msPerPixel);
+    if (step === meta.intervalMs) return this.base;
+    let level = this.levels.get(step);
+    if (!level) {
+      level = new LevelTier(step, meta.intervalMs);
+      this.levels.set(step, level);
+    }
+    return level;
+  }
+
   private republish(): void {
     this.stale = true;
     this.scheduler.request();
@@ -332,11 +361,15 @@ export class AppModel {
     const filter = this.filterOf(display, meta);
     const key = filterKey(filter);
     const compiled = seriesFilter(filter);
-    const { fromSeq, toSeq } = this.store.seqRange(fromMs, toMs);
-    const columns = this.store.between(fromSeq, toSeq);
-    this.sums.moveTo(this.store, fromSeq, toSeq, compiled, key);
-    const sums = this.sums.snapshot();
     const layout = layoutOf(width, height, false);
+    const widthPx = Math.max(1, Math.round(layout.plot.width * dpr));
+    const heightPx = Math.max(1, Math.round(layout.plot.height * dpr));
+    const tier = this.tierFor(meta, (toMs - fromMs) / widthPx);
+    const step = tier.stepMs ?? meta.intervalMs;
+    const { fromSeq, toSeq } = tier.store.seqRange(fromMs, toMs);
+    const columns = tier.store.between(fromSeq, toSeq);
+    tier.sums.moveTo(tier.store, fromSeq, toSeq, compiled, key);
+    const sums = tier.sums.snapshot();
     const base: SnapshotView = {
       fromMs,
       toMs,
@@ -366,38 +399,39 @@ export class AppModel {
     }
     // Every stretch of the range without a column is unknown, not idle: before the server's
     // history, during an outage, after a recording's end, not yet fetched. Drawn hatched.
-    const missing = this.store.missing(fromSeq, toSeq);
-    const newest = this.store.newestSeq;
-    if (this.live && missing.length > 0 && newest !== null) {
-      // Only what the server can still have: from its oldest column to the newest one.
-      const oldest = meta.oldestSeq ?? Infinity;
+    const missing = tier.store.missing(fromSeq, toSeq);
+    const newestEndMs = this.store.newestEndMs;
+    if (this.live && missing.length > 0 && newestEndMs !== null) {
+      // Only what the server can still have: up to (the step of) its newest column, and columns
+      // not before its oldest one. Its roll-ups reach further back, by how much the page is not
+      // told: each chunk is asked for once.
+      const oldest = tier === this.base ? (meta.oldestSeq ?? Infinity) : 0;
+      const newest = rollupSeqOf(newestEndMs - 1, step);
       const wanted = missing
         .filter(([first, last]) => last >= oldest && first <= newest)
         .map(([first, last]): [number, number] => [Math.max(first, oldest), Math.min(last, newest)]);
-      if (wanted.length > 0) this.history.request(wanted);
+      if (wanted.length > 0) this.history.request(step, wanted);
     }
 
     let geometry: HeatmapGeometry | null = null;
     const canvas = this.canvas;
     if (canvas) {
-      const widthPx = Math.max(1, Math.round(layout.plot.width * dpr));
-      const heightPx = Math.max(1, Math.round(layout.plot.height * dpr));
       if (canvas.width !== widthPx) canvas.width = widthPx;
       if (canvas.height !== heightPx) canvas.height = heightPx;
       const ctx = canvas.getContext('2d', { alpha: false });
       if (ctx) {
-        const size = groupSizeOf(widthPx, fromMs, toMs, interval);
+        const size = groupSizeOf(widthPx, fromMs, toMs, step);
         geometry = this.renderer.draw(ctx, {
           widthPx,
           heightPx,
           dpr,
           fromMs,
           toMs,
-          intervalMs: interval,
+          intervalMs: step,
           yScale: display.yScale,
           yRange,
           groupSize: size,
-          groups: this.groups.groups(columns, fromSeq, toSeq, size, interval, compiled, key),
+          groups: tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key),
           colorBy: display.colorBy,
           colorScale: display.colorScale,
           colorQuantile: view.colorQuantile,
@@ -407,7 +441,7 @@ export class AppModel {
       }
     }
     this.frameId++;
-    this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: interval, columns, sums, geometry, missing }));
+    this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing }));
   }
 
   private makeSnapshot(frame: FrameData | null): Snapshot {

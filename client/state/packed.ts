@@ -13,6 +13,7 @@
  */
 import { METRICS, OPS } from '../../shared/scheme.ts';
 import type { Column, ExemplarDrops, Filter, Series } from '../../shared/column.ts';
+import { packedColumnAt, type PackedColumns } from '../../shared/protocol.ts';
 
 type Words = Uint16Array | Uint32Array | Float64Array;
 
@@ -50,11 +51,34 @@ export class PackedColumn implements Column {
   readonly seriesCount: number;
   readonly data: Words;
 
-  constructor(column: Column) {
-    this.seq = column.seq;
-    this.startMs = column.startMs;
-    this.intervalMs = column.intervalMs;
-    if (column.droppedExemplars) this.droppedExemplars = column.droppedExemplars;
+  /**
+   * Column i of a packed answer (shared/protocol.ts), copied straight from its typed arrays into
+   * this layout: one object and one typed array per column, none per series or count.
+   */
+  static fromPacked(p: PackedColumns, i: number): PackedColumn {
+    const firstSeries = i > 0 ? p.seriesEnd[i - 1]! : 0;
+    const seriesCount = p.seriesEnd[i]! - firstSeries;
+    const firstEntry = firstSeries > 0 ? p.entryEnd[firstSeries - 1]! : 0;
+    const entries = (seriesCount > 0 ? p.entryEnd[p.seriesEnd[i]! - 1]! : firstEntry) - firstEntry;
+    let max = entries;
+    for (let j = firstSeries; j < firstSeries + seriesCount; j++) if (p.device[j]! > max) max = p.device[j]!;
+    for (let k = firstEntry; k < firstEntry + entries; k++) if (p.counts[k]! > max) max = p.counts[k]!;
+    const data = narrowest(HEADER * seriesCount + 2 * entries, max);
+    for (let j = 0; j < seriesCount; j++) {
+      data[HEADER * j] = p.metric[firstSeries + j]!;
+      data[HEADER * j + 1] = p.device[firstSeries + j]!;
+      data[HEADER * j + 2] = p.op[firstSeries + j]!;
+      data[HEADER * j + 3] = p.entryEnd[firstSeries + j]! - firstEntry;
+    }
+    data.set(p.slots.subarray(firstEntry, firstEntry + entries), HEADER * seriesCount);
+    data.set(p.counts.subarray(firstEntry, firstEntry + entries), HEADER * seriesCount + entries);
+    const dropsFrom = i > 0 ? p.dropEnd[i - 1]! : 0;
+    const drops = p.dropEnd[i]! > dropsFrom ? packedColumnAt(p, i).droppedExemplars : undefined;
+    return new PackedColumn({ seq: p.seq[i]!, startMs: p.startMs[i]!, intervalMs: p.intervalMs[i]!, ...(drops ? { droppedExemplars: drops } : {}) }, seriesCount, data);
+  }
+
+  /** The column in this layout. */
+  static of(column: Column): PackedColumn {
     const series = column.series;
     let entries = 0;
     let max = 0;
@@ -65,7 +89,6 @@ export class PackedColumn implements Column {
     }
     // ends and slots are at most entries and SLOTS - 1
     if (entries > max) max = entries;
-    this.seriesCount = series.length;
     const data = narrowest(HEADER * series.length + 2 * entries, max);
     let slotAt = HEADER * series.length;
     let countAt = slotAt + entries;
@@ -79,6 +102,15 @@ export class PackedColumn implements Column {
       }
       data[HEADER * i + 3] = slotAt - HEADER * series.length;
     });
+    return new PackedColumn(column, series.length, data);
+  }
+
+  constructor(head: Omit<Column, 'series'>, seriesCount: number, data: Words) {
+    this.seq = head.seq;
+    this.startMs = head.startMs;
+    this.intervalMs = head.intervalMs;
+    if (head.droppedExemplars) this.droppedExemplars = head.droppedExemplars;
+    this.seriesCount = seriesCount;
     this.data = data;
   }
 

@@ -25,6 +25,8 @@ export interface ServerMeta {
   readonly source: SourceKind;
   readonly intervalMs: number;
   readonly devices: readonly DeviceInfo[];
+  /** the steps the server's history answers at, finest first (its interval, then each roll-up level) */
+  readonly steps: readonly number[];
   /** what the server's history held at hello, for deciding whether older columns can be fetched */
   readonly oldestSeq: number | null;
   /** how the source picks exemplars, when it does so live (the BPF tracer); null otherwise */
@@ -44,6 +46,8 @@ export class ColumnStore {
   constructor(
     capacity = DEFAULT_CAPACITY,
     private readonly listener: ColumnListener = () => undefined,
+    /** the step of the columns held, when it is not the server's interval (a store of roll-ups) */
+    private readonly stepMs: number | null = null,
   ) {
     this.capacity = capacity;
   }
@@ -54,6 +58,7 @@ export class ColumnStore {
       source: hello.source,
       intervalMs: hello.intervalMs,
       devices: hello.devices,
+      steps: hello.steps,
       oldestSeq: hello.oldestSeq,
       exemplarCapture: hello.exemplarCapture,
     };
@@ -87,19 +92,26 @@ export class ColumnStore {
     return column ? column.startMs + column.intervalMs : null;
   }
 
+  /** The column of this seq, if held. */
+  get(seq: number): PackedColumn | undefined {
+    const column = this.columns[this.lowerBound(seq)];
+    return column?.seq === seq ? column : undefined;
+  }
+
   /** Adds a column (live or from history); a column already held is replaced. */
   add(column: Column): void {
-    const packed = new PackedColumn(column);
+    const packed = column instanceof PackedColumn ? column : PackedColumn.of(column);
+    const seq = packed.seq;
     const columns = this.columns;
-    if (columns.length === 0 || column.seq > columns[columns.length - 1]!.seq) {
+    if (columns.length === 0 || seq > columns[columns.length - 1]!.seq) {
       columns.push(packed);
-      this.listener(column.seq, null, packed);
+      this.listener(seq, null, packed);
     } else {
-      const at = this.lowerBound(column.seq);
-      const before = columns[at]?.seq === column.seq ? columns[at]! : null;
+      const at = this.lowerBound(seq);
+      const before = columns[at]?.seq === seq ? columns[at]! : null;
       if (before) columns[at] = packed;
       else columns.splice(at, 0, packed);
-      this.listener(column.seq, before, packed);
+      this.listener(seq, before, packed);
     }
     while (columns.length > this.capacity) {
       const evicted = columns.shift()!;
@@ -131,7 +143,7 @@ export class ColumnStore {
 
   /** The seqs of the columns overlapping [fromMs, toMs): whole columns, as the rule seq = startMs / intervalMs makes them. */
   seqRange(fromMs: number, toMs: number): { fromSeq: number; toSeq: number } {
-    const interval = this.meta?.intervalMs ?? 1;
+    const interval = this.stepMs ?? this.meta?.intervalMs ?? 1;
     return { fromSeq: Math.floor(fromMs / interval), toSeq: Math.ceil(toMs / interval) - 1 };
   }
 

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Column } from '../../shared/column.ts';
+import { decodePackedColumns, encodePackedColumns } from '../../shared/protocol.ts';
+import { rollUp } from '../../shared/rollup.ts';
+import { SLOTS } from '../../shared/scheme.ts';
+import { ColumnStore } from './store.ts';
+import { LevelTier } from './tiers.ts';
+
+function column(seq: number): Column {
+  return { seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: seq % 3, op: 'read', slots: [20 + (seq % 9)], counts: [1 + (seq % 4)] }] };
+}
+
+function base(): ColumnStore {
+  const store = new ColumnStore();
+  store.setHello({ type: 'hello', version: 1, source: 'synthetic', host: 'h', scheme: { name: 'otel-exponential', scale: 3, slots: SLOTS }, devices: [], ops: [], metrics: [], intervalMs: 1000, steps: [1000, 10_000], oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null });
+  return store;
+}
+
+const held = (tier: LevelTier): Column[] => tier.store.between(0, Number.MAX_SAFE_INTEGER).map((c) => ({ seq: c.seq, startMs: c.startMs, intervalMs: c.intervalMs, series: c.series }));
+
+describe('LevelTier', () => {
+  it('keeps fetched roll-ups exact while columns keep arriving, whichever comes first', () => {
+    const all = Array.from({ length: 95 }, (_, k) => column(1000 + k)); // seqs 1000..1094
+    // the server answered when it held up to seq 1052; the page already had columns up to 1060 live
+    const answered = decodePackedColumns(encodePackedColumns(rollUp(all.slice(0, 53), 10_000), 10_000, 1052));
+    const store = base();
+    const tier = new LevelTier(10_000, 1000);
+    for (const c of all.slice(40, 61)) {
+      store.add(c);
+      tier.columnAdded(c.seq, store);
+    }
+    tier.received(answered, store, (c) => c);
+    for (const c of all.slice(61)) {
+      store.add(c);
+      tier.columnAdded(c.seq, store);
+    }
+    expect(held(tier)).toEqual(rollUp(all, 10_000));
+  });
+
+  it('makes a roll-up from the page’s own columns only when it holds every one of its step', () => {
+    const store = base();
+    const tier = new LevelTier(10_000, 1000);
+    for (const seq of [1005, 1006, 1010, 1011]) {
+      store.add(column(seq));
+      tier.columnAdded(seq, store);
+    }
+    // 100 (seqs 1000..1009) lacks 1000..1004: left to be fetched; 101 starts at 1010: made
+    expect(held(tier)).toEqual(rollUp([column(1010), column(1011)], 10_000));
+  });
+});
