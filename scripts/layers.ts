@@ -49,7 +49,12 @@ export const RULES: readonly LayerRule[] = [
     why: 'the libbpf binding is the one file that calls into C',
   },
   { layer: 'server/tracer/', mayImport: ['server/tracer/', 'server/base/', 'shared/'], packages: NODE, why: 'the tracer knows the kernel and the column, not who reads the columns' },
-  { layer: 'server/formats/', mayImport: ['server/formats/', 'server/base/', 'shared/'], packages: NODE, why: 'a file format is text in, columns out: it knows no source and no server' },
+  {
+    layer: 'server/formats/',
+    mayImport: ['server/formats/', 'server/base/', 'shared/'],
+    packages: [...NODE, 'protobufjs'],
+    why: 'a file format is bytes in, columns out (or counts in, bytes out): it knows no source and no server; protobufjs encodes the Prometheus exposition',
+  },
   {
     layer: 'server/sources/',
     mayImport: ['server/sources/', 'server/tracer/', 'server/formats/', 'server/base/', 'shared/'],

@@ -6,7 +6,7 @@
 import { SLOTS, type Metric, type Op } from './scheme.ts';
 import { slotBounds } from './buckets.ts';
 
-export type SourceKind = 'bpf' | 'synthetic' | 'replay' | 'import';
+export type SourceKind = 'bpf' | 'synthetic' | 'replay' | 'import' | 'prometheus';
 
 export interface Series {
   readonly metric: Metric;
@@ -44,6 +44,8 @@ export interface DeviceInfo {
    * backing file's disk. Its I/Os are counted again there. Absent when none (or not known).
    */
   readonly stackedOn?: readonly string[];
+  /** the machine it belongs to, when a source shows several (--source prometheus); absent: the source's own host */
+  readonly host?: string;
 }
 
 /** Which part of a column to look at; null or empty device/op lists mean all. */

@@ -308,10 +308,11 @@ function decodeDevices(value: unknown): DeviceInfo[] {
   return array(value, 'devices').map((d, k) => {
     if (!isRecord(d)) fail(`devices[${k}] must be an object`);
     const device = { id: integer(d.id, `devices[${k}].id`), name: string(d.name, `devices[${k}].name`) };
-    if (d.stackedOn === undefined) return device;
+    const hosted = d.host === undefined ? device : { ...device, host: string(d.host, `devices[${k}].host`) };
+    if (d.stackedOn === undefined) return hosted;
     const stackedOn = array(d.stackedOn, `devices[${k}].stackedOn`);
     if (stackedOn.length > MAX_STACKED_ON) fail(`devices[${k}].stackedOn lists more than ${MAX_STACKED_ON} devices`);
-    return { ...device, stackedOn: stackedOn.map((name, j) => string(name, `devices[${k}].stackedOn[${j}]`)) };
+    return { ...hosted, stackedOn: stackedOn.map((name, j) => string(name, `devices[${k}].stackedOn[${j}]`)) };
   });
 }
 
@@ -344,7 +345,7 @@ function decodeSteps(value: unknown): number[] {
   return steps;
 }
 
-const SOURCES: readonly SourceKind[] = ['bpf', 'synthetic', 'replay', 'import'];
+const SOURCES: readonly SourceKind[] = ['bpf', 'synthetic', 'replay', 'import', 'prometheus'];
 
 export function decodeServerMessage(text: string): ServerMessage {
   const m = parseJson(text);

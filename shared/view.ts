@@ -185,6 +185,8 @@ export function sourceLabel(kind: SourceKind): string {
       return 'REPLAYED recording';
     case 'import':
       return 'IMPORTED trace';
+    case 'prometheus':
+      return 'read from PROMETHEUS';
   }
 }
 

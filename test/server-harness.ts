@@ -84,7 +84,7 @@ export function serve(args: readonly string[], env: Record<string, string> = {})
     });
     child.stdout.setEncoding('utf8').on('data', (s: string) => {
       stdout += s;
-      const match = /^bpfheat: dashboard on (http:\/\/\S+).*$/m.exec(stdout);
+      const match = /^bpfheat: (?:dashboard|exporter) on (http:\/\/\S+).*$/m.exec(stdout);
       if (!match) return;
       clearTimeout(timer);
       const url = new URL(match[1]!);

@@ -7,9 +7,10 @@ import { UsageError, UserError } from '../base/errors.ts';
 import { describeFsError } from '../formats/recording.ts';
 import { IMPORT_FORMATS, TIME_UNITS, type ImportFormat, type TimeUnit } from '../formats/trace.ts';
 import { TEXT_BUCKETS, type TextBuckets } from './textHistogram.ts';
+import { matchProblem } from '../formats/prometheus-query.ts';
 
-export type OutputMode = 'dashboard' | 'text' | 'jsonl';
-export type SourceChoice = 'bpf' | 'synthetic' | 'replay' | 'import';
+export type OutputMode = 'dashboard' | 'exporter' | 'text' | 'jsonl';
+export type SourceChoice = 'bpf' | 'synthetic' | 'replay' | 'import' | 'prometheus';
 
 export interface Config {
   readonly mode: OutputMode;
@@ -48,6 +49,11 @@ export interface Config {
   readonly timeColumn: string | null;
   readonly latencyColumn: string | null;
   readonly timeBaseMs: number;
+  /** --source prometheus: the server, the series selector, the host label and the hosts shown */
+  readonly prometheus: string | null;
+  readonly match: string | null;
+  readonly hostLabel: string;
+  readonly hosts: readonly string[];
   readonly help: boolean;
 }
 
@@ -81,6 +87,10 @@ const DEFAULTS: Config = {
   timeColumn: null,
   latencyColumn: null,
   timeBaseMs: 0,
+  prometheus: null,
+  match: null,
+  hostLabel: 'instance',
+  hosts: [],
   help: false,
 };
 
@@ -118,6 +128,7 @@ function historySpan(value: string): { columns: number } | { seconds: number } {
 export const FLAGS: readonly Flag[] = [
   { names: ['--text'], help: 'print each interval as a histogram (bitehist layout) instead of serving the dashboard', apply: (c) => setMode(c, 'text') },
   { names: ['--jsonl'], help: 'print one JSON column per line instead of serving the dashboard', apply: (c) => setMode(c, 'jsonl') },
+  { names: ['--exporter'], help: 'headless: serve only /metrics (for Prometheus) and /healthz, no page; same --listen/--token rules', apply: (c) => setMode(c, 'exporter') },
   { names: ['--interval'], value: 'MS', help: 'column width in milliseconds (default 1000)', apply: (c, v) => (c.intervalMs = positiveInteger('--interval', v, 3_600_000)) },
   { names: ['--duration'], value: 'S', help: 'stop after S seconds (default: run until Ctrl-C)', apply: (c, v) => (c.durationS = positiveInteger('--duration', v)) },
   { names: ['--device'], value: 'NAME', help: 'only this block device, e.g. sda, nvme0n1, loop3 (repeatable)', apply: (c, v) => c.devices.push(deviceName(v)) },
@@ -126,7 +137,11 @@ export const FLAGS: readonly Flag[] = [
   { names: ['-m', '--milliseconds'], help: 'with --text: latency in milliseconds instead of microseconds', apply: (c) => (c.milliseconds = true) },
   { names: ['--buckets'], value: 'B', help: 'with --text: fine (a row per 9 % bucket, default) or log2 (a row per power of two, as biolatency prints)', apply: (c, v) => (c.buckets = oneOf('--buckets', v, TEXT_BUCKETS)) },
   { names: ['--log2'], help: 'with --text: the same as --buckets log2', apply: (c) => (c.buckets = 'log2') },
-  { names: ['--source'], value: 'KIND', help: 'bpf (trace this machine, default) or synthetic (seeded demo data, no root needed)', apply: (c, v) => (c.source = oneOf('--source', v, ['bpf', 'synthetic'] as const)) },
+  { names: ['--source'], value: 'KIND', help: 'bpf (trace this machine, default), synthetic (seeded demo data, no root needed) or prometheus (read hosts back from --prometheus)', apply: (c, v) => (c.source = oneOf('--source', v, ['bpf', 'synthetic', 'prometheus'] as const)) },
+  { names: ['--prometheus'], value: 'URL', help: 'with --source prometheus: the Prometheus server, e.g. http://localhost:9090', apply: (c, v) => (c.prometheus = prometheusUrl(v)) },
+  { names: ['--match'], value: 'SEL', help: 'with --source prometheus: a series selector choosing the hosts, e.g. {job="db"} (default: every bpfheat)', apply: (c, v) => (c.match = seriesSelector(v)) },
+  { names: ['--host'], value: 'NAME', help: 'with --source prometheus: only this host, a value of the host label (repeatable; default: all, summed)', apply: (c, v) => c.hosts.push(labelValue('--host', v)) },
+  { names: ['--host-label'], value: 'LABEL', help: 'with --source prometheus: the label that names hosts (default instance)', apply: (c, v) => (c.hostLabel = labelName(v)) },
   { names: ['--seed'], value: 'N', help: 'seed of the synthetic source (default 1)', apply: (c, v) => (c.seed = positiveInteger('--seed', v)) },
   { names: ['--port'], value: 'PORT', help: 'dashboard port (default 7070; 0: any free port, the URL printed says which)', apply: (c, v) => (c.port = v === '0' ? 0 : positiveInteger('--port', v, 65535)) },
   { names: ['--listen'], value: 'ADDR', help: 'dashboard address (default 127.0.0.1; any other address requires a token)', apply: (c, v) => (c.listen = v) },
@@ -162,6 +177,33 @@ function setInput(config: Mutable<Config>, kind: 'replay' | 'import', value: str
   config.inputFile = fileName(`--${kind}`, value, true);
 }
 
+function prometheusUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--prometheus needs the address of a Prometheus server, like http://localhost:9090, got "${value.slice(0, 80)}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--prometheus needs an http:// or https:// address, got "${value.slice(0, 80)}"`);
+  return value;
+}
+
+function seriesSelector(value: string): string {
+  const problem = matchProblem(value);
+  if (problem) throw new UsageError(problem);
+  return value.trim();
+}
+
+function labelName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(value)) throw new UsageError(`--host-label needs a Prometheus label name like instance or host, got "${value.slice(0, 80)}"`);
+  return value;
+}
+
+function labelValue(flag: string, value: string): string {
+  if (value === '' || value.length > 256) throw new UsageError(`${flag} needs a host as Prometheus labels it (e.g. db1:7070), got "${value.slice(0, 80)}"`);
+  return value;
+}
+
 function speed(value: string): number {
   if (!/^\d{1,7}(\.\d{1,6})?$/.test(value) || Number(value) > 1_000_000) throw new UsageError(`--speed needs a number from 0 (all at once) to 1000000, like 1, 10 or 0.5, got "${value}"`);
   return Number(value);
@@ -189,6 +231,10 @@ function checkCombinations(config: Config, given: ReadonlySet<string>): void {
     if (given.has(flag) && config.mode !== 'text') throw new UsageError(`${flag} chooses the rows of --text: use it with --text`);
   }
   if (given.has('--speed') && !input) throw new UsageError('--speed paces --replay or --import: use it with one of them');
+  if (config.source === 'prometheus' && config.prometheus === null) throw new UsageError('--source prometheus needs --prometheus URL, the Prometheus server to read');
+  for (const flag of ['--prometheus', '--match', '--host', '--host-label']) {
+    if (given.has(flag) && config.source !== 'prometheus') throw new UsageError(`${flag} is for reading hosts back from Prometheus: use it with --source prometheus`);
+  }
   for (const flag of ['--import-format', '--time-unit', '--latency-unit', '--time-column', '--latency-column', '--time-base']) {
     if (given.has(flag) && config.source !== 'import') throw new UsageError(`${flag} describes the file of --import: use it with --import FILE`);
   }
@@ -207,7 +253,7 @@ function threshold(value: string): number | null {
 }
 
 function setMode(config: Mutable<Config>, mode: OutputMode): void {
-  if (config.mode !== 'dashboard' && config.mode !== mode) throw new UsageError('--text and --jsonl cannot be used together');
+  if (config.mode !== 'dashboard' && config.mode !== mode) throw new UsageError('--text, --jsonl and --exporter each choose the output: use one');
   config.mode = mode;
 }
 
@@ -258,7 +304,7 @@ export function resolveToken(config: Config, input: TokenInput): { readonly toke
 }
 
 export function parseArgs(argv: readonly string[]): Config {
-  const config: Mutable<Config> = { ...DEFAULTS, devices: [], ops: [] };
+  const config: Mutable<Config> = { ...DEFAULTS, devices: [], ops: [], hosts: [] };
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -300,6 +346,7 @@ export function helpText(): string {
     'usage: bpfheat [options]            serve the dashboard on http://127.0.0.1:7070/',
     '       bpfheat --text [options]     print a histogram per interval',
     '       bpfheat --jsonl [options]    print one JSON column per line',
+    '       bpfheat --exporter [options] serve /metrics for Prometheus only (no page)',
     '       bpfheat snapshot (--replay FILE | --import FILE) [--from MS --to MS] -o out.svg',
     '                                    write the heat map as an SVG file (bpfheat snapshot --help)',
     '',
@@ -314,8 +361,11 @@ export function helpText(): string {
     '  bpfheat --source synthetic                      the dashboard on demo data, no root needed',
     '  sudo bpfheat --record today.bpfheat.jsonl       trace, and keep everything in a recording',
     '  bpfheat --replay today.bpfheat.jsonl --speed 0  browse that recording, no root needed',
+    '  sudo bpfheat --exporter --listen 0.0.0.0 --token $TOKEN   a host for Prometheus to scrape (bearer token)',
     '  bpfheat --import out.lat_us --unitstime us      a trace2heatmap.pl input (times and latencies in us)',
     '  bpfheat --import io.csv --latency-column lat_ms   CSV with a header; the unit from the name',
+    '  bpfheat --source prometheus --prometheus http://prom:9090 --match \'{job="db"}\' --interval 60000 --history 7d',
+    '                                                  a week of the db fleet, summed, in one-minute columns',
     '',
     'Tracing needs root (CAP_BPF + CAP_PERFMON), a kernel with BTF (/sys/kernel/btf/vmlinux), clang and libbpf (npm run setup).',
   ].join('\n');

@@ -111,8 +111,10 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
   if (problem) throw new UsageError(problem);
   const { token, warnings } = resolveToken(config, { env, readFile: readTokenFile });
   for (const warning of warnings) warn(warning);
-  const bundle = loadClientBundle(defaultClientDir(env));
-  const capacity = historyColumns(config);
+  const headless = config.mode === 'exporter';
+  const bundle = headless ? null : loadClientBundle(defaultClientDir(env));
+  // headless, nobody reads the history: the exporter keeps its own running totals
+  const capacity = headless ? 1 : historyColumns(config);
   const history = new History(capacity, defaultLevels(source.intervalMs, capacity));
   const policy = accessPolicy(config.listen, token);
   let runAs = currentUser();
@@ -144,7 +146,8 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
   }
 
   const kind = source.kind === 'bpf' ? 'tracing this machine' : `${source.kind.toUpperCase()} data`;
-  out(`bpfheat: dashboard on ${dashboardUrl(config.listen, dashboard.port(), policy)} (${kind}, running as ${runAs.user})`);
+  const url = dashboardUrl(config.listen, dashboard.port(), policy);
+  out(headless ? `bpfheat: exporter on ${url.replace(/\/(\?|$)/, '/metrics$1')} (${kind}, running as ${runAs.user})` : `bpfheat: dashboard on ${url} (${kind}, running as ${runAs.user})`);
 
   await signal.stopped;
   try {

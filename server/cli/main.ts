@@ -3,7 +3,7 @@
  * chosen output. Every user-facing failure ends here as one line and an exit code.
  */
 import { hostname } from 'node:os';
-import { parseArgs, helpText, type Config } from './config.ts';
+import { historyColumns, parseArgs, helpText, type Config } from './config.ts';
 import { UserError } from '../base/errors.ts';
 import type { Source } from '../sources/source.ts';
 
@@ -15,6 +15,17 @@ async function createSource(config: Config): Promise<Source> {
   if (config.source === 'import') {
     const { createImportSource } = await import('../sources/import.ts');
     return createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: config.speed ?? 0 });
+  }
+  if (config.source === 'prometheus') {
+    const { createPrometheusSource } = await import('../sources/prometheus.ts');
+    return createPrometheusSource({
+      url: config.prometheus!,
+      match: config.match,
+      hostLabel: config.hostLabel,
+      hosts: config.hosts,
+      intervalMs: config.intervalMs,
+      historyMs: historyColumns(config) * config.intervalMs,
+    });
   }
   if (config.source === 'synthetic') {
     const { createSyntheticSource } = await import('../sources/synthetic.ts');
@@ -46,7 +57,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const { recordSource } = await import('../sources/record.ts');
     source = recordSource(source, config.record, { host: source.host ?? hostname() });
   }
-  if (config.mode === 'dashboard') {
+  if (config.mode === 'dashboard' || config.mode === 'exporter') {
     const { runDashboard } = await import('./dashboard.ts');
     await runDashboard(source, config);
   } else {

@@ -14,6 +14,7 @@ import type { ColumnSink } from '../sources/source.ts';
 import type { ClientBundle } from './bundle.ts';
 import type { History } from './history.ts';
 import { createHttpApp, MAX_URL_CHARS } from './http.ts';
+import { MetricsExporter } from './metrics.ts';
 import { currentUser, type RunAs } from './privileges.ts';
 import { checkRequest, originAllowed, type AccessPolicy } from './security.ts';
 import { ColumnStream, type StreamOptions, type StreamSource } from './ws.ts';
@@ -21,7 +22,8 @@ import { ColumnStream, type StreamOptions, type StreamSource } from './ws.ts';
 export interface DashboardOptions {
   readonly source: StreamSource;
   readonly history: History;
-  readonly bundle: ClientBundle;
+  /** null: a headless exporter (/healthz and /metrics, no page, no WebSocket) */
+  readonly bundle: ClientBundle | null;
   readonly policy: AccessPolicy;
   /** the --listen address, as reported in /api/meta */
   readonly listen: string;
@@ -36,6 +38,7 @@ export interface Dashboard {
   readonly app: Express;
   readonly server: Server;
   readonly stream: ColumnStream;
+  readonly metrics: MetricsExporter;
   readonly sink: ColumnSink;
   /** the port listened on, 0 before listening */
   port(): number;
@@ -56,6 +59,7 @@ function refuse(socket: Duplex, status: number, message: string): void {
 
 export function createDashboard(options: DashboardOptions): Dashboard {
   const stream = new ColumnStream({ ...options.stream, source: options.source, history: options.history });
+  const metrics = new MetricsExporter(options.source);
   let server: Server | null = null;
   let listeningPort = 0; // asked of the server once: every request's checks want it
   const port = (): number => (listeningPort ||= (server?.address() as AddressInfo | null)?.port ?? 0);
@@ -64,6 +68,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     history: options.history,
     stream,
     bundle: options.bundle,
+    metrics,
     policy: options.policy,
     port,
     listen: options.listen,
@@ -81,7 +86,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-    if (path !== '/ws') return refuse(socket, 404, 'WebSockets are served on /ws only');
+    if (path !== '/ws' || !options.bundle) return refuse(socket, 404, options.bundle ? 'WebSockets are served on /ws only' : 'this is a headless exporter (bpfheat --exporter): no WebSocket');
     const verdict = checkRequest(options.policy, request.headers, request.rawHeaders, query, port());
     if (!verdict.ok) return refuse(socket, verdict.status, verdict.message);
     if (!originAllowed(request.headers.origin, request.headers.host)) {
@@ -99,7 +104,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   });
 
   const sink: ColumnSink = {
-    column: (column) => stream.publish(column),
+    column: (column) => {
+      metrics.add(column);
+      stream.publish(column);
+    },
     devices: () => stream.devices(),
     exemplars: (batch) => stream.publishExemplars(batch),
     finished: () => stream.finish(),
@@ -109,6 +117,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     app,
     server,
     stream,
+    metrics,
     sink,
     port,
     async close() {

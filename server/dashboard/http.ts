@@ -2,6 +2,8 @@
  * The HTTP side of the dashboard: the built client and a small read-only API.
  *
  *   GET /healthz                      "ok"
+ *   GET /metrics                      every count since start for Prometheus (metrics.ts): native
+ *                                     histograms in protobuf, or classic buckets in text
  *   GET /api/meta                     what the server is, runs as, holds, and costs
  *   GET /api/columns?from=&to=&metric=&device=&op=&step=&width=&format=
  *                                     one filtered histogram per column of [from, to), at the
@@ -31,6 +33,7 @@ import { exportFileName, layoutOf, snapshotView, type SnapshotView } from '../..
 import { DEFAULT_EXEMPLAR_ORDER, EXEMPLAR_ORDERS, droppedIn } from '../../shared/exemplar.ts';
 import type { ClientBundle } from './bundle.ts';
 import type { History } from './history.ts';
+import { serveMetrics, type MetricsExporter } from './metrics.ts';
 import type { RunAs } from './privileges.ts';
 import { checkRequest, tokenCookie, type AccessPolicy } from './security.ts';
 import { DEFAULT_BACKFILL_MS, type ColumnStream, type StreamSource } from './ws.ts';
@@ -46,7 +49,9 @@ export interface HttpDeps {
   readonly source: StreamSource;
   readonly history: History;
   readonly stream: ColumnStream;
-  readonly bundle: ClientBundle;
+  /** null: a headless exporter, serving /healthz and /metrics only */
+  readonly bundle: ClientBundle | null;
+  readonly metrics: MetricsExporter;
   readonly policy: AccessPolicy;
   /** the port being served (known once listening) */
   readonly port: () => number;
@@ -214,6 +219,11 @@ export function createHttpApp(deps: HttpDeps): Express {
     res.set('Cache-Control', 'no-store').type('text/plain').send('ok\n');
   });
 
+  app.get('/metrics', serveMetrics(deps.metrics));
+
+  const bundle = deps.bundle;
+  if (!bundle) app.use((req, res) => sendError(res, 404, `${req.path.slice(0, 80)}: this is a headless exporter (bpfheat --exporter), serving /metrics and /healthz only`));
+
   app.get('/api/meta', (_req, res) => {
     const h = deps.history;
     const oldest = h.size > 0 ? h.at(0) : null;
@@ -367,15 +377,17 @@ export function createHttpApp(deps: HttpDeps): Express {
   app.use('/api', (req, res) => sendError(res, 404, `no such API: ${req.path.slice(0, 80)} (try /api/meta, /api/columns, /api/snapshot.svg, /api/exemplars)`));
 
   // The client: its files, and index.html for any other page path (the view lives in the URL).
-  app.get('/{*splat}', (req, res) => {
-    const file = deps.bundle.files.get(req.path);
-    if (file) {
-      res.set({ 'Content-Type': file.contentType, 'Cache-Control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache' }).send(file.body);
-      return;
-    }
-    if (/\.[A-Za-z0-9]+$/.test(req.path)) return sendError(res, 404, `no such file: ${req.path.slice(0, 80)}`);
-    res.set({ 'Content-Type': deps.bundle.index.contentType, 'Cache-Control': 'no-cache' }).send(deps.bundle.index.body);
-  });
+  if (bundle) {
+    app.get('/{*splat}', (req, res) => {
+      const file = bundle.files.get(req.path);
+      if (file) {
+        res.set({ 'Content-Type': file.contentType, 'Cache-Control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache' }).send(file.body);
+        return;
+      }
+      if (/\.[A-Za-z0-9]+$/.test(req.path)) return sendError(res, 404, `no such file: ${req.path.slice(0, 80)}`);
+      res.set({ 'Content-Type': bundle.index.contentType, 'Cache-Control': 'no-cache' }).send(bundle.index.body);
+    });
+  }
 
   // Errors: a bad query is the client's (400); anything else is ours, said without a stack.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -1,0 +1,153 @@
+/**
+ * Reading bpfheat's native histograms back from Prometheus: the query API's JSON in, exact
+ * per-step counts out.
+ *
+ * Prometheus stores cumulative counts. `increase()` and `rate()` extrapolate to the window's
+ * edges and return fractions, so they are never used: the reader asks for the raw cumulative
+ * histogram at aligned times (query_range of a bare selector: the last sample at or before each
+ * step), subtracts per series, and only then sums over series. A count that drops is a restart
+ * of the exporter: the new cumulative value is the step's count.
+ */
+import { SLOTS, OPS, METRICS, type Metric, type Op } from '../../shared/scheme.ts';
+import { HISTOGRAM_NAMES, slotOfNativeBucket } from './exposition.ts';
+
+/** One series' cumulative slot counts at one step. */
+export interface CumulativeSample {
+  readonly timeMs: number;
+  readonly counts: Float64Array;
+}
+
+export interface SeriesSamples {
+  /** every label of the series: it is what tells two series apart */
+  readonly key: string;
+  readonly metric: Metric;
+  readonly host: string;
+  readonly device: string;
+  readonly op: Op;
+  readonly samples: readonly CumulativeSample[];
+}
+
+export class QueryAnswerError extends Error {}
+
+const NAMES = new Map<string, Metric>(METRICS.map((m) => [HISTOGRAM_NAMES[m], m]));
+
+/** The selector for both histograms within a --match selector like {job="db"} (or none). */
+export function histogramSelector(match: string | null): string {
+  const names = `__name__=~"${METRICS.map((m) => HISTOGRAM_NAMES[m]).join('|')}"`;
+  const inner = match === null ? '' : match.trim().slice(1, -1).trim();
+  return `{${names}${inner ? `,${inner}` : ''}}`;
+}
+
+/** Whether a --match value is a label-matcher list in braces (what PromQL accepts as a selector). */
+export function matchProblem(match: string): string | null {
+  const trimmed = match.trim();
+  if (!/^\{.*\}$/s.test(trimmed)) return `--match needs a series selector in braces, like {job="db"} or {instance=~"db.*"}, got "${match.slice(0, 80)}"`;
+  if (/__name__/.test(trimmed)) return '--match chooses hosts, not metrics: leave __name__ out (bpfheat reads its own two histograms)';
+  return null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Slot counts of one histogram of the query API: {count, sum, buckets: [[rule, lower, upper, count], ...]}. */
+export function countsOfHistogram(value: unknown): Float64Array {
+  if (!isRecord(value) || !Array.isArray(value.buckets ?? [])) throw new QueryAnswerError('a histogram sample has no bucket list');
+  const counts = new Float64Array(SLOTS);
+  for (const bucket of (value.buckets ?? []) as unknown[]) {
+    if (!Array.isArray(bucket) || bucket.length !== 4) throw new QueryAnswerError('a histogram bucket is not [rule, lower, upper, count]');
+    const [rule, , upper, count] = bucket as [unknown, unknown, unknown, unknown];
+    const slot = slotOfNativeBucket(Number(rule), Number(upper));
+    const n = Number(count);
+    if (!Number.isFinite(n) || n < 0) throw new QueryAnswerError(`a histogram bucket holds "${String(count).slice(0, 20)}", not a count`);
+    counts[slot]! += n;
+  }
+  return counts;
+}
+
+export interface QueryResult {
+  readonly series: SeriesSamples[];
+  /** series of our names that came back as plain numbers: Prometheus stored them classic */
+  readonly floatSeries: number;
+}
+
+/**
+ * The series of a query_range answer (resultType "matrix"). `hostLabel` names the label that
+ * tells hosts apart (instance by default).
+ */
+export function parseMatrix(answer: unknown, hostLabel: string): QueryResult {
+  if (!isRecord(answer) || answer.status !== 'success' || !isRecord(answer.data)) {
+    const error = isRecord(answer) && typeof answer.error === 'string' ? answer.error : 'not a query API answer';
+    throw new QueryAnswerError(error.slice(0, 300));
+  }
+  const result = answer.data.result;
+  if (answer.data.resultType !== 'matrix' || !Array.isArray(result)) throw new QueryAnswerError('the answer is not a range of samples (resultType matrix)');
+  const series: SeriesSamples[] = [];
+  let floatSeries = 0;
+  for (const item of result as unknown[]) {
+    if (!isRecord(item) || !isRecord(item.metric)) throw new QueryAnswerError('a series of the answer has no labels');
+    const labels = item.metric as Record<string, string>;
+    const metric = NAMES.get(labels.__name__ ?? '');
+    if (!metric) continue;
+    if (!Array.isArray(item.histograms)) {
+      if (Array.isArray(item.values)) floatSeries++;
+      continue;
+    }
+    const op = OPS.find((o) => o === labels.op) ?? 'other';
+    const samples = (item.histograms as unknown[]).map((pair): CumulativeSample => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new QueryAnswerError('a histogram sample is not [time, histogram]');
+      return { timeMs: Math.round(Number(pair[0]) * 1000), counts: countsOfHistogram(pair[1]) };
+    });
+    const key = Object.keys(labels).sort().map((name) => `${name}=${labels[name]}`).join(',');
+    series.push({ key, metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples });
+  }
+  return { series, floatSeries };
+}
+
+/** What one series contributed to one step: its cumulative counts' difference. */
+export interface SeriesStep {
+  readonly metric: Metric;
+  readonly host: string;
+  readonly device: string;
+  readonly op: Op;
+  readonly timeMs: number;
+  readonly counts: Float64Array;
+}
+
+/** The per-step count of a series from two cumulative samples; a drop anywhere is a restart. */
+export function stepCounts(previous: Float64Array | null, current: Float64Array): Float64Array {
+  if (previous === null) return current.slice();
+  let restarted = false;
+  for (let slot = 0; slot < SLOTS; slot++) if (current[slot]! < previous[slot]!) restarted = true;
+  if (restarted) return current.slice();
+  const counts = new Float64Array(SLOTS);
+  for (let slot = 0; slot < SLOTS; slot++) counts[slot] = current[slot]! - previous[slot]!;
+  return counts;
+}
+
+/**
+ * Differences cumulative samples per series, step after step, across reads. A series' last
+ * cumulative value is kept while it is absent (an exporter that was down for a while continues
+ * where it was, or restarts from 0, which the drop shows).
+ */
+export class CumulativeDiffer {
+  private readonly last = new Map<string, Float64Array>();
+
+  /**
+   * The steps of `series` after `afterMs` (the samples at or before it only set the baseline).
+   * A series seen for the first time after the baseline starts from 0: it began exporting then.
+   */
+  steps(series: readonly SeriesSamples[], afterMs: number): SeriesStep[] {
+    const steps: SeriesStep[] = [];
+    for (const s of series) {
+      for (const sample of s.samples) {
+        const previous = this.last.get(s.key) ?? null;
+        this.last.set(s.key, sample.counts);
+        if (sample.timeMs <= afterMs) continue;
+        const counts = stepCounts(previous, sample.counts);
+        if (counts.some((c) => c > 0)) steps.push({ metric: s.metric, host: s.host, device: s.device, op: s.op, timeMs: sample.timeMs, counts });
+      }
+    }
+    return steps;
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * --source prometheus: columns read back from the native histograms bpfheat exporters put into
+ * Prometheus, for one host, several, or the whole fleet.
+ *
+ * A column is a step of the query (the --interval, the exporters' column interval or a multiple
+ * of it), holding exact counts: each series' cumulative histogram at the step's end minus the
+ * one at its start (prometheus-query.ts), summed per (host, device, op). Hosts are the values of
+ * the host label (instance unless --host-label names another); each (host, device) pair is one
+ * device of the source, named by its device label and carrying its host.
+ *
+ * At start the history is read in chunks (--history back from now), then new steps as
+ * Prometheus stores them: a step is read once it is LAG_STEPS steps old, so every exporter's
+ * sample for it has been scraped. When Prometheus cannot be read, or holds nothing that matches,
+ * the problem is said once (one line, or a banner on the page) and the read is retried with
+ * back-off; the source never stops on it.
+ */
+import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
+import { OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
+import { CumulativeDiffer, histogramSelector, parseMatrix, QueryAnswerError, type SeriesStep } from '../formats/prometheus-query.ts';
+import type { ColumnSink, Source } from './source.ts';
+
+/** Steps one query_range asks for: far below Prometheus's 11,000 points per series, and a bounded answer. */
+export const CHUNK_STEPS = 720;
+/** A step is read once it is this many steps old (and at least LAG_MIN_MS), so the scrapes of every host are in. */
+const LAG_STEPS = 2;
+const LAG_MIN_MS = 2000;
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+const QUERY_TIMEOUT_MS = 30_000;
+
+export interface PrometheusOptions {
+  /** the Prometheus server, e.g. http://prometheus:9090 */
+  readonly url: string;
+  /** a series selector choosing the hosts, e.g. {job="db"}; null for every bpfheat */
+  readonly match: string | null;
+  /** the label that tells hosts apart */
+  readonly hostLabel: string;
+  /** only these hosts (values of the host label); empty for all */
+  readonly hosts: readonly string[];
+  readonly intervalMs: number;
+  /** how far back the history is read */
+  readonly historyMs: number;
+  /** one line per problem (and null when it is over); default: stderr */
+  readonly report?: (problem: string | null) => void;
+  /** wall clock in ms; tests may pass their own */
+  readonly now?: () => number;
+}
+
+interface Cell {
+  readonly host: string;
+  readonly device: string;
+  readonly metric: Metric;
+  readonly op: Op;
+}
+
+/** Sums series steps into one column per step end, over [fromEndMs, toEndMs] (every step, empty ones too). */
+export function columnsOfSteps(steps: readonly SeriesStep[], fromEndMs: number, toEndMs: number, intervalMs: number, deviceId: (cell: Cell) => number): Column[] {
+  const byEnd = new Map<number, Map<string, { metric: Metric; device: number; op: Op; counts: Float64Array }>>();
+  for (const step of steps) {
+    let cells = byEnd.get(step.timeMs);
+    if (!cells) byEnd.set(step.timeMs, (cells = new Map()));
+    const device = deviceId(step);
+    const key = `${step.metric}/${device}/${step.op}`;
+    let cell = cells.get(key);
+    if (!cell) cells.set(key, (cell = { metric: step.metric, device, op: step.op, counts: new Float64Array(SLOTS) }));
+    for (let slot = 0; slot < SLOTS; slot++) cell.counts[slot]! += step.counts[slot]!;
+  }
+  const columns: Column[] = [];
+  for (let endMs = fromEndMs; endMs <= toEndMs; endMs += intervalMs) {
+    const cells = [...(byEnd.get(endMs)?.values() ?? [])].sort((a, b) => a.device - b.device || OPS.indexOf(a.op) - OPS.indexOf(b.op) || a.metric.localeCompare(b.metric));
+    const series: Series[] = cells.map((cell) => {
+      const slots: number[] = [];
+      const counts: number[] = [];
+      cell.counts.forEach((count, slot) => {
+        if (count > 0) {
+          slots.push(slot);
+          counts.push(count);
+        }
+      });
+      return { metric: cell.metric, device: cell.device, op: cell.op, slots, counts };
+    });
+    const startMs = endMs - intervalMs;
+    columns.push({ seq: startMs / intervalMs, startMs, intervalMs, series });
+  }
+  return columns;
+}
+
+/** One line for a failed read: the cause, and what to do about it. */
+function describeFailure(error: unknown, url: string): string {
+  if (error instanceof QueryAnswerError) return `Prometheus at ${url} refused the query: ${error.message}`;
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+  return `cannot reach Prometheus at ${url} (${cause.slice(0, 120)}): is it running, and is --prometheus its address?`;
+}
+
+export function createPrometheusSource(options: PrometheusOptions): Source {
+  const now = options.now ?? (() => Date.now());
+  const report = options.report ?? ((problem: string | null) => problem && process.stderr.write(`bpfheat: ${problem}\n`));
+  const interval = options.intervalMs;
+  const selector = histogramSelector(options.match);
+  const base = options.url.replace(/\/+$/, '');
+  const differ = new CumulativeDiffer();
+  const devices: DeviceInfo[] = [];
+  const deviceIds = new Map<string, number>();
+  let sink: ColumnSink | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let stopped = false;
+  let abort: AbortController | null = null;
+  /** the end of the newest step delivered; the baseline step before the history at first */
+  let deliveredEndMs = Math.floor((now() - options.historyMs) / interval) * interval - interval;
+  let baselineRead = false;
+  let retryMs = RETRY_FIRST_MS;
+  let currentProblem: string | null = null;
+  let seenSeries = false;
+
+  const lagMs = Math.max(LAG_STEPS * interval, LAG_MIN_MS);
+  const newestReadyEndMs = (): number => Math.floor((now() - lagMs) / interval) * interval;
+
+  function deviceId(cell: Cell): number {
+    const key = `${cell.host}\u0000${cell.device}`;
+    let id = deviceIds.get(key);
+    if (id === undefined) {
+      id = devices.length;
+      deviceIds.set(key, id);
+      devices.push({ id, name: cell.device, host: cell.host });
+      sink?.devices?.(devices);
+    }
+    return id;
+  }
+
+  function setProblem(problem: string | null): void {
+    if (problem === currentProblem) return;
+    currentProblem = problem;
+    report(problem);
+  }
+
+  async function queryRange(startMs: number, endMs: number): Promise<unknown> {
+    const params = new URLSearchParams({ query: selector, start: String(startMs / 1000), end: String(endMs / 1000), step: `${interval / 1000}s` });
+    abort = new AbortController();
+    const timeout = setTimeout(() => abort?.abort(new Error(`no answer within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
+    try {
+      const response = await fetch(`${base}/api/v1/query_range`, { method: 'POST', body: params, signal: abort.signal });
+      const text = await response.text();
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new QueryAnswerError(`HTTP ${response.status}, not the query API's JSON: is ${base} a Prometheus server?`);
+      }
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  /** Reads the steps after deliveredEndMs up to the newest ready one, a chunk at a time. */
+  async function readReady(): Promise<void> {
+    const readyEndMs = newestReadyEndMs();
+    while (!stopped && deliveredEndMs < readyEndMs) {
+      const chunkStartMs = baselineRead ? deliveredEndMs + interval : deliveredEndMs;
+      const chunkEndMs = Math.min(readyEndMs, chunkStartMs + (CHUNK_STEPS - 1) * interval);
+      const { series, floatSeries } = parseMatrix(await queryRange(chunkStartMs, chunkEndMs), options.hostLabel);
+      const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
+      if (wanted.length > 0) seenSeries = true;
+      const steps = differ.steps(wanted, deliveredEndMs);
+      baselineRead = true;
+      if (stopped) return;
+      const columns = columnsOfSteps(steps, deliveredEndMs + interval, chunkEndMs, interval, deviceId);
+      for (const column of columns) sink?.column(column);
+      deliveredEndMs = chunkEndMs;
+      if (!seenSeries) setProblem(noSeriesProblem(floatSeries));
+      else setProblem(null);
+    }
+  }
+
+  function noSeriesProblem(floatSeries: number): string {
+    if (floatSeries > 0) return `Prometheus at ${base} holds bpfheat histograms as plain numbers, not native histograms: start it with --enable-feature=native-histograms`;
+    const hosts = options.hosts.length > 0 ? ` for --host ${options.hosts.join(', ')}` : '';
+    return `no bpfheat series in Prometheus at ${base} match ${options.match ?? 'any job'}${hosts} yet: check --match, and that Prometheus scrapes bpfheat --exporter (README: Many hosts); still looking`;
+  }
+
+  async function tick(): Promise<void> {
+    timer = null;
+    // the next step is ready lagMs after its end: wake then, not before
+    let waitMs: number;
+    try {
+      await readReady();
+      retryMs = RETRY_FIRST_MS;
+      waitMs = deliveredEndMs + interval + lagMs - now();
+    } catch (error) {
+      if (stopped) return;
+      setProblem(`${describeFailure(error, base)}; retrying in ${Math.round(retryMs / 1000)} s`);
+      waitMs = retryMs;
+      retryMs = Math.min(RETRY_MAX_MS, retryMs * 2);
+    }
+    if (stopped) return;
+    timer = setTimeout(() => void tick(), Math.max(waitMs, 50));
+  }
+
+  return {
+    kind: 'prometheus',
+    intervalMs: interval,
+    host: options.hosts.length === 1 ? options.hosts[0]! : `Prometheus ${base}`,
+    devices: () => devices,
+    selfStats: () => null,
+    async start(target) {
+      if (sink) throw new Error('the prometheus source is already started');
+      sink = target;
+      void tick();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      abort?.abort(new Error('stopped'));
+      sink = null;
+    },
+  };
+}

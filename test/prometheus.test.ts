@@ -1,0 +1,159 @@
+/**
+ * bpfheat into a real Prometheus and back out. Two bpfheat exporters replay two different
+ * recordings as two hosts; Prometheus (native histograms on, its own TSDB, 1-s scrapes) scrapes
+ * them; `bpfheat --source prometheus --jsonl` then reads every step back, per host and summed,
+ * and each must equal the recordings' columns over the same step, bucket for bucket. A second
+ * Prometheus without the feature flag scrapes the text format and must store the classic
+ * buckets, each the exact count at or below its bound.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bucketList, histogramOf, histogramTotal, type Column } from '../shared/column.ts';
+import { slotBounds } from '../shared/buckets.ts';
+import { SLOTS, type Metric } from '../shared/scheme.ts';
+import { CLASSIC_BOUNDS } from '../server/formats/exposition.ts';
+import { eventually, freePort, prometheusSkipReason, recordedColumns, startPrometheus, writeRecording, type RunningPrometheus } from './prometheus-harness.ts';
+import { BIN, serve, type Served } from './server-harness.ts';
+
+const skip = prometheusSkipReason();
+const INTERVAL_MS = 1000;
+const COLUMNS = 8;
+/** 4 s per column against 1-s scrapes: every column's state is scraped at least once, even on a loaded machine */
+const SPEED = '0.25';
+
+const run = promisify(execFile);
+
+interface JsonlColumn {
+  readonly start_ms: number;
+  readonly total: number;
+  readonly buckets: [number, number | null, number][];
+}
+
+async function readBack(prometheus: RunningPrometheus, args: readonly string[]): Promise<Map<number, JsonlColumn>> {
+  const { stdout } = await run(process.execPath, [BIN, '--source', 'prometheus', '--prometheus', prometheus.url, '--jsonl', '--history', '3m', '--duration', '4', ...args]);
+  return new Map(stdout.trim().split('\n').map((line) => JSON.parse(line) as JsonlColumn).map((c) => [c.start_ms, c]));
+}
+
+/** The recordings' columns summed per step, as --jsonl prints one. */
+function expected(recordings: readonly (readonly Column[])[], startMs: number, metric: Metric): { total: number; buckets: [number, number | null, number][] } {
+  const histogram = new Float64Array(SLOTS);
+  for (const columns of recordings) {
+    const column = columns.find((c) => c.startMs === startMs);
+    if (column) histogramOf(column, { metric }).forEach((count, slot) => (histogram[slot]! += count));
+  }
+  return { total: histogramTotal(histogram), buckets: bucketList(histogram) };
+}
+
+describe.skipIf(skip !== null)('two hosts through Prometheus native histograms', () => {
+  let dir: string;
+  const served: Served[] = [];
+  let prometheus: RunningPrometheus;
+  let hostA: Column[];
+  let hostB: Column[];
+  let firstStartMs: number;
+  let upSinceMs: number;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bpfheat-prom-test-'));
+    // A minute in the past: the data's own time, which the exporters stamp on every sample.
+    firstStartMs = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS - 60_000;
+    hostA = recordedColumns(1, firstStartMs, INTERVAL_MS, COLUMNS);
+    hostB = recordedColumns(2, firstStartMs, INTERVAL_MS, COLUMNS);
+    // Prometheus first, on ports chosen for the exporters, so it scrapes them from their first
+    // column on, and `up` can be watched from then.
+    const ports = [await freePort(), await freePort()];
+    prometheus = await startPrometheus(ports.map((port) => ({ address: `127.0.0.1:${port}` })), { nativeHistograms: true });
+    for (const [k, [host, columns]] of ([['db-a', hostA], ['db-b', hostB]] as const).entries()) {
+      served.push(await serve(['--exporter', '--replay', writeRecording(dir, host, columns), '--speed', SPEED, '--port', String(ports[k])]));
+    }
+    upSinceMs = await eventually('Prometheus to scrape both exporters', async () => {
+      const data = (await prometheus.api('query', { query: 'up == 1' })) as { result: unknown[] };
+      return data.result.length === 2 ? Date.now() : null;
+    });
+    // Done when Prometheus holds each series' final cumulative count (at the last column's end).
+    const lastEndS = (firstStartMs + COLUMNS * INTERVAL_MS) / 1000;
+    const total = [...hostA, ...hostB].reduce((sum, c) => sum + histogramTotal(histogramOf(c, { metric: 'latency' })), 0);
+    await eventually(
+      'Prometheus to hold every column of both replays',
+      async () => {
+        const data = (await prometheus.api('query', { query: 'histogram_count(bpfheat_io_latency_nanoseconds)', time: String(lastEndS) })) as { result: { value: [number, string] }[] };
+        return data.result.reduce((sum, r) => sum + Number(r.value[1]), 0) === total ? true : null;
+      },
+      120_000,
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    for (const s of served) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kept both targets up through busy and empty columns and an idle device', async () => {
+    const seconds = Math.floor((Date.now() - upSinceMs) / 1000);
+    expect(seconds).toBeGreaterThan(COLUMNS * 3);
+    const data = (await prometheus.api('query', { query: `min_over_time(up[${seconds}s])` })) as { result: { metric: { instance: string }; value: [number, string] }[] };
+    expect(data.result.map((r) => r.metric.instance).sort()).toEqual(served.map((s) => `127.0.0.1:${s.port}`).sort());
+    for (const r of data.result) expect(r.value[1]).toBe('1');
+  });
+
+  it.each([
+    ['latency', 'summed over both hosts', null, () => [hostA, hostB]],
+    ['size', 'summed over both hosts', null, () => [hostA, hostB]],
+    ['latency', 'of host A', 0, () => [hostA]],
+    ['latency', 'of host B', 1, () => [hostB]],
+  ] as const)('reads back the %s of every step %s, bucket for bucket', async (metric, _what, host, recordingsOf) => {
+    const hostFlags = host === null ? [] : ['--host', `127.0.0.1:${served[host]!.port}`];
+    const columns = await readBack(prometheus, ['--metric', metric, ...hostFlags]);
+    // every step of the recordings, and the empty steps around them
+    for (let startMs = firstStartMs - 10 * INTERVAL_MS; startMs < firstStartMs + (COLUMNS + 10) * INTERVAL_MS; startMs += INTERVAL_MS) {
+      const got = columns.get(startMs);
+      expect(got, `a column starting at ${startMs}`).toBeDefined();
+      expect({ total: got!.total, buckets: got!.buckets }, `the step starting at ${startMs}`).toEqual(expected(recordingsOf(), startMs, metric));
+    }
+    expect(expected(recordingsOf(), firstStartMs + INTERVAL_MS, metric).total).toBeGreaterThan(0);
+  });
+});
+
+describe.skipIf(skip !== null)('the text format, scraped by a Prometheus without native histograms', () => {
+  let dir: string;
+  let served: Served;
+  let prometheus: RunningPrometheus;
+  let columns: Column[];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bpfheat-prom-text-'));
+    columns = recordedColumns(3, Math.floor(Date.now() / 1000) * 1000 - 30_000, INTERVAL_MS, 3);
+    served = await serve(['--exporter', '--replay', writeRecording(dir, 'db-c', columns), '--speed', '0', '--port', '0']);
+    prometheus = await startPrometheus([{ address: `127.0.0.1:${served.port}` }], { nativeHistograms: false });
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await served?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores a classic bucket at every power of two holding exactly the counts at or below it', async () => {
+    const histogram = new Float64Array(SLOTS);
+    for (const column of columns) histogramOf(column, { metric: 'latency', ops: ['write'] }).forEach((count, slot) => (histogram[slot]! += count));
+    const result = await eventually('the classic buckets in Prometheus', async () => {
+      const data = (await prometheus.api('query', { query: 'bpfheat_io_latency_nanoseconds_bucket{device="busy0",op="write"}', time: String((columns[2]!.startMs + INTERVAL_MS) / 1000) })) as {
+        result: { metric: { le: string }; value: [number, string] }[];
+      };
+      return data.result.length === CLASSIC_BOUNDS.length + 1 ? data.result : null;
+    });
+    for (const r of result) {
+      const bound = r.metric.le === '+Inf' ? Infinity : Number(r.metric.le);
+      let atOrBelow = 0;
+      for (let slot = 0; slot < SLOTS; slot++) if (slotBounds(slot).upper <= bound) atOrBelow += histogram[slot]!;
+      expect(Number(r.value[1]), `le=${r.metric.le}`).toBe(atOrBelow);
+    }
+    const up = (await prometheus.api('query', { query: 'up' })) as { result: { value: [number, string] }[] };
+    expect(up.result[0]!.value[1]).toBe('1');
+  });
+});
