@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { SLOTS } from '../../shared/scheme.ts';
+import { countsOfHistogram, CumulativeDiffer, histogramSelector, matchProblem, parseMatrix, QueryAnswerError, stepCounts, type SeriesSamples } from './prometheus-query.ts';
+
+function counts(slots: Record<number, number>): Float64Array {
+  const c = new Float64Array(SLOTS);
+  for (const [slot, n] of Object.entries(slots)) c[Number(slot)] = n;
+  return c;
+}
+
+function sparse(c: Float64Array): Record<number, number> {
+  const out: Record<number, number> = {};
+  c.forEach((n, slot) => {
+    if (n !== 0) out[slot] = n;
+  });
+  return out;
+}
+
+describe('stepCounts', () => {
+  it.each([
+    ['first sample: counted from 0', null, { 5: 3 }, { 5: 3 }],
+    ['difference per slot', { 5: 3, 9: 1 }, { 5: 7, 9: 1, 12: 2 }, { 5: 4, 12: 2 }],
+    ['no change: empty', { 5: 3 }, { 5: 3 }, {}],
+    ['a drop in one slot is a restart: the new value', { 5: 3, 9: 4 }, { 5: 10, 9: 1 }, { 5: 10, 9: 1 }],
+    ['a restart to fewer slots', { 5: 3, 9: 4 }, { 9: 2 }, { 9: 2 }],
+  ])('%s', (_name, previous, current, expected) => {
+    expect(sparse(stepCounts(previous ? counts(previous) : null, counts(current)))).toEqual(expected);
+  });
+});
+
+function series(key: string, host: string, samples: [number, Record<number, number>][]): SeriesSamples {
+  return { key, metric: 'latency', host, device: 'sda', op: 'read', samples: samples.map(([timeMs, c]) => ({ timeMs, counts: counts(c) })) };
+}
+
+describe('CumulativeDiffer', () => {
+  it('takes the samples up to the baseline as the start, and counts each later step once, across reads', () => {
+    const differ = new CumulativeDiffer();
+    const first = differ.steps([series('a', 'h1', [[1000, { 4: 10 }], [2000, { 4: 12 }], [3000, { 4: 12 }]])], 1000);
+    expect(first.map((s) => [s.timeMs, sparse(s.counts)])).toEqual([[2000, { 4: 2 }]]);
+    const second = differ.steps([series('a', 'h1', [[4000, { 4: 15, 6: 1 }]])], 3000);
+    expect(second.map((s) => [s.timeMs, sparse(s.counts)])).toEqual([[4000, { 4: 3, 6: 1 }]]);
+  });
+
+  it('counts a series that appears after the baseline from 0, and a restart from its new value', () => {
+    const differ = new CumulativeDiffer();
+    const steps = differ.steps([series('b', 'h2', [[2000, { 7: 5 }], [3000, { 7: 8 }], [4000, { 7: 2 }]])], 1000);
+    expect(steps.map((s) => [s.timeMs, sparse(s.counts)])).toEqual([[2000, { 7: 5 }], [3000, { 7: 3 }], [4000, { 7: 2 }]]);
+  });
+
+  it('keeps a series apart from another with the same host, device and op (another job): each is differenced alone', () => {
+    const differ = new CumulativeDiffer();
+    const steps = differ.steps([series('job=x', 'h1', [[1000, { 3: 100 }], [2000, { 3: 101 }]]), series('job=y', 'h1', [[1000, { 3: 5 }], [2000, { 3: 7 }]])], 1000);
+    expect(steps.map((s) => sparse(s.counts))).toEqual([{ 3: 1 }, { 3: 2 }]);
+  });
+});
+
+describe('parseMatrix', () => {
+  const answer = (result: unknown[]) => ({ status: 'success', data: { resultType: 'matrix', result } });
+
+  it('reads native histograms per series, their slots from the bucket bounds and the zero bucket', () => {
+    const { series: parsed, floatSeries } = parseMatrix(
+      answer([
+        {
+          metric: { __name__: 'bpfheat_io_latency_nanoseconds', instance: 'db1:7070', job: 'db', device: 'sda', op: 'write' },
+          histograms: [[1700000001, { count: '6', sum: '9', buckets: [[3, '-0.5', '0.5', '2'], [0, '0.9170040432046712', '1', '1'], [0, '1024', '1116.6799182492239', '3']] }]],
+        },
+      ]),
+      'instance',
+    );
+    expect(floatSeries).toBe(0);
+    expect(parsed).toHaveLength(1);
+    expect(parsed[0]).toMatchObject({ metric: 'latency', host: 'db1:7070', device: 'sda', op: 'write' });
+    expect(parsed[0]!.samples[0]!.timeMs).toBe(1_700_000_001_000);
+    expect(sparse(parsed[0]!.samples[0]!.counts)).toEqual({ 0: 2, 1: 1, 82: 3 });
+  });
+
+  it('counts series of our names that came back as plain numbers (a Prometheus without native histograms)', () => {
+    const { series: parsed, floatSeries } = parseMatrix(answer([{ metric: { __name__: 'bpfheat_io_size_bytes' }, values: [[1, '3']] }]), 'instance');
+    expect([parsed.length, floatSeries]).toEqual([0, 1]);
+  });
+
+  it.each([
+    ['an error answer', { status: 'error', error: 'parse error: unexpected }' }, /parse error/],
+    ['not JSON of the API', [1, 2], /not a query API answer/],
+    ['an instant vector', { status: 'success', data: { resultType: 'vector', result: [] } }, /matrix/],
+    ['a bucket that is not a 4-tuple', answer([{ metric: { __name__: 'bpfheat_io_size_bytes' }, histograms: [[1, { buckets: [[0, '1']] }]] }]), /rule, lower, upper, count/],
+  ])('refuses %s with a clear message', (_name, value, message) => {
+    expect(() => parseMatrix(value, 'instance')).toThrow(QueryAnswerError);
+    expect(() => parseMatrix(value, 'instance')).toThrow(message);
+  });
+
+  it('sums buckets that land on one slot (a bucket past the overflow edge)', () => {
+    expect(sparse(countsOfHistogram({ buckets: [[0, '1', '2', '1'], [0, String(2 ** 41), String(2 ** 41.125), '4'], [0, String(2 ** 42), String(2 ** 42.125), '5']] }))[322]).toBe(9);
+  });
+});
+
+describe('selectors', () => {
+  it.each([
+    [null, '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes"}'],
+    ['{job="db"}', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes",job="db"}'],
+    [' { job="db", instance=~"db.*" } ', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes",job="db", instance=~"db.*"}'],
+    ['{}', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes"}'],
+  ])('histogramSelector(%j)', (match, expected) => {
+    expect(histogramSelector(match)).toBe(expected);
+  });
+
+  it.each([
+    ['job="db"', /in braces/],
+    ['up{job="db"}', /in braces/],
+    ['{__name__="x"}', /not metrics/],
+  ])('matchProblem(%j)', (match, message) => {
+    expect(matchProblem(match)).toMatch(message);
+  });
+});
