@@ -7,6 +7,8 @@
  *   --max-clients N      WebSocket client limit (the binary's is ws.ts DEFAULT_MAX_CLIENTS, 256)
  *   --client-dir DIR     serve this built client (default: a stub page; fan-out needs none)
  *   --backfill N         columns a new client gets on connect (default ws.ts's: 15 min, at most 5,000)
+ *   --history N          columns the history keeps (default: the prefill and an hour more, at least 24 h);
+ *                        its roll-up levels always reach back over the whole prefill
  *   --prefill N          start with N columns of history (columns from the synthetic source's
  *                        generator, 600 distinct ones repeated: 24 h of exact columns would take
  *                        minutes to draw), ending --backlog N columns (default 120) before now.
@@ -135,8 +137,8 @@ async function main(): Promise<void> {
 
   const paced = prefill > 0 ? prefilledSource(intervalMs, prefill, backlog, scrollRate) : null;
   const source = paced?.source ?? createSyntheticSource({ seed: SEED, intervalMs });
-  const capacity = Math.max(prefill + backlog + 3600, Math.ceil((24 * 3600 * 1000) / intervalMs));
-  const history = new History(capacity, defaultLevels(intervalMs, capacity));
+  const reach = Math.max(prefill + backlog + 3600, Math.ceil((24 * 3600 * 1000) / intervalMs));
+  const history = new History(Math.round(numberOption('history', reach)), defaultLevels(intervalMs, reach));
   const dashboard = createDashboard({
     source,
     history,

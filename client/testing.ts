@@ -21,6 +21,8 @@ export interface TestHooks {
   readonly fetching: boolean;
   readonly connection: string;
   readonly framesDrawn: number;
+  /** messages from the server that could not be decoded (skipped, the connection kept) */
+  readonly skippedMessages: number;
   /** compute-and-draw time of the last frame, ms */
   readonly lastFrameMs: number;
   /** the time and value range drawn, the column interval, the plot in CSS px relative to the page, the device-pixel ratio */
@@ -76,6 +78,9 @@ export function installTestHooks(model: AppModel): void {
     },
     get framesDrawn() {
       return model.framesDrawn;
+    },
+    get skippedMessages() {
+      return model.getSnapshot().skipped.count;
     },
     get lastFrameMs() {
       return model.lastFrameMs;

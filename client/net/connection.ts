@@ -15,6 +15,8 @@ export type ConnectionState =
 
 export interface ConnectionHandlers {
   message(message: ServerMessage): void;
+  /** a message that could not be decoded was skipped; the connection stays */
+  undecodable(reason: string): void;
   state(state: ConnectionState): void;
   /** the seq to resume after (the newest column held), or null for the server's default backfill */
   resumeAfter(): number | null;
@@ -85,13 +87,17 @@ export class Connection {
       if (this.socket === socket) this.watchSilence();
     };
     socket.onmessage = (event) => {
-      if (this.socket !== socket || typeof event.data !== 'string') return;
+      if (this.socket !== socket) return;
       this.watchSilence();
       let message: ServerMessage;
       try {
+        if (typeof event.data !== 'string') throw new Error('a binary message where the protocol sends text');
         message = decodeServerMessage(event.data);
       } catch (error) {
-        this.drop(socket, `bad message from server: ${error instanceof Error ? error.message : String(error)}`);
+        // One bad message costs that message, not the connection or the picture.
+        const reason = error instanceof Error ? error.message : String(error);
+        console.error(`bpfheat: skipped a message from the server that could not be read: ${reason}`);
+        this.handlers.undecodable(reason);
         return;
       }
       if (message.type === 'hello') {

@@ -51,6 +51,8 @@ export interface Snapshot {
   readonly exemplars: ExemplarsView;
   readonly loadingHistory: boolean;
   readonly error: string | null;
+  /** messages from the server that could not be decoded and were skipped, and why the last one was */
+  readonly skipped: { readonly count: number; readonly lastReason: string | null };
   /** the server's source has delivered everything (a replay at its end): nothing more comes */
   readonly ended: boolean;
   /** the newest column the page holds */
@@ -101,6 +103,7 @@ export class AppModel {
   private readonly now: () => number;
   /** frames drawn; tests wait on it */
   framesDrawn = 0;
+  private skipped: Snapshot['skipped'] = { count: 0, lastReason: null };
   /** how long the last frame took to compute and draw, in ms (for the frame-time benchmark) */
   lastFrameMs = 0;
 
@@ -116,6 +119,10 @@ export class AppModel {
         this.invalidate();
       },
       resumeAfter: () => this.store.newestSeq,
+      undecodable: (reason) => {
+        this.skipped = { count: this.skipped.count + 1, lastReason: reason };
+        this.republish();
+      },
     });
     this.history = new HistoryLoader(
       options.fetchColumns,
@@ -454,6 +461,7 @@ export class AppModel {
       exemplars: this.exemplars.view,
       loadingHistory: this.history.busy,
       error: this.serverError ?? this.history.lastError,
+      skipped: this.skipped,
       ended: this.ended,
       newestSeq: this.store.newestSeq,
     };

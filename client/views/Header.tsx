@@ -52,6 +52,11 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
       )}
       {snapshot.loadingHistory && <span className="loading">fetching history…</span>}
       {snapshot.error && <span className="error" role="alert">{snapshot.error}</span>}
+      {snapshot.skipped.count > 0 && (
+        <span className="skipped" data-count={snapshot.skipped.count} title={`the last: ${snapshot.skipped.lastReason ?? ''}`}>
+          {snapshot.skipped.count} unreadable message{snapshot.skipped.count === 1 ? '' : 's'} skipped
+        </span>
+      )}
     </header>
   );
 }
