@@ -46,7 +46,7 @@ async function waitForHealth(url: string, child: ChildProcess, output: () => str
 }
 
 /** `source`: a live source, or a recording to serve (`--replay FILE`, at any --speed in `args`). */
-export async function startServer(options: { port?: number; source?: 'synthetic' | 'bpf'; replay?: string; args?: readonly string[] } = {}): Promise<RunningServer> {
+export async function startServer(options: { port?: number; source?: 'synthetic' | 'bpf' | 'prometheus'; replay?: string; args?: readonly string[] } = {}): Promise<RunningServer> {
   const port = options.port ?? (await freePort());
   const chosen = options.replay !== undefined ? ['--replay', options.replay] : ['--source', options.source ?? 'synthetic'];
   const child = spawn(process.execPath, ['bin/bpfheat.js', ...chosen, '--port', String(port), ...(options.args ?? [])], {

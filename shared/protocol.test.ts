@@ -64,6 +64,8 @@ const serverMessages: ServerMessage[] = [
   { type: 'devices', devices: [{ id: 0, name: 'vda' }, { id: 1, name: 'loop3', stackedOn: ['vda'] }, { id: 2, name: 'dm-0', stackedOn: ['sda', 'sdb'] }] },
   { type: 'end', lastSeq: 99 },
   { type: 'end', lastSeq: null },
+  { type: 'problem', message: 'cannot reach Prometheus at http://127.0.0.1:9 (connect ECONNREFUSED): is it running?' },
+  { type: 'problem', message: null },
   { type: 'stats', selfStats },
   { type: 'pong', id: 7 },
   { type: 'column', column: { ...column, droppedExemplars: [{ device: 2, op: 'write', count: 17 }, { device: 0, op: 'read', count: 3, slot: 150 }] } },

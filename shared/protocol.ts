@@ -111,7 +111,9 @@ export type ServerMessage =
   | { readonly type: 'exemplars'; readonly replace: boolean; readonly matched: number; readonly exemplars: readonly Exemplar[] }
   /** the exemplar threshold changed (by a client's set-threshold) */
   | { readonly type: 'exemplar-capture'; readonly capture: ExemplarCapture }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** what keeps the source from reading its data now (Prometheus unreachable, no series), and null once it reads again */
+  | { readonly type: 'problem'; readonly message: string | null };
 
 export type ClientMessage =
   /** send every column after this seq (null: the default backfill), then live ones */
@@ -399,6 +401,8 @@ export function decodeServerMessage(text: string): ServerMessage {
       return { type: 'exemplar-capture', capture: decodeCapture(m.capture) };
     case 'error':
       return { type: 'error', message: string(m.message, 'message', 1024) };
+    case 'problem':
+      return { type: 'problem', message: m.message === null ? null : string(m.message, 'message', 1024) };
     default:
       fail(`unknown message type ${JSON.stringify(String(m.type).slice(0, 40))}`);
   }

@@ -92,6 +92,8 @@ export class AppModel {
   private exemplarOrder: ExemplarOrder = DEFAULT_EXEMPLAR_ORDER;
   private frameId = 0;
   private serverError: string | null = null;
+  /** what keeps the server's source from reading (Prometheus unreachable, no series) */
+  private sourceProblem: string | null = null;
   private live = false;
   private ended = false;
   /** the view is still the one the page opened with (the user has not moved it) */
@@ -239,6 +241,7 @@ export class AppModel {
     switch (message.type) {
       case 'hello':
         this.serverError = null;
+        this.sourceProblem = null;
         this.ended = false;
         this.devices.setServer(message.devices);
         this.store.setHello({ ...message, devices: this.devices.devices });
@@ -266,6 +269,9 @@ export class AppModel {
         break;
       case 'error':
         this.serverError = message.message;
+        break;
+      case 'problem':
+        this.sourceProblem = message.message;
         break;
       case 'exemplars':
         if (message.replace) this.exemplars.replaced(message.matched, this.devices.exemplars(message.exemplars));
@@ -336,12 +342,16 @@ export class AppModel {
 
   // ------------------------------------------------------------ the frame
 
-  /** The filter of the display, with device names turned into the server's ids. */
+  /** The filter of the display, with device names (on the hosts chosen) turned into the server's ids. */
   filterOf(display: Display, meta: ServerMeta | null): Filter {
-    const devices = display.devices.length === 0
-      ? null
+    let devices: number[] | null = null;
+    if (display.devices.length > 0 || display.hosts.length > 0) {
+      devices = (meta?.devices ?? [])
+        .filter((d) => (display.devices.length === 0 || display.devices.includes(d.name)) && (display.hosts.length === 0 || display.hosts.includes(d.host ?? '')))
+        .map((d) => d.id);
       // A device not (yet) known matches nothing rather than everything.
-      : display.devices.map((name) => meta?.devices.find((d) => d.name === name)?.id ?? -1);
+      if (devices.length === 0) devices = [-1];
+    }
     return { metric: display.metric, devices, ops: display.ops.length > 0 ? display.ops : null };
   }
 
@@ -460,7 +470,7 @@ export class AppModel {
       meta: this.store.meta,
       exemplars: this.exemplars.view,
       loadingHistory: this.history.busy,
-      error: this.serverError ?? this.history.lastError,
+      error: this.serverError ?? this.sourceProblem ?? this.history.lastError,
       skipped: this.skipped,
       ended: this.ended,
       newestSeq: this.store.newestSeq,

@@ -22,6 +22,8 @@ export interface Display {
   readonly metric: Metric;
   /** device names; empty: all */
   readonly devices: readonly string[];
+  /** hosts (of a source that shows several, --source prometheus); empty: all, summed */
+  readonly hosts: readonly string[];
   /** empty: all */
   readonly ops: readonly Op[];
   readonly yScale: YScaleKind;
@@ -46,6 +48,7 @@ export const DEFAULT_EXTENT: Extent = { live: true, spanMs: DEFAULT_SPAN_MS, fro
 export const DEFAULT_DISPLAY: Display = {
   metric: 'latency',
   devices: [],
+  hosts: [],
   ops: [],
   yScale: 'log',
   colorScale: 'sqrt',
@@ -164,7 +167,7 @@ function sameExtent(a: Extent, b: Extent): boolean {
  *   lines      0 hides the percentile lines
  * Other parameters (e.g. the access token) are kept as they are.
  */
-const OWN_PARAMS = ['from', 'to', 'span', 'ymin', 'ymax', 'metric', 'dev', 'op', 'y', 'color', 'by', 'lines'];
+const OWN_PARAMS = ['from', 'to', 'span', 'ymin', 'ymax', 'metric', 'dev', 'host', 'op', 'y', 'color', 'by', 'lines'];
 
 function oneOf<T extends string>(value: string | null, choices: readonly T[], fallback: T): T {
   return choices.find((c) => c === value) ?? fallback;
@@ -199,6 +202,7 @@ export function stateFromUrl(search: string): ViewState {
   const display: Display = {
     metric: oneOf(p.get('metric'), METRICS, DEFAULT_DISPLAY.metric),
     devices: list('dev'),
+    hosts: list('host'),
     ops: list('op').flatMap((op) => OPS.filter((o) => o === op)),
     yScale: oneOf(p.get('y'), Y_SCALES, DEFAULT_DISPLAY.yScale),
     colorScale: oneOf(p.get('color'), COLOR_SCALES, DEFAULT_DISPLAY.colorScale),
@@ -225,6 +229,7 @@ export function stateToUrl(state: ViewState, currentSearch: string): string {
   }
   if (display.metric !== DEFAULT_DISPLAY.metric) p.set('metric', display.metric);
   if (display.devices.length > 0) p.set('dev', display.devices.join(','));
+  if (display.hosts.length > 0) p.set('host', display.hosts.join(','));
   if (display.ops.length > 0) p.set('op', display.ops.join(','));
   if (display.yScale !== DEFAULT_DISPLAY.yScale) p.set('y', display.yScale);
   if (display.colorScale !== DEFAULT_DISPLAY.colorScale) p.set('color', display.colorScale);

@@ -89,7 +89,13 @@ export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps
         </select>
       </label>
       {listed === 0 ? (
-        <p className="hint">{capture ? 'No I/O in this region was captured.' : 'This source captures no exemplars: only live tracing (or a recording of it) has them.'}</p>
+        <p className="hint">
+          {capture
+            ? 'No I/O in this region was captured.'
+            : meta?.source === 'prometheus'
+              ? "Exemplars are not available from Prometheus: it keeps the counts, not the I/Os. Open the host's own bpfheat (live, or a --record of it) to see this region's outlier I/Os."
+              : 'This source captures no exemplars: only live tracing (or a recording of it) has them.'}
+        </p>
       ) : (
         <>
           <h3>Top processes{exemplars.truncated > 0 ? ` (of the ${listed} ${order} listed)` : ''}</h3>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { formatDateTime, formatSpan, formatUtcOffset, sourceLabel } from '../../shared/view.ts';
 import type { ConnectionState } from '../net/connection.ts';
 import type { Snapshot } from '../state/model.ts';
+import { hostsOf } from './Toolbar.tsx';
 
 function statusText(connection: ConnectionState, ended: boolean, nowMs: number): string {
   switch (connection.kind) {
@@ -31,11 +32,18 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
   const { meta, connection, frame, state } = snapshot;
   const now = useSecondTicker(connection.kind === 'offline');
   const view = frame?.view;
+  const hosts = hostsOf(meta?.devices ?? []);
+  const shownHosts = state.display.hosts.length === 0 ? hosts : hosts.filter((h) => state.display.hosts.includes(h));
   return (
     <header className="header">
       <h1>bpfheat</h1>
       <span className="host" title="host">{meta?.host ?? '…'}</span>
       {meta && <span className={`source source-${meta.source}`}>{sourceLabel(meta.source)}</span>}
+      {hosts.length > 0 && (
+        <span className="hosts-shown" data-hosts={shownHosts.join(' ')} title="the hosts whose I/O the heat map shows, summed">
+          {shownHosts.length === hosts.length ? `all ${hosts.length} hosts` : `${shownHosts.length} of ${hosts.length} hosts`}: {shownHosts.join(', ')}
+        </span>
+      )}
       <span className={`status status-${connection.kind}`} role="status" aria-live="polite" data-status={connection.kind} data-attempt={'attempt' in connection ? connection.attempt : undefined}>
         {statusText(connection, snapshot.ended, now)}
       </span>

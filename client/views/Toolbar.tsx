@@ -2,6 +2,7 @@
  * Every control is a real button, select or checkbox: reachable with Tab, named for screen
  * readers, with the page's shortcut in its title.
  */
+import type { DeviceInfo } from '../../shared/column.ts';
 import { OPS, METRICS, type Metric, type Op } from '../../shared/scheme.ts';
 import { COLOR_BYS, COLOR_SCALES, Y_SCALES, formatSpan, type ColorBy, type ColorScaleKind, type YScaleKind } from '../../shared/view.ts';
 import type { AppModel, Snapshot } from '../state/model.ts';
@@ -22,6 +23,11 @@ function Choice<T extends string>({ label, value, choices, onChange }: { label: 
   );
 }
 
+/** The hosts of a source that shows several (each device carries its host), sorted; empty otherwise. */
+export function hostsOf(devices: readonly DeviceInfo[]): string[] {
+  return [...new Set(devices.flatMap((d) => (d.host === undefined ? [] : [d.host])))].sort();
+}
+
 function toggled<T>(list: readonly T[], item: T): T[] {
   return list.includes(item) ? list.filter((x) => x !== item) : [...list, item];
 }
@@ -30,6 +36,9 @@ export function Toolbar({ model, snapshot, onExport }: { model: AppModel; snapsh
   const { state, meta, frame } = snapshot;
   const { display, extent } = state;
   const devices = meta?.devices ?? [];
+  // a source of several hosts names the same device on each: one checkbox per name
+  const deviceNames = [...new Set(devices.map((d) => d.name))];
+  const hosts = hostsOf(devices);
   return (
     <nav className="toolbar" aria-label="View controls">
       <div className="group">
@@ -64,18 +73,28 @@ export function Toolbar({ model, snapshot, onExport }: { model: AppModel; snapsh
           <summary>Devices: {display.devices.length === 0 ? 'all' : display.devices.join(', ')}</summary>
           <fieldset>
             <legend>Show devices (none checked: all)</legend>
-            {devices.map((d) => (
-              <label key={d.id}>
-                <input
-                  type="checkbox"
-                  checked={display.devices.includes(d.name)}
-                  onChange={() => model.setDisplay({ devices: toggled(display.devices, d.name) })}
-                />
-                {d.name}
+            {deviceNames.map((name) => (
+              <label key={name}>
+                <input type="checkbox" checked={display.devices.includes(name)} onChange={() => model.setDisplay({ devices: toggled(display.devices, name) })} />
+                {name}
               </label>
             ))}
           </fieldset>
         </details>
+        {hosts.length > 0 && (
+          <details className="hosts">
+            <summary>Hosts: {display.hosts.length === 0 ? `all ${hosts.length}, summed` : display.hosts.join(', ')}</summary>
+            <fieldset>
+              <legend>Show hosts (none checked: all, summed)</legend>
+              {hosts.map((host) => (
+                <label key={host}>
+                  <input type="checkbox" checked={display.hosts.includes(host)} onChange={() => model.setDisplay({ hosts: toggled(display.hosts, host) })} />
+                  {host}
+                </label>
+              ))}
+            </fieldset>
+          </details>
+        )}
         <fieldset className="ops">
           <legend>Ops</legend>
           {OPS.map((op: Op) => (

@@ -111,6 +111,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     devices: () => stream.devices(),
     exemplars: (batch) => stream.publishExemplars(batch),
     finished: () => stream.finish(),
+    problem: (message) => stream.problem(message),
   };
 
   return {

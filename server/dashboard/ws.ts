@@ -143,6 +143,7 @@ export class ColumnStream {
   private closed = false;
   /** the source has delivered everything: each client is told `end` once it has caught up */
   private finished = false;
+  private sourceProblem: string | null = null;
 
   constructor(options: StreamOptions) {
     this.source = options.source;
@@ -207,6 +208,12 @@ export class ColumnStream {
       const inside = batch.filter((e) => exemplarMatches(e, client.watch!));
       if (inside.length > 0) this.send(client, encodeServerMessage({ type: 'exemplars', replace: false, matched: inside.length, exemplars: inside }));
     }
+  }
+
+  /** What keeps the source from reading its data (null once it reads again): every page shows it, and each page that connects later. */
+  problem(message: string | null): void {
+    this.sourceProblem = message;
+    this.broadcast({ type: 'problem', message });
   }
 
   /** A finite source (a replay, an import) has delivered its last column: every client is told, once caught up. */
@@ -316,6 +323,7 @@ export class ColumnStream {
       // a broken socket: 'close' follows and removes the client; nothing to tell anyone
     });
     this.send(client, encodeServerMessage(this.hello()));
+    if (this.sourceProblem !== null) this.send(client, encodeServerMessage({ type: 'problem', message: this.sourceProblem }));
     this.position(client, after);
   }
 

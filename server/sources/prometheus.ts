@@ -40,7 +40,7 @@ export interface PrometheusOptions {
   readonly intervalMs: number;
   /** how far back the history is read */
   readonly historyMs: number;
-  /** one line per problem (and null when it is over); default: stderr */
+  /** one line per problem (and null when it is over), besides the sink's banner; default: stderr */
   readonly report?: (problem: string | null) => void;
   /** wall clock in ms; tests may pass their own */
   readonly now?: () => number;
@@ -131,6 +131,7 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
     if (problem === currentProblem) return;
     currentProblem = problem;
     report(problem);
+    sink?.problem?.(problem);
   }
 
   async function queryRange(startMs: number, endMs: number): Promise<unknown> {

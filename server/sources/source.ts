@@ -16,6 +16,8 @@ export interface ColumnSink {
   exemplars?(batch: readonly Exemplar[]): void;
   /** a finite source (a replay, an import) has delivered everything: no column follows */
   finished?(): void;
+  /** what keeps the source from reading its data now (one line naming cause and fix), null once it reads again */
+  problem?(message: string | null): void;
 }
 
 export interface Source {

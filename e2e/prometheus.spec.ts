@@ -1,0 +1,121 @@
+/**
+ * The page on --source prometheus: a real Prometheus (native histograms, 1-s scrapes) holds two
+ * bpfheat exporters replaying two recordings as two hosts; the dashboard reads them back. The page
+ * shows which hosts are in the picture and a host filter, draws the fleet's sum (the columns it
+ * holds are the recordings' columns added), narrows to one host, zooms as with live data, and its
+ * drill-down says that Prometheus has no exemplars.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { histogramOf, type Column } from '../shared/column.ts';
+import { SLOTS } from '../shared/scheme.ts';
+import { eventually, freePort, recordedColumns, startPrometheus, writeRecording, type RunningPrometheus } from '../test/prometheus-harness.ts';
+import { startServer, type RunningServer } from './server.ts';
+import { axisDomains, brush, openDashboard, pause, waitIdle } from './page.ts';
+
+const INTERVAL_MS = 2000;
+const COLUMNS = 8;
+
+let dir: string;
+let prometheus: RunningPrometheus;
+const exporters: RunningServer[] = [];
+let dashboard: RunningServer;
+let hostA: Column[];
+let hostB: Column[];
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  dir = mkdtempSync(join(tmpdir(), 'bpfheat-e2e-prom-'));
+  const firstStartMs = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS - 120_000;
+  hostA = recordedColumns(11, firstStartMs, INTERVAL_MS, COLUMNS);
+  hostB = recordedColumns(12, firstStartMs, INTERVAL_MS, COLUMNS);
+  const ports = [await freePort(), await freePort()];
+  prometheus = await startPrometheus(ports.map((port) => ({ address: `127.0.0.1:${port}` })), { nativeHistograms: true });
+  // at half the recorded pace a 2-s column is served for 4 s: at least two 1-s scrapes see it, even on a loaded machine
+  for (const [k, [host, columns]] of ([['db-a', hostA], ['db-b', hostB]] as const).entries()) {
+    exporters.push(await startServer({ port: ports[k], replay: writeRecording(dir, host, columns), args: ['--exporter', '--speed', '0.5'] }));
+  }
+  const total = [...hostA, ...hostB].reduce((sum, c) => sum + histogramOf(c, { metric: 'latency' }).reduce((a, b) => a + b, 0), 0);
+  const lastEndS = (firstStartMs + COLUMNS * INTERVAL_MS) / 1000;
+  await eventually(
+    'Prometheus to hold both replays',
+    async () => {
+      const data = (await prometheus.api('query', { query: 'histogram_count(bpfheat_io_latency_nanoseconds)', time: String(lastEndS) })) as { result: { value: [number, string] }[] };
+      return data.result.reduce((sum, r) => sum + Number(r.value[1]), 0) === total ? true : null;
+    },
+    120_000,
+  );
+  dashboard = await startServer({ source: 'prometheus', args: ['--prometheus', prometheus.url, '--interval', String(INTERVAL_MS), '--history', '10m'] });
+});
+
+test.afterAll(async () => {
+  await dashboard?.stop();
+  for (const exporter of exporters) await exporter.stop();
+  await prometheus?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The recordings' latency columns added, by start time. */
+function summed(recordings: readonly (readonly Column[])[]): Map<number, number[]> {
+  const byStart = new Map<number, number[]>();
+  for (const columns of recordings) {
+    for (const column of columns) {
+      const histogram = histogramOf(column, { metric: 'latency' });
+      const sum = byStart.get(column.startMs) ?? new Array<number>(SLOTS).fill(0);
+      histogram.forEach((count, slot) => (sum[slot]! += count));
+      byStart.set(column.startMs, sum);
+    }
+  }
+  return byStart;
+}
+
+/** The page's drawn columns inside the recordings' span, as full slot arrays by start time. */
+async function drawnColumns(page: import('@playwright/test').Page): Promise<Map<number, number[]>> {
+  const columns = await page.evaluate(() => window.__bpfheat!.columns());
+  const drawn = new Map<number, number[]>();
+  for (const column of columns) {
+    if (!hostA.some((c) => c.startMs === column.startMs)) continue;
+    const counts = new Array<number>(SLOTS).fill(0);
+    column.slots.forEach((slot, k) => (counts[slot] = column.counts[k]!));
+    drawn.set(column.startMs, counts);
+  }
+  return drawn;
+}
+
+test('shows the hosts in the picture, draws their sum, narrows to one host', async ({ page }) => {
+  await openDashboard(page, `${dashboard.url}?lines=0`);
+  await pause(page);
+  const instances = exporters.map((e) => `127.0.0.1:${e.port}`).sort();
+  await expect(page.locator('.header')).toContainText('read from PROMETHEUS');
+  await expect(page.locator('.hosts-shown')).toHaveAttribute('data-hosts', instances.join(' '));
+  await expect(page.locator('.hosts-shown')).toContainText('all 2 hosts');
+  await expect(page.locator('details.hosts summary')).toHaveText('Hosts: all 2, summed');
+
+  expect(await drawnColumns(page)).toEqual(summed([hostA, hostB]));
+
+  await page.locator('details.hosts summary').click();
+  await page.getByRole('checkbox', { name: instances[0] }).check();
+  await waitIdle(page);
+  await expect(page.locator('.hosts-shown')).toContainText(`1 of 2 hosts: ${instances[0]}`);
+  expect(page.url()).toContain(`host=${encodeURIComponent(instances[0]!)}`);
+  const onlyA = instances[0] === `127.0.0.1:${exporters[0]!.port}`;
+  expect(await drawnColumns(page)).toEqual(summed([onlyA ? hostA : hostB]));
+});
+
+test('zooms as with live data, and the drill-down says Prometheus has no exemplars', async ({ page }) => {
+  await openDashboard(page, dashboard.url);
+  await pause(page);
+  const before = await axisDomains(page);
+  await brush(page, [0.5, 0.2], [0.8, 0.8]);
+  await waitIdle(page);
+  const zoomed = await axisDomains(page);
+  expect(zoomed.x[0]).toBeGreaterThan(before.x[0]);
+  expect(zoomed.x[1]).toBeLessThan(before.x[1]);
+  expect(zoomed.y[1] / zoomed.y[0]).toBeLessThan(before.y[1] / before.y[0]);
+  await expect(page.locator('section.exemplars')).toContainText('Exemplars are not available from Prometheus');
+  await page.getByRole('button', { name: /Back/ }).click();
+  await waitIdle(page);
+  expect(await axisDomains(page)).toEqual(before);
+});
