@@ -8,24 +8,34 @@ import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
 import { HeatmapRenderer, cellRectPx, groupAtPx, lineCenterPx, percentileSlotsOf, slotAtPx, slotRowPx, type HeatmapInput } from './heatmap.ts';
 
-/** A canvas context with just what the renderer uses: ImageData in, the last put image readable as #rrggbb. */
+/**
+ * A canvas context with just what the renderer uses, over its own pixels: ImageData in (whole or
+ * a dirty rectangle), the canvas drawn onto itself (a shift), and any pixel readable as #rrggbb.
+ */
 function fakeContext() {
-  let put: { width: number; data: Uint8ClampedArray } | null = null;
+  let canvas: { width: number; data: Uint8ClampedArray } | null = null;
   let puts = 0;
   const ctx = {
+    canvas: {},
     createImageData(width: number, height: number) {
       return { width, height, data: new Uint8ClampedArray(width * height * 4) };
     },
-    putImageData(image: { width: number; data: Uint8ClampedArray }) {
-      put = image;
+    putImageData(image: { width: number; height: number; data: Uint8ClampedArray }, dx: number, dy: number, x = 0, y = 0, w = image.width, h = image.height) {
+      if (!canvas || canvas.width !== image.width) canvas = { width: image.width, data: new Uint8ClampedArray(image.data.length) };
+      for (let row = y; row < y + h; row++) canvas.data.set(image.data.subarray((row * image.width + x) * 4, (row * image.width + x + w) * 4), ((row + dy) * image.width + x + dx) * 4);
       puts++;
+    },
+    drawImage(_source: unknown, sx: number, sy: number, sw: number, sh: number, dx: number, dy: number) {
+      const from = canvas!.data.slice();
+      const width = canvas!.width;
+      for (let row = 0; row < sh; row++) canvas!.data.set(from.subarray(((sy + row) * width + sx) * 4, ((sy + row) * width + sx + sw) * 4), ((dy + row) * width + dx) * 4);
     },
   };
   const pixel = (x: number, y: number): string => {
-    const i = (y * put!.width + x) * 4;
-    return `#${[0, 1, 2].map((c) => put!.data[i + c]!.toString(16).padStart(2, '0')).join('')}`;
+    const i = (y * canvas!.width + x) * 4;
+    return `#${[0, 1, 2].map((c) => canvas!.data[i + c]!.toString(16).padStart(2, '0')).join('')}`;
   };
-  return { ctx: ctx as unknown as CanvasRenderingContext2D, pixel, puts: () => puts };
+  return { ctx: ctx as unknown as CanvasRenderingContext2D, pixel, puts: () => puts, all: () => canvas!.data.slice() };
 }
 
 /** The input the model hands over: the columns summed into groups the way it sums them. */
@@ -176,6 +186,45 @@ describe('HeatmapRenderer pixels', () => {
       }
       const got = Array.from({ length: 100 * 400 }, (_, k) => pixel(k % 100, Math.floor(k / 100)));
       expect(got.filter((c, k) => c !== expected[k]).length, `frame ${frame}`).toBe(0);
+    }
+  });
+});
+
+describe('HeatmapRenderer keeps the picture', () => {
+  it('shifts by whole pixels and paints only what changed, to the same pixels as drawing it all', () => {
+    let seed = 5;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const held: Column[] = [];
+    const columnAt = (seq: number): Column => {
+      const slots = [...new Set(Array.from({ length: 1 + Math.floor(random() * 6) }, () => 80 + Math.floor(random() * 150)))].sort((a, b) => a - b);
+      // and a steady busiest bucket, so the colour scale holds while the view moves
+      return { seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [...slots, 240], counts: [...slots.map(() => 1 + Math.floor(random() * 9)), 10] }] };
+    };
+    for (let seq = 0; seq < 400; seq++) if (random() < 0.95) held.push(columnAt(seq));
+    // 200 columns across 100 pixels: two a pixel; the view moves by one pixel (two columns) a frame
+    const kept = new HeatmapRenderer();
+    const keptCanvas = fakeContext();
+    const reference = new HeatmapRenderer();
+    const cache = new GroupCache();
+    const filter = seriesFilter({ metric: 'latency' });
+    for (let frame = 0; frame < 8; frame++) {
+      const fromSeq = 100 + 2 * frame;
+      const view = { widthPx: 100, heightPx: 200, dpr: 1, fromMs: fromSeq * 1000, toMs: (fromSeq + 200) * 1000, intervalMs: 1000, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true } as const;
+      // the newest column still fills between frames: a new object for its group
+      if (frame === 4) held[held.length - 1] = { ...held[held.length - 1]!, series: [{ metric: 'latency', device: 0, op: 'read', slots: [90, 240], counts: [5, 10] }] };
+      const packed = held.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + 200).map((c) => PackedColumn.of(c));
+      const groups = cache.groups(packed, fromSeq, fromSeq + 199, 2, 1000, filter, 'latency');
+      const drawn = { ...view, groupSize: 2, groups };
+      kept.draw(keptCanvas.ctx, drawn);
+      // the same frames drawn whole each time (on a blank canvas), with the same colour scales
+      const fresh = fakeContext();
+      reference.forget();
+      reference.draw(fresh.ctx, drawn);
+      const [a, b] = [keptCanvas.all(), fresh.all()];
+      let differing = 0;
+      for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differing++;
+      expect(differing, `frame ${frame}`).toBe(0);
+      if (frame > 0) expect(kept.paintedPx, `frame ${frame} paints a few columns, not the plot`).toBeLessThan(100 * 200 * 0.2);
     }
   });
 });

@@ -10,6 +10,7 @@
  */
 import { SLOTS } from '../../shared/scheme.ts';
 import { slotEdges } from '../../shared/buckets.ts';
+import { partitionPoint } from '../../shared/search.ts';
 import {
   EMPTY_COLOR,
   LEVEL_COLORS,
@@ -164,18 +165,45 @@ interface GroupCells {
   scale: ColorScale | null;
 }
 
+/** How far the colour scale's maximum may move before the picture is recoloured: 10%, under a colour level in most of the ramp. */
+const SCALE_SLACK = 0.1;
+
+/** What a frame drew, for drawing the next one from it. */
+interface Drawn {
+  /** everything but the time range that decides a pixel: when it differs, everything is drawn again */
+  readonly key: string;
+  readonly fromMs: number;
+  readonly spanMs: number;
+  /** where each group was drawn, by first seq */
+  readonly placed: Map<number, { readonly group: CellGroup; readonly x0Px: number; readonly x1Px: number }>;
+}
+
 /**
- * Draws into one ImageData and puts it once: a frame costs one write per device pixel of the
+ * Draws into one ImageData and puts it: a full frame costs one write per device pixel of the
  * plot, whatever the number of cells (a fillRect per cell costs ~1 µs each in a software-
  * rendered browser, 50 ms for a busy hour). The pixel buffers are kept between frames, and so
  * are the cells and colours of every group that is drawn again (the model hands over the same
- * group object while its columns do not change): a scrolling frame colours only the new groups,
- * unless the colour scale moved.
+ * group object while its columns do not change).
+ *
+ * And the picture itself is kept: when a frame differs from the last only in its time range,
+ * moved by a whole number of device pixels (a live view snaps to them), the canvas is shifted
+ * by that many pixels and only what changed is painted and put: the pixel columns that came
+ * into view and the groups that are new or changed (the newest, still filling; the ones cut by
+ * the edges), each with a line width to spare for the percentile lines that reach across.
  */
 export class HeatmapRenderer {
   private image: ImageData | null = null;
   private pixels = new Int32Array(0);
   private readonly cells = new WeakMap<CellGroup, GroupCells>();
+  private last: Drawn | null = null;
+  private scale: ColorScale | null = null;
+  /** device pixels painted by the last draw (the whole plot, or the changed parts) */
+  paintedPx = 0;
+
+  /** The canvas is new (or was cleared): the next frame paints it whole. */
+  forget(): void {
+    this.last = null;
+  }
 
   draw(ctx: CanvasRenderingContext2D, input: HeatmapInput): HeatmapGeometry {
     const { widthPx, heightPx } = input;
@@ -189,8 +217,8 @@ export class HeatmapRenderer {
     const groups = placeGroups(input, xMap);
 
     // The value of every visible non-empty cell, for the colour scale.
-    const key = `${input.colorBy}|${firstSlot}|${lastSlot}`;
-    const cells = input.groups.map((g) => this.cellsOf(g, key, firstSlot, lastSlot, input.colorBy));
+    const cellKey = `${input.colorBy}|${firstSlot}|${lastSlot}`;
+    const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;
     const values = new Float64Array(cellCount);
@@ -199,7 +227,7 @@ export class HeatmapRenderer {
       values.set(c.values, cellCount);
       cellCount += c.values.length;
     }
-    const colorScale = colorScaleOf(values, input.colorScale, input.colorQuantile);
+    const colorScale = this.steadyScale(colorScaleOf(values, input.colorScale, input.colorQuantile));
     for (const c of cells) {
       const scale = c.scale;
       if (scale && scale.kind === colorScale.kind && scale.min === colorScale.min && scale.max === colorScale.max) continue;
@@ -211,79 +239,67 @@ export class HeatmapRenderer {
     if (!this.image || this.image.width !== widthPx || this.image.height !== heightPx) {
       this.image = ctx.createImageData(widthPx, heightPx);
       this.pixels = new Int32Array(this.image.data.buffer);
+      this.last = null;
     }
-    const pixels = this.pixels;
-    // Flat copies for the pixel loop, which reads them once per group and band of rows.
-    const stride = Math.max(0, lastSlot - firstSlot + 1);
-    const words = new Int32Array(groups.length * stride);
-    const x0 = new Int32Array(groups.length);
-    const x1 = new Int32Array(groups.length);
-    groups.forEach((g, i) => {
-      words.set(cells[i]!.words, i * stride);
-      x0[i] = g.x0Px;
-      x1[i] = g.x1Px;
-    });
-    // The visible slots whose row covers each pixel row, ascending: where one-pixel rows overlap
-    // (a linear axis) the highest non-empty one shows.
-    const cover: number[][] = Array.from({ length: heightPx }, () => []);
-    for (let slot = firstSlot; slot <= lastSlot; slot++) {
-      const { y0, y1 } = slotRowPx({ edgePx, heightPx }, slot);
-      for (let y = y0; y < y1; y++) cover[y]!.push(slot);
-    }
-    // Rows covered by the same slots are the same row of pixels: write the first, copy the rest.
-    for (let y = 0; y < heightPx; y++) {
-      const row = y * widthPx;
-      const slots = cover[y]!;
-      const above = y > 0 ? cover[y - 1]! : null;
-      if (above && above.length === slots.length && above.every((slot, k) => slot === slots[k])) {
-        pixels.copyWithin(row, row - widthPx, row);
-        continue;
-      }
-      pixels.fill(EMPTY_WORD, row, row + widthPx);
-      for (let i = 0; i < groups.length; i++) {
-        const base = i * stride - firstSlot;
-        let word = 0;
-        for (let k = slots.length - 1; k >= 0 && word === 0; k--) word = words[base + slots[k]!]!;
-        if (word === 0) continue;
-        for (let x = x0[i]!, end = x1[i]!; x < end; x++) pixels[row + x] = word;
-      }
-    }
-
     const lineWidthPx = Math.max(2, Math.round(2 * input.dpr));
-    if (input.percentiles) {
-      const half = Math.floor(lineWidthPx / 2);
-      // Lines are a few pixels wide: plain stores beat a fill() call per row.
-      const rect = (x0: number, y0: number, x1: number, y1: number, word: number): void => {
-        const left = Math.max(0, x0);
-        const right = Math.min(widthPx, x1);
-        for (let y = Math.max(0, y0); y < Math.min(heightPx, y1); y++) {
-          const row = y * widthPx;
-          for (let x = left; x < right; x++) pixels[row + x] = word;
-        }
-      };
-      for (const { key } of PERCENTILES) {
-        const word = pixelWord(PERCENTILE_COLORS[key]) | 0;
-        // the line's previous group (its centre row and first seq); NaN after a gap
-        let previousY = Number.NaN;
-        let previousSeq = Number.NaN;
-        for (const g of groups) {
-          const slot = g.percentileSlots[key];
-          if (slot < 0) {
-            previousSeq = Number.NaN;
-            continue;
-          }
-          const y = lineCenterPx({ edgePx }, slot);
-          rect(g.x0Px, y - half, g.x1Px, y - half + lineWidthPx, word);
-          if (previousSeq + size === g.firstSeq && previousY !== y) {
-            rect(g.x0Px - half, Math.min(previousY, y) - half, g.x0Px - half + lineWidthPx, Math.max(previousY, y) - half + lineWidthPx, word);
-          }
-          previousY = y;
-          previousSeq = g.firstSeq;
-        }
-      }
+    const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
+    const placed = new Map(groups.map((g, i) => [g.firstSeq, { group: input.groups[i]!, x0Px: g.x0Px, x1Px: g.x1Px }] as const));
+    const ranges = this.changedRanges(ctx, input, key, placed, lineWidthPx);
+    const painter = new Painter(this.pixels, widthPx, heightPx, groups, cells, firstSlot, lastSlot, edgePx);
+    this.paintedPx = 0;
+    for (const [from, to] of ranges) {
+      painter.cells(from, to);
+      if (input.percentiles) painter.lines(from, to, size, lineWidthPx);
+      ctx.putImageData(this.image, 0, 0, from, 0, to - from, heightPx);
+      this.paintedPx += (to - from) * heightPx;
     }
-    ctx.putImageData(this.image, 0, 0);
+    this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, placed };
     return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, groups, firstSlot, lastSlot, edgePx, lineWidthPx, cellCount };
+  }
+
+  /**
+   * The scale of the last frame while the one of this frame's cells is within SCALE_SLACK of it:
+   * scrolling by a column moves the high percentile a little, and recolouring every cell for it
+   * would cost a whole frame. The legend shows the scale used (it is in the geometry).
+   */
+  private steadyScale(scale: ColorScale): ColorScale {
+    const kept = this.scale;
+    // (the minimum matters only to a log scale)
+    const sameMin = scale.kind !== 'log' || kept?.min === scale.min;
+    if (kept && kept.kind === scale.kind && sameMin && Math.abs(scale.max - kept.max) <= SCALE_SLACK * kept.max) return kept;
+    this.scale = scale;
+    return scale;
+  }
+
+  /**
+   * The pixel columns [from, to) to paint: all of them, or, when the picture can be kept, the
+   * changed ones after shifting the canvas. Ascending, not overlapping.
+   */
+  private changedRanges(ctx: CanvasRenderingContext2D, input: HeatmapInput, key: string, placed: Drawn['placed'], lineWidthPx: number): [number, number][] {
+    const { widthPx, heightPx } = input;
+    const all: [number, number][] = [[0, widthPx]];
+    const last = this.last;
+    if (!last || last.key !== key || last.spanMs !== input.toMs - input.fromMs) return all;
+    const shift = ((input.fromMs - last.fromMs) * widthPx) / last.spanMs;
+    const dx = Math.round(shift);
+    if (Math.abs(shift - dx) > 1e-3 || dx < 0 || dx >= widthPx) return all;
+    if (dx > 0) ctx.drawImage(ctx.canvas, dx, 0, widthPx - dx, heightPx, 0, 0, widthPx - dx, heightPx);
+    const changed: [number, number][] = dx > 0 ? [[widthPx - dx, widthPx]] : [];
+    const gone = new Map(last.placed);
+    for (const [firstSeq, now] of placed) {
+      const before = gone.get(firstSeq);
+      gone.delete(firstSeq);
+      if (before && before.group === now.group && before.x0Px - dx === now.x0Px && before.x1Px - dx === now.x1Px) continue;
+      changed.push([now.x0Px - lineWidthPx, now.x1Px + lineWidthPx]);
+    }
+    for (const before of gone.values()) changed.push([before.x0Px - dx - lineWidthPx, before.x1Px - dx + lineWidthPx]);
+    const merged: [number, number][] = [];
+    for (const [from, to] of changed.map(([a, b]): [number, number] => [Math.max(0, a), Math.min(widthPx, b)]).filter(([a, b]) => b > a).sort((a, b) => a[0] - b[0])) {
+      const tail = merged[merged.length - 1];
+      if (tail && from <= tail[1]) tail[1] = Math.max(tail[1], to);
+      else merged.push([from, to]);
+    }
+    return merged;
   }
 
   private cellsOf(group: CellGroup, key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): GroupCells {
@@ -304,6 +320,111 @@ export class HeatmapRenderer {
     const cells: GroupCells = { key, values, slots, words: new Int32Array(Math.max(0, lastSlot - firstSlot + 1)), scale: null };
     this.cells.set(group, cells);
     return cells;
+  }
+}
+
+/** Paints cells and percentile lines into the pixel buffer, within a range of pixel columns. */
+class Painter {
+  private readonly stride: number;
+  private readonly words: Int32Array;
+  private readonly x0: Int32Array;
+  private readonly x1: Int32Array;
+  /** the visible slots whose row covers each pixel row, ascending */
+  private readonly cover: number[][];
+
+  constructor(
+    private readonly pixels: Int32Array,
+    private readonly widthPx: number,
+    private readonly heightPx: number,
+    private readonly groups: readonly DrawnGroup[],
+    cells: readonly GroupCells[],
+    private readonly firstSlot: number,
+    lastSlot: number,
+    private readonly edgePx: Float64Array,
+  ) {
+    // Flat copies for the pixel loop, which reads them once per group and band of rows.
+    this.stride = Math.max(0, lastSlot - firstSlot + 1);
+    this.words = new Int32Array(groups.length * this.stride);
+    this.x0 = new Int32Array(groups.length);
+    this.x1 = new Int32Array(groups.length);
+    groups.forEach((g, i) => {
+      this.words.set(cells[i]!.words, i * this.stride);
+      this.x0[i] = g.x0Px;
+      this.x1[i] = g.x1Px;
+    });
+    // Where one-pixel rows overlap (a linear axis) the highest non-empty one shows.
+    this.cover = Array.from({ length: heightPx }, () => []);
+    for (let slot = firstSlot; slot <= lastSlot; slot++) {
+      const { y0, y1 } = slotRowPx({ edgePx, heightPx }, slot);
+      for (let y = y0; y < y1; y++) this.cover[y]!.push(slot);
+    }
+  }
+
+  /** The groups that reach into [from, to): indexes first..end (exclusive); groups ascend in x. */
+  private groupsIn(from: number, to: number): [number, number] {
+    const first = partitionPoint(0, this.groups.length, (i) => this.x1[i]! <= from);
+    return [first, partitionPoint(first, this.groups.length, (i) => this.x0[i]! < to)];
+  }
+
+  cells(from: number, to: number): void {
+    const { pixels, widthPx, cover, words, stride, x0, x1 } = this;
+    const [first, end] = this.groupsIn(from, to);
+    // Rows covered by the same slots are the same row of pixels: write the first, copy the rest.
+    for (let y = 0; y < this.heightPx; y++) {
+      const row = y * widthPx;
+      const slots = cover[y]!;
+      const above = y > 0 ? cover[y - 1]! : null;
+      if (above && above.length === slots.length && above.every((slot, k) => slot === slots[k])) {
+        pixels.copyWithin(row + from, row - widthPx + from, row - widthPx + to);
+        continue;
+      }
+      pixels.fill(EMPTY_WORD, row + from, row + to);
+      for (let i = first; i < end; i++) {
+        const base = i * stride - this.firstSlot;
+        let word = 0;
+        for (let k = slots.length - 1; k >= 0 && word === 0; k--) word = words[base + slots[k]!]!;
+        if (word === 0) continue;
+        for (let x = Math.max(from, x0[i]!), right = Math.min(to, x1[i]!); x < right; x++) pixels[row + x] = word;
+      }
+    }
+  }
+
+  /** The percentile lines of the groups, clipped to [from, to): a step per group, joined to the one before. */
+  lines(from: number, to: number, groupSize: number, lineWidthPx: number): void {
+    const { pixels, widthPx, heightPx } = this;
+    const half = Math.floor(lineWidthPx / 2);
+    // Lines are a few pixels wide: plain stores beat a fill() call per row.
+    const rect = (x0: number, y0: number, x1: number, y1: number, word: number): void => {
+      const left = Math.max(from, x0);
+      const right = Math.min(to, x1);
+      for (let y = Math.max(0, y0); y < Math.min(heightPx, y1); y++) {
+        const row = y * widthPx;
+        for (let x = left; x < right; x++) pixels[row + x] = word;
+      }
+    };
+    // One group either side: its joint reaches into the range.
+    const [first, end] = this.groupsIn(from - lineWidthPx, to + lineWidthPx);
+    for (const { key } of PERCENTILES) {
+      const word = pixelWord(PERCENTILE_COLORS[key]) | 0;
+      // the line's previous group (its centre row and first seq); NaN after a gap
+      let previousY = Number.NaN;
+      let previousSeq = Number.NaN;
+      for (let i = Math.max(0, first - 1); i < end; i++) {
+        const g = this.groups[i]!;
+        const slot = g.percentileSlots[key];
+        if (slot < 0) {
+          previousSeq = Number.NaN;
+          continue;
+        }
+        const y = lineCenterPx({ edgePx: this.edgePx }, slot);
+        rect(g.x0Px, y - half, g.x1Px, y - half + lineWidthPx, word);
+        if (previousSeq + groupSize === g.firstSeq && previousY !== y) {
+          rect(g.x0Px - half, Math.min(previousY, y) - half, g.x0Px - half + lineWidthPx, Math.max(previousY, y) - half + lineWidthPx, word);
+        }
+        previousY = y;
+        previousSeq = g.firstSeq;
+      }
+    }
   }
 }
 

@@ -163,6 +163,7 @@ export class AppModel {
 
   setCanvas(canvas: HTMLCanvasElement | null): void {
     this.canvas = canvas;
+    this.renderer.forget();
     this.invalidate();
   }
 
@@ -312,7 +313,9 @@ export class AppModel {
   /** A history answer: columns of the base tier, or the roll-ups of a level. */
   private received(packed: PackedColumns): void {
     if (packed.stepMs === this.store.meta?.intervalMs) {
-      for (let i = 0; i < packed.count; i++) this.addColumn(PackedColumn.fromPacked(packed, i));
+      const columns = Array.from({ length: packed.count }, (_, i) => this.devices.column(PackedColumn.fromPacked(packed, i)));
+      this.store.addAll(columns);
+      for (const level of this.levels.values()) for (const column of columns) level.columnAdded(column.seq, this.store);
     } else {
       this.levels.get(packed.stepMs)?.received(packed, this.store, (rollup) => this.devices.column(rollup));
     }
@@ -374,13 +377,13 @@ export class AppModel {
       return;
     }
     const { extent, display } = this.state;
-    const { fromMs, toMs } = views.timeRange(extent, this.store.newestEndMs, this.now());
-    const filter = this.filterOf(display, meta);
-    const key = filterKey(filter);
-    const compiled = seriesFilter(filter);
     const layout = layoutOf(width, height, false);
     const widthPx = Math.max(1, Math.round(layout.plot.width * dpr));
     const heightPx = Math.max(1, Math.round(layout.plot.height * dpr));
+    const { fromMs, toMs } = views.wholePixels(views.timeRange(extent, this.store.newestEndMs, this.now()), extent.live, widthPx);
+    const filter = this.filterOf(display, meta);
+    const key = filterKey(filter);
+    const compiled = seriesFilter(filter);
     const tier = this.tierFor(meta, (toMs - fromMs) / widthPx);
     const step = tier.stepMs ?? meta.intervalMs;
     const { fromSeq, toSeq } = tier.store.seqRange(fromMs, toMs);

@@ -45,4 +45,17 @@ describe('ColumnStore', () => {
     s.add(column(3));
     expect(events).toEqual(['1:->new', '3:->new', '2:->new', '1:old>-', '3:old>new']);
   });
+
+  it('merges a history answer in one pass: the same columns, order and listener calls as adding them one by one', () => {
+    const events: string[] = [];
+    const listen = (seq: number, before: unknown, after: unknown) => events.push(`${seq}:${before ? 'old' : '-'}>${after ? 'new' : '-'}`);
+    const merged = new ColumnStore(6, listen);
+    for (const seq of [4, 8, 9]) merged.add(column(seq));
+    events.length = 0;
+    merged.addAll([2, 3, 4, 6, 10].map((seq) => column(seq, { 50: seq })));
+    expect(merged.allSeqs()).toEqual([3, 4, 6, 8, 9, 10]);
+    expect(events).toEqual(['2:->new', '3:->new', '4:old>new', '6:->new', '10:->new', '2:old>-']);
+    expect(merged.get(4)!.series[0]!.counts).toEqual([4]);
+    expect(merged.get(5)).toBeUndefined();
+  });
 });

@@ -39,7 +39,7 @@ export class ColumnStore {
   /** bumped on every change; a frame is drawn only when it moved */
   version = 0;
   /** the columns held, ascending by seq: a range of seqs is a slice */
-  private readonly columns: PackedColumn[] = [];
+  private columns: PackedColumn[] = [];
   /** seq ranges the server said it no longer holds ('gap' messages) */
   private readonly gaps: { fromSeq: number; toSeq: number }[] = [];
 
@@ -117,6 +117,26 @@ export class ColumnStore {
       const evicted = columns.shift()!;
       this.listener(evicted.seq, evicted, null);
     }
+    this.version++;
+  }
+
+  /** Adds columns ascending by seq (a history answer) in one merge, not one insertion each. */
+  addAll(incoming: readonly Column[]): void {
+    if (incoming.length === 0) return;
+    const held = this.columns;
+    const merged: PackedColumn[] = [];
+    let i = 0;
+    for (const column of incoming) {
+      const packed = column instanceof PackedColumn ? column : PackedColumn.of(column);
+      while (i < held.length && held[i]!.seq < packed.seq) merged.push(held[i++]!);
+      const before = i < held.length && held[i]!.seq === packed.seq ? held[i++]! : null;
+      merged.push(packed);
+      this.listener(packed.seq, before, packed);
+    }
+    while (i < held.length) merged.push(held[i++]!);
+    const excess = merged.length - this.capacity;
+    if (excess > 0) for (const evicted of merged.splice(0, excess)) this.listener(evicted.seq, evicted, null);
+    this.columns = merged;
     this.version++;
   }
 

@@ -57,10 +57,10 @@ export class LevelTier extends Tier {
    * takes the held columns newer than the answer counted.
    */
   received(packed: PackedColumns, base: ColumnStore, asPage: (rollup: Column) => Column): void {
-    for (let i = 0; i < packed.count; i++) {
-      const rollup = PackedColumn.fromPacked(packed, i);
+    const rollups = Array.from({ length: packed.count }, (_, i) => asPage(PackedColumn.fromPacked(packed, i)));
+    this.store.addAll(rollups);
+    for (const rollup of rollups) {
       const lastSeq = this.lastColumnSeq(rollup.seq);
-      this.store.add(asPage(rollup));
       this.through.set(rollup.seq, Math.min(packed.throughSeq, lastSeq));
       this.catchUp(rollup.seq, lastSeq, base);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, zoomIn, zoomOut, zoomTo } from './view.ts';
+import { DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, wholePixels, zoomIn, zoomOut, zoomTo } from './view.ts';
 
 const NOW = Date.UTC(2025, 10, 25, 13, 20, 0);
 
@@ -86,5 +86,22 @@ describe('URL state', () => {
     const s = stateFromUrl('?from=yesterday&to=2&ymin=-5&ymax=x&metric=iops&y=cubic&op=read,bogus&lines=1');
     expect(s.extent).toEqual(DEFAULT_EXTENT);
     expect(s.display).toEqual({ ...DEFAULT_DISPLAY, ops: ['read'] });
+  });
+});
+
+describe('wholePixels', () => {
+  it('ends a live view at a whole pixel of time, so that it moves by whole pixels; leaves a paused one', () => {
+    const span = 3_600_000;
+    const width = 1400;
+    const msPerPixel = span / width;
+    const frames = [0, 1000, 2000, 3000, 60_000].map((later) => wholePixels({ fromMs: NOW + later - span, toMs: NOW + later }, true, width));
+    for (const [k, f] of frames.entries()) {
+      expect(f.toMs - f.fromMs).toBeCloseTo(span, 6);
+      expect(f.toMs).toBeLessThanOrEqual(NOW + [0, 1000, 2000, 3000, 60_000][k]!);
+      expect(f.toMs).toBeGreaterThan(NOW + [0, 1000, 2000, 3000, 60_000][k]! - msPerPixel);
+      const shift = ((f.fromMs - frames[0]!.fromMs) * width) / span;
+      expect(Math.abs(shift - Math.round(shift)), `frame ${k} moved ${shift} px`).toBeLessThan(1e-6);
+    }
+    expect(wholePixels({ fromMs: 5, toMs: 1005 }, false, 300)).toEqual({ fromMs: 5, toMs: 1005 });
   });
 });

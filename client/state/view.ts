@@ -238,3 +238,16 @@ export function stateToUrl(state: ViewState, currentSearch: string): string {
   const text = p.toString();
   return text ? `?${text}` : '';
 }
+
+/**
+ * A live view ends at the last whole device pixel of time before now, so that it moves by whole
+ * pixels and the renderer can shift the picture instead of drawing it again; the newest part of
+ * a pixel shows once the pixel is complete. A paused view is left as it is.
+ */
+export function wholePixels(range: { fromMs: number; toMs: number }, live: boolean, widthPx: number): { fromMs: number; toMs: number } {
+  if (!live) return range;
+  const spanMs = range.toMs - range.fromMs;
+  const msPerPixel = spanMs / widthPx;
+  const toMs = Math.floor(range.toMs / msPerPixel) * msPerPixel;
+  return { fromMs: toMs - spanMs, toMs };
+}
