@@ -40,7 +40,7 @@ export interface TestHooks {
   lineCenterPx(seq: number, key: PercentileKey): { x: number; y: number; slot: number } | null;
   /** canvas pixels as #rrggbb, read now (so in the same task as the geometry above) */
   pixels(points: readonly { x: number; y: number }[]): string[];
-  /** the exemplar region asked for, what is listed (time order), how many the server captured there, whether an answer is awaited */
+  /** the exemplar region asked for, what is listed (in the order picked: the slowest first by default), how many the server captured there, whether an answer is awaited */
   exemplars(): { region: ExemplarRegion | null; listed: Exemplar[]; captured: number; pending: boolean };
 }
 
