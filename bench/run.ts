@@ -4,13 +4,14 @@
  * a part crashed, and a part that crashes or cannot run here is reported as not measured.
  *
  *   npm run bench                      all parts (about 7 minutes on 2 cores)
- *   npm run bench -- bpf iops          only these parts: bpf, iops, fanout, client
+ *   npm run bench -- bpf iops          only these parts: bpf, iops, exemplars, fanout, client
  *
  * The kernel parts need root, fio, bpftrace, bpftool and clang; the client part needs Chromium.
  */
 import { execFileSync } from 'node:child_process';
 import { benchBpfCost } from './bpf-cost.ts';
 import { benchClientDraw } from './client-draw.ts';
+import { benchExemplars } from './exemplars.ts';
 import { benchFanout } from './fanout.ts';
 import { benchIops } from './iops.ts';
 import { cleanupAll, runMain, wasInterrupted } from './lib/cleanup.ts';
@@ -25,6 +26,7 @@ interface Part {
 const PARTS: readonly Part[] = [
   { key: 'bpf', name: 'BPF cost', run: () => benchBpfCost({ runtimeS: 4, rounds: 3 }) },
   { key: 'iops', name: 'IOPS kept', run: () => benchIops({ runtimeS: 3, rounds: 8 }) },
+  { key: 'exemplars', name: 'Exemplars kept', run: () => benchExemplars({ runtimeS: 10, rate: 200 }) },
   { key: 'fanout', name: 'Fan-out', run: () => benchFanout({ seconds: 10 }) },
   { key: 'client', name: 'Client drawing', run: () => benchClientDraw({ widthCss: 1920, heightCss: 1080, dpr: 1 }) },
 ];
