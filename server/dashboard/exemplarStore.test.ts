@@ -23,12 +23,35 @@ describe('ExemplarStore', () => {
     expect(store.query(everything, 100, 'oldest').exemplars.map((e) => e.timeMs)).toEqual([10, 15, 20, 30]);
   });
 
-  it('evicts the oldest beyond its capacity and says from when it is complete', () => {
+  it('evicts the oldest of a bucket beyond its capacity and says from when it is complete', () => {
     const store = new ExemplarStore(3);
     store.add([1, 2, 3, 4, 5].map((t) => exemplar(t, 1)));
     expect(store.size).toBe(3);
-    expect(store.heldFromMs).toBe(2);
+    expect(store.completeFromMs(everything)).toBe(2);
     expect(store.query(everything, 100, 'oldest').exemplars.map((e) => e.timeMs)).toEqual([3, 4, 5]);
+  });
+
+  it('gives up the crowded buckets first, so the slow tail stays however old', () => {
+    const store = new ExemplarStore(10);
+    const slow = [50e6, 80e6, 120e6, 200e6, 400e6].map((ns, k) => exemplar(k, ns));
+    store.add(slow);
+    for (let t = 10; t < 30; t++) store.add([exemplar(t, 100_000 + t)]);
+    expect(store.size).toBe(10);
+    expect(store.query(everything, 100, 'oldest').exemplars.map((e) => e.timeMs)).toEqual([0, 1, 2, 3, 4, 25, 26, 27, 28, 29]);
+    expect(store.completeFromMs({ latMinNs: 10e6, latMaxNs: 1e9 })).toBe(-Infinity);
+    expect(store.completeFromMs({ latMinNs: 0, latMaxNs: 1e6 })).toBe(24);
+    expect(store.completeFromMs(everything)).toBe(24);
+  });
+
+  it('levels the buckets from the fullest down, and gives up in batches of 1 % of its capacity', () => {
+    const store = new ExemplarStore(1000);
+    const slots = [1e5, 1e6, 1e7];
+    // 900, 300 and 100 arrivals, interleaved in time
+    const arrivals = Array.from({ length: 1300 }, (_, k) => exemplar(k, k < 900 ? slots[0]! : k < 1200 ? slots[1]! : slots[2]!));
+    store.add(arrivals.sort((a, b) => a.timeMs - b.timeMs));
+    expect(store.size).toBe(990);
+    const held = (ns: number) => store.query({ ...everything, latMinNs: ns, latMaxNs: ns }, 0).matched;
+    expect([held(slots[0]!), held(slots[1]!), held(slots[2]!)]).toEqual([590, 300, 100]);
   });
 
   describe('query edges', () => {

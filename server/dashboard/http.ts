@@ -354,6 +354,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     const store = deps.stream.exemplars;
     const region = { fromMs: q.fromMs, toMs: q.toMs, latMinNs, latMaxNs, sizeMinBytes, sizeMaxBytes, devices: q.devices, ops: q.ops };
     const answer = store.query(region, limit, order);
+    const completeFromMs = store.completeFromMs(region);
     const dropped = droppedIn(columnsIn(deps.history, deps.source.intervalMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS), region);
     const names = new Map(deps.source.devices().map((d) => [d.id, d.name]));
     res.set('Cache-Control', 'no-store').json({
@@ -369,7 +370,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       matched: answer.matched,
       truncated: answer.matched > answer.exemplars.length,
       dropped,
-      completeFromMs: Number.isFinite(store.heldFromMs) ? store.heldFromMs : null,
+      completeFromMs: Number.isFinite(completeFromMs) ? completeFromMs : null,
       exemplars: answer.exemplars.map((e) => ({ ...e, deviceName: names.get(e.device) ?? `dev${e.device}` })),
     });
   });
