@@ -7,7 +7,7 @@ import type { AppModel } from './state/model.ts';
 import { histogramOf } from '../shared/column.ts';
 import { cellRectPx, lineCenterPx } from './render/heatmap.ts';
 import type { PercentileKey } from '../shared/view.ts';
-import type { Exemplar } from '../shared/exemplar.ts';
+import type { Exemplar, ExemplarOrder } from '../shared/exemplar.ts';
 import type { ExemplarRegion } from '../shared/protocol.ts';
 
 export interface TestHooks {
@@ -41,7 +41,7 @@ export interface TestHooks {
   /** canvas pixels as #rrggbb, read now (so in the same task as the geometry above) */
   pixels(points: readonly { x: number; y: number }[]): string[];
   /** the exemplar region asked for, what is listed (in the order picked: the slowest first by default), how many the server captured there, whether an answer is awaited */
-  exemplars(): { region: ExemplarRegion | null; listed: Exemplar[]; captured: number; pending: boolean };
+  exemplars(): { region: ExemplarRegion | null; order: ExemplarOrder; listed: Exemplar[]; captured: number; pending: boolean };
 }
 
 declare global {
@@ -135,8 +135,8 @@ export function installTestHooks(model: AppModel): void {
       });
     },
     exemplars() {
-      const { region, listed, captured, pending } = model.getSnapshot().exemplars;
-      return { region, listed: [...listed], captured, pending };
+      const { region, order, listed, captured, pending } = model.getSnapshot().exemplars;
+      return { region, order, listed: [...listed], captured, pending };
     },
   };
   window.__bpfheat = hooks;

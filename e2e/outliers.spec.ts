@@ -168,6 +168,14 @@ test.describe(`outliers of a slow burst among fio${skip ? ` (skipped: ${skip})` 
     const listedByDd = watched.listed.filter((e) => e.comm === PROGRAM).length;
     await expect(processes.locator(`tbody tr[data-comm="${PROGRAM}"][data-pid="${burst.pid}"]`)).toHaveAttribute('data-count', String(listedByDd));
 
+    // Picking another order asks the server again: the newest of the region, newest first.
+    await panel.getByRole('combobox', { name: 'List first' }).selectOption('newest');
+    const newest = await settledExemplars(page, 'newest');
+    const allNewest = (await api(`api/exemplars?${query({ order: 'newest' })}`)) as Answer;
+    expect(newest.listed.map(key)).toEqual(allNewest.exemplars.slice(0, MAX_EXEMPLARS_PER_MESSAGE).map(key));
+    await expect(table.locator('tbody tr').first()).toHaveAttribute('data-time', String(Math.max(...all.exemplars.map((e) => e.timeMs))));
+    await expect(counts.locator('[data-stat="listed"]')).toContainText('(the newest)');
+
     // Under the size metric, a region of large sizes lists only I/Os of those sizes: the burst's.
     await openDashboard(page, `${url}?${range}&metric=size&ymin=65536&ymax=1048576`);
     const sized = await settledExemplars(page);
@@ -186,13 +194,13 @@ test.describe(`outliers of a slow burst among fio${skip ? ` (skipped: ${skip})` 
   });
 });
 
-/** The page's exemplars once its answer has come and nothing is pending. */
-async function settledExemplars(page: Page) {
+/** The page's exemplars once the answer in this order has come and nothing is pending. */
+async function settledExemplars(page: Page, order = 'slowest') {
   await waitIdle(page);
-  await page.waitForFunction(() => {
+  await page.waitForFunction((wanted) => {
     const hooks = window.__bpfheat!;
     const exemplars = hooks.exemplars();
-    return hooks.idle && exemplars.region !== null && !exemplars.pending;
-  });
+    return hooks.idle && exemplars.region !== null && !exemplars.pending && exemplars.order === wanted;
+  }, order);
   return page.evaluate(() => window.__bpfheat!.exemplars());
 }

@@ -149,6 +149,29 @@ describe('exemplars over the WebSocket', () => {
     client.ws.close();
   });
 
+  it('answers a region holding more than one message with the first in the order asked for', async () => {
+    const { dashboard, url } = await start();
+    // 2,500 exemplars over 2.5 s, latencies in a scrambled order
+    const many = Array.from({ length: 2500 }, (_, k) => exemplar(10_000 + k, 1_000_000 + ((k * 7919) % 2500) * 1000));
+    dashboard.sink.exemplars?.(many);
+    const client = await connect(url);
+    const region = { fromMs: 0, toMs: null, latMinNs: 0, latMaxNs: 1e12, sizeMinBytes: 0, sizeMaxBytes: Number.MAX_SAFE_INTEGER, devices: null, ops: null };
+    const answer = async (order: 'slowest' | 'newest' | 'oldest') => {
+      const before = received(client.messages).length;
+      client.ws.send(encodeClientMessage({ type: 'watch', region, order }));
+      await until(() => received(client.messages).length === before + 1);
+      const message = received(client.messages)[before]!;
+      if (message.type !== 'exemplars') throw new Error('not an exemplars message');
+      return message;
+    };
+    const slowest = await answer('slowest');
+    expect(slowest).toMatchObject({ replace: true, matched: 2500 });
+    expect(slowest.exemplars.map((e) => e.latencyNs)).toEqual([...many].map((e) => e.latencyNs).sort((a, b) => b - a).slice(0, 2000));
+    expect((await answer('newest')).exemplars.map((e) => e.timeMs)).toEqual(many.map((e) => e.timeMs).reverse().slice(0, 2000));
+    expect((await answer('oldest')).exemplars.map((e) => e.timeMs)).toEqual(many.map((e) => e.timeMs).slice(0, 2000));
+    client.ws.close();
+  });
+
   it('carries a column’s dropped exemplars', async () => {
     const { url } = await served();
     const client = await connect(url);
