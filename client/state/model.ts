@@ -44,6 +44,11 @@ export interface FrameData {
 
 export interface Snapshot {
   readonly frame: FrameData | null;
+  /**
+   * The frame the side panels show (summary, selection, exemplars): the latest when the view was
+   * changed, else at most PANEL_EVERY_MS old, so a scrolling view does not rebuild them every frame.
+   */
+  readonly panel: FrameData | null;
   readonly state: ViewState;
   readonly connection: ConnectionState;
   readonly meta: ServerMeta | null;
@@ -67,6 +72,9 @@ export interface ModelOptions {
   readonly writeUrl: (state: ViewState) => void;
   readonly now?: () => number;
 }
+
+/** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
+const PANEL_EVERY_MS = 250;
 
 export class AppModel {
   // The server's columns, and the roll-ups of each level of detail drawn so far (tiers.ts), each
@@ -106,11 +114,14 @@ export class AppModel {
   /** frames drawn; tests wait on it */
   framesDrawn = 0;
   private skipped: Snapshot['skipped'] = { count: 0, lastReason: null };
+  private panel: { frame: FrameData | null; state: ViewState; atMs: number };
+  private panelTimer: ReturnType<typeof setTimeout> | null = null;
   /** how long the last frame took to compute and draw, in ms (for the frame-time benchmark) */
   lastFrameMs = 0;
 
   constructor(options: ModelOptions) {
     this.state = options.initial;
+    this.panel = { frame: null, state: this.state, atMs: 0 };
     this.writeUrl = options.writeUrl;
     this.now = options.now ?? Date.now;
     this.connection = new Connection(options.location, {
@@ -148,6 +159,7 @@ export class AppModel {
     this.removeTask?.();
     this.scheduler.dispose();
     this.listeners.clear();
+    if (this.panelTimer !== null) clearTimeout(this.panelTimer);
   }
 
   // ------------------------------------------------------------ React binding
@@ -468,6 +480,7 @@ export class AppModel {
     this.stale = false;
     return {
       frame,
+      panel: this.panelOf(frame),
       state: this.state,
       connection: this.connectionState,
       meta: this.store.meta,
@@ -478,6 +491,26 @@ export class AppModel {
       ended: this.ended,
       newestSeq: this.store.newestSeq,
     };
+  }
+
+  /** The panels' frame: this one, unless only time moved and they were updated less than PANEL_EVERY_MS ago (then again once it is over). */
+  private panelOf(frame: FrameData | null): FrameData | null {
+    const now = performance.now();
+    const kept = this.panel;
+    const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter;
+    const wait = kept.atMs + PANEL_EVERY_MS - now;
+    if (sameView && wait > 0 && kept.frame !== frame) {
+      if (this.panelTimer === null) {
+        this.panelTimer = setTimeout(() => {
+          this.panelTimer = null;
+          this.republish();
+        }, wait);
+      }
+      this.stale = true;
+      return kept.frame;
+    }
+    this.panel = { frame, state: this.state, atMs: now };
+    return frame;
   }
 
   private publish(snapshot: Snapshot): void {

@@ -58,7 +58,7 @@ export function App({ model }: { model: AppModel }) {
       <main className="main">
         <section className="heatmap-column" aria-label="Heat map">
           <HeatmapPanel model={model} snapshot={snapshot} highlight={marked} />
-          <SummaryStrip frame={snapshot.frame} />
+          <SummaryStrip frame={snapshot.panel} />
         </section>
         <SelectionPanel model={model} snapshot={snapshot} onHighlight={setHighlight} />
       </main>

@@ -34,7 +34,7 @@ export interface ExemplarsProps {
 }
 
 export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps) {
-  const { frame, meta, exemplars } = snapshot;
+  const { panel: frame, meta, exemplars } = snapshot;
   const capture = meta?.exemplarCapture ?? null;
   const region = exemplars.region;
   // The region names the server's device ids; the page's columns carry its own (the filter's).

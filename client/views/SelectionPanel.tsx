@@ -12,7 +12,7 @@ import { breakdownOf, regionOf } from './stats.ts';
  * the drill-down to the outlier I/Os and processes behind them.
  */
 export function SelectionPanel({ model, snapshot, onHighlight }: { model: AppModel; snapshot: Snapshot; onHighlight: (exemplar: Exemplar | null) => void }) {
-  const { frame, meta, state } = snapshot;
+  const { panel: frame, meta, state } = snapshot;
   const region = useMemo(() => (frame ? regionOf(frame) : null), [frame]);
   // Exemplars are asked for by the region's cells, on the axis of either metric.
   const held = region?.count ?? 0;

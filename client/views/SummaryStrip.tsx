@@ -26,6 +26,7 @@ export function StatsList({ stats, metric, className }: { stats: RegionStats; me
   );
 }
 
+/** `frame`: the snapshot's panel frame (it follows a moving view a few times a second). */
 export function SummaryStrip({ frame }: { frame: FrameData | null }) {
   const stats = useMemo(() => (frame ? summaryOf(frame) : null), [frame]);
   if (!frame || !stats) return <div className="summary" />;
