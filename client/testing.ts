@@ -21,6 +21,8 @@ export interface TestHooks {
   readonly fetching: boolean;
   readonly connection: string;
   readonly framesDrawn: number;
+  /** device pixels the last frame painted: the whole plot, or only the columns that changed */
+  readonly paintedPx: number;
   /** messages from the server that could not be decoded (skipped, the connection kept) */
   readonly skippedMessages: number;
   /** compute-and-draw time of the last frame, ms */
@@ -78,6 +80,9 @@ export function installTestHooks(model: AppModel): void {
     },
     get framesDrawn() {
       return model.framesDrawn;
+    },
+    get paintedPx() {
+      return model.lastPaintedPx;
     },
     get skippedMessages() {
       return model.getSnapshot().skipped.count;

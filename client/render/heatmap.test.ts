@@ -21,8 +21,9 @@ function fakeContext() {
       return { width, height, data: new Uint8ClampedArray(width * height * 4) };
     },
     putImageData(image: { width: number; height: number; data: Uint8ClampedArray }, dx: number, dy: number, x = 0, y = 0, w = image.width, h = image.height) {
-      if (!canvas || canvas.width !== image.width) canvas = { width: image.width, data: new Uint8ClampedArray(image.data.length) };
-      for (let row = y; row < y + h; row++) canvas.data.set(image.data.subarray((row * image.width + x) * 4, (row * image.width + x + w) * 4), ((row + dy) * image.width + x + dx) * 4);
+      // the canvas grows to the largest image put (a part is as tall, and narrower)
+      if (!canvas || image.width > canvas.width || image.height * image.width * 4 > canvas.data.length) canvas = { width: image.width, data: new Uint8ClampedArray(image.data.length) };
+      for (let row = y; row < y + h; row++) canvas.data.set(image.data.subarray((row * image.width + x) * 4, (row * image.width + x + w) * 4), ((row + dy) * canvas.width + x + dx) * 4);
       puts++;
     },
     drawImage(_source: unknown, sx: number, sy: number, sw: number, sh: number, dx: number, dy: number) {

@@ -197,6 +197,8 @@ export class HeatmapRenderer {
   private readonly cells = new WeakMap<CellGroup, GroupCells>();
   private last: Drawn | null = null;
   private scale: ColorScale | null = null;
+  /** the rows' covering slots, kept while the y axis and the plot's height stay */
+  private cover: { key: string; rows: number[][] } | null = null;
   /** device pixels painted by the last draw (the whole plot, or the changed parts) */
   paintedPx = 0;
 
@@ -245,16 +247,36 @@ export class HeatmapRenderer {
     const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
     const placed = new Map(groups.map((g, i) => [g.firstSeq, { group: input.groups[i]!, x0Px: g.x0Px, x1Px: g.x1Px }] as const));
     const ranges = this.changedRanges(ctx, input, key, placed, lineWidthPx);
-    const painter = new Painter(this.pixels, widthPx, heightPx, groups, cells, firstSlot, lastSlot, edgePx);
+    const coverKey = `${heightPx}|${firstSlot}|${lastSlot}|${edgePx.join(',')}`;
+    if (this.cover?.key !== coverKey) this.cover = { key: coverKey, rows: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
+    const painter = new Painter(this.pixels, widthPx, heightPx, groups, cells, firstSlot, lastSlot, edgePx, this.cover.rows);
     this.paintedPx = 0;
     for (const [from, to] of ranges) {
       painter.cells(from, to);
       if (input.percentiles) painter.lines(from, to, size, lineWidthPx);
-      ctx.putImageData(this.image, 0, 0, from, 0, to - from, heightPx);
+      this.put(ctx, from, to);
       this.paintedPx += (to - from) * heightPx;
     }
     this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, placed };
     return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, groups, firstSlot, lastSlot, edgePx, lineWidthPx, cellCount };
+  }
+
+  /**
+   * Puts pixel columns [from, to) of the buffer on the canvas. A part goes through an ImageData of
+   * its own size: putImageData with a dirty rectangle still converts the whole image (measured in
+   * Chromium: as slow as putting it all).
+   */
+  private put(ctx: CanvasRenderingContext2D, from: number, to: number): void {
+    const image = this.image!;
+    if (from === 0 && to === image.width) {
+      ctx.putImageData(image, 0, 0);
+      return;
+    }
+    const width = to - from;
+    const part = ctx.createImageData(width, image.height);
+    const words = new Int32Array(part.data.buffer);
+    for (let y = 0; y < image.height; y++) words.set(this.pixels.subarray(y * image.width + from, y * image.width + to), y * width);
+    ctx.putImageData(part, from, 0);
   }
 
   /**
@@ -324,51 +346,51 @@ export class HeatmapRenderer {
 }
 
 /** Paints cells and percentile lines into the pixel buffer, within a range of pixel columns. */
+/** The visible slots whose row covers each pixel row, ascending: where one-pixel rows overlap (a linear axis) the highest non-empty one shows. */
+function rowCover(edgePx: Float64Array, heightPx: number, firstSlot: number, lastSlot: number): number[][] {
+  const cover: number[][] = Array.from({ length: heightPx }, () => []);
+  for (let slot = firstSlot; slot <= lastSlot; slot++) {
+    const { y0, y1 } = slotRowPx({ edgePx, heightPx }, slot);
+    for (let y = y0; y < y1; y++) cover[y]!.push(slot);
+  }
+  return cover;
+}
+
 class Painter {
   private readonly stride: number;
-  private readonly words: Int32Array;
-  private readonly x0: Int32Array;
-  private readonly x1: Int32Array;
-  /** the visible slots whose row covers each pixel row, ascending */
-  private readonly cover: number[][];
 
   constructor(
     private readonly pixels: Int32Array,
     private readonly widthPx: number,
     private readonly heightPx: number,
     private readonly groups: readonly DrawnGroup[],
-    cells: readonly GroupCells[],
+    private readonly groupCells: readonly GroupCells[],
     private readonly firstSlot: number,
     lastSlot: number,
     private readonly edgePx: Float64Array,
+    private readonly cover: readonly (readonly number[])[],
   ) {
-    // Flat copies for the pixel loop, which reads them once per group and band of rows.
     this.stride = Math.max(0, lastSlot - firstSlot + 1);
-    this.words = new Int32Array(groups.length * this.stride);
-    this.x0 = new Int32Array(groups.length);
-    this.x1 = new Int32Array(groups.length);
-    groups.forEach((g, i) => {
-      this.words.set(cells[i]!.words, i * this.stride);
-      this.x0[i] = g.x0Px;
-      this.x1[i] = g.x1Px;
-    });
-    // Where one-pixel rows overlap (a linear axis) the highest non-empty one shows.
-    this.cover = Array.from({ length: heightPx }, () => []);
-    for (let slot = firstSlot; slot <= lastSlot; slot++) {
-      const { y0, y1 } = slotRowPx({ edgePx, heightPx }, slot);
-      for (let y = y0; y < y1; y++) this.cover[y]!.push(slot);
-    }
   }
 
   /** The groups that reach into [from, to): indexes first..end (exclusive); groups ascend in x. */
   private groupsIn(from: number, to: number): [number, number] {
-    const first = partitionPoint(0, this.groups.length, (i) => this.x1[i]! <= from);
-    return [first, partitionPoint(first, this.groups.length, (i) => this.x0[i]! < to)];
+    const first = partitionPoint(0, this.groups.length, (i) => this.groups[i]!.x1Px <= from);
+    return [first, partitionPoint(first, this.groups.length, (i) => this.groups[i]!.x0Px < to)];
   }
 
   cells(from: number, to: number): void {
-    const { pixels, widthPx, cover, words, stride, x0, x1 } = this;
+    const { pixels, widthPx, cover, stride } = this;
     const [first, end] = this.groupsIn(from, to);
+    // Flat copies of the groups painted, for the pixel loop, which reads them once per group and band of rows.
+    const words = new Int32Array((end - first) * stride);
+    const x0 = new Int32Array(end - first);
+    const x1 = new Int32Array(end - first);
+    for (let i = first; i < end; i++) {
+      words.set(this.groupCells[i]!.words, (i - first) * stride);
+      x0[i - first] = this.groups[i]!.x0Px;
+      x1[i - first] = this.groups[i]!.x1Px;
+    }
     // Rows covered by the same slots are the same row of pixels: write the first, copy the rest.
     for (let y = 0; y < this.heightPx; y++) {
       const row = y * widthPx;
@@ -379,7 +401,7 @@ class Painter {
         continue;
       }
       pixels.fill(EMPTY_WORD, row + from, row + to);
-      for (let i = first; i < end; i++) {
+      for (let i = 0; i < end - first; i++) {
         const base = i * stride - this.firstSlot;
         let word = 0;
         for (let k = slots.length - 1; k >= 0 && word === 0; k--) word = words[base + slots[k]!]!;

@@ -244,6 +244,11 @@ export class AppModel {
     return !this.dirty && !this.stale && !this.scheduler.pending && !this.history.busy && !this.exemplars.view.pending;
   }
 
+  /** device pixels the last drawn frame painted (the whole plot, or only what changed) */
+  get lastPaintedPx(): number {
+    return this.renderer.paintedPx;
+  }
+
   get isLive(): boolean {
     return this.live;
   }
