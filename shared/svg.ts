@@ -54,11 +54,30 @@ const TEXT = '#c9d1d9';
 const MUTED = '#8b949e';
 const PAGE = '#0d1117';
 
+/** Columns drawn per part of heatmapSvgParts: a part is a few milliseconds of work at most. */
+export const SVG_PART_COLUMNS = 32;
+
 export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView): string {
+  let svg = '';
+  for (const part of heatmapSvgParts(columns, view)) svg += part;
+  return svg;
+}
+
+/**
+ * The same document in consecutive parts, the cells and percentile lines of SVG_PART_COLUMNS
+ * columns at a time, so a server can send a large one in slices without holding all of it. The
+ * histograms and the colour values come first, also SVG_PART_COLUMNS at a time: those parts are
+ * empty strings, there only to let the caller pause.
+ */
+export function* heatmapSvgParts(columns: readonly Column[], view: SnapshotView): Generator<string> {
   const layout = layoutOf(view.widthCss, view.heightCss, true);
   const { plot } = layout;
   const shown = columnsInRange(columns, view.fromMs, view.toMs);
-  const histograms = histogramsOf(shown, view.filter);
+  const histograms: Float64Array[] = [];
+  for (let from = 0; from < shown.length; from += SVG_PART_COLUMNS) {
+    histograms.push(...histogramsOf(shown.slice(from, from + SVG_PART_COLUMNS), view.filter));
+    yield '';
+  }
   const yRange = resolveYRange(view, histograms);
   const xMap = timeMap(view.fromMs, view.toMs, plot);
   const yMap = valueMap(view.yScale, yRange, plot);
@@ -67,14 +86,15 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
   const clampY = (y: number): number => Math.min(plot.y + plot.height, Math.max(plot.y, y));
 
   const values: number[] = [];
-  for (const histogram of histograms) {
+  for (let i = 0; i < histograms.length; i++) {
+    const histogram = histograms[i]!;
     for (let slot = first; slot <= last; slot++) if (histogram[slot]! > 0) values.push(cellValue(view.colorBy, histogram[slot]!, slot));
+    if ((i + 1) % SVG_PART_COLUMNS === 0) yield '';
   }
   const scale = colorScaleOf(values, view.colorScale, view.colorQuantile);
 
-  const cells: string[] = [];
-  shown.forEach((column, i) => {
-    const histogram = histograms[i]!;
+  const cellsOf = (column: Column, histogram: Float64Array): string => {
+    let cells = '';
     const x0 = clampX(mapTo(xMap, column.startMs));
     const x1 = clampX(mapTo(xMap, column.startMs + column.intervalMs));
     for (let slot = first; slot <= last; slot++) {
@@ -85,12 +105,12 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
       const y1 = clampY(mapTo(yMap, low));
       const level = colorLevel(scale, cellValue(view.colorBy, count, slot));
       const clamped = level === CLAMPED_LEVEL;
-      cells.push(
+      cells +=
         `<rect class="cell${clamped ? ' clamped' : ''}" x="${n(x0)}" y="${n(y0)}" width="${n(x1 - x0)}" height="${n(y1 - y0)}" fill="${LEVEL_COLORS[level]}"` +
-          ` data-seq="${column.seq}" data-slot="${slot}" data-count="${count}"/>`,
-      );
+        ` data-seq="${column.seq}" data-slot="${slot}" data-count="${count}"/>`;
     }
-  });
+    return cells;
+  };
 
   // Seqs of the range without a column are unknown, not idle: hatched, as on the page.
   const interval = shown[0]?.intervalMs;
@@ -114,23 +134,28 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
     .map(([x0, x1]) => `<rect x="${n(x0)}" y="${n(plot.y)}" width="${n(x1 - x0)}" height="${n(plot.height)}" fill="url(#bpfheat-hatch)"/>`)
     .join('');
 
-  const lines: string[] = [];
-  if (view.percentiles) {
-    for (const { key, q } of PERCENTILES) {
+  /** One percentile's path, drawn in parts; `previousSeq` carries across parts. */
+  function* percentileLine(key: (typeof PERCENTILES)[number]['key'], q: number): Generator<string> {
+    let previousSeq = Number.NaN;
+    let started = false;
+    for (let from = 0; from < shown.length; from += SVG_PART_COLUMNS) {
       let d = '';
-      let previousSeq = Number.NaN;
-      shown.forEach((column, i) => {
+      for (let i = from; i < Math.min(shown.length, from + SVG_PART_COLUMNS); i++) {
+        const column = shown[i]!;
         const slot = quantileSlot(histograms[i]!, q);
-        if (slot < 0) return;
+        if (slot < 0) continue;
         const { low, high } = slotRange(slot);
         const y = (mapTo(yMap, low) + mapTo(yMap, high)) / 2;
         const x0 = clampX(mapTo(xMap, column.startMs));
         const x1 = clampX(mapTo(xMap, column.startMs + column.intervalMs));
         d += `${column.seq === previousSeq + 1 ? 'L' : 'M'}${n(x0)} ${n(y)}H${n(x1)}`;
         previousSeq = column.seq;
-      });
-      if (d) lines.push(`<path class="percentile" data-percentile="${key}" d="${d}" fill="none" stroke="${PERCENTILE_COLORS[key]}" stroke-width="1.5"/>`);
+      }
+      if (d === '') continue;
+      yield started ? d : `<path class="percentile" data-percentile="${key}" d="${d}`;
+      started = true;
     }
+    if (started) yield `" fill="none" stroke="${PERCENTILE_COLORS[key]}" stroke-width="1.5"/>`;
   }
 
   const ticks = axisTicks(view, plot, yRange);
@@ -164,7 +189,7 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
   const subtitle = `${formatDateTime(view.fromMs, view.utcOffsetMin)} – ${formatDateTime(view.toMs, view.utcOffsetMin)} ${offset} (${formatSpan(view.toMs - view.fromMs)}) · ${filterLabel(view.filter, view.devices)} · ${view.yScale} y, ${view.colorScale} colour`;
   const yTitle = view.filter.metric === 'latency' ? 'latency' : 'I/O size';
 
-  return [
+  yield [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<svg xmlns="http://www.w3.org/2000/svg" width="${n(view.widthCss)}" height="${n(view.heightCss)}" viewBox="0 0 ${n(view.widthCss)} ${n(view.heightCss)}" font-family="sans-serif" font-size="11" fill="${TEXT}">`,
     `<title>${escapeXml(`${title} · ${subtitle}`)}</title>`,
@@ -174,10 +199,22 @@ export function renderHeatmapSvg(columns: readonly Column[], view: SnapshotView)
     `<g class="title"><text x="${n(plot.x)}" y="${n(layout.titleY ?? 18)}" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="${n(plot.x)}" y="${n((layout.titleY ?? 18) + 17)}" fill="${MUTED}">${escapeXml(subtitle)}</text></g>`,
     `<rect class="plot" x="${n(plot.x)}" y="${n(plot.y)}" width="${n(plot.width)}" height="${n(plot.height)}" fill="${EMPTY_COLOR}"/>`,
-    `<g class="cells" shape-rendering="crispEdges">${cells.join('')}</g>`,
+    '<g class="cells" shape-rendering="crispEdges">',
+  ].join('\n');
+  for (let from = 0; from < shown.length; from += SVG_PART_COLUMNS) {
+    let cells = '';
+    for (let i = from; i < Math.min(shown.length, from + SVG_PART_COLUMNS); i++) cells += cellsOf(shown[i]!, histograms[i]!);
+    yield cells;
+  }
+  yield [
+    '</g>',
     `<g class="missing">${hatched}</g>`,
     `<clipPath id="bpfheat-plot"><rect x="${n(plot.x)}" y="${n(plot.y)}" width="${n(plot.width)}" height="${n(plot.height)}"/></clipPath>`,
-    `<g class="percentiles" clip-path="url(#bpfheat-plot)">${lines.join('')}</g>`,
+    '<g class="percentiles" clip-path="url(#bpfheat-plot)">',
+  ].join('\n');
+  if (view.percentiles) for (const { key: percentile, q } of PERCENTILES) yield* percentileLine(percentile, q);
+  yield [
+    '</g>',
     `<g class="axis axis-x"><line x1="${n(plot.x)}" x2="${n(plot.x + plot.width)}" y1="${n(bottom)}" y2="${n(bottom)}" stroke="${MUTED}"/>${xAxis}`,
     `<text x="${n(plot.x + plot.width)}" y="${n(bottom + 31)}" text-anchor="end" fill="${MUTED}">time (${offset})</text></g>`,
     `<g class="axis axis-y"><line x1="${n(plot.x)}" x2="${n(plot.x)}" y1="${n(plot.y)}" y2="${n(bottom)}" stroke="${MUTED}"/>${yAxis}`,

@@ -7,7 +7,7 @@
  * history, and sent on to every client.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { ColumnSink } from '../sources/source.ts';
@@ -48,6 +48,13 @@ export interface Dashboard {
 
 const WS_PARAMS = ['after', 'token'];
 
+/** HTTP connections open at once (WebSockets are counted by the stream, up to its max-clients); more get 503. */
+export const MAX_HTTP_CONNECTIONS = 128;
+/** A connection that sends or takes nothing for this long is closed (WebSockets have their heartbeat instead). */
+export const IDLE_TIMEOUT_MS = 30_000;
+/** The request line and headers must arrive within this (slowloris). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+
 /** Refuses an upgrade with a plain HTTP answer and closes the socket. */
 function refuse(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ error: message });
@@ -74,10 +81,25 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     listen: options.listen,
     runAs: options.runAs ?? currentUser,
     selfStatsRequested: options.selfStatsRequested ?? false,
+    connections: () => httpSockets.size,
   });
-  server = createServer(app);
+  server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS }, app);
+  server.timeout = IDLE_TIMEOUT_MS;
+
+  // Every socket is an HTTP connection until it becomes a WebSocket.
+  const httpSockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    if (httpSockets.size >= MAX_HTTP_CONNECTIONS) {
+      socket.on('error', () => {});
+      refuse(socket, 503, `${MAX_HTTP_CONNECTIONS} HTTP connections are open already: close some and retry`);
+      return;
+    }
+    httpSockets.add(socket);
+    socket.once('close', () => httpSockets.delete(socket));
+  });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    httpSockets.delete(socket as Socket);
     socket.on('error', () => {
       // a peer that vanished mid-handshake: nothing to do
     });

@@ -166,10 +166,17 @@ export class RollupLevel {
 
   /** Roll-ups overlapping [fromMs, toMs), oldest first, the open one included. */
   columns(fromMs: number, toMs: number): Column[] {
-    const out = decodeEntries(this.ring.inTimeRange(fromMs, toMs));
-    const open = this.open;
-    if (open && open.seq * this.stepMs < toMs && (open.seq + 1) * this.stepMs > fromMs) out.push(this.openColumn()!);
+    const { entries, open } = this.entries(fromMs, toMs);
+    const out = decodeEntries(entries);
+    if (open) out.push(open);
     return out;
+  }
+
+  /** What columns() decodes, not decoded yet: the finished roll-ups' entries and the open one if it overlaps. */
+  entries(fromMs: number, toMs: number): HeldColumns {
+    const open = this.open;
+    const overlaps = open !== null && open.seq * this.stepMs < toMs && (open.seq + 1) * this.stepMs > fromMs;
+    return { entries: [...this.ring.inTimeRange(fromMs, toMs)], open: overlaps ? this.openColumn() : null };
   }
 
   count(fromMs: number, toMs: number): number {
@@ -196,7 +203,16 @@ function encodeColumn(column: Column): Buffer {
   return Buffer.from(encodeServerMessage({ type: 'column', column }));
 }
 
-function decodeEntries(entries: Iterable<HistoryEntry>): Column[] {
+/**
+ * Columns held, taken at once but not decoded yet (the rings are overwritten in place as columns
+ * arrive, while a big answer decodes them over many turns): entries, then the open roll-up, if any.
+ */
+export interface HeldColumns {
+  readonly entries: readonly HistoryEntry[];
+  readonly open: Column | null;
+}
+
+export function decodeEntries(entries: Iterable<HistoryEntry>): Column[] {
   const columns: Column[] = [];
   for (const entry of entries) {
     const message = decodeServerMessage(entry.wire.toString('utf8'));
@@ -242,6 +258,11 @@ export class History extends ColumnRing {
   /** The columns, or the roll-ups of a level step, overlapping [fromMs, toMs), oldest first. */
   columnsAt(stepMs: number, fromMs: number, toMs: number): Column[] {
     return this.level(stepMs)?.columns(fromMs, toMs) ?? decodeEntries(this.inTimeRange(fromMs, toMs));
+  }
+
+  /** What columnsAt decodes, not decoded yet. */
+  heldAt(stepMs: number, fromMs: number, toMs: number): HeldColumns {
+    return this.level(stepMs)?.entries(fromMs, toMs) ?? { entries: [...this.inTimeRange(fromMs, toMs)], open: null };
   }
 
   /** Bytes held by the columns and every level's finished roll-ups. */

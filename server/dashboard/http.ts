@@ -25,17 +25,18 @@
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
-import { histogramOf, type Column, type DeviceInfo } from '../../shared/column.ts';
+import { histogramOf, type Column, type DeviceInfo, type Filter } from '../../shared/column.ts';
 import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, encodePackedColumns } from '../../shared/protocol.ts';
 import { stepFor } from '../../shared/rollup.ts';
-import { renderHeatmapSvg } from '../../shared/svg.ts';
+import { heatmapSvgParts } from '../../shared/svg.ts';
 import { exportFileName, layoutOf, snapshotView, type SnapshotView } from '../../shared/view.ts';
 import { DEFAULT_EXEMPLAR_ORDER, EXEMPLAR_ORDERS, droppedIn } from '../../shared/exemplar.ts';
 import type { ClientBundle } from './bundle.ts';
-import type { History } from './history.ts';
+import { decodeEntries, type HeldColumns, type History } from './history.ts';
 import { serveMetrics, type MetricsExporter } from './metrics.ts';
 import type { RunAs } from './privileges.ts';
 import { checkRequest, tokenCookie, type AccessPolicy } from './security.ts';
+import { HeavyAnswers, RETRY_AFTER_S, streamAnswer, Turns } from './slicing.ts';
 import { DEFAULT_BACKFILL_MS, type ColumnStream, type StreamSource } from './ws.ts';
 
 /** Longest URL the server reads (path and query). */
@@ -58,6 +59,8 @@ export interface HttpDeps {
   readonly listen: string;
   readonly runAs: () => RunAs;
   readonly selfStatsRequested: boolean;
+  /** HTTP connections open now (WebSockets not included) */
+  readonly connections: () => number;
 }
 
 class QueryError extends Error {}
@@ -162,19 +165,72 @@ export function answerStep(history: History, intervalMs: number, q: RangeQuery, 
   return intervalMs;
 }
 
-/** The history's columns (or roll-ups) at `stepMs` overlapping [fromMs, toMs), decoded; refuses more than `limit`. */
-export function columnsIn(history: History, stepMs: number, fromMs: number, toMs: number, limit: number): Column[] {
+/** Refuses a range that holds more than `limit` columns (or roll-ups) at `stepMs`. */
+function checkCount(history: History, stepMs: number, fromMs: number, toMs: number, limit: number): void {
   const count = history.countAt(stepMs, fromMs, toMs);
   if (count > limit) {
     bad(`the range holds ${count} columns at a ${stepMs}-ms step, more than the ${limit} one request may ask for: narrow "from" and "to", or give a coarser "step" or a "width"`);
   }
+}
+
+/** The history's columns (or roll-ups) at `stepMs` overlapping [fromMs, toMs), decoded; refuses more than `limit`. */
+export function columnsIn(history: History, stepMs: number, fromMs: number, toMs: number, limit: number): Column[] {
+  checkCount(history, stepMs, fromMs, toMs, limit);
   return history.columnsAt(stepMs, fromMs, toMs);
 }
 
-/** The columns a snapshot of this query draws in this view: by default at most one roll-up per pixel of its plot. */
+/** The same, not decoded yet, for an answer that decodes them in parts. */
+function heldIn(history: History, stepMs: number, fromMs: number, toMs: number, limit: number): HeldColumns {
+  checkCount(history, stepMs, fromMs, toMs, limit);
+  return history.heldAt(stepMs, fromMs, toMs);
+}
+
+/** The step a snapshot of this query draws at in this view: by default at most one roll-up per pixel of its plot. */
+function snapshotStep(history: History, intervalMs: number, q: RangeQuery, view: SnapshotView): number {
+  return answerStep(history, intervalMs, q, layoutOf(view.widthCss, view.heightCss, true).plot.width);
+}
+
+/** The columns a snapshot of this query draws in this view. */
 export function snapshotColumns(history: History, intervalMs: number, q: RangeQuery, view: SnapshotView): Column[] {
-  const plotWidthCss = layoutOf(view.widthCss, view.heightCss, true).plot.width;
-  return columnsIn(history, answerStep(history, intervalMs, q, plotWidthCss), q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
+  return columnsIn(history, snapshotStep(history, intervalMs, q, view), q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
+}
+
+/** Entries decoded per part of an answer: a few milliseconds of work. */
+const DECODE_PART = 128;
+
+/** Held columns decoded DECODE_PART at a time, each part a turn's work. */
+async function* decodedColumns(held: HeldColumns, turns: Turns): AsyncGenerator<Column[]> {
+  for (let from = 0; from < held.entries.length; from += DECODE_PART) {
+    yield decodeEntries(held.entries.slice(from, from + DECODE_PART));
+    await turns.pause();
+  }
+  if (held.open) yield [held.open];
+}
+
+/** A column's filtered histogram, sparse: the slots that are not empty and their counts. */
+function sparseHistogram(column: Column, filter: Filter): { slots: number[]; counts: number[]; total: number } {
+  const histogram = histogramOf(column, filter);
+  const slots: number[] = [];
+  const counts: number[] = [];
+  let total = 0;
+  for (let slot = 0; slot < SLOTS; slot++) {
+    if (histogram[slot] === 0) continue;
+    slots.push(slot);
+    counts.push(histogram[slot]!);
+    total += histogram[slot]!;
+  }
+  return { slots, counts, total };
+}
+
+/**
+ * A column reduced to what a filter looks at: one series, the sum of the matching ones, named so
+ * that it matches the filter. It draws the same, at a fraction of the memory a snapshot holds
+ * while it is sent.
+ */
+function filteredColumn(column: Column, filter: Filter): Column {
+  const { slots, counts } = sparseHistogram(column, filter);
+  const series = { metric: filter.metric, device: filter.devices?.[0] ?? 0, op: filter.ops?.[0] ?? OPS[0], slots, counts };
+  return { seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, series: slots.length > 0 ? [series] : [] };
 }
 
 function sendError(res: Response, status: number, message: string): void {
@@ -187,6 +243,20 @@ function sendError(res: Response, status: number, message: string): void {
 
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
+  const turns = new Turns();
+  const heavy = new HeavyAnswers();
+  /** Runs a big answer if fewer than the limit are being built, else answers 429. */
+  const heavyAnswer = async (res: Response, answer: () => Promise<void>): Promise<void> => {
+    if (!heavy.tryEnter()) {
+      res.set('Retry-After', String(RETRY_AFTER_S));
+      return sendError(res, 429, `${heavy.max} large answers are being built already: retry in ${RETRY_AFTER_S} s`);
+    }
+    try {
+      await answer();
+    } finally {
+      heavy.leave();
+    }
+  };
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', false); // queries are parsed (strictly) by the routes themselves
@@ -260,6 +330,7 @@ export function createHttpApp(deps: HttpDeps): Express {
         totalBytes: h.totalBytes,
       },
       clients: deps.stream.stats(),
+      http: { connections: deps.connections(), heavyAnswers: heavy.running, maxHeavyAnswers: heavy.max },
       memory: process.memoryUsage(),
       selfStatsRequested: deps.selfStatsRequested,
       selfStats: deps.source.selfStats(),
@@ -271,37 +342,29 @@ export function createHttpApp(deps: HttpDeps): Express {
     });
   });
 
-  app.get('/api/columns', (req, res) => {
+  app.get('/api/columns', async (req, res) => {
     const query = queryOf(req);
     const q = parseRangeQuery(query, COLUMNS_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
     const format = single(query, 'format') ?? 'json';
     if (format !== 'json' && format !== 'packed') bad(`"format" must be json or packed, got "${format.slice(0, 40)}"`);
     const stepMs = answerStep(deps.history, deps.source.intervalMs, q, q.widthCss);
-    const found = columnsIn(deps.history, stepMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
+    const held = heldIn(deps.history, stepMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
     if (format === 'packed') {
       // Whole columns, so the page filters locally: only the series of the devices, ops and metric named.
       const keep = (s: Column['series'][number]): boolean =>
         (query.has('metric') ? s.metric === q.metric : true) && (!q.devices || q.devices.includes(s.device)) && (!q.ops || q.ops.includes(s.op));
-      const packed = encodePackedColumns(found.map((c) => ({ ...c, series: c.series.filter(keep) })), stepMs, deps.history.newestSeq);
-      res.set({ 'Cache-Control': 'no-store', 'Content-Type': PACKED_CONTENT_TYPE }).send(Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength));
+      await heavyAnswer(res, async () => {
+        const found: Column[] = [];
+        for await (const part of decodedColumns(held, turns)) for (const c of part) found.push({ ...c, series: c.series.filter(keep) });
+        const packed = encodePackedColumns(found, stepMs, deps.history.newestSeq);
+        res.set({ 'Cache-Control': 'no-store', 'Content-Type': PACKED_CONTENT_TYPE });
+        await streamAnswer(res, [Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)], { turns });
+      });
       return;
     }
     const filter = { metric: q.metric, devices: q.devices, ops: q.ops };
-    const columns = found.map((column) => {
-      const histogram = histogramOf(column, filter);
-      const slots: number[] = [];
-      const counts: number[] = [];
-      let total = 0;
-      for (let slot = 0; slot < SLOTS; slot++) {
-        if (histogram[slot] === 0) continue;
-        slots.push(slot);
-        counts.push(histogram[slot]!);
-        total += histogram[slot]!;
-      }
-      return { seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, total, slots, counts };
-    });
     const allDevices = deps.source.devices();
-    res.set('Cache-Control', 'no-store').json({
+    const head = {
       source: deps.source.kind,
       host: deps.stream.hello().host,
       intervalMs: deps.source.intervalMs,
@@ -313,11 +376,28 @@ export function createHttpApp(deps: HttpDeps): Express {
       unit: METRIC_UNIT[q.metric],
       devices: q.devices ? allDevices.filter((d) => q.devices!.includes(d.id)) : allDevices,
       ops: q.ops ?? OPS,
-      columns,
+    };
+    async function* parts(): AsyncGenerator<string> {
+      yield `${JSON.stringify(head).slice(0, -1)},"columns":[`;
+      let separator = '';
+      for await (const columns of decodedColumns(held, turns)) {
+        let part = '';
+        for (const column of columns) {
+          const { slots, counts, total } = sparseHistogram(column, filter);
+          part += separator + JSON.stringify({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, total, slots, counts });
+          separator = ',';
+        }
+        yield part;
+      }
+      yield ']}';
+    }
+    await heavyAnswer(res, async () => {
+      res.set('Cache-Control', 'no-store').type('application/json; charset=utf-8');
+      await streamAnswer(res, parts(), { turns });
     });
   });
 
-  app.get('/api/snapshot.svg', (req, res) => {
+  app.get('/api/snapshot.svg', async (req, res) => {
     const q = parseRangeQuery(queryOf(req), SNAPSHOT_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
     const view = snapshotView({
       fromMs: q.fromMs,
@@ -329,17 +409,24 @@ export function createHttpApp(deps: HttpDeps): Express {
       ...(q.widthCss ? { widthCss: q.widthCss } : {}),
       ...(q.heightCss ? { heightCss: q.heightCss } : {}),
     });
-    res
-      .set({
+    const held = heldIn(deps.history, snapshotStep(deps.history, deps.source.intervalMs, q, view), q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
+    async function* parts(): AsyncGenerator<string> {
+      const columns: Column[] = [];
+      for await (const part of decodedColumns(held, turns)) for (const column of part) columns.push(filteredColumn(column, view.filter));
+      yield* heatmapSvgParts(columns, view);
+    }
+    await heavyAnswer(res, async () => {
+      res.set({
         'Cache-Control': 'no-store',
         'Content-Type': 'image/svg+xml; charset=utf-8',
         'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
         'Content-Disposition': `inline; filename="${exportFileName(view)}"`,
-      })
-      .send(renderHeatmapSvg(snapshotColumns(deps.history, deps.source.intervalMs, q, view), view));
+      });
+      await streamAnswer(res, parts(), { turns });
+    });
   });
 
-  app.get('/api/exemplars', (req, res) => {
+  app.get('/api/exemplars', async (req, res) => {
     const query = queryOf(req);
     const q = parseRangeQuery(query, EXEMPLAR_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
     const latMinNs = wholeNumber(query, 'lat_min', 0, Number.MAX_SAFE_INTEGER) ?? 0;
@@ -351,27 +438,33 @@ export function createHttpApp(deps: HttpDeps): Express {
     const orderText = single(query, 'order');
     const order = orderText === null ? DEFAULT_EXEMPLAR_ORDER : (EXEMPLAR_ORDERS.find((o) => o === orderText) ?? bad(`"order" must be one of ${EXEMPLAR_ORDERS.join(', ')}, got "${orderText.slice(0, 40)}"`));
     const limit = wholeNumber(query, 'limit', 0, MAX_EXEMPLAR_LIMIT) ?? DEFAULT_EXEMPLAR_LIMIT;
-    const store = deps.stream.exemplars;
     const region = { fromMs: q.fromMs, toMs: q.toMs, latMinNs, latMaxNs, sizeMinBytes, sizeMaxBytes, devices: q.devices, ops: q.ops };
-    const answer = store.query(region, limit, order);
-    const completeFromMs = store.completeFromMs(region);
-    const dropped = droppedIn(columnsIn(deps.history, deps.source.intervalMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS), region);
-    const names = new Map(deps.source.devices().map((d) => [d.id, d.name]));
-    res.set('Cache-Control', 'no-store').json({
-      source: deps.source.kind,
-      host: deps.stream.hello().host,
-      from: q.fromMs,
-      to: q.toMs,
-      latMinNs,
-      latMaxNs,
-      sizeMinBytes,
-      sizeMaxBytes,
-      order,
-      matched: answer.matched,
-      truncated: answer.matched > answer.exemplars.length,
-      dropped,
-      completeFromMs: Number.isFinite(completeFromMs) ? completeFromMs : null,
-      exemplars: answer.exemplars.map((e) => ({ ...e, deviceName: names.get(e.device) ?? `dev${e.device}` })),
+    const held = heldIn(deps.history, deps.source.intervalMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
+    await heavyAnswer(res, async () => {
+      const store = deps.stream.exemplars;
+      const answer = store.query(region, limit, order);
+      const completeFromMs = store.completeFromMs(region);
+      let dropped = 0;
+      for await (const part of decodedColumns(held, turns)) dropped += droppedIn(part, region);
+      const names = new Map(deps.source.devices().map((d) => [d.id, d.name]));
+      const body = JSON.stringify({
+        source: deps.source.kind,
+        host: deps.stream.hello().host,
+        from: q.fromMs,
+        to: q.toMs,
+        latMinNs,
+        latMaxNs,
+        sizeMinBytes,
+        sizeMaxBytes,
+        order,
+        matched: answer.matched,
+        truncated: answer.matched > answer.exemplars.length,
+        dropped,
+        completeFromMs: Number.isFinite(completeFromMs) ? completeFromMs : null,
+        exemplars: answer.exemplars.map((e) => ({ ...e, deviceName: names.get(e.device) ?? `dev${e.device}` })),
+      });
+      res.set('Cache-Control', 'no-store').type('application/json; charset=utf-8');
+      await streamAnswer(res, [body], { turns });
     });
   });
 

@@ -1,0 +1,121 @@
+/**
+ * Big HTTP answers without stalls or unbounded memory.
+ *
+ * - Turns: every big answer is built in small parts, and between parts it asks `turns.pause()`.
+ *   All answers share one budget per turn of the event loop (TURN_BUDGET_MS): once it is spent,
+ *   they wait for the next turn (setImmediate), so the loop polls sockets and runs timers between
+ *   turns. /healthz, the WebSocket stream and the source's ticker wait at most one budget plus one
+ *   part, whatever the number of big answers.
+ * - Backpressure: a part is written only when the socket took the one before it. A client that
+ *   reads nothing for STALL_MS is dropped. So a connection holds at most one chunk in Node beyond
+ *   what the kernel's buffers hold, instead of the whole answer.
+ * - A limit: at most MAX_HEAVY_ANSWERS big answers are being built at once; past it the request
+ *   gets 429 with Retry-After, so the memory of the state they hold (decoded columns) is bounded.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Response } from 'express';
+
+/** CPU time big answers may take in one turn of the event loop, all together. */
+export const TURN_BUDGET_MS = 4;
+/**
+ * Big answers built at once; more get 429. They all share the one thread of the event loop, so
+ * more at once would not finish sooner: each would hold its state (decoded columns) longer.
+ */
+export const MAX_HEAVY_ANSWERS = 2;
+/** What a 429 tells the client to wait, in seconds. */
+export const RETRY_AFTER_S = 1;
+/** The most bytes written to a socket at once. */
+export const CHUNK_BYTES = 64 * 1024;
+/** A client that takes nothing of an answer for this long is dropped. */
+export const STALL_MS = 10_000;
+
+/** The per-turn budget shared by every answer being built (one per server). */
+export class Turns {
+  private turnStartedAt = performance.now();
+  private nextTurn: Promise<void> | null = null;
+
+  constructor(private readonly budgetMs = TURN_BUDGET_MS) {}
+
+  /** Resolves at once while this turn's budget lasts, else in a later turn of the event loop. */
+  async pause(): Promise<void> {
+    while (performance.now() - this.turnStartedAt >= this.budgetMs) {
+      this.nextTurn ??= new Promise<void>((resolve) =>
+        setImmediate(() => {
+          this.nextTurn = null;
+          this.turnStartedAt = performance.now();
+          resolve();
+        }),
+      );
+      await this.nextTurn;
+    }
+  }
+}
+
+/** Counts the big answers being built; refuses more than `max`. */
+export class HeavyAnswers {
+  private active = 0;
+
+  constructor(readonly max = MAX_HEAVY_ANSWERS) {}
+
+  get running(): number {
+    return this.active;
+  }
+
+  tryEnter(): boolean {
+    if (this.active >= this.max) return false;
+    this.active++;
+    return true;
+  }
+
+  leave(): void {
+    this.active--;
+  }
+}
+
+/** Resolves true when the response drained, false when the client went away or took nothing for `stallMs`. */
+function drained(res: Response, stallMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = (): void => finish(true);
+    const onClose = (): void => finish(false);
+    const timer = setTimeout(() => finish(false), stallMs);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
+}
+
+export interface StreamOptions {
+  readonly turns: Turns;
+  readonly chunkBytes?: number;
+  readonly stallMs?: number;
+}
+
+/**
+ * Writes an answer (its headers already set) from its parts, in chunks, each after the socket took
+ * the one before, pausing for the turn budget between parts. Parts are computed only as they are
+ * sent: a client that stops reading stops the work. Resolves when the answer ended or was dropped.
+ */
+export async function streamAnswer(res: Response, parts: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, options: StreamOptions): Promise<void> {
+  const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
+  const stallMs = options.stallMs ?? STALL_MS;
+  let closed = false;
+  res.once('close', () => (closed = true));
+  for await (const part of parts) {
+    const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+    for (let at = 0; at < bytes.length; at += chunkBytes) {
+      if (closed) return;
+      if (!res.write(bytes.subarray(at, at + chunkBytes)) && !(await drained(res, stallMs))) {
+        res.destroy();
+        return;
+      }
+    }
+    await options.turns.pause();
+    if (closed) return;
+  }
+  res.end();
+}
