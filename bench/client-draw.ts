@@ -153,7 +153,7 @@ interface Hooks {
   lastFrameMs: number;
 }
 
-interface HookState {
+export interface HookState {
   readonly ready: boolean;
   readonly idle: boolean;
   /** the window is drawn whole: nothing missing in it, nothing being fetched */
@@ -171,7 +171,8 @@ function hooks(page: Page): Promise<HookState> {
   });
 }
 
-async function waitFor(page: Page, test: (h: HookState) => boolean, timeoutMs: number): Promise<HookState> {
+/** Polls the page's test hooks until `test` holds (or the time is up): how every page bench waits. */
+export async function waitFor(page: Page, test: (h: HookState) => boolean, timeoutMs: number): Promise<HookState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const h = await hooks(page);

@@ -4,7 +4,7 @@
  * a part crashed, and a part that crashes or cannot run here is reported as not measured.
  *
  *   npm run bench                      all parts (about 7 minutes on 2 cores)
- *   npm run bench -- bpf iops          only these parts: bpf, iops, exemplars, fanout, client
+ *   npm run bench -- bpf iops          only these parts: bpf, iops, exemplars, fanout, client, prometheus
  *
  * The kernel parts need root, fio, bpftrace, bpftool and clang; the client part needs Chromium.
  */
@@ -14,6 +14,7 @@ import { benchClientDraw } from './client-draw.ts';
 import { benchExemplars } from './exemplars.ts';
 import { benchFanout } from './fanout.ts';
 import { benchIops } from './iops.ts';
+import { benchPrometheus } from './prometheus.ts';
 import { cleanupAll, runMain, wasInterrupted } from './lib/cleanup.ts';
 import { heading, machineLine, printFigures, say, type Figure } from './lib/report.ts';
 
@@ -29,6 +30,7 @@ const PARTS: readonly Part[] = [
   { key: 'exemplars', name: 'Exemplars kept', run: () => benchExemplars({ runtimeS: 10, rate: 200 }) },
   { key: 'fanout', name: 'Fan-out', run: () => benchFanout({ seconds: 10 }) },
   { key: 'client', name: 'Client drawing', run: () => benchClientDraw({ widthCss: 1920, heightCss: 1080, dpr: 1 }) },
+  { key: 'prometheus', name: 'Prometheus', run: () => benchPrometheus({ hosts: 10, steps: 1440 }) },
 ];
 
 function commit(): string {

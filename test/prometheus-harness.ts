@@ -52,20 +52,22 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-/** Starts Prometheus scraping each target every second (with native histograms when asked) and waits until it is ready. */
-export async function startPrometheus(targets: readonly Target[], options: { nativeHistograms: boolean }): Promise<RunningPrometheus> {
+/** Starts Prometheus scraping each target every second (or scrapeInterval; with native histograms when asked) and waits until it is ready. */
+export async function startPrometheus(targets: readonly Target[], options: { nativeHistograms: boolean; scrapeInterval?: string; adminApi?: boolean }): Promise<RunningPrometheus> {
+  const every = options.scrapeInterval ?? '1s';
   const dir = mkdtempSync(join(tmpdir(), 'bpfheat-prometheus-'));
   const port = await freePort();
   const jobs = targets.map((t, k) => [
     `  - job_name: bpfheat${k}`,
-    '    scrape_interval: 1s',
-    '    scrape_timeout: 1s',
+    `    scrape_interval: ${every}`,
+    `    scrape_timeout: ${every}`,
     ...(t.token ? [`    authorization: {credentials: "${t.token}"}`] : []),
     `    static_configs: [{targets: ["${t.address}"]}]`,
   ]);
-  writeFileSync(join(dir, 'prometheus.yml'), ['global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}', 'scrape_configs:', ...jobs.flat(), ''].join('\n'));
+  writeFileSync(join(dir, 'prometheus.yml'), [`global: {scrape_interval: ${every}, scrape_timeout: ${every}, evaluation_interval: 1s}`, 'scrape_configs:', ...jobs.flat(), ''].join('\n'));
   const args = [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`];
   if (options.nativeHistograms) args.push('--enable-feature=native-histograms');
+  if (options.adminApi) args.push('--web.enable-admin-api');
   const child: ChildProcess = spawn(PROMETHEUS_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (log = (log + s).slice(-20_000)));

@@ -156,4 +156,30 @@ describe.skipIf(skip !== null)('the text format, scraped by a Prometheus without
     const up = (await prometheus.api('query', { query: 'up' })) as { result: { value: [number, string] }[] };
     expect(up.result[0]!.value[1]).toBe('1');
   });
+
+  it('--source prometheus says in one line that this Prometheus keeps classic histograms, and keeps running', async () => {
+    const { stdout, stderr } = await run(process.execPath, [BIN, '--source', 'prometheus', '--prometheus', prometheus.url, '--jsonl', '--history', '2m', '--duration', '3']);
+    expect(stderr.trim().split('\n')).toEqual([
+      `bpfheat: Prometheus at ${prometheus.url} stores bpfheat's histograms as classic ones (_bucket series), not native: restart it with --enable-feature=native-histograms; still looking`,
+    ]);
+    expect(stdout.trim().split('\n').every((line) => (JSON.parse(line) as JsonlColumn).total === 0)).toBe(true);
+  });
+});
+
+describe('--source prometheus when Prometheus cannot be read', () => {
+  it('says so in one line per attempt, backs off, and stops cleanly at the end of --duration', async () => {
+    const port = await freePort();
+    const { stdout, stderr } = await run(process.execPath, [BIN, '--source', 'prometheus', '--prometheus', `http://127.0.0.1:${port}`, '--jsonl', '--duration', '5']);
+    const lines = stderr.trim().split('\n');
+    expect(lines[0]).toBe(`bpfheat: cannot reach Prometheus at http://127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}): is it running, and is --prometheus its address?; retrying in 1 s`);
+    expect(lines[1]).toMatch(/; retrying in 2 s$/);
+    expect(stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(stdout).toBe('');
+  });
+
+  it('refuses a selector that is not one, before it starts', async () => {
+    const result = await run(process.execPath, [BIN, '--source', 'prometheus', '--prometheus', 'http://127.0.0.1:9', '--match', 'job=db']).catch((error: { code: number; stderr: string }) => error);
+    expect(result).toMatchObject({ code: 2 });
+    expect((result as { stderr: string }).stderr.trim()).toMatch(/^bpfheat: --match needs a series selector in braces, like \{job="db"\}.*\(see bpfheat --help\)$/);
+  });
 });

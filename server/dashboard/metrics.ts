@@ -96,7 +96,8 @@ export function serveMetrics(exporter: MetricsExporter): (req: Request, res: Res
     const exposition = exporter.exposition();
     const body = protobuf ? Buffer.from(encodeProtobuf(exposition)) : Buffer.from(encodeText(exposition), 'utf8');
     res.set({ 'Cache-Control': 'no-store', 'Content-Type': protobuf ? PROTOBUF_CONTENT_TYPE : TEXT_CONTENT_TYPE, Vary: 'Accept, Accept-Encoding' });
-    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) res.set('Content-Encoding', 'gzip').send(gzipSync(body));
+    // level 1: a third of the time of the default level for 2 % more bytes, on every scrape
+    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) res.set('Content-Encoding', 'gzip').send(gzipSync(body, { level: 1 }));
     else res.send(body);
   };
 }

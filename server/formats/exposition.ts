@@ -192,7 +192,7 @@ export function encodeProtobuf(exposition: Exposition): Uint8Array {
   const writer = protobuf.Writer.create();
   for (const family of families) {
     if (family && 'metric' in family && Array.isArray(family.metric) && family.metric.length === 0) continue;
-    type.encodeDelimited(type.fromObject(family), writer);
+    type.encodeDelimited(family, writer);
   }
   return writer.finish();
 }

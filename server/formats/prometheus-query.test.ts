@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SLOTS } from '../../shared/scheme.ts';
-import { countsOfHistogram, CumulativeDiffer, histogramSelector, matchProblem, parseMatrix, QueryAnswerError, stepCounts, type SeriesSamples } from './prometheus-query.ts';
+import { classicBucketSelector, countsOfHistogram, CumulativeDiffer, histogramSelector, matchProblem, parseMatrix, QueryAnswerError, stepCounts, type SeriesSamples } from './prometheus-query.ts';
 
 function counts(slots: Record<number, number>): Float64Array {
   const c = new Float64Array(SLOTS);
@@ -58,7 +58,7 @@ describe('parseMatrix', () => {
   const answer = (result: unknown[]) => ({ status: 'success', data: { resultType: 'matrix', result } });
 
   it('reads native histograms per series, their slots from the bucket bounds and the zero bucket', () => {
-    const { series: parsed, floatSeries } = parseMatrix(
+    const parsed = parseMatrix(
       answer([
         {
           metric: { __name__: 'bpfheat_io_latency_nanoseconds', instance: 'db1:7070', job: 'db', device: 'sda', op: 'write' },
@@ -67,16 +67,14 @@ describe('parseMatrix', () => {
       ]),
       'instance',
     );
-    expect(floatSeries).toBe(0);
     expect(parsed).toHaveLength(1);
     expect(parsed[0]).toMatchObject({ metric: 'latency', host: 'db1:7070', device: 'sda', op: 'write' });
     expect(parsed[0]!.samples[0]!.timeMs).toBe(1_700_000_001_000);
     expect(sparse(parsed[0]!.samples[0]!.counts)).toEqual({ 0: 2, 1: 1, 82: 3 });
   });
 
-  it('counts series of our names that came back as plain numbers (a Prometheus without native histograms)', () => {
-    const { series: parsed, floatSeries } = parseMatrix(answer([{ metric: { __name__: 'bpfheat_io_size_bytes' }, values: [[1, '3']] }]), 'instance');
-    expect([parsed.length, floatSeries]).toEqual([0, 1]);
+  it('leaves out series that are not native histograms of ours', () => {
+    expect(parseMatrix(answer([{ metric: { __name__: 'bpfheat_io_size_bytes' }, values: [[1, '3']] }, { metric: { __name__: 'up' }, histograms: [] }]), 'instance')).toEqual([]);
   });
 
   it.each([
@@ -102,6 +100,10 @@ describe('selectors', () => {
     ['{}', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes"}'],
   ])('histogramSelector(%j)', (match, expected) => {
     expect(histogramSelector(match)).toBe(expected);
+  });
+
+  it('classicBucketSelector names the _bucket series a Prometheus without native histograms stores', () => {
+    expect(classicBucketSelector('{job="db"}')).toBe('{__name__=~"bpfheat_io_latency_nanoseconds_bucket|bpfheat_io_size_bytes_bucket",job="db"}');
   });
 
   it.each([

@@ -65,17 +65,11 @@ export function countsOfHistogram(value: unknown): Float64Array {
   return counts;
 }
 
-export interface QueryResult {
-  readonly series: SeriesSamples[];
-  /** series of our names that came back as plain numbers: Prometheus stored them classic */
-  readonly floatSeries: number;
-}
-
 /**
  * The series of a query_range answer (resultType "matrix"). `hostLabel` names the label that
  * tells hosts apart (instance by default).
  */
-export function parseMatrix(answer: unknown, hostLabel: string): QueryResult {
+export function parseMatrix(answer: unknown, hostLabel: string): SeriesSamples[] {
   if (!isRecord(answer) || answer.status !== 'success' || !isRecord(answer.data)) {
     const error = isRecord(answer) && typeof answer.error === 'string' ? answer.error : 'not a query API answer';
     throw new QueryAnswerError(error.slice(0, 300));
@@ -83,16 +77,12 @@ export function parseMatrix(answer: unknown, hostLabel: string): QueryResult {
   const result = answer.data.result;
   if (answer.data.resultType !== 'matrix' || !Array.isArray(result)) throw new QueryAnswerError('the answer is not a range of samples (resultType matrix)');
   const series: SeriesSamples[] = [];
-  let floatSeries = 0;
   for (const item of result as unknown[]) {
     if (!isRecord(item) || !isRecord(item.metric)) throw new QueryAnswerError('a series of the answer has no labels');
     const labels = item.metric as Record<string, string>;
     const metric = NAMES.get(labels.__name__ ?? '');
     if (!metric) continue;
-    if (!Array.isArray(item.histograms)) {
-      if (Array.isArray(item.values)) floatSeries++;
-      continue;
-    }
+    if (!Array.isArray(item.histograms)) continue;
     const op = OPS.find((o) => o === labels.op) ?? 'other';
     const samples = (item.histograms as unknown[]).map((pair): CumulativeSample => {
       if (!Array.isArray(pair) || pair.length !== 2) throw new QueryAnswerError('a histogram sample is not [time, histogram]');
@@ -101,7 +91,20 @@ export function parseMatrix(answer: unknown, hostLabel: string): QueryResult {
     const key = Object.keys(labels).sort().map((name) => `${name}=${labels[name]}`).join(',');
     series.push({ key, metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples });
   }
-  return { series, floatSeries };
+  return series;
+}
+
+/** The selector of the classic buckets a Prometheus without native histograms made of ours (for saying so). */
+export function classicBucketSelector(match: string | null): string {
+  return histogramSelector(match).replace(/__name__=~"([^"]+)"/, (_all, names: string) => `__name__=~"${names.split('|').map((n) => `${n}_bucket`).join('|')}"`);
+}
+
+/** How many series an instant query's answer (resultType "vector") holds. */
+export function vectorLength(answer: unknown): number {
+  if (!isRecord(answer) || answer.status !== 'success' || !isRecord(answer.data) || !Array.isArray(answer.data.result)) {
+    throw new QueryAnswerError(isRecord(answer) && typeof answer.error === 'string' ? answer.error.slice(0, 300) : 'not a query API answer');
+  }
+  return answer.data.result.length;
 }
 
 /** What one series contributed to one step: its cumulative counts' difference. */

@@ -16,11 +16,11 @@
  */
 import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
 import { OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
-import { CumulativeDiffer, histogramSelector, parseMatrix, QueryAnswerError, type SeriesStep } from '../formats/prometheus-query.ts';
+import { classicBucketSelector, CumulativeDiffer, histogramSelector, parseMatrix, QueryAnswerError, vectorLength, type SeriesStep } from '../formats/prometheus-query.ts';
 import type { ColumnSink, Source } from './source.ts';
 
-/** Steps one query_range asks for: far below Prometheus's 11,000 points per series, and a bounded answer. */
-export const CHUNK_STEPS = 720;
+/** Steps one query_range asks for: far below Prometheus's 11,000 points per series, and an answer of a few MB (a 720-step answer of 40 series was 98 MB of JSON) */
+export const CHUNK_STEPS = 120;
 /** A step is read once it is this many steps old (and at least LAG_MIN_MS), so the scrapes of every host are in. */
 const LAG_STEPS = 2;
 const LAG_MIN_MS = 2000;
@@ -134,12 +134,11 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
     sink?.problem?.(problem);
   }
 
-  async function queryRange(startMs: number, endMs: number): Promise<unknown> {
-    const params = new URLSearchParams({ query: selector, start: String(startMs / 1000), end: String(endMs / 1000), step: `${interval / 1000}s` });
+  async function query(path: 'query' | 'query_range', params: URLSearchParams): Promise<unknown> {
     abort = new AbortController();
     const timeout = setTimeout(() => abort?.abort(new Error(`no answer within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
     try {
-      const response = await fetch(`${base}/api/v1/query_range`, { method: 'POST', body: params, signal: abort.signal });
+      const response = await fetch(`${base}/api/v1/${path}`, { method: 'POST', body: params, signal: abort.signal });
       const text = await response.text();
       try {
         return JSON.parse(text) as unknown;
@@ -157,7 +156,8 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
     while (!stopped && deliveredEndMs < readyEndMs) {
       const chunkStartMs = baselineRead ? deliveredEndMs + interval : deliveredEndMs;
       const chunkEndMs = Math.min(readyEndMs, chunkStartMs + (CHUNK_STEPS - 1) * interval);
-      const { series, floatSeries } = parseMatrix(await queryRange(chunkStartMs, chunkEndMs), options.hostLabel);
+      const range = new URLSearchParams({ query: selector, start: String(chunkStartMs / 1000), end: String(chunkEndMs / 1000), step: `${interval / 1000}s` });
+      const series = parseMatrix(await query('query_range', range), options.hostLabel);
       const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
       if (wanted.length > 0) seenSeries = true;
       const steps = differ.steps(wanted, deliveredEndMs);
@@ -166,13 +166,13 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
       const columns = columnsOfSteps(steps, deliveredEndMs + interval, chunkEndMs, interval, deviceId);
       for (const column of columns) sink?.column(column);
       deliveredEndMs = chunkEndMs;
-      if (!seenSeries) setProblem(noSeriesProblem(floatSeries));
-      else setProblem(null);
+      if (seenSeries) setProblem(null);
     }
+    if (!seenSeries && !stopped) setProblem(noSeriesProblem(vectorLength(await query('query', new URLSearchParams({ query: classicBucketSelector(options.match) })))));
   }
 
-  function noSeriesProblem(floatSeries: number): string {
-    if (floatSeries > 0) return `Prometheus at ${base} holds bpfheat histograms as plain numbers, not native histograms: start it with --enable-feature=native-histograms`;
+  function noSeriesProblem(classicSeries: number): string {
+    if (classicSeries > 0) return `Prometheus at ${base} stores bpfheat's histograms as classic ones (_bucket series), not native: restart it with --enable-feature=native-histograms; still looking`;
     const hosts = options.hosts.length > 0 ? ` for --host ${options.hosts.join(', ')}` : '';
     return `no bpfheat series in Prometheus at ${base} match ${options.match ?? 'any job'}${hosts} yet: check --match, and that Prometheus scrapes bpfheat --exporter (README: Many hosts); still looking`;
   }
