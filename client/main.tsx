@@ -4,12 +4,13 @@
 import { createRoot } from 'react-dom/client';
 import { App } from './views/App.tsx';
 import { AppModel } from './state/model.ts';
-import { stateFromUrl, stateToUrl } from './state/view.ts';
+import { stateFromUrl, stateToUrl, urlChoosesExtent } from './state/view.ts';
 import { httpFetchColumns } from './net/history.ts';
 import { installTestHooks } from './testing.ts';
 
 const model = new AppModel({
   initial: stateFromUrl(window.location.search),
+  explicitExtent: urlChoosesExtent(window.location.search),
   location: window.location,
   fetchColumns: httpFetchColumns(window.location),
   writeUrl: (state) => {

@@ -38,7 +38,7 @@ export interface TestHooks {
   missing(): [number, number][];
   /** the device-pixel rectangle of a cell in the canvas, or null when it is not drawn */
   cellRectPx(seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null;
-  /** the centre of a column's percentile line in canvas device pixels, or null */
+  /** the centre of the percentile line drawn over a column, in canvas device pixels, with the slot it marks; null where there is none */
   lineCenterPx(seq: number, key: PercentileKey): { x: number; y: number; slot: number } | null;
   /** canvas pixels as #rrggbb, read now (so in the same task as the geometry above) */
   pixels(points: readonly { x: number; y: number }[]): string[];
@@ -126,9 +126,9 @@ export function installTestHooks(model: AppModel): void {
     lineCenterPx(seq, key) {
       const found = groupOf(seq);
       if (!found) return null;
-      const slot = found.group.percentileSlots[key];
-      if (slot < 0) return null;
-      return { x: Math.floor((found.group.x0Px + found.group.x1Px) / 2), y: lineCenterPx(found.geometry, slot), slot };
+      const x = Math.floor((found.group.x0Px + found.group.x1Px) / 2);
+      const segment = found.geometry.lines[key].find((s) => x >= s.x0Px && x < s.x1Px);
+      return segment ? { x, y: lineCenterPx(found.geometry, segment.slot), slot: segment.slot } : null;
     },
     pixels(points) {
       const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas');

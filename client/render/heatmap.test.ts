@@ -6,7 +6,7 @@ import { CLAMPED_COLOR, EMPTY_COLOR, LEVEL_COLORS, PERCENTILE_COLORS } from '../
 import { quantileSlot } from '../../shared/column.ts';
 import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
-import { HeatmapRenderer, cellRectPx, groupAtPx, lineCenterPx, percentileSlotsOf, slotAtPx, slotRowPx, type HeatmapInput } from './heatmap.ts';
+import { HeatmapRenderer, cellRectPx, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
 
 /**
  * A canvas context with just what the renderer uses, over its own pixels: ImageData in (whole or
@@ -140,6 +140,69 @@ describe('HeatmapRenderer', () => {
     const grouped = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
     const group = grouped.groups.find((g) => g.firstSeq === 8)!;
     expect(cellRectPx(grouped, 11, FAST)).toMatchObject({ x0: group.x0Px, x1: group.x1Px });
+  });
+});
+
+describe('percentileLines', () => {
+  /** A drawn group of one column one pixel wide at x = seq, its histogram one count per listed slot. */
+  const group = (seq: number, slots: number[]): DrawnGroup => {
+    const histogram = new Float64Array(SLOTS);
+    for (const slot of slots) histogram[slot]! += 1;
+    return { firstSeq: seq, startMs: seq * 1000, endMs: seq * 1000 + 1000, histogram, percentileSlots: percentileSlotsOf(histogram), x0Px: seq, x1Px: seq + 1 };
+  };
+  const cases: [string, DrawnGroup[], number, Record<'p50' | 'p99' | 'max', [number, number, number, boolean][]>][] = [
+    [
+      'wide groups: one piece each, joined',
+      [{ ...group(0, [10, 20]), x1Px: 10 }, { ...group(1, [12]), x0Px: 10, x1Px: 20 }],
+      1,
+      { p50: [[0, 10, 10, false], [10, 20, 12, true]], p99: [[0, 10, 20, false], [10, 20, 12, true]], max: [[0, 10, 20, false], [10, 20, 12, true]] },
+    ],
+    [
+      'one-pixel groups summed into pieces aligned to seqs: a max that jumps in every column is the max of each piece',
+      Array.from({ length: 8 }, (_, seq) => group(seq, seq % 2 === 0 ? [10, 10, 10] : [10, 10, 30])),
+      4,
+      { p50: [[0, 4, 10, false], [4, 8, 10, true]], p99: [[0, 4, 30, false], [4, 8, 30, true]], max: [[0, 4, 30, false], [4, 8, 30, true]] },
+    ],
+    [
+      'a gap in the data ends a piece and is not joined across; a piece may start mid-way (the view starts there)',
+      [group(1, [10]), group(2, [11]), group(5, [12]), group(6, [12])],
+      4,
+      { p50: [[1, 3, 10, false], [5, 7, 12, false]], p99: [[1, 3, 11, false], [5, 7, 12, false]], max: [[1, 3, 11, false], [5, 7, 12, false]] },
+    ],
+    ['an empty group has no line, and the line goes on after it', [group(0, [10]), group(1, []), group(2, [10])], 1, { p50: [[0, 1, 10, false], [2, 3, 10, true]], p99: [[0, 1, 10, false], [2, 3, 10, true]], max: [[0, 1, 10, false], [2, 3, 10, true]] }],
+  ];
+  it.each(cases)('%s', (_name, groups, perPiece, expected) => {
+    const { lines } = percentileLines(groups, 1, perPiece);
+    for (const key of ['p50', 'p99', 'max'] as const) {
+      expect(lines[key].map((s) => [s.x0Px, s.x1Px, s.slot, s.joined]), key).toEqual(expected[key]);
+    }
+  });
+
+  it('leave the cells between the lines visible when the max jumps in every one-pixel column', () => {
+    const { ctx, pixel } = fakeContext();
+    const MID = slotOf(1_000_000);
+    // 400 columns in 400 px: every column has fast I/Os and one in the middle, every other one two slow
+    // outliers, so column by column the max (and the p99) jumps between the middle and the slow row
+    const columns = Array.from({ length: 400 }, (_, i) => ({ ...col(i, 50, 0), series: [{ metric: 'latency' as const, device: 0, op: 'read' as const, slots: i % 2 ? [FAST, MID, SLOW] : [FAST, MID], counts: i % 2 ? [50, 1, 2] : [50, 1] }] }));
+    const geometry = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 400_000, percentiles: true }));
+    expect(geometry.groupSize).toBe(1);
+    const { y0, y1 } = slotRowPx(geometry, MID);
+    const y = Math.floor((y0 + y1) / 2);
+    const lineColours = new Set<string>(Object.values(PERCENTILE_COLORS));
+    const covered = Array.from({ length: 400 }, (_, x) => pixel(x, y)).filter((c) => lineColours.has(c)).length;
+    // pieces of 8 columns: the line holds the slow row, so at most the thin connectors cross the middle row
+    expect(covered).toBeLessThanOrEqual(400 / 8);
+    expect(geometry.lines.max.every((s) => s.slot === SLOW)).toBe(true);
+  });
+
+  it('leave the plot where the bucket of a line is off the y range instead of running to its edge', () => {
+    const { ctx, pixel } = fakeContext();
+    // zoomed to the slow band: column 1 has its max there, column 2 only fast I/Os, below the axis
+    const geometry = new HeatmapRenderer().draw(ctx, input([col(1, 60, 40), col(2, 60, 0)], { percentiles: true, yRange: [1_000_000, 1e9] }));
+    expect(pixel(150, lineCenterPx(geometry, SLOW))).toBe(PERCENTILE_COLORS.max);
+    const maxColumn = Array.from({ length: geometry.heightPx }, (_, y) => pixel(200, y));
+    expect(maxColumn.filter((c) => c === PERCENTILE_COLORS.max)).toEqual([]);
+    expect(pixel(250, geometry.heightPx - 1)).toBe(EMPTY_COLOR);
   });
 });
 

@@ -25,6 +25,7 @@ import {
   type ColorBy,
   type ColorScale,
   type ColorScaleKind,
+  type PercentileKey,
   type YScaleKind,
 } from '../../shared/view.ts';
 
@@ -63,6 +64,67 @@ export interface DrawnGroup extends CellGroup {
   readonly x1Px: number;
 }
 
+/**
+ * One piece of a percentile line: the percentile of the cell groups over device-pixel columns
+ * x0Px..x1Px (summed), drawn at the centre of its slot's row. `joined`: it continues the piece
+ * before it (no gap in the data between them), so a connector is drawn between the two rows.
+ */
+export interface LineSegment {
+  readonly x0Px: number;
+  readonly x1Px: number;
+  readonly slot: number;
+  readonly firstSeq: number;
+  readonly joined: boolean;
+}
+
+/** Narrowest piece of a percentile line, in CSS px: a line drawn per one-pixel group zigzags into a filled band. */
+export const MIN_LINE_SEGMENT_CSS = 8;
+
+/**
+ * The percentile lines over the drawn groups: `perPiece` adjacent groups summed into one piece,
+ * so a line stays a line at any window (a max that jumps in every column would otherwise fill
+ * the band between its highs and lows). Pieces are aligned to seqs (a multiple of perPiece
+ * groups), so a scrolling view keeps them; a gap in the data ends a piece and the line.
+ * Also the x extent of every piece, lines or not, for repainting a piece whole.
+ */
+export function percentileLines(groups: readonly DrawnGroup[], groupSize: number, perPiece: number): { lines: Record<PercentileKey, LineSegment[]>; pieces: [number, number][] } {
+  const lines: Record<PercentileKey, LineSegment[]> = { p50: [], p99: [], max: [] };
+  const pieces: [number, number][] = [];
+  const pieceSeqs = groupSize * perPiece;
+  let start = 0;
+  let joined = false;
+  while (start < groups.length) {
+    const piece = Math.floor(groups[start]!.firstSeq / pieceSeqs);
+    let end = start + 1;
+    while (end < groups.length && Math.floor(groups[end]!.firstSeq / pieceSeqs) === piece && groups[end]!.firstSeq === groups[end - 1]!.firstSeq + groupSize) end++;
+    const first = groups[start]!;
+    let slots = first.percentileSlots;
+    if (end - start > 1) {
+      const sum = new Float64Array(first.histogram.length);
+      for (let i = start; i < end; i++) {
+        const h = groups[i]!.histogram;
+        for (let slot = 0; slot < sum.length; slot++) sum[slot]! += h[slot]!;
+      }
+      slots = percentileSlotsOf(sum);
+    }
+    const last = groups[end - 1]!;
+    pieces.push([first.x0Px, last.x1Px]);
+    for (const key of ['p50', 'p99', 'max'] as const) {
+      if (slots[key] >= 0) lines[key].push({ x0Px: first.x0Px, x1Px: last.x1Px, slot: slots[key], firstSeq: first.firstSeq, joined });
+    }
+    const next = groups[end];
+    joined = next !== undefined && next.firstSeq === last.firstSeq + groupSize;
+    start = end;
+  }
+  return { lines, pieces };
+}
+
+/** Groups per piece of a percentile line: enough for MIN_LINE_SEGMENT_CSS at this scale. */
+export function groupsPerPiece(input: Pick<HeatmapInput, 'widthPx' | 'fromMs' | 'toMs' | 'intervalMs' | 'groupSize' | 'dpr'>): number {
+  const groupPx = (input.groupSize * input.intervalMs * input.widthPx) / Math.max(1, input.toMs - input.fromMs);
+  return Math.max(1, Math.ceil((MIN_LINE_SEGMENT_CSS * input.dpr) / groupPx));
+}
+
 /** Where things were drawn: for hover read-outs, the legend and tests, without redrawing. */
 export interface HeatmapGeometry {
   readonly widthPx: number;
@@ -78,6 +140,8 @@ export interface HeatmapGeometry {
   /** edgePx[s]: the device-pixel row of the lower edge of slot s; edgePx[s + 1] its upper edge */
   readonly edgePx: Float64Array;
   readonly lineWidthPx: number;
+  /** the percentile lines as drawn; empty when they are off */
+  readonly lines: Readonly<Record<PercentileKey, readonly LineSegment[]>>;
   readonly cellCount: number;
 }
 
@@ -246,19 +310,20 @@ export class HeatmapRenderer {
     const lineWidthPx = Math.max(2, Math.round(2 * input.dpr));
     const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
     const placed = new Map(groups.map((g, i) => [g.firstSeq, { group: input.groups[i]!, x0Px: g.x0Px, x1Px: g.x1Px }] as const));
-    const ranges = this.changedRanges(ctx, input, key, placed, lineWidthPx);
+    const { lines, pieces } = input.percentiles ? percentileLines(groups, size, groupsPerPiece(input)) : { lines: { p50: [], p99: [], max: [] }, pieces: [] };
+    const ranges = this.changedRanges(ctx, input, key, placed, lineWidthPx, pieces);
     const coverKey = `${heightPx}|${firstSlot}|${lastSlot}|${edgePx.join(',')}`;
     if (this.cover?.key !== coverKey) this.cover = { key: coverKey, rows: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
     const painter = new Painter(this.pixels, widthPx, heightPx, groups, cells, firstSlot, lastSlot, edgePx, this.cover.rows);
     this.paintedPx = 0;
     for (const [from, to] of ranges) {
       painter.cells(from, to);
-      if (input.percentiles) painter.lines(from, to, size, lineWidthPx);
+      if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
       this.put(ctx, from, to);
       this.paintedPx += (to - from) * heightPx;
     }
     this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, placed };
-    return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, groups, firstSlot, lastSlot, edgePx, lineWidthPx, cellCount };
+    return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, groups, firstSlot, lastSlot, edgePx, lineWidthPx, lines, cellCount };
   }
 
   /**
@@ -295,9 +360,10 @@ export class HeatmapRenderer {
 
   /**
    * The pixel columns [from, to) to paint: all of them, or, when the picture can be kept, the
-   * changed ones after shifting the canvas. Ascending, not overlapping.
+   * changed ones after shifting the canvas, each widened to the pieces of the percentile lines
+   * it touches (a piece's percentile is of all its groups). Ascending, not overlapping.
    */
-  private changedRanges(ctx: CanvasRenderingContext2D, input: HeatmapInput, key: string, placed: Drawn['placed'], lineWidthPx: number): [number, number][] {
+  private changedRanges(ctx: CanvasRenderingContext2D, input: HeatmapInput, key: string, placed: Drawn['placed'], lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] {
     const { widthPx, heightPx } = input;
     const all: [number, number][] = [[0, widthPx]];
     const last = this.last;
@@ -315,6 +381,14 @@ export class HeatmapRenderer {
       changed.push([now.x0Px - lineWidthPx, now.x1Px + lineWidthPx]);
     }
     for (const before of gone.values()) changed.push([before.x0Px - dx - lineWidthPx, before.x1Px - dx + lineWidthPx]);
+    for (const range of changed) {
+      const [from, to] = range;
+      for (const [x0, x1] of pieces) {
+        if (x1 <= from || x0 >= to) continue;
+        range[0] = Math.min(range[0], x0 - lineWidthPx);
+        range[1] = Math.max(range[1], x1 + lineWidthPx);
+      }
+    }
     const merged: [number, number][] = [];
     for (const [from, to] of changed.map(([a, b]): [number, number] => [Math.max(0, a), Math.min(widthPx, b)]).filter(([a, b]) => b > a).sort((a, b) => a[0] - b[0])) {
       const tail = merged[merged.length - 1];
@@ -411,10 +485,15 @@ class Painter {
     }
   }
 
-  /** The percentile lines of the groups, clipped to [from, to): a step per group, joined to the one before. */
-  lines(from: number, to: number, groupSize: number, lineWidthPx: number): void {
+  /**
+   * The percentile lines, clipped to [from, to): a step per piece, joined to the one before by a
+   * thin connector that shows where the line goes without hiding the cells it crosses. A piece
+   * whose slot is off the y axis is not drawn and breaks the line: it does not run along an edge.
+   */
+  lines(from: number, to: number, lines: Readonly<Record<PercentileKey, readonly LineSegment[]>>, lineWidthPx: number, firstSlot: number, lastSlot: number, dpr: number): void {
     const { pixels, widthPx, heightPx } = this;
     const half = Math.floor(lineWidthPx / 2);
+    const connectorPx = Math.max(1, Math.round(dpr));
     // Lines are a few pixels wide: plain stores beat a fill() call per row.
     const rect = (x0: number, y0: number, x1: number, y1: number, word: number): void => {
       const left = Math.max(from, x0);
@@ -424,27 +503,25 @@ class Painter {
         for (let x = left; x < right; x++) pixels[row + x] = word;
       }
     };
-    // One group either side: its joint reaches into the range.
-    const [first, end] = this.groupsIn(from - lineWidthPx, to + lineWidthPx);
     for (const { key } of PERCENTILES) {
       const word = pixelWord(PERCENTILE_COLORS[key]) | 0;
-      // the line's previous group (its centre row and first seq); NaN after a gap
+      const segments = lines[key];
+      // the piece before the range too: its row is where the first connector starts
+      const first = Math.max(0, partitionPoint(0, segments.length, (i) => segments[i]!.x1Px <= from) - 1);
+      // the centre row of the piece before, NaN when there is none to join (a gap, or off the axis)
       let previousY = Number.NaN;
-      let previousSeq = Number.NaN;
-      for (let i = Math.max(0, first - 1); i < end; i++) {
-        const g = this.groups[i]!;
-        const slot = g.percentileSlots[key];
-        if (slot < 0) {
-          previousSeq = Number.NaN;
+      for (let i = first; i < segments.length && segments[i]!.x0Px < to; i++) {
+        const segment = segments[i]!;
+        if (segment.slot < firstSlot || segment.slot > lastSlot) {
+          previousY = Number.NaN;
           continue;
         }
-        const y = lineCenterPx({ edgePx: this.edgePx }, slot);
-        rect(g.x0Px, y - half, g.x1Px, y - half + lineWidthPx, word);
-        if (previousSeq + groupSize === g.firstSeq && previousY !== y) {
-          rect(g.x0Px - half, Math.min(previousY, y) - half, g.x0Px - half + lineWidthPx, Math.max(previousY, y) - half + lineWidthPx, word);
+        const y = lineCenterPx({ edgePx: this.edgePx }, segment.slot);
+        rect(segment.x0Px, y - half, segment.x1Px, y - half + lineWidthPx, word);
+        if (segment.joined && !Number.isNaN(previousY) && previousY !== y) {
+          rect(segment.x0Px, Math.min(previousY, y) - half, segment.x0Px + connectorPx, Math.max(previousY, y) - half + lineWidthPx, word);
         }
         previousY = y;
-        previousSeq = g.firstSeq;
       }
     }
   }

@@ -70,6 +70,8 @@ export interface ModelOptions {
   readonly fetchColumns: FetchColumns;
   /** writes the view into the address bar */
   readonly writeUrl: (state: ViewState) => void;
+  /** the initial view came from the link (a range or a span), not from the defaults */
+  readonly explicitExtent?: boolean;
   readonly now?: () => number;
 }
 
@@ -104,8 +106,8 @@ export class AppModel {
   private sourceProblem: string | null = null;
   private live = false;
   private ended = false;
-  /** the view is still the one the page opened with (the user has not moved it) */
-  private opened = true;
+  /** the view is still the default the page opened with: neither the link nor the user chose one */
+  private opened: boolean;
   /** the page's device ids, whatever server a column came from */
   private readonly devices = new DeviceTable();
   private removeTask: (() => void) | null = null;
@@ -122,6 +124,7 @@ export class AppModel {
   constructor(options: ModelOptions) {
     this.state = options.initial;
     this.panel = { frame: null, state: this.state, atMs: 0 };
+    this.opened = !(options.explicitExtent ?? false);
     this.writeUrl = options.writeUrl;
     this.now = options.now ?? Date.now;
     this.connection = new Connection(options.location, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, wholePixels, zoomIn, zoomOut, zoomTo } from './view.ts';
+import { DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, urlChoosesExtent, wholePixels, zoomIn, zoomOut, zoomTo } from './view.ts';
 
 const NOW = Date.UTC(2025, 10, 25, 13, 20, 0);
 
@@ -80,6 +80,16 @@ describe('URL state', () => {
     const search = stateToUrl({ ...initialState(), extent: { ...DEFAULT_EXTENT, spanMs: 60_000 } }, '');
     expect(search).toBe('?span=60');
     expect(stateFromUrl(search).extent).toEqual({ ...DEFAULT_EXTENT, spanMs: 60_000 });
+  });
+
+  it.each([
+    ['', false],
+    ['?metric=size&dev=loop3', false],
+    ['?span=60', true],
+    ['?from=2025-11-25T13:20:05.000Z&to=2025-11-25T13:25:05.000Z', true],
+    ['?from=2025-11-25T13:20:05.000Z', false],
+  ])('a link %j chooses the time range: %s', (search, chooses) => {
+    expect(urlChoosesExtent(search)).toBe(chooses);
   });
 
   it('ignores what it cannot read', () => {

@@ -185,6 +185,12 @@ function time(value: string | null): number | null {
   return Number.isFinite(ms) ? ms : null;
 }
 
+/** The link names a time range or a span of its own: the page opens on that, whatever the data. */
+export function urlChoosesExtent(search: string): boolean {
+  const p = new URLSearchParams(search);
+  return p.has('span') || (p.has('from') && p.has('to'));
+}
+
 export function stateFromUrl(search: string): ViewState {
   const p = new URLSearchParams(search);
   const from = time(p.get('from'));
