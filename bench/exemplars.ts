@@ -15,6 +15,7 @@ import { slotOf } from '../shared/buckets.ts';
 import type { Column } from '../shared/column.ts';
 import type { Exemplar } from '../shared/exemplar.ts';
 import { createBpfSource } from '../server/sources/bpf.ts';
+import { DEFAULT_MODE } from '../server/tracer/tracer.ts';
 import { isMain, onCleanup, runMain } from './lib/cleanup.ts';
 import { heading, info, machineLine, numberOption, printFigures, say, table, type Figure } from './lib/report.ts';
 import { kernelBenchProblem, loopDevice } from './lib/system.ts';
@@ -79,7 +80,7 @@ export async function benchExemplars(options: ExemplarBenchOptions): Promise<Fig
   const device = loopDevice(256);
   const columns: Column[] = [];
   const exemplars: Exemplar[] = [];
-  const source = createBpfSource({ intervalMs: 1000, selfStats: false, thresholdNs: null, exemplarRate: options.rate });
+  const source = createBpfSource({ intervalMs: 1000, selfStats: false, thresholdNs: null, exemplarRate: options.rate, mode: DEFAULT_MODE, announceAttach: false });
   await source.start({ column: (c) => void columns.push(c), exemplars: (batch) => void exemplars.push(...batch) });
   try {
     say(`load: fio ${FIO_LOAD.join(' ')} --runtime=${options.runtimeS} on ${device.path}; --exemplar-rate ${options.rate} (per bucket)`);

@@ -1,32 +1,67 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Block I/O latency and size histograms, tracex3-style: the issue time of each request
- * is kept in a map keyed by the request and consumed at completion; the latency and the
- * size land in per-column exponential histograms that user space reads through mmap. */
+/* Block I/O latency and size histograms. By default the latency is read at completion from the
+ * time stamp the kernel itself puts on each request at issue (rq->io_start_time_ns), so no
+ * program runs at issue; with exemplars on, the issuing task is remembered at insert/issue in a
+ * direct-mapped store, which also times the requests of devices that carry no stamp. With
+ * --start-map (config.flags) the issue time of each request is kept in a hash map keyed by the
+ * request and consumed at completion, tracex3-style. The latency and the size land in per-column
+ * exponential histograms that user space reads through mmap. */
+#include <stdbool.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "bpfheat.h"
 
 /* Only the fields used, relocated against the running kernel's BTF (CO-RE). */
+struct disk_stats {
+	unsigned long ios[4];
+} __attribute__((preserve_access_index));
+
+struct block_device {
+	struct disk_stats *bd_stats; /* per-CPU */
+} __attribute__((preserve_access_index));
+
 struct gendisk {
 	int major;
 	int first_minor;
+	struct block_device *part0;
+} __attribute__((preserve_access_index));
+
+struct blk_mq_ctx {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+struct blk_mq_hw_ctx {
+	unsigned short nr_ctx;
+	struct blk_mq_ctx **ctxs;
 } __attribute__((preserve_access_index));
 
 struct request_queue {
 	struct gendisk *disk;
+	struct blk_mq_ctx *queue_ctx; /* per-CPU */
 } __attribute__((preserve_access_index));
 
 struct request {
 	struct request_queue *q;
+	struct blk_mq_ctx *mq_ctx;
+	struct blk_mq_hw_ctx *mq_hctx;
 	unsigned int cmd_flags;
+	unsigned int rq_flags;
 	unsigned int __data_len;
 	__u64 __sector;
+	__u64 io_start_time_ns;
 } __attribute__((preserve_access_index));
 
 #define REQ_OP_MASK 0xff
+#define REQ_OP_DISCARD 3
+#define REQ_OP_DRV_IN 34 /* passthrough operations start here: the kernel neither stamps nor accounts them */
 #define MINORBITS 20
+/* rq_flags: the kernel accounts a completion in its I/O statistics when IO_STAT is set and
+ * FLUSH_SEQ is not (blk_account_io_done) */
+#define RQF_FLUSH_SEQ (1U << 1)
+#define RQF_IO_STAT (1U << 8)
 
 const volatile struct bpfheat_config config = {};
 
@@ -43,6 +78,23 @@ struct {
 	__type(key, __u64);
 	__type(value, struct start);
 } starts SEC(".maps");
+
+/* The default mode's issue-side store: slot = hash of the request's address, holding that
+ * address to check against. inserted: written at insert, so issue keeps the submitter. */
+struct issued {
+	__u64 rq; /* address_of(request) */
+	__u64 ts; /* issue time, only for devices whose requests carry no stamp */
+	__u32 pid;
+	__u32 inserted;
+	char comm[BPFHEAT_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BPFHEAT_STORE_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct issued);
+} store SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -81,6 +133,14 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BPFHEAT_RING_COLUMNS * BPFHEAT_UNSEEN_COUNTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} unseen_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, BPFHEAT_CONTROLS);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -91,16 +151,8 @@ struct {
 	__uint(max_entries, BPFHEAT_EXEMPLAR_RING_BYTES);
 } exemplars SEC(".maps");
 
-/* kernel dev_t -> device index, handed out in order of first completion */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32);
-	__type(value, __u32);
-} devices SEC(".maps");
-
-/* device index -> DEVICE_PRESENT | dev_t, for user space to name devices through mmap: after
- * it gives up root, older kernels refuse it every bpf() call on map fds */
+/* device index -> PRESENT | UNSTAMPED? | dev_t, for user space to name devices through mmap:
+ * after it gives up root, older kernels refuse it every bpf() call on map fds */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -109,42 +161,162 @@ struct {
 	__type(value, __u64);
 } device_ids SEC(".maps");
 
-static __always_inline void count_stat(__u32 stat)
+/* The verifier allows no arithmetic on a kernel pointer, but the difference of two pointers is a
+ * number: addresses are kept as their distance from this variable. */
+__u8 address_base;
+
+static __always_inline __u64 address_of(const void *pointer)
+{
+	return (__u64)pointer - (__u64)&address_base;
+}
+
+/* device index -> its gendisk (address_of), claimed with compare-and-swap: a scan of a few pointers instead
+ * of a hash lookup per event */
+__u64 device_disks[BPFHEAT_MAX_DEVICES];
+/* device index -> address of the kernel's per-CPU I/O statistics of the whole disk */
+__u64 device_stats[BPFHEAT_MAX_DEVICES];
+__u8 device_unstamped[BPFHEAT_MAX_DEVICES];
+/* cpu -> the offset of that CPU's copy of per-CPU data (0: not learned yet) */
+__u64 cpu_offsets[BPFHEAT_MAX_CPUS];
+
+/* The kernel's statistics counters of each device this CPU last saw, plus one: what the kernel's
+ * counter must read at the next completion seen on this CPU if none went unseen. */
+struct expected_ios {
+	__u64 ios[BPFHEAT_MAX_DEVICES][BPFHEAT_IO_STAT_GROUPS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct expected_ios);
+} expected SEC(".maps");
+
+static __always_inline void count_stat(__u32 stat, __u64 n)
 {
 	__u64 *value = bpf_map_lookup_elem(&stats, &stat);
 	if (value)
-		__sync_fetch_and_add(value, 1);
+		__sync_fetch_and_add(value, n);
 }
 
-static __always_inline __u32 device_index(struct request *rq)
+static __always_inline void register_device(__u32 index, struct gendisk *disk)
 {
-	struct gendisk *disk = rq->q->disk;
-	__u32 dev = disk ? ((__u32)disk->major << MINORBITS) | (__u32)disk->first_minor : 0;
-	__u32 *known = bpf_map_lookup_elem(&devices, &dev);
-	if (known)
-		return *known < BPFHEAT_MAX_DEVICES ? *known : BPFHEAT_MAX_DEVICES - 1;
+	__u32 dev = ((__u32)disk->major << MINORBITS) | (__u32)disk->first_minor;
+	__u64 stats_address = 0;
+	bpf_probe_read_kernel(&stats_address, sizeof(stats_address), &disk->part0->bd_stats);
+	device_stats[index] = stats_address;
+	__u64 *id = bpf_map_lookup_elem(&device_ids, &index);
+	if (id)
+		*id = BPFHEAT_DEVICE_PRESENT | dev;
+	count_stat(BPFHEAT_STAT_NEXT_DEVICE, 1);
+}
 
-	__u32 next_stat = BPFHEAT_STAT_NEXT_DEVICE;
-	__u64 *next = bpf_map_lookup_elem(&stats, &next_stat);
-	if (!next)
-		return BPFHEAT_MAX_DEVICES - 1;
-	__u32 index = __sync_fetch_and_add(next, 1);
-	if (index > BPFHEAT_MAX_DEVICES - 1)
-		index = BPFHEAT_MAX_DEVICES - 1;
-	/* two CPUs may race on a new device: the loser takes the winner's index */
-	if (!bpf_map_update_elem(&devices, &dev, &index, BPF_NOEXIST)) {
-		__u64 *id = bpf_map_lookup_elem(&device_ids, &index);
-		if (id)
-			*id = BPFHEAT_DEVICE_PRESENT | dev;
+/* The device's index, handed out in order of first sight; the last index is shared by every
+ * device past the first MAX_DEVICES - 1 (shared is set then). */
+static __always_inline __u32 device_index(struct request *rq, bool *shared)
+{
+	__u64 disk = address_of(rq->q->disk);
+	*shared = false;
+	for (__u32 i = 0; i < BPFHEAT_MAX_DEVICES - 1; i++) {
+		__u64 known = device_disks[i];
+		if (known == disk)
+			return i;
+		if (known)
+			continue;
+		/* two CPUs may race for a free index: the loser sees the winner's disk and goes on */
+		known = __sync_val_compare_and_swap(&device_disks[i], 0, disk);
+		if (known == 0) {
+			register_device(i, rq->q->disk);
+			return i;
+		}
+		if (known == disk)
+			return i;
 	}
-	known = bpf_map_lookup_elem(&devices, &dev);
-	return known && *known < BPFHEAT_MAX_DEVICES ? *known : index;
+	*shared = true;
+	count_stat(BPFHEAT_STAT_DEVICE_OVERFLOW, 1);
+	__u32 last = BPFHEAT_MAX_DEVICES - 1;
+	__u64 *id = bpf_map_lookup_elem(&device_ids, &last);
+	if (id && !*id) {
+		/* user space names the shared index "other" once more devices were seen than fit */
+		*id = BPFHEAT_DEVICE_PRESENT;
+		count_stat(BPFHEAT_STAT_NEXT_DEVICE, BPFHEAT_MAX_DEVICES);
+	}
+	return last;
 }
 
 static __always_inline __u32 op_index(struct request *rq)
 {
 	__u32 op = rq->cmd_flags & REQ_OP_MASK;
 	return op < BPFHEAT_OPS - 1 ? op : BPFHEAT_OPS - 1; /* REQ_OP_READ..DISCARD are 0..3 */
+}
+
+/* Per-CPU data of CPU c lives at the pointer + offset(c). The offset is learned from the block
+ * layer's per-CPU software queues (ctx = queue_ctx + offset(ctx->cpu)): first from the request's
+ * own, else from the hardware queue's list. */
+static __always_inline __u64 cpu_offset(struct request *rq, __u32 cpu)
+{
+	if (cpu >= BPFHEAT_MAX_CPUS)
+		return 0;
+	if (cpu_offsets[cpu])
+		return cpu_offsets[cpu];
+	__u64 base = 0;
+	__u64 ctxs = 0;
+	__u16 nr_ctx = 0;
+	bpf_probe_read_kernel(&base, sizeof(base), &rq->q->queue_ctx);
+	bpf_probe_read_kernel(&ctxs, sizeof(ctxs), &rq->mq_hctx->ctxs);
+	bpf_probe_read_kernel(&nr_ctx, sizeof(nr_ctx), &rq->mq_hctx->nr_ctx);
+	for (__u32 i = 0; i < 64 && i < nr_ctx; i++) {
+		__u64 ctx = 0;
+		__u32 ctx_cpu = 0;
+		if (bpf_probe_read_kernel(&ctx, sizeof(ctx), (void *)(ctxs + i * sizeof(ctx))) || !ctx)
+			break;
+		bpf_probe_read_kernel(&ctx_cpu, sizeof(ctx_cpu),
+				      (void *)(ctx + bpf_core_field_offset(struct blk_mq_ctx, cpu)));
+		if (ctx_cpu == cpu && base) {
+			cpu_offsets[cpu] = ctx - base;
+			return ctx - base;
+		}
+	}
+	return 0;
+}
+
+/* The kernel's statistics group of an accounted completion (op_stat_group), or -1 when the
+ * kernel does not count it or it is a group not checked here. */
+static __always_inline int stat_group(struct request *rq)
+{
+	if ((rq->rq_flags & (RQF_IO_STAT | RQF_FLUSH_SEQ)) != RQF_IO_STAT)
+		return -1;
+	__u32 op = rq->cmd_flags & REQ_OP_MASK;
+	if (op >= REQ_OP_DRV_IN)
+		return -1;
+	return op == REQ_OP_DISCARD ? 2 : (op & 1);
+}
+
+/* Every accounted completion seen on this CPU is compared with the kernel's own counter of its
+ * device and group on this CPU, which the kernel raises right after this tracepoint: what it
+ * counted beyond what was seen here are completions no program saw (the kernel ran none for
+ * them). Returns how many, to be counted in the current column. */
+static __always_inline __u64 unseen_before(struct request *rq, __u32 device, int group)
+{
+	__u32 zero = 0;
+	struct expected_ios *mine = bpf_map_lookup_elem(&expected, &zero);
+	if (!mine || device >= BPFHEAT_MAX_DEVICES || group < 0 || group >= BPFHEAT_IO_STAT_GROUPS)
+		return 0;
+	__u64 *expect = &mine->ios[device][group];
+	__u64 offset = cpu_offset(rq, bpf_get_smp_processor_id());
+	unsigned long counted = 0;
+	if (!offset || !device_stats[device] ||
+	    bpf_probe_read_kernel(&counted, sizeof(counted),
+				  (void *)(device_stats[device] + offset +
+					   bpf_core_field_offset(struct disk_stats, ios) +
+					   group * sizeof(counted)))) {
+		*expect = 0; /* not comparable now: start again from the next completion */
+		return 0;
+	}
+	__u64 unseen = *expect && counted > *expect ? counted - *expect : 0;
+	/* a completion nested in this one (an interrupt) may have read the counter already */
+	*expect = (*expect > counted ? *expect : counted) + 1;
+	return unseen;
 }
 
 static __always_inline void count_cell(__u32 base, __u32 slot)
@@ -161,6 +333,8 @@ static __always_inline __u64 control_value(__u32 index)
 	return value ? *value : 0;
 }
 
+/* --start-map: the seed's design, one LRU hash entry per request in flight */
+
 static __always_inline long remember_task(__u64 key, __u64 ts, __u64 flags)
 {
 	struct start start = { .ts = ts, .pid = bpf_get_current_pid_tgid() >> 32 };
@@ -171,16 +345,16 @@ static __always_inline long remember_task(__u64 key, __u64 ts, __u64 flags)
 /* With an I/O scheduler, requests are inserted by the submitting task and issued later,
  * often from a kworker: remember the submitter here, the time at issue. */
 SEC("tp_btf/block_rq_insert")
-int BPF_PROG(block_rq_insert, struct request *rq)
+int BPF_PROG(start_rq_insert, struct request *rq)
 {
 	if (remember_task((__u64)rq, 0, BPF_ANY))
-		count_stat(BPFHEAT_STAT_START_FAILED);
+		count_stat(BPFHEAT_STAT_START_FAILED, 1);
 	return 0;
 }
 
 /* Without an I/O scheduler nothing was inserted: one map update is the whole cost. */
 SEC("tp_btf/block_rq_issue")
-int BPF_PROG(block_rq_issue, struct request *rq)
+int BPF_PROG(start_rq_issue, struct request *rq)
 {
 	__u64 key = (__u64)rq;
 	__u64 now = bpf_ktime_get_ns();
@@ -191,13 +365,66 @@ int BPF_PROG(block_rq_issue, struct request *rq)
 	if (known && known->ts == 0)
 		known->ts = now; /* inserted by its submitter: keep that task */
 	else if (remember_task(key, now, BPF_ANY))
-		count_stat(BPFHEAT_STAT_START_FAILED); /* a stale entry of a lost completion, replaced */
+		count_stat(BPFHEAT_STAT_START_FAILED, 1); /* a stale entry of a lost completion, replaced */
 	return 0;
 }
 
-static __always_inline void emit_exemplar(struct request *rq, struct start *start, __u64 now,
-					  __u64 latency, __u32 latency_slot, __u32 size, __u32 ring,
-					  __u32 series)
+/* default mode: the direct-mapped store, for exemplars and for devices without stamps */
+
+static __always_inline struct issued *store_slot(struct request *rq)
+{
+	/* Fibonacci hashing of the address: requests are allocated at a fixed stride */
+	__u32 slot = (address_of(rq) * 0x9E3779B97F4A7C15ULL) >> 48;
+	return bpf_map_lookup_elem(&store, &slot);
+}
+
+static __always_inline bool device_unstamped_at_issue(struct request *rq)
+{
+	__u64 disk = address_of(rq->q->disk);
+	for (__u32 i = 0; i < BPFHEAT_MAX_DEVICES; i++) {
+		if (device_disks[i] == disk)
+			return device_unstamped[i];
+		if (!device_disks[i])
+			break;
+	}
+	return false;
+}
+
+static __always_inline void store_task(struct issued *entry, __u64 rq)
+{
+	entry->rq = rq;
+	entry->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(entry->comm, sizeof(entry->comm));
+}
+
+SEC("tp_btf/block_rq_insert")
+int BPF_PROG(store_rq_insert, struct request *rq)
+{
+	struct issued *entry = store_slot(rq);
+	if (!entry)
+		return 0;
+	store_task(entry, address_of(rq));
+	entry->inserted = 1;
+	entry->ts = 0;
+	return 0;
+}
+
+SEC("tp_btf/block_rq_issue")
+int BPF_PROG(store_rq_issue, struct request *rq)
+{
+	struct issued *entry = store_slot(rq);
+	if (!entry)
+		return 0;
+	if (entry->rq != address_of(rq) || !entry->inserted)
+		store_task(entry, address_of(rq));
+	entry->inserted = 0;
+	entry->ts = device_unstamped_at_issue(rq) ? bpf_ktime_get_ns() : 0;
+	return 0;
+}
+
+static __always_inline void emit_exemplar(struct request *rq, __u32 pid, const char *comm,
+					  __u64 now, __u64 latency, __u32 latency_slot, __u32 size,
+					  __u32 ring, __u32 series)
 {
 	__u32 base = ring * BPFHEAT_EXEMPLAR_COUNTS;
 	__u32 attempted = base + latency_slot;
@@ -218,44 +445,97 @@ static __always_inline void emit_exemplar(struct request *rq, struct start *star
 	record->latency_ns = latency;
 	record->sector = rq->__sector;
 	record->bytes = size;
-	record->pid = start->pid;
+	record->pid = pid;
 	record->device = series / BPFHEAT_OPS;
 	record->op = series % BPFHEAT_OPS;
 	record->pad = 0;
-	__builtin_memcpy(record->comm, start->comm, sizeof(record->comm));
+	if (comm)
+		bpf_probe_read_kernel(record->comm, sizeof(record->comm), comm);
+	else
+		__builtin_memset(record->comm, 0, sizeof(record->comm));
 	__builtin_memset(record->pad2, 0, sizeof(record->pad2));
 	bpf_ringbuf_submit(record, 0);
+}
+
+static __always_inline void count_unseen(__u64 unseen, __u32 ring, bool ring_ok, __u32 device,
+					 int group)
+{
+	if (!unseen)
+		return;
+	count_stat(BPFHEAT_STAT_UNSEEN, unseen);
+	if (!ring_ok || group < 0 || group >= BPFHEAT_IO_STAT_GROUPS)
+		return;
+	__u32 op = group == 2 ? REQ_OP_DISCARD : group; /* STAT_READ, STAT_WRITE are REQ_OP_READ, WRITE */
+	__u32 index = ring * BPFHEAT_UNSEEN_COUNTS + device * BPFHEAT_OPS + op;
+	__u64 *count = bpf_map_lookup_elem(&unseen_counts, &index);
+	if (count)
+		__sync_fetch_and_add(count, unseen);
 }
 
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 {
-	__u64 key = (__u64)rq;
 	__u32 size = rq->__data_len;
 	if (nr_bytes < size) {
-		count_stat(BPFHEAT_STAT_PARTIAL);
-		return 0;
-	}
-	struct start *start = bpf_map_lookup_elem(&starts, &key);
-	if (!start || start->ts == 0) {
-		count_stat(BPFHEAT_STAT_MISSED_START);
+		count_stat(BPFHEAT_STAT_PARTIAL, 1);
 		return 0;
 	}
 	__u64 now = bpf_ktime_get_ns();
-	__u64 latency = now > start->ts ? now - start->ts : 0;
-
 	__u64 column = (now + config.phase_ns) / config.interval_ns;
 	__u32 ring = column & (BPFHEAT_RING_COLUMNS - 1);
 	__u64 *tag = bpf_map_lookup_elem(&column_tags, &ring);
-	if (!tag || *tag != column) {
-		count_stat(BPFHEAT_STAT_RING_OVERRUN);
-		bpf_map_delete_elem(&starts, &key);
-		return 0;
-	}
+	bool ring_ok = tag && *tag == column;
 
-	__u32 device = device_index(rq);
-	if (device == BPFHEAT_MAX_DEVICES - 1)
-		count_stat(BPFHEAT_STAT_DEVICE_OVERFLOW);
+	bool shared;
+	__u32 device = device_index(rq, &shared);
+	int group = shared ? -1 : stat_group(rq);
+	count_unseen(unseen_before(rq, device, group), ring, ring_ok, device, group);
+
+	__u64 key = (__u64)rq;
+	__u64 start = 0;
+	__u32 pid = 0;
+	const char *comm = NULL;
+	struct start *started = NULL;
+	struct issued *entry = NULL;
+	if (config.flags & BPFHEAT_FLAG_START_MAP) {
+		started = bpf_map_lookup_elem(&starts, &key);
+		if (started) {
+			start = started->ts;
+			pid = started->pid;
+			comm = started->comm;
+		}
+	} else {
+		if (bpf_core_field_exists(rq->io_start_time_ns))
+			start = rq->io_start_time_ns;
+		if (config.flags & BPFHEAT_FLAG_EXEMPLARS) {
+			entry = store_slot(rq);
+			if (entry && entry->rq == address_of(rq)) {
+				pid = entry->pid;
+				comm = entry->comm;
+				if (!start)
+					start = entry->ts;
+			}
+		}
+		/* a request without data (an empty flush, or one whose flush the queue dropped) is
+		 * never issued itself, so it never has a stamp: only requests with data tell */
+		if (!start && size > 0 && (rq->cmd_flags & REQ_OP_MASK) < REQ_OP_DRV_IN && !shared &&
+		    !device_unstamped[device]) {
+			/* this device's requests carry no stamp: time them from the store from now on */
+			device_unstamped[device] = 1;
+			__u64 *id = bpf_map_lookup_elem(&device_ids, &device);
+			if (id)
+				*id |= BPFHEAT_DEVICE_UNSTAMPED;
+		}
+	}
+	if (!start) {
+		count_stat(BPFHEAT_STAT_MISSED_START, 1);
+		goto done;
+	}
+	if (!ring_ok) {
+		count_stat(BPFHEAT_STAT_RING_OVERRUN, 1);
+		goto done;
+	}
+	__u64 latency = now > start ? now - start : 0;
 	__u32 op = op_index(rq);
 	__u32 series = device * BPFHEAT_OPS + op;
 	__u32 column_base = ring * BPFHEAT_COLUMN_CELLS;
@@ -264,8 +544,12 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 	count_cell(column_base + (BPFHEAT_MAX_DEVICES * BPFHEAT_OPS + series) * BPFHEAT_SLOTS,
 		   bpfheat_slot(size, &config));
 	if (latency >= control_value(BPFHEAT_CONTROL_THRESHOLD_NS))
-		emit_exemplar(rq, start, now, latency, latency_slot, size, ring, series);
-	bpf_map_delete_elem(&starts, &key);
+		emit_exemplar(rq, pid, comm, now, latency, latency_slot, size, ring, series);
+done:
+	if (started)
+		bpf_map_delete_elem(&starts, &key);
+	if (entry && entry->rq == address_of(rq))
+		entry->rq = 0;
 	return 0;
 }
 

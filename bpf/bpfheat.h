@@ -17,12 +17,22 @@
 
 #define BPFHEAT_MAX_DEVICES 16 /* the last index collects every device past the first 15 */
 #define BPFHEAT_DEVICE_PRESENT (1ULL << 32) /* device_ids[i] = PRESENT | dev_t once index i is used */
+#define BPFHEAT_DEVICE_UNSTAMPED (1ULL << 33) /* the device completed a request without an issue time stamp */
 #define BPFHEAT_OPS 5          /* read, write, flush, discard, other */
 #define BPFHEAT_METRICS 2      /* latency (ns), size (bytes) */
 #define BPFHEAT_RING_COLUMNS 8 /* power of two: user space may lag six columns */
 /* cells of one column, laid out [metric][device][op][slot] */
 #define BPFHEAT_COLUMN_CELLS 51680
 #define BPFHEAT_START_ENTRIES 65536
+/* the issue-side store of the default mode: direct-mapped by the request's address */
+#define BPFHEAT_STORE_ENTRIES 65536
+/* per-CPU memory offsets learned from the block layer's per-CPU contexts, for CPUs below this */
+#define BPFHEAT_MAX_CPUS 1024
+/* groups of the kernel's own I/O statistics (/sys/block/<dev>/stat) checked against what was seen:
+ * read, write, discard (the kernel's STAT_READ, STAT_WRITE, STAT_DISCARD) */
+#define BPFHEAT_IO_STAT_GROUPS 3
+/* per column: completions the kernel accounted that no program saw, per [device][op] */
+#define BPFHEAT_UNSEEN_COUNTS 80
 
 /* exemplars: outlier I/Os sent to user space through a ring buffer */
 #define BPFHEAT_EXEMPLAR_RING_BYTES 4194304
@@ -43,7 +53,12 @@
 #define BPFHEAT_STAT_DEVICE_OVERFLOW 3 /* completion counted under the shared last device index */
 #define BPFHEAT_STAT_NEXT_DEVICE 4     /* next device index to hand out */
 #define BPFHEAT_STAT_PARTIAL 5         /* partial completions, counted at their final completion */
-#define BPFHEAT_STATS 6
+#define BPFHEAT_STAT_UNSEEN 6          /* completions the kernel accounted that no program saw */
+#define BPFHEAT_STATS 7
+
+/* bits of config.flags */
+#define BPFHEAT_FLAG_START_MAP 1 /* time requests with the start map (issue program), not the kernel's stamps */
+#define BPFHEAT_FLAG_EXEMPLARS 2 /* remember each request's issuing task for exemplars */
 
 struct bpfheat_exemplar {
 	__u64 ts_ns; /* completion, monotonic */
@@ -62,6 +77,7 @@ struct bpfheat_exemplar {
 struct bpfheat_config {
 	__u64 interval_ns;
 	__u64 phase_ns; /* (monotonic + phase) / interval aligns columns to wall-clock multiples */
+	__u64 flags;    /* BPFHEAT_FLAG_* */
 	__u64 thresholds[BPFHEAT_MAX_EXPONENT][BPFHEAT_THRESHOLDS_PER_EXPONENT];
 };
 
@@ -73,6 +89,8 @@ _Static_assert(BPFHEAT_COLUMN_CELLS ==
 	       "column cells");
 _Static_assert(BPFHEAT_EXEMPLAR_COUNTS == BPFHEAT_SLOTS * (1 + BPFHEAT_MAX_DEVICES * BPFHEAT_OPS), "exemplar counts");
 _Static_assert(sizeof(struct bpfheat_exemplar) == BPFHEAT_EXEMPLAR_BYTES, "exemplar record layout");
+_Static_assert(BPFHEAT_UNSEEN_COUNTS == BPFHEAT_MAX_DEVICES * BPFHEAT_OPS, "unseen counts");
+_Static_assert((BPFHEAT_STORE_ENTRIES & (BPFHEAT_STORE_ENTRIES - 1)) == 0, "store is a power of two");
 _Static_assert((BPFHEAT_RING_COLUMNS & (BPFHEAT_RING_COLUMNS - 1)) == 0, "ring is a power of two");
 
 /* Exact bucket placement without floating point: find the power of two with shifts

@@ -19,10 +19,14 @@ export interface Series {
   readonly counts: readonly number[];
 }
 
-export interface ExemplarDrops {
+/** A count of one device and op within a column. */
+export interface DeviceOpCount {
   readonly device: number;
   readonly op: Op;
   readonly count: number;
+}
+
+export interface ExemplarDrops extends DeviceOpCount {
   /** the latency slot of the dropped I/Os; absent in recordings made before drops were kept per bucket (then: at any latency) */
   readonly slot?: number;
 }
@@ -34,6 +38,17 @@ export interface Column {
   readonly series: readonly Series[];
   /** outlier I/Os of this column the kernel could not send (rate cap or full ring); absent when none */
   readonly droppedExemplars?: readonly ExemplarDrops[];
+  /** completions the kernel accounted in its I/O statistics that no program saw; absent when none */
+  readonly unseen?: readonly DeviceOpCount[];
+}
+
+/** A column from its parts, carrying each per-device count list only when it is not empty. */
+export function columnWith(
+  head: Pick<Column, 'seq' | 'startMs' | 'intervalMs' | 'series'>,
+  droppedExemplars: readonly ExemplarDrops[],
+  unseen: readonly DeviceOpCount[],
+): Column {
+  return { ...head, ...(droppedExemplars.length > 0 ? { droppedExemplars } : {}), ...(unseen.length > 0 ? { unseen } : {}) };
 }
 
 export interface DeviceInfo {

@@ -35,6 +35,8 @@ const selfStats = {
   ringOverrun: 2,
   deviceOverflow: 0,
   partial: 3,
+  unseen: 4,
+  unstampedDevices: ['loop3'],
 };
 
 const serverMessages: ServerMessage[] = [
@@ -69,6 +71,8 @@ const serverMessages: ServerMessage[] = [
   { type: 'stats', selfStats },
   { type: 'pong', id: 7 },
   { type: 'column', column: { ...column, droppedExemplars: [{ device: 2, op: 'write', count: 17 }, { device: 0, op: 'read', count: 3, slot: 150 }] } },
+  { type: 'column', column: { ...column, unseen: [{ device: 0, op: 'read', count: 3 }, { device: 1, op: 'discard', count: 1 }] } },
+  { type: 'column', column: { ...column, droppedExemplars: [{ device: 2, op: 'write', count: 17, slot: 150 }], unseen: [{ device: 2, op: 'write', count: 2 }] } },
   {
     type: 'exemplars',
     replace: true,
@@ -121,7 +125,7 @@ describe('the decoders refuse and name', () => {
     ['{"type":"hello","version":2}', /protocol version 2 is not 1/],
     ['{"type":"gap","fromSeq":-1,"toSeq":2}', /fromSeq must be an integer >= 0/],
     ['{"type":"pong","id":1.5}', /id must be an integer/],
-    ['{"type":"column","c":[1,2,3]}', /column must be \[seq, startMs, intervalMs, series, drops\?\]/],
+    ['{"type":"column","c":[1,2,3]}', /column must be \[seq, startMs, intervalMs, series, drops\?, unseen\?\]/],
     ['{"type":"column","c":[1,2,3,[],[[0,9,1]]]}', /drops\[0\]\.op is out of range/],
     ['{"type":"exemplars","matched":1,"e":[[1,2,3]]}', /exemplars\[0\] must be \[timeMs, latencyNs/],
     ['{"type":"exemplars","matched":1,"e":[[1,-2,0,0,0,0,0,""]]}', /latencyNs must be an integer >= 0/],

@@ -7,7 +7,7 @@
  * with metric and op as indexes into METRICS and OPS.
  */
 import { METRICS, OPS, SLOTS, type Metric, type Op } from './scheme.ts';
-import type { Column, DeviceInfo, ExemplarDrops, Series, SourceKind } from './column.ts';
+import { columnWith, type Column, type DeviceInfo, type DeviceOpCount, type ExemplarDrops, type Series, type SourceKind } from './column.ts';
 import { EXEMPLAR_ORDERS, type Exemplar, type ExemplarOrder } from './exemplar.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -40,6 +40,10 @@ export interface SelfStats {
   readonly ringOverrun: number;
   readonly deviceOverflow: number;
   readonly partial: number;
+  /** completions the kernel accounted in its I/O statistics that no program saw (each also in its column's unseen) */
+  readonly unseen: number;
+  /** devices whose requests carried no issue time stamp (timed from the issue-side store, or counted in missedStart) */
+  readonly unstampedDevices: readonly string[];
 }
 
 export interface Hello {
@@ -132,7 +136,10 @@ type CompactSeries = [number, number, number, number[]];
 /** [device, op, count] or, with the latency slot of the drops, [device, op, count, slot] */
 type CompactDrop = [number, number, number] | [number, number, number, number];
 type CompactDrops = CompactDrop[];
-type CompactColumn = [number, number, number, CompactSeries[]] | [number, number, number, CompactSeries[], CompactDrops];
+type CompactColumn =
+  | [number, number, number, CompactSeries[]]
+  | [number, number, number, CompactSeries[], CompactDrops]
+  | [number, number, number, CompactSeries[], CompactDrops, [number, number, number][]];
 type CompactExemplar = [number, number, number, number, number, number | null, number, string];
 
 function compactColumn(column: Column): CompactColumn {
@@ -145,8 +152,9 @@ function compactColumn(column: Column): CompactColumn {
     return [METRICS.indexOf(s.metric), s.device, OPS.indexOf(s.op), pairs];
   });
   const head = [column.seq, column.startMs, column.intervalMs, series] as const;
-  const drops = column.droppedExemplars;
-  return drops && drops.length > 0 ? [...head, drops.map((d): CompactDrop => (d.slot === undefined ? [d.device, OPS.indexOf(d.op), d.count] : [d.device, OPS.indexOf(d.op), d.count, d.slot]))] : [...head];
+  const drops = (column.droppedExemplars ?? []).map((d): CompactDrop => (d.slot === undefined ? [d.device, OPS.indexOf(d.op), d.count] : [d.device, OPS.indexOf(d.op), d.count, d.slot]));
+  if (column.unseen && column.unseen.length > 0) return [...head, drops, column.unseen.map((u): [number, number, number] => [u.device, OPS.indexOf(u.op), u.count])];
+  return drops.length > 0 ? [...head, drops] : [...head];
 }
 
 function compactExemplar(e: Exemplar): CompactExemplar {
@@ -238,23 +246,31 @@ function decodeSeries(value: unknown, field: string): Series {
 
 export function decodeColumn(value: unknown): Column {
   const c = array(value, 'column');
-  if (c.length !== 4 && c.length !== 5) fail('column must be [seq, startMs, intervalMs, series, drops?]');
+  if (c.length < 4 || c.length > 6) fail('column must be [seq, startMs, intervalMs, series, drops?, unseen?]');
   const seq = integer(c[0], 'column.seq');
   const startMs = integer(c[1], 'column.startMs');
   const intervalMs = integer(c[2], 'column.intervalMs', 1);
   const series = array(c[3], 'column.series').map((s, k) => decodeSeries(s, `column.series[${k}]`));
-  if (c.length === 4) return { seq, startMs, intervalMs, series };
-  const droppedExemplars = array(c[4], 'column.drops').map((d, k): ExemplarDrops => {
-    const drop = array(d, `column.drops[${k}]`);
-    if (drop.length !== 3 && drop.length !== 4) fail(`column.drops[${k}] must be [device, op, count, slot?]`);
-    const drops = {
-      device: integer(drop[0], `column.drops[${k}].device`),
-      op: OPS[integer(drop[1], `column.drops[${k}].op`)] ?? fail(`column.drops[${k}].op is out of range`),
-      count: integer(drop[2], `column.drops[${k}].count`, 1),
-    };
-    return drop.length === 3 ? drops : { ...drops, slot: slotNumber(drop[3], `column.drops[${k}].slot`) };
-  });
-  return { seq, startMs, intervalMs, series, droppedExemplars };
+  const droppedExemplars = c.length > 4 ? array(c[4], 'column.drops').map((d, k) => decodeDrop(d, `column.drops[${k}]`)) : [];
+  const unseen = c.length > 5 ? array(c[5], 'column.unseen').map((u, k) => decodeDeviceOpCount(array(u, `column.unseen[${k}]`), 3, `column.unseen[${k}]`)) : [];
+  return columnWith({ seq, startMs, intervalMs, series }, droppedExemplars, unseen);
+}
+
+/** [device, op, count, ...] of length `length` */
+function decodeDeviceOpCount(entry: unknown[], length: number, field: string): DeviceOpCount {
+  if (entry.length !== length) fail(`${field} must be [device, op, count${length > 3 ? ', slot?' : ''}]`);
+  return {
+    device: integer(entry[0], `${field}.device`),
+    op: OPS[integer(entry[1], `${field}.op`)] ?? fail(`${field}.op is out of range`),
+    count: integer(entry[2], `${field}.count`, 1),
+  };
+}
+
+function decodeDrop(value: unknown, field: string): ExemplarDrops {
+  const drop = array(value, field);
+  if (drop.length === 3) return decodeDeviceOpCount(drop, 3, field);
+  if (drop.length !== 4) fail(`${field} must be [device, op, count, slot?]`);
+  return { ...decodeDeviceOpCount(drop, 4, field), slot: slotNumber(drop[3], `${field}.slot`) };
 }
 
 function decodeExemplar(value: unknown, field: string): Exemplar {
@@ -338,6 +354,8 @@ function decodeSelfStats(value: unknown): SelfStats {
     ringOverrun: finiteNumber(value.ringOverrun, 'selfStats.ringOverrun'),
     deviceOverflow: finiteNumber(value.deviceOverflow, 'selfStats.deviceOverflow'),
     partial: finiteNumber(value.partial, 'selfStats.partial'),
+    unseen: finiteNumber(value.unseen, 'selfStats.unseen'),
+    unstampedDevices: array(value.unstampedDevices, 'selfStats.unstampedDevices').map((name, k) => string(name, `selfStats.unstampedDevices[${k}]`)),
   };
 }
 

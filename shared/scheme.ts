@@ -13,11 +13,16 @@ export const THRESHOLDS_PER_EXPONENT = 7;
 export const MAX_DEVICES = 16;
 /** device_ids[i] = DEVICE_PRESENT | dev_t once the kernel has handed out index i */
 export const DEVICE_PRESENT = 1n << 32n;
+/** set in device_ids[i] once the device completed a request that carried no issue time stamp */
+export const DEVICE_UNSTAMPED = 1n << 33n;
 export const OPS = ['read', 'write', 'flush', 'discard', 'other'] as const;
 export const METRICS = ['latency', 'size'] as const;
 export const RING_COLUMNS = 8;
 export const COLUMN_CELLS = 51680;
 export const START_ENTRIES = 65536;
+export const STORE_ENTRIES = 65536;
+/** per column: completions the kernel accounted that no program saw, per [device][op] */
+export const UNSEEN_COUNTS = 80;
 
 export const EXEMPLAR_RING_BYTES = 4194304;
 export const COMM_LEN = 16;
@@ -34,8 +39,12 @@ export const STATS = {
   deviceOverflow: 3,
   nextDevice: 4,
   partial: 5,
+  unseen: 6,
 } as const;
-export const STAT_COUNT = 6;
+export const STAT_COUNT = 7;
+
+/** bits of the BPF program's config.flags */
+export const FLAGS = { startMap: 1, exemplars: 2 } as const;
 
 export type Op = (typeof OPS)[number];
 export type Metric = (typeof METRICS)[number];

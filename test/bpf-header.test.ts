@@ -36,6 +36,8 @@ describe('bpf/bpfheat.h and shared/scheme.ts', () => {
     ['RING_COLUMNS', scheme.RING_COLUMNS],
     ['COLUMN_CELLS', scheme.COLUMN_CELLS],
     ['START_ENTRIES', scheme.START_ENTRIES],
+    ['STORE_ENTRIES', scheme.STORE_ENTRIES],
+    ['UNSEEN_COUNTS', scheme.UNSEEN_COUNTS],
     ['STATS', scheme.STAT_COUNT],
     ['EXEMPLAR_RING_BYTES', scheme.EXEMPLAR_RING_BYTES],
     ['COMM_LEN', scheme.COMM_LEN],
@@ -49,9 +51,17 @@ describe('bpf/bpfheat.h and shared/scheme.ts', () => {
     expect(Object.fromEntries(stats)).toEqual(scheme.STATS);
   });
 
-  it('agrees on the device-present flag', () => {
-    const flag = /^#define BPFHEAT_DEVICE_PRESENT \(1ULL << (\d+)\)/m.exec(readFileSync(`${BPF_DIR}/bpfheat.h`, 'utf8'));
-    expect(flag && 1n << BigInt(flag[1]!)).toBe(scheme.DEVICE_PRESENT);
+  it.each([
+    ['PRESENT', scheme.DEVICE_PRESENT],
+    ['UNSTAMPED', scheme.DEVICE_UNSTAMPED],
+  ])('agrees on the device flag %s', (name, value) => {
+    const flag = new RegExp(`^#define BPFHEAT_DEVICE_${name} \\(1ULL << (\\d+)\\)`, 'm').exec(readFileSync(`${BPF_DIR}/bpfheat.h`, 'utf8'));
+    expect(flag && 1n << BigInt(flag[1]!)).toBe(value);
+  });
+
+  it('agrees on every config flag', () => {
+    const flags = [...defines].filter(([name]) => name.startsWith('FLAG_')).map(([name, value]) => [camel(name.slice(5)), value]);
+    expect(Object.fromEntries(flags)).toEqual(scheme.FLAGS);
   });
 
   it('agrees on every control index', () => {

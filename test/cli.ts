@@ -16,10 +16,23 @@ export interface Running {
   readonly lines: string[];
   /** resolves once the first stdout line arrived (the tracer is attached and reading) */
   readonly firstLine: Promise<void>;
+  /** resolves once stderr said the tracer is attached (--text, --jsonl) */
+  readonly attached: Promise<void>;
   /** resolves when the process ends, with its exit code, stdout and stderr */
   readonly exited: Promise<Result>;
   /** SIGINT (or the given signal), then what exited gives */
   stop(signal?: NodeJS.Signals): Promise<Result>;
+}
+
+/** A promise kept by mark(), or broken if the child exits first; its rejection is handled, so an unawaited one is harmless. */
+function milestone(child: ChildProcessWithoutNullStreams, what: string, stderr: () => string): { promise: Promise<void>; mark: () => void } {
+  let mark: () => void = () => {};
+  const promise = new Promise<void>((resolve, reject) => {
+    mark = resolve;
+    child.once('exit', (code) => reject(new Error(`bpfheat exited (${code}) before ${what}: ${stderr()}`)));
+  });
+  promise.catch(() => {});
+  return { promise, mark };
 }
 
 export function startBpfheat(args: readonly string[]): Running {
@@ -27,24 +40,24 @@ export function startBpfheat(args: readonly string[]): Running {
   let stdout = '';
   let stderr = '';
   const lines: string[] = [];
-  let markFirst: () => void = () => {};
-  const firstLine = new Promise<void>((resolve, reject) => {
-    markFirst = resolve;
-    child.once('exit', (code) => reject(new Error(`bpfheat exited (${code}) before printing: ${stderr}`)));
-  });
+  const firstLine = milestone(child, 'printing', () => stderr);
+  const attached = milestone(child, 'attaching', () => stderr);
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
     const complete = stdout.split('\n');
     lines.splice(0, lines.length, ...complete.slice(0, -1));
-    if (lines.length > 0) markFirst();
+    if (lines.length > 0) firstLine.mark();
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    if (/^bpfheat: tracing attached/m.test(stderr)) attached.mark();
+  });
   const exited = new Promise<Result>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-  firstLine.catch(() => {});
   return {
     child,
     lines,
-    firstLine,
+    firstLine: firstLine.promise,
+    attached: attached.promise,
     exited,
     stop(signal = 'SIGINT') {
       if (child.exitCode === null) child.kill(signal);
@@ -85,6 +98,8 @@ export interface JsonColumn {
   readonly unit: string;
   readonly total: number;
   readonly buckets: [number, number | null, number][];
+  /** completions the kernel accounted that the tracer did not see (README: JSONL fields) */
+  readonly unseen: number;
 }
 
 /** The columns a successful --jsonl run printed. */

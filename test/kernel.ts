@@ -2,10 +2,11 @@
  * Helpers for tests that need the real kernel: whether BPF can run here, and loop devices
  * that a test makes on a file and always removes.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 /** Why kernel tests cannot run here, or null when they can. Under CI a reason is a failure, not a skip. */
 export function kernelSkipReason(): string | null {
@@ -60,4 +61,28 @@ export function directIo(device: LoopDevice, op: 'write' | 'read', count: number
       ? ['if=/dev/zero', `of=${device.path}`, `bs=${blockSize}`, `count=${count}`, 'oflag=direct']
       : [`if=${device.path}`, 'of=/dev/null', `bs=${blockSize}`, `count=${count}`, 'iflag=direct'];
   execFileSync('dd', args, { stdio: 'ignore' });
+}
+
+/**
+ * Completions the kernel accounted for a device, from /sys/block/<dev>/stat: reads + writes +
+ * discards + flushes completed (fields 1, 5, 12, 16; kernels before 4.18 and 5.5 lack the last two).
+ */
+export function completedIos(device: LoopDevice): number {
+  const fields = readFileSync(`/sys/block/${device.name}/stat`, 'utf8').trim().split(/\s+/).map(Number);
+  return [0, 4, 11, 15].reduce((total, k) => total + (fields[k] ?? 0), 0);
+}
+
+/** fio's random 4 KiB reads and writes, io_uring, 8 in flight, for the given seconds. */
+export async function fioRandrw(device: LoopDevice, seconds: number): Promise<void> {
+  await promisify(execFile)('fio', [
+    '--name=bpfheat-test',
+    `--filename=${device.path}`,
+    '--rw=randrw',
+    '--bs=4k',
+    '--iodepth=8',
+    '--ioengine=io_uring',
+    '--direct=1',
+    '--time_based',
+    `--runtime=${seconds}`,
+  ]);
 }

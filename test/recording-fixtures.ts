@@ -34,7 +34,7 @@ export function sampleText(): string {
     exemplarLine(EXEMPLAR),
     exemplarLine({ ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync', sector: null }),
     devicesLine(DEVICES),
-    columnLine({ ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }, { device: 0, op: 'read', count: 2, slot: 160 }] }),
+    columnLine({ ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }, { device: 0, op: 'read', count: 2, slot: 160 }], unseen: [{ device: 0, op: 'read', count: 2 }] }),
     columnLine(column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 })),
     endLine(1_700_000_003_000, 3),
   ].join('');

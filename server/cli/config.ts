@@ -36,6 +36,10 @@ export interface Config {
   readonly maxClients: number | null;
   readonly thresholdNs: number | null;
   readonly exemplarRate: number;
+  /** false (--exemplars off, --threshold off): no program runs at insert/issue */
+  readonly exemplars: boolean;
+  /** --start-map: time requests with an issue program and a start map instead of the kernel's stamps */
+  readonly startMap: boolean;
   readonly byProcess: boolean;
   /** --record: append everything the source produces to this file */
   readonly record: string | null;
@@ -77,6 +81,8 @@ const DEFAULTS: Config = {
   maxClients: null,
   thresholdNs: null,
   exemplarRate: 200,
+  exemplars: true,
+  startMap: false,
   byProcess: false,
   record: null,
   inputFile: null,
@@ -150,7 +156,9 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--history'], value: 'SPAN', help: 'history kept in memory: a column count or a span like 30m, 24h (default 24h)', apply: (c, v) => (c.historyColumns = encodeHistory(v)) },
   { names: ['--max-clients'], value: 'N', help: 'most dashboard clients at once (default 256; each may queue up to 256 KiB)', apply: (c, v) => (c.maxClients = positiveInteger('--max-clients', v, 100_000)) },
   { names: ['--self-stats'], help: "measure the tracer's own BPF run time (kernel.bpf_stats_enabled) and report it", apply: (c) => (c.selfStats = true) },
-  { names: ['--threshold'], value: 'NS', help: 'record exemplar I/Os slower than NS nanoseconds (default: adaptive, the recent p99)', apply: (c, v) => (c.thresholdNs = threshold(v)) },
+  { names: ['--threshold'], value: 'NS', help: 'record exemplar I/Os slower than NS nanoseconds (default: adaptive, the recent p99; off: as --exemplars off)', apply: (c, v) => setThreshold(c, v) },
+  { names: ['--exemplars'], value: 'on|off', help: 'off: no exemplars, and nothing runs when a request is queued or issued (default on)', apply: (c, v) => (c.exemplars = oneOf('--exemplars', v, ['on', 'off'] as const) === 'on') },
+  { names: ['--start-map'], help: "time each request from an issue-side start map (the classic design) instead of the kernel's own issue time stamp", apply: (c) => (c.startMap = true) },
   { names: ['--exemplar-rate'], value: 'N', help: 'at most N exemplars per second of each latency bucket, applied per column (never below one), the rest counted as dropped (default 200)', apply: (c, v) => (c.exemplarRate = positiveInteger('--exemplar-rate', v, 100_000)) },
   { names: ['--by-process'], help: 'with --text: one histogram per process (bitesize layout), from the exemplars', apply: (c) => (c.byProcess = true) },
   { names: ['--record'], value: 'FILE', help: 'also append every column and exemplar to FILE, a recording (a new file; see README)', apply: (c, v) => (c.record = fileName('--record', v)) },
@@ -231,6 +239,7 @@ function checkCombinations(config: Config, given: ReadonlySet<string>): void {
     if (given.has(flag) && config.mode !== 'text') throw new UsageError(`${flag} chooses the rows of --text: use it with --text`);
   }
   if (given.has('--speed') && !input) throw new UsageError('--speed paces --replay or --import: use it with one of them');
+  if (config.byProcess && !config.exemplars) throw new UsageError('--by-process is built from exemplars: drop --exemplars off / --threshold off');
   if (config.source === 'prometheus' && config.prometheus === null) throw new UsageError('--source prometheus needs --prometheus URL, the Prometheus server to read');
   for (const flag of ['--prometheus', '--match', '--host', '--host-label']) {
     if (given.has(flag) && config.source !== 'prometheus') throw new UsageError(`${flag} is for reading hosts back from Prometheus: use it with --source prometheus`);
@@ -246,9 +255,14 @@ function encodeHistory(value: string): number {
   return 'columns' in span ? span.columns : -span.seconds;
 }
 
+function setThreshold(config: Mutable<Config>, value: string): void {
+  if (value === 'off') config.exemplars = false;
+  else config.thresholdNs = threshold(value);
+}
+
 function threshold(value: string): number | null {
   if (value === 'adaptive') return null;
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--threshold needs nanoseconds (a whole number, 0 for every I/O) or "adaptive", got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--threshold needs nanoseconds (a whole number, 0 for every I/O), "adaptive" or "off", got "${value}"`);
   return Number(value);
 }
 

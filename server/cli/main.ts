@@ -38,6 +38,8 @@ async function createSource(config: Config): Promise<Source> {
     // per-process histograms are built from exemplars, so by default every I/O is one
     thresholdNs: config.byProcess && config.thresholdNs === null ? 0 : config.thresholdNs,
     exemplarRate: config.exemplarRate,
+    mode: { startMap: config.startMap, exemplars: config.exemplars },
+    announceAttach: config.mode !== 'dashboard',
   });
 }
 

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Config } from './config.ts';
 import { UserError } from '../base/errors.ts';
 import type { Source } from '../sources/source.ts';
-import { bucketList, histogramOf, histogramTotal, type Column, type DeviceInfo } from '../../shared/column.ts';
+import { bucketList, histogramOf, histogramTotal, type Column, type DeviceInfo, type DeviceOpCount } from '../../shared/column.ts';
 import { METRIC_UNIT, SLOTS } from '../../shared/scheme.ts';
 import { formatByProcess, formatHeading, formatSampleNote, formatTextHistogram, TEXT_UNITS } from './textHistogram.ts';
 import { exemplarMatches, type Exemplar } from '../../shared/exemplar.ts';
@@ -46,8 +46,9 @@ function takeExemplars(pending: Exemplar[], column: Column, devices: readonly De
   return due.filter((e) => exemplarMatches(e, { fromMs: -Infinity, toMs: Infinity, latMinNs: 0, latMaxNs: Infinity, devices: ids, ops: config.ops }));
 }
 
-function droppedIn(column: Column, devices: readonly DeviceInfo[], config: Config): number {
-  return (column.droppedExemplars ?? [])
+/** The sum of a column's per-device, per-op counts (dropped exemplars, unseen completions) that the flags select. */
+function countIn(counts: readonly DeviceOpCount[] | undefined, devices: readonly DeviceInfo[], config: Config): number {
+  return (counts ?? [])
     .filter((d) => (config.devices.length === 0 || config.devices.includes(devices.find((x) => x.id === d.device)?.name ?? '')) && (config.ops.length === 0 || config.ops.includes(d.op)))
     .reduce((total, d) => total + d.count, 0);
 }
@@ -82,15 +83,18 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
             unit: METRIC_UNIT[config.metric],
             total: histogramTotal(histogram),
             buckets: bucketList(histogram),
+            unseen: countIn(column.unseen, source.devices(), config),
           })}\n`,
         );
         return;
       }
       const total = histogramTotal(histogram);
-      const heading = headingFor(column, total, source.devices(), config);
+      const unseen = countIn(column.unseen, source.devices(), config);
+      const unseenNote = unseen > 0 ? `  (+${unseen} completed that the kernel counted but the tracer did not see)` : '';
+      const heading = `${headingFor(column, total, source.devices(), config)}${unseenNote}`;
       if (config.byProcess) {
         const exemplars = takeExemplars(pending, column, source.devices(), config);
-        const note = formatSampleNote(exemplars.length, total, droppedIn(column, source.devices(), config), source.kind === 'bpf');
+        const note = formatSampleNote(exemplars.length, total, countIn(column.droppedExemplars, source.devices(), config), source.kind === 'bpf');
         write(`\n${heading}\n${note}\n${formatByProcess(exemplars, config.metric, unit, config.buckets)}`);
       } else {
         write(`\n${heading}\n${formatTextHistogram(histogram, unit, config.buckets)}`);

@@ -64,7 +64,7 @@ describe('the end of a finite source', () => {
 describe('self statistics', () => {
   it('go out in hello and as stats messages when the source measures itself', async () => {
     const { dashboard, url, source } = await start();
-    source.stats = { programs: [{ name: 'p', runCount: 10, runTimeNs: 2000, nsPerEvent: 200, eventsPerSecond: 5, recursionMisses: 0 }], missedStart: 0, startFailed: 0, ringOverrun: 0, deviceOverflow: 0, partial: 0 };
+    source.stats = { programs: [{ name: 'p', runCount: 10, runTimeNs: 2000, nsPerEvent: 200, eventsPerSecond: 5, recursionMisses: 0 }], missedStart: 0, startFailed: 0, ringOverrun: 0, deviceOverflow: 0, partial: 0, unseen: 0, unstampedDevices: [] };
     const client = await connect(url);
     await until(() => client.messages.length > 0);
     expect(client.messages[0]).toMatchObject({ type: 'hello', selfStats: source.stats });

@@ -27,13 +27,13 @@ describe('recording lines', () => {
     expect(endLine(9, 3)).toBe('{"type":"end","stop_ms":9,"columns":3}\n');
   });
 
-  it('reads back exactly what it wrote: columns, drops, exemplars in batches, devices, in order', () => {
+  it('reads back exactly what it wrote: columns, drops, unseen completions, exemplars in batches, devices, in order', () => {
     const recording = parseRecording(sampleText(), 'sample');
     expect(recording.header).toMatchObject({ version: 1, intervalMs: 1000, source: 'bpf', host: 'db1', startedMs: 1_700_000_000_000, devices: DEVICES.slice(0, 1) });
     expect(recording.events.map((e) => e.type)).toEqual(['column', 'exemplars', 'devices', 'column', 'column']);
     expect(recording.events[0]).toEqual({ type: 'column', column: column(1_700_000_000) });
     expect(recording.events[1]).toEqual({ type: 'exemplars', exemplars: [EXEMPLAR, { ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync', sector: null }] });
-    expect(recording.events[3]).toEqual({ type: 'column', column: { ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }, { device: 0, op: 'read', count: 2, slot: 160 }] } });
+    expect(recording.events[3]).toEqual({ type: 'column', column: { ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }, { device: 0, op: 'read', count: 2, slot: 160 }], unseen: [{ device: 0, op: 'read', count: 2 }] } });
     expect(recording.events[4]).toEqual({ type: 'column', column: column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 }) });
     expect(recording).toMatchObject({ devices: DEVICES, columnCount: 3, complete: true, truncatedLine: null, skippedLines: 0 });
   });

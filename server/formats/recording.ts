@@ -9,6 +9,7 @@
  *   then, in the order the source produced them:
  *            a column    {"type":"column","seq":S,"start_ms":..,"interval_ms":..,"series":[[metric,device,op,[slot,count,...]],...]}
  *                        (+ "dropped_exemplars":[[device,op,count],...] when the kernel dropped some)
+ *                        (+ "unseen":[[device,op,count],...] when the kernel counted completions no program saw)
  *            an exemplar {"type":"exemplar","time_ms":..,"latency_ns":..,"bytes":..,"device":..,"op":"read",
  *                          "sector":..,"pid":..,"comm":".."}
  *            devices     {"type":"devices","devices":[{"id":0,"name":"nvme0n1"},...]}  (the whole table, when it grew)
@@ -27,7 +28,7 @@
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { METRICS, OPS, SLOTS, type Op } from '../../shared/scheme.ts';
 import { BUCKET_SCHEME } from '../../shared/protocol.ts';
-import type { Column, DeviceInfo, ExemplarDrops, Series, SourceKind } from '../../shared/column.ts';
+import { columnWith, type Column, type DeviceInfo, type DeviceOpCount, type ExemplarDrops, type Series, type SourceKind } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import { UserError } from '../base/errors.ts';
 
@@ -96,6 +97,7 @@ export function columnLine(column: Column): string {
   if (column.droppedExemplars && column.droppedExemplars.length > 0) {
     line.dropped_exemplars = column.droppedExemplars.map((d) => (d.slot === undefined ? [d.device, d.op, d.count] : [d.device, d.op, d.count, d.slot]));
   }
+  if (column.unseen && column.unseen.length > 0) line.unseen = column.unseen.map((u) => [u.device, u.op, u.count]);
   return `${JSON.stringify(line)}\n`;
 }
 
@@ -219,14 +221,22 @@ function decodeColumn(value: Record<string, unknown>): Column {
   const intervalMs = integer(value.interval_ms, 'interval_ms', 1);
   if (seq * intervalMs !== startMs) fail(`"seq" ${seq} is not start_ms / interval_ms (${startMs} / ${intervalMs})`);
   const series = list(value.series, 'series').map((s, k) => decodeSeries(s, `series[${k}]`));
-  if (value.dropped_exemplars === undefined) return { seq, startMs, intervalMs, series };
-  const droppedExemplars: ExemplarDrops[] = list(value.dropped_exemplars, 'dropped_exemplars').map((d, k) => {
+  const droppedExemplars = value.dropped_exemplars === undefined ? [] : list(value.dropped_exemplars, 'dropped_exemplars').map((d, k): ExemplarDrops => {
     const drop = list(d, `dropped_exemplars[${k}]`);
     if (drop.length !== 3 && drop.length !== 4) fail(`dropped_exemplars[${k}] must be [device, op, count] or [device, op, count, latency slot]`);
-    const drops = { device: integer(drop[0], 'dropped device'), op: opOf(drop[1], 'dropped op'), count: integer(drop[2], 'dropped count', 1) };
+    const drops = deviceOpCount(drop, 'dropped');
     return drop.length === 3 ? drops : { ...drops, slot: slotOf(drop[3], 'dropped slot') };
   });
-  return { seq, startMs, intervalMs, series, droppedExemplars };
+  const unseen = value.unseen === undefined ? [] : list(value.unseen, 'unseen').map((u, k) => {
+    const entry = list(u, `unseen[${k}]`);
+    if (entry.length !== 3) fail(`unseen[${k}] must be [device, op, count]`);
+    return deviceOpCount(entry, 'unseen');
+  });
+  return columnWith({ seq, startMs, intervalMs, series }, droppedExemplars, unseen);
+}
+
+function deviceOpCount(entry: unknown[], what: string): DeviceOpCount {
+  return { device: integer(entry[0], `${what} device`), op: opOf(entry[1], `${what} op`), count: integer(entry[2], `${what} count`, 1) };
 }
 
 function decodeExemplar(value: Record<string, unknown>): Exemplar {

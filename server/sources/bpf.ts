@@ -5,7 +5,7 @@
 import type { ProgramStats, SelfStats } from '../../shared/protocol.ts';
 import * as bpf from '../tracer/libbpf.ts';
 import { readableAt } from '../tracer/clock.ts';
-import { Tracer } from '../tracer/tracer.ts';
+import { Tracer, type TracerMode } from '../tracer/tracer.ts';
 import { adaptiveThreshold, RecentLatency } from '../tracer/exemplars.ts';
 import type { ColumnSink, Source } from './source.ts';
 
@@ -17,6 +17,9 @@ export interface BpfSourceOptions {
   readonly thresholdNs: number | null;
   /** at most this many exemplars per second of each latency bucket; the rest are counted as dropped */
   readonly exemplarRate: number;
+  readonly mode: TracerMode;
+  /** say on stderr when the programs are attached (--text, --jsonl: a script starts its load after it) */
+  readonly announceAttach: boolean;
 }
 
 /** The adaptive threshold follows the p99 of this many recent seconds. */
@@ -28,11 +31,26 @@ interface RunBaseline {
   readonly runTimeNs: number;
 }
 
+/** The one line said on stderr once the programs are attached, so a script can start its load after it. */
+export function attachedLine(mode: TracerMode): string {
+  const timing = mode.startMap ? 'issue times kept in a start map' : "the kernel's issue time stamps";
+  return `bpfheat: tracing attached (latency from issue to completion, by ${timing}; exemplars ${mode.exemplars ? 'on' : 'off'})\n`;
+}
+
+/** What is said once when a device turns out to carry no issue time stamp. */
+export function unstampedLine(device: string, mode: TracerMode): string {
+  return mode.exemplars
+    ? `bpfheat: ${device} puts no issue time stamp on its requests (its queue keeps no I/O statistics): timed from the issue-side store from now on\n`
+    : `bpfheat: ${device} puts no issue time stamp on its requests (its queue keeps no I/O statistics): its completions are counted as missedStart; run with --exemplars on or --start-map to time them\n`;
+}
+
 export function createBpfSource(options: BpfSourceOptions): Source {
-  const tracer = Tracer.open(options.intervalMs);
+  const { mode } = options;
+  const tracer = Tracer.open(options.intervalMs, mode);
   tracer.setExemplarCap(Math.ceil((options.exemplarRate * options.intervalMs) / 1000));
   let fixedThreshold = options.thresholdNs;
-  if (fixedThreshold !== null) tracer.setExemplarThreshold(fixedThreshold);
+  if (fixedThreshold !== null && mode.exemplars) tracer.setExemplarThreshold(fixedThreshold);
+  const unstampedSaid = new Set<string>();
   const recent = new RecentLatency(ADAPTIVE_WINDOW_S);
   const statsFd = options.selfStats ? bpf.enableRunTimeStats() : null;
   const baselines = new Map<string, RunBaseline>();
@@ -49,6 +67,12 @@ export function createBpfSource(options: BpfSourceOptions): Source {
     const exemplars = tracer.takeExemplars();
     if (exemplars.length > 0) sink?.exemplars?.(exemplars);
     sink?.column(taken);
+    for (const device of tracer.unstampedDevices()) {
+      if (unstampedSaid.has(device)) continue;
+      unstampedSaid.add(device);
+      process.stderr.write(unstampedLine(device, mode));
+    }
+    if (!mode.exemplars) return;
     recent.add(taken);
     if (fixedThreshold === null) {
       const threshold = adaptiveThreshold(recent.histogram);
@@ -105,11 +129,20 @@ export function createBpfSource(options: BpfSourceOptions): Source {
 
   if (statsFd !== null) programStats();
 
+  const exemplarControls: Pick<Source, 'exemplarCapture' | 'setExemplarThreshold'> = {
+    exemplarCapture: () => ({ thresholdNs: fixedThreshold, perBucketPerSecond: options.exemplarRate }),
+    setExemplarThreshold(ns) {
+      fixedThreshold = ns;
+      tracer.setExemplarThreshold(ns ?? adaptiveThreshold(recent.histogram) ?? Number.MAX_SAFE_INTEGER);
+    },
+  };
+
   return {
     kind: 'bpf',
     intervalMs: options.intervalMs,
     devices: () => tracer.devices(),
     async start(columnSink) {
+      if (options.announceAttach) process.stderr.write(attachedLine(mode));
       sink = columnSink;
       schedule();
     },
@@ -124,13 +157,9 @@ export function createBpfSource(options: BpfSourceOptions): Source {
       if (statsFd !== null) bpf.closeFd(statsFd);
       tracer.close();
     },
-    exemplarCapture: () => ({ thresholdNs: fixedThreshold, perBucketPerSecond: options.exemplarRate }),
-    setExemplarThreshold(ns) {
-      fixedThreshold = ns;
-      tracer.setExemplarThreshold(ns ?? adaptiveThreshold(recent.histogram) ?? Number.MAX_SAFE_INTEGER);
-    },
+    ...(mode.exemplars ? exemplarControls : {}),
     selfStats(): SelfStats {
-      return { programs: statsFd !== null ? programStats() : [], ...tracer.counters() };
+      return { programs: statsFd !== null ? programStats() : [], ...tracer.counters(), unstampedDevices: [...unstampedSaid] };
     },
   };
 }

@@ -50,7 +50,7 @@ describe('recordSource', () => {
     inner.sink!.column(column(1_700_000_000));
     inner.sink!.exemplars!([EXEMPLAR, { ...EXEMPLAR, latencyNs: 30_000_000, comm: 'rsync', sector: null }]);
     inner.sink!.devices!(DEVICES);
-    inner.sink!.column({ ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }, { device: 0, op: 'read', count: 2, slot: 160 }] });
+    inner.sink!.column({ ...column(1_700_000_001, { 150: 1 }, 1), droppedExemplars: [{ device: 1, op: 'write', count: 7 }, { device: 0, op: 'read', count: 2, slot: 160 }], unseen: [{ device: 0, op: 'read', count: 2 }] });
     inner.sink!.column(column(1_700_000_002, { 0: 1, [SLOTS - 1]: 3 }));
     clock = 1_700_000_003_000;
     await recorded.stop();

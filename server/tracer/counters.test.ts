@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { COLUMN_CELLS, SLOTS, cellIndex } from '../../shared/scheme.ts';
-import { seriesFromCounters } from './counters.ts';
+import { COLUMN_CELLS, OPS, SLOTS, UNSEEN_COUNTS, cellIndex } from '../../shared/scheme.ts';
+import { deviceOpCounts, seriesFromCounters } from './counters.ts';
 
 function column(cells: [number, number][], columns = 1): Uint32Array {
   const words = new Uint32Array(COLUMN_CELLS * 2 * columns);
@@ -63,5 +63,19 @@ describe('seriesFromCounters', () => {
 
   it('refuses an array shorter than one column', () => {
     expect(() => seriesFromCounters(new Uint32Array(10), 0)).toThrow(RangeError);
+  });
+});
+
+describe('deviceOpCounts', () => {
+  it('reads unseen completions per device and op of one column, in device then op order', () => {
+    const counts = new BigUint64Array(UNSEEN_COUNTS * 3);
+    const third = UNSEEN_COUNTS * 2;
+    counts[third + 5 * OPS.length + 3] = 2n; // device 5, discard
+    counts[third + 0 * OPS.length + 0] = 40n; // device 0, read
+    counts[third - 1] = 1n; // the second column's last counter
+    expect(deviceOpCounts(counts, third)).toEqual([
+      { device: 0, op: 'read', count: 40 },
+      { device: 5, op: 'discard', count: 2 },
+    ]);
   });
 });

@@ -5,7 +5,7 @@
  * BigInt per cell would cost more than the whole scan.
  */
 import { COLUMN_CELLS, MAX_DEVICES, METRICS, OPS, SLOTS } from '../../shared/scheme.ts';
-import type { Series } from '../../shared/column.ts';
+import type { DeviceOpCount, Series } from '../../shared/column.ts';
 
 const HIGH = 2 ** 32;
 
@@ -31,4 +31,16 @@ export function seriesFromCounters(words: Uint32Array, firstCell: number): Serie
     }
   }
   return series;
+}
+
+/** The non-zero counts of a block of u64 counters laid out [device][op] (unseen completions). */
+export function deviceOpCounts(counts: BigUint64Array, firstCounter: number): DeviceOpCount[] {
+  const found: DeviceOpCount[] = [];
+  for (let device = 0; device < MAX_DEVICES; device++) {
+    for (let op = 0; op < OPS.length; op++) {
+      const count = Number(counts[firstCounter + device * OPS.length + op]!);
+      if (count > 0) found.push({ device, op: OPS[op]!, count });
+    }
+  }
+  return found;
 }

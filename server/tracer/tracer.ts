@@ -10,27 +10,46 @@ import {
   COLUMN_CELLS,
   CONTROL,
   DEVICE_PRESENT,
+  DEVICE_UNSTAMPED,
   CONTROL_COUNT,
   EXEMPLAR_COUNTS,
+  FLAGS,
   MAX_DEVICES,
   MAX_EXPONENT,
   RING_COLUMNS,
   STATS,
   STAT_COUNT,
   THRESHOLDS_PER_EXPONENT,
+  UNSEEN_COUNTS,
 } from '../../shared/scheme.ts';
 import { thresholdTable } from '../../shared/buckets.ts';
-import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
+import { columnWith, type Column, type DeviceInfo, type Series } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import * as bpf from './libbpf.ts';
 import { UserError } from '../base/errors.ts';
 import { columnAt, columnStartMs, makeClock, type ColumnClock } from './clock.ts';
-import { seriesFromCounters } from './counters.ts';
+import { deviceOpCounts, seriesFromCounters } from './counters.ts';
 import { decodeExemplar, dropsFromCounters } from './exemplars.ts';
 
 export const OBJECT_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../bpf/.output/bpfheat.bpf.o');
-const PROGRAMS = ['block_rq_insert', 'block_rq_issue', 'block_rq_complete'] as const;
-const CONFIG_BYTES = 16 + MAX_EXPONENT * THRESHOLDS_PER_EXPONENT * 8;
+const CONFIG_BYTES = 24 + MAX_EXPONENT * THRESHOLDS_PER_EXPONENT * 8;
+
+/** How the kernel side times requests. */
+export interface TracerMode {
+  /** the seed's design: an issue program keeps each request's start time in a hash map */
+  readonly startMap: boolean;
+  /** remember each request's issuing task at insert/issue, for exemplars */
+  readonly exemplars: boolean;
+}
+
+export const DEFAULT_MODE: TracerMode = { startMap: false, exemplars: true };
+
+/** The programs a mode attaches; the others stay loaded and idle. */
+export function programsFor(mode: TracerMode): readonly string[] {
+  if (mode.startMap) return ['start_rq_insert', 'start_rq_issue', 'block_rq_complete'];
+  if (mode.exemplars) return ['store_rq_insert', 'store_rq_issue', 'block_rq_complete'];
+  return ['block_rq_complete'];
+}
 
 export interface TracerCounters {
   readonly missedStart: number;
@@ -38,6 +57,7 @@ export interface TracerCounters {
   readonly ringOverrun: number;
   readonly deviceOverflow: number;
   readonly partial: number;
+  readonly unseen: number;
 }
 
 export interface ProgramHandle {
@@ -82,12 +102,13 @@ export function preflight({ capabilities, btfPath, objectPath }: Environment): v
   }
 }
 
-function configBytes(clock: ColumnClock): Uint8Array {
+function configBytes(clock: ColumnClock, mode: TracerMode): Uint8Array {
   const bytes = new Uint8Array(CONFIG_BYTES);
   const view = new DataView(bytes.buffer);
   view.setBigUint64(0, clock.intervalNs, true);
   view.setBigUint64(8, clock.phaseNs, true);
-  thresholdTable().forEach((threshold, k) => view.setBigUint64(16 + k * 8, threshold, true));
+  view.setBigUint64(16, BigInt((mode.startMap ? FLAGS.startMap : 0) | (mode.exemplars ? FLAGS.exemplars : 0)), true);
+  thresholdTable().forEach((threshold, k) => view.setBigUint64(24 + k * 8, threshold, true));
   return bytes;
 }
 
@@ -108,6 +129,7 @@ export class Tracer {
   private readonly tags: BigUint64Array;
   private readonly stats: BigUint64Array;
   private readonly exemplarCounts: BigUint64Array;
+  private readonly unseenCounts: BigUint64Array;
   private readonly control: BigUint64Array;
   private readonly exemplarRing: bpf.RingBuffer;
   private pendingExemplars: Exemplar[] = [];
@@ -123,6 +145,7 @@ export class Tracer {
     readonly clock: ColumnClock,
     /** the first column the tracer owns: it began before attach, so it is partial */
     readonly firstColumn: bigint,
+    readonly mode: TracerMode,
   ) {
     try {
       this.cellsFd = bpf.mapFd(bpf.findMap(obj, 'cells'));
@@ -130,6 +153,7 @@ export class Tracer {
       this.tags = new BigUint64Array(this.map('column_tags', RING_COLUMNS * 8));
       this.stats = new BigUint64Array(this.map('stats', STAT_COUNT * 8));
       this.exemplarCounts = new BigUint64Array(this.map('exemplar_counts', RING_COLUMNS * EXEMPLAR_COUNTS * 8));
+      this.unseenCounts = new BigUint64Array(this.map('unseen_counts', RING_COLUMNS * UNSEEN_COUNTS * 8));
       this.control = new BigUint64Array(this.map('control', CONTROL_COUNT * 8));
       this.setExemplarThreshold(Number.MAX_SAFE_INTEGER);
       this.exemplarRing = bpf.openRingBuffer(bpf.mapFd(bpf.findMap(obj, 'exemplars')), (record) =>
@@ -137,7 +161,7 @@ export class Tracer {
       );
       this.deviceIds = new BigUint64Array(this.map('device_ids', MAX_DEVICES * 8));
       for (let k = 0n; k < BigInt(RING_COLUMNS); k++) this.release(firstColumn + k - BigInt(RING_COLUMNS));
-      this.programs = PROGRAMS.map((name) => {
+      this.programs = programsFor(mode).map((name) => {
         const prog = bpf.findProgram(obj, name);
         this.links.push(bpf.attachProgram(prog));
         return { name, fd: bpf.programFd(prog) };
@@ -149,7 +173,7 @@ export class Tracer {
   }
 
   /** Opens, configures, loads and attaches the BPF object; throws UserError with the fix on failure. */
-  static open(intervalMs: number, environment = currentEnvironment()): Tracer {
+  static open(intervalMs: number, mode: TracerMode = DEFAULT_MODE, environment = currentEnvironment()): Tracer {
     preflight(environment);
     const { objectPath } = environment;
     const clock = makeClock(intervalMs, process.hrtime.bigint(), BigInt(Date.now()) * 1_000_000n);
@@ -164,14 +188,14 @@ export class Tracer {
       if (bpf.mapValueSize(rodata) !== CONFIG_BYTES) {
         throw new UserError(`the BPF object's configuration is ${bpf.mapValueSize(rodata)} bytes, not ${CONFIG_BYTES}: rebuild it with \`make -C bpf\``);
       }
-      bpf.setInitialValue(rodata, configBytes(clock));
+      bpf.setInitialValue(rodata, configBytes(clock, mode));
       bpf.loadObject(obj);
     } catch (error) {
       bpf.closeObject(obj);
       throw explain(error, 'loading the BPF program');
     }
     try {
-      return new Tracer(obj, clock, columnAt(clock, process.hrtime.bigint()));
+      return new Tracer(obj, clock, columnAt(clock, process.hrtime.bigint()), mode);
     } catch (error) {
       throw explain(error, 'attaching the BPF programs');
     }
@@ -198,13 +222,14 @@ export class Tracer {
     const ring = Number(column & BigInt(RING_COLUMNS - 1));
     const series = seriesFromCounters(this.cellWords, ring * COLUMN_CELLS);
     const drops = dropsFromCounters(this.exemplarCounts, ring * EXEMPLAR_COUNTS);
+    const unseen = deviceOpCounts(this.unseenCounts, ring * UNSEEN_COUNTS);
     this.cellWords.fill(0, ring * COLUMN_CELLS * 2, (ring + 1) * COLUMN_CELLS * 2);
     this.exemplarCounts.fill(0n, ring * EXEMPLAR_COUNTS, (ring + 1) * EXEMPLAR_COUNTS);
+    this.unseenCounts.fill(0n, ring * UNSEEN_COUNTS, (ring + 1) * UNSEEN_COUNTS);
     this.release(column);
     const intervalMs = Number(this.clock.intervalNs / 1_000_000n);
     const startMs = columnStartMs(this.clock, column);
-    const taken = { seq: startMs / intervalMs, startMs, intervalMs, series };
-    return drops.length > 0 ? { ...taken, droppedExemplars: drops } : taken;
+    return columnWith({ seq: startMs / intervalMs, startMs, intervalMs, series }, drops, unseen);
   }
 
   /** Exemplars the kernel sent since the last call, oldest first. */
@@ -235,6 +260,16 @@ export class Tracer {
     return this.names;
   }
 
+  /** Names of the devices that completed a request without the kernel's issue time stamp. */
+  unstampedDevices(): string[] {
+    const names: string[] = [];
+    for (let id = 0; id < MAX_DEVICES - 1; id++) {
+      const value = this.deviceIds[id]!;
+      if ((value & DEVICE_PRESENT) !== 0n && (value & DEVICE_UNSTAMPED) !== 0n) names.push(deviceName(Number(value & 0xffffffffn)));
+    }
+    return names;
+  }
+
   /** Read through mmap, not bpf(): kernels before 6.5 refuse an unprivileged process every bpf() call. */
   private readDevices(): DeviceInfo[] {
     const shared = Number(this.stats[STATS.nextDevice]) > MAX_DEVICES; // the last index holds every later device
@@ -255,6 +290,7 @@ export class Tracer {
       ringOverrun: read(STATS.ringOverrun),
       deviceOverflow: read(STATS.deviceOverflow),
       partial: read(STATS.partial),
+      unseen: read(STATS.unseen),
     };
   }
 
