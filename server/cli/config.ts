@@ -153,7 +153,7 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--listen'], value: 'ADDR', help: 'dashboard address (default 127.0.0.1; any other address requires a token)', apply: (c, v) => (c.listen = v) },
   { names: ['--token-file'], value: 'FILE', help: 'read the access token from FILE (or set BPFHEAT_TOKEN); required for a non-loopback --listen (default: generated and printed)', apply: (c, v) => (c.tokenFile = fileName('--token-file', v)) },
   { names: ['--token'], value: 'TOKEN', help: 'the access token on the command line, where other local users can read it: prefer --token-file', apply: (c, v) => (c.token = token(v, '--token')) },
-  { names: ['--history'], value: 'SPAN', help: 'history kept in memory: a column count or a span like 30m, 24h (default 24h)', apply: (c, v) => (c.historyColumns = encodeHistory(v)) },
+  { names: ['--history'], value: 'SPAN', help: 'columns kept in memory: a count or a span like 30m, 24h (default 24h); roll-ups reach further: 10 s for 48h, 1 min for 7d, 10 min for 30d, or as long as SPAN', apply: (c, v) => (c.historyColumns = encodeHistory(v)) },
   { names: ['--max-clients'], value: 'N', help: 'most dashboard clients at once (default 256; each may queue up to 256 KiB)', apply: (c, v) => (c.maxClients = positiveInteger('--max-clients', v, 100_000)) },
   { names: ['--self-stats'], help: "measure the tracer's own BPF run time (kernel.bpf_stats_enabled) and report it", apply: (c) => (c.selfStats = true) },
   { names: ['--threshold'], value: 'NS', help: 'record exemplar I/Os slower than NS nanoseconds (default: adaptive, the recent p99; off: as --exemplars off)', apply: (c, v) => setThreshold(c, v) },
