@@ -101,7 +101,7 @@ describe('--import of files with problems', () => {
 
   it.each([
     ['an empty file', 'empty.txt', '', /^bpfheat: empty.txt is empty: there is nothing to import\n$/],
-    ['a binary file', 'core.bin', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0]), /^bpfheat: .*core.bin is not a text file \(a NUL byte at offset 7\): --import reads text; is it the right file\?\n$/],
+    ['a binary file', 'core.bin', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0]), /^bpfheat: .*core.bin is not a text file \(a NUL byte on line 1, column 8\): --import reads text; is it the right file\?\n$/],
     ['a file with no usable line', 'words.txt', 'time latency\nfast slow\nvery slow\n', /^bpfheat: words.txt has no usable line \(2 malformed: line 2: time "fast" is not a number >= 0; line 3: time "very" is not a number >= 0\): --import reads "time latency" lines/],
     ['a CSV without the columns', 'cols.csv', 'a,b\n1,2\n', /^bpfheat: cols.csv: no time column in the CSV header .*: name the time column with --time-column\n$/],
   ])('refuses %s in one line, exit 1, no stack', async (_what, name, content, message) => {

@@ -159,9 +159,34 @@ describe('the example recording', () => {
     expect(new Set(shown)).toEqual(recorded);
   });
 
+  it('replays the whole prefix of a recording damaged in the middle, with a note naming the line; --strict refuses it', async () => {
+    const lines = readFileSync(DEMO, 'utf8').split('\n');
+    const columnLines = lines.flatMap((line, i) => (line.startsWith('{"type":"column"') ? [i] : []));
+    const damagedAt = columnLines[Math.floor(columnLines.length / 2)]!; // a column line in the middle, cut short
+    const damaged = join(dir, 'damaged.bpfheat.jsonl');
+    writeFileSync(damaged, [...lines.slice(0, damagedAt), lines[damagedAt]!.slice(0, 25), ...lines.slice(damagedAt + 1)].join('\n'));
+    const prefix = join(dir, 'prefix.bpfheat.jsonl');
+    writeFileSync(prefix, `${lines.slice(0, damagedAt).join('\n')}\n`);
+
+    const replayed = await runBpfheat(['--replay', damaged, '--speed', '0', '--jsonl']);
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const before = columnLines.filter((i) => i < damagedAt).length;
+    expect(replayed.stderr).toContain(
+      `bpfheat: note: damaged.bpfheat.jsonl line ${damagedAt + 1}: it is not a JSON object: the recording is damaged there; replaying the ${before} columns before it, nothing after it (--strict refuses such a file)\n`,
+    );
+    const whole = jsonl(await runBpfheat(['--replay', prefix, '--speed', '0', '--jsonl']));
+    expect(jsonl(replayed)).toEqual(whole);
+    expect(whole.length).toBeGreaterThan(0);
+
+    const strict = await runBpfheat(['--replay', damaged, '--strict', '--speed', '0', '--jsonl']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toBe('');
+    expect(strict.stderr).toBe(`bpfheat: damaged.bpfheat.jsonl line ${damagedAt + 1}: it is not a JSON object: the recording is damaged there; --strict refuses it (without --strict the ${before} columns before it are replayed)\n`);
+  });
+
   it.each([
     [['--replay', '/nonexistent/x.jsonl'], 1, /^bpfheat: cannot read \/nonexistent\/x.jsonl \(--replay\): no such file or directory\n$/],
-    [['--replay', '/bin/true'], 1, /^bpfheat: \/bin\/true is not a text file \(a NUL byte at offset \d+\): --replay reads text/],
+    [['--replay', '/bin/true'], 1, /^bpfheat: \/bin\/true is not a text file \(a NUL byte on line \d+, column \d+\): --replay reads text/],
     [['--replay', '/etc/hostname'], 1, /^bpfheat: \/etc\/hostname is not a bpfheat recording/],
     [['--replay', DEMO, '--interval', '10'], 2, /^bpfheat: --interval cannot be used with --replay/],
   ])('refuses %j in one line, exit %d', async (args, code, message) => {

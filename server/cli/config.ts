@@ -45,6 +45,8 @@ export interface Config {
   readonly record: string | null;
   /** the file of --replay or --import (source 'replay' or 'import') */
   readonly inputFile: string | null;
+  /** --strict: refuse a recording damaged in the middle instead of replaying what is before the damage */
+  readonly strict: boolean;
   /** --speed: null for the source's default (replay 1, import 0) */
   readonly speed: number | null;
   readonly importFormat: ImportFormat | null;
@@ -86,6 +88,7 @@ const DEFAULTS: Config = {
   byProcess: false,
   record: null,
   inputFile: null,
+  strict: false,
   speed: null,
   importFormat: null,
   timeUnit: null,
@@ -163,6 +166,7 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--by-process'], help: 'with --text: one histogram per process (bitesize layout), from the exemplars', apply: (c) => (c.byProcess = true) },
   { names: ['--record'], value: 'FILE', help: 'also append every column and exemplar to FILE, a recording (a new file; see README)', apply: (c, v) => (c.record = fileName('--record', v)) },
   { names: ['--replay'], value: 'FILE', help: 'show a recording (- for stdin) instead of tracing (no root needed), with its own timestamps and interval', apply: (c, v) => setInput(c, 'replay', v) },
+  { names: ['--strict'], help: 'with --replay: refuse a recording damaged in the middle (default: replay what is before the damage, with a note)', apply: (c) => (c.strict = true) },
   { names: ['--speed'], value: 'N', help: 'with --replay/--import: N times the recorded pace; 0: all at once (default: replay 1, import 0)', apply: (c, v) => (c.speed = speed(v)) },
   { names: ['--import'], value: 'FILE', help: 'build columns from an event trace (- for stdin): "time latency" text (trace2heatmap.pl) or CSV with a header', apply: (c, v) => setInput(c, 'import', v) },
   { names: ['--import-format'], value: 'F', help: 'text or csv (default: csv for *.csv or a first line with a comma, else text)', apply: (c, v) => (c.importFormat = oneOf('--import-format', v, IMPORT_FORMATS)) },
@@ -238,6 +242,7 @@ function checkCombinations(config: Config, given: ReadonlySet<string>): void {
   for (const flag of ['--buckets', '--log2']) {
     if (given.has(flag) && config.mode !== 'text') throw new UsageError(`${flag} chooses the rows of --text: use it with --text`);
   }
+  if (given.has('--strict') && config.source !== 'replay') throw new UsageError('--strict is about a recording: use it with --replay FILE');
   if (given.has('--speed') && !input) throw new UsageError('--speed paces --replay or --import: use it with one of them');
   if (config.byProcess && !config.exemplars) throw new UsageError('--by-process is built from exemplars: drop --exemplars off / --threshold off');
   if (config.source === 'prometheus' && config.prometheus === null) throw new UsageError('--source prometheus needs --prometheus URL, the Prometheus server to read');

@@ -10,7 +10,7 @@ import type { Source } from '../sources/source.ts';
 async function createSource(config: Config): Promise<Source> {
   if (config.source === 'replay') {
     const { createReplaySource } = await import('../sources/replay.ts');
-    return createReplaySource({ path: config.inputFile!, speed: config.speed ?? 1 });
+    return createReplaySource({ path: config.inputFile!, speed: config.speed ?? 1, strict: config.strict });
   }
   if (config.source === 'import') {
     const { createImportSource } = await import('../sources/import.ts');

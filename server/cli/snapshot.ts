@@ -22,7 +22,7 @@ import { describeFsError } from '../formats/recording.ts';
 import type { FiniteSource } from '../sources/replay.ts';
 
 /** The flags of bpfheat's main table that choose and read the data; everything else is refused. */
-const DATA_FLAGS = ['--replay', '--import', '--import-format', '--time-unit', '--unitstime', '--latency-unit', '--unitslatency', '--time-column', '--latency-column', '--time-base', '--interval', '--metric', '--device', '--op'];
+const DATA_FLAGS = ['--replay', '--strict', '--import', '--import-format', '--time-unit', '--unitstime', '--latency-unit', '--unitslatency', '--time-column', '--latency-column', '--time-base', '--interval', '--metric', '--device', '--op'];
 
 interface SnapshotFlag {
   readonly names: readonly string[];
@@ -164,10 +164,10 @@ export async function runSnapshot(argv: readonly string[]): Promise<void> {
   let source: FiniteSource;
   if (config.source === 'replay') {
     const { createReplaySource } = await import('../sources/replay.ts');
-    source = createReplaySource({ path: config.inputFile!, speed: 0 });
+    source = await createReplaySource({ path: config.inputFile!, speed: 0, strict: config.strict });
   } else {
     const { createImportSource } = await import('../sources/import.ts');
-    source = createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: 0 });
+    source = await createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: 0 });
   }
   const columns = source.columns();
   if (columns.length === 0) throw new UserError(`${config.inputFile} holds no column: there is no picture to draw`);

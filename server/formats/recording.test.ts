@@ -81,7 +81,6 @@ describe('a recording cut short (kill -9 mid-write)', () => {
 });
 
 describe('parseRecording refuses what is not a readable recording, naming the line', () => {
-  const body = sampleText();
   it.each([
     ['an empty file', '', /x is empty: it is not a bpfheat recording/],
     ['trace text', '17442020318913 8026\n', /x is not a bpfheat recording .*--import FILE/],
@@ -89,20 +88,35 @@ describe('parseRecording refuses what is not a readable recording, naming the li
     ['another version', HEADER.replace('"bpfheat-recording":1', '"bpfheat-recording":2'), /format version 2, and this bpfheat reads version 1/],
     ['another bucket scheme', HEADER.replace('"scale":3', '"scale":4'), /line 1 \(the header\): its buckets are not the otel-exponential scale-3 scheme/],
     ['a bad header field', HEADER.replace('"interval_ms":1000', '"interval_ms":0'), /line 1 \(the header\): "interval_ms" must be a whole number >= 1/],
-    ['a seq that is not start/interval', body.replace('"seq":1700000001', '"seq":1699999999'), /line 6: "seq" 1699999999 is not start_ms \/ interval_ms/],
-    ['seqs that go back', body.replace('"start_ms":1700000001000', '"start_ms":1699999999000').replace('"seq":1700000001', '"seq":1699999999'), /line 6: column seq 1699999999 does not follow seq 1700000000: columns must ascend/],
-    ['slots out of order', body.replace('[130,2,140,1]', '[140,2,130,1]'), /line 2: series\[0\] slots must ascend/],
-    ['a zero count', body.replace('[130,2,140,1]', '[130,0,140,1]'), /line 2: "series\[0\] count" must be a whole number >= 1/],
-    ['an unknown op', body.replace('"read",[130', '"trim",[130'), /line 2: "series\[0\] op" must be one of read, write/],
-    ['a negative sector', body.replace('"op":"write","sector":123456,"pid":4242,"comm":"postgres"', '"op":"write","sector":-1,"pid":4242,"comm":"postgres"'), /line 3: "sector" must be a whole number >= 0/],
-    ['a device id twice', body.replace('{"id":1,"name":"sda"}', '{"id":0,"name":"sda"}'), /line 5: devices\[1\].id 0 appears twice/],
-    ['a device renamed', body.replace('{"id":0,"name":"nvme0n1"},{"id":1', '{"id":0,"name":"vda"},{"id":1'), /line 5: device 0 was "nvme0n1" and is now "vda"/],
-    ['a garbled line in the middle', body.replace('{"type":"exemplar"', 'oops{"type":"exemplar"'), /line 3 is not a JSON object: the recording is damaged \(only its last line may be incomplete\)/],
-    ['lines after the end', body + HEADER, /line 9: it follows the end line/],
-    ['two recordings joined', body.replace(/\{"type":"end"[^\n]*\n$/, '') + HEADER, /line 8: a second recording starts here/],
-    ['a column of another width', body.replace('"interval_ms":1000,"series":[["latency",1', '"interval_ms":500,"series":[["latency",1').replace('"seq":1700000001,"start_ms":1700000001000', '"seq":3400000002,"start_ms":1700000001000'), /line 6: the column is 500 ms wide but the recording's interval is 1000 ms/],
   ])('%s', (_label, text, message) => {
     expect(() => parseRecording(text, 'x')).toThrow(RecordingError);
     expect(() => parseRecording(text, 'x')).toThrow(message);
+  });
+});
+
+describe('parseRecording stops at a damaged line, keeping everything before it', () => {
+  const body = sampleText();
+  it.each([
+    ['a seq that is not start/interval', body.replace('"seq":1700000001', '"seq":1699999999'), 6, /^"seq" 1699999999 is not start_ms \/ interval_ms/],
+    ['seqs that go back', body.replace('"start_ms":1700000001000', '"start_ms":1699999999000').replace('"seq":1700000001', '"seq":1699999999'), 6, /^column seq 1699999999 does not follow seq 1700000000: columns must ascend/],
+    ['slots out of order', body.replace('[130,2,140,1]', '[140,2,130,1]'), 2, /^series\[0\] slots must ascend/],
+    ['a zero count', body.replace('[130,2,140,1]', '[130,0,140,1]'), 2, /^"series\[0\] count" must be a whole number >= 1/],
+    ['an unknown op', body.replace('"read",[130', '"trim",[130'), 2, /^"series\[0\] op" must be one of read, write/],
+    ['a negative sector', body.replace('"op":"write","sector":123456,"pid":4242,"comm":"postgres"', '"op":"write","sector":-1,"pid":4242,"comm":"postgres"'), 3, /^"sector" must be a whole number >= 0/],
+    ['a device id twice', body.replace('{"id":1,"name":"sda"}', '{"id":0,"name":"sda"}'), 5, /^devices\[1\].id 0 appears twice/],
+    ['a device renamed', body.replace('{"id":0,"name":"nvme0n1"},{"id":1', '{"id":0,"name":"vda"},{"id":1'), 5, /^device 0 was "nvme0n1" and is now "vda"/],
+    ['a garbled line in the middle', body.replace('{"type":"exemplar"', 'oops{"type":"exemplar"'), 3, /^it is not a JSON object/],
+    ['lines after the end', body + HEADER, 9, /^it follows the end line/],
+    ['two recordings joined', body.replace(/\{"type":"end"[^\n]*\n$/, '') + HEADER, 8, /^a second recording starts here/],
+    ['a column of another width', body.replace('"interval_ms":1000,"series":[["latency",1', '"interval_ms":500,"series":[["latency",1').replace('"seq":1700000001,"start_ms":1700000001000', '"seq":3400000002,"start_ms":1700000001000'), 6, /^the column is 500 ms wide but the recording's interval is 1000 ms/],
+  ] as const)('%s', (_label, text, line, reason) => {
+    const recording = parseRecording(text, 'x');
+    expect(recording.damaged?.line).toBe(line);
+    expect(recording.damaged?.reason).toMatch(reason);
+    expect(recording.truncatedLine).toBeNull();
+    const whole = parseRecording(text.split('\n').slice(0, line - 1).join('\n') + '\n', 'x');
+    expect(whole.damaged).toBeNull();
+    expect(recording.events).toEqual(whole.events);
+    expect(recording.columnCount).toBe(whole.columnCount);
   });
 });

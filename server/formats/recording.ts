@@ -64,6 +64,8 @@ export interface Recording {
   readonly complete: boolean;
   /** the number of an incomplete last line that was dropped (the writer was killed), or null */
   readonly truncatedLine: number | null;
+  /** the first damaged line in the middle of the file: nothing from it on was read */
+  readonly damaged: Damage | null;
   /** lines of a type this version does not know, skipped */
   readonly skippedLines: number;
 }
@@ -261,127 +263,160 @@ function mergeDevices(known: Map<number, string>, devices: readonly DeviceInfo[]
   }
 }
 
-/**
- * Reads a recording. `name` is how messages call the file. Throws RecordingError for a file that
- * is not a recording, of another version, or damaged (naming the line); an incomplete last line
- * (the writer was killed mid-write) is dropped and reported in `truncatedLine`, not an error.
- */
-export function parseRecording(content: string, name: string): Recording {
-  if (content.length === 0) throw new RecordingError(`${name} is empty: it is not a bpfheat recording (make one with --record FILE)`);
-  const lines = content.split('\n');
-  // A file written to the end has a final "\n", so the last element is "": no line there.
-  const lastComplete = content.endsWith('\n');
-  if (lastComplete) lines.pop();
+/** Why the lines after `line` were not read: the first line that is not a whole, valid line of a recording. */
+export interface Damage {
+  readonly line: number;
+  readonly reason: string;
+}
 
-  let header: RecordingHeader;
-  {
+/**
+ * Reads a recording one line at a time, so a recording of any length costs only what it holds.
+ * `name` is how messages call the file. Throws RecordingError at once for a file that is not a
+ * recording or of another version. At the first line that is not valid it stops reading events:
+ * finish() says whether that was the writer's last line cut short (a kill mid-write: reported in
+ * `truncatedLine`) or damage in the middle (reported in `damaged`); both keep every event before.
+ */
+export class RecordingReader {
+  private header: RecordingHeader | null = null;
+  /** line 1 when it is a header cut short, until we know whether anything follows it */
+  private cutHeader = false;
+  private readonly events: RecordedEvent[] = [];
+  private known = new Map<number, string>();
+  private previousSeq: number | null = null;
+  private columnCount = 0;
+  private complete = false;
+  private skippedLines = 0;
+  private batch: { readonly event: RecordedEvent; readonly exemplars: Exemplar[] } | null = null;
+  private damage: Damage | null = null;
+  /** lines read after the damage, unread */
+  private linesAfterDamage = 0;
+
+  constructor(private readonly name: string) {}
+
+  /** One line (without its line end) and its 1-based number. */
+  line(text: string, number: number): void {
+    if (this.damage) {
+      this.linesAfterDamage++;
+      return;
+    }
+    if (number === 1) return this.headerLine(text);
+    if (this.cutHeader) throw new RecordingError(`${this.name} line 1 (the header) is not a JSON object: the recording is damaged`);
+    if (text === '') return;
+    try {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        fail('it is not a JSON object');
+      }
+      this.event(value);
+    } catch (error) {
+      if (!(error instanceof LineError)) throw error;
+      this.damage = { line: number, reason: error.message };
+    }
+  }
+
+  private headerLine(text: string): void {
     let first: unknown;
     try {
-      first = JSON.parse(lines[0]!);
+      first = JSON.parse(text);
     } catch {
       first = null;
     }
-    if (lines.length === 1 && !lastComplete && lines[0]!.startsWith(`{"${RECORDING_MAGIC}"`)) {
-      throw new RecordingError(`${name} was cut off while its header was written: it holds no column to replay`);
+    if (first === null && text.startsWith(`{"${RECORDING_MAGIC}"`)) {
+      this.cutHeader = true;
+      return;
     }
     if (!isRecord(first) || !(RECORDING_MAGIC in first)) {
       throw new RecordingError(
-        `${name} is not a bpfheat recording (its first line is not a {"${RECORDING_MAGIC}":…} header): record one with --record FILE, or read "time latency" text or CSV with --import FILE`,
+        `${this.name} is not a bpfheat recording (its first line is not a {"${RECORDING_MAGIC}":…} header): record one with --record FILE, or read "time latency" text or CSV with --import FILE`,
       );
     }
     const version = first[RECORDING_MAGIC];
     if (version !== RECORDING_VERSION) {
-      throw new RecordingError(`${name} is a recording of format version ${JSON.stringify(version)}, and this bpfheat reads version ${RECORDING_VERSION}: use the bpfheat that wrote it, or a newer one`);
+      throw new RecordingError(`${this.name} is a recording of format version ${JSON.stringify(version)}, and this bpfheat reads version ${RECORDING_VERSION}: use the bpfheat that wrote it, or a newer one`);
     }
     try {
-      header = decodeHeader(first);
+      this.header = decodeHeader(first);
     } catch (error) {
-      if (error instanceof LineError) throw new RecordingError(`${name} line 1 (the header): ${error.message}: the recording is damaged`);
+      if (error instanceof LineError) throw new RecordingError(`${this.name} line 1 (the header): ${error.message}: the recording is damaged`);
       throw error;
     }
+    this.known = new Map(this.header.devices.map((d) => [d.id, d.name]));
   }
 
-  const events: RecordedEvent[] = [];
-  const known = new Map<number, string>(header.devices.map((d) => [d.id, d.name]));
-  let previousSeq: number | null = null;
-  let columnCount = 0;
-  let complete = false;
-  let truncatedLine: number | null = null;
-  let skippedLines = 0;
-  let batch: Exemplar[] | null = null;
-  let batchEvent: RecordedEvent | null = null;
-
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const number = i + 1;
-    const isLast = i === lines.length - 1;
-    if (line === '' && !isLast) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      // The writer appends whole lines; only the last can be cut short, by a kill mid-write.
-      if (isLast && !lastComplete) {
-        truncatedLine = number;
+  private event(value: unknown): void {
+    const header = this.header!;
+    if (!isRecord(value)) fail('it is not a JSON object');
+    if (this.complete) fail('it follows the end line');
+    if (RECORDING_MAGIC in value) fail('a second recording starts here (two recordings joined into one file?); replay each on its own');
+    switch (value.type) {
+      case 'column': {
+        const column = decodeColumn(value);
+        if (column.intervalMs !== header.intervalMs) fail(`the column is ${column.intervalMs} ms wide but the recording's interval is ${header.intervalMs} ms`);
+        if (this.previousSeq !== null && column.seq <= this.previousSeq) fail(`column seq ${column.seq} does not follow seq ${this.previousSeq}: columns must ascend`);
+        // A device the table never named still counts; it is shown by its number.
+        for (const s of column.series) if (!this.known.has(s.device)) this.known.set(s.device, `dev${s.device}`);
+        this.previousSeq = column.seq;
+        this.columnCount++;
+        this.events.push({ type: 'column', column });
         break;
       }
-      throw new RecordingError(`${name} line ${number} is not a JSON object: the recording is damaged (only its last line may be incomplete)`);
-    }
-    try {
-      if (!isRecord(value)) fail('it is not a JSON object');
-      if (complete) fail('it follows the end line');
-      if (RECORDING_MAGIC in value) fail('a second recording starts here (two recordings joined into one file?); replay each on its own');
-      switch (value.type) {
-        case 'column': {
-          const column = decodeColumn(value);
-          if (column.intervalMs !== header.intervalMs) fail(`the column is ${column.intervalMs} ms wide but the recording's interval is ${header.intervalMs} ms`);
-          if (previousSeq !== null && column.seq <= previousSeq) fail(`column seq ${column.seq} does not follow seq ${previousSeq}: columns must ascend`);
-          // A device the table never named still counts; it is shown by its number.
-          for (const s of column.series) if (!known.has(s.device)) known.set(s.device, `dev${s.device}`);
-          previousSeq = column.seq;
-          columnCount++;
-          events.push({ type: 'column', column });
-          break;
+      case 'exemplar': {
+        const exemplar = decodeExemplar(value);
+        // Consecutive exemplars travel as one batch, as the source delivered them.
+        if (this.batch && this.events[this.events.length - 1] === this.batch.event) this.batch.exemplars.push(exemplar);
+        else {
+          const exemplars = [exemplar];
+          this.batch = { event: { type: 'exemplars', exemplars }, exemplars };
+          this.events.push(this.batch.event);
         }
-        case 'exemplar': {
-          const exemplar = decodeExemplar(value);
-          // Consecutive exemplars travel as one batch, as the source delivered them.
-          if (batch && events[events.length - 1] === batchEvent) batch.push(exemplar);
-          else {
-            batch = [exemplar];
-            batchEvent = { type: 'exemplars', exemplars: batch };
-            events.push(batchEvent);
-          }
-          break;
-        }
-        case 'devices': {
-          const devices = decodeDevices(value.devices);
-          mergeDevices(known, devices);
-          events.push({ type: 'devices', devices });
-          break;
-        }
-        case 'end':
-          complete = true;
-          break;
-        default:
-          if (typeof value.type !== 'string') fail('it has no "type"');
-          skippedLines++; // a line type of a later version: not ours to read
+        break;
       }
-    } catch (error) {
-      if (error instanceof LineError) {
-        if (isLast && !lastComplete) {
-          // cut short exactly where it still parses: treat as the line in flight
-          truncatedLine = number;
-          break;
-        }
-        throw new RecordingError(`${name} line ${number}: ${error.message}: the recording is damaged`);
+      case 'devices': {
+        const devices = decodeDevices(value.devices);
+        mergeDevices(this.known, devices);
+        this.events.push({ type: 'devices', devices });
+        break;
       }
-      throw error;
+      case 'end':
+        this.complete = true;
+        break;
+      default:
+        if (typeof value.type !== 'string') fail('it has no "type"');
+        this.skippedLines++; // a line type of a later version: not ours to read
     }
   }
 
-  const devices = [...known].map(([id, deviceName]) => ({ id, name: deviceName })).sort((a, b) => a.id - b.id);
-  return { header, events, devices, columnCount, complete, truncatedLine, skippedLines };
+  /** The recording, once every line was read; `endsWithNewline`: the file's last line was whole. */
+  finish(endsWithNewline: boolean): Recording {
+    if (this.cutHeader) throw new RecordingError(`${this.name} was cut off while its header was written: it holds no column to replay`);
+    const header = this.header;
+    if (!header) throw new RecordingError(`${this.name} is empty: it is not a bpfheat recording (make one with --record FILE)`);
+    // The writer appends whole lines; only the last can be cut short, by a kill mid-write.
+    const cutShort = this.damage !== null && this.linesAfterDamage === 0 && !endsWithNewline;
+    const devices = [...this.known].map(([id, deviceName]) => ({ id, name: deviceName })).sort((a, b) => a.id - b.id);
+    return {
+      header,
+      events: this.events,
+      devices,
+      columnCount: this.columnCount,
+      complete: this.complete,
+      truncatedLine: cutShort ? this.damage!.line : null,
+      damaged: cutShort ? null : this.damage,
+      skippedLines: this.skippedLines,
+    };
+  }
+}
+
+/** Reads a recording held in a string (see RecordingReader). */
+export function parseRecording(content: string, name: string): Recording {
+  const reader = new RecordingReader(name);
+  const lines = content === '' ? [] : content.split('\n');
+  // A file written to the end has a final "\n", so the last element is "": no line there.
+  if (content.endsWith('\n')) lines.pop();
+  lines.forEach((line, i) => reader.line(line, i + 1));
+  return reader.finish(content.endsWith('\n'));
 }
 
 // ---------------------------------------------------------------- the recorder (I/O)

@@ -149,7 +149,13 @@ export function splitCsvLine(line: string): string[] | null {
   return fields;
 }
 
-/** The lines of a file with their 1-based numbers, without line ends, skipping blank and # lines. */
+/** A line as the formats read it: without its line end and outer blanks; null for a blank or # line. */
+function meaningful(line: string): string | null {
+  const trimmed = line.trim();
+  return trimmed === '' || trimmed.startsWith('#') ? null : trimmed;
+}
+
+/** The lines of a text with their 1-based numbers, skipping blank and # lines. */
 function* meaningfulLines(text: string): Generator<[number, string]> {
   let start = 0;
   let number = 0;
@@ -157,12 +163,9 @@ function* meaningfulLines(text: string): Generator<[number, string]> {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     number++;
-    let line = text.slice(start, end);
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const line = meaningful(text.slice(start, end));
     start = end + 1;
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    yield [number, trimmed];
+    if (line !== null) yield [number, line];
   }
 }
 
@@ -171,9 +174,14 @@ function quote(text: string): string {
 }
 
 export function detectFormat(text: string, fileName: string): ImportFormat {
-  if (extname(fileName).toLowerCase() === '.csv') return 'csv';
-  for (const [, line] of meaningfulLines(text)) return line.includes(',') ? 'csv' : 'text';
+  for (const [, line] of meaningfulLines(text)) return formatOf(line, fileName);
   return 'text';
+}
+
+/** The format of a file from its name, else from its first meaningful line. */
+function formatOf(firstLine: string, fileName: string): ImportFormat {
+  if (extname(fileName).toLowerCase() === '.csv') return 'csv';
+  return firstLine.includes(',') ? 'csv' : 'text';
 }
 
 // ---------------------------------------------------------------- binning
@@ -261,10 +269,7 @@ function findColumn(header: readonly string[], wanted: string | null, defaults: 
   return index;
 }
 
-function csvLayout(text: string, name: string, options: ImportOptions): Layout {
-  const first = meaningfulLines(text).next();
-  if (first.done) throw new ImportError(`${name} has no header line: a CSV import needs one naming the time and latency columns`);
-  const [headerLine, line] = first.value;
+function csvLayout(headerLine: number, line: string, name: string, options: ImportOptions): Layout {
   const header = splitCsvLine(line);
   if (!header) throw new ImportError(`${name} line ${headerLine}: the CSV header has an unbalanced quote`);
   const timeField = findColumn(header, options.timeColumn, TIME_NAMES, 'time', '--time-column', name);
@@ -286,28 +291,22 @@ function csvLayout(text: string, name: string, options: ImportOptions): Layout {
 
 const BLANKS = /\s+/;
 
-function textLayout(text: string, options: ImportOptions): Layout {
+function textLayout(number: number, line: string, options: ImportOptions): Layout {
   if (options.timeColumn !== null || options.latencyColumn !== null) {
     throw new ImportError('--time-column and --latency-column name CSV columns; the text format is always "time latency": add --import-format csv if the file is CSV');
   }
   // trace2heatmap.pl skips a first line with letters in it: a header. "1e3 5" is numbers, not one.
-  const first = meaningfulLines(text).next();
-  let headerLine = 0;
-  if (!first.done) {
-    const [number, line] = first.value;
-    const fields = line.split(BLANKS);
-    const numeric = fields.length >= 2 && toNanoseconds(fields[0]!, 's') !== null && toNanoseconds(fields[1]!, 's') !== null;
-    if (!numeric && /[a-zA-Z]/.test(line)) headerLine = number;
-  }
+  const fields = line.split(BLANKS);
+  const numeric = fields.length >= 2 && toNanoseconds(fields[0]!, 's') !== null && toNanoseconds(fields[1]!, 's') !== null;
   return {
     timeField: 0,
     latencyField: 1,
-    split: (line) => line.split(BLANKS),
+    split: (text) => text.split(BLANKS),
     timeUnit: options.timeUnit ?? DEFAULT_TIME_UNIT,
     latencyUnit: options.latencyUnit ?? DEFAULT_LATENCY_UNIT,
     timeColumn: null,
     latencyColumn: null,
-    headerLine,
+    headerLine: !numeric && /[a-zA-Z]/.test(line) ? number : 0,
   };
 }
 
@@ -316,74 +315,100 @@ function reasonsOf(bad: readonly BadLine[], count: number): string {
   return count > bad.length ? `${named}; and ${count - bad.length} more` : named;
 }
 
-/** Builds the columns of a trace. Pure: text in, columns and the malformed lines out. */
-export function importTrace(text: string, name: string, options: ImportOptions): ImportResult {
-  if (text.trim() === '') throw new ImportError(`${name} is empty: there is nothing to import`);
-  const format = options.format ?? detectFormat(text, name);
-  const layout = format === 'csv' ? csvLayout(text, name, options) : textLayout(text, options);
-  const need = Math.max(layout.timeField, layout.latencyField) + 1;
-  const binner = new Binner(options.intervalMs, options.timeBaseMs);
-  const badLines: BadLine[] = [];
-  let badCount = 0;
-  const bad = (line: number, reason: string): void => {
-    badCount++;
-    if (badLines.length < MAX_REPORTED_LINES) badLines.push({ line, reason });
-  };
-  const MAX_TIME_NS = MAX_DATE_NS - BigInt(options.timeBaseMs) * 1_000_000n;
-  const what = format === 'csv' ? `${need} comma-separated fields` : 'two numbers, time and latency';
+/**
+ * Builds the columns of a trace one line at a time, so a file of any length costs only the
+ * columns it makes: the layout (format, header, units) comes from the first meaningful line.
+ */
+export class TraceReader {
+  private layout: Layout | null = null;
+  private format: ImportFormat | null;
+  private readonly binner: Binner;
+  private readonly badLines: BadLine[] = [];
+  private badCount = 0;
+  private readonly maxTimeNs: bigint;
 
-  for (const [number, line] of meaningfulLines(text)) {
-    if (number === layout.headerLine) continue;
-    const fields = layout.split(line);
-    if (!fields) {
-      bad(number, 'a quote is not closed');
-      continue;
+  constructor(
+    private readonly name: string,
+    private readonly options: ImportOptions,
+  ) {
+    this.format = options.format;
+    this.binner = new Binner(options.intervalMs, options.timeBaseMs);
+    this.maxTimeNs = MAX_DATE_NS - BigInt(options.timeBaseMs) * 1_000_000n;
+  }
+
+  /** One line of the file (without its line end) and its 1-based number. */
+  line(text: string, number: number): void {
+    const line = meaningful(text);
+    if (line === null) return;
+    if (this.layout === null) {
+      this.format ??= formatOf(line, this.name);
+      this.layout = this.format === 'csv' ? csvLayout(number, line, this.name, this.options) : textLayout(number, line, this.options);
     }
+    const layout = this.layout;
+    if (number === layout.headerLine) return;
+    const fields = layout.split(line);
+    if (!fields) return this.bad(number, 'a quote is not closed');
+    const need = Math.max(layout.timeField, layout.latencyField) + 1;
     if (fields.length < need) {
-      bad(number, `expected ${what}, found ${fields.length === 1 ? 'one field' : `${fields.length} fields`}`);
-      continue;
+      const what = this.format === 'csv' ? `${need} comma-separated fields` : 'two numbers, time and latency';
+      return this.bad(number, `expected ${what}, found ${fields.length === 1 ? 'one field' : `${fields.length} fields`}`);
     }
     const timeText = fields[layout.timeField]!.trim();
     const latencyText = fields[layout.latencyField]!.trim();
     const timeNs = toNanoseconds(timeText, layout.timeUnit);
-    if (timeNs === null) {
-      bad(number, `time ${quote(timeText)} is not a number >= 0`);
-      continue;
-    }
+    if (timeNs === null) return this.bad(number, `time ${quote(timeText)} is not a number >= 0`);
     const latencyNs = toNanoseconds(latencyText, layout.latencyUnit);
-    if (latencyNs === null) {
-      bad(number, `latency ${quote(latencyText)} is not a number >= 0`);
-      continue;
-    }
-    if (timeNs > MAX_TIME_NS) {
-      bad(number, `time ${quote(timeText)} ${layout.timeUnit} is past the last date JavaScript knows (year 275760)`);
-      continue;
-    }
-    binner.add(timeNs, latencyNs);
-    if (binner.span > MAX_IMPORT_COLUMNS) {
+    if (latencyNs === null) return this.bad(number, `latency ${quote(latencyText)} is not a number >= 0`);
+    if (timeNs > this.maxTimeNs) return this.bad(number, `time ${quote(timeText)} ${layout.timeUnit} is past the last date JavaScript knows (year 275760)`);
+    this.binner.add(timeNs, latencyNs);
+    if (this.binner.span > MAX_IMPORT_COLUMNS) {
       throw new ImportError(
-        `${name}: its events span more than ${MAX_IMPORT_COLUMNS.toLocaleString('en')} columns of ${options.intervalMs} ms (line ${number} is far from the others): choose a larger --interval, or check --time-unit (now ${layout.timeUnit})`,
+        `${this.name}: its events span more than ${MAX_IMPORT_COLUMNS.toLocaleString('en')} columns of ${this.options.intervalMs} ms (line ${number} is far from the others): choose a larger --interval, or check --time-unit (now ${layout.timeUnit})`,
       );
     }
   }
 
-  if (binner.events === 0) {
-    const why = badCount > 0 ? `${badCount} malformed: ${reasonsOf(badLines, badCount)}` : 'only a header, comments or blank lines';
-    const expected = format === 'csv' ? 'CSV rows with a time and a latency' : '"time latency" lines (trace2heatmap.pl\'s input) or CSV with a header';
-    throw new ImportError(`${name} has no usable line (${why}): --import reads ${expected}; see bpfheat --help`);
+  private bad(line: number, reason: string): void {
+    this.badCount++;
+    if (this.badLines.length < MAX_REPORTED_LINES) this.badLines.push({ line, reason });
   }
 
-  return {
-    format,
-    timeUnit: layout.timeUnit,
-    latencyUnit: layout.latencyUnit,
-    timeColumn: layout.timeColumn,
-    latencyColumn: layout.latencyColumn,
-    columns: binner.columns(),
-    events: binner.events,
-    badLines,
-    badCount,
-  };
+  /** The columns, once every line was read; throws ImportError when no line was usable. */
+  finish(): ImportResult {
+    const layout = this.layout;
+    if (layout === null) throw new ImportError(`${this.name} is empty: there is nothing to import`);
+    const format = this.format!;
+    if (this.binner.events === 0) {
+      const why = this.badCount > 0 ? `${this.badCount} malformed: ${reasonsOf(this.badLines, this.badCount)}` : 'only a header, comments or blank lines';
+      const expected = format === 'csv' ? 'CSV rows with a time and a latency' : '"time latency" lines (trace2heatmap.pl\'s input) or CSV with a header';
+      throw new ImportError(`${this.name} has no usable line (${why}): --import reads ${expected}; see bpfheat --help`);
+    }
+    return {
+      format,
+      timeUnit: layout.timeUnit,
+      latencyUnit: layout.latencyUnit,
+      timeColumn: layout.timeColumn,
+      latencyColumn: layout.latencyColumn,
+      columns: this.binner.columns(),
+      events: this.binner.events,
+      badLines: this.badLines,
+      badCount: this.badCount,
+    };
+  }
+}
+
+/** Builds the columns of a trace held in a string. Pure: text in, columns and the malformed lines out. */
+export function importTrace(text: string, name: string, options: ImportOptions): ImportResult {
+  const reader = new TraceReader(name, options);
+  let start = 0;
+  let number = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    reader.line(text.slice(start, end), ++number);
+    start = end + 1;
+  }
+  return reader.finish();
 }
 
 /** The malformed-line report: a count, and the first lines by number with the reason. */

@@ -4,8 +4,9 @@
 import type { DeviceInfo } from '../../shared/column.ts';
 import { UserError } from '../base/errors.ts';
 import { plural } from '../base/words.ts';
-import { ImportError, badLinesNote, importTrace, type ImportOptions, type ImportResult } from '../formats/trace.ts';
-import { createPlayback, inputName, readInputFile, type FiniteSource } from './replay.ts';
+import { ImportError, TraceReader, badLinesNote, type ImportOptions, type ImportResult } from '../formats/trace.ts';
+import { readLines } from './lines.ts';
+import { createPlayback, inputName, type FiniteSource } from './replay.ts';
 
 /** A device name for the imported data: the file's name, as the other sources' device names are written. */
 export function importDeviceName(path: string): string {
@@ -20,12 +21,15 @@ export interface ImportSourceOptions extends ImportOptions {
   readonly warn?: (line: string) => void;
 }
 
-export function createImportSource(options: ImportSourceOptions): FiniteSource {
+/** Reads the trace (streaming, see lines.ts) into columns and plays them. */
+export async function createImportSource(options: ImportSourceOptions): Promise<FiniteSource> {
   const warn = options.warn ?? ((line: string) => process.stderr.write(`bpfheat: ${line}\n`));
   const name = inputName(options.path);
   let result: ImportResult;
   try {
-    result = importTrace(readInputFile(options.path, '--import'), name, options);
+    const reader = new TraceReader(name, options);
+    await readLines(options.path, '--import', (line, number) => reader.line(line, number));
+    result = reader.finish();
   } catch (error) {
     if (error instanceof ImportError) throw new UserError(error.message);
     throw error;

@@ -6,7 +6,8 @@ import type { Column, DeviceInfo } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import { UserError } from '../base/errors.ts';
 import { columnLine, endLine, exemplarLine, headerLine, type RecordedEvent } from '../formats/recording.ts';
-import { createPlayback, createReplaySource, readInputFile } from './replay.ts';
+import { MAX_LINE_BYTES, readLines } from './lines.ts';
+import { createPlayback, createReplaySource } from './replay.ts';
 import type { ColumnSink } from './source.ts';
 
 const DEVICES: DeviceInfo[] = [{ id: 0, name: 'sda' }];
@@ -109,39 +110,56 @@ function tempFile(content: string | Buffer, name = 'rec.jsonl'): string {
 describe('createReplaySource', () => {
   const header = headerLine({ intervalMs: 1000, source: 'bpf', host: 'db1', startedMs: 9_000, devices: DEVICES });
 
-  it('is a replay of the recorded host, interval and devices', () => {
-    const source = createReplaySource({ path: tempFile(header + columnLine(column(10)) + exemplarLine(EXEMPLAR) + columnLine(column(11)) + endLine(12_000, 2)), speed: 0 });
+  it('is a replay of the recorded host, interval and devices', async () => {
+    const source = await createReplaySource({ path: tempFile(header + columnLine(column(10)) + exemplarLine(EXEMPLAR) + columnLine(column(11)) + endLine(12_000, 2)), speed: 0 });
     expect(source).toMatchObject({ kind: 'replay', host: 'db1', intervalMs: 1000, span: { fromMs: 10_000, toMs: 12_000 } });
     expect(source.devices()).toEqual(DEVICES);
     expect(source.selfStats()).toBeNull();
   });
 
-  it('notes a cut-off last line and replays what came before it', () => {
+  it('notes a cut-off last line and replays what came before it', async () => {
     const notes: string[] = [];
     const full = header + columnLine(column(10)) + columnLine(column(11));
-    const source = createReplaySource({ path: tempFile(full.slice(0, -20)), speed: 0, warn: (l) => notes.push(l) });
+    const source = await createReplaySource({ path: tempFile(full.slice(0, -20)), speed: 0, warn: (l) => notes.push(l) });
     expect(source.columns().map((c) => c.seq)).toEqual([10]);
     expect(notes).toEqual(['note: rec.jsonl ends in an incomplete line 3 (the recorder was stopped mid-write); replaying the 1 column before it']);
+  });
+
+  it('replays a recording damaged in the middle up to the damage, with a note saying where it stopped; --strict refuses it', async () => {
+    const notes: string[] = [];
+    const lines = Array.from({ length: 100 }, (_, k) => columnLine(column(10 + k)));
+    lines[60] = `${lines[60]!.slice(0, 30)}${lines[61]!}`; // a write that went wrong in the middle
+    const path = tempFile(header + lines.join('') + endLine(111_000, 100));
+    const source = await createReplaySource({ path, speed: 0, warn: (l) => notes.push(l) });
+    expect(source.columns().map((c) => c.seq)).toEqual(Array.from({ length: 60 }, (_, k) => 10 + k));
+    expect(notes).toEqual(['note: rec.jsonl line 62: it is not a JSON object: the recording is damaged there; replaying the 60 columns before it, nothing after it (--strict refuses such a file)']);
+    await expect(createReplaySource({ path, speed: 0, strict: true })).rejects.toThrow(
+      new UserError('rec.jsonl line 62: it is not a JSON object: the recording is damaged there; --strict refuses it (without --strict the 60 columns before it are replayed)'),
+    );
   });
 
   it.each([
     ['a missing file', null, /cannot read .*nope.jsonl \(--replay\): no such file or directory/],
     ['a directory', 'dir', /cannot read .* \(--replay\): it is a directory/],
-    ['a binary file', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]), /is not a text file \(a NUL byte at offset 4\): --replay reads text/],
+    ['a binary file', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2]), /is not a text file \(a NUL byte on line 1, column 5\): --replay reads text/],
+    ['a NUL far into the file', `${header}${columnLine(column(10)).repeat(1)}${'x'.repeat(3 << 20)}\n{"type":"end"\u0000}\n`, /is not a text file \(a NUL byte on line 4, column 14\): --replay reads text/],
     ['trace text', '1 2\n', /is not a bpfheat recording/],
-  ])('refuses %s with one line', (_what, content, message) => {
-    const path = content === null ? join(tmpdir(), 'nope.jsonl') : content === 'dir' ? mkdtempSync(join(tmpdir(), 'bpfheat-dir-')) : tempFile(content);
-    expect(() => createReplaySource({ path, speed: 0 })).toThrow(UserError);
-    expect(() => createReplaySource({ path, speed: 0 })).toThrow(message);
-  });
-
-  it('reads a byte-order mark as nothing', () => {
-    expect(readInputFile(tempFile('\uFEFF1 2\n'), '--import')).toBe('1 2\n');
+    ['a device, which would never end', '/dev/zero', /\/dev\/zero is a device, not a file \(--replay\): give a file, a pipe, or - for standard input/],
+  ])('refuses %s with one line', async (_what, content, message) => {
+    const path = content === null ? join(tmpdir(), 'nope.jsonl') : content === 'dir' ? mkdtempSync(join(tmpdir(), 'bpfheat-dir-')) : content === '/dev/zero' ? content : tempFile(content);
+    await expect(createReplaySource({ path, speed: 0 })).rejects.toThrow(UserError);
+    await expect(createReplaySource({ path, speed: 0 })).rejects.toThrow(message);
   });
 });
 
-describe('readInputFile', () => {
-  it('refuses a device, which would never end', () => {
-    expect(() => readInputFile('/dev/zero', '--import')).toThrow(/\/dev\/zero is a device, not a file \(--import\): give a file, a pipe, or - for standard input/);
+describe('readLines', () => {
+  it('gives each line without its end, a byte-order mark read as nothing, and says whether the last one was whole', async () => {
+    const got: [string, number][] = [];
+    expect(await readLines(tempFile('\uFEFF1 2\r\n\nü 4'), '--import', (line, number) => got.push([line, number]))).toEqual({ lines: 3, endsWithNewline: false });
+    expect(got).toEqual([['1 2\r', 1], ['', 2], ['ü 4', 3]]);
+  });
+
+  it('refuses a line longer than MAX_LINE_BYTES with one line, without holding more', async () => {
+    await expect(readLines(tempFile(`1 2\n${'7'.repeat(MAX_LINE_BYTES + 1)}`), '--import', () => {})).rejects.toThrow(/line 2 is longer than 16 MiB \(--import\): it is not a trace or a recording/);
   });
 });

@@ -9,17 +9,15 @@
  * they arrive while the next column fills, before it is final. Missing seqs (a hand-edited file) are filled with empty columns, so the
  * sink sees every seq, as from a live source. After the last event, sink.finished().
  */
-import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Column, DeviceInfo, SourceKind } from '../../shared/column.ts';
 import { UserError } from '../base/errors.ts';
 import { plural } from '../base/words.ts';
-import { describeFsError, parseRecording, RecordingError, type RecordedEvent } from '../formats/recording.ts';
+import { RecordingError, RecordingReader, type RecordedEvent } from '../formats/recording.ts';
+import { readLines } from './lines.ts';
 import type { ColumnSink, Source } from './source.ts';
 
-/** The largest file read (Node strings stop at ~512 MiB). */
-const MAX_INPUT_BYTES = 480 * 2 ** 20;
 /** At most this many columns in one turn of the event loop at --speed 0. */
 const BATCH_COLUMNS = 1000;
 
@@ -132,52 +130,34 @@ export function inputName(path: string): string {
   return path === '-' ? 'stdin' : basename(path);
 }
 
-/**
- * Reads a text file for --replay or --import ("-": standard input; pipes such as <(awk …) work),
- * turning every way it can fail into one clear line.
- */
-export function readInputFile(path: string, flag: string): string {
-  let bytes: Buffer;
-  try {
-    if (path !== '-') {
-      const stat = statSync(path);
-      if (stat.isDirectory()) throw Object.assign(new Error('directory'), { code: 'EISDIR' });
-      if (stat.isCharacterDevice() || stat.isBlockDevice() || stat.isSocket()) {
-        throw new UserError(`${path} is a device, not a file (${flag}): give a file, a pipe, or - for standard input`);
-      }
-      // Node strings stop at ~512 MiB; a recording that large is days of 1-s columns of a busy disk.
-      if (stat.size > MAX_INPUT_BYTES) {
-        throw new UserError(`${path} is ${Math.round(stat.size / 2 ** 20)} MiB, more than the ${MAX_INPUT_BYTES / 2 ** 20} MiB bpfheat reads at once (${flag}): split it, or import at a coarser --interval`);
-      }
-    }
-    bytes = readFileSync(path === '-' ? 0 : path);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(`cannot read ${path === '-' ? 'standard input' : path} (${flag}): ${describeFsError(error)}`);
-  }
-  const nul = bytes.subarray(0, 1 << 20).indexOf(0);
-  if (nul >= 0) throw new UserError(`${path === '-' ? 'standard input' : path} is not a text file (a NUL byte at offset ${nul}): ${flag} reads text; is it the right file?`);
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  return text.startsWith('\uFEFF') ? text.slice(1) : text;
-}
-
 export interface ReplayOptions {
   readonly path: string;
   /** default 1: the recorded pace */
   readonly speed: number;
-  /** notes about the file that are not errors (a cut-off last line); default: stderr */
+  /** refuse a recording damaged in the middle instead of replaying what comes before the damage */
+  readonly strict?: boolean;
+  /** notes about the file that are not errors (a cut-off last line, damage); default: stderr */
   readonly warn?: (line: string) => void;
 }
 
-export function createReplaySource(options: ReplayOptions): FiniteSource {
+/** Reads the recording (streaming, see lines.ts) and plays it back. */
+export async function createReplaySource(options: ReplayOptions): Promise<FiniteSource> {
   const warn = options.warn ?? ((line: string) => process.stderr.write(`bpfheat: ${line}\n`));
   const name = inputName(options.path);
+  const reader = new RecordingReader(options.path === '-' ? 'stdin' : options.path);
   let recording;
   try {
-    recording = parseRecording(readInputFile(options.path, '--replay'), options.path === '-' ? 'stdin' : options.path);
+    const read = await readLines(options.path, '--replay', (line, number) => reader.line(line, number));
+    recording = reader.finish(read.endsWithNewline);
   } catch (error) {
     if (error instanceof RecordingError) throw new UserError(error.message);
     throw error;
+  }
+  if (recording.damaged) {
+    const where = `${name} line ${recording.damaged.line}: ${recording.damaged.reason}: the recording is damaged there`;
+    const before = plural(recording.columnCount, 'column');
+    if (options.strict) throw new UserError(`${where}; --strict refuses it (without --strict the ${before} before it are replayed)`);
+    warn(`note: ${where}; replaying the ${before} before it, nothing after it (--strict refuses such a file)`);
   }
   if (recording.truncatedLine !== null) {
     warn(`note: ${name} ends in an incomplete line ${recording.truncatedLine} (the recorder was stopped mid-write); replaying the ${plural(recording.columnCount, 'column')} before it`);
