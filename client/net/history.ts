@@ -10,8 +10,12 @@
  */
 import { decodePackedColumns, type PackedColumns } from '../../shared/protocol.ts';
 
-/** Seqs per request, whatever the step: an hour of one-second columns, ~10 hours of 10-s roll-ups. */
-export const CHUNK_COLUMNS = 3600;
+/**
+ * Seqs per request, whatever the step: ~2.8 hours of one-second columns, a week of 1-min roll-ups
+ * in two requests. The page adds an answer a slice per frame (model.ts), so its size does not
+ * make a long frame.
+ */
+export const CHUNK_COLUMNS = 10_000;
 /** A request that has not answered by then is given up (and the chunk can be asked for again after a reconnect). */
 const REQUEST_TIMEOUT_MS = 20_000;
 

@@ -273,7 +273,7 @@ describe('HeatmapRenderer keeps the picture', () => {
     const filter = seriesFilter({ metric: 'latency' });
     for (let frame = 0; frame < 8; frame++) {
       const fromSeq = 100 + 2 * frame;
-      const view = { widthPx: 100, heightPx: 200, dpr: 1, fromMs: fromSeq * 1000, toMs: (fromSeq + 200) * 1000, intervalMs: 1000, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true } as const;
+      const view = { widthPx: 100, heightPx: 200, dpr: 1, fromMs: fromSeq * 1000, toMs: (fromSeq + 200) * 1000, intervalMs: 1000, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true, moving: true } as const;
       // the newest column still fills between frames: a new object for its group
       if (frame === 4) held[held.length - 1] = { ...held[held.length - 1]!, series: [{ metric: 'latency', device: 0, op: 'read', slots: [90, 240], counts: [5, 10] }] };
       const packed = held.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + 200).map((c) => PackedColumn.of(c));
@@ -290,5 +290,18 @@ describe('HeatmapRenderer keeps the picture', () => {
       expect(differing, `frame ${frame}`).toBe(0);
       if (frame > 0) expect(kept.paintedPx, `frame ${frame} paints a few columns, not the plot`).toBeLessThan(100 * 200 * 0.2);
     }
+  });
+});
+
+describe('HeatmapRenderer colour scale', () => {
+  it('holds the scale within 10% while the view moves, and draws a fixed view with its exact scale', () => {
+    const renderer = new HeatmapRenderer();
+    const { ctx } = fakeContext();
+    const at = (busiest: number, moving: boolean) => renderer.draw(ctx, { ...input([col(0, busiest, 0), col(1, 1, 0)], { colorQuantile: 1 }), moving }).colorScale.max;
+    expect(at(100, true)).toBe(100);
+    expect(at(105, true), 'within 10%: kept').toBe(100);
+    expect(at(120, true), 'beyond: the new one').toBe(120);
+    expect(at(125, false), 'a fixed view: exact').toBe(125);
+    expect(at(126, false)).toBe(126);
   });
 });

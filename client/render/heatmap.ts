@@ -46,6 +46,11 @@ export interface HeatmapInput {
   readonly colorScale: ColorScaleKind;
   readonly colorQuantile: number;
   readonly percentiles: boolean;
+  /**
+   * the view is moving (live): the colour scale may stay while it is close to the cells' own
+   * (steadyScale); a fixed view is drawn with its exact scale, so a link redraws it the same
+   */
+  readonly moving?: boolean;
 }
 
 /** One drawn cell column: the columns of seqs firstSeq..firstSeq + groupSize − 1 in view, summed. */
@@ -293,7 +298,8 @@ export class HeatmapRenderer {
       values.set(c.values, cellCount);
       cellCount += c.values.length;
     }
-    const colorScale = this.steadyScale(colorScaleOf(values, input.colorScale, input.colorQuantile));
+    const exact = colorScaleOf(values, input.colorScale, input.colorQuantile);
+    const colorScale = input.moving ? this.steadyScale(exact) : (this.scale = exact);
     for (const c of cells) {
       const scale = c.scale;
       if (scale && scale.kind === colorScale.kind && scale.min === colorScale.min && scale.max === colorScale.max) continue;

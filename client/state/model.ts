@@ -75,6 +75,9 @@ export interface ModelOptions {
   readonly now?: () => number;
 }
 
+/** Columns of history answers added per frame: a few milliseconds of summing and grouping. */
+const INSTALL_PER_FRAME = 600;
+
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
 
@@ -116,6 +119,8 @@ export class AppModel {
   /** frames drawn; tests wait on it */
   framesDrawn = 0;
   private skipped: Snapshot['skipped'] = { count: 0, lastReason: null };
+  /** history answers not yet added in full (installArriving) */
+  private readonly arriving: { readonly packed: PackedColumns; next: number }[] = [];
   private panel: { frame: FrameData | null; state: ViewState; atMs: number };
   private panelTimer: ReturnType<typeof setTimeout> | null = null;
   /** how long the last frame took to compute and draw, in ms (for the frame-time benchmark) */
@@ -244,7 +249,7 @@ export class AppModel {
 
   /** Nothing waits to be drawn, fetched or answered: what is on screen is what the model holds. */
   get idle(): boolean {
-    return !this.dirty && !this.stale && !this.scheduler.pending && !this.history.busy && !this.exemplars.view.pending;
+    return !this.dirty && !this.stale && !this.scheduler.pending && !this.history.busy && this.arriving.length === 0 && !this.exemplars.view.pending;
   }
 
   /** device pixels the last drawn frame painted (the whole plot, or only what changed) */
@@ -332,12 +337,31 @@ export class AppModel {
 
   /** A history answer: columns of the base tier, or the roll-ups of a level. */
   private received(packed: PackedColumns): void {
-    if (packed.stepMs === this.store.meta?.intervalMs) {
-      const columns = Array.from({ length: packed.count }, (_, i) => this.devices.column(PackedColumn.fromPacked(packed, i)));
-      this.store.addAll(columns);
-      for (const level of this.levels.values()) for (const column of columns) level.columnAdded(column.seq, this.store);
-    } else {
-      this.levels.get(packed.stepMs)?.received(packed, this.store, (rollup) => this.devices.column(rollup));
+    this.arriving.push({ packed, next: 0 });
+  }
+
+  /**
+   * Adds up to INSTALL_PER_FRAME columns of the history answers that have arrived: a slice per
+   * frame, so that no frame pays for a whole answer (thousands of columns to sum and group).
+   */
+  private installArriving(): void {
+    let budget = INSTALL_PER_FRAME;
+    while (budget > 0 && this.arriving.length > 0) {
+      const answer = this.arriving[0]!;
+      const { packed } = answer;
+      const from = answer.next;
+      const to = Math.min(packed.count, from + budget);
+      if (packed.stepMs === this.store.meta?.intervalMs) {
+        const columns: Column[] = [];
+        for (let i = from; i < to; i++) columns.push(this.devices.column(PackedColumn.fromPacked(packed, i)));
+        this.store.addAll(columns);
+        for (const level of this.levels.values()) for (const column of columns) level.columnAdded(column.seq, this.store);
+      } else {
+        this.levels.get(packed.stepMs)?.received(packed, from, to, this.store, (rollup) => this.devices.column(rollup));
+      }
+      budget -= to - from;
+      answer.next = to;
+      if (to === packed.count) this.arriving.shift();
     }
   }
 
@@ -385,8 +409,11 @@ export class AppModel {
     }
     this.dirty = false;
     const startMs = performance.now();
+    this.installArriving();
     this.drawFrame();
     this.lastFrameMs = performance.now() - startMs;
+    // the rest of an answer goes in the next frames
+    if (this.arriving.length > 0) this.invalidate();
   }
 
   private drawFrame(): void {
@@ -476,6 +503,7 @@ export class AppModel {
           colorScale: display.colorScale,
           colorQuantile: view.colorQuantile,
           percentiles: display.percentiles,
+          moving: extent.live,
         });
         this.framesDrawn++;
       }
@@ -493,7 +521,7 @@ export class AppModel {
       connection: this.connectionState,
       meta: this.store.meta,
       exemplars: this.exemplars.view,
-      loadingHistory: this.history.busy,
+      loadingHistory: this.history.busy || this.arriving.length > 0,
       error: this.serverError ?? this.sourceProblem ?? this.history.lastError,
       skipped: this.skipped,
       ended: this.ended,

@@ -29,7 +29,8 @@ describe('LevelTier', () => {
       store.add(c);
       tier.columnAdded(c.seq, store);
     }
-    tier.received(answered, store, (c) => c);
+    tier.received(answered, 0, 2, store, (c) => c);
+    tier.received(answered, 2, answered.count, store, (c) => c);
     for (const c of all.slice(61)) {
       store.add(c);
       tier.columnAdded(c.seq, store);

@@ -53,11 +53,12 @@ export class LevelTier extends Tier {
   }
 
   /**
-   * The roll-ups of an answer at this step (`asPage`: with the page's device ids); each then
-   * takes the held columns newer than the answer counted.
+   * Roll-ups from..to (exclusive) of an answer at this step (`asPage`: with the page's device
+   * ids); each then takes the held columns newer than the answer counted.
    */
-  received(packed: PackedColumns, base: ColumnStore, asPage: (rollup: Column) => Column): void {
-    const rollups = Array.from({ length: packed.count }, (_, i) => asPage(PackedColumn.fromPacked(packed, i)));
+  received(packed: PackedColumns, from: number, to: number, base: ColumnStore, asPage: (rollup: Column) => Column): void {
+    const rollups: Column[] = [];
+    for (let i = from; i < to; i++) rollups.push(asPage(PackedColumn.fromPacked(packed, i)));
     this.store.addAll(rollups);
     for (const rollup of rollups) {
       const lastSeq = this.lastColumnSeq(rollup.seq);
