@@ -29,6 +29,10 @@ struct gendisk {
 	struct block_device *part0;
 } __attribute__((preserve_access_index));
 
+struct task_struct {
+	char comm[16];
+} __attribute__((preserve_access_index));
+
 struct blk_mq_ctx {
 	unsigned int cpu;
 } __attribute__((preserve_access_index));
@@ -80,13 +84,15 @@ struct {
 } starts SEC(".maps");
 
 /* The default mode's issue-side store: slot = hash of the request's address, holding that
- * address to check against. inserted: written at insert, so issue keeps the submitter. */
+ * address to check against. inserted: written at insert, so issue keeps the submitter. The task's
+ * name is read from its task_struct only for an exemplar: copying it for every request would cost
+ * more than the rest of the issue program. */
 struct issued {
-	__u64 rq; /* address_of(request) */
-	__u64 ts; /* issue time, only for devices whose requests carry no stamp */
+	__u64 rq;   /* address_of(request) */
+	__u64 ts;   /* issue time, only for devices whose requests carry no stamp */
+	__u64 task; /* the issuing task_struct's address */
 	__u32 pid;
 	__u32 inserted;
-	char comm[BPFHEAT_COMM_LEN];
 };
 
 struct {
@@ -96,6 +102,7 @@ struct {
 	__type(value, struct issued);
 } store SEC(".maps");
 
+/* [slice][ring column][cell]: user space sets max_entries to config.slices slices before load */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -319,11 +326,19 @@ static __always_inline __u64 unseen_before(struct request *rq, __u32 device, int
 	return unseen;
 }
 
-static __always_inline void count_cell(__u32 base, __u32 slot)
+/* This CPU's slice of the cells: no other CPU writes it, and this program does not run nested in
+ * itself on one CPU (the kernel skips such runs), so a plain increment is exact. */
+static __always_inline void count_cell(__u32 cpu, __u32 base, __u32 slot)
 {
-	__u32 index = base + slot;
+	bool own = cpu < config.slices;
+	__u32 slice = own ? cpu : cpu % (config.slices ? config.slices : 1);
+	__u32 index = slice * (BPFHEAT_RING_COLUMNS * BPFHEAT_COLUMN_CELLS) + base + slot;
 	__u64 *cell = bpf_map_lookup_elem(&cells, &index);
-	if (cell)
+	if (!cell)
+		return;
+	if (own)
+		*cell += 1;
+	else
 		__sync_fetch_and_add(cell, 1);
 }
 
@@ -378,6 +393,13 @@ static __always_inline struct issued *store_slot(struct request *rq)
 	return bpf_map_lookup_elem(&store, &slot);
 }
 
+/* The request's entry in the store, or NULL when another request has taken its slot since. */
+static __always_inline struct issued *issued_entry(struct request *rq)
+{
+	struct issued *entry = store_slot(rq);
+	return entry && entry->rq == address_of(rq) ? entry : NULL;
+}
+
 static __always_inline bool device_unstamped_at_issue(struct request *rq)
 {
 	__u64 disk = address_of(rq->q->disk);
@@ -394,7 +416,7 @@ static __always_inline void store_task(struct issued *entry, __u64 rq)
 {
 	entry->rq = rq;
 	entry->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(entry->comm, sizeof(entry->comm));
+	entry->task = bpf_get_current_task();
 }
 
 SEC("tp_btf/block_rq_insert")
@@ -422,9 +444,11 @@ int BPF_PROG(store_rq_issue, struct request *rq)
 	return 0;
 }
 
+/* comm: the task's name kept in the start map; else task: the issuing task_struct, whose name is
+ * read now (the name it has at completion) */
 static __always_inline void emit_exemplar(struct request *rq, __u32 pid, const char *comm,
-					  __u64 now, __u64 latency, __u32 latency_slot, __u32 size,
-					  __u32 ring, __u32 series)
+					  __u64 task, __u64 now, __u64 latency, __u32 latency_slot,
+					  __u32 size, __u32 ring, __u32 series)
 {
 	__u32 base = ring * BPFHEAT_EXEMPLAR_COUNTS;
 	__u32 attempted = base + latency_slot;
@@ -451,7 +475,8 @@ static __always_inline void emit_exemplar(struct request *rq, __u32 pid, const c
 	record->pad = 0;
 	if (comm)
 		bpf_probe_read_kernel(record->comm, sizeof(record->comm), comm);
-	else
+	else if (!task || bpf_probe_read_kernel(record->comm, sizeof(record->comm),
+						(void *)(task + bpf_core_field_offset(struct task_struct, comm))))
 		__builtin_memset(record->comm, 0, sizeof(record->comm));
 	__builtin_memset(record->pad2, 0, sizeof(record->pad2));
 	bpf_ringbuf_submit(record, 0);
@@ -495,6 +520,7 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 	__u64 start = 0;
 	__u32 pid = 0;
 	const char *comm = NULL;
+	__u64 task = 0;
 	struct start *started = NULL;
 	struct issued *entry = NULL;
 	if (config.flags & BPFHEAT_FLAG_START_MAP) {
@@ -507,14 +533,10 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 	} else {
 		if (bpf_core_field_exists(rq->io_start_time_ns))
 			start = rq->io_start_time_ns;
-		if (config.flags & BPFHEAT_FLAG_EXEMPLARS) {
-			entry = store_slot(rq);
-			if (entry && entry->rq == address_of(rq)) {
-				pid = entry->pid;
-				comm = entry->comm;
-				if (!start)
-					start = entry->ts;
-			}
+		if (!start && (config.flags & BPFHEAT_FLAG_EXEMPLARS)) {
+			entry = issued_entry(rq);
+			if (entry)
+				start = entry->ts;
 		}
 		/* a request without data (an empty flush, or one whose flush the queue dropped) is
 		 * never issued itself, so it never has a stamp: only requests with data tell */
@@ -540,16 +562,22 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 	__u32 series = device * BPFHEAT_OPS + op;
 	__u32 column_base = ring * BPFHEAT_COLUMN_CELLS;
 	__u32 latency_slot = bpfheat_slot(latency, &config);
-	count_cell(column_base + series * BPFHEAT_SLOTS, latency_slot);
-	count_cell(column_base + (BPFHEAT_MAX_DEVICES * BPFHEAT_OPS + series) * BPFHEAT_SLOTS,
+	__u32 cpu = bpf_get_smp_processor_id();
+	count_cell(cpu, column_base + series * BPFHEAT_SLOTS, latency_slot);
+	count_cell(cpu, column_base + (BPFHEAT_MAX_DEVICES * BPFHEAT_OPS + series) * BPFHEAT_SLOTS,
 		   bpfheat_slot(size, &config));
-	if (latency >= control_value(BPFHEAT_CONTROL_THRESHOLD_NS))
-		emit_exemplar(rq, pid, comm, now, latency, latency_slot, size, ring, series);
+	if (latency >= control_value(BPFHEAT_CONTROL_THRESHOLD_NS)) {
+		if (!started && !entry && (config.flags & BPFHEAT_FLAG_EXEMPLARS))
+			entry = issued_entry(rq);
+		if (entry) {
+			pid = entry->pid;
+			task = entry->task;
+		}
+		emit_exemplar(rq, pid, comm, task, now, latency, latency_slot, size, ring, series);
+	}
 done:
 	if (started)
 		bpf_map_delete_elem(&starts, &key);
-	if (entry && entry->rq == address_of(rq))
-		entry->rq = 0;
 	return 0;
 }
 

@@ -23,6 +23,9 @@
 #define BPFHEAT_RING_COLUMNS 8 /* power of two: user space may lag six columns */
 /* cells of one column, laid out [metric][device][op][slot] */
 #define BPFHEAT_COLUMN_CELLS 51680
+/* the cells are kept once per CPU (a slice: [RING_COLUMNS][COLUMN_CELLS]) so that counting takes no
+ * atomic operation; CPUs from this one on share the slices, atomically */
+#define BPFHEAT_MAX_SLICES 16
 #define BPFHEAT_START_ENTRIES 65536
 /* the issue-side store of the default mode: direct-mapped by the request's address */
 #define BPFHEAT_STORE_ENTRIES 65536
@@ -78,6 +81,7 @@ struct bpfheat_config {
 	__u64 interval_ns;
 	__u64 phase_ns; /* (monotonic + phase) / interval aligns columns to wall-clock multiples */
 	__u64 flags;    /* BPFHEAT_FLAG_* */
+	__u64 slices;   /* per-CPU slices of the cells map, 1..BPFHEAT_MAX_SLICES */
 	__u64 thresholds[BPFHEAT_MAX_EXPONENT][BPFHEAT_THRESHOLDS_PER_EXPONENT];
 };
 

@@ -35,6 +35,7 @@ describe('bpf/bpfheat.h and shared/scheme.ts', () => {
     ['METRICS', scheme.METRICS.length],
     ['RING_COLUMNS', scheme.RING_COLUMNS],
     ['COLUMN_CELLS', scheme.COLUMN_CELLS],
+    ['MAX_SLICES', scheme.MAX_SLICES],
     ['START_ENTRIES', scheme.START_ENTRIES],
     ['STORE_ENTRIES', scheme.STORE_ENTRIES],
     ['UNSEEN_COUNTS', scheme.UNSEEN_COUNTS],

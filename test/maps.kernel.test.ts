@@ -1,10 +1,10 @@
 /**
  * The columns the tracer hands out hold exactly what the kernel's maps hold: each column is
  * compared with its counters read one by one through bpf_map_lookup_elem (not the mmap the
- * tracer reads), and the loop device's total with the requests sent.
+ * tracer reads), summed over every per-CPU slice, and the loop device's total with the requests sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLUMN_CELLS, MAX_DEVICES, METRICS, OPS, RING_COLUMNS, SLOTS } from '../shared/scheme.ts';
+import { COLUMN_CELLS, MAX_DEVICES, METRICS, OPS, SLOTS } from '../shared/scheme.ts';
 import type { Column } from '../shared/column.ts';
 import { lookupElem } from '../server/tracer/libbpf.ts';
 import { readableAt } from '../server/tracer/clock.ts';
@@ -13,14 +13,18 @@ import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from '.
 
 const skip = kernelSkipReason();
 
-/** Totals per "metric/device/op" of one ring slot, read cell by cell through the syscall. */
-function totalsFromMap(fd: number, column: bigint): Map<string, number> {
+/** Totals per "metric/device/op" of one ring slot, every per-CPU slice, read cell by cell through the syscall. */
+function totalsFromMap(tracer: Tracer, column: bigint): Map<string, number> {
   const totals = new Map<string, number>();
+  for (const first of tracer.columnCells(column)) addSlice(tracer.cellsFd, first, totals);
+  return totals;
+}
+
+function addSlice(fd: number, first: number, totals: Map<string, number>): void {
   const key = new Uint8Array(4);
   const value = new Uint8Array(8);
   const keyView = new DataView(key.buffer);
   const valueView = new DataView(value.buffer);
-  const first = Number(column & BigInt(RING_COLUMNS - 1)) * COLUMN_CELLS;
   for (let cell = 0; cell < COLUMN_CELLS; cell++) {
     keyView.setUint32(0, first + cell, true);
     expect(lookupElem(fd, key, value)).toBe(true);
@@ -30,7 +34,6 @@ function totalsFromMap(fd: number, column: bigint): Map<string, number> {
     const name = `${METRICS[Math.floor(series / (MAX_DEVICES * OPS.length))]}/${Math.floor(series / OPS.length) % MAX_DEVICES}/${OPS[series % OPS.length]}`;
     totals.set(name, (totals.get(name) ?? 0) + count);
   }
-  return totals;
 }
 
 function totalsFromColumn(column: Column): Map<string, number> {
@@ -58,11 +61,11 @@ describe.skipIf(skip !== null)(`columns against the kernel maps${skip ? ` (skipp
     const last = tracer.currentColumn();
     while (readableAt(tracer.clock, last) > process.hrtime.bigint()) await new Promise((r) => setTimeout(r, 20));
     for (let column = tracer.firstColumn; column <= last; column++) {
-      fromMap.push(totalsFromMap(tracer.cellsFd, column));
+      fromMap.push(totalsFromMap(tracer, column));
       columns.push(tracer.takeColumn(column));
     }
     // the slot's next column is RING_COLUMNS intervals away, so nothing can have refilled it yet
-    leftInLastSlot = totalsFromMap(tracer.cellsFd, last);
+    leftInLastSlot = totalsFromMap(tracer, last);
   }, 120_000);
 
   afterAll(() => {

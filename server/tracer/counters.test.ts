@@ -13,7 +13,7 @@ function column(cells: [number, number][], columns = 1): Uint32Array {
 
 describe('seriesFromCounters', () => {
   it('gives no series for an empty column', () => {
-    expect(seriesFromCounters(column([]), 0)).toEqual([]);
+    expect(seriesFromCounters(column([]), [0])).toEqual([]);
   });
 
   it.each([
@@ -42,7 +42,7 @@ describe('seriesFromCounters', () => {
       want: [{ metric: 'size', device: 0, op: 'flush', slots: [0], counts: [2 ** 32 + 5] }],
     },
   ])('$name', ({ cells, want }) => {
-    expect(seriesFromCounters(column(cells), 0)).toEqual(want);
+    expect(seriesFromCounters(column(cells), [0])).toEqual(want);
   });
 
   it('reads the column at the given ring position only, preserving its total', () => {
@@ -55,14 +55,29 @@ describe('seriesFromCounters', () => {
       total += k + 1;
     }
     words[cellIndex(0, 0, 0, 5) * 2] = 99; // in the first column: must not leak in
-    const series = seriesFromCounters(words, second);
+    const series = seriesFromCounters(words, [second]);
     const counts = series.flatMap((s) => s.counts);
     expect(counts.every((c) => c > 0)).toBe(true);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(total);
   });
 
+  it('sums the same column of every per-CPU slice, and no other column', () => {
+    // two slices of two ring columns each: slice k, column r starts at (k * 2 + r) * COLUMN_CELLS
+    const words = column([], 4);
+    const put = (first: number, cell: number, count: number) => (words[(first + cell) * 2] = count);
+    put(1 * COLUMN_CELLS, cellIndex(0, 2, 1, 100), 3); // slice 0, column 1
+    put(3 * COLUMN_CELLS, cellIndex(0, 2, 1, 100), 4); // slice 1, column 1
+    put(3 * COLUMN_CELLS, cellIndex(1, 2, 1, 106), 7); // slice 1, column 1, size
+    put(2 * COLUMN_CELLS, cellIndex(0, 2, 1, 100), 50); // slice 1, column 0: not this column
+    expect(seriesFromCounters(words, [1 * COLUMN_CELLS, 3 * COLUMN_CELLS])).toEqual([
+      { metric: 'latency', device: 2, op: 'write', slots: [100], counts: [7] },
+      { metric: 'size', device: 2, op: 'write', slots: [106], counts: [7] },
+    ]);
+  });
+
   it('refuses an array shorter than one column', () => {
-    expect(() => seriesFromCounters(new Uint32Array(10), 0)).toThrow(RangeError);
+    expect(() => seriesFromCounters(new Uint32Array(10), [0])).toThrow(RangeError);
+    expect(() => seriesFromCounters(new Uint32Array(COLUMN_CELLS * 2), [0, COLUMN_CELLS])).toThrow(RangeError);
   });
 });
 

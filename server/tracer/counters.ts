@@ -1,30 +1,38 @@
 /**
  * From the kernel's counters to a column: pure, so it is tested on fixed inputs.
  * The counters of one column are u64 little-endian, laid out [metric][device][op][slot]
- * (bpf/bpfheat.h); they are read as pairs of u32 words because most are zero and a
- * BigInt per cell would cost more than the whole scan.
+ * (bpf/bpfheat.h), one copy per CPU slice; they are read as pairs of u32 words because most
+ * are zero and a BigInt per cell would cost more than the whole scan.
  */
 import { COLUMN_CELLS, MAX_DEVICES, METRICS, OPS, SLOTS } from '../../shared/scheme.ts';
 import type { DeviceOpCount, Series } from '../../shared/column.ts';
 
 const HIGH = 2 ** 32;
 
-/** The non-empty series of the column whose first cell is at firstCell of words (u32 pairs). */
-export function seriesFromCounters(words: Uint32Array, firstCell: number): Series[] {
-  if (words.length < (firstCell + COLUMN_CELLS) * 2) throw new RangeError('counter array is shorter than one column');
+/**
+ * The non-empty series of one column, summed over the copies whose first cells are at firstCells
+ * of words (u32 pairs): the kernel keeps one copy per CPU, so that no increment is atomic.
+ */
+export function seriesFromCounters(words: Uint32Array, firstCells: readonly number[]): Series[] {
+  for (const first of firstCells) if (words.length < (first + COLUMN_CELLS) * 2) throw new RangeError('counter array is shorter than one column');
   const series: Series[] = [];
   for (let metric = 0; metric < METRICS.length; metric++) {
     for (let device = 0; device < MAX_DEVICES; device++) {
       for (let op = 0; op < OPS.length; op++) {
-        const base = (firstCell + ((metric * MAX_DEVICES + device) * OPS.length + op) * SLOTS) * 2;
+        const offset = ((metric * MAX_DEVICES + device) * OPS.length + op) * SLOTS;
         let slots: number[] | null = null;
         let counts: number[] | null = null;
         for (let slot = 0; slot < SLOTS; slot++) {
-          const low = words[base + 2 * slot]!;
-          const high = words[base + 2 * slot + 1]!;
-          if (low === 0 && high === 0) continue;
+          let count = 0;
+          for (const first of firstCells) {
+            const at = (first + offset + slot) * 2;
+            const low = words[at]!;
+            const high = words[at + 1]!;
+            if (low !== 0 || high !== 0) count += high * HIGH + low;
+          }
+          if (count === 0) continue;
           (slots ??= []).push(slot);
-          (counts ??= []).push(high * HIGH + low);
+          (counts ??= []).push(count);
         }
         if (slots && counts) series.push({ metric: METRICS[metric]!, device, op: OPS[op]!, slots, counts });
       }

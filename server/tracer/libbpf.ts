@@ -59,6 +59,7 @@ function bind() {
     findProgram: libbpf.func('bpf_program *bpf_object__find_program_by_name(bpf_object *obj, const char *name)'),
     mapFd: libbpf.func('int bpf_map__fd(bpf_map *map)'),
     mapValueSize: libbpf.func('uint32_t bpf_map__value_size(bpf_map *map)'),
+    setMaxEntries: libbpf.func('int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)'),
     setInitialValue: libbpf.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     programFd: libbpf.func('int bpf_program__fd(bpf_program *prog)'),
     attach: libbpf.func('bpf_link *bpf_program__attach(bpf_program *prog)'),
@@ -147,6 +148,11 @@ export function mapValueSize(map: BpfMap): number {
   return lib().mapValueSize(map);
 }
 
+
+/** Sizes a map before load. */
+export function setMaxEntries(map: BpfMap, entries: number): void {
+  check('bpf_map__set_max_entries', lib().setMaxEntries(map, entries));
+}
 
 /** Sets a global-data map's contents (.rodata) before load. */
 export function setInitialValue(map: BpfMap, data: Uint8Array): void {

@@ -16,6 +16,7 @@ import {
   FLAGS,
   MAX_DEVICES,
   MAX_EXPONENT,
+  MAX_SLICES,
   RING_COLUMNS,
   STATS,
   STAT_COUNT,
@@ -32,7 +33,7 @@ import { deviceOpCounts, seriesFromCounters } from './counters.ts';
 import { decodeExemplar, dropsFromCounters } from './exemplars.ts';
 
 export const OBJECT_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../bpf/.output/bpfheat.bpf.o');
-const CONFIG_BYTES = 24 + MAX_EXPONENT * THRESHOLDS_PER_EXPONENT * 8;
+const CONFIG_BYTES = 32 + MAX_EXPONENT * THRESHOLDS_PER_EXPONENT * 8;
 
 /** How the kernel side times requests. */
 export interface TracerMode {
@@ -102,13 +103,20 @@ export function preflight({ capabilities, btfPath, objectPath }: Environment): v
   }
 }
 
-function configBytes(clock: ColumnClock, mode: TracerMode): Uint8Array {
+/** CPUs the kernel may run: one slice of counters each, up to MAX_SLICES. */
+export function sliceCount(possibleCpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8')): number {
+  const last = Math.max(...possibleCpus.trim().split(',').map((range) => Number(range.split('-').at(-1))));
+  return Number.isInteger(last) && last >= 0 ? Math.min(last + 1, MAX_SLICES) : 1;
+}
+
+function configBytes(clock: ColumnClock, mode: TracerMode, slices: number): Uint8Array {
   const bytes = new Uint8Array(CONFIG_BYTES);
   const view = new DataView(bytes.buffer);
   view.setBigUint64(0, clock.intervalNs, true);
   view.setBigUint64(8, clock.phaseNs, true);
   view.setBigUint64(16, BigInt((mode.startMap ? FLAGS.startMap : 0) | (mode.exemplars ? FLAGS.exemplars : 0)), true);
-  thresholdTable().forEach((threshold, k) => view.setBigUint64(24 + k * 8, threshold, true));
+  view.setBigUint64(24, BigInt(slices), true);
+  thresholdTable().forEach((threshold, k) => view.setBigUint64(32 + k * 8, threshold, true));
   return bytes;
 }
 
@@ -146,10 +154,12 @@ export class Tracer {
     /** the first column the tracer owns: it began before attach, so it is partial */
     readonly firstColumn: bigint,
     readonly mode: TracerMode,
+    /** copies of the cells, one per CPU (bpf/bpfheat.h BPFHEAT_MAX_SLICES) */
+    readonly slices: number,
   ) {
     try {
       this.cellsFd = bpf.mapFd(bpf.findMap(obj, 'cells'));
-      this.cellWords = new Uint32Array(this.map('cells', RING_COLUMNS * COLUMN_CELLS * 8));
+      this.cellWords = new Uint32Array(this.map('cells', slices * RING_COLUMNS * COLUMN_CELLS * 8));
       this.tags = new BigUint64Array(this.map('column_tags', RING_COLUMNS * 8));
       this.stats = new BigUint64Array(this.map('stats', STAT_COUNT * 8));
       this.exemplarCounts = new BigUint64Array(this.map('exemplar_counts', RING_COLUMNS * EXEMPLAR_COUNTS * 8));
@@ -177,6 +187,7 @@ export class Tracer {
     preflight(environment);
     const { objectPath } = environment;
     const clock = makeClock(intervalMs, process.hrtime.bigint(), BigInt(Date.now()) * 1_000_000n);
+    const slices = sliceCount();
     let obj: bpf.BpfObject;
     try {
       obj = bpf.openObject(objectPath);
@@ -188,14 +199,15 @@ export class Tracer {
       if (bpf.mapValueSize(rodata) !== CONFIG_BYTES) {
         throw new UserError(`the BPF object's configuration is ${bpf.mapValueSize(rodata)} bytes, not ${CONFIG_BYTES}: rebuild it with \`make -C bpf\``);
       }
-      bpf.setInitialValue(rodata, configBytes(clock, mode));
+      bpf.setInitialValue(rodata, configBytes(clock, mode, slices));
+      bpf.setMaxEntries(bpf.findMap(obj, 'cells'), slices * RING_COLUMNS * COLUMN_CELLS);
       bpf.loadObject(obj);
     } catch (error) {
       bpf.closeObject(obj);
       throw explain(error, 'loading the BPF program');
     }
     try {
-      return new Tracer(obj, clock, columnAt(clock, process.hrtime.bigint()), mode);
+      return new Tracer(obj, clock, columnAt(clock, process.hrtime.bigint()), mode, slices);
     } catch (error) {
       throw explain(error, 'attaching the BPF programs');
     }
@@ -217,13 +229,20 @@ export class Tracer {
     return columnAt(this.clock, process.hrtime.bigint());
   }
 
+  /** Where each slice's copy of a column begins, in cells of the cells map. */
+  columnCells(column: bigint): number[] {
+    const ring = Number(column & BigInt(RING_COLUMNS - 1));
+    return Array.from({ length: this.slices }, (_, slice) => (slice * RING_COLUMNS + ring) * COLUMN_CELLS);
+  }
+
   /** Reads a column's counters, zeroes them and hands the ring slot back to the kernel. */
   takeColumn(column: bigint): Column {
     const ring = Number(column & BigInt(RING_COLUMNS - 1));
-    const series = seriesFromCounters(this.cellWords, ring * COLUMN_CELLS);
+    const firstCells = this.columnCells(column);
+    const series = seriesFromCounters(this.cellWords, firstCells);
     const drops = dropsFromCounters(this.exemplarCounts, ring * EXEMPLAR_COUNTS);
     const unseen = deviceOpCounts(this.unseenCounts, ring * UNSEEN_COUNTS);
-    this.cellWords.fill(0, ring * COLUMN_CELLS * 2, (ring + 1) * COLUMN_CELLS * 2);
+    for (const first of firstCells) this.cellWords.fill(0, first * 2, (first + COLUMN_CELLS) * 2);
     this.exemplarCounts.fill(0n, ring * EXEMPLAR_COUNTS, (ring + 1) * EXEMPLAR_COUNTS);
     this.unseenCounts.fill(0n, ring * UNSEEN_COUNTS, (ring + 1) * UNSEEN_COUNTS);
     this.release(column);
