@@ -158,6 +158,15 @@ async function bytesPerSample(prometheus: RunningPrometheus): Promise<{ samples:
   return { samples, series: status.headStats.numSeries, buckets, blockBytes, perSample: blockBytes / Math.max(1, samples) };
 }
 
+/** Closes a host's server and the connections Prometheus keeps open to it. */
+function closeHost(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
 async function fleetDraw(hostCount: number, steps: number): Promise<Figure[]> {
   const firstEndMs = Math.floor((Date.now() - steps * STEP_MS - 120_000) / STEP_MS) * STEP_MS;
   const hosts = Array.from({ length: hostCount }, (_, k) => steppingHost(k, firstEndMs, steps));
@@ -165,7 +174,7 @@ async function fleetDraw(hostCount: number, steps: number): Promise<Figure[]> {
   for (const host of hosts) {
     await new Promise<void>((resolve) => host.server.listen(0, '127.0.0.1', resolve));
     ports.push((host.server.address() as { port: number }).port);
-    onCleanup('a stepping host', () => new Promise<void>((resolve) => host.server.close(() => resolve())));
+    onCleanup('a stepping host', () => closeHost(host.server));
   }
   const prometheus = await startPrometheus(
     ports.map((port) => ({ address: `127.0.0.1:${port}` })),
@@ -176,6 +185,9 @@ async function fleetDraw(hostCount: number, steps: number): Promise<Figure[]> {
   while (hosts.some((h) => h.served() < steps)) await sleep(200);
   await sleep(500);
   say(`  ${hostCount} hosts × 2 devices × 2 ops, ${steps} steps stored in ${((performance.now() - fillStarted) / 1000).toFixed(0)} s`);
+  // Stop the hosts: Prometheus's scrapes of them then fail at once, instead of ingesting and
+  // refusing 200 repeated answers a second while the read and the drawing are timed.
+  for (const host of hosts) await closeHost(host.server);
   const storage = await bytesPerSample(prometheus);
   say(`  on disk: ${storage.samples.toLocaleString('en-US')} histogram samples of ${storage.series} series (~${storage.buckets} populated buckets each) in a ${(storage.blockBytes / 2 ** 20).toFixed(1)} MiB block: ${storage.perSample.toFixed(0)} bytes per sample`);
 
