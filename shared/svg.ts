@@ -19,6 +19,7 @@ import {
   RAMP,
   axisTicks,
   cellValue,
+  cellLabel,
   colorByLabel,
   colorLevel,
   colorScaleOf,
@@ -216,7 +217,8 @@ export function* heatmapSvgParts(columns: readonly Column[], view: SnapshotView)
   yield [
     '</g>',
     `<g class="axis axis-x"><line x1="${n(plot.x)}" x2="${n(plot.x + plot.width)}" y1="${n(bottom)}" y2="${n(bottom)}" stroke="${MUTED}"/>${xAxis}`,
-    `<text x="${n(plot.x + plot.width)}" y="${n(bottom + 31)}" text-anchor="end" fill="${MUTED}">time (${offset})</text></g>`,
+    `<text x="${n(plot.x + plot.width)}" y="${n(bottom + 31)}" text-anchor="end" fill="${MUTED}">time (${offset})</text>`,
+    `<text class="cell-size" x="${n(plot.x)}" y="${n(bottom + 31)}" fill="${MUTED}">${escapeXml(cellLabel(interval ?? view.toMs - view.fromMs, view.filter.metric))}</text></g>`,
     `<g class="axis axis-y"><line x1="${n(plot.x)}" x2="${n(plot.x)}" y1="${n(plot.y)}" y2="${n(bottom)}" stroke="${MUTED}"/>${yAxis}`,
     `<text transform="translate(12 ${n(plot.y + plot.height / 2)}) rotate(-90)" text-anchor="middle" fill="${MUTED}">${yTitle} (${view.yScale})</text></g>`,
     `<g class="legend"><text x="${n(bar.x)}" y="${n(plot.y + 8)}" fill="${MUTED}">${escapeXml(colorByLabel(view))}</text>`,

@@ -175,8 +175,20 @@ describe('geometry', () => {
     const [low, high] = fitYRange([h], 'latency', 'log');
     expect(low).toBe(20_000);
     expect(high).toBe(10_000_000);
-    expect(fitYRange([h], 'latency', 'linear')).toEqual([0, 10_000_000]);
+    expect(fitYRange([h], 'latency', 'linear')).toEqual([0, 8_000_000]);
     expect(fitYRange([new Float64Array(SLOTS)], 'size', 'log')).toEqual([512, 2 ** 20]);
+  });
+
+  it.each([
+    ['latency', 226_000_000, 250_000_000],
+    ['latency', 146_000_000, 150_000_000],
+    ['latency', 9_000, 10_000],
+    ['size', 976 * 1024, 1024 * 1024],
+    ['size', 4096, 4096],
+  ] as const)('fitYRange on a linear axis tops %s data of max %d close above it: %d', (metric, max, top) => {
+    const h = new Float64Array(SLOTS);
+    h[slotOf(max)] = 1;
+    expect(fitYRange([h], metric, 'linear')).toEqual([0, top]);
   });
 
   it('time ticks fall on round clock times', () => {

@@ -43,11 +43,13 @@ describe('zoom stack', () => {
     expect(zoomIn(initialState(), NOW - 300_000, NOW).extent.spanMs).toBe(150_000);
   });
 
-  it('changing the metric refits the y axis (ns are not bytes) and clears the stack', () => {
-    const zoomed = zoomTo(initialState(), NOW - 2000, NOW - 1000, [1, 2], NOW, 1000);
+  it('changing the metric refits the y axis (ns are not bytes) and keeps the time ranges Back returns to', () => {
+    const first = zoomTo(initialState(), NOW - 60_000, NOW - 1000, [1000, 2_000_000], NOW, 1000);
+    const zoomed = zoomTo(first, NOW - 2000, NOW - 1000, [1, 2], NOW, 1000);
     const size = setDisplay(zoomed, { metric: 'size' });
-    expect(size.extent.yRange).toBeNull();
-    expect(size.stack).toEqual([]);
+    expect(size.extent).toEqual({ ...zoomed.extent, yRange: null });
+    expect(size.stack).toEqual([DEFAULT_EXTENT, { ...first.extent, yRange: null }]);
+    expect(back(size).extent).toEqual({ ...first.extent, yRange: null });
     expect(setDisplay(zoomed, { colorScale: 'log' }).extent).toBe(zoomed.extent);
   });
 });
@@ -73,6 +75,8 @@ describe('URL state', () => {
     expect(search).toContain('from=2025-11-25T13%3A19%3A00.000Z');
     const back = stateFromUrl(search);
     expect(back.extent).toEqual(state.extent);
+    // a link to a zoom opens as one: Back leads to the live view
+    expect(back.stack).toEqual([DEFAULT_EXTENT]);
     expect(back.display).toEqual(state.display);
   });
 

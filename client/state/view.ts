@@ -141,10 +141,11 @@ export function setSpan(state: ViewState, spanMs: number): ViewState {
 
 export function setDisplay(state: ViewState, change: Partial<Display>): ViewState {
   const display = { ...state.display, ...change };
-  // A value range in ns means nothing in bytes: a metric change refits the y axis.
-  const extent = change.metric && change.metric !== state.display.metric ? { ...state.extent, yRange: null } : state.extent;
-  const stack = extent === state.extent ? state.stack : [];
-  return { ...state, display, extent, stack };
+  if (!change.metric || change.metric === state.display.metric) return { ...state, display };
+  // A value range in ns means nothing in bytes: a metric change refits the y axis, here and in
+  // every view Back returns to, which keep their time ranges.
+  const refit = (extent: Extent): Extent => ({ ...extent, yRange: null });
+  return { ...state, display, extent: refit(state.extent), stack: state.stack.map(refit) };
 }
 
 function sameExtent(a: Extent, b: Extent): boolean {
@@ -215,7 +216,9 @@ export function stateFromUrl(search: string): ViewState {
     colorBy: oneOf(p.get('by'), COLOR_BYS, DEFAULT_DISPLAY.colorBy),
     percentiles: p.get('lines') !== '0',
   };
-  return initialState(extent, display);
+  // A link to a zoom opens as a zoom: Back leads to the live view it was made from.
+  const zoomed = !extent.live || extent.yRange !== null;
+  return { extent, display, stack: zoomed ? [DEFAULT_EXTENT] : [] };
 }
 
 /** The query string of a state, keeping parameters that are not ours (a token). */

@@ -13,9 +13,13 @@ import { HeatmapPanel } from './HeatmapPanel.tsx';
 import { SummaryStrip } from './SummaryStrip.tsx';
 import { SelectionPanel } from './SelectionPanel.tsx';
 
-/** Keys typed into a control belong to it, not to the page's shortcuts. */
+/**
+ * Keys typed into a control that takes text or choices belong to it, not to the page's shortcuts.
+ * A focused button does not: after a click on Pause, Space must pause again, not press the
+ * button last clicked (its own key is Enter).
+ */
 function ownsKeys(target: EventTarget | null): boolean {
-  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON', 'SUMMARY'].includes(target.tagName));
+  return target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName));
 }
 
 export function App({ model }: { model: AppModel }) {

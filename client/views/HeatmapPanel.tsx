@@ -15,6 +15,7 @@ import {
   PERCENTILE_COLORS,
   RAMP,
   axisTicks,
+  cellLabel,
   cellValue,
   colorByLabel,
   formatClock,
@@ -95,6 +96,9 @@ function Axes({ frame }: { frame: FrameData }) {
   const bottom = plot.y + plot.height;
   return (
     <g className="axes" aria-hidden="true">
+      <text className="cell-size muted" x={plot.x} y={bottom + 30}>
+        {cellLabel((frame.geometry?.groupSize ?? 1) * frame.intervalMs, frame.view.filter.metric)}
+      </text>
       <g className="axis axis-x" data-domain={`${frame.view.fromMs},${frame.view.toMs}`}>
         <line x1={plot.x} x2={plot.x + plot.width} y1={bottom} y2={bottom} />
         {ticks.x.map((t) => (

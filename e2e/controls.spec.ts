@@ -1,0 +1,123 @@
+/**
+ * The smaller things a user meets: Space pauses whatever button has the focus, a link to a zoom
+ * reopens as a zoom with Back, a metric change keeps Back, a linear y axis fits the data, the
+ * legend says what a cell is, nothing is cut at the usual screen sizes, and 900×700 is usable.
+ */
+import { fileURLToPath } from 'node:url';
+import { expect, test } from '@playwright/test';
+import { slotEdges } from '../shared/buckets.ts';
+import { startServer, type RunningServer } from './server.ts';
+import { axisDomains, brush, openDashboard, pause, plotBox, waitIdle } from './page.ts';
+
+const DEMO = fileURLToPath(new URL('../examples/demo.bpfheat.jsonl', import.meta.url));
+
+let server: RunningServer;
+
+test.beforeAll(async () => {
+  server = await startServer();
+});
+
+test.afterAll(async () => {
+  await server.stop();
+});
+
+const backButton = (page: import('@playwright/test').Page) => page.getByRole('button', { name: /Back/ });
+
+test('Space pauses and resumes even with a toolbar button focused, without pressing it', async ({ page }) => {
+  await openDashboard(page, server.url);
+  const sixty = page.getByRole('button', { name: '60s' });
+  await sixty.click();
+  await expect(sixty).toBeFocused();
+  await expect(backButton(page)).toBeEnabled();
+  await page.keyboard.press(' ');
+  await expect(page.getByRole('button', { name: /Resume/ })).toBeVisible();
+  // the 60s button was not pressed again: one view on the stack, Back leads to the 5-min view
+  await page.keyboard.press(' ');
+  await expect(page.getByRole('button', { name: /Pause/ })).toBeVisible();
+  await backButton(page).click();
+  await waitIdle(page);
+  const { x } = await axisDomains(page);
+  expect(x[1] - x[0]).toBe(300_000);
+  await expect(backButton(page)).toBeDisabled();
+});
+
+test('a reloaded zoom is a zoom: Back returns to the live view; a metric change keeps Back', async ({ page }) => {
+  await openDashboard(page, server.url);
+  await pause(page);
+  await brush(page, [0.3, 0.1], [0.7, 0.8]);
+  await waitIdle(page);
+  const zoomed = await axisDomains(page);
+  await page.goto(page.url());
+  await page.waitForFunction(() => window.__bpfheat?.ready === true);
+  await waitIdle(page);
+  expect((await axisDomains(page)).x).toEqual(zoomed.x);
+  const panel = page.getByRole('complementary', { name: 'Selection' });
+  await expect(panel.getByRole('heading', { name: 'Zoomed region' })).toBeVisible();
+  await expect(backButton(page)).toBeEnabled();
+
+  // the metric refits y but keeps the time range, and Back
+  await page.getByRole('combobox', { name: 'Metric' }).selectOption('size');
+  await waitIdle(page);
+  expect((await axisDomains(page)).x).toEqual(zoomed.x);
+  await expect(backButton(page)).toBeEnabled();
+  await backButton(page).click();
+  await waitIdle(page);
+  const live = await axisDomains(page);
+  expect(live.x[1] - live.x[0]).toBe(300_000);
+  await expect(panel.getByRole('heading', { name: 'Whole view' })).toBeVisible();
+});
+
+test('a linear y axis ends just above the largest value; the legend says what a cell is', async ({ page }) => {
+  await openDashboard(page, server.url);
+  await pause(page);
+  await page.getByRole('combobox', { name: 'Y', exact: true }).selectOption('linear');
+  await waitIdle(page);
+  const top = await page.evaluate(() => Math.max(...window.__bpfheat!.columns().map((c) => c.slots.at(-1) ?? 0)));
+  const { y } = await axisDomains(page);
+  const highest = slotEdges(top).high;
+  expect(y[0]).toBe(0);
+  expect(y[1]).toBeGreaterThanOrEqual(highest);
+  // the next round value above it, at most a quarter more (1-2-5 steps could double it)
+  expect(y[1]).toBeLessThanOrEqual(highest * 1.25);
+  const cell = page.locator('.heatmap-overlay .cell-size');
+  await expect(cell).toHaveText('cell = 1 s × 9 % of latency');
+  await page.getByRole('button', { name: '6h' }).click();
+  await waitIdle(page);
+  // a drawn cell is the columns (or roll-ups) summed into one pixel column or more
+  const { groupSize, intervalMs } = (await page.evaluate(() => window.__bpfheat!.frame()))!;
+  expect(groupSize * intervalMs).toBeGreaterThan(1000);
+  await expect(cell).toHaveText(`cell = ${(groupSize * intervalMs) / 1000} s × 9 % of latency`);
+});
+
+for (const size of [
+  { width: 1400, height: 900 },
+  { width: 1920, height: 1080 },
+]) {
+  test(`at ${size.width}×${size.height} the exemplar table and the legend title are whole`, async ({ page }) => {
+    const replay = await startServer({ replay: DEMO, args: ['--speed', '0'] });
+    try {
+      await page.setViewportSize(size);
+      await openDashboard(page, `${replay.url}?by=time`);
+      const scroll = page.locator('.exemplar-scroll');
+      await expect(scroll.locator('tbody tr').first()).toBeVisible();
+      const widths = await scroll.evaluate((element) => ({ scroll: element.scrollWidth, client: element.clientWidth }));
+      expect(widths.scroll, 'the table scrolls sideways: columns are cut').toBeLessThanOrEqual(widths.client);
+      const title = await page.locator('.heatmap-overlay .legend > text').first().boundingBox();
+      const overlay = await page.locator('.heatmap-overlay').boundingBox();
+      expect(title!.x + title!.width).toBeLessThanOrEqual(overlay!.x + overlay!.width);
+    } finally {
+      await replay.stop();
+    }
+  });
+}
+
+test('at 900×700 the heat map keeps most of the width and a readable time axis', async ({ page }) => {
+  await page.setViewportSize({ width: 900, height: 700 });
+  await openDashboard(page, server.url);
+  const plot = await plotBox(page);
+  expect(plot.width).toBeGreaterThan(600);
+  expect(plot.height).toBeGreaterThan(250);
+  expect((await axisDomains(page)).xLabels.length).toBeGreaterThanOrEqual(4);
+  // the selection panel is under it, reachable by scrolling
+  await expect(page.getByRole('complementary', { name: 'Selection' })).toBeAttached();
+});
