@@ -2,22 +2,25 @@
  * The HTTP side under hostile load, against the real command (synthetic source at 10-ms columns,
  * the setting the problem was found with) and real sockets on 127.0.0.1.
  *
- * 1. Ten clients ask for the largest snapshot (4,000 columns at 8000×8000 px, ~20 MB of SVG each)
+ * 1. Twelve clients ask for the largest snapshot (4,000 columns at 8000×8000 px, ~20 MB of SVG each)
  *    and read nothing after the first bytes. Stated bound: the server's heapUsed + arrayBuffers stay
- *    under NON_READING_BOUND the whole time (before: 235 MiB of arrayBuffers alone, held as long as the
- *    sockets stayed open), at most MAX_HEAVY_ANSWERS of them are answered (the rest get 429 with
- *    Retry-After), and the server drops the stalled ones after STALL_MS.
+ *    under NON_READING_BOUND the whole time (before: 235 MiB of arrayBuffers alone for ten, held as
+ *    long as the sockets stayed open); MAX_HEAVY_ANSWERS of them are answered, MAX_WAITING_ANSWERS
+ *    wait for their turn, the rest get 429 with Retry-After; the server drops the stalled ones after
+ *    STALL_MS.
  * 2. Eight clients keep asking for heavy answers (four largest snapshots, four /api/columns of the
  *    whole history, retrying after a 429) for LOAD_MS, from another process, while this one asks
  *    /healthz every 25 ms and a WebSocket client times the live columns. Stated bounds: /healthz
  *    p99 <= 100 ms; no gap between live columns over LIVE_GAP_BOUND_MS, and the columns keep
  *    arriving at the source's pace (before: /healthz took 12.2 s and the live columns stalled with it).
+ * 3. More HTTP connections than MAX_HTTP_CONNECTIONS at once: the rest get 503 and are closed.
  */
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_HEAVY_ANSWERS, RETRY_AFTER_S, STALL_MS } from '../server/dashboard/slicing.ts';
+import { MAX_HTTP_CONNECTIONS } from '../server/dashboard/app.ts';
+import { MAX_HEAVY_ANSWERS, MAX_WAITING_ANSWERS, RETRY_AFTER_S, STALL_MS } from '../server/dashboard/slicing.ts';
 import { Recorder, serve, sleep, wsUrl, type Served } from './server-harness.ts';
 
 const INTERVAL_MS = 10;
@@ -30,7 +33,7 @@ const LIVE_GAP_BOUND_MS = 500;
 interface Meta {
   readonly memory: { heapUsed: number; arrayBuffers: number; rss: number };
   readonly history: { columns: number; toMs: number };
-  readonly http: { connections: number; heavyAnswers: number; maxHeavyAnswers: number };
+  readonly http: { connections: number; heavyAnswers: number; waitingAnswers: number; maxHeavyAnswers: number };
 }
 
 let served: Served;
@@ -55,33 +58,44 @@ afterAll(async () => {
   await served?.stop();
 });
 
-/** Sends a GET and keeps the first bytes of the answer, then reads nothing more. */
-function nonReadingGet(path: string): Promise<{ socket: Socket; head: string; closed: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(served.port, '127.0.0.1');
-    const closed = new Promise<void>((done) => socket.once('close', () => done()));
-    socket.on('error', () => {
-      // the server dropping a stalled client resets the connection: that is the point
-    });
-    socket.once('data', (first: Buffer) => {
-      socket.pause();
-      resolve({ socket, head: first.toString('latin1', 0, 200), closed });
-    });
-    socket.once('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\n\r\n`));
-    setTimeout(() => reject(new Error(`no answer to ${path} in 30 s`)), 30_000).unref();
-  });
+/** A client that sends a GET, keeps the first bytes of the answer (when it comes), then reads nothing more. */
+interface NonReader {
+  readonly socket: Socket;
+  /** the first bytes of the answer, once they came */
+  head: string | null;
+  readonly closed: Promise<void>;
 }
 
+function nonReadingGet(path: string): NonReader {
+  const socket = connect(served.port, '127.0.0.1');
+  const client: NonReader = { socket, head: null, closed: new Promise<void>((done) => socket.once('close', () => done())) };
+  socket.on('error', () => {
+    // the server dropping a stalled client resets the connection: that is the point
+  });
+  socket.once('data', (first: Buffer) => {
+    socket.pause();
+    client.head = first.toString('latin1', 0, 200);
+  });
+  socket.once('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\n\r\n`));
+  return client;
+}
+
+const statusOf = (client: NonReader): number | null => (client.head === null ? null : Number(/^HTTP\/1\.1 (\d{3})/.exec(client.head)?.[1]));
+
 describe('clients that never read a large answer', () => {
-  it('hold the server under its memory bound; past the limit they get 429; stalled ones are dropped', async () => {
+  it("hold the server under its memory bound; the limit's queue waits, past it 429; stalled ones are dropped", async () => {
     const before = await meta();
     const path = await largestSnapshot();
-    const clients = await Promise.all(Array.from({ length: 10 }, () => nonReadingGet(path)));
-    const status = clients.map((c) => Number(/^HTTP\/1\.1 (\d{3})/.exec(c.head)?.[1]));
-    const answered = clients.filter((_, i) => status[i] === 200);
-    const refused = clients.filter((_, i) => status[i] === 429);
-    expect(answered.length + refused.length).toBe(10);
-    expect(answered.length).toBe(MAX_HEAVY_ANSWERS);
+    const clients = Array.from({ length: MAX_HEAVY_ANSWERS + MAX_WAITING_ANSWERS + 2 }, () => nonReadingGet(path));
+    const deadline = Date.now() + 30_000;
+    while (clients.filter((c) => c.head !== null).length < MAX_HEAVY_ANSWERS + 2) {
+      expect(Date.now(), 'answers to start').toBeLessThan(deadline);
+      await sleep(100);
+    }
+    const answered = clients.filter((c) => statusOf(c) === 200);
+    const refused = clients.filter((c) => statusOf(c) === 429);
+    const waiting = clients.filter((c) => c.head === null);
+    expect([answered.length, refused.length, waiting.length]).toEqual([MAX_HEAVY_ANSWERS, 2, MAX_WAITING_ANSWERS]);
     for (const c of refused) expect(c.head).toMatch(new RegExp(`\\r\\nRetry-After: ${RETRY_AFTER_S}\\r\\n`, 'i'));
 
     const samples: Meta[] = [];
@@ -97,17 +111,17 @@ describe('clients that never read a large answer', () => {
         `peak ${(peak / 2 ** 20).toFixed(0)} MiB (bound ${NON_READING_BOUND / 2 ** 20}); rss ${(before.memory.rss / 2 ** 20).toFixed(0)} -> peak ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
     );
     expect(peak).toBeLessThan(NON_READING_BOUND);
-    expect(samples.at(-1)!.http.heavyAnswers).toBe(MAX_HEAVY_ANSWERS); // they were still held, not finished
+    expect(samples.at(-1)!.http).toMatchObject({ heavyAnswers: MAX_HEAVY_ANSWERS, waitingAnswers: MAX_WAITING_ANSWERS }); // still held, not finished
 
-    // The server drops each stalled answer once it took nothing for STALL_MS, which frees the slots;
-    // the clients see the connection end as soon as they read again.
-    while ((await meta()).http.heavyAnswers > 0) {
+    // The waiting and refused clients leave; the server drops each stalled answer once it took
+    // nothing for STALL_MS, which frees the places; the clients see the end when they read again.
+    for (const c of [...waiting, ...refused]) c.socket.destroy();
+    for (let http = (await meta()).http; http.heavyAnswers + http.waitingAnswers > 0; http = (await meta()).http) {
       expect(Date.now() - stalledAt, 'stalled answers still held').toBeLessThan(STALL_MS + 10_000);
       await sleep(250);
     }
     for (const c of answered) c.socket.resume();
     await Promise.all(answered.map((c) => c.closed));
-    for (const c of refused) c.socket.destroy();
     expect((await served.get('/healthz')).status).toBe(200);
   });
 });
@@ -188,5 +202,34 @@ describe('eight concurrent heavy requests', () => {
     expect(maxGap).toBeLessThanOrEqual(LIVE_GAP_BOUND_MS);
     // The source's pace: one column per 10 ms; the ticker may batch, never fall far behind.
     expect(liveArrivals.length).toBeGreaterThan(((LOAD_MS - 500) / INTERVAL_MS) * 0.8);
+  });
+});
+
+describe('many HTTP connections', () => {
+  it(`past ${MAX_HTTP_CONNECTIONS} open at once, the next is answered 503 and closed; the server carries on`, async () => {
+    const sockets = Array.from({ length: MAX_HTTP_CONNECTIONS + 8 }, () => {
+      const socket = connect(served.port, '127.0.0.1');
+      socket.on('error', () => {});
+      let text = '';
+      socket.setEncoding('latin1').on('data', (s: string) => (text += s));
+      return { socket, text: () => text, closed: new Promise<void>((done) => socket.once('close', () => done())) };
+    });
+    await Promise.all(sockets.map((s) => new Promise<void>((done) => (s.socket.readyState === 'open' ? done() : s.socket.once('connect', () => done())))));
+    const deadline = Date.now() + 10_000;
+    while (sockets.filter((s) => s.text().startsWith('HTTP/1.1 503')).length < 8) {
+      expect(Date.now(), '503 answers').toBeLessThan(deadline);
+      await sleep(100);
+    }
+    // at most MAX_HTTP_CONNECTIONS are served (this test's own requests hold a few): 8 or more are refused
+    const refusedNow = sockets.filter((s) => s.text().startsWith('HTTP/1.1 503'));
+    expect(refusedNow[0]!.text()).toContain(`${MAX_HTTP_CONNECTIONS} HTTP connections are open already: close some and retry`);
+    await Promise.all(refusedNow.map((s) => s.closed));
+    expect((await meta()).http.connections).toBeLessThanOrEqual(MAX_HTTP_CONNECTIONS);
+    for (const s of sockets) s.socket.destroy();
+    for (let http = (await meta()).http; http.connections > 4; http = (await meta()).http) {
+      expect(Date.now(), 'connections closed').toBeLessThan(deadline + 10_000);
+      await sleep(100);
+    }
+    expect((await served.get('/healthz')).status).toBe(200);
   });
 });

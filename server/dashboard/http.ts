@@ -179,12 +179,6 @@ export function columnsIn(history: History, stepMs: number, fromMs: number, toMs
   return history.columnsAt(stepMs, fromMs, toMs);
 }
 
-/** The same, not decoded yet, for an answer that decodes them in parts. */
-function heldIn(history: History, stepMs: number, fromMs: number, toMs: number, limit: number): HeldColumns {
-  checkCount(history, stepMs, fromMs, toMs, limit);
-  return history.heldAt(stepMs, fromMs, toMs);
-}
-
 /** The step a snapshot of this query draws at in this view: by default at most one roll-up per pixel of its plot. */
 function snapshotStep(history: History, intervalMs: number, q: RangeQuery, view: SnapshotView): number {
   return answerStep(history, intervalMs, q, layoutOf(view.widthCss, view.heightCss, true).plot.width);
@@ -245,11 +239,11 @@ export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
   const turns = new Turns();
   const heavy = new HeavyAnswers();
-  /** Runs a big answer if fewer than the limit are being built, else answers 429. */
+  /** Runs a big answer when its turn comes, or answers 429 when too many wait already. */
   const heavyAnswer = async (res: Response, answer: () => Promise<void>): Promise<void> => {
-    if (!heavy.tryEnter()) {
+    if (!(await heavy.enter())) {
       res.set('Retry-After', String(RETRY_AFTER_S));
-      return sendError(res, 429, `${heavy.max} large answers are being built already: retry in ${RETRY_AFTER_S} s`);
+      return sendError(res, 429, `${heavy.max} large answers are being built and ${heavy.maxWaiting} wait: retry in ${RETRY_AFTER_S} s`);
     }
     try {
       await answer();
@@ -330,7 +324,7 @@ export function createHttpApp(deps: HttpDeps): Express {
         totalBytes: h.totalBytes,
       },
       clients: deps.stream.stats(),
-      http: { connections: deps.connections(), heavyAnswers: heavy.running, maxHeavyAnswers: heavy.max },
+      http: { connections: deps.connections(), heavyAnswers: heavy.running, waitingAnswers: heavy.queued, maxHeavyAnswers: heavy.max, maxWaitingAnswers: heavy.maxWaiting },
       memory: process.memoryUsage(),
       selfStatsRequested: deps.selfStatsRequested,
       selfStats: deps.source.selfStats(),
@@ -348,14 +342,16 @@ export function createHttpApp(deps: HttpDeps): Express {
     const format = single(query, 'format') ?? 'json';
     if (format !== 'json' && format !== 'packed') bad(`"format" must be json or packed, got "${format.slice(0, 40)}"`);
     const stepMs = answerStep(deps.history, deps.source.intervalMs, q, q.widthCss);
-    const held = heldIn(deps.history, stepMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
+    checkCount(deps.history, stepMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
+    // taken once the answer's turn comes: a request waiting for it holds nothing
+    const held = (): HeldColumns => deps.history.heldAt(stepMs, q.fromMs, q.toMs);
     if (format === 'packed') {
       // Whole columns, so the page filters locally: only the series of the devices, ops and metric named.
       const keep = (s: Column['series'][number]): boolean =>
         (query.has('metric') ? s.metric === q.metric : true) && (!q.devices || q.devices.includes(s.device)) && (!q.ops || q.ops.includes(s.op));
       await heavyAnswer(res, async () => {
         const found: Column[] = [];
-        for await (const part of decodedColumns(held, turns)) for (const c of part) found.push({ ...c, series: c.series.filter(keep) });
+        for await (const part of decodedColumns(held(), turns)) for (const c of part) found.push({ ...c, series: c.series.filter(keep) });
         const packed = encodePackedColumns(found, stepMs, deps.history.newestSeq);
         res.set({ 'Cache-Control': 'no-store', 'Content-Type': PACKED_CONTENT_TYPE });
         await streamAnswer(res, [Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)], { turns });
@@ -380,7 +376,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     async function* parts(): AsyncGenerator<string> {
       yield `${JSON.stringify(head).slice(0, -1)},"columns":[`;
       let separator = '';
-      for await (const columns of decodedColumns(held, turns)) {
+      for await (const columns of decodedColumns(held(), turns)) {
         let part = '';
         for (const column of columns) {
           const { slots, counts, total } = sparseHistogram(column, filter);
@@ -409,10 +405,11 @@ export function createHttpApp(deps: HttpDeps): Express {
       ...(q.widthCss ? { widthCss: q.widthCss } : {}),
       ...(q.heightCss ? { heightCss: q.heightCss } : {}),
     });
-    const held = heldIn(deps.history, snapshotStep(deps.history, deps.source.intervalMs, q, view), q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
+    const stepMs = snapshotStep(deps.history, deps.source.intervalMs, q, view);
+    checkCount(deps.history, stepMs, q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
     async function* parts(): AsyncGenerator<string> {
       const columns: Column[] = [];
-      for await (const part of decodedColumns(held, turns)) for (const column of part) columns.push(filteredColumn(column, view.filter));
+      for await (const part of decodedColumns(deps.history.heldAt(stepMs, q.fromMs, q.toMs), turns)) for (const column of part) columns.push(filteredColumn(column, view.filter));
       yield* heatmapSvgParts(columns, view);
     }
     await heavyAnswer(res, async () => {
@@ -439,13 +436,13 @@ export function createHttpApp(deps: HttpDeps): Express {
     const order = orderText === null ? DEFAULT_EXEMPLAR_ORDER : (EXEMPLAR_ORDERS.find((o) => o === orderText) ?? bad(`"order" must be one of ${EXEMPLAR_ORDERS.join(', ')}, got "${orderText.slice(0, 40)}"`));
     const limit = wholeNumber(query, 'limit', 0, MAX_EXEMPLAR_LIMIT) ?? DEFAULT_EXEMPLAR_LIMIT;
     const region = { fromMs: q.fromMs, toMs: q.toMs, latMinNs, latMaxNs, sizeMinBytes, sizeMaxBytes, devices: q.devices, ops: q.ops };
-    const held = heldIn(deps.history, deps.source.intervalMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
+    checkCount(deps.history, deps.source.intervalMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
     await heavyAnswer(res, async () => {
       const store = deps.stream.exemplars;
       const answer = store.query(region, limit, order);
       const completeFromMs = store.completeFromMs(region);
       let dropped = 0;
-      for await (const part of decodedColumns(held, turns)) dropped += droppedIn(part, region);
+      for await (const part of decodedColumns(deps.history.heldAt(deps.source.intervalMs, q.fromMs, q.toMs), turns)) dropped += droppedIn(part, region);
       const names = new Map(deps.source.devices().map((d) => [d.id, d.name]));
       const body = JSON.stringify({
         source: deps.source.kind,

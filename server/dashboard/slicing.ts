@@ -9,8 +9,9 @@
  * - Backpressure: a part is written only when the socket took the one before it. A client that
  *   reads nothing for STALL_MS is dropped. So a connection holds at most one chunk in Node beyond
  *   what the kernel's buffers hold, instead of the whole answer.
- * - A limit: at most MAX_HEAVY_ANSWERS big answers are being built at once; past it the request
- *   gets 429 with Retry-After, so the memory of the state they hold (decoded columns) is bounded.
+ * - A limit: at most MAX_HEAVY_ANSWERS big answers are being built at once and MAX_WAITING_ANSWERS
+ *   wait for their turn; past that a request gets 429 with Retry-After. So the memory of the state
+ *   they hold (decoded columns) is bounded, and a page's requests wait rather than fail.
  */
 import { performance } from 'node:perf_hooks';
 import type { Response } from 'express';
@@ -51,24 +52,46 @@ export class Turns {
   }
 }
 
-/** Counts the big answers being built; refuses more than `max`. */
+/** Big answers that may wait for a turn to be built; past them, 429. */
+export const MAX_WAITING_ANSWERS = 8;
+
+/**
+ * The big answers being built, at most `max` at once, and a queue of at most `maxWaiting` more,
+ * served in order; past that a request is refused. A waiting request holds nothing but itself.
+ */
 export class HeavyAnswers {
   private active = 0;
+  private readonly waiting: (() => void)[] = [];
 
-  constructor(readonly max = MAX_HEAVY_ANSWERS) {}
+  constructor(
+    readonly max = MAX_HEAVY_ANSWERS,
+    readonly maxWaiting = MAX_WAITING_ANSWERS,
+  ) {}
 
   get running(): number {
     return this.active;
   }
 
-  tryEnter(): boolean {
-    if (this.active >= this.max) return false;
-    this.active++;
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves true once the answer may be built (call leave() after), false when too many wait already. */
+  async enter(): Promise<boolean> {
+    if (this.active < this.max) {
+      this.active++;
+      return true;
+    }
+    if (this.waiting.length >= this.maxWaiting) return false;
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
     return true;
   }
 
+  /** Frees a place: the first waiting answer takes it. */
   leave(): void {
-    this.active--;
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
   }
 }
 
@@ -103,7 +126,8 @@ export interface StreamOptions {
 export async function streamAnswer(res: Response, parts: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, options: StreamOptions): Promise<void> {
   const chunkBytes = options.chunkBytes ?? CHUNK_BYTES;
   const stallMs = options.stallMs ?? STALL_MS;
-  let closed = false;
+  // it may have waited for its turn: the client may be gone already
+  let closed = res.destroyed || res.socket === null || res.socket.destroyed;
   res.once('close', () => (closed = true));
   for await (const part of parts) {
     const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
