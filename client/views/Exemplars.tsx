@@ -78,16 +78,18 @@ export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps
           </dd>
         </div>
       </dl>
-      <label className="exemplar-order">
-        List first{' '}
-        <select value={order} onChange={(e) => model.setExemplarOrder(e.target.value as ExemplarOrder)} title="Which of the region's exemplars to list when it holds more than can be shown">
-          {EXEMPLAR_ORDERS.map((o) => (
-            <option key={o} value={o}>
-              the {o}
-            </option>
-          ))}
-        </select>
-      </label>
+      {exemplars.captured > 0 && (
+        <label className="exemplar-order">
+          List first{' '}
+          <select value={order} onChange={(e) => model.setExemplarOrder(orderOf(e.target.value) ?? order)} title="Which of the region's exemplars to list when it holds more than can be shown">
+            {EXEMPLAR_ORDERS.map((o) => (
+              <option key={o} value={o}>
+                the {o}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {listed === 0 ? (
         <p className="hint">
           {capture
@@ -106,6 +108,10 @@ export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps
       )}
     </section>
   );
+}
+
+function orderOf(value: string): ExemplarOrder | undefined {
+  return EXEMPLAR_ORDERS.find((o) => o === value);
 }
 
 function ThresholdControl({ model, capture }: { model: AppModel; capture: ExemplarCapture }) {
