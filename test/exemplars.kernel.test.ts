@@ -138,5 +138,12 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
     expect(mine.length).toBeGreaterThan(0);
     const counted = mine.flatMap((b) => [...b.matchAll(/ : (\d+) +\|/g)].map((m) => Number(m[1]))).reduce((a, b) => a + b, 0);
     expect(counted).toBe(120);
+    // Each interval: a heading with the device and its total, then whether its histograms hold every I/O.
+    const intervals = [...stdout.matchAll(/^\d\d:\d\d:\d\d {2}device (\S+) {2}total (\d+) I\/Os? in 250 ms\n(.*)$/gm)];
+    expect(intervals.length).toBeGreaterThan(0);
+    expect(intervals.filter((m) => m[1] !== loop.name)).toEqual([]);
+    expect(intervals.reduce((sum, m) => sum + Number(m[2]), 0)).toBe(120);
+    // every I/O is an exemplar here: each busy interval says so, with its count
+    expect(intervals.filter((m) => m[2] !== '0').map((m) => m[3])).toEqual(intervals.filter((m) => m[2] !== '0').map((m) => `every I/O shown (${m[2]})`));
   }, 60_000);
 });
