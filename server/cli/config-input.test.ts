@@ -84,7 +84,7 @@ describe('parseSnapshotArgs', () => {
   });
 
   it.each([
-    [['-o', 'x.svg'], /bpfheat snapshot draws a recording or a trace: give --replay FILE or --import FILE/],
+    [['-o', 'x.svg'], /bpfheat snapshot draws a recording, a trace or hosts in Prometheus: give --replay FILE, --import FILE or --source prometheus --prometheus URL/],
     [['--replay', 'a'], /bpfheat snapshot needs -o FILE/],
     [['--replay', 'a', '-o', 'x', '-o', 'y'], /-o is given twice/],
     [['--replay', 'a', '-o', 'x', '--from', 'yesterday'], /--from needs a whole number \(MS\), got "yesterday"/],

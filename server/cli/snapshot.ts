@@ -2,7 +2,8 @@
  * `bpfheat snapshot`: the dashboard's SVG export without a browser or a server, for reports and
  * CI pipelines.
  *
- *   bpfheat snapshot (--replay FILE | --import FILE [import flags]) [--from MS] [--to MS]
+ *   bpfheat snapshot (--replay FILE | --import FILE [import flags] | --source prometheus --prometheus URL [--match SEL] [--host NAME]...)
+ *                    [--from MS] [--to MS]
  *                    [--metric M] [--device NAME]... [--op OP]... [--width PX] [--height PX] -o out.svg
  *
  * The picture is the one GET /api/snapshot.svg answers for the same data and range: the flags
@@ -18,11 +19,12 @@ import { FLAGS, parseArgs, type Config } from './config.ts';
 import { UsageError, UserError } from '../base/errors.ts';
 import { History, defaultLevels } from '../dashboard/history.ts';
 import { SNAPSHOT_PARAMS, parseRangeQuery, snapshotColumns } from '../dashboard/http.ts';
+import { DEFAULT_BACKFILL_MS } from '../dashboard/ws.ts';
 import { describeFsError } from '../formats/recording.ts';
 import type { FiniteSource } from '../sources/replay.ts';
 
 /** The flags of bpfheat's main table that choose and read the data; everything else is refused. */
-const DATA_FLAGS = ['--replay', '--strict', '--import', '--import-format', '--time-unit', '--unitstime', '--latency-unit', '--unitslatency', '--time-column', '--latency-column', '--time-base', '--interval', '--metric', '--device', '--op'];
+const DATA_FLAGS = ['--replay', '--strict', '--source', '--prometheus', '--match', '--host', '--host-label', '--import', '--import-format', '--time-unit', '--unitstime', '--latency-unit', '--unitslatency', '--time-column', '--latency-column', '--time-base', '--interval', '--metric', '--device', '--op'];
 
 interface SnapshotFlag {
   readonly names: readonly string[];
@@ -85,7 +87,7 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
     }
     const flag = FLAGS.find((f) => f.names.includes(name));
     if (!flag) throw new UsageError(`unknown option "${arg}" for bpfheat snapshot`);
-    if (!DATA_FLAGS.includes(name)) throw new UsageError(`${name} is not an option of bpfheat snapshot, which draws a recording (--replay) or a trace (--import) into a file`);
+    if (!DATA_FLAGS.includes(name)) throw new UsageError(`${name} is not an option of bpfheat snapshot, which draws a recording (--replay), a trace (--import) or Prometheus's hosts (--source prometheus) into a file`);
     dataArgs.push(arg);
     if (flag.value && eq < 0) {
       if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value (${flag.value})`);
@@ -94,7 +96,9 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
   }
   if (help) return { config: null, query, output, help };
   const config = parseArgs(dataArgs);
-  if (config.source !== 'replay' && config.source !== 'import') throw new UsageError('bpfheat snapshot draws a recording or a trace: give --replay FILE or --import FILE');
+  if (config.source !== 'replay' && config.source !== 'import' && config.source !== 'prometheus') {
+    throw new UsageError('bpfheat snapshot draws a recording, a trace or hosts in Prometheus: give --replay FILE, --import FILE or --source prometheus --prometheus URL');
+  }
   if (output === null) throw new UsageError('bpfheat snapshot needs -o FILE (or -o - for stdout)');
   if (config.metric !== 'latency') query.set('metric', config.metric);
   for (const device of config.devices) query.append('device', device);
@@ -112,7 +116,7 @@ function asFlags(message: string): string {
  * does: the columns pass through a History as their wire messages, the query through the
  * server's parseRangeQuery.
  */
-export function snapshotSvg(source: FiniteSource, columns: readonly Column[], query: URLSearchParams): string {
+export function snapshotSvg(source: Pick<FiniteSource, 'kind' | 'host' | 'intervalMs' | 'devices'>, columns: readonly Column[], query: URLSearchParams): string {
   const history = new History(Math.max(1, columns.length), defaultLevels(source.intervalMs, columns.length));
   for (const column of columns) history.record(column);
   try {
@@ -138,7 +142,8 @@ export function snapshotHelp(): string {
   return [
     'bpfheat snapshot — the heat map of a recording or a trace as a standalone SVG file',
     '',
-    'usage: bpfheat snapshot (--replay FILE | --import FILE [import options]) [--from MS] [--to MS] -o out.svg',
+    'usage: bpfheat snapshot (--replay FILE | --import FILE [import options] | --source prometheus --prometheus URL [--match SEL] [--host NAME]... --interval MS)',
+    '                        [--from MS] [--to MS] -o out.svg',
     '',
     'options:',
     ...rows,
@@ -151,6 +156,7 @@ export function snapshotHelp(): string {
     'examples:',
     '  bpfheat snapshot --replay examples/demo.bpfheat.jsonl -o demo.svg',
     '  bpfheat snapshot --import out.lat_us --unitstime us --from 1795613235000 --to 1795613295000 -o io.svg',
+    '  bpfheat snapshot --source prometheus --prometheus http://prom:9090 --match \'{job="db"}\' --interval 60000 --from 1795526400000 --to 1795612800000 -o fleet.svg',
   ].join('\n');
 }
 
@@ -161,15 +167,26 @@ export async function runSnapshot(argv: readonly string[]): Promise<void> {
     return;
   }
   const config = args.config!;
-  let source: FiniteSource;
-  if (config.source === 'replay') {
+  let source: Pick<FiniteSource, 'kind' | 'host' | 'intervalMs' | 'devices'>;
+  let columns: readonly Column[];
+  if (config.source === 'prometheus') {
+    const { readPrometheusRange } = await import('../sources/prometheus.ts');
+    // without --to: up to the step that every host's scrape has reached; without --from: the server's default, 15 minutes
+    const toMs = Number(args.query.get('to') ?? Math.floor((Date.now() - 2 * config.intervalMs) / config.intervalMs) * config.intervalMs);
+    const fromMs = Number(args.query.get('from') ?? toMs - DEFAULT_BACKFILL_MS);
+    if (!(fromMs < toMs)) throw new UsageError(`--from (${fromMs}) must be before --to (${toMs})`);
+    const read = await readPrometheusRange({ url: config.prometheus!, match: config.match, hostLabel: config.hostLabel, hosts: config.hosts, intervalMs: config.intervalMs }, fromMs, toMs);
+    columns = read.columns;
+    source = { kind: 'prometheus', host: config.hosts.length === 1 ? config.hosts[0]! : `Prometheus ${config.prometheus}`, intervalMs: config.intervalMs, devices: () => read.devices };
+  } else if (config.source === 'replay') {
     const { createReplaySource } = await import('../sources/replay.ts');
-    source = await createReplaySource({ path: config.inputFile!, speed: 0, strict: config.strict });
+    const replay = await createReplaySource({ path: config.inputFile!, speed: 0, strict: config.strict });
+    [source, columns] = [replay, replay.columns()];
   } else {
     const { createImportSource } = await import('../sources/import.ts');
-    source = await createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: 0 });
+    const imported = await createImportSource({ ...config, path: config.inputFile!, format: config.importFormat, speed: 0 });
+    [source, columns] = [imported, imported.columns()];
   }
-  const columns = source.columns();
   if (columns.length === 0) throw new UserError(`${config.inputFile} holds no column: there is no picture to draw`);
   const svg = snapshotSvg(source, columns, args.query);
   if (args.output === '-') {

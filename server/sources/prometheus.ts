@@ -17,6 +17,7 @@
 import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
 import { OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
 import { classicBucketSelector, CumulativeDiffer, histogramSelector, parseMatrix, QueryAnswerError, vectorLength, type SeriesStep } from '../formats/prometheus-query.ts';
+import { UserError } from '../base/errors.ts';
 import type { ColumnSink, Source } from './source.ts';
 
 /** Steps one query_range asks for: far below Prometheus's 11,000 points per series, and an answer of a few MB (a 720-step answer of 40 series was 98 MB of JSON) */
@@ -92,28 +93,36 @@ function describeFailure(error: unknown, url: string): string {
   return `cannot reach Prometheus at ${url} (${cause.slice(0, 120)}): is it running, and is --prometheus its address?`;
 }
 
-export function createPrometheusSource(options: PrometheusOptions): Source {
-  const now = options.now ?? (() => Date.now());
-  const report = options.report ?? ((problem: string | null) => problem && process.stderr.write(`bpfheat: ${problem}\n`));
+/** What reads bpfheat's histograms back: the query, the hosts wanted and the label naming them. */
+export type ReaderOptions = Pick<PrometheusOptions, 'url' | 'match' | 'hostLabel' | 'hosts' | 'intervalMs'>;
+
+export interface PrometheusReader {
+  /** one device per (host, device) pair seen, in the order first seen */
+  readonly devices: readonly DeviceInfo[];
+  /** whether any series matched so far */
+  readonly seenSeries: boolean;
+  /**
+   * Columns of every step ending in (afterEndMs, toEndMs], handed on a chunk at a time. The first
+   * read also reads the step ending at afterEndMs, as the baseline the first step is counted from.
+   */
+  read(afterEndMs: number, toEndMs: number, deliver: (columns: Column[]) => void): Promise<void>;
+  /** The line that says why nothing matched: classic histograms, or no series of ours at all. */
+  noSeriesProblem(): Promise<string>;
+  /** Gives up the query under way. */
+  abort(): void;
+}
+
+/** A reader of Prometheus's query API, differencing per series across its reads. */
+export function createPrometheusReader(options: ReaderOptions, onNewDevice: (devices: readonly DeviceInfo[]) => void = () => {}): PrometheusReader {
   const interval = options.intervalMs;
   const selector = histogramSelector(options.match);
   const base = options.url.replace(/\/+$/, '');
   const differ = new CumulativeDiffer();
   const devices: DeviceInfo[] = [];
   const deviceIds = new Map<string, number>();
-  let sink: ColumnSink | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let stopped = false;
-  let abort: AbortController | null = null;
-  /** the end of the newest step delivered; the baseline step before the history at first */
-  let deliveredEndMs = Math.floor((now() - options.historyMs) / interval) * interval - interval;
+  let controller: AbortController | null = null;
   let baselineRead = false;
-  let retryMs = RETRY_FIRST_MS;
-  let currentProblem: string | null = null;
   let seenSeries = false;
-
-  const lagMs = Math.max(LAG_STEPS * interval, LAG_MIN_MS);
-  const newestReadyEndMs = (): number => Math.floor((now() - lagMs) / interval) * interval;
 
   function deviceId(cell: Cell): number {
     const key = `${cell.host}\u0000${cell.device}`;
@@ -122,21 +131,14 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
       id = devices.length;
       deviceIds.set(key, id);
       devices.push({ id, name: cell.device, host: cell.host });
-      sink?.devices?.(devices);
+      onNewDevice(devices);
     }
     return id;
   }
 
-  function setProblem(problem: string | null): void {
-    if (problem === currentProblem) return;
-    currentProblem = problem;
-    report(problem);
-    sink?.problem?.(problem);
-  }
-
   async function query(path: 'query' | 'query_range', params: URLSearchParams): Promise<unknown> {
-    abort = new AbortController();
-    const timeout = setTimeout(() => abort?.abort(new Error(`no answer within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
+    const abort = (controller = new AbortController());
+    const timeout = setTimeout(() => abort.abort(new Error(`no answer within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
     try {
       const response = await fetch(`${base}/api/v1/${path}`, { method: 'POST', body: params, signal: abort.signal });
       const text = await response.text();
@@ -150,31 +152,83 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
     }
   }
 
-  /** Reads the steps after deliveredEndMs up to the newest ready one, a chunk at a time. */
-  async function readReady(): Promise<void> {
-    const readyEndMs = newestReadyEndMs();
-    while (!stopped && deliveredEndMs < readyEndMs) {
-      const chunkStartMs = baselineRead ? deliveredEndMs + interval : deliveredEndMs;
-      const chunkEndMs = Math.min(readyEndMs, chunkStartMs + (CHUNK_STEPS - 1) * interval);
-      const range = new URLSearchParams({ query: selector, start: String(chunkStartMs / 1000), end: String(chunkEndMs / 1000), step: `${interval / 1000}s` });
-      const series = parseMatrix(await query('query_range', range), options.hostLabel);
-      const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
-      if (wanted.length > 0) seenSeries = true;
-      const steps = differ.steps(wanted, deliveredEndMs);
-      baselineRead = true;
-      if (stopped) return;
-      const columns = columnsOfSteps(steps, deliveredEndMs + interval, chunkEndMs, interval, deviceId);
-      for (const column of columns) sink?.column(column);
-      deliveredEndMs = chunkEndMs;
-      if (seenSeries) setProblem(null);
-    }
-    if (!seenSeries && !stopped) setProblem(noSeriesProblem(vectorLength(await query('query', new URLSearchParams({ query: classicBucketSelector(options.match) })))));
+  return {
+    devices,
+    get seenSeries() {
+      return seenSeries;
+    },
+    async read(afterEndMs, toEndMs, deliver) {
+      let deliveredEndMs = afterEndMs;
+      while (deliveredEndMs < toEndMs) {
+        const chunkStartMs = baselineRead ? deliveredEndMs + interval : deliveredEndMs;
+        const chunkEndMs = Math.min(toEndMs, chunkStartMs + (CHUNK_STEPS - 1) * interval);
+        const range = new URLSearchParams({ query: selector, start: String(chunkStartMs / 1000), end: String(chunkEndMs / 1000), step: `${interval / 1000}s` });
+        const series = parseMatrix(await query('query_range', range), options.hostLabel);
+        const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
+        if (wanted.length > 0) seenSeries = true;
+        const steps = differ.steps(wanted, deliveredEndMs);
+        baselineRead = true;
+        deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunkEndMs, interval, deviceId));
+        deliveredEndMs = chunkEndMs;
+      }
+    },
+    async noSeriesProblem() {
+      const classic = vectorLength(await query('query', new URLSearchParams({ query: classicBucketSelector(options.match) })));
+      if (classic > 0) return `Prometheus at ${base} stores bpfheat's histograms as classic ones (_bucket series), not native: restart it with --enable-feature=native-histograms`;
+      const hosts = options.hosts.length > 0 ? ` for --host ${options.hosts.join(', ')}` : '';
+      return `no bpfheat series in Prometheus at ${base} match ${options.match ?? 'any job'}${hosts}: check --match, and that Prometheus scrapes bpfheat --exporter (README: Many hosts)`;
+    },
+    abort: () => controller?.abort(new Error('stopped')),
+  };
+}
+
+/** The columns of [fromMs, toMs) read once (bpfheat snapshot); a line naming the problem when nothing matched. */
+export async function readPrometheusRange(options: ReaderOptions, fromMs: number, toMs: number): Promise<{ columns: Column[]; devices: readonly DeviceInfo[] }> {
+  const interval = options.intervalMs;
+  const reader = createPrometheusReader(options);
+  const columns: Column[] = [];
+  try {
+    await reader.read(Math.floor(fromMs / interval) * interval, Math.ceil(toMs / interval) * interval, (chunk) => columns.push(...chunk));
+  } catch (error) {
+    throw new UserError(describeFailure(error, options.url));
+  }
+  if (!reader.seenSeries) throw new UserError(await reader.noSeriesProblem());
+  return { columns, devices: reader.devices };
+}
+
+export function createPrometheusSource(options: PrometheusOptions): Source {
+  const now = options.now ?? (() => Date.now());
+  const report = options.report ?? ((problem: string | null) => problem && process.stderr.write(`bpfheat: ${problem}\n`));
+  const interval = options.intervalMs;
+  const base = options.url.replace(/\/+$/, '');
+  let sink: ColumnSink | null = null;
+  const reader = createPrometheusReader(options, (devices) => sink?.devices?.(devices));
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let stopped = false;
+  /** the end of the newest step delivered; the baseline step before the history at first */
+  let deliveredEndMs = Math.floor((now() - options.historyMs) / interval) * interval - interval;
+  let retryMs = RETRY_FIRST_MS;
+  let currentProblem: string | null = null;
+
+  const lagMs = Math.max(LAG_STEPS * interval, LAG_MIN_MS);
+
+  function setProblem(problem: string | null): void {
+    if (problem === currentProblem) return;
+    currentProblem = problem;
+    report(problem);
+    sink?.problem?.(problem);
   }
 
-  function noSeriesProblem(classicSeries: number): string {
-    if (classicSeries > 0) return `Prometheus at ${base} stores bpfheat's histograms as classic ones (_bucket series), not native: restart it with --enable-feature=native-histograms; still looking`;
-    const hosts = options.hosts.length > 0 ? ` for --host ${options.hosts.join(', ')}` : '';
-    return `no bpfheat series in Prometheus at ${base} match ${options.match ?? 'any job'}${hosts} yet: check --match, and that Prometheus scrapes bpfheat --exporter (README: Many hosts); still looking`;
+  /** Reads the steps after deliveredEndMs up to the newest ready one. */
+  async function readReady(): Promise<void> {
+    const readyEndMs = Math.floor((now() - lagMs) / interval) * interval;
+    await reader.read(deliveredEndMs, readyEndMs, (columns) => {
+      if (stopped) return;
+      for (const column of columns) sink?.column(column);
+      deliveredEndMs = columns.at(-1)?.startMs !== undefined ? columns.at(-1)!.startMs + interval : deliveredEndMs;
+    });
+    if (stopped) return;
+    setProblem(reader.seenSeries ? null : `${await reader.noSeriesProblem()}; still looking`);
   }
 
   async function tick(): Promise<void> {
@@ -199,7 +253,7 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
     kind: 'prometheus',
     intervalMs: interval,
     host: options.hosts.length === 1 ? options.hosts[0]! : `Prometheus ${base}`,
-    devices: () => devices,
+    devices: () => reader.devices,
     selfStats: () => null,
     async start(target) {
       if (sink) throw new Error('the prometheus source is already started');
@@ -211,7 +265,7 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = null;
-      abort?.abort(new Error('stopped'));
+        reader.abort();
       sink = null;
     },
   };
