@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { formatDateTime, formatSpan, formatUtcOffset, sourceLabel } from '../../shared/view.ts';
 import type { ConnectionState } from '../net/connection.ts';
 import type { Snapshot } from '../state/model.ts';
+import { devicesShown, stackedNote } from './stacking.ts';
 import { hostsOf } from './Toolbar.tsx';
 
 function statusText(connection: ConnectionState, ended: boolean, nowMs: number): string {
@@ -32,6 +33,7 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
   const { meta, connection, frame, state } = snapshot;
   const now = useSecondTicker(connection.kind === 'offline');
   const view = frame?.view;
+  const stacked = meta ? stackedNote(devicesShown(meta.devices, state.display.devices)) : null;
   const hosts = hostsOf(meta?.devices ?? []);
   const shownHosts = state.display.hosts.length === 0 ? hosts : hosts.filter((h) => state.display.hosts.includes(h));
   return (
@@ -56,6 +58,11 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
               <strong>{state.extent.live ? 'following now' : 'paused'}</strong>
             </>
           )}
+        </span>
+      )}
+      {stacked && (
+        <span className="stacked-note" role="note">
+          {stacked}
         </span>
       )}
       {snapshot.loadingHistory && <span className="loading">fetching history…</span>}

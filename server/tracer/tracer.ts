@@ -31,6 +31,7 @@ import { UserError } from '../base/errors.ts';
 import { columnAt, columnStartMs, makeClock, type ColumnClock } from './clock.ts';
 import { deviceOpCounts, seriesFromCounters } from './counters.ts';
 import { decodeExemplar, dropsFromCounters } from './exemplars.ts';
+import { stackedOn, stackingTable } from './stacking.ts';
 
 export const OBJECT_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../bpf/.output/bpfheat.bpf.o');
 const CONFIG_BYTES = 32 + MAX_EXPONENT * THRESHOLDS_PER_EXPONENT * 8;
@@ -145,6 +146,8 @@ export class Tracer {
   /** the cells map's fd, for reading counters through the syscall path instead of mmap */
   readonly cellsFd: number;
   private names: DeviceInfo[] = [];
+  /** what each device is stacked on, read at open while still root */
+  private readonly stacking = stackingTable();
   private closed = false;
   readonly programs: readonly ProgramHandle[];
 
@@ -296,7 +299,9 @@ export class Tracer {
     for (let id = 0; id < MAX_DEVICES; id++) {
       const value = this.deviceIds[id]!;
       if ((value & DEVICE_PRESENT) === 0n) continue;
-      devices.push({ id, name: id === MAX_DEVICES - 1 && shared ? 'other' : deviceName(Number(value & 0xffffffffn)) });
+      const name = id === MAX_DEVICES - 1 && shared ? 'other' : deviceName(Number(value & 0xffffffffn));
+      const on = name === 'other' ? [] : (this.stacking.get(name) ?? stackedOn(name));
+      devices.push(on.length > 0 ? { id, name, stackedOn: on } : { id, name });
     }
     return devices;
   }
