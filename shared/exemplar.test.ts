@@ -30,6 +30,17 @@ describe('the order of a region’s exemplars', () => {
     expect(firstInOrder([...pool].reverse(), order, 10)).toEqual(firstInOrder(pool, order, 10));
   });
 
+  it('cuts a large region down to the same first ones as a full sort, ties included', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    // few distinct values, so that many tie at the cut
+    const many = Array.from({ length: 3000 }, () => exemplar(Math.floor(random() * 50), 1000 * Math.floor(random() * 20), 4096 * (1 + Math.floor(random() * 3)), Math.floor(random() * 5)));
+    for (const order of EXEMPLAR_ORDERS) {
+      const sorted = [...many].sort((a, b) => compareExemplars(order, a, b));
+      for (const limit of [1, 7, 100, 2999, 3000]) expect(firstInOrder(many, order, limit)).toEqual(sorted.slice(0, limit));
+    }
+  });
+
   it('takes at most the limit', () => {
     expect(firstInOrder(pool, 'slowest', 2).map((e) => e.timeMs)).toEqual([2, 2]);
     expect(firstInOrder(pool, 'slowest', 0)).toEqual([]);

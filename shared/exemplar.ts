@@ -81,9 +81,28 @@ export function insertionPoint(sorted: readonly Exemplar[], exemplar: Exemplar, 
   return low;
 }
 
-/** The first `limit` exemplars in the order, sorted by it. */
+/** Each order's first key as a number that is larger for those that come first. */
+const LEAD: Record<ExemplarOrder, (e: Exemplar) => number> = {
+  slowest: (e) => e.latencyNs,
+  largest: (e) => e.bytes,
+  newest: (e) => e.timeMs,
+  oldest: (e) => -e.timeMs,
+};
+
+/**
+ * The first `limit` exemplars in the order, sorted by it. A region can hold 100,000: the
+ * limit-th largest first key (a native sort of numbers) cuts them down before the full
+ * comparison sorts what is left.
+ */
 export function firstInOrder(exemplars: readonly Exemplar[], order: ExemplarOrder, limit: number): Exemplar[] {
-  return [...exemplars].sort((a, b) => compareExemplars(order, a, b)).slice(0, limit);
+  if (limit <= 0) return [];
+  let candidates = exemplars;
+  if (exemplars.length > limit) {
+    const lead = LEAD[order];
+    const cut = Float64Array.from(exemplars, lead).sort()[exemplars.length - limit]!;
+    candidates = exemplars.filter((e) => lead(e) >= cut);
+  }
+  return [...candidates].sort((a, b) => compareExemplars(order, a, b)).slice(0, limit);
 }
 
 /**
