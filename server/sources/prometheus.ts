@@ -120,7 +120,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   const differ = new CumulativeDiffer();
   const devices: DeviceInfo[] = [];
   const deviceIds = new Map<string, number>();
-  let controller: AbortController | null = null;
+  const inFlight = new Set<AbortController>();
   let baselineRead = false;
   let seenSeries = false;
 
@@ -137,7 +137,8 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   }
 
   async function query(path: 'query' | 'query_range', params: URLSearchParams): Promise<unknown> {
-    const abort = (controller = new AbortController());
+    const abort = new AbortController();
+    inFlight.add(abort);
     const timeout = setTimeout(() => abort.abort(new Error(`no answer within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
     try {
       const response = await fetch(`${base}/api/v1/${path}`, { method: 'POST', body: params, signal: abort.signal });
@@ -149,6 +150,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       }
     } finally {
       clearTimeout(timeout);
+      inFlight.delete(abort);
     }
   }
 
@@ -158,18 +160,28 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       return seenSeries;
     },
     async read(afterEndMs, toEndMs, deliver) {
+      // the chunks, known up front, so Prometheus writes the next answer while this one is read
+      const chunks: { startMs: number; endMs: number }[] = [];
+      for (let endMs = afterEndMs, first = !baselineRead; endMs < toEndMs; first = false) {
+        const startMs = first ? endMs : endMs + interval;
+        chunks.push({ startMs, endMs: (endMs = Math.min(toEndMs, startMs + (CHUNK_STEPS - 1) * interval)) });
+      }
+      const ask = (chunk: { startMs: number; endMs: number }): Promise<unknown> =>
+        query('query_range', new URLSearchParams({ query: selector, start: String(chunk.startMs / 1000), end: String(chunk.endMs / 1000), step: `${interval / 1000}s` }));
       let deliveredEndMs = afterEndMs;
-      while (deliveredEndMs < toEndMs) {
-        const chunkStartMs = baselineRead ? deliveredEndMs + interval : deliveredEndMs;
-        const chunkEndMs = Math.min(toEndMs, chunkStartMs + (CHUNK_STEPS - 1) * interval);
-        const range = new URLSearchParams({ query: selector, start: String(chunkStartMs / 1000), end: String(chunkEndMs / 1000), step: `${interval / 1000}s` });
-        const series = parseMatrix(await query('query_range', range), options.hostLabel);
+      let next = chunks.length > 0 ? ask(chunks[0]!) : null;
+      for (let k = 0; k < chunks.length; k++) {
+        const answer = await next!;
+        next = k + 1 < chunks.length ? ask(chunks[k + 1]!) : null;
+        // a failed read ahead is reported when its turn comes, not as an unhandled rejection
+        next?.catch(() => {});
+        const series = parseMatrix(answer, options.hostLabel);
         const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
         if (wanted.length > 0) seenSeries = true;
         const steps = differ.steps(wanted, deliveredEndMs);
         baselineRead = true;
-        deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunkEndMs, interval, deviceId));
-        deliveredEndMs = chunkEndMs;
+        deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunks[k]!.endMs, interval, deviceId));
+        deliveredEndMs = chunks[k]!.endMs;
       }
     },
     async noSeriesProblem() {
@@ -178,7 +190,9 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       const hosts = options.hosts.length > 0 ? ` for --host ${options.hosts.join(', ')}` : '';
       return `no bpfheat series in Prometheus at ${base} match ${options.match ?? 'any job'}${hosts}: check --match, and that Prometheus scrapes bpfheat --exporter (README: Many hosts)`;
     },
-    abort: () => controller?.abort(new Error('stopped')),
+    abort: () => {
+      for (const abort of inFlight) abort.abort(new Error('stopped'));
+    },
   };
 }
 
