@@ -30,6 +30,7 @@ struct gendisk {
 } __attribute__((preserve_access_index));
 
 struct task_struct {
+	int tgid;
 	char comm[16];
 } __attribute__((preserve_access_index));
 
@@ -85,14 +86,13 @@ struct {
 
 /* The default mode's issue-side store: slot = hash of the request's address, holding that
  * address to check against. inserted: written at insert, so issue keeps the submitter. The task's
- * name is read from its task_struct only for an exemplar: copying it for every request would cost
- * more than the rest of the issue program. */
+ * pid and name are read from its task_struct only for an exemplar: copying them for every request
+ * would cost more than the rest of the issue program. */
 struct issued {
 	__u64 rq;   /* address_of(request) */
 	__u64 ts;   /* issue time, only for devices whose requests carry no stamp */
 	__u64 task; /* the issuing task_struct's address */
-	__u32 pid;
-	__u32 inserted;
+	__u64 inserted;
 };
 
 struct {
@@ -183,13 +183,21 @@ __u64 device_disks[BPFHEAT_MAX_DEVICES];
 /* device index -> address of the kernel's per-CPU I/O statistics of the whole disk */
 __u64 device_stats[BPFHEAT_MAX_DEVICES];
 __u8 device_unstamped[BPFHEAT_MAX_DEVICES];
+/* set once any device is: until then the issue program does not look its device up */
+__u8 any_unstamped;
 /* cpu -> the offset of that CPU's copy of per-CPU data (0: not learned yet) */
 __u64 cpu_offsets[BPFHEAT_MAX_CPUS];
 
-/* The kernel's statistics counters of each device this CPU last saw, plus one: what the kernel's
- * counter must read at the next completion seen on this CPU if none went unseen. */
+/* Per device and group on this CPU: what the kernel's statistics counter must read before the
+ * next completion seen here if none went unseen (0: not known yet), and how many completions were
+ * seen since the counter was last read. */
+struct expected_io {
+	__u64 ios;
+	__u64 since_check;
+};
+
 struct expected_ios {
-	__u64 ios[BPFHEAT_MAX_DEVICES][BPFHEAT_IO_STAT_GROUPS];
+	struct expected_io io[BPFHEAT_MAX_DEVICES][BPFHEAT_IO_STAT_GROUPS];
 };
 
 struct {
@@ -299,17 +307,25 @@ static __always_inline int stat_group(struct request *rq)
 	return op == REQ_OP_DISCARD ? 2 : (op & 1);
 }
 
-/* Every accounted completion seen on this CPU is compared with the kernel's own counter of its
- * device and group on this CPU, which the kernel raises right after this tracepoint: what it
- * counted beyond what was seen here are completions no program saw (the kernel ran none for
- * them). Returns how many, to be counted in the current column. */
+/* Every accounted completion seen on this CPU counts towards the kernel's own counter of its
+ * device and group on this CPU, which the kernel raises right after this tracepoint; every
+ * UNSEEN_CHECK_EVERY-th one reads that counter: what the kernel counted beyond what was seen here
+ * are completions no program saw (the kernel ran none for them). Returns how many, to be counted
+ * in the current column. Reading only every few completions spares a helper call per I/O; the
+ * count stays exact, only later by up to that many completions. */
+#define UNSEEN_CHECK_EVERY 8
 static __always_inline __u64 unseen_before(struct request *rq, __u32 device, int group)
 {
 	__u32 zero = 0;
 	struct expected_ios *mine = bpf_map_lookup_elem(&expected, &zero);
 	if (!mine || device >= BPFHEAT_MAX_DEVICES || group < 0 || group >= BPFHEAT_IO_STAT_GROUPS)
 		return 0;
-	__u64 *expect = &mine->ios[device][group];
+	struct expected_io *expect = &mine->io[device][group];
+	if (expect->ios && ++expect->since_check < UNSEEN_CHECK_EVERY) {
+		expect->ios++;
+		return 0;
+	}
+	expect->since_check = 0;
 	__u64 offset = cpu_offset(rq, bpf_get_smp_processor_id());
 	unsigned long counted = 0;
 	if (!offset || !device_stats[device] ||
@@ -317,12 +333,12 @@ static __always_inline __u64 unseen_before(struct request *rq, __u32 device, int
 				  (void *)(device_stats[device] + offset +
 					   bpf_core_field_offset(struct disk_stats, ios) +
 					   group * sizeof(counted)))) {
-		*expect = 0; /* not comparable now: start again from the next completion */
+		expect->ios = 0; /* not comparable now: start again from the next completion */
 		return 0;
 	}
-	__u64 unseen = *expect && counted > *expect ? counted - *expect : 0;
+	__u64 unseen = expect->ios && counted > expect->ios ? counted - expect->ios : 0;
 	/* a completion nested in this one (an interrupt) may have read the counter already */
-	*expect = (*expect > counted ? *expect : counted) + 1;
+	expect->ios = (expect->ios > counted ? expect->ios : counted) + 1;
 	return unseen;
 }
 
@@ -402,6 +418,8 @@ static __always_inline struct issued *issued_entry(struct request *rq)
 
 static __always_inline bool device_unstamped_at_issue(struct request *rq)
 {
+	if (!any_unstamped)
+		return false;
 	__u64 disk = address_of(rq->q->disk);
 	for (__u32 i = 0; i < BPFHEAT_MAX_DEVICES; i++) {
 		if (device_disks[i] == disk)
@@ -415,7 +433,6 @@ static __always_inline bool device_unstamped_at_issue(struct request *rq)
 static __always_inline void store_task(struct issued *entry, __u64 rq)
 {
 	entry->rq = rq;
-	entry->pid = bpf_get_current_pid_tgid() >> 32;
 	entry->task = bpf_get_current_task();
 }
 
@@ -444,8 +461,8 @@ int BPF_PROG(store_rq_issue, struct request *rq)
 	return 0;
 }
 
-/* comm: the task's name kept in the start map; else task: the issuing task_struct, whose name is
- * read now (the name it has at completion) */
+/* pid, comm: the task kept in the start map; else task: the issuing task_struct, whose pid and name
+ * are read now (the name it has at completion) */
 static __always_inline void emit_exemplar(struct request *rq, __u32 pid, const char *comm,
 					  __u64 task, __u64 now, __u64 latency, __u32 latency_slot,
 					  __u32 size, __u32 ring, __u32 series)
@@ -469,6 +486,9 @@ static __always_inline void emit_exemplar(struct request *rq, __u32 pid, const c
 	record->latency_ns = latency;
 	record->sector = rq->__sector;
 	record->bytes = size;
+	if (!comm && task)
+		bpf_probe_read_kernel(&pid, sizeof(pid),
+				      (void *)(task + bpf_core_field_offset(struct task_struct, tgid)));
 	record->pid = pid;
 	record->device = series / BPFHEAT_OPS;
 	record->op = series % BPFHEAT_OPS;
@@ -541,9 +561,10 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 		/* a request without data (an empty flush, or one whose flush the queue dropped) is
 		 * never issued itself, so it never has a stamp: only requests with data tell */
 		if (!start && size > 0 && (rq->cmd_flags & REQ_OP_MASK) < REQ_OP_DRV_IN && !shared &&
-		    !device_unstamped[device]) {
+		    device < BPFHEAT_MAX_DEVICES && !device_unstamped[device]) {
 			/* this device's requests carry no stamp: time them from the store from now on */
 			device_unstamped[device] = 1;
+			any_unstamped = 1;
 			__u64 *id = bpf_map_lookup_elem(&device_ids, &device);
 			if (id)
 				*id |= BPFHEAT_DEVICE_UNSTAMPED;
@@ -569,10 +590,8 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 	if (latency >= control_value(BPFHEAT_CONTROL_THRESHOLD_NS)) {
 		if (!started && !entry && (config.flags & BPFHEAT_FLAG_EXEMPLARS))
 			entry = issued_entry(rq);
-		if (entry) {
-			pid = entry->pid;
+		if (entry)
 			task = entry->task;
-		}
 		emit_exemplar(rq, pid, comm, task, now, latency, latency_slot, size, ring, series);
 	}
 done:
