@@ -37,7 +37,7 @@ export interface BpfCostOptions {
   readonly rounds: number;
 }
 
-const TOOLS: readonly TracerKind[] = ['bpfheat', 'bpfheat-start-map', 'bpftrace', 'minimal'];
+const TOOLS: readonly TracerKind[] = ['bpfheat', 'bpfheat-start-map', 'bpfheat-no-exemplars', 'bpftrace', 'minimal'];
 const SCHEDULERS = ['none', 'mq-deadline'];
 const PART = 'BPF cost';
 /** bpfheat's budget, against tools measured in the same run: bpftrace's biolatency, and the least
@@ -165,6 +165,7 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
   for (const sched of schedulers) {
     const heat = costs.get(`bpfheat/${sched}`);
     const startMap = costs.get(`bpfheat-start-map/${sched}`);
+    const completionOnly = costs.get(`bpfheat-no-exemplars/${sched}`);
     const trace = costs.get(`bpftrace/${sched}`);
     const floor = costs.get(`minimal/${sched}`);
     const label = sched === 'none' ? 'scheduler none' : sched;
@@ -173,10 +174,12 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
     figures.push(info(PART, `bpfheat completion side per I/O (${label})`, heat.completeNs, 'ns'));
     figures.push(info(PART, `bpfheat total per I/O (${label})`, heat.totalNs, 'ns'));
     if (startMap) figures.push(info(PART, `bpfheat --start-map total per I/O (${label})`, startMap.totalNs, 'ns'));
+    if (completionOnly) figures.push(info(PART, `bpfheat --exemplars off total per I/O (${label})`, completionOnly.totalNs, 'ns'));
     if (trace) {
       figures.push(info(PART, `bpftrace biolatency total per I/O (${label})`, trace.totalNs, 'ns'));
       figures.push(atMost(PART, `bpfheat ÷ bpftrace (${label})`, heat.totalNs / trace.totalNs, '×', TARGET_BPFTRACE, `≤ ${TARGET_BPFTRACE}×`, 2));
       if (startMap) figures.push(info(PART, `bpfheat --start-map ÷ bpftrace (${label})`, startMap.totalNs / trace.totalNs, '×', 2));
+      if (completionOnly) figures.push(info(PART, `bpfheat --exemplars off ÷ bpftrace (${label})`, completionOnly.totalNs / trace.totalNs, '×', 2));
     }
     if (floor) {
       figures.push(info(PART, `minimal libbpf total per I/O (${label})`, floor.totalNs, 'ns'));

@@ -20,7 +20,7 @@ type Config = 'untraced' | TracerKind;
 const CONFIGS: readonly Config[] = ['untraced', 'bpfheat', 'bpfheat-start-map', 'bpftrace'];
 const PART = 'IOPS kept';
 const TARGET_KEPT = 0.97;
-const LETTERS: Record<Config, string> = { untraced: 'u', bpfheat: 'h', 'bpfheat-start-map': 's', bpftrace: 't', minimal: 'm' };
+const LETTERS: Record<Config, string> = { untraced: 'u', bpfheat: 'h', 'bpfheat-start-map': 's', 'bpfheat-no-exemplars': 'x', bpftrace: 't', minimal: 'm' };
 
 const label = (config: Config): string => (config === 'untraced' ? 'untraced' : TRACER_LABELS[config]);
 

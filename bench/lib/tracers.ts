@@ -4,17 +4,19 @@
  *   bpfheat   the real binary, `bpfheat --jsonl`, every device, default interval (1 s): latency from
  *             the kernel's issue stamp, exemplars on (the task remembered at insert/issue)
  *   bpfheat-start-map   the same with --start-map: the seed's design, an LRU start map written at issue
+ *   bpfheat-no-exemplars   the same with --exemplars off: the completion program alone
  *   bpftrace  Debian's bpftrace running bench/biolatency.bt (tracepoints issue/complete)
  *   minimal   bench/minimal-tracer.ts: the least a map-based libbpf histogram does (the floor)
  */
 import { fileURLToPath } from 'node:url';
 import { startTool, type ProgramCounters, type Tool } from './system.ts';
 
-export type TracerKind = 'bpfheat' | 'bpfheat-start-map' | 'bpftrace' | 'minimal';
+export type TracerKind = 'bpfheat' | 'bpfheat-start-map' | 'bpfheat-no-exemplars' | 'bpftrace' | 'minimal';
 
 export const TRACER_LABELS: Record<TracerKind, string> = {
   bpfheat: 'bpfheat --jsonl',
   'bpfheat-start-map': 'bpfheat --start-map',
+  'bpfheat-no-exemplars': 'bpfheat --exemplars off',
   bpftrace: 'bpftrace biolatency.bt',
   minimal: 'minimal libbpf (floor)',
 };
@@ -26,8 +28,9 @@ const MINIMAL = fileURLToPath(new URL('../minimal-tracer.ts', import.meta.url));
 export function startTracer(kind: TracerKind): Promise<Tool> {
   switch (kind) {
     case 'bpfheat':
-    case 'bpfheat-start-map': {
-      const mode = kind === 'bpfheat-start-map' ? ['--start-map'] : [];
+    case 'bpfheat-start-map':
+    case 'bpfheat-no-exemplars': {
+      const mode = { bpfheat: [], 'bpfheat-start-map': ['--start-map'], 'bpfheat-no-exemplars': ['--exemplars', 'off'] }[kind];
       // the first JSON line is printed once the programs are attached and the first column is read
       return startTool(kind, process.execPath, [BIN, '--jsonl', '--interval', '1000', ...mode], /^\{"seq"/m);
     }
