@@ -27,9 +27,8 @@ test.afterEach(async () => {
 const DAY_S = 86_400;
 
 /** A day of one-second columns whose counts change from second to second, as a recording. */
-function dayRecording(): string {
+function dayRecording(first: number): string {
   dir = mkdtempSync(join(tmpdir(), 'bpfheat-levels-'));
-  const first = Math.floor(Date.now() / 1000) - 2 * DAY_S;
   const lines = [headerLine({ intervalMs: 1000, source: 'bpf', host: 'levels-test', startedMs: first * 1000, devices: [{ id: 0, name: 'vda' }] })];
   for (let seq = first; seq < first + DAY_S; seq++) {
     const series: Column['series'][number][] = [{ metric: 'latency', device: 0, op: 'read', slots: [80 + (seq % 11), 120 + ((seq >> 4) % 5)], counts: [1 + (seq % 7), 1 + (seq % 3)] }];
@@ -80,8 +79,11 @@ async function cellColours(page: Page, cells: [number, number][]): Promise<strin
 
 test('a day opens as roll-ups that sum the one-second columns; zooming into two minutes shows those one-second cells', async ({ page }) => {
   test.setTimeout(180_000);
-  server = await startServer({ replay: dayRecording(), args: ['--speed', '0'] });
-  await openDashboard(page, server.url);
+  const first = Math.floor(Date.now() / 1000) - 2 * DAY_S;
+  server = await startServer({ replay: dayRecording(first), args: ['--speed', '0'] });
+  // The whole day in the server's history first, then the page, opened on that day.
+  await expect.poll(async () => ((await (await fetch(`${server!.url}api/meta`)).json()) as { history: { columns: number } }).history.columns, { timeout: 60_000 }).toBe(DAY_S);
+  await openDashboard(page, `${server.url}?from=${first * 1000}&to=${(first + DAY_S) * 1000}`);
   await waitDrawnWhole(page);
 
   // The overview: the whole day, drawn from a roll-up level.
