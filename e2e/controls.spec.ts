@@ -87,6 +87,25 @@ test('a linear y axis ends just above the largest value; the legend says what a 
   const { groupSize, intervalMs } = (await page.evaluate(() => window.__bpfheat!.frame()))!;
   expect(groupSize * intervalMs).toBeGreaterThan(1000);
   await expect(cell).toHaveText(`cell = ${(groupSize * intervalMs) / 1000} s × 9 % of latency`);
+
+  // and the legend per second: the same colours, labels divided by the seconds of a cell
+  await pause(page);
+  const labels = () => page.locator('.heatmap-overlay .legend > text').allTextContents();
+  const number = (label: string): number => parseFloat(label) * ({ k: 1e3, M: 1e6, G: 1e9 }[label.slice(-1)] ?? 1);
+  const perCell = await labels();
+  const pixels = await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL());
+  await page.getByRole('checkbox', { name: 'per second' }).check();
+  await waitIdle(page);
+  const perSecond = await labels();
+  expect(perCell[0]).toBe('I/Os per cell');
+  expect(perSecond[0]).toBe('I/Os per second');
+  // title, "clamped", then the five tick labels from the bottom of the bar: the sixth text is its top
+  const barTop = (list: string[]): number => number(list[6]!);
+  const expected = barTop(perCell) / ((groupSize * intervalMs) / 1000);
+  // labels have three significant digits
+  expect(Math.abs(barTop(perSecond) - expected) / expected).toBeLessThan(0.01);
+  expect(await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL())).toBe(pixels);
+  expect(page.url()).toContain('rate=1');
 });
 
 for (const size of [

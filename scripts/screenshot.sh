@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates docs/screenshot.png: the dashboard on real traced data. Makes a loop device on a
+# Regenerates docs/screenshot.png and docs/screenshot-devices.png: the dashboard on real traced data. Makes a loop device on a
 # temporary file, puts a mixed fio load on it (random 4 KiB reads and writes, plus bursts of
 # large synchronous writes for a tail of slow I/Os), runs bpfheat tracing this machine, and
 # photographs the page with Debian's Chromium. Everything it made is removed on exit.
@@ -60,3 +60,7 @@ load_pids+=($!)
 sleep $((LOAD_SECONDS - 20))
 node --import tsx scripts/screenshot.ts "http://127.0.0.1:$port/?span=60&dev=$device" docs/screenshot.png
 echo "screenshot: wrote docs/screenshot.png ($device under fio + dd)"
+# And every device over 5 minutes: the time before the server started is hatched (no data), and
+# the loop device and the disk under it are noted as stacked.
+node --import tsx scripts/screenshot.ts "http://127.0.0.1:$port/?span=300" docs/screenshot-devices.png
+echo "screenshot: wrote docs/screenshot-devices.png (every device, 5 minutes)"

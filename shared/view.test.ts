@@ -13,6 +13,8 @@ import {
   colorValueAt,
   exportFileName,
   fitYRange,
+  legendTicks,
+  perSecondLabel,
   formatBytes,
   formatClock,
   formatCount,
@@ -189,6 +191,15 @@ describe('geometry', () => {
     const h = new Float64Array(SLOTS);
     h[slotOf(max)] = 1;
     expect(fitYRange([h], metric, 'linear')).toEqual([0, top]);
+  });
+
+  it('legend labels per second divide the colour values by the seconds of a cell; the colours stay', () => {
+    const scale = { kind: 'linear', min: 1, max: 3000 } as const;
+    const view = { colorBy: 'count', filter: { metric: 'latency' } } as const;
+    expect(legendTicks(scale, view).map((t) => t.label)).toEqual(['0', '750', '1500', '2250', '3000']);
+    expect(legendTicks(scale, view, 30).map((t) => t.label)).toEqual(['0', '25', '50', '75', '100']);
+    expect(perSecondLabel(view)).toBe('I/Os per second');
+    expect(perSecondLabel({ colorBy: 'time', filter: { metric: 'latency' } })).toBe('time spent /s');
   });
 
   it('time ticks fall on round clock times', () => {

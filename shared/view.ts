@@ -248,14 +248,14 @@ export function layoutOf(widthCss: number, heightCss: number, withTitle: boolean
     width: Math.max(10, widthCss - AXIS_Y_WIDTH_CSS - LEGEND_WIDTH_CSS),
     height: Math.max(10, heightCss - top - AXIS_X_HEIGHT_CSS),
   };
-  const legendBar: RectCss = { x: plot.x + plot.width + 14, y: plot.y + 34, width: 14, height: Math.max(10, plot.height - 82) };
+  const legendBar: RectCss = { x: plot.x + plot.width + 14, y: plot.y + 34, width: 14, height: Math.max(10, plot.height - 96) };
   return { widthCss, heightCss, plot, legendBar, titleY: withTitle ? 18 : null };
 }
 
 /** The rows of the legend's key under the colour bar (top of each swatch, in CSS px): one rule for the page and the SVG. */
 export function legendKeyY(bar: RectCss): { readonly empty: number; readonly missing: number; line(k: number): number } {
   const below = bar.y + bar.height;
-  return { empty: below + 8, missing: below + 22, line: (k) => below + 38 + k * 14 };
+  return { empty: below + 8, missing: below + 22, line: (k) => below + 50 + k * 13 };
 }
 
 /** What a hatched stretch stands for, in the legend and the hover text. */
@@ -664,11 +664,21 @@ export function axisTicks(
   return { x, y };
 }
 
-/** Labels along the legend's colour bar: position 0 (bottom) to 1 (top, the colour maximum). */
-export function legendTicks(scale: ColorScale, view: Pick<SnapshotView, 'colorBy' | 'filter'>): { position: number; label: string }[] {
+/**
+ * Labels along the legend's colour bar: position 0 (bottom) to 1 (top, the colour maximum).
+ * With `cellSeconds`, per second of a cell instead of per cell: every cell of a picture is as
+ * wide, so the colours stand for rates as they stand for counts, and only the labels change.
+ */
+export function legendTicks(scale: ColorScale, view: Pick<SnapshotView, 'colorBy' | 'filter'>, cellSeconds = 1): { position: number; label: string }[] {
   if (scale.max <= 0) return [];
   return [0, 0.25, 0.5, 0.75, 1].map((position) => ({
     position,
-    label: formatColorValue(view, colorValueAt(scale, position)),
+    label: formatColorValue(view, colorValueAt(scale, position) / cellSeconds),
   }));
+}
+
+/** The legend's title for rates: what a colour counts per second of a cell. */
+export function perSecondLabel(view: Pick<SnapshotView, 'colorBy' | 'filter'>): string {
+  if (view.colorBy === 'count') return 'I/Os per second';
+  return view.filter.metric === 'latency' ? 'time spent /s' : 'bytes moved /s';
 }

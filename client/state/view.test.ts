@@ -69,6 +69,7 @@ describe('URL state', () => {
       colorScale: 'log',
       colorBy: 'time',
       percentiles: false,
+      perSecond: true,
     });
     const search = stateToUrl(state, '?token=abcdefghijklmnop&from=1');
     expect(search).toContain('token=abcdefghijklmnop');

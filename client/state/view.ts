@@ -30,6 +30,8 @@ export interface Display {
   readonly colorScale: ColorScaleKind;
   readonly colorBy: ColorBy;
   readonly percentiles: boolean;
+  /** the legend in I/Os (or time, bytes) per second instead of per cell: for long windows, where a cell is many seconds */
+  readonly perSecond: boolean;
 }
 
 export interface ViewState {
@@ -54,6 +56,7 @@ export const DEFAULT_DISPLAY: Display = {
   colorScale: 'sqrt',
   colorBy: 'count',
   percentiles: true,
+  perSecond: false,
 };
 
 export function initialState(extent: Extent = DEFAULT_EXTENT, display: Display = DEFAULT_DISPLAY): ViewState {
@@ -166,9 +169,10 @@ function sameExtent(a: Extent, b: Extent): boolean {
  *   color      linear | sqrt | log
  *   by         count | time
  *   lines      0 hides the percentile lines
+ *   rate       1: the legend per second
  * Other parameters (e.g. the access token) are kept as they are.
  */
-const OWN_PARAMS = ['from', 'to', 'span', 'ymin', 'ymax', 'metric', 'dev', 'host', 'op', 'y', 'color', 'by', 'lines'];
+const OWN_PARAMS = ['from', 'to', 'span', 'ymin', 'ymax', 'metric', 'dev', 'host', 'op', 'y', 'color', 'by', 'lines', 'rate'];
 
 function oneOf<T extends string>(value: string | null, choices: readonly T[], fallback: T): T {
   return choices.find((c) => c === value) ?? fallback;
@@ -215,6 +219,7 @@ export function stateFromUrl(search: string): ViewState {
     colorScale: oneOf(p.get('color'), COLOR_SCALES, DEFAULT_DISPLAY.colorScale),
     colorBy: oneOf(p.get('by'), COLOR_BYS, DEFAULT_DISPLAY.colorBy),
     percentiles: p.get('lines') !== '0',
+    perSecond: p.get('rate') === '1',
   };
   // A link to a zoom opens as a zoom: Back leads to the live view it was made from.
   const zoomed = !extent.live || extent.yRange !== null;
@@ -244,6 +249,7 @@ export function stateToUrl(state: ViewState, currentSearch: string): string {
   if (display.colorScale !== DEFAULT_DISPLAY.colorScale) p.set('color', display.colorScale);
   if (display.colorBy !== DEFAULT_DISPLAY.colorBy) p.set('by', display.colorBy);
   if (!display.percentiles) p.set('lines', '0');
+  if (display.perSecond) p.set('rate', '1');
   const text = p.toString();
   return text ? `?${text}` : '';
 }

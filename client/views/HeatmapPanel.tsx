@@ -25,6 +25,7 @@ import {
   formatSpan,
   legendKeyY,
   legendTicks,
+  perSecondLabel,
   mapFrom,
   mapTo,
   timeMap,
@@ -128,7 +129,13 @@ function Axes({ frame }: { frame: FrameData }) {
   );
 }
 
-function Legend({ frame }: { frame: FrameData }) {
+/** Seconds of time one drawn cell covers. */
+function cellSecondsOf(frame: FrameData): number {
+  return ((frame.geometry?.groupSize ?? 1) * frame.intervalMs) / 1000;
+}
+
+function Legend({ frame, perSecond }: { frame: FrameData; perSecond: boolean }) {
+  const cellSeconds = cellSecondsOf(frame);
   const bar = frame.layout.legendBar;
   const scale = frame.geometry?.colorScale;
   const labelX = bar.x + bar.width + 5;
@@ -142,8 +149,8 @@ function Legend({ frame }: { frame: FrameData }) {
           ))}
         </linearGradient>
       </defs>
-      <text x={bar.x} y={frame.layout.plot.y + 8} className="muted">
-        {colorByLabel(frame.view)}
+      <text x={bar.x} y={frame.layout.plot.y + 8} className="muted legend-title">
+        {perSecond ? perSecondLabel(frame.view) : colorByLabel(frame.view)}
       </text>
       <rect x={bar.x} y={bar.y - 22} width={bar.width} height={10} fill={CLAMPED_COLOR} />
       <text x={labelX} y={bar.y - 13}>
@@ -151,7 +158,7 @@ function Legend({ frame }: { frame: FrameData }) {
       </text>
       <rect x={bar.x} y={bar.y} width={bar.width} height={bar.height} fill="url(#heatmap-ramp)" />
       {scale &&
-        legendTicks(scale, frame.view).map((t) => (
+        legendTicks(scale, frame.view, perSecond ? cellSeconds : 1).map((t) => (
           <text key={t.position} x={labelX} y={bar.y + bar.height * (1 - t.position) + 4}>
             {t.label}
           </text>
@@ -227,7 +234,7 @@ function tooltipPlacement(frame: FrameData, hover: Hover): { left?: number; righ
   return flip ? { right: frame.layout.widthCss - hover.xCss + 14, top: hover.yCss + 14 } : { left: hover.xCss + 14, top: hover.yCss + 14 };
 }
 
-function Tooltip({ frame, hover }: { frame: FrameData; hover: CellHover }) {
+function Tooltip({ frame, hover, perSecond }: { frame: FrameData; hover: CellHover; perSecond: boolean }) {
   const count = hover.group.histogram[hover.slot]!;
   let total = 0;
   for (let slot = 0; slot < hover.group.histogram.length; slot++) total += hover.group.histogram[slot]!;
@@ -241,6 +248,7 @@ function Tooltip({ frame, hover }: { frame: FrameData; hover: CellHover }) {
       <div>{formatSlotRange(frame.view.filter.metric, hover.slot)}</div>
       <div>
         <strong>{formatCount(count)}</strong> I/O{count === 1 ? '' : 's'}
+        {perSecond && ` (${formatCount(count / ((hover.group.endMs - hover.group.startMs) / 1000))}/s)`}
         {total > 0 && ` · ${((100 * count) / total).toFixed(count === total ? 0 : 1)}% of the column`}
       </div>
       {frame.view.colorBy === 'time' && count > 0 && <div>{formatColorValue(frame.view, cellValue('time', count, hover.slot))} {frame.view.filter.metric === 'latency' ? 'spent' : 'moved'}</div>}
@@ -346,7 +354,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
         <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={() => setHover(null)}>
           <MissingBands frame={frame} />
           <Axes frame={frame} />
-          <Legend frame={frame} />
+          <Legend frame={frame} perSecond={snapshot.state.display.perSecond} />
           {cellHover && hoverRow && geometry && (
             <rect
               className="hover-cell"
@@ -360,7 +368,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
           <g className="brush" ref={brushLayer} />
         </svg>
       )}
-      {frame && cellHover && <Tooltip frame={frame} hover={cellHover} />}
+      {frame && cellHover && <Tooltip frame={frame} hover={cellHover} perSecond={snapshot.state.display.perSecond} />}
       {frame && hover?.kind === 'missing' && <MissingTooltip snapshot={snapshot} frame={frame} hover={hover} />}
       {frame && frame.columns.length === 0 && <div className="empty-note">no columns in this range{snapshot.loadingHistory ? ' yet: fetching history…' : ''}</div>}
     </div>

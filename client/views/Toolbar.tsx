@@ -118,6 +118,10 @@ export function Toolbar({ model, snapshot, onExport }: { model: AppModel; snapsh
           <input type="checkbox" checked={display.percentiles} onChange={(e) => model.setDisplay({ percentiles: e.target.checked })} />
           p50/p99/max
         </label>
+        <label className="choice" title="The legend in I/Os per second instead of per cell (a cell of a long window is many seconds)">
+          <input type="checkbox" checked={display.perSecond} onChange={(e) => model.setDisplay({ perSecond: e.target.checked })} />
+          per second
+        </label>
         <button type="button" className="export" onClick={onExport} disabled={!frame} title="Download the current view as a standalone SVG">
           Export SVG
         </button>
