@@ -140,3 +140,34 @@ test('at 900×700 the heat map keeps most of the width and a readable time axis'
   // the selection panel is under it, reachable by scrolling
   await expect(page.getByRole('complementary', { name: 'Selection' })).toBeAttached();
 });
+
+test('split by device: one heat map per device on the same axes, each with its own cells', async ({ page }) => {
+  await openDashboard(page, `${server.url}?split=1`);
+  const canvases = page.locator('canvas.split-canvas');
+  await expect(canvases).toHaveCount(2);
+  await waitIdle(page);
+  const bands = await page.evaluate(() =>
+    [...document.querySelectorAll<HTMLCanvasElement>('canvas.split-canvas')].map((canvas) => {
+      const ctx = canvas.getContext('2d')!;
+      const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      const colours = new Set<string>();
+      let coloured = 0;
+      for (let k = 0; k < data.length; k += 4) {
+        const colour = `${data[k]},${data[k + 1]},${data[k + 2]}`;
+        colours.add(colour);
+        if (colour !== '18,22,28') coloured++; // EMPTY_COLOR #12161c
+      }
+      return { name: canvas.dataset.device, coloured, colours: colours.size, width: canvas.width };
+    }),
+  );
+  expect(bands.map((b) => b.name).sort()).toEqual(['synth-nvme0n1', 'synth-sda']);
+  for (const band of bands) expect(band.coloured, `${band.name} has cells`).toBeGreaterThan(100);
+  // the same time axis (same width) and the same value axis labels in every band
+  expect(new Set(bands.map((b) => b.width)).size).toBe(1);
+  const yLabels = await page.locator('.split-band').evaluateAll((groups) => groups.map((g) => [...g.querySelectorAll(':scope > g > text')].map((t) => t.textContent).join(',')));
+  expect(yLabels).toHaveLength(2);
+  expect(yLabels[0]).toBe(yLabels[1]);
+  // the two pictures differ: a busy NVMe disk and a spinning one
+  expect(bands[0]!.coloured).not.toBe(bands[1]!.coloured);
+  await expect(page.locator('canvas.heatmap-canvas:not(.split-canvas)')).toBeHidden();
+});

@@ -7,7 +7,7 @@
  */
 import type { Column, Filter } from '../../shared/column.ts';
 import type { ServerMessage } from '../../shared/protocol.ts';
-import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type SnapshotView } from '../../shared/view.ts';
+import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type RectCss, type SnapshotView } from '../../shared/view.ts';
 import { HeatmapRenderer, type HeatmapGeometry } from '../render/heatmap.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
 import { HistoryLoader, type FetchColumns } from '../net/history.ts';
@@ -15,7 +15,7 @@ import { rollupSeqOf, stepFor } from '../../shared/rollup.ts';
 import type { PackedColumns } from '../../shared/protocol.ts';
 import { ColumnStore, DEFAULT_CAPACITY, type ServerMeta } from './store.ts';
 import { PackedColumn, seriesFilter } from './packed.ts';
-import { filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
+import { GroupCache, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
 import { LevelTier, Tier } from './tiers.ts';
 import { FrameScheduler } from './scheduler.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
@@ -40,6 +40,27 @@ export interface FrameData {
   readonly geometry: HeatmapGeometry | null;
   /** seq runs inside the range that the page does not hold: drawn hatched, as unknown */
   readonly missing: readonly [number, number][];
+  /** the split view: one heat map per device shown, on the time and value axes of the whole; empty when off */
+  readonly split: readonly SplitPanel[];
+}
+
+/** One device's heat map in the split view. */
+export interface SplitPanel {
+  readonly device: number;
+  readonly name: string;
+  /** where it is drawn, in the panel's CSS px */
+  readonly band: RectCss;
+  readonly geometry: HeatmapGeometry | null;
+}
+
+/** Most devices the split view draws (small multiples stay readable); the rest are named as left out. */
+export const MAX_SPLIT = 8;
+
+/** The plot cut into n bands one above the other, with a gap between them for the device's name. */
+export function splitBands(plot: RectCss, n: number): RectCss[] {
+  const gap = 14;
+  const height = Math.max(10, (plot.height - gap * (n - 1)) / Math.max(1, n));
+  return Array.from({ length: n }, (_, k) => ({ x: plot.x, y: plot.y + k * (height + gap), width: plot.width, height }));
 }
 
 export interface Snapshot {
@@ -95,6 +116,8 @@ export class AppModel {
   private readonly listeners = new Set<() => void>();
   private snapshot: Snapshot;
   private canvas: HTMLCanvasElement | null = null;
+  /** the split view's canvases and their renderers, by device id */
+  private readonly splitCanvases = new Map<number, { canvas: HTMLCanvasElement; renderer: HeatmapRenderer }>();
   private readonly renderer = new HeatmapRenderer();
   private sizeCss = { width: 0, height: 0, dpr: 1 };
   private dirty = true;
@@ -184,6 +207,13 @@ export class AppModel {
   setCanvas(canvas: HTMLCanvasElement | null): void {
     this.canvas = canvas;
     this.renderer.forget();
+    this.invalidate();
+  }
+
+  /** The canvas of one device's heat map in the split view (null: it is gone). */
+  setSplitCanvas(device: number, canvas: HTMLCanvasElement | null): void {
+    if (canvas) this.splitCanvases.set(device, { canvas, renderer: new HeatmapRenderer() });
+    else this.splitCanvases.delete(device);
     this.invalidate();
   }
 
@@ -508,8 +538,52 @@ export class AppModel {
         this.framesDrawn++;
       }
     }
+    const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
-    this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing }));
+    this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split }));
+  }
+
+  /**
+   * One heat map per device shown, in bands of the plot, on the same time and value axes as the
+   * whole. Their groups are summed afresh each frame (a split view is for looking, not for the
+   * 24-hour scroll the kept groups are for); each has its own colour scale, as a heat map of
+   * that device alone would.
+   */
+  private drawSplit(meta: ServerMeta, filter: Filter, plot: RectCss, dpr: number, columns: readonly PackedColumn[], fromSeq: number, toSeq: number, step: number, fromMs: number, toMs: number, yRange: readonly [number, number]): SplitPanel[] {
+    const { display } = this.state;
+    const shown = (filter.devices ?? meta.devices.map((d) => d.id)).filter((id) => id >= 0).slice(0, MAX_SPLIT);
+    const bands = splitBands(plot, shown.length);
+    return shown.map((device, k) => {
+      const band = bands[k]!;
+      const name = meta.devices.find((d) => d.id === device)?.name ?? `dev${device}`;
+      const drawn = this.splitCanvases.get(device);
+      const ctx = drawn?.canvas.getContext('2d', { alpha: false });
+      if (!drawn || !ctx) return { device, name, band, geometry: null };
+      const widthPx = Math.max(1, Math.round(band.width * dpr));
+      const heightPx = Math.max(1, Math.round(band.height * dpr));
+      if (drawn.canvas.width !== widthPx) drawn.canvas.width = widthPx;
+      if (drawn.canvas.height !== heightPx) drawn.canvas.height = heightPx;
+      const own = { ...filter, devices: [device] };
+      const size = groupSizeOf(widthPx, fromMs, toMs, step);
+      const geometry = drawn.renderer.draw(ctx, {
+        widthPx,
+        heightPx,
+        dpr,
+        fromMs,
+        toMs,
+        intervalMs: step,
+        yScale: display.yScale,
+        yRange,
+        groupSize: size,
+        groups: new GroupCache().groups(columns as PackedColumn[], fromSeq, toSeq, size, step, seriesFilter(own), filterKey(own)),
+        colorBy: display.colorBy,
+        colorScale: display.colorScale,
+        colorQuantile: DEFAULT_COLOR_QUANTILE,
+        percentiles: display.percentiles,
+        moving: false,
+      });
+      return { device, name, band, geometry };
+    });
   }
 
   private makeSnapshot(frame: FrameData | null): Snapshot {

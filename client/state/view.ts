@@ -32,6 +32,8 @@ export interface Display {
   readonly percentiles: boolean;
   /** the legend in I/Os (or time, bytes) per second instead of per cell: for long windows, where a cell is many seconds */
   readonly perSecond: boolean;
+  /** one heat map per device (small multiples on shared axes) instead of their sum */
+  readonly split: boolean;
 }
 
 export interface ViewState {
@@ -57,6 +59,7 @@ export const DEFAULT_DISPLAY: Display = {
   colorBy: 'count',
   percentiles: true,
   perSecond: false,
+  split: false,
 };
 
 export function initialState(extent: Extent = DEFAULT_EXTENT, display: Display = DEFAULT_DISPLAY): ViewState {
@@ -170,9 +173,10 @@ function sameExtent(a: Extent, b: Extent): boolean {
  *   by         count | time
  *   lines      0 hides the percentile lines
  *   rate       1: the legend per second
+ *   split      1: one heat map per device
  * Other parameters (e.g. the access token) are kept as they are.
  */
-const OWN_PARAMS = ['from', 'to', 'span', 'ymin', 'ymax', 'metric', 'dev', 'host', 'op', 'y', 'color', 'by', 'lines', 'rate'];
+const OWN_PARAMS = ['from', 'to', 'span', 'ymin', 'ymax', 'metric', 'dev', 'host', 'op', 'y', 'color', 'by', 'lines', 'rate', 'split'];
 
 function oneOf<T extends string>(value: string | null, choices: readonly T[], fallback: T): T {
   return choices.find((c) => c === value) ?? fallback;
@@ -220,6 +224,7 @@ export function stateFromUrl(search: string): ViewState {
     colorBy: oneOf(p.get('by'), COLOR_BYS, DEFAULT_DISPLAY.colorBy),
     percentiles: p.get('lines') !== '0',
     perSecond: p.get('rate') === '1',
+    split: p.get('split') === '1',
   };
   // A link to a zoom opens as a zoom: Back leads to the live view it was made from.
   const zoomed = !extent.live || extent.yRange !== null;
@@ -250,6 +255,7 @@ export function stateToUrl(state: ViewState, currentSearch: string): string {
   if (display.colorBy !== DEFAULT_DISPLAY.colorBy) p.set('by', display.colorBy);
   if (!display.percentiles) p.set('lines', '0');
   if (display.perSecond) p.set('rate', '1');
+  if (display.split) p.set('split', '1');
   const text = p.toString();
   return text ? `?${text}` : '';
 }

@@ -36,6 +36,7 @@ import { cellRectPx, groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
 import { exemplarCell } from './drilldown.ts';
 import { missingReason } from './missing.ts';
+import { SplitAxes, SplitCanvases } from './SplitView.tsx';
 
 interface CellHover {
   readonly kind: 'cell';
@@ -134,7 +135,7 @@ function cellSecondsOf(frame: FrameData): number {
   return ((frame.geometry?.groupSize ?? 1) * frame.intervalMs) / 1000;
 }
 
-function Legend({ frame, perSecond }: { frame: FrameData; perSecond: boolean }) {
+function Legend({ frame, perSecond, perDevice }: { frame: FrameData; perSecond: boolean; perDevice: boolean }) {
   const cellSeconds = cellSecondsOf(frame);
   const bar = frame.layout.legendBar;
   const scale = frame.geometry?.colorScale;
@@ -150,7 +151,7 @@ function Legend({ frame, perSecond }: { frame: FrameData; perSecond: boolean }) 
         </linearGradient>
       </defs>
       <text x={bar.x} y={frame.layout.plot.y + 8} className="muted legend-title">
-        {perSecond ? perSecondLabel(frame.view) : colorByLabel(frame.view)}
+        {perDevice ? 'own scales' : perSecond ? perSecondLabel(frame.view) : colorByLabel(frame.view)}
       </text>
       <rect x={bar.x} y={bar.y - 22} width={bar.width} height={10} fill={CLAMPED_COLOR} />
       <text x={labelX} y={bar.y - 13}>
@@ -158,6 +159,7 @@ function Legend({ frame, perSecond }: { frame: FrameData; perSecond: boolean }) 
       </text>
       <rect x={bar.x} y={bar.y} width={bar.width} height={bar.height} fill="url(#heatmap-ramp)" />
       {scale &&
+        !perDevice &&
         legendTicks(scale, frame.view, perSecond ? cellSeconds : 1).map((t) => (
           <text key={t.position} x={labelX} y={bar.y + bar.height * (1 - t.position) + 4}>
             {t.label}
@@ -287,6 +289,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
   const brushLayer = useRef<SVGGElement>(null);
   const [hover, setHover] = useState<Hover | null>(null);
   const frame = snapshot.frame;
+  const split = snapshot.state.display.split;
 
   useEffect(() => {
     model.setCanvas(canvas.current);
@@ -346,15 +349,24 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
       <canvas
         className="heatmap-canvas"
         ref={canvas}
-        style={plot ? { left: plot.x, top: plot.y, width: plot.width, height: plot.height } : { display: 'none' }}
+        style={plot && !split ? { left: plot.x, top: plot.y, width: plot.width, height: plot.height } : { display: 'none' }}
         role="img"
         aria-label="Heat map of I/O latency over time"
       />
-      {frame && (
+      {frame && split && <SplitCanvases model={model} frame={frame} />}
+      {frame && split && (
+        <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss}>
+          <MissingBands frame={{ ...frame, missing: [] }} />
+          <SplitAxes frame={frame} />
+          <Legend frame={frame} perSecond={false} perDevice />
+          <g className="brush" ref={brushLayer} style={{ display: 'none' }} />
+        </svg>
+      )}
+      {frame && !split && (
         <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={() => setHover(null)}>
           <MissingBands frame={frame} />
           <Axes frame={frame} />
-          <Legend frame={frame} perSecond={snapshot.state.display.perSecond} />
+          <Legend frame={frame} perSecond={snapshot.state.display.perSecond} perDevice={false} />
           {cellHover && hoverRow && geometry && (
             <rect
               className="hover-cell"
@@ -368,7 +380,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
           <g className="brush" ref={brushLayer} />
         </svg>
       )}
-      {frame && cellHover && <Tooltip frame={frame} hover={cellHover} perSecond={snapshot.state.display.perSecond} />}
+      {frame && !split && cellHover && <Tooltip frame={frame} hover={cellHover} perSecond={snapshot.state.display.perSecond} />}
       {frame && hover?.kind === 'missing' && <MissingTooltip snapshot={snapshot} frame={frame} hover={hover} />}
       {frame && frame.columns.length === 0 && <div className="empty-note">no columns in this range{snapshot.loadingHistory ? ' yet: fetching history…' : ''}</div>}
     </div>

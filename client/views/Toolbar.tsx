@@ -122,6 +122,10 @@ export function Toolbar({ model, snapshot, onExport }: { model: AppModel; snapsh
           <input type="checkbox" checked={display.perSecond} onChange={(e) => model.setDisplay({ perSecond: e.target.checked })} />
           per second
         </label>
+        <label className="choice" title="One heat map per device shown, on the same axes (hover and zoom on the summed view)">
+          <input type="checkbox" checked={display.split} onChange={(e) => model.setDisplay({ split: e.target.checked })} />
+          split by device
+        </label>
         <button type="button" className="export" onClick={onExport} disabled={!frame} title="Download the current view as a standalone SVG">
           Export SVG
         </button>
