@@ -109,7 +109,7 @@ describe('bpfheat snapshot of an imported trace', () => {
 describe('bpfheat snapshot errors', () => {
   it.each([
     [['snapshot', '--replay', DEMO], 2, /^bpfheat: bpfheat snapshot needs -o FILE/],
-    [['snapshot', '-o', 'x.svg'], 2, /give --replay FILE or --import FILE/],
+    [['snapshot', '-o', 'x.svg'], 2, /give --replay FILE, --import FILE or --source prometheus --prometheus URL/],
     [['snapshot', '--replay', DEMO, '--from', '1764076900000', '--to', '1764076800000', '-o', 'x.svg'], 2, /^bpfheat: --from \(1764076900000\) must be before --to \(1764076800000\)/],
     [['snapshot', '--replay', DEMO, '--device', 'sdz', '-o', 'x.svg'], 2, /^bpfheat: unknown device "sdz": known devices are synth-nvme0n1 \(0\), synth-sda \(1\)/],
     [['snapshot', '--replay', DEMO, '--width', '50', '-o', 'x.svg'], 2, /^bpfheat: --width must be a whole number from 200 to 8000/],
