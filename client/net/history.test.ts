@@ -18,12 +18,12 @@ describe('HistoryLoader', () => {
     const { calls, fetchColumns } = deferred();
     const received: number[] = [];
     const loader = new HistoryLoader(fetchColumns, (packed) => received.push(...packed.seq), () => undefined);
-    loader.request(1000, [[CHUNK_COLUMNS * 3 + 10, CHUNK_COLUMNS * 4 + 5]]);
+    loader.request(1000, CHUNK_COLUMNS, [[CHUNK_COLUMNS * 3 + 10, CHUNK_COLUMNS * 4 + 5]]);
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ stepMs: 1000, fromSeq: CHUNK_COLUMNS * 4, toSeq: CHUNK_COLUMNS * 5 - 1 });
-    loader.request(1000, [[CHUNK_COLUMNS * 4, CHUNK_COLUMNS * 4]]);
+    loader.request(1000, CHUNK_COLUMNS, [[CHUNK_COLUMNS * 4, CHUNK_COLUMNS * 4]]);
     // the same seqs at another step are another chunk
-    loader.request(60_000, [[CHUNK_COLUMNS * 4, CHUNK_COLUMNS * 4]]);
+    loader.request(60_000, CHUNK_COLUMNS, [[CHUNK_COLUMNS * 4, CHUNK_COLUMNS * 4]]);
     expect(calls).toHaveLength(1);
     calls[0]!.resolve(answer(1000, [CHUNK_COLUMNS * 4]));
     await flush();
@@ -41,13 +41,13 @@ describe('HistoryLoader', () => {
   it('forgets what it asked for when the server changes', async () => {
     const { calls, fetchColumns } = deferred();
     const loader = new HistoryLoader(fetchColumns, () => undefined, () => undefined);
-    loader.request(1000, [[5, 6]]);
+    loader.request(1000, CHUNK_COLUMNS, [[5, 6]]);
     calls[0]!.resolve(answer(1000, []));
     await flush();
-    loader.request(1000, [[5, 6]]);
+    loader.request(1000, CHUNK_COLUMNS, [[5, 6]]);
     expect(calls).toHaveLength(1);
     loader.forget();
-    loader.request(1000, [[5, 6]]);
+    loader.request(1000, CHUNK_COLUMNS, [[5, 6]]);
     expect(calls).toHaveLength(2);
   });
 });

@@ -11,11 +11,12 @@
 import { decodePackedColumns, type PackedColumns } from '../../shared/protocol.ts';
 
 /**
- * Seqs per request, whatever the step: ~2.8 hours of one-second columns, a week of 1-min roll-ups
- * in two requests. The page adds an answer a slice per frame (model.ts), so its size does not
- * make a long frame.
+ * Seqs per request: of columns, an hour at one second (a zoom asks for little more than it
+ * shows); of roll-ups, a week of 1-min ones in two requests. The page adds an answer a slice per
+ * frame (model.ts), so its size does not make a long frame.
  */
-export const CHUNK_COLUMNS = 10_000;
+export const CHUNK_COLUMNS = 3600;
+export const CHUNK_ROLLUPS = 10_000;
 /** A request that has not answered by then is given up (and the chunk can be asked for again after a reconnect). */
 const REQUEST_TIMEOUT_MS = 20_000;
 
@@ -46,10 +47,10 @@ export function httpFetchColumns(location: Pick<Location, 'search'>, fetchImpl: 
 }
 
 export class HistoryLoader {
-  /** chunks asked for, as "step:chunk" */
+  /** chunks asked for, as "step:size:chunk" */
   private readonly tried = new Set<string>();
   private controller: AbortController | null = null;
-  private queue: { stepMs: number; chunk: number }[] = [];
+  private queue: { stepMs: number; size: number; chunk: number }[] = [];
   lastError: string | null = null;
 
   constructor(
@@ -62,15 +63,15 @@ export class HistoryLoader {
     return this.controller !== null || this.queue.length > 0;
   }
 
-  /** Asks for the chunks holding these missing runs of seqs of the step, unless asked before. */
-  request(stepMs: number, runs: readonly [number, number][]): void {
+  /** Asks for the chunks of `size` seqs holding these missing runs of seqs of the step, unless asked before. */
+  request(stepMs: number, size: number, runs: readonly [number, number][]): void {
     for (const [first, last] of runs) {
-      for (let chunk = Math.floor(first / CHUNK_COLUMNS); chunk <= Math.floor(last / CHUNK_COLUMNS); chunk++) {
-        const key = `${stepMs}:${chunk}`;
+      for (let chunk = Math.floor(first / size); chunk <= Math.floor(last / size); chunk++) {
+        const key = `${stepMs}:${size}:${chunk}`;
         if (this.tried.has(key)) continue;
         this.tried.add(key);
         // Newest first: the part of the view nearest to what is shown fills in first.
-        this.queue.unshift({ stepMs, chunk });
+        this.queue.unshift({ stepMs, size, chunk });
       }
     }
     this.next();
@@ -90,10 +91,10 @@ export class HistoryLoader {
 
   private next(): void {
     if (this.controller || this.queue.length === 0) return;
-    const { stepMs, chunk } = this.queue.shift()!;
+    const { stepMs, size, chunk } = this.queue.shift()!;
     const controller = new AbortController();
     this.controller = controller;
-    this.fetchColumns(stepMs, chunk * CHUNK_COLUMNS, (chunk + 1) * CHUNK_COLUMNS - 1, controller.signal)
+    this.fetchColumns(stepMs, chunk * size, (chunk + 1) * size - 1, controller.signal)
       .then((packed) => {
         if (this.controller !== controller) return;
         this.lastError = null;

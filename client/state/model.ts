@@ -10,7 +10,7 @@ import type { ServerMessage } from '../../shared/protocol.ts';
 import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type RectCss, type SnapshotView } from '../../shared/view.ts';
 import { HeatmapRenderer, type HeatmapGeometry } from '../render/heatmap.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
-import { HistoryLoader, type FetchColumns } from '../net/history.ts';
+import { CHUNK_COLUMNS, CHUNK_ROLLUPS, HistoryLoader, type FetchColumns } from '../net/history.ts';
 import { rollupSeqOf, stepFor } from '../../shared/rollup.ts';
 import type { PackedColumns } from '../../shared/protocol.ts';
 import { ColumnStore, DEFAULT_CAPACITY, type ServerMeta } from './store.ts';
@@ -507,7 +507,7 @@ export class AppModel {
       const wanted = missing
         .filter(([first, last]) => last >= oldest && first <= newest)
         .map(([first, last]): [number, number] => [Math.max(first, oldest), Math.min(last, newest)]);
-      if (wanted.length > 0) this.history.request(step, wanted);
+      if (wanted.length > 0) this.history.request(step, tier === this.base ? CHUNK_COLUMNS : CHUNK_ROLLUPS, wanted);
     }
 
     let geometry: HeatmapGeometry | null = null;
