@@ -3,7 +3,7 @@
  * bpfheat exporters replaying two recordings as two hosts; the dashboard reads them back. The page
  * shows which hosts are in the picture and a host filter, draws the fleet's sum (the columns it
  * holds are the recordings' columns added), narrows to one host, zooms as with live data, and its
- * drill-down says that Prometheus has no exemplars.
+ * drill-down says that Prometheus has no exemplars. A Prometheus that cannot be reached is a banner.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,4 +118,16 @@ test('zooms as with live data, and the drill-down says Prometheus has no exempla
   await page.getByRole('button', { name: /Back/ }).click();
   await waitIdle(page);
   expect(await axisDomains(page)).toEqual(before);
+});
+
+test('a Prometheus that cannot be reached is a banner on the page, not a blank one', async ({ page }) => {
+  const nobody = await freePort();
+  const lonely = await startServer({ source: 'prometheus', args: ['--prometheus', `http://127.0.0.1:${nobody}`] });
+  try {
+    await page.goto(lonely.url);
+    await expect(page.getByRole('alert')).toContainText(`cannot reach Prometheus at http://127.0.0.1:${nobody}`);
+    await expect(page.getByRole('alert')).toContainText('retrying in');
+  } finally {
+    await lonely.stop();
+  }
 });
