@@ -7,6 +7,7 @@
  *   - 600 MiB without a line end ends at 16 MiB with one line naming the problem, exit 1.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MAX_LINE_BYTES } from '../server/sources/lines.ts';
@@ -59,19 +60,16 @@ function importPipe(args: readonly string[], block: (i: number) => Buffer, done:
   child.stdin.on('error', () => {
     // the importer may stop reading (a refused input): what it says on stderr is what counts
   });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  void exit.then(() => (exited = true));
   const feed = async (): Promise<void> => {
-    for (let i = 0; bytesWritten < PIPE_BYTES; i++) {
+    for (let i = 0; bytesWritten < PIPE_BYTES && !exited; i++) {
       const chunk = block(i);
       bytesWritten += chunk.length;
-      if (!child.stdin.write(chunk)) {
-        const open = await new Promise<boolean>((resolve) => {
-          child.stdin.once('drain', () => resolve(true));
-          child.once('close', () => resolve(false));
-        });
-        if (!open) return;
-      }
+      if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain'), exit]);
     }
-    child.stdin.end();
+    if (!exited) child.stdin.end();
   };
   void feed();
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr, peakRssBytes, bytesWritten })));

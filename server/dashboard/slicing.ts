@@ -19,8 +19,9 @@ import type { Response } from 'express';
 /** CPU time big answers may take in one turn of the event loop, all together. */
 export const TURN_BUDGET_MS = 4;
 /**
- * Big answers built at once; more get 429. They all share the one thread of the event loop, so
- * more at once would not finish sooner: each would hold its state (decoded columns) longer.
+ * Big answers built at once; more wait (MAX_WAITING_ANSWERS), then get 429. They all share the one
+ * thread of the event loop, so more at once would not finish sooner: each would hold its state
+ * (decoded columns) longer.
  */
 export const MAX_HEAVY_ANSWERS = 2;
 /** What a 429 tells the client to wait, in seconds. */
