@@ -22,6 +22,10 @@
  * Every query is checked before use: unknown or repeated parameters, malformed numbers, unknown
  * devices or ops and oversized ranges get a 400 with {"error": "..."} naming the problem. No
  * response carries a stack trace.
+ *
+ * /api/columns, /api/snapshot.svg and /api/exemplars are large answers (slicing.ts): built in parts
+ * that share a time budget per turn of the event loop, written with backpressure, a few at once
+ * and a few more waiting, 429 past that.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
