@@ -192,7 +192,8 @@ async function fleetDraw(hostCount: number, steps: number): Promise<Figure[]> {
   say(`  on disk: ${storage.samples.toLocaleString('en-US')} histogram samples of ${storage.series} series (~${storage.buckets} populated buckets each) in a ${(storage.blockBytes / 2 ** 20).toFixed(1)} MiB block: ${storage.perSample.toFixed(0)} bytes per sample`);
 
   const port = await freePort();
-  const history = `${Math.ceil((steps * STEP_MS + 180_000) / 60_000)}m`;
+  // history from well before the first step, so the page's window holds no unknown stretch
+  const history = `${Math.ceil((Date.now() - firstEndMs) / 60_000) + 5}m`;
   const dashboard = await startTool('bpfheat --source prometheus', process.execPath, [BIN, '--source', 'prometheus', '--prometheus', prometheus.url, '--interval', String(STEP_MS), '--history', history, '--port', String(port)], /^bpfheat: dashboard on/m);
   // the source starts reading just before the server listens: time from the URL line
   const readStarted = performance.now();
@@ -208,7 +209,7 @@ async function fleetDraw(hostCount: number, steps: number): Promise<Figure[]> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
   onCleanup('chromium', () => browser.close());
   const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  const spanS = Math.ceil((Date.now() - firstEndMs + STEP_MS) / 1000);
+  const spanS = Math.ceil((Date.now() - firstEndMs + 2 * STEP_MS) / 1000);
   const drawStarted = performance.now();
   await page.goto(`http://127.0.0.1:${port}/?span=${spanS}`);
   const drawn = await waitFor(page, (h) => h.ready && h.idle && h.complete, 120_000);
