@@ -13,6 +13,7 @@ import {
   colorValueAt,
   exportFileName,
   fitYRange,
+  formatSlotRange,
   legendTicks,
   perSecondLabel,
   formatBytes,
@@ -200,6 +201,18 @@ describe('geometry', () => {
     expect(legendTicks(scale, view, 30).map((t) => t.label)).toEqual(['0', '25', '50', '75', '100']);
     expect(perSecondLabel(view)).toBe('I/Os per second');
     expect(perSecondLabel({ colorBy: 'time', filter: { metric: 'latency' } })).toBe('time spent /s');
+  });
+
+  it.each([
+    ['latency', 4096, '3.76 µs – 4.1 µs'],
+    ['size', 4096, '4 KiB'],
+    // no sector multiple fits: the bucket's own bounds
+    ['size', 4097, '4 KiB – 4.36 KiB'],
+    ['size', 1_000_000, '940 KiB – 1 MiB'],
+    ['size', 100, '98.7 B – 108 B'],
+    ['size', 0, '0 B'],
+  ] as const)('a %s bucket holding %d reads %s', (metric, value, label) => {
+    expect(formatSlotRange(metric, slotOf(value))).toBe(label);
   });
 
   it('time ticks fall on round clock times', () => {

@@ -9,7 +9,7 @@
  * the metric's unit: nanoseconds for latency, bytes for size.
  */
 import { SLOTS, type Metric } from './scheme.ts';
-import { slotEdges } from './buckets.ts';
+import { slotBounds, slotEdges } from './buckets.ts';
 import { histogramOf, histogramTotal, maxSlot, minSlot, quantileSlot, type Column, type DeviceInfo, type Filter, type SourceKind } from './column.ts';
 
 export type YScaleKind = 'log' | 'linear';
@@ -631,12 +631,26 @@ export function regionStats(histogram: ArrayLike<number>): RegionStats {
   };
 }
 
-/** "12.3 µs – 13.4 µs": the bounds of a slot, the error bound of a bucket statistic. */
+/** Block I/O moves whole sectors: every request size is a multiple of this. */
+const SECTOR_BYTES = 512;
+
+/**
+ * "12.3 µs – 13.4 µs": the bounds of a slot, the error bound of a bucket statistic. A size
+ * bucket is named by the whole 512-byte sectors it can hold, so 4 KiB I/Os read "4 KiB", not
+ * "3.67 KiB – 4 KiB" (the bucket (3756, 4096] holds no other sector multiple).
+ */
 export function formatSlotRange(metric: Metric, slot: number): string {
   if (slot < 0) return '–';
   const { low, high } = slotEdges(slot);
   if (slot === 0) return `0 ${metric === 'latency' ? 'ns' : 'B'}`;
   if (slot === SLOTS - 1) return `> ${formatValue(metric, low)}`;
+  if (metric === 'size') {
+    const { lower, upper } = slotBounds(slot);
+    const first = (Math.floor(lower / SECTOR_BYTES) + 1) * SECTOR_BYTES;
+    const last = Math.floor(upper / SECTOR_BYTES) * SECTOR_BYTES;
+    if (first === last) return formatBytes(first);
+    if (first < last) return `${formatBytes(first)} – ${formatBytes(last)}`;
+  }
   return `${formatValue(metric, low)} – ${formatValue(metric, high)}`;
 }
 
