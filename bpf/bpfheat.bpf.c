@@ -188,16 +188,10 @@ __u8 any_unstamped;
 /* cpu -> the offset of that CPU's copy of per-CPU data (0: not learned yet) */
 __u64 cpu_offsets[BPFHEAT_MAX_CPUS];
 
-/* Per device and group on this CPU: what the kernel's statistics counter must read before the
- * next completion seen here if none went unseen (0: not known yet), and how many completions were
- * seen since the counter was last read. */
-struct expected_io {
-	__u64 ios;
-	__u64 since_check;
-};
-
+/* The kernel's statistics counters of each device this CPU last saw, plus one: what the kernel's
+ * counter must read at the next completion seen on this CPU if none went unseen (0: not known). */
 struct expected_ios {
-	struct expected_io io[BPFHEAT_MAX_DEVICES][BPFHEAT_IO_STAT_GROUPS];
+	__u64 ios[BPFHEAT_MAX_DEVICES][BPFHEAT_IO_STAT_GROUPS];
 };
 
 struct {
@@ -307,25 +301,18 @@ static __always_inline int stat_group(struct request *rq)
 	return op == REQ_OP_DISCARD ? 2 : (op & 1);
 }
 
-/* Every accounted completion seen on this CPU counts towards the kernel's own counter of its
- * device and group on this CPU, which the kernel raises right after this tracepoint; every
- * UNSEEN_CHECK_EVERY-th one reads that counter: what the kernel counted beyond what was seen here
- * are completions no program saw (the kernel ran none for them). Returns how many, to be counted
- * in the current column. Reading only every few completions spares a helper call per I/O; the
- * count stays exact, only later by up to that many completions. */
-#define UNSEEN_CHECK_EVERY 8
+/* Every accounted completion seen on this CPU is compared with the kernel's own counter of its
+ * device and group on this CPU, which the kernel raises right after this tracepoint: what it
+ * counted beyond what was seen here are completions no program saw (the kernel ran none for
+ * them). Returns how many, to be counted in the current column. It is read at every completion,
+ * not every few: the last completions before tracing stops must be checked too. */
 static __always_inline __u64 unseen_before(struct request *rq, __u32 device, int group)
 {
 	__u32 zero = 0;
 	struct expected_ios *mine = bpf_map_lookup_elem(&expected, &zero);
 	if (!mine || device >= BPFHEAT_MAX_DEVICES || group < 0 || group >= BPFHEAT_IO_STAT_GROUPS)
 		return 0;
-	struct expected_io *expect = &mine->io[device][group];
-	if (expect->ios && ++expect->since_check < UNSEEN_CHECK_EVERY) {
-		expect->ios++;
-		return 0;
-	}
-	expect->since_check = 0;
+	__u64 *expect = &mine->ios[device][group];
 	__u64 offset = cpu_offset(rq, bpf_get_smp_processor_id());
 	unsigned long counted = 0;
 	if (!offset || !device_stats[device] ||
@@ -333,12 +320,12 @@ static __always_inline __u64 unseen_before(struct request *rq, __u32 device, int
 				  (void *)(device_stats[device] + offset +
 					   bpf_core_field_offset(struct disk_stats, ios) +
 					   group * sizeof(counted)))) {
-		expect->ios = 0; /* not comparable now: start again from the next completion */
+		*expect = 0; /* not comparable now: start again from the next completion */
 		return 0;
 	}
-	__u64 unseen = expect->ios && counted > expect->ios ? counted - expect->ios : 0;
+	__u64 unseen = *expect && counted > *expect ? counted - *expect : 0;
 	/* a completion nested in this one (an interrupt) may have read the counter already */
-	expect->ios = (expect->ios > counted ? expect->ios : counted) + 1;
+	*expect = (*expect > counted ? *expect : counted) + 1;
 	return unseen;
 }
 
