@@ -234,5 +234,11 @@ describe('packed columns', () => {
     expect(() => decodePackedColumns(broken((v) => v.setUint16(slotsAt + 2, 0, true)))).toThrow(/slots must ascend/);
     const countsAt = p.counts.byteOffset;
     expect(() => decodePackedColumns(broken((v) => v.setUint32(countsAt, 0, true)))).toThrow(/not a positive integer/);
+    // wide (f64) counts must be whole
+    const wide = encodePackedColumns([{ seq: 1, startMs: 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [3], counts: [2 ** 40] }] }], 1000, 1);
+    const wideCountsAt = decodePackedColumns(wide).counts.byteOffset;
+    const fractional = wide.slice();
+    new DataView(fractional.buffer).setFloat64(wideCountsAt, 2.5, true);
+    expect(() => decodePackedColumns(fractional)).toThrow(/not a positive integer/);
   });
 });

@@ -613,7 +613,8 @@ export function decodePackedColumns(input: ArrayBuffer | Uint8Array): PackedColu
       if (end < lastEntry || end > sizes.entries) fail(`packed columns: series ${j} has a bad entry end`);
       for (let k = lastEntry; k < end; k++) {
         if (v.slots[k]! >= SLOTS || (k > lastEntry && v.slots[k]! <= v.slots[k - 1]!)) fail(`packed columns: series ${j} slots must ascend within 0..${SLOTS - 1}`);
-        if (!(v.counts[k]! >= 1) || !Number.isSafeInteger(v.counts[k]!)) fail(`packed columns: series ${j} has a count that is not a positive integer`);
+        // (u32 counts are whole numbers by their type: only wide ones need the integer check)
+        if (!(v.counts[k]! >= 1) || (sizes.wideCounts && !Number.isSafeInteger(v.counts[k]!))) fail(`packed columns: series ${j} has a count that is not a positive integer`);
       }
       lastEntry = end;
     }
