@@ -2,22 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { histogramOf, type Column, type Filter, type Series } from './column.ts';
 import { OPS, SLOTS } from './scheme.ts';
 import { ColumnSum, rollUp, stepFor, stepsOf } from './rollup.ts';
-
-/** A small deterministic PRNG (mulberry32): the same columns on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../test/random.ts';
 
 /** Columns of 1 s from seq `first`, with holes (skipped seqs), several devices, ops and both metrics, and some drops. */
 function columns(seed: number, first: number, count: number): Column[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const out: Column[] = [];
   for (let seq = first; seq < first + count; seq++) {
     if (next() < 0.1) continue;
@@ -71,7 +60,7 @@ describe('roll-ups', () => {
   });
 
   it('any split of a range into steps sums to the same histogram', () => {
-    const next = random(99);
+    const next = seededRandom(99);
     const whole = sumOf(day);
     const steps = [1000, 10_000, 60_000, 600_000];
     for (let trial = 0; trial < 20; trial++) {

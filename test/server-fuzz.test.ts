@@ -12,22 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeClientMessage, MAX_CLIENT_MESSAGE_BYTES } from '../shared/protocol.ts';
 import { MAX_RECEIVED_BYTES } from '../server/dashboard/ws.ts';
 import { consecutive, Recorder, serve, wsUrl, type Served } from './server-harness.ts';
+import { seededRandom } from './random.ts';
 
 const COUNT = 10_000;
 let served: Served;
 let witness: Recorder;
-
-/** mulberry32: a small seeded generator */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WEIRD_VALUES: unknown[] = [
   null, true, false, 0, -1, 1.5, 2 ** 53, -(2 ** 53), 1e308, '', '1', 'resume', [], [1], {}, { after: 1 }, 'ñ', '\u0000', '\ud83d\ude00',
@@ -91,7 +80,7 @@ afterAll(async () => {
 
 describe('random and malformed input', () => {
   it('answers 10,000 WebSocket messages, each bad one with an error naming the problem', async () => {
-    const random = generator(20251125);
+    const random = seededRandom(20251125);
     const fuzzer = await Recorder.open(wsUrl(served));
     await fuzzer.until((r) => r.some((m) => m.message.type === 'live'), 15_000, 'live');
     let errors = 0;
@@ -136,7 +125,7 @@ describe('random and malformed input', () => {
   });
 
   it('answers 10,000 random query strings and paths without a 5xx or a stack', async () => {
-    const random = generator(42);
+    const random = seededRandom(42);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const keys = ['from', 'to', 'metric', 'device', 'op', 'width', 'height', 'token', 'x', '', '__proto__', 'from[]', 'to.a', '%ZZ'];
     const values = [
