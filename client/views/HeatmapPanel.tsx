@@ -37,6 +37,7 @@ import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
 import { exemplarCell } from './drilldown.ts';
 import { missingReason } from './missing.ts';
 import { SplitAxes, SplitCanvases } from './SplitView.tsx';
+import { TimeAxis, ValueTicks } from './AxisParts.tsx';
 
 interface CellHover {
   readonly kind: 'cell';
@@ -101,27 +102,10 @@ function Axes({ frame }: { frame: FrameData }) {
       <text className="cell-size muted" x={plot.x} y={bottom + 30}>
         {cellLabel((frame.geometry?.groupSize ?? 1) * frame.intervalMs, frame.view.filter.metric)}
       </text>
-      <g className="axis axis-x" data-domain={`${frame.view.fromMs},${frame.view.toMs}`}>
-        <line x1={plot.x} x2={plot.x + plot.width} y1={bottom} y2={bottom} />
-        {ticks.x.map((t) => (
-          <g key={t.value} transform={`translate(${t.px} ${bottom})`}>
-            <line y2={5} />
-            <text y={17} textAnchor="middle">
-              {t.label}
-            </text>
-          </g>
-        ))}
-      </g>
+      <TimeAxis fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={ticks.x} />
       <g className="axis axis-y" data-domain={`${frame.yRange[0]},${frame.yRange[1]}`}>
         <line x1={plot.x} x2={plot.x} y1={plot.y} y2={bottom} />
-        {ticks.y.map((t) => (
-          <g key={t.value} transform={`translate(${plot.x} ${t.px})`}>
-            <line x2={-5} />
-            <text x={-8} y={4} textAnchor="end">
-              {t.label}
-            </text>
-          </g>
-        ))}
+        <ValueTicks x={plot.x} ticks={ticks.y} />
         <text className="axis-title" transform={`translate(12 ${plot.y + plot.height / 2}) rotate(-90)`} textAnchor="middle">
           {frame.view.filter.metric === 'latency' ? 'latency' : 'I/O size'} ({frame.view.yScale})
         </text>

@@ -7,6 +7,7 @@
 import { useEffect, useRef } from 'react';
 import { axisTicks, mapTo, timeMap } from '../../shared/view.ts';
 import type { AppModel, FrameData, SplitPanel } from '../state/model.ts';
+import { TimeAxis, ValueTicks } from './AxisParts.tsx';
 
 function SplitCanvas({ model, panel }: { model: AppModel; panel: SplitPanel }) {
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -40,7 +41,6 @@ export function SplitCanvases({ model, frame }: { model: AppModel; frame: FrameD
 /** Names, value axes and hatching of every band, and the time axis under the last. */
 export function SplitAxes({ frame }: { frame: FrameData }) {
   const { plot } = frame.layout;
-  const bottom = plot.y + plot.height;
   const xMap = timeMap(frame.view.fromMs, frame.view.toMs, plot);
   return (
     <g className="axes split-axes" aria-hidden="true">
@@ -52,14 +52,7 @@ export function SplitAxes({ frame }: { frame: FrameData }) {
               {panel.name}
             </text>
             <line x1={panel.band.x} x2={panel.band.x} y1={panel.band.y} y2={panel.band.y + panel.band.height} />
-            {ticks.y.map((t) => (
-              <g key={t.value} transform={`translate(${panel.band.x} ${t.px})`}>
-                <line x2={-5} />
-                <text x={-8} y={4} textAnchor="end">
-                  {t.label}
-                </text>
-              </g>
-            ))}
+            <ValueTicks x={panel.band.x} ticks={ticks.y} />
             {frame.missing.map(([first, last]) => {
               const x0 = Math.max(plot.x, mapTo(xMap, first * frame.intervalMs));
               const x1 = Math.min(plot.x + plot.width, mapTo(xMap, (last + 1) * frame.intervalMs));
@@ -68,17 +61,7 @@ export function SplitAxes({ frame }: { frame: FrameData }) {
           </g>
         );
       })}
-      <g className="axis axis-x" data-domain={`${frame.view.fromMs},${frame.view.toMs}`}>
-        <line x1={plot.x} x2={plot.x + plot.width} y1={bottom} y2={bottom} />
-        {axisTicks(frame.view, plot, frame.yRange).x.map((t) => (
-          <g key={t.value} transform={`translate(${t.px} ${bottom})`}>
-            <line y2={5} />
-            <text y={17} textAnchor="middle">
-              {t.label}
-            </text>
-          </g>
-        ))}
-      </g>
+      <TimeAxis fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={axisTicks(frame.view, plot, frame.yRange).x} />
     </g>
   );
 }
