@@ -519,20 +519,9 @@ export class AppModel {
       if (ctx) {
         const size = groupSizeOf(widthPx, fromMs, toMs, step);
         geometry = this.renderer.draw(ctx, {
-          widthPx,
-          heightPx,
-          dpr,
-          fromMs,
-          toMs,
-          intervalMs: step,
-          yScale: display.yScale,
-          yRange,
-          groupSize: size,
+          ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
           groups: tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key),
-          colorBy: display.colorBy,
-          colorScale: display.colorScale,
           colorQuantile: view.colorQuantile,
-          percentiles: display.percentiles,
           moving: extent.live,
         });
         this.framesDrawn++;
@@ -543,6 +532,25 @@ export class AppModel {
     this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split }));
   }
 
+  /** What the summed heat map and each split panel draw alike: the frame's geometry and the display's scales. */
+  private drawOptions(widthPx: number, heightPx: number, dpr: number, fromMs: number, toMs: number, step: number, yRange: readonly [number, number], groupSize: number) {
+    const { display } = this.state;
+    return {
+      widthPx,
+      heightPx,
+      dpr,
+      fromMs,
+      toMs,
+      intervalMs: step,
+      yScale: display.yScale,
+      yRange,
+      groupSize,
+      colorBy: display.colorBy,
+      colorScale: display.colorScale,
+      percentiles: display.percentiles,
+    };
+  }
+
   /**
    * One heat map per device shown, in bands of the plot, on the same time and value axes as the
    * whole. Their groups are summed afresh each frame (a split view is for looking, not for the
@@ -550,7 +558,6 @@ export class AppModel {
    * that device alone would.
    */
   private drawSplit(meta: ServerMeta, filter: Filter, plot: RectCss, dpr: number, columns: readonly PackedColumn[], fromSeq: number, toSeq: number, step: number, fromMs: number, toMs: number, yRange: readonly [number, number]): SplitPanel[] {
-    const { display } = this.state;
     const shown = (filter.devices ?? meta.devices.map((d) => d.id)).filter((id) => id >= 0).slice(0, MAX_SPLIT);
     const bands = splitBands(plot, shown.length);
     return shown.map((device, k) => {
@@ -566,20 +573,9 @@ export class AppModel {
       const own = { ...filter, devices: [device] };
       const size = groupSizeOf(widthPx, fromMs, toMs, step);
       const geometry = drawn.renderer.draw(ctx, {
-        widthPx,
-        heightPx,
-        dpr,
-        fromMs,
-        toMs,
-        intervalMs: step,
-        yScale: display.yScale,
-        yRange,
-        groupSize: size,
+        ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
         groups: new GroupCache().groups(columns as PackedColumn[], fromSeq, toSeq, size, step, seriesFilter(own), filterKey(own)),
-        colorBy: display.colorBy,
-        colorScale: display.colorScale,
         colorQuantile: DEFAULT_COLOR_QUANTILE,
-        percentiles: display.percentiles,
         moving: false,
       });
       return { device, name, band, geometry };
