@@ -100,6 +100,15 @@ test.describe(`drill-down on a loop device${skip ? ` (skipped: ${skip})` : ''}`,
     await openDashboard(page, `${server.url}?dev=${loop.name}&op=write&span=30`);
     const total = () => page.evaluate(() => window.__bpfheat!.columns().reduce((sum, c) => sum + c.counts.reduce((a, b) => a + b, 0), 0));
     await expect.poll(total, { timeout: 15_000 }).toBe(WRITES);
+    // The tracer's own account of what is not in the picture is on the page, as /api/meta gives it.
+    const uncountedOnServer = async (): Promise<number> => {
+      const { selfStats } = (await (await fetch(`${server!.url}api/meta`)).json()) as { selfStats: { unseen: number; missedStart: number; startFailed: number; ringOverrun: number } };
+      return selfStats.unseen + selfStats.missedStart + selfStats.startFailed + selfStats.ringOverrun;
+    };
+    const uncountedNote = page.locator('.header .uncounted');
+    await expect(uncountedNote).toBeVisible();
+    const uncountedOnPage = async (): Promise<number> => Number(await uncountedNote.getAttribute('data-total'));
+    await expect.poll(async () => (await uncountedOnPage()) === (await uncountedOnServer()), { timeout: 15_000 }).toBe(true);
     // a few columns after the writes, so that the zoomed region ends before now and stays put
     const lastWriteSeq = await page.evaluate(() => window.__bpfheat!.columns().filter((c) => c.slots.length > 0).at(-1)!.seq);
     await page.waitForFunction((seq) => (window.__bpfheat!.seqs().at(-1) ?? 0) > seq + 4, lastWriteSeq);

@@ -14,6 +14,7 @@ import {
   encodePackedColumns,
   encodeServerMessage,
   packedColumnAt,
+  uncountedOf,
   type ClientMessage,
   type ServerMessage,
 } from './protocol.ts';
@@ -240,5 +241,12 @@ describe('packed columns', () => {
     const fractional = wide.slice();
     new DataView(fractional.buffer).setFloat64(wideCountsAt, 2.5, true);
     expect(() => decodePackedColumns(fractional)).toThrow(/not a positive integer/);
+  });
+});
+
+describe('uncountedOf: what the tracer could not put in a cell', () => {
+  it('sums unseen, missed starts, failed starts and overruns; partial completions and the shared device are counted elsewhere', () => {
+    expect(uncountedOf(selfStats)).toEqual({ total: 4 + 1 + 0 + 2, unseen: 4, missedStart: 1, startFailed: 0, ringOverrun: 2 });
+    expect(uncountedOf({ ...selfStats, unseen: 0, missedStart: 0, ringOverrun: 0, partial: 9, deviceOverflow: 5 }).total).toBe(0);
   });
 });

@@ -46,6 +46,25 @@ export interface SelfStats {
   readonly unstampedDevices: readonly string[];
 }
 
+/** Completions the tracer knows of that no heat-map cell holds, by name, and their sum. */
+export interface Uncounted {
+  readonly total: number;
+  readonly unseen: number;
+  readonly missedStart: number;
+  readonly startFailed: number;
+  readonly ringOverrun: number;
+}
+
+/**
+ * What a tracer's counters say is missing from the picture: completions the kernel accounted but
+ * no program saw, completions without a start time, failed start records and columns overrun.
+ * (A partial completion is not missing: its request is counted at its final one.)
+ */
+export function uncountedOf(stats: SelfStats): Uncounted {
+  const { unseen, missedStart, startFailed, ringOverrun } = stats;
+  return { total: unseen + missedStart + startFailed + ringOverrun, unseen, missedStart, startFailed, ringOverrun };
+}
+
 export interface Hello {
   readonly type: 'hello';
   readonly version: number;

@@ -6,7 +6,7 @@
  * threshold) tells React in the next frame without drawing.
  */
 import type { Column, Filter } from '../../shared/column.ts';
-import type { ServerMessage } from '../../shared/protocol.ts';
+import { uncountedOf, type ServerMessage, type Uncounted } from '../../shared/protocol.ts';
 import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type RectCss, type SnapshotView } from '../../shared/view.ts';
 import { HeatmapRenderer, type HeatmapGeometry } from '../render/heatmap.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
@@ -83,6 +83,8 @@ export interface Snapshot {
   readonly ended: boolean;
   /** the newest column the page holds */
   readonly newestSeq: number | null;
+  /** what the live tracer could not put in a cell, since it started (null for other sources) */
+  readonly uncounted: Uncounted | null;
 }
 
 export interface ModelOptions {
@@ -142,6 +144,7 @@ export class AppModel {
   /** frames drawn; tests wait on it */
   framesDrawn = 0;
   private skipped: Snapshot['skipped'] = { count: 0, lastReason: null };
+  private uncounted: Uncounted | null = null;
   /** history answers not yet added in full (installArriving) */
   private readonly arriving: { readonly packed: PackedColumns; next: number }[] = [];
   private panel: { frame: FrameData | null; state: ViewState; atMs: number };
@@ -301,6 +304,7 @@ export class AppModel {
         this.ended = false;
         this.devices.setServer(message.devices);
         this.store.setHello({ ...message, devices: this.devices.devices });
+        this.uncounted = message.selfStats ? uncountedOf(message.selfStats) : null;
         // A (re)started server: its history may hold chunks the last one did not.
         this.history.forget();
         // A new connection watches nothing: the next frame after `live` asks again.
@@ -339,6 +343,9 @@ export class AppModel {
         this.republish();
         return;
       case 'stats':
+        this.uncounted = uncountedOf(message.selfStats);
+        this.republish();
+        return;
       case 'pong':
         return;
     }
@@ -596,6 +603,7 @@ export class AppModel {
       skipped: this.skipped,
       ended: this.ended,
       newestSeq: this.store.newestSeq,
+      uncounted: this.uncounted,
     };
   }
 

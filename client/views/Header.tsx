@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { formatDateTime, formatSpan, formatUtcOffset, sourceLabel } from '../../shared/view.ts';
+import type { Uncounted } from '../../shared/protocol.ts';
 import type { ConnectionState } from '../net/connection.ts';
 import type { Snapshot } from '../state/model.ts';
 import { devicesShown, stackedNote } from './stacking.ts';
@@ -27,6 +28,19 @@ function useSecondTicker(active: boolean): number {
     return () => clearInterval(timer);
   }, [active]);
   return now;
+}
+
+/** The live tracer's own account of what is not in the picture, so a total can be trusted. */
+function UncountedNote({ uncounted }: { uncounted: Uncounted }) {
+  const { total, unseen, missedStart, startFailed, ringOverrun } = uncounted;
+  const title =
+    `since the tracer started: ${unseen} completions the kernel accounted that no program saw (unseen), ` +
+    `${missedStart} without a start time, ${startFailed} start records that failed, ${ringOverrun} late for their column`;
+  return (
+    <span className={`uncounted${total > 0 ? ' uncounted-some' : ''}`} data-total={total} data-unseen={unseen} title={title}>
+      {total === 0 ? 'every completion counted' : `${total} completion${total === 1 ? '' : 's'} not in the picture (${unseen} unseen)`}
+    </span>
+  );
 }
 
 export function Header({ snapshot }: { snapshot: Snapshot }) {
@@ -65,6 +79,7 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
           {stacked}
         </span>
       )}
+      {snapshot.uncounted && <UncountedNote uncounted={snapshot.uncounted} />}
       {snapshot.loadingHistory && <span className="loading">fetching history…</span>}
       {snapshot.error && <span className="error" role="alert">{snapshot.error}</span>}
       {snapshot.skipped.count > 0 && (
