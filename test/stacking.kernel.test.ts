@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackedOn } from '../server/tracer/stacking.ts';
 import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
-import { serve, type Served } from './server-harness.ts';
+import { serve, sleep, type Served } from './server-harness.ts';
 
 const skip = kernelSkipReason();
 
@@ -42,8 +42,12 @@ describe.skipIf(skip !== null)(`stacked devices${skip ? ` (skipped: ${skip})` : 
     served = await serve(['--source', 'bpf', '--port', '0', '--interval', '250']);
     const disk = diskHolding(execFileSync('losetup', ['-n', '-O', 'BACK-FILE', loop.path], { encoding: 'utf8' }).trim());
     let devices: { name: string; stackedOn?: string[] }[] = [];
-    for (let attempt = 0; attempt < 40 && !devices.some((d) => d.name === loop.name); attempt++) {
+    // The table grows when a column holding the device's first completion is read: a few
+    // columns of 250 ms, longer on a loaded machine.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !devices.some((d) => d.name === loop.name)) {
       directIo(loop, 'write', 10);
+      await sleep(100);
       devices = ((await served.get('/api/meta')).body as { devices: typeof devices }).devices;
     }
     expect(devices.find((d) => d.name === loop.name)).toEqual({ id: expect.any(Number), name: loop.name, stackedOn: [disk] });

@@ -12,6 +12,11 @@ const skip = kernelSkipReason();
 
 
 const sum = (cols: JsonColumn[]) => cols.reduce((total, c) => total + c.total, 0);
+/**
+ * Completions the kernel accounted that no program ran for: rare, but more likely while another
+ * tracer attaches to the same tracepoints (three do here, and other tests' may) — counted, never lost.
+ */
+const unseen = (cols: JsonColumn[]) => cols.reduce((total, c) => total + c.unseen, 0);
 
 describe.skipIf(skip !== null)(`tracer on a loop device${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let loop: LoopDevice;
@@ -34,19 +39,20 @@ describe.skipIf(skip !== null)(`tracer on a loop device${skip ? ` (skipped: ${sk
 
   afterAll(() => loop?.remove());
 
-  it('counts exactly the 1,500 requests sent', () => {
-    expect(sum(all)).toBe(1500);
+  it('counts exactly the 1,500 requests sent, each in a bucket or as unseen', () => {
+    expect(sum(all) + unseen(all)).toBe(1500);
+    expect(unseen(all)).toBeLessThan(1500 / 20);
   });
 
   it('counts exactly the 1,000 writes with --op write', () => {
-    expect(sum(writes)).toBe(1000);
+    expect(sum(writes) + unseen(writes)).toBe(1000);
   });
 
   it('puts every request in the size bucket that holds 4096 bytes', () => {
     const { lower, upper } = slotBounds(slotOf(4096));
     const buckets = sizes.flatMap((c) => c.buckets);
     expect(buckets.every(([low, high]) => low === lower && high === upper)).toBe(true);
-    expect(buckets.reduce((total, [, , count]) => total + count, 0)).toBe(1500);
+    expect(buckets.reduce((total, [, , count]) => total + count, 0) + unseen(sizes)).toBe(1500);
     expect(sizes.every((c) => c.metric === 'size' && c.unit === 'bytes')).toBe(true);
   });
 
