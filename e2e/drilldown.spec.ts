@@ -9,13 +9,11 @@
  * CI=true, where kernelSkipReason() throws and the spec fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { slotOf } from '../shared/buckets.ts';
 import { createLoopDevice, kernelSkipReason, type LoopDevice } from '../test/kernel.ts';
-import { startServer, type RunningServer } from './server.ts';
+import { startServer } from './server.ts';
+import { KernelRun } from './kernel-run.ts';
 import { brush, openDashboard, pause, plotBox, waitIdle } from './page.ts';
 
 const skip = kernelSkipReason();
@@ -69,32 +67,15 @@ interface Answer {
 test.describe(`drill-down on a loop device${skip ? ` (skipped: ${skip})` : ''}`, () => {
   test.skip(skip !== null, skip ?? '');
 
-  let loop: LoopDevice | null = null;
-  let dir: string | null = null;
-  let server: RunningServer | null = null;
-  const running = new Set<ChildProcess>();
-
-  // After each run, passed or failed: no dd, server, loop device or copy of dd is left behind.
-  test.afterEach(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    running.clear();
-    await server?.stop();
-    server = null;
-    loop?.remove();
-    loop = null;
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    dir = null;
-  });
+  const kernel = new KernelRun();
+  test.afterEach(() => kernel.cleanUp());
 
   test('zooming into the writes lists them with their program and pid, counted as the server counts them, and names the program in the top processes', async ({ page }) => {
     test.setTimeout(120_000);
-    loop = createLoopDevice();
-    dir = mkdtempSync(join(tmpdir(), 'bpfheat-e2e-'));
-    const program = join(dir, PROGRAM);
-    copyFileSync('/usr/bin/dd', program);
-    chmodSync(program, 0o755);
-    server = await startServer({ source: 'bpf', args: ['--threshold', '0', '--exemplar-rate', String(EXEMPLAR_RATE), '--interval', String(INTERVAL_MS)] });
-    const pid = await slowDd(program, loop, running);
+    const loop = (kernel.loop = createLoopDevice());
+    const program = kernel.renamedDd(PROGRAM);
+    const server = (kernel.server = await startServer({ source: 'bpf', args: ['--threshold', '0', '--exemplar-rate', String(EXEMPLAR_RATE), '--interval', String(INTERVAL_MS)] }));
+    const pid = await slowDd(program, loop, kernel.running);
 
     // Only the loop device's writes: the backing file's I/O lands on another device.
     await openDashboard(page, `${server.url}?dev=${loop.name}&op=write&span=30`);
@@ -102,7 +83,7 @@ test.describe(`drill-down on a loop device${skip ? ` (skipped: ${skip})` : ''}`,
     await expect.poll(total, { timeout: 15_000 }).toBe(WRITES);
     // The tracer's own account of what is not in the picture is on the page, as /api/meta gives it.
     const uncountedOnServer = async (): Promise<number> => {
-      const { selfStats } = (await (await fetch(`${server!.url}api/meta`)).json()) as { selfStats: { unseen: number; missedStart: number; startFailed: number; ringOverrun: number } };
+      const { selfStats } = (await (await fetch(`${server.url}api/meta`)).json()) as { selfStats: { unseen: number; missedStart: number; startFailed: number; ringOverrun: number } };
       return selfStats.unseen + selfStats.missedStart + selfStats.startFailed + selfStats.ringOverrun;
     };
     const uncountedNote = page.locator('.header .uncounted');

@@ -12,15 +12,13 @@
  * CI=true, where kernelSkipReason() throws and the spec fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { slotOf } from '../shared/buckets.ts';
 import type { Exemplar } from '../shared/exemplar.ts';
 import { MAX_EXEMPLARS_PER_MESSAGE } from '../shared/protocol.ts';
-import { createLoopDevice, kernelSkipReason, type LoopDevice } from '../test/kernel.ts';
-import { startServer, type RunningServer } from './server.ts';
+import { createLoopDevice, kernelSkipReason } from '../test/kernel.ts';
+import { startServer } from './server.ts';
+import { KernelRun } from './kernel-run.ts';
 import { openDashboard, waitIdle } from './page.ts';
 
 const skip = kernelSkipReason();
@@ -69,31 +67,14 @@ const key = (e: Exemplar) => `${e.timeMs}:${e.sector}:${e.latencyNs}:${e.pid}`;
 test.describe(`outliers of a slow burst among fio${skip ? ` (skipped: ${skip})` : ''}`, () => {
   test.skip(skip !== null, skip ?? '');
 
-  let loop: LoopDevice | null = null;
-  let dir: string | null = null;
-  let server: RunningServer | null = null;
-  const running = new Set<ChildProcess>();
-
-  // After each run, passed or failed: no fio, dd, server, loop device or copy of dd is left behind.
-  test.afterEach(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    running.clear();
-    await server?.stop();
-    server = null;
-    loop?.remove();
-    loop = null;
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    dir = null;
-  });
+  const kernel = new KernelRun();
+  test.afterEach(() => kernel.cleanUp());
 
   test('a region lists its slowest exemplars first, the burst among them, the slowest in the bucket of the region’s max; a size region lists only its sizes', async ({ page }) => {
     test.setTimeout(120_000);
-    loop = createLoopDevice(256);
-    dir = mkdtempSync(join(tmpdir(), 'bpfheat-e2e-'));
-    const program = join(dir, PROGRAM);
-    copyFileSync('/usr/bin/dd', program);
-    chmodSync(program, 0o755);
-    server = await startServer({ source: 'bpf', args: ['--threshold', '0', '--exemplar-rate', String(EXEMPLAR_RATE), '--interval', String(INTERVAL_MS)] });
+    const loop = (kernel.loop = createLoopDevice(256));
+    const program = kernel.renamedDd(PROGRAM);
+    const server = (kernel.server = await startServer({ source: 'bpf', args: ['--threshold', '0', '--exemplar-rate', String(EXEMPLAR_RATE), '--interval', String(INTERVAL_MS)] }));
     const url = server.url;
     const api = async (path: string): Promise<unknown> => (await fetch(`${url}${path}`)).json();
 
@@ -101,15 +82,15 @@ test.describe(`outliers of a slow burst among fio${skip ? ` (skipped: ${skip})` 
     const fio = run(
       'fio',
       ['--name=background', `--filename=${loop.path}`, '--rw=randrw', '--bs=4k', '--direct=1', '--ioengine=psync', '--rate_iops=2000', '--runtime=60', '--time_based'],
-      running,
+      kernel.running,
     );
     const fioWrites = async (): Promise<number> => {
-      const answer = (await api(`api/columns?device=${loop!.name}&op=write&from=${Date.now() - 10_000}`)) as { columns: { total: number }[] };
+      const answer = (await api(`api/columns?device=${loop.name}&op=write&from=${Date.now() - 10_000}`)) as { columns: { total: number }[] };
       return (answer.columns ?? []).reduce((sum, c) => sum + c.total, 0);
     };
     await expect.poll(fioWrites, { timeout: 20_000 }).toBeGreaterThan(2000);
     const burstFromMs = Date.now();
-    const burst = run(program, ['if=/dev/zero', `of=${loop.path}`, 'bs=1M', `count=${BURST_BLOCKS}`, 'oflag=sync'], running);
+    const burst = run(program, ['if=/dev/zero', `of=${loop.path}`, 'bs=1M', `count=${BURST_BLOCKS}`, 'oflag=sync'], kernel.running);
     await burst.done;
     const burstToMs = Date.now();
     // fio on its own for a few columns after the burst, then stopped
@@ -132,7 +113,7 @@ test.describe(`outliers of a slow burst among fio${skip ? ` (skipped: ${skip})` 
     expect(watched.listed).toHaveLength(MAX_EXEMPLARS_PER_MESSAGE);
     expect(watched.captured).toBeGreaterThan(MAX_EXEMPLARS_PER_MESSAGE);
     const query = (extra: Record<string, string>) =>
-      new URLSearchParams({ from: String(region.fromMs), to: String(region.toMs), lat_min: String(region.latMinNs), lat_max: String(region.latMaxNs), device: loop!.name, limit: '10000', ...extra });
+      new URLSearchParams({ from: String(region.fromMs), to: String(region.toMs), lat_min: String(region.latMinNs), lat_max: String(region.latMaxNs), device: loop.name, limit: '10000', ...extra });
     const all = (await api(`api/exemplars?${query({ order: 'slowest' })}`)) as Answer;
     expect(all.completeFromMs === null || all.completeFromMs <= region.fromMs, 'the server has evicted exemplars of the region').toBe(true);
     expect(all.matched).toBe(watched.captured);
