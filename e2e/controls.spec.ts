@@ -93,6 +93,9 @@ test('a linear y axis ends just above the largest value; the legend says what a 
   const labels = () => page.locator('.heatmap-overlay .legend > text').allTextContents();
   const number = (label: string): number => parseFloat(label) * ({ k: 1e3, M: 1e6, G: 1e9 }[label.slice(-1)] ?? 1);
   const perCell = await labels();
+  // pausing fixes the view: its cells may differ from the moving view's
+  const paused = (await page.evaluate(() => window.__bpfheat!.frame()))!;
+  const cellSeconds = (paused.groupSize * paused.intervalMs) / 1000;
   const pixels = await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL());
   await page.getByRole('checkbox', { name: 'per second' }).check();
   await waitIdle(page);
@@ -101,7 +104,7 @@ test('a linear y axis ends just above the largest value; the legend says what a 
   expect(perSecond[0]).toBe('I/Os per second');
   // title, "clamped", then the five tick labels from the bottom of the bar: the sixth text is its top
   const barTop = (list: string[]): number => number(list[6]!);
-  const expected = barTop(perCell) / ((groupSize * intervalMs) / 1000);
+  const expected = barTop(perCell) / cellSeconds;
   // labels have three significant digits
   expect(Math.abs(barTop(perSecond) - expected) / expected).toBeLessThan(0.01);
   expect(await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL())).toBe(pixels);
