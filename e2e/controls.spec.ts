@@ -97,7 +97,10 @@ test('a linear y axis ends just above the largest value; the legend says what a 
   const paused = (await page.evaluate(() => window.__bpfheat!.frame()))!;
   const cellSeconds = (paused.groupSize * paused.intervalMs) / 1000;
   const pixels = await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL());
-  await page.getByRole('checkbox', { name: 'per second' }).check();
+  // the box follows the model, which answers on the next frame: click, then wait for it to show
+  const perSecondBox = page.getByRole('checkbox', { name: 'per second' });
+  await perSecondBox.click();
+  await expect(perSecondBox).toBeChecked();
   await waitIdle(page);
   const perSecond = await labels();
   expect(perCell[0]).toBe('I/Os per cell');

@@ -96,7 +96,9 @@ test('shows the hosts in the picture, draws their sum, narrows to one host', asy
   expect(await drawnColumns(page)).toEqual(summed([hostA, hostB]));
 
   await page.locator('details.hosts summary').click();
-  await page.getByRole('checkbox', { name: instances[0] }).check();
+  const firstHost = page.getByRole('checkbox', { name: instances[0] });
+  await firstHost.click();
+  await expect(firstHost).toBeChecked();
   await waitIdle(page);
   await expect(page.locator('.hosts-shown')).toContainText(`1 of 2 hosts: ${instances[0]}`);
   expect(page.url()).toContain(`host=${encodeURIComponent(instances[0]!)}`);
