@@ -13,6 +13,7 @@ import protobuf from 'protobufjs';
 import type { Column, DeviceInfo } from '../shared/column.ts';
 import { OPS, SLOTS, type Op } from '../shared/scheme.ts';
 import { metricFamily, slotOfNativeBucket } from '../server/formats/exposition.ts';
+import { seededRandom } from './random.ts';
 import { columnLine, endLine, headerLine } from '../server/formats/recording.ts';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -117,15 +118,6 @@ export async function eventually<T>(what: string, check: () => Promise<T | null>
   }
 }
 
-/** A small seeded generator, so each host's recording is different but the same every run. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 /**
  * Columns of a busy and an idle device: latency and size per op, with counts drawn from the seed,
  * empty columns, and a device (idle0) that is in the table but never does I/O. The first column
@@ -133,7 +125,8 @@ function generator(seed: number): () => number {
  * that came up after failed scrapes when that sample already held counts (it stored every later one).
  */
 export function recordedColumns(seed: number, firstStartMs: number, intervalMs: number, count: number): Column[] {
-  const random = generator(seed);
+  // seeded: each host's recording is different, but the same every run
+  const random = seededRandom(seed);
   const columns: Column[] = [];
   for (let k = 0; k < count; k++) {
     const startMs = firstStartMs + k * intervalMs;
