@@ -465,7 +465,8 @@ export function decodeClientMessage(text: string): ClientMessage {
 // ---- the packed bulk form: many columns in one binary message ----
 
 /**
- * Large answers (a day of history, a week of roll-ups) travel packed: every column of the answer
+ * Large answers (a day of history, a week of roll-ups, a WebSocket backfill asked for at a coarser
+ * step: the one binary message /ws sends) travel packed: every column of the answer
  * in one little-endian buffer of typed arrays, struct of arrays, which the client reads as views
  * of the buffer without making an object per series or per count. Layout (C columns, S series,
  * E entries = non-zero counts, D dropped-exemplar records):
@@ -609,7 +610,8 @@ export function encodePackedColumns(columns: readonly Column[], stepMs: number, 
 /** Reads and checks a packed message; the arrays are views of its bytes (copied once only when they are not 8-byte aligned). */
 export function decodePackedColumns(input: ArrayBuffer | Uint8Array): PackedColumns {
   let bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
-  if (bytes.byteOffset % 8 !== 0) bytes = bytes.slice();
+  // a copy (not slice(): a Node Buffer's slice is a view of the same, unaligned, bytes)
+  if (bytes.byteOffset % 8 !== 0) bytes = new Uint8Array(bytes);
   if (bytes.byteLength < PACKED_HEADER_BYTES) fail(`packed columns: ${bytes.byteLength} bytes is shorter than the ${PACKED_HEADER_BYTES}-byte header`);
   const header = new DataView(bytes.buffer, bytes.byteOffset, PACKED_HEADER_BYTES);
   const word = (k: number): number => header.getUint32(4 * k, true);

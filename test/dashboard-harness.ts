@@ -4,7 +4,7 @@
  */
 import WebSocket from 'ws';
 import type { Column, DeviceInfo } from '../shared/column.ts';
-import { decodeServerMessage, type ExemplarCapture, type SelfStats, type ServerMessage } from '../shared/protocol.ts';
+import { decodePackedColumns, decodeServerMessage, type ExemplarCapture, type PackedColumns, type SelfStats, type ServerMessage } from '../shared/protocol.ts';
 import { createDashboard, type Dashboard, type DashboardOptions } from '../server/dashboard/app.ts';
 import { bundleOf } from '../server/dashboard/bundle.ts';
 import { History, defaultLevels } from '../server/dashboard/history.ts';
@@ -69,13 +69,19 @@ export async function closeAll(): Promise<void> {
 export interface Client {
   readonly ws: WebSocket;
   readonly messages: ServerMessage[];
+  /** binary messages (packed columns), each with the number of text messages that came before it */
+  readonly packed: { readonly after: number; readonly columns: PackedColumns }[];
   closed: number | null;
 }
 
-export function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<Client> {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, options);
-  const client: Client = { ws, messages: [], closed: null };
-  ws.on('message', (data: Buffer) => client.messages.push(decodeServerMessage(data.toString())));
+/** A WebSocket client of the dashboard at `url`; `query` is the upgrade's query string (`?step=…`). */
+export function connect(url: string, options: WebSocket.ClientOptions = {}, query = ''): Promise<Client> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws${query}`, options);
+  const client: Client = { ws, messages: [], packed: [], closed: null };
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) client.packed.push({ after: client.messages.length, columns: decodePackedColumns(data) });
+    else client.messages.push(decodeServerMessage(data.toString()));
+  });
   ws.on('close', (code) => (client.closed = code));
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(client));

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Column } from '../shared/column.ts';
 import { decodePackedColumns, packedColumnAt, PACKED_CONTENT_TYPE } from '../shared/protocol.ts';
 import { rollUp } from '../shared/rollup.ts';
-import { closeAll, INTERVAL_MS, start } from './dashboard-harness.ts';
+import { closeAll, connect, INTERVAL_MS, start, until } from './dashboard-harness.ts';
+import { Recorder } from './server-harness.ts';
 import { allElements, parseXml } from './xml.ts';
 
 afterEach(closeAll);
@@ -127,6 +128,64 @@ describe('/api/columns at a step', () => {
     expect(wide.step).toBe(1000);
     const narrow = await json(`${url}/api/columns?from=${to - 3 * 3600_000}&to=${to}&width=400`);
     expect(narrow.columns.length).toBe(3 * 360 + 1); // the range starts inside a 10-s step
+  });
+});
+
+describe('the WebSocket backfill at a step', () => {
+  it('sends the last minutes as packed roll-ups equal to the history\'s, then the columns after the newest', async () => {
+    const { url, sent, dashboard } = await served();
+    const newest = sent[sent.length - 1]!;
+    // the default backfill: the last 900 columns (15 minutes of one-second columns)
+    const fromMs = sent[sent.length - 900]!.startMs;
+    for (const step of [10_000, 60_000]) {
+      const client = await connect(url, {}, `?step=${step}`);
+      await until(() => client.messages.some((m) => m.type === 'live'));
+      expect(client.messages.map((m) => m.type)).toEqual(['hello', 'live']);
+      expect(client.messages[1]).toEqual({ type: 'live', lastSeq: newest.seq });
+      expect(client.packed.map((p) => p.after)).toEqual([1]); // between hello and live
+      const { columns: packed } = client.packed[0]!;
+      expect(packed.stepMs).toBe(step);
+      expect(packed.throughSeq).toBe(newest.seq);
+      const rollups = Array.from({ length: packed.count }, (_, i) => packedColumnAt(packed, i));
+      expect(rollups).toEqual(rollUp(sent, step).filter((c) => c.startMs + step > fromMs));
+      const answer = await fetch(`${url}/api/columns?from=${fromMs}&to=${newest.startMs + INTERVAL_MS}&step=${step}&format=packed`);
+      const api = decodePackedColumns(new Uint8Array(await answer.arrayBuffer()));
+      expect(rollups).toEqual(Array.from({ length: api.count }, (_, i) => packedColumnAt(api, i)));
+      client.ws.close();
+    }
+    // the columns go on from the one after the newest the roll-ups counted
+    const client = await connect(url, {}, '?step=60000');
+    await until(() => client.messages.some((m) => m.type === 'live'));
+    const next = columnAt(newest.seq + 1);
+    dashboard.sink.column(next);
+    await until(() => client.messages.length === 3);
+    expect(client.messages[2]).toEqual({ type: 'column', column: next });
+  });
+
+  it('sends columns at the column step, after `after`, and says what is wrong with a bad step', async () => {
+    const { url, sent } = await served();
+    const newest = sent[sent.length - 1]!.seq;
+    const cases: [string, number, number][] = [
+      ['?step=1', 900, 0], // 1 ms rounds down to the column step
+      ['?width=200', 900, 0], // ~950 s over 200 pixel columns: under 5 s a pixel, so one-second columns
+      [`?step=60000&after=${newest - 6}`, sent.filter((c) => c.seq > newest - 6).length, 0], // a resume: roll-ups would count again what the client holds
+    ];
+    for (const [query, columns, packed] of cases) {
+      const client = await connect(url, {}, query);
+      await until(() => client.messages.some((m) => m.type === 'live'));
+      expect(client.messages.filter((m) => m.type === 'column').length, query).toBe(columns);
+      expect(client.packed.length, query).toBe(packed);
+      client.ws.close();
+    }
+    for (const [query, error] of [
+      ['?step=0', '"step" must be a whole number from 1 to 86400000, got "0"'],
+      ['?width=99', '"width" must be a whole number from 200 to 8000, got "99"'],
+      ['?step=1&step=2', '"step" is given 2 times; give it once'],
+    ]) {
+      const refused = await Recorder.refusal(`${url.replace('http', 'ws')}/ws${query}`);
+      expect(refused.status, query).toBe(400);
+      expect((JSON.parse(refused.body) as { error: string }).error).toBe(error);
+    }
   });
 });
 

@@ -13,7 +13,7 @@ import type { Express } from 'express';
 import type { ColumnSink } from '../sources/source.ts';
 import type { ClientBundle } from './bundle.ts';
 import type { History } from './history.ts';
-import { createHttpApp, MAX_URL_CHARS } from './http.ts';
+import { createHttpApp, MAX_URL_CHARS, parseBackfillStep } from './http.ts';
 import { MetricsExporter } from './metrics.ts';
 import { currentUser, type RunAs } from './privileges.ts';
 import { checkRequest, originAllowed, type AccessPolicy } from './security.ts';
@@ -46,7 +46,7 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-const WS_PARAMS = ['after', 'token'];
+const WS_PARAMS = ['after', 'step', 'width', 'token'];
 
 /** HTTP connections open at once (WebSockets are counted by the stream, up to its max-clients); more get 503. */
 export const MAX_HTTP_CONNECTIONS = 128;
@@ -115,14 +115,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return refuse(socket, 403, `origin "${String(request.headers.origin).slice(0, 100)}" is not this dashboard: WebSockets are only for its own pages`);
     }
     for (const name of new Set(query.keys())) {
-      if (!WS_PARAMS.includes(name)) return refuse(socket, 400, `unknown query parameter "${name.slice(0, 40)}": expected after (and token)`);
+      if (!WS_PARAMS.includes(name)) return refuse(socket, 400, `unknown query parameter "${name.slice(0, 40)}": expected after, step, width (and token)`);
     }
     const afters = query.getAll('after');
     if (afters.length > 1 || (afters.length === 1 && !/^\d{1,16}$/.test(afters[0]!))) {
       return refuse(socket, 400, '"after" must be given once, as the seq of the last column the client has');
     }
+    const backfill = parseBackfillStep(query);
+    if ('error' in backfill) return refuse(socket, 400, backfill.error);
     if (stream.full) return refuse(socket, 503, 'too many dashboard clients are connected: close one and retry');
-    stream.handleUpgrade(request, socket, head, afters.length === 1 ? Number(afters[0]) : null);
+    stream.handleUpgrade(request, socket, head, afters.length === 1 ? Number(afters[0]) : null, backfill);
   });
 
   const sink: ColumnSink = {

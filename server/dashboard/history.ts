@@ -16,7 +16,7 @@
 import { partitionPoint } from '../../shared/search.ts';
 import type { Column } from '../../shared/column.ts';
 import { decodeServerMessage, encodeServerMessage } from '../../shared/protocol.ts';
-import { ColumnSum, LEVEL_STEPS_MS, rollupSeqOf, stepsOf } from '../../shared/rollup.ts';
+import { ColumnSum, LEVEL_STEPS_MS, rollupSeqOf, stepFor, stepsOf } from '../../shared/rollup.ts';
 
 export interface HistoryEntry {
   readonly seq: number;
@@ -244,6 +244,18 @@ export class History extends ColumnRing {
   /** The steps this history can answer at, finest first: the column interval, then each level. */
   steps(intervalMs: number): number[] {
     return [intervalMs, ...this.levels.map((level) => level.stepMs)];
+  }
+
+  /**
+   * The step to answer a span at: the coarsest held that is at most the step asked for, or (none
+   * asked for) at most the time of one of `pixels` columns across the span; the column interval
+   * when neither is given.
+   */
+  answerStep(intervalMs: number, spanMs: number, stepMs: number | null, pixels: number | null): number {
+    const steps = this.steps(intervalMs);
+    if (stepMs !== null) return stepFor(steps, stepMs);
+    if (pixels !== null) return stepFor(steps, spanMs / pixels);
+    return intervalMs;
   }
 
   level(stepMs: number): RollupLevel | null {

@@ -31,7 +31,6 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
 import { histogramOf, type Column, type DeviceInfo, type Filter } from '../../shared/column.ts';
 import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, encodePackedColumns } from '../../shared/protocol.ts';
-import { stepFor } from '../../shared/rollup.ts';
 import { heatmapSvgParts } from '../../shared/svg.ts';
 import { exportFileName, layoutOf, snapshotView, type SnapshotView } from '../../shared/view.ts';
 import { DEFAULT_EXEMPLAR_ORDER, EXEMPLAR_ORDERS, droppedIn } from '../../shared/exemplar.ts';
@@ -41,7 +40,7 @@ import { serveMetrics, type MetricsExporter } from './metrics.ts';
 import type { RunAs } from './privileges.ts';
 import { checkRequest, tokenCookie, type AccessPolicy } from './security.ts';
 import { HeavyAnswers, RETRY_AFTER_S, streamAnswer, Turns } from './slicing.ts';
-import { DEFAULT_BACKFILL_MS, type ColumnStream, type StreamSource } from './ws.ts';
+import { DEFAULT_BACKFILL_MS, type BackfillStep, type ColumnStream, type StreamSource } from './ws.ts';
 
 /** Longest URL the server reads (path and query). */
 export const MAX_URL_CHARS = 2048;
@@ -73,6 +72,19 @@ function bad(message: string): never {
   throw new QueryError(message);
 }
 
+/**
+ * The step parameters of a WebSocket upgrade (`step`, `width`: as for /api/columns), or the line
+ * that says what is wrong with them.
+ */
+export function parseBackfillStep(query: URLSearchParams): BackfillStep | { readonly error: string } {
+  try {
+    return { stepMs: wholeNumber(query, 'step', 1, MAX_STEP_MS), widthPx: wholeNumber(query, 'width', MIN_WIDTH, MAX_WIDTH) };
+  } catch (error) {
+    if (error instanceof QueryError) return { error: error.message };
+    throw error;
+  }
+}
+
 export interface RangeQuery {
   readonly fromMs: number;
   readonly toMs: number;
@@ -89,6 +101,9 @@ export interface RangeQuery {
 const RANGE_PARAMS = ['from', 'to', 'metric', 'device', 'op'] as const;
 const COLUMNS_PARAMS = [...RANGE_PARAMS, 'step', 'width', 'format'] as const;
 export const SNAPSHOT_PARAMS = [...RANGE_PARAMS, 'width', 'height', 'step'] as const;
+/** The narrowest and widest picture (or pixel columns) one may ask for. */
+const MIN_WIDTH = 200;
+const MAX_WIDTH = 8000;
 /** The longest step one may ask for: a day. */
 const MAX_STEP_MS = 86_400_000;
 const EXEMPLAR_PARAMS = ['from', 'to', 'device', 'op', 'lat_min', 'lat_max', 'size_min', 'size_max', 'order', 'limit'] as const;
@@ -151,22 +166,10 @@ export function parseRangeQuery(
     metric,
     devices: deviceIds ? [...new Set(deviceIds)] : null,
     ops: ops ? [...new Set(ops)] : null,
-    widthCss: allowed.includes('width') ? wholeNumber(query, 'width', 200, 8000) : null,
+    widthCss: allowed.includes('width') ? wholeNumber(query, 'width', MIN_WIDTH, MAX_WIDTH) : null,
     heightCss: allowed.includes('height') ? wholeNumber(query, 'height', 150, 8000) : null,
     stepMs: allowed.includes('step') ? wholeNumber(query, 'step', 1, MAX_STEP_MS) : null,
   };
-}
-
-/**
- * The step to answer at: the coarsest the history holds that is at most the one asked for, or
- * (none asked for) at most the time of one of `pixels` columns across the range; the column
- * interval when neither is given.
- */
-export function answerStep(history: History, intervalMs: number, q: RangeQuery, pixels: number | null): number {
-  const steps = history.steps(intervalMs);
-  if (q.stepMs !== null) return stepFor(steps, q.stepMs);
-  if (pixels !== null) return stepFor(steps, (q.toMs - q.fromMs) / pixels);
-  return intervalMs;
 }
 
 /** Refuses a range that holds more than `limit` columns (or roll-ups) at `stepMs`. */
@@ -185,7 +188,7 @@ export function columnsIn(history: History, stepMs: number, fromMs: number, toMs
 
 /** The step a snapshot of this query draws at in this view: by default at most one roll-up per pixel of its plot. */
 function snapshotStep(history: History, intervalMs: number, q: RangeQuery, view: SnapshotView): number {
-  return answerStep(history, intervalMs, q, layoutOf(view.widthCss, view.heightCss, true).plot.width);
+  return history.answerStep(intervalMs, q.toMs - q.fromMs, q.stepMs, layoutOf(view.widthCss, view.heightCss, true).plot.width);
 }
 
 /** The columns a snapshot of this query draws in this view. */
@@ -345,7 +348,7 @@ export function createHttpApp(deps: HttpDeps): Express {
     const q = parseRangeQuery(query, COLUMNS_PARAMS, deps.source.devices(), deps.history, deps.source.intervalMs);
     const format = single(query, 'format') ?? 'json';
     if (format !== 'json' && format !== 'packed') bad(`"format" must be json or packed, got "${format.slice(0, 40)}"`);
-    const stepMs = answerStep(deps.history, deps.source.intervalMs, q, q.widthCss);
+    const stepMs = deps.history.answerStep(deps.source.intervalMs, q.toMs - q.fromMs, q.stepMs, q.widthCss);
     checkCount(deps.history, stepMs, q.fromMs, q.toMs, MAX_QUERY_COLUMNS);
     // taken once the answer's turn comes: a request waiting for it holds nothing
     const held = (): HeldColumns => deps.history.heldAt(stepMs, q.fromMs, q.toMs);

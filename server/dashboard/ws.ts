@@ -12,7 +12,12 @@
  *
  * On connect: hello, then the backfill (columns after `?after=SEQ`, or the last few minutes),
  * then `live`, then live columns, and `end` once a finite source has delivered its last one.
- * A `resume` message moves the cursor the same way.
+ * A `resume` message moves the cursor the same way. The last few minutes may be asked for at a
+ * coarser step (`?step=MS`, or `?width=PX`: the coarsest step that gives each of that many pixel
+ * columns its own cell, as /api/columns answers): they then come as one binary message of packed
+ * roll-ups (shared/protocol.ts), the newest of them counted up to the newest column, and the
+ * columns follow from the one after it. A backfill after `?after=SEQ` is always columns: a
+ * roll-up would count again what the client holds.
  *
  * One ticker per stream: it pings every client and terminates those whose last pong is older
  * than deadAfterMs (a dead peer, or one that has not read for that long).
@@ -32,6 +37,7 @@ import {
   PROTOCOL_VERSION,
   ProtocolError,
   decodeClientMessage,
+  encodePackedColumns,
   encodeServerMessage,
   type ExemplarCapture,
   type ExemplarRegion,
@@ -60,6 +66,14 @@ export const DEAD_AFTER_MS = 75_000;
 /** A stats message at most this often (only for sources that measure themselves). */
 const STATS_EVERY_MS = 5000;
 const MAX_ERROR_CHARS = 900;
+
+/** The step a client asks its default backfill at: a step in ms, or its plot's width in pixels, or neither (columns). */
+export interface BackfillStep {
+  readonly stepMs: number | null;
+  readonly widthPx: number | null;
+}
+
+export const COLUMNS_BACKFILL: BackfillStep = { stepMs: null, widthPx: null };
 
 export interface StreamSource {
   readonly kind: SourceKind;
@@ -103,6 +117,8 @@ interface Client {
   readonly ws: WebSocket;
   /** the next seq to send; null: the default backfill, decided when there is a first column */
   next: number | null;
+  /** the step the default backfill is sent at */
+  readonly backfill: BackfillStep;
   /** `live` was sent since the last (re)positioning */
   liveSent: boolean;
   /** `end` was sent since the last (re)positioning */
@@ -170,9 +186,9 @@ export class ColumnStream {
     return this.clients.size >= this.maxClients;
   }
 
-  /** Completes a checked upgrade. `after`: the last seq the client has, or null for the default backfill. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, after: number | null): void {
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.connect(ws, after));
+  /** Completes a checked upgrade. `after`: the last seq the client has, or null for the default backfill (at `backfill`'s step). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, after: number | null, backfill: BackfillStep = COLUMNS_BACKFILL): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.connect(ws, after, backfill));
   }
 
   /** Encodes the column once, keeps it in the history and sends it on to every client able to take it. */
@@ -293,7 +309,7 @@ export class ColumnStream {
 
   // ------------------------------------------------------------ per client
 
-  private connect(ws: WebSocket, after: number | null): void {
+  private connect(ws: WebSocket, after: number | null, backfill: BackfillStep): void {
     if (this.closed) {
       ws.close(1001, 'bpfheat is shutting down');
       return;
@@ -301,6 +317,7 @@ export class ColumnStream {
     const client: Client = {
       ws,
       next: null,
+      backfill,
       liveSent: false,
       endSent: false,
       blocked: false,
@@ -352,7 +369,7 @@ export class ColumnStream {
     }
     const size = this.history.size;
     if (size > 0) {
-      client.next ??= this.history.at(Math.max(0, size - this.backfillColumns)).seq;
+      client.next ??= this.startBackfill(client);
       for (let i = this.history.indexOfSeq(client.next); i < size; i++) {
         if (ws.bufferedAmount >= this.highWater) {
           client.blocked = true;
@@ -372,6 +389,23 @@ export class ColumnStream {
       client.endSent = true;
       this.send(client, encodeServerMessage({ type: 'end', lastSeq: this.history.newestSeq }));
     }
+  }
+
+  /**
+   * The first seq of a client's default backfill. At a step coarser than the columns, the roll-ups
+   * of that stretch are sent here, packed, and the columns start after the newest one.
+   */
+  private startBackfill(client: Client): number {
+    const first = this.history.at(Math.max(0, this.history.size - this.backfillColumns));
+    const newest = this.history.at(this.history.size - 1);
+    const fromMs = first.startMs;
+    const toMs = newest.startMs + newest.intervalMs;
+    const interval = this.source.intervalMs;
+    const step = this.history.answerStep(interval, toMs - fromMs, client.backfill.stepMs, client.backfill.widthPx);
+    if (step === interval) return first.seq;
+    const packed = encodePackedColumns(this.history.columnsAt(step, fromMs, toMs), step, newest.seq);
+    client.ws.send(packed, { binary: true }, client.written);
+    return newest.seq + 1;
   }
 
   private receive(client: Client, data: RawData, isBinary: boolean): void {
