@@ -4,7 +4,7 @@
  * whole, the time per frame while the live view scrolls and while the user brushes a zoom
  * rectangle, the frame after the zoom, and the JS heap.
  *
- *   node --import tsx bench/client-draw.ts [--width 1920] [--height 1080] [--dpr 1]
+ *   node --import tsx bench/client-draw.ts [--width 1920] [--height 1080] [--dpr 1] [--windows 1h,24h,7d]
  *
  * The client is built into a temporary directory (vite) and served by bench/bench-server.ts
  * with the window's synthetic history (and its roll-ups; for 7 days the server keeps 24 h of
@@ -40,6 +40,8 @@ export interface ClientDrawOptions {
   readonly widthCss: number;
   readonly heightCss: number;
   readonly dpr: number;
+  /** the windows to measure, by label (default: all) */
+  readonly windows?: readonly string[];
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -64,6 +66,18 @@ const SCENARIOS: readonly Scenario[] = [
   { label: '7 d', spanS: 7 * DAY, frameTargetMs: 8 },
 ];
 const LOAD_TARGET_S = 3;
+
+/** The scenarios of `--windows 1h,24h` (labels without spaces); all without the option. */
+function windowsOption(argv: readonly string[] = process.argv.slice(2)): string[] | undefined {
+  const k = argv.indexOf('--windows');
+  if (k < 0) return undefined;
+  const known = SCENARIOS.map((s) => s.label.replace(' ', ''));
+  const asked = (argv[k + 1] ?? '').split(',');
+  const unknown = asked.find((label) => !known.includes(label));
+  if (unknown === undefined) return asked;
+  process.stderr.write(`bench:client: --windows takes a comma-separated list of ${known.join(', ')}, got "${unknown}"\n`);
+  process.exit(2);
+}
 const ZOOM_TARGET_MS = 50;
 const HEAP_TARGET_MB = 150;
 
@@ -273,7 +287,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   onCleanup('close Chromium', () => browser.close());
   const results: ScenarioResult[] = [];
   try {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of SCENARIOS.filter((s) => options.windows?.includes(s.label.replace(' ', '')) ?? true)) {
       // a server per window: the window's history (columns for at most a day, as bpfheat keeps by default; roll-ups for all of it)
       const prefill = scenario.spanS + 600;
       const server = await startTool(
@@ -340,7 +354,7 @@ function finite(value: number): number | null {
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
-    const figures = await benchClientDraw({ widthCss: numberOption('width', 1920), heightCss: numberOption('height', 1080), dpr: numberOption('dpr', 1) });
+    const figures = await benchClientDraw({ widthCss: numberOption('width', 1920), heightCss: numberOption('height', 1080), dpr: numberOption('dpr', 1), windows: windowsOption() });
     heading('summary');
     printFigures(figures);
   });

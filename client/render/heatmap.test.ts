@@ -6,11 +6,24 @@ import { CLAMPED_COLOR, EMPTY_COLOR, LEVEL_COLORS, PERCENTILE_COLORS } from '../
 import { quantileSlot } from '../../shared/column.ts';
 import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
-import { HeatmapRenderer, cellRectPx, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, cellRectPx, type Staging, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+
+interface FakePixels {
+  width: number;
+  data: Uint8ClampedArray;
+}
+
+/** A staging canvas over its own pixels: what `put` copies is what a later drawImage from it reads. */
+function fakeStaging(width: number, height: number): Staging {
+  const image = { width, height, data: new Uint8ClampedArray(width * height * 4) } as unknown as ImageData;
+  const source: FakePixels = { width, data: new Uint8ClampedArray(image.data.length) };
+  return { image, source: source as unknown as CanvasImageSource, put: () => source.data.set(image.data) };
+}
 
 /**
  * A canvas context with just what the renderer uses, over its own pixels: ImageData in (whole or
- * a dirty rectangle), the canvas drawn onto itself (a shift), and any pixel readable as #rrggbb.
+ * a dirty rectangle), the canvas drawn onto itself (a shift) or a staging canvas drawn onto it,
+ * and any pixel readable as #rrggbb.
  */
 function fakeContext() {
   let canvas: { width: number; data: Uint8ClampedArray } | null = null;
@@ -26,10 +39,12 @@ function fakeContext() {
       for (let row = y; row < y + h; row++) canvas.data.set(image.data.subarray((row * image.width + x) * 4, (row * image.width + x + w) * 4), ((row + dy) * canvas.width + x + dx) * 4);
       puts++;
     },
-    drawImage(_source: unknown, sx: number, sy: number, sw: number, sh: number, dx: number, dy: number) {
-      const from = canvas!.data.slice();
-      const width = canvas!.width;
-      for (let row = 0; row < sh; row++) canvas!.data.set(from.subarray(((sy + row) * width + sx) * 4, ((sy + row) * width + sx + sw) * 4), ((dy + row) * width + dx) * 4);
+    drawImage(source: unknown, sx: number, sy: number, sw: number, sh: number, dx: number, dy: number) {
+      const staged = source === ctx.canvas ? null : (source as FakePixels);
+      if (staged) puts++;
+      const from = staged ? staged.data : canvas!.data.slice();
+      const width = staged ? staged.width : canvas!.width;
+      for (let row = 0; row < sh; row++) canvas!.data.set(from.subarray(((sy + row) * width + sx) * 4, ((sy + row) * width + sx + sw) * 4), ((dy + row) * canvas!.width + dx) * 4);
     },
   };
   const pixel = (x: number, y: number): string => {
@@ -74,7 +89,7 @@ const col = (seq: number, fast: number, slow: number): Column => ({
 describe('HeatmapRenderer', () => {
   it('paints each non-empty cell in its level colour over whole pixels, and the rest empty', () => {
     const { ctx, pixel, puts } = fakeContext();
-    const geometry = new HeatmapRenderer().draw(ctx, input([col(0, 10, 1), col(2, 5, 0)]));
+    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input([col(0, 10, 1), col(2, 5, 0)]));
     expect(puts()).toBe(1);
     const centre = (x0: number, slot: number) => {
       const { y0, y1 } = slotRowPx(geometry, slot);
@@ -96,7 +111,7 @@ describe('HeatmapRenderer', () => {
   it('clamps cells above the percentile maximum', () => {
     const { ctx, pixel } = fakeContext();
     const columns = [...Array.from({ length: 99 }, (_, i) => col(i, 1, 0)), col(99, 1000, 0)];
-    const geometry = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 100_000, colorQuantile: 0.99 }));
+    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input(columns, { toMs: 100_000, colorQuantile: 0.99 }));
     expect(geometry.colorScale.max).toBe(1);
     const { y0, y1 } = slotRowPx(geometry, FAST);
     const y = Math.floor((y0 + y1) / 2);
@@ -107,7 +122,7 @@ describe('HeatmapRenderer', () => {
   it('sums columns narrower than a pixel into aligned groups', () => {
     const { ctx } = fakeContext();
     const columns = Array.from({ length: 1000 }, (_, i) => col(i, 1, 0));
-    const geometry = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
+    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
     expect(geometry.groupSize).toBe(4);
     expect(geometry.groups[0]!.histogram[FAST]).toBe(4);
     expect(geometry.groups.every((g) => g.firstSeq % 4 === 0)).toBe(true);
@@ -116,7 +131,7 @@ describe('HeatmapRenderer', () => {
   it('draws percentile lines through the centre of their bucket, and finds cells back from pixels', () => {
     const { ctx, pixel } = fakeContext();
     // 60 fast and 40 slow: p50 is fast, p99 and max are slow (max drawn last, on top)
-    const geometry = new HeatmapRenderer().draw(ctx, input([col(1, 60, 40)], { percentiles: true }));
+    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input([col(1, 60, 40)], { percentiles: true }));
     const g = geometry.groups[0]!;
     const x = Math.floor((g.x0Px + g.x1Px) / 2);
     expect(g.percentileSlots).toEqual({ p50: FAST, p99: SLOW, max: SLOW });
@@ -132,12 +147,12 @@ describe('HeatmapRenderer', () => {
 
   it('gives the drawn rectangle of a cell, its group’s for a summed column, nothing off the picture', () => {
     const { ctx } = fakeContext();
-    const one = new HeatmapRenderer().draw(ctx, input([col(1, 1, 0)]));
+    const one = new HeatmapRenderer(fakeStaging).draw(ctx, input([col(1, 1, 0)]));
     expect(cellRectPx(one, 1, FAST)).toEqual({ x0: 100, x1: 200, ...slotRowPx(one, FAST) });
     expect(cellRectPx(one, 0, FAST), 'a column not drawn').toBeNull();
     expect(cellRectPx(one, 1, slotOf(10)), 'a bucket below the y range').toBeNull();
     const columns = Array.from({ length: 1000 }, (_, i) => col(i, 1, 0));
-    const grouped = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
+    const grouped = new HeatmapRenderer(fakeStaging).draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
     const group = grouped.groups.find((g) => g.firstSeq === 8)!;
     expect(cellRectPx(grouped, 11, FAST)).toMatchObject({ x0: group.x0Px, x1: group.x1Px });
   });
@@ -184,7 +199,7 @@ describe('percentileLines', () => {
     // 400 columns in 400 px: every column has fast I/Os and one in the middle, every other one two slow
     // outliers, so column by column the max (and the p99) jumps between the middle and the slow row
     const columns = Array.from({ length: 400 }, (_, i) => ({ ...col(i, 50, 0), series: [{ metric: 'latency' as const, device: 0, op: 'read' as const, slots: i % 2 ? [FAST, MID, SLOW] : [FAST, MID], counts: i % 2 ? [50, 1, 2] : [50, 1] }] }));
-    const geometry = new HeatmapRenderer().draw(ctx, input(columns, { toMs: 400_000, percentiles: true }));
+    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input(columns, { toMs: 400_000, percentiles: true }));
     expect(geometry.groupSize).toBe(1);
     const { y0, y1 } = slotRowPx(geometry, MID);
     const y = Math.floor((y0 + y1) / 2);
@@ -198,7 +213,7 @@ describe('percentileLines', () => {
   it('leave the plot where the bucket of a line is off the y range instead of running to its edge', () => {
     const { ctx, pixel } = fakeContext();
     // zoomed to the slow band: column 1 has its max there, column 2 only fast I/Os, below the axis
-    const geometry = new HeatmapRenderer().draw(ctx, input([col(1, 60, 40), col(2, 60, 0)], { percentiles: true, yRange: [1_000_000, 1e9] }));
+    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input([col(1, 60, 40), col(2, 60, 0)], { percentiles: true, yRange: [1_000_000, 1e9] }));
     expect(pixel(150, lineCenterPx(geometry, SLOW))).toBe(PERCENTILE_COLORS.max);
     const maxColumn = Array.from({ length: geometry.heightPx }, (_, y) => pixel(200, y));
     expect(maxColumn.filter((c) => c === PERCENTILE_COLORS.max)).toEqual([]);
@@ -224,7 +239,7 @@ describe('HeatmapRenderer pixels', () => {
   it('equal painting every cell in ascending slot order (the plain way), on log and linear axes, across frames', () => {
     let seed = 11;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const renderer = new HeatmapRenderer();
+    const renderer = new HeatmapRenderer(fakeStaging);
     const { ctx, pixel } = fakeContext();
     let columns: Column[] = [];
     for (let frame = 0; frame < 6; frame++) {
@@ -266,9 +281,9 @@ describe('HeatmapRenderer keeps the picture', () => {
     };
     for (let seq = 0; seq < 400; seq++) if (random() < 0.95) held.push(columnAt(seq));
     // 200 columns across 100 pixels: two a pixel; the view moves by one pixel (two columns) a frame
-    const kept = new HeatmapRenderer();
+    const kept = new HeatmapRenderer(fakeStaging);
     const keptCanvas = fakeContext();
-    const reference = new HeatmapRenderer();
+    const reference = new HeatmapRenderer(fakeStaging);
     const cache = new GroupCache();
     const filter = seriesFilter({ metric: 'latency' });
     for (let frame = 0; frame < 8; frame++) {
@@ -294,13 +309,16 @@ describe('HeatmapRenderer keeps the picture', () => {
 });
 
 describe('HeatmapRenderer colour scale', () => {
-  it('holds the scale within 10% while the view moves, and draws a fixed view with its exact scale', () => {
-    const renderer = new HeatmapRenderer();
+  it('holds the scale within 10% while the view moves, takes it once in SCALE_EVERY_FRAMES frames, and draws a fixed view with its exact scale', () => {
+    const renderer = new HeatmapRenderer(fakeStaging);
     const { ctx } = fakeContext();
-    const at = (busiest: number, moving: boolean) => renderer.draw(ctx, { ...input([col(0, busiest, 0), col(1, 1, 0)], { colorQuantile: 1 }), moving }).colorScale.max;
+    const at = (busiest: number, moving: boolean, colorQuantile = 1) => renderer.draw(ctx, { ...input([col(0, busiest, 0), col(1, 1, 0)], { colorQuantile }), moving }).colorScale.max;
+    /** the scales of a moving view over one period of SCALE_EVERY_FRAMES frames */
+    const period = (busiest: number) => Array.from({ length: SCALE_EVERY_FRAMES }, () => at(busiest, true));
     expect(at(100, true)).toBe(100);
-    expect(at(105, true), 'within 10%: kept').toBe(100);
-    expect(at(120, true), 'beyond: the new one').toBe(120);
+    expect(period(120), 'kept between, the new one at the end of the period').toEqual([...Array<number>(SCALE_EVERY_FRAMES - 1).fill(100), 120]);
+    expect(period(130), 'within 10%: kept').toEqual(Array<number>(SCALE_EVERY_FRAMES).fill(120));
+    expect(at(200, true, 0.99), 'anything else changed: at once').toBe(200);
     expect(at(125, false), 'a fixed view: exact').toBe(125);
     expect(at(126, false)).toBe(126);
   });
