@@ -158,7 +158,7 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
     ]);
   }
   say(table(['scheduler', 'tool', 'I/Os', 'issue ns', 'complete ns', 'total ns', 'rounds', '× bpftrace', '× minimal', 'fio IOPS', 'tracer CPU ms/s'], rows));
-  say('(issue = block_rq_insert + block_rq_issue; complete = block_rq_complete; I/Os = completions traced during the fio runs, ramp included;');
+  say('(issue = block_io_start, block_rq_insert and block_rq_issue programs; complete = block_rq_complete; I/Os = completions traced during the fio runs, ramp included;');
   say(' the minimal tracer also attaches empty_probe, an empty program on block_rq_issue: the fixed cost of any program here, not in its sums)');
 
   const figures: Figure[] = [];

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Block I/O latency and size histograms. By default the latency is read at completion from the
  * time stamp the kernel itself puts on each request at issue (rq->io_start_time_ns), so no
- * program runs at issue; with exemplars on, the issuing task is remembered at insert/issue in a
- * direct-mapped store, which also times the requests of devices that carry no stamp. With
+ * program runs at issue; with exemplars on, the submitting task is remembered when the request is
+ * made (block_io_start) in a direct-mapped store, which also times the requests of devices that
+ * carry no stamp once user space attaches the issue program for them. With
  * --start-map (config.flags) the issue time of each request is kept in a hash map keyed by the
  * request and consumed at completion, tracex3-style. The latency and the size land in per-column
  * exponential histograms that user space reads through mmap. */
@@ -85,14 +86,12 @@ struct {
 } starts SEC(".maps");
 
 /* The default mode's issue-side store: slot = hash of the request's address, holding that
- * address to check against. inserted: written at insert, so issue keeps the submitter. The task's
- * pid and name are read from its task_struct only for an exemplar: copying them for every request
- * would cost more than the rest of the issue program. */
+ * address to check against. The task's pid and name are read from its task_struct only for an
+ * exemplar: copying them for every request would cost more than the rest of the issue program. */
 struct issued {
 	__u64 rq;   /* address_of(request) */
-	__u64 ts;   /* issue time, only for devices whose requests carry no stamp */
-	__u64 task; /* the issuing task_struct's address */
-	__u64 inserted;
+	__u64 ts;   /* issue time, only for devices whose requests carry no stamp; 0 once consumed */
+	__u64 task; /* the submitting task_struct's address */
 };
 
 struct {
@@ -301,6 +300,25 @@ static __always_inline int stat_group(struct request *rq)
 	return op == REQ_OP_DISCARD ? 2 : (op & 1);
 }
 
+/* Casts an address to a pointer to a kernel type the verifier lets the program load from
+ * directly (a load that cannot fault the kernel: a bad address reads 0); the call itself is
+ * replaced by a move when the program is loaded (Linux 6.2). */
+extern void *bpf_rdonly_cast(const void *object, __u32 btf_id) __ksym;
+
+/* This CPU's copy of the kernel's completed-I/O counter of a device's statistics group, or 0
+ * when it cannot be read. A direct load, not bpf_probe_read_kernel: the helper call costs more
+ * than the rest of the check. The group is a constant offset in each branch: the verifier allows
+ * no variable offset into a kernel structure. */
+static __always_inline unsigned long kernel_completions(__u64 stats_address, int group)
+{
+	struct disk_stats *mine = bpf_rdonly_cast((void *)stats_address, bpf_core_type_id_kernel(struct disk_stats));
+	if (group == 0)
+		return mine->ios[0];
+	if (group == 1)
+		return mine->ios[1];
+	return mine->ios[2];
+}
+
 /* Every accounted completion seen on this CPU is compared with the kernel's own counter of its
  * device and group on this CPU, which the kernel raises right after this tracepoint: what it
  * counted beyond what was seen here are completions no program saw (the kernel ran none for
@@ -314,12 +332,8 @@ static __always_inline __u64 unseen_before(struct request *rq, __u32 device, int
 		return 0;
 	__u64 *expect = &mine->ios[device][group];
 	__u64 offset = cpu_offset(rq, bpf_get_smp_processor_id());
-	unsigned long counted = 0;
-	if (!offset || !device_stats[device] ||
-	    bpf_probe_read_kernel(&counted, sizeof(counted),
-				  (void *)(device_stats[device] + offset +
-					   bpf_core_field_offset(struct disk_stats, ios) +
-					   group * sizeof(counted)))) {
+	unsigned long counted = offset && device_stats[device] ? kernel_completions(device_stats[device] + offset, group) : 0;
+	if (!counted) {
 		*expect = 0; /* not comparable now: start again from the next completion */
 		return 0;
 	}
@@ -417,34 +431,44 @@ static __always_inline bool device_unstamped_at_issue(struct request *rq)
 	return false;
 }
 
-static __always_inline void store_task(struct issued *entry, __u64 rq)
-{
-	entry->rq = rq;
-	entry->task = bpf_get_current_task();
-}
-
-SEC("tp_btf/block_rq_insert")
-int BPF_PROG(store_rq_insert, struct request *rq)
+/* Fires once per request made from a bio (blk_account_io_start), in the submitter's context,
+ * with or without an I/O scheduler: the one issue-side program of the default mode. Nothing is
+ * written when the slot already holds this request and task (a tag reused by the same thread),
+ * so the line stays shared with the CPU that completes the request. */
+SEC("tp_btf/block_io_start")
+int BPF_PROG(store_io_start, struct request *rq)
 {
 	struct issued *entry = store_slot(rq);
 	if (!entry)
 		return 0;
-	store_task(entry, address_of(rq));
-	entry->inserted = 1;
-	entry->ts = 0;
+	__u64 address = address_of(rq);
+	__u64 task = bpf_get_current_task();
+	if (entry->rq != address) {
+		entry->rq = address;
+		entry->ts = 0;
+		entry->task = task;
+	} else if (entry->task != task) {
+		entry->task = task;
+	}
 	return 0;
 }
 
+/* Attached by user space only once a device turned out to carry no issue stamp: the issue time of
+ * that device's requests, taken where the kernel would have stamped it. */
 SEC("tp_btf/block_rq_issue")
-int BPF_PROG(store_rq_issue, struct request *rq)
+int BPF_PROG(time_rq_issue, struct request *rq)
 {
+	if (!device_unstamped_at_issue(rq))
+		return 0;
 	struct issued *entry = store_slot(rq);
 	if (!entry)
 		return 0;
-	if (entry->rq != address_of(rq) || !entry->inserted)
-		store_task(entry, address_of(rq));
-	entry->inserted = 0;
-	entry->ts = device_unstamped_at_issue(rq) ? bpf_ktime_get_ns() : 0;
+	if (entry->rq != address_of(rq)) {
+		/* made before tracing began, or not from a bio: the issuing task stands in */
+		entry->rq = address_of(rq);
+		entry->task = bpf_get_current_task();
+	}
+	entry->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -542,8 +566,11 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 			start = rq->io_start_time_ns;
 		if (!start && (config.flags & BPFHEAT_FLAG_EXEMPLARS)) {
 			entry = issued_entry(rq);
-			if (entry)
+			if (entry) {
+				/* consumed, so that a later request at this address is never timed from it */
 				start = entry->ts;
+				entry->ts = 0;
+			}
 		}
 		/* a request without data (an empty flush, or one whose flush the queue dropped) is
 		 * never issued itself, so it never has a stamp: only requests with data tell */

@@ -2,7 +2,7 @@
  * The tracers the kernel benchmarks compare, each started the way a user would and stopped
  * with Ctrl-C (SIGINT):
  *   bpfheat   the real binary, `bpfheat --jsonl`, every device, default interval (1 s): latency from
- *             the kernel's issue stamp, exemplars on (the task remembered at insert/issue)
+ *             the kernel's issue stamp, exemplars on (the submitting task remembered at block_io_start)
  *   bpfheat-start-map   the same with --start-map: the seed's design, an LRU start map written at issue
  *   bpfheat-no-exemplars   the same with --exemplars off: the completion program alone
  *   bpftrace  Debian's bpftrace running bench/biolatency.bt (tracepoints issue/complete)
@@ -47,7 +47,7 @@ export type Side = 'issue' | 'complete' | 'other';
 /** Which side of an I/O a program runs on, by its name (bpftool truncates names to 15 characters). */
 export function sideOf(program: ProgramCounters): Side {
   if (program.name === 'empty_probe') return 'other';
-  if (/insert|issue/.test(program.name)) return 'issue';
+  if (/insert|issue|io_start/.test(program.name)) return 'issue';
   if (/compl/.test(program.name)) return 'complete';
   return 'other';
 }

@@ -37,11 +37,13 @@ export function attachedLine(mode: TracerMode): string {
   return `bpfheat: tracing attached (latency from issue to completion, by ${timing}; exemplars ${mode.exemplars ? 'on' : 'off'})\n`;
 }
 
-/** What is said once when a device turns out to carry no issue time stamp. */
-export function unstampedLine(device: string, mode: TracerMode): string {
-  return mode.exemplars
-    ? `bpfheat: ${device} puts no issue time stamp on its requests (its queue keeps no I/O statistics): timed from the issue-side store from now on\n`
-    : `bpfheat: ${device} puts no issue time stamp on its requests (its queue keeps no I/O statistics): its completions are counted as missedStart; run with --exemplars on or --start-map to time them\n`;
+/** What is said once when a device turns out to carry no issue time stamp; timed: whether the
+ * issue program that times such devices from the store could be attached. */
+export function unstampedLine(device: string, mode: TracerMode, timed: boolean): string {
+  const what = `bpfheat: ${device} puts no issue time stamp on its requests (its queue keeps no I/O statistics)`;
+  if (timed) return `${what}: timed from the issue-side store from now on\n`;
+  const why = mode.exemplars ? 'the issue program that would time them cannot be attached after bpfheat gave up root' : 'exemplars are off';
+  return `${what}: its completions are counted as missedStart (${why}); run with --start-map to time them\n`;
 }
 
 export function createBpfSource(options: BpfSourceOptions): Source {
@@ -70,7 +72,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
     for (const device of tracer.unstampedDevices()) {
       if (unstampedSaid.has(device)) continue;
       unstampedSaid.add(device);
-      process.stderr.write(unstampedLine(device, mode));
+      process.stderr.write(unstampedLine(device, mode, tracer.timeUnstampedDevices()));
     }
     if (!mode.exemplars) return;
     recent.add(taken);

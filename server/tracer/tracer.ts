@@ -46,12 +46,16 @@ export interface TracerMode {
 
 export const DEFAULT_MODE: TracerMode = { startMap: false, exemplars: true };
 
-/** The programs a mode attaches; the others stay loaded and idle. */
+/** The programs a mode attaches at open; the others stay loaded and idle. */
 export function programsFor(mode: TracerMode): readonly string[] {
   if (mode.startMap) return ['start_rq_insert', 'start_rq_issue', 'block_rq_complete'];
-  if (mode.exemplars) return ['store_rq_insert', 'store_rq_issue', 'block_rq_complete'];
+  if (mode.exemplars) return ['store_io_start', 'block_rq_complete'];
   return ['block_rq_complete'];
 }
+
+/** Times the requests of devices without the kernel's issue stamp, in the default mode with
+ * exemplars on: attached only once such a device is seen, so that no program runs at issue otherwise. */
+const UNSTAMPED_ISSUE_PROGRAM = 'time_rq_issue';
 
 export interface TracerCounters {
   readonly missedStart: number;
@@ -149,7 +153,7 @@ export class Tracer {
   /** what each device is stacked on, read at open while still root */
   private readonly stacking = stackingTable();
   private closed = false;
-  readonly programs: readonly ProgramHandle[];
+  private readonly attached: ProgramHandle[] = [];
 
   private constructor(
     private readonly obj: bpf.BpfObject,
@@ -174,11 +178,7 @@ export class Tracer {
       );
       this.deviceIds = new BigUint64Array(this.map('device_ids', MAX_DEVICES * 8));
       for (let k = 0n; k < BigInt(RING_COLUMNS); k++) this.release(firstColumn + k - BigInt(RING_COLUMNS));
-      this.programs = programsFor(mode).map((name) => {
-        const prog = bpf.findProgram(obj, name);
-        this.links.push(bpf.attachProgram(prog));
-        return { name, fd: bpf.programFd(prog) };
-      });
+      for (const name of programsFor(mode)) this.attach(name);
     } catch (error) {
       this.close();
       throw error;
@@ -213,6 +213,35 @@ export class Tracer {
       return new Tracer(obj, clock, columnAt(clock, process.hrtime.bigint()), mode, slices);
     } catch (error) {
       throw explain(error, 'attaching the BPF programs');
+    }
+  }
+
+  private attach(name: string): void {
+    const prog = bpf.findProgram(this.obj, name);
+    this.links.push(bpf.attachProgram(prog));
+    this.attached.push({ name, fd: bpf.programFd(prog) });
+  }
+
+  /** The programs attached so far, with their fds for run-time statistics. */
+  get programs(): readonly ProgramHandle[] {
+    return this.attached;
+  }
+
+  /**
+   * Starts timing the requests of devices without the kernel's issue stamp from the issue-side
+   * store (exemplars on, no start map). Attaching needs the privileges the tracer was opened with:
+   * false when they are gone (the dashboard gives up root once it listens) or the mode cannot.
+   */
+  timeUnstampedDevices(): boolean {
+    if (this.mode.startMap) return true;
+    if (!this.mode.exemplars || this.closed) return false;
+    if (this.attached.some((p) => p.name === UNSTAMPED_ISSUE_PROGRAM)) return true;
+    try {
+      this.attach(UNSTAMPED_ISSUE_PROGRAM);
+      return true;
+    } catch (error) {
+      if (error instanceof bpf.LibbpfError) return false;
+      throw error;
     }
   }
 
