@@ -4,7 +4,7 @@
  * one of its requests is either an exemplar or counted as dropped.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,7 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
   let program: string;
   let generous: Traced;
   let capped: Traced;
+  let scheduled: Traced;
 
   beforeAll(async () => {
     loop = createLoopDevice();
@@ -74,6 +75,9 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
     chmodSync(program, 0o755);
     generous = await trace(loop, program, 400, 100_000);
     capped = await trace(loop, program, 2000, 5);
+    // with an I/O scheduler the request is inserted, then dispatched later, possibly by a kworker
+    writeFileSync(`/sys/block/${loop.name}/queue/scheduler`, 'mq-deadline');
+    scheduled = await trace(loop, program, 400, 100_000);
   }, 120_000);
 
   afterAll(() => {
@@ -86,6 +90,13 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
     expect(mine.length).toBeGreaterThan(0);
     expect(mine.every((e) => e.comm === PROGRAM && e.pid === generous.pid)).toBe(true);
     expect(mine.every((e) => e.op === 'write' && e.bytes === 4096 && e.latencyNs > 0)).toBe(true);
+  });
+
+  it('names the submitting program behind an I/O scheduler too', () => {
+    const mine = scheduled.exemplars.filter((e) => e.device === scheduled.deviceId);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(mine.every((e) => e.comm === PROGRAM && e.pid === scheduled.pid)).toBe(true);
+    expect(mine.length + dropsOn(scheduled)).toBe(400);
   });
 
   it('accounts for every request: exemplars plus dropped equals the I/Os sent', () => {
