@@ -41,6 +41,8 @@ const BIN = fileURLToPath(new URL('../bin/bpfheat.js', import.meta.url));
 const PROMETHEUS_ACCEPT = `${PROTOBUF_CONTENT_TYPE};q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2`;
 const SCRAPES = 200;
 const STEP_MS = 2000;
+/** the exporters of the benchmark count from its start: none restarts */
+const BENCH_STARTED_S = Date.now() / 1000;
 
 /** Counts that do not repeat in a pattern gzip could exploit (a seeded linear congruential generator). */
 function counter(seed: number): (limit: number) => number {
@@ -89,7 +91,7 @@ async function scrapeCost(dir: string): Promise<Figure[]> {
   const port = await freePort();
   const exporter = await startTool('bpfheat --exporter', process.execPath, [BIN, '--exporter', '--replay', path, '--speed', '0', '--port', String(port)], /^bpfheat: exporter on/m);
   const url = `http://127.0.0.1:${port}/metrics`;
-  const exposition = { histograms: busyTotals(columns), droppedExemplars: [], uncounted: null, buildInfo: { version: 'bench', source: 'bench' }, timestampMs: Date.now() };
+  const exposition = { histograms: busyTotals(columns), droppedExemplars: [], uncounted: null, buildInfo: { version: 'bench', source: 'bench' }, startTimeSeconds: BENCH_STARTED_S, timestampMs: Date.now() };
   const encodeTimes: number[] = [];
   for (let k = 0; k < SCRAPES; k++) {
     const started = performance.now();
@@ -136,7 +138,7 @@ function steppingHost(seed: number, firstEndMs: number, steps: number): { server
       step++;
     }
     const histograms: HistogramTotals[] = [...counts].map(([key, c]) => ({ metric: 'latency', device: key.split('/')[0]!, op: key.split('/')[1] as Op, counts: c }));
-    const body = Buffer.from(encodeProtobuf({ histograms, droppedExemplars: [], uncounted: null, buildInfo: { version: 'bench', source: 'bench' }, timestampMs: firstEndMs + (step - 1) * STEP_MS }));
+    const body = Buffer.from(encodeProtobuf({ histograms, droppedExemplars: [], uncounted: null, buildInfo: { version: 'bench', source: 'bench' }, startTimeSeconds: BENCH_STARTED_S, timestampMs: firstEndMs + (step - 1) * STEP_MS }));
     res.writeHead(200, { 'Content-Type': PROTOBUF_CONTENT_TYPE, 'Content-Encoding': 'gzip' }).end(gzipSync(body));
   });
   return { server, served: () => step };

@@ -106,13 +106,16 @@ describe.skipIf(skip !== null)('two hosts through Prometheus native histograms',
   });
 
   it.each([
-    ['latency', 'summed over both hosts', null, () => [hostA, hostB]],
-    ['size', 'summed over both hosts', null, () => [hostA, hostB]],
-    ['latency', 'of host A', 0, () => [hostA]],
-    ['latency', 'of host B', 1, () => [hostB]],
-  ] as const)('reads back the %s of every step %s, bucket for bucket', async (metric, _what, host, recordingsOf) => {
+    ['latency', 'summed over both hosts', null, [], () => [hostA, hostB]],
+    ['size', 'summed over both hosts', null, [], () => [hostA, hostB]],
+    ['latency', 'summed over both hosts by Prometheus (--sum-hosts)', null, ['--sum-hosts'], () => [hostA, hostB]],
+    ['size', 'summed over both hosts by Prometheus (--sum-hosts)', null, ['--sum-hosts'], () => [hostA, hostB]],
+    ['latency', 'of host A', 0, [], () => [hostA]],
+    ['latency', 'of host B', 1, [], () => [hostB]],
+    ['latency', 'of host B through Prometheus\'s sum (--sum-hosts --host)', 1, ['--sum-hosts'], () => [hostB]],
+  ] as const)('reads back the %s of every step %s, bucket for bucket', async (metric, _what, host, flags, recordingsOf) => {
     const hostFlags = host === null ? [] : ['--host', `127.0.0.1:${served[host]!.port}`];
-    const columns = await readBack(prometheus, ['--metric', metric, ...hostFlags]);
+    const columns = await readBack(prometheus, ['--metric', metric, ...hostFlags, ...flags]);
     // every step of the recordings, and the empty steps around them
     for (let startMs = firstStartMs - 10 * INTERVAL_MS; startMs < firstStartMs + (COLUMNS + 10) * INTERVAL_MS; startMs += INTERVAL_MS) {
       const got = columns.get(startMs);
@@ -138,6 +141,64 @@ describe.skipIf(skip !== null)('two hosts through Prometheus native histograms',
       });
     }
     expect(Object.fromEntries([...cells].sort())).toEqual(Object.fromEntries([...wanted].sort()));
+  });
+});
+
+describe.skipIf(skip !== null)('a host whose exporter restarts, beside one that does not', () => {
+  let dir: string;
+  let prometheus: RunningPrometheus;
+  let steady: Served;
+  let restarted: Served | null = null;
+  let hostC: Column[];
+  let hostD: Column[];
+  let firstStartMs: number;
+
+  /** Waits until Prometheus holds the cumulative latency count of `columns` on `port`, at their last column's end. */
+  async function held(port: number, columns: readonly Column[]): Promise<void> {
+    const total = columns.reduce((sum, c) => sum + histogramTotal(histogramOf(c, { metric: 'latency' })), 0);
+    const lastEndS = (columns[columns.length - 1]!.startMs + INTERVAL_MS) / 1000;
+    await eventually(`Prometheus to hold ${total} latency counts of 127.0.0.1:${port}`, async () => {
+      const data = (await prometheus.api('query', { query: `sum(histogram_count(bpfheat_io_latency_nanoseconds{instance="127.0.0.1:${port}"}))`, time: String(lastEndS) })) as { result: { value: [number, string] }[] };
+      return Number(data.result[0]?.value[1] ?? -1) === total ? true : null;
+    }, 120_000);
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bpfheat-prom-restart-'));
+    firstStartMs = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS - 60_000;
+    hostC = recordedColumns(3, firstStartMs, INTERVAL_MS, COLUMNS);
+    hostD = recordedColumns(4, firstStartMs, INTERVAL_MS, COLUMNS);
+    const ports = [await freePort(), await freePort()];
+    prometheus = await startPrometheus(ports.map((port) => ({ address: `127.0.0.1:${port}` })), { nativeHistograms: true });
+    steady = await serve(['--exporter', '--replay', writeRecording(dir, 'db-d', hostD), '--speed', SPEED, '--port', String(ports[1])]);
+    // host C: its first half from one process, then a new process (counting from 0) replays the second half
+    const half = COLUMNS / 2;
+    const first = await serve(['--exporter', '--replay', writeRecording(dir, 'db-c1', hostC.slice(0, half)), '--speed', SPEED, '--port', String(ports[0])]);
+    await held(ports[0]!, hostC.slice(0, half));
+    await first.stop();
+    restarted = await serve(['--exporter', '--replay', writeRecording(dir, 'db-c2', hostC.slice(half)), '--speed', SPEED, '--port', String(ports[0])]);
+    await held(ports[0]!, hostC.slice(half));
+    await held(ports[1]!, hostD);
+  }, 240_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await restarted?.stop();
+    await steady?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['summed by Prometheus (--sum-hosts)', ['--sum-hosts']],
+    ['summed after differencing each series', []],
+  ] as const)('reads back every step %s, the restart included, bucket for bucket', async (_what, flags) => {
+    const columns = await readBack(prometheus, ['--metric', 'latency', ...flags]);
+    for (let startMs = firstStartMs - 5 * INTERVAL_MS; startMs < firstStartMs + (COLUMNS + 5) * INTERVAL_MS; startMs += INTERVAL_MS) {
+      const got = columns.get(startMs);
+      expect(got, `a column starting at ${startMs}`).toBeDefined();
+      expect({ total: got!.total, buckets: got!.buckets }, `the step starting at ${startMs}`).toEqual(expected([hostC, hostD], startMs, 'latency'));
+    }
+    expect(expected([hostC], firstStartMs + (COLUMNS / 2 + 1) * INTERVAL_MS, 'latency').total, 'a busy column of the restarted host after its restart').toBeGreaterThan(0);
   });
 });
 

@@ -23,6 +23,7 @@ async function createSource(config: Config): Promise<Source> {
       match: config.match,
       hostLabel: config.hostLabel,
       hosts: config.hosts,
+      sumHosts: config.sumHosts,
       intervalMs: config.intervalMs,
       historyMs: historyColumns(config) * config.intervalMs,
     });

@@ -24,7 +24,7 @@ import { describeFsError } from '../formats/recording.ts';
 import type { FiniteSource } from '../sources/replay.ts';
 
 /** The flags of bpfheat's main table that choose and read the data; everything else is refused. */
-const DATA_FLAGS = ['--replay', '--strict', '--source', '--prometheus', '--match', '--host', '--host-label', '--import', '--import-format', '--time-unit', '--unitstime', '--latency-unit', '--unitslatency', '--time-column', '--latency-column', '--time-base', '--interval', '--metric', '--device', '--op'];
+const DATA_FLAGS = ['--replay', '--strict', '--source', '--prometheus', '--match', '--host', '--host-label', '--sum-hosts', '--import', '--import-format', '--time-unit', '--unitstime', '--latency-unit', '--unitslatency', '--time-column', '--latency-column', '--time-base', '--interval', '--metric', '--device', '--op'];
 
 interface SnapshotFlag {
   readonly names: readonly string[];
@@ -175,7 +175,7 @@ export async function runSnapshot(argv: readonly string[]): Promise<void> {
     const toMs = Number(args.query.get('to') ?? Math.floor((Date.now() - 2 * config.intervalMs) / config.intervalMs) * config.intervalMs);
     const fromMs = Number(args.query.get('from') ?? toMs - DEFAULT_BACKFILL_MS);
     if (!(fromMs < toMs)) throw new UsageError(`--from (${fromMs}) must be before --to (${toMs})`);
-    const read = await readPrometheusRange({ url: config.prometheus!, match: config.match, hostLabel: config.hostLabel, hosts: config.hosts, intervalMs: config.intervalMs }, fromMs, toMs);
+    const read = await readPrometheusRange({ url: config.prometheus!, match: config.match, hostLabel: config.hostLabel, hosts: config.hosts, sumHosts: config.sumHosts, intervalMs: config.intervalMs }, fromMs, toMs);
     columns = read.columns;
     source = { kind: 'prometheus', host: config.hosts.length === 1 ? config.hosts[0]! : `Prometheus ${config.prometheus}`, intervalMs: config.intervalMs, devices: () => read.devices };
   } else if (config.source === 'replay') {

@@ -33,6 +33,8 @@ export class MetricsExporter {
   private readonly dropped = new Map<string, { device: number; op: Op; count: number }>();
   private newestEndMs: number | null = null;
   private readonly version = packageVersion();
+  /** the totals begin with this exporter: a new process, or a new exporter, is a restart */
+  private readonly startTimeSeconds = Date.now() / 1000;
 
   constructor(private readonly source: StreamSource) {}
 
@@ -73,6 +75,7 @@ export class MetricsExporter {
       droppedExemplars: [...this.dropped.values()].sort(order).map((d) => ({ labels: { device: name(d.device), op: d.op }, value: d.count })),
       uncounted,
       buildInfo: { version: this.version, source: this.source.kind },
+      startTimeSeconds: this.startTimeSeconds,
       timestampMs: this.newestEndMs,
     };
   }

@@ -54,6 +54,11 @@ export interface Exposition {
   readonly uncounted: readonly CounterSample[] | null;
   readonly buildInfo: Readonly<Record<string, string>>;
   /**
+   * When these totals began counting (unix seconds): a new value is a restart, which a reader
+   * of Prometheus must see even when no count dropped (--source prometheus reads sums on it).
+   */
+  readonly startTimeSeconds: number;
+  /**
    * The end (unix ms) of the newest column in the totals, stamped on every sample taken from
    * columns, so Prometheus stores counts at the time they were measured; null: none yet.
    */
@@ -179,6 +184,8 @@ function counterFamily(name: string, help: string, samples: readonly CounterSamp
 const DROPPED_HELP = 'Outlier I/Os counted in the histograms whose exemplar the tracer could not send (rate cap or full ring)';
 const UNCOUNTED_HELP = 'Block requests the tracer could not count or time, by reason (see bpfheat --self-stats)';
 const BUILD_HELP = 'bpfheat version and source; always 1';
+const START_NAME = 'bpfheat_start_time_seconds';
+const START_HELP = 'When the cumulative counts began (unix seconds): a new value means they restarted from 0';
 
 /** The protobuf exposition: length-delimited MetricFamily messages. */
 export function encodeProtobuf(exposition: Exposition): Uint8Array {
@@ -188,6 +195,8 @@ export function encodeProtobuf(exposition: Exposition): Uint8Array {
     counterFamily('bpfheat_exemplars_dropped_total', DROPPED_HELP, exposition.droppedExemplars, exposition.timestampMs),
     ...(exposition.uncounted ? [counterFamily('bpfheat_tracer_uncounted_total', UNCOUNTED_HELP, exposition.uncounted, null)] : []),
     { name: 'bpfheat_build_info', help: BUILD_HELP, type: METRIC_TYPE.GAUGE, metric: [{ label: labelPairs(exposition.buildInfo), gauge: { value: 1 } }] },
+    // stamped as the histograms are, so it is read at the same (data) time as they are
+    { name: START_NAME, help: START_HELP, type: METRIC_TYPE.GAUGE, metric: [{ label: [], gauge: { value: exposition.startTimeSeconds }, ...(exposition.timestampMs === null ? {} : { timestampMs: exposition.timestampMs }) }] },
   ];
   const writer = protobuf.Writer.create();
   for (const family of families) {
@@ -246,5 +255,6 @@ export function encodeText(exposition: Exposition): string {
     for (const s of samples) lines.push(`${name}${labelText(s.labels)} ${s.value}${sampleStamp}`);
   }
   lines.push(`# HELP bpfheat_build_info ${BUILD_HELP}`, '# TYPE bpfheat_build_info gauge', `bpfheat_build_info${labelText(exposition.buildInfo)} 1`);
+  lines.push(`# HELP ${START_NAME} ${escapeHelp(START_HELP)}`, `# TYPE ${START_NAME} gauge`, `${START_NAME} ${exposition.startTimeSeconds}${stamp}`);
   return `${lines.join('\n')}\n`;
 }

@@ -29,6 +29,20 @@ export interface SeriesSamples {
 
 export class QueryAnswerError extends Error {}
 
+/** Labels that tell one exporter (target) apart from another: all but these. */
+const NOT_TARGET_LABELS = new Set(['__name__', 'device', 'op']);
+
+/** A series' labels as one string: its identity. */
+export function labelKey(labels: Readonly<Record<string, string>>): string {
+  return Object.keys(labels).sort().map((name) => `${name}=${labels[name]}`).join(',');
+}
+
+/** The labels of the exporter a series comes from, as one string. */
+export function targetKey(labels: Readonly<Record<string, string>>): string {
+  return labelKey(Object.fromEntries(Object.entries(labels).filter(([name]) => !NOT_TARGET_LABELS.has(name))));
+}
+
+
 const NAMES = new Map<string, Metric>(METRICS.map((m) => [HISTOGRAM_NAMES[m], m]));
 
 /** The selector for both histograms within a --match selector like {job="db"} (or none). */
@@ -88,8 +102,7 @@ export function parseMatrix(answer: unknown, hostLabel: string): SeriesSamples[]
       if (!Array.isArray(pair) || pair.length !== 2) throw new QueryAnswerError('a histogram sample is not [time, histogram]');
       return { timeMs: Math.round(Number(pair[0]) * 1000), counts: countsOfHistogram(pair[1]) };
     });
-    const key = Object.keys(labels).sort().map((name) => `${name}=${labels[name]}`).join(',');
-    series.push({ key, metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples });
+    series.push({ key: labelKey(labels), metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples });
   }
   return series;
 }

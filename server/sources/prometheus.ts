@@ -15,13 +15,27 @@
  * back-off; the source never stops on it.
  */
 import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
-import { OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
-import { classicBucketSelector, CumulativeDiffer, histogramSelector, parseMatrix, QueryAnswerError, vectorLength, type SeriesStep } from '../formats/prometheus-query.ts';
+import { METRICS, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
+import { classicBucketSelector, CumulativeDiffer, histogramSelector, parseMatrix, QueryAnswerError, stepCounts, vectorLength, type SeriesStep } from '../formats/prometheus-query.ts';
+import {
+  differencedSums,
+  hostMatcher,
+  irregularSteps,
+  metricSelector,
+  NO_PRESENCE,
+  parseCountMatrix,
+  parseFloatMatrix,
+  parseSumMatrix,
+  START_TIME_METRIC,
+  type IrregularStep,
+} from '../formats/prometheus-sums.ts';
 import { UserError } from '../base/errors.ts';
 import type { ColumnSink, Source } from './source.ts';
 
 /** Steps one query_range asks for: far below Prometheus's 11,000 points per series, and an answer of a few MB (a 720-step answer of 40 series was 98 MB of JSON) */
 export const CHUNK_STEPS = 120;
+/** Steps one summed query asks for: its answer is a host's worth of series, not the fleet's */
+const SUMMED_CHUNK_STEPS = 720;
 /** A step is read once it is this many steps old (and at least LAG_MIN_MS), so the scrapes of every host are in. */
 const LAG_STEPS = 2;
 const LAG_MIN_MS = 2000;
@@ -38,6 +52,8 @@ export interface PrometheusOptions {
   readonly hostLabel: string;
   /** only these hosts (values of the host label); empty for all */
   readonly hosts: readonly string[];
+  /** read the hosts' sum as Prometheus computes it (prometheus-sums.ts): no host apart, a tenth of the reading for ten */
+  readonly sumHosts: boolean;
   readonly intervalMs: number;
   /** how far back the history is read */
   readonly historyMs: number;
@@ -94,7 +110,7 @@ function describeFailure(error: unknown, url: string): string {
 }
 
 /** What reads bpfheat's histograms back: the query, the hosts wanted and the label naming them. */
-export type ReaderOptions = Pick<PrometheusOptions, 'url' | 'match' | 'hostLabel' | 'hosts' | 'intervalMs'>;
+export type ReaderOptions = Pick<PrometheusOptions, 'url' | 'match' | 'hostLabel' | 'hosts' | 'sumHosts' | 'intervalMs'>;
 
 export interface PrometheusReader {
   /** one device per (host, device) pair seen, in the order first seen */
@@ -130,13 +146,14 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     if (id === undefined) {
       id = devices.length;
       deviceIds.set(key, id);
-      devices.push({ id, name: cell.device, host: cell.host });
+      // summed hosts are no host apart: the device is the fleet's
+      devices.push(options.sumHosts ? { id, name: cell.device } : { id, name: cell.device, host: cell.host });
       onNewDevice(devices);
     }
     return id;
   }
 
-  async function query(path: 'query' | 'query_range', params: URLSearchParams): Promise<unknown> {
+  async function queryApi(path: 'query' | 'query_range', params: URLSearchParams): Promise<unknown> {
     const abort = new AbortController();
     inFlight.add(abort);
     const timeout = setTimeout(() => abort.abort(new Error(`no answer within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
@@ -154,38 +171,109 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     }
   }
 
+  /** The query_range calls a read makes, known up to front; the first read also asks for the baseline step at afterEndMs. */
+  function chunksOf(afterEndMs: number, toEndMs: number, steps: number): { startMs: number; endMs: number }[] {
+    const chunks: { startMs: number; endMs: number }[] = [];
+    for (let endMs = afterEndMs, first = !baselineRead; endMs < toEndMs; first = false) {
+      const startMs = first ? endMs : endMs + interval;
+      chunks.push({ startMs, endMs: (endMs = Math.min(toEndMs, startMs + (steps - 1) * interval)) });
+    }
+    return chunks;
+  }
+
+  const range = (query: string, startMs: number, endMs: number): Promise<unknown> =>
+    queryApi('query_range', new URLSearchParams({ query, start: String(startMs / 1000), end: String(endMs / 1000), step: `${interval / 1000}s` }));
+
+  async function readPerSeries(afterEndMs: number, toEndMs: number, deliver: (columns: Column[]) => void): Promise<void> {
+    // the chunks, known up front, so Prometheus writes the next answer while this one is read
+    const chunks = chunksOf(afterEndMs, toEndMs, CHUNK_STEPS);
+    const ask = (chunk: { startMs: number; endMs: number }): Promise<unknown> => range(selector, chunk.startMs, chunk.endMs);
+    let deliveredEndMs = afterEndMs;
+    let next = chunks.length > 0 ? ask(chunks[0]!) : null;
+    for (let k = 0; k < chunks.length; k++) {
+      const answer = await next!;
+      next = k + 1 < chunks.length ? ask(chunks[k + 1]!) : null;
+      // a failed read ahead is reported when its turn comes, not as an unhandled rejection
+      next?.catch(() => {});
+      const series = parseMatrix(answer, options.hostLabel);
+      const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
+      if (wanted.length > 0) seenSeries = true;
+      const steps = differ.steps(wanted, deliveredEndMs);
+      baselineRead = true;
+      deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunks[k]!.endMs, interval, deviceId));
+      deliveredEndMs = chunks[k]!.endMs;
+    }
+  }
+
+  /** The hosts' sum: Prometheus's sums differenced, and the steps around a restart or a gap series by series. */
+  const hostSelector = options.hosts.length === 0 ? null : hostMatcher(options.hostLabel, options.hosts);
+  const rawSelector = histogramSelector(hostSelector === null ? options.match : `{${[options.match?.trim().slice(1, -1).trim(), hostSelector].filter(Boolean).join(',')}}`);
+  let presence = NO_PRESENCE;
+  let lastSums = new Map<string, Float64Array>();
+
+  /** Every series' cumulative histogram at one step, by series key. */
+  async function seriesAt(timeMs: number): Promise<Map<string, { metric: Metric; device: string; op: Op; counts: Float64Array }>> {
+    const series = parseMatrix(await range(rawSelector, timeMs, timeMs), options.hostLabel);
+    return new Map(series.flatMap((s) => s.samples.map((sample) => [s.key, { metric: s.metric, device: s.device, op: s.op, counts: sample.counts }] as const)));
+  }
+
+  /** An irregular step's counts, series by series, as the per-host path differences them. */
+  async function irregularStep(step: IrregularStep): Promise<SeriesStep[]> {
+    const [now, before] = await Promise.all([seriesAt(step.timeMs), seriesAt(step.timeMs - interval)]);
+    const steps: SeriesStep[] = [];
+    for (const [key, s] of now) {
+      const resumedAt = step.resumed.get(key);
+      const previous = step.restarted.has(key) ? null : (before.get(key) ?? (resumedAt === undefined ? undefined : (await seriesAt(resumedAt)).get(key)))?.counts ?? null;
+      steps.push({ metric: s.metric, host: '', device: s.device, op: s.op, timeMs: step.timeMs, counts: stepCounts(previous, s.counts) });
+    }
+    return steps;
+  }
+
+  async function readSummedChunk(chunk: { startMs: number; endMs: number }): Promise<{ sums: unknown[]; counts: unknown[]; starts: unknown }> {
+    const selectorOf = (metric: Metric): string => metricSelector(metric, options.match, options.hostLabel, options.hosts);
+    const [sums, counts, starts] = await Promise.all([
+      Promise.all(METRICS.map((m) => range(`sum by (device, op) (${selectorOf(m)})`, chunk.startMs, chunk.endMs))),
+      Promise.all(METRICS.map((m) => range(`histogram_count(${selectorOf(m)})`, chunk.startMs, chunk.endMs))),
+      range(metricSelector(START_TIME_METRIC, options.match, options.hostLabel, options.hosts), chunk.startMs, chunk.endMs),
+    ]);
+    return { sums, counts, starts };
+  }
+
+  async function readSummed(afterEndMs: number, toEndMs: number, deliver: (columns: Column[]) => void): Promise<void> {
+    const chunks = chunksOf(afterEndMs, toEndMs, SUMMED_CHUNK_STEPS);
+    let deliveredEndMs = afterEndMs;
+    let next = chunks.length > 0 ? readSummedChunk(chunks[0]!) : null;
+    for (let k = 0; k < chunks.length; k++) {
+      const chunk = chunks[k]!;
+      const answers = await next!;
+      next = k + 1 < chunks.length ? readSummedChunk(chunks[k + 1]!) : null;
+      next?.catch(() => {});
+      const times: number[] = [];
+      for (let t = chunk.startMs; t <= chunk.endMs; t += interval) times.push(t);
+      const counts = answers.counts.flatMap((answer, m) => parseCountMatrix(answer, METRICS[m]!));
+      if (counts.length > 0) seenSeries = true;
+      const classified = irregularSteps(presence, times, counts, parseFloatMatrix(answers.starts));
+      const irregular = classified.irregular.filter((step) => step.timeMs > deliveredEndMs);
+      const sums = answers.sums.flatMap((answer, m) => parseSumMatrix(answer, METRICS[m]!));
+      const regular = differencedSums(sums, times, new Set(irregular.map((step) => step.timeMs)), lastSums);
+      const steps: SeriesStep[] = regular.steps.filter((step) => step.timeMs > deliveredEndMs).map((step) => ({ ...step, host: '' }));
+      for (const step of irregular) steps.push(...(await irregularStep(step)));
+      presence = classified.presence;
+      lastSums = regular.last;
+      baselineRead = true;
+      deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunk.endMs, interval, deviceId));
+      deliveredEndMs = chunk.endMs;
+    }
+  }
+
   return {
     devices,
     get seenSeries() {
       return seenSeries;
     },
-    async read(afterEndMs, toEndMs, deliver) {
-      // the chunks, known up front, so Prometheus writes the next answer while this one is read
-      const chunks: { startMs: number; endMs: number }[] = [];
-      for (let endMs = afterEndMs, first = !baselineRead; endMs < toEndMs; first = false) {
-        const startMs = first ? endMs : endMs + interval;
-        chunks.push({ startMs, endMs: (endMs = Math.min(toEndMs, startMs + (CHUNK_STEPS - 1) * interval)) });
-      }
-      const ask = (chunk: { startMs: number; endMs: number }): Promise<unknown> =>
-        query('query_range', new URLSearchParams({ query: selector, start: String(chunk.startMs / 1000), end: String(chunk.endMs / 1000), step: `${interval / 1000}s` }));
-      let deliveredEndMs = afterEndMs;
-      let next = chunks.length > 0 ? ask(chunks[0]!) : null;
-      for (let k = 0; k < chunks.length; k++) {
-        const answer = await next!;
-        next = k + 1 < chunks.length ? ask(chunks[k + 1]!) : null;
-        // a failed read ahead is reported when its turn comes, not as an unhandled rejection
-        next?.catch(() => {});
-        const series = parseMatrix(answer, options.hostLabel);
-        const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
-        if (wanted.length > 0) seenSeries = true;
-        const steps = differ.steps(wanted, deliveredEndMs);
-        baselineRead = true;
-        deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunks[k]!.endMs, interval, deviceId));
-        deliveredEndMs = chunks[k]!.endMs;
-      }
-    },
+    read: (afterEndMs, toEndMs, deliver) => (options.sumHosts ? readSummed(afterEndMs, toEndMs, deliver) : readPerSeries(afterEndMs, toEndMs, deliver)),
     async noSeriesProblem() {
-      const classic = vectorLength(await query('query', new URLSearchParams({ query: classicBucketSelector(options.match) })));
+      const classic = vectorLength(await queryApi('query', new URLSearchParams({ query: classicBucketSelector(options.match) })));
       if (classic > 0) return `Prometheus at ${base} stores bpfheat's histograms as classic ones (_bucket series), not native: restart it with --enable-feature=native-histograms`;
       const hosts = options.hosts.length > 0 ? ` for --host ${options.hosts.join(', ')}` : '';
       return `no bpfheat series in Prometheus at ${base} match ${options.match ?? 'any job'}${hosts}: check --match, and that Prometheus scrapes bpfheat --exporter (README: Many hosts)`;

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { SLOTS } from '../../shared/scheme.ts';
+import { differencedSums, hostMatcher, irregularSteps, metricSelector, NO_PRESENCE, parseCountMatrix, type FloatSeries, type SumSeries } from './prometheus-sums.ts';
+
+const LATENCY = 'bpfheat_io_latency_nanoseconds';
+
+/** A histogram_count series of host h (device sda, op read) with a count per step (null: absent). */
+function countSeries(host: string, values: (number | null)[]): FloatSeries {
+  return { labels: { __name__: LATENCY, instance: host, device: 'sda', op: 'read' }, values: new Map(values.flatMap((v, k) => (v === null ? [] : [[(k + 1) * 1000, v] as const]))) };
+}
+
+function startSeries(host: string, values: (number | null)[]): FloatSeries {
+  return { labels: { instance: host }, values: new Map(values.flatMap((v, k) => (v === null ? [] : [[(k + 1) * 1000, v] as const]))) };
+}
+
+const KEY_A = `__name__=${LATENCY},device=sda,instance=a,op=read`;
+const STEPS = [1000, 2000, 3000, 4000, 5000];
+
+describe('irregularSteps', () => {
+  it.each([
+    ['counts that only grow: none', [countSeries('a', [1, 2, 2, 5, 9])], [startSeries('a', [7, 7, 7, 7, 7])], []],
+    ['a series new after the first step: none (counted from 0 by the sums too)', [countSeries('a', [null, null, 3, 4, 4])], [], []],
+    ['a count that drops', [countSeries('a', [5, 6, 2, 3, 3])], [], [[3000, [], []]]],
+    ['a series that vanishes, and comes back: both steps, the return continuing from its last step', [countSeries('a', [5, 6, null, null, 8])], [], [[3000, [], []], [5000, [], [[KEY_A, 2000]]]]],
+    [
+      'a restart whose counts grew: the start gauge changes a step before the series moves, the move is counted from 0',
+      [countSeries('a', [5, 6, 6, 9, 10])],
+      [startSeries('a', [7, 7, 8, 8, 8])],
+      [[4000, [KEY_A], []]],
+    ],
+    ['a restart whose series moves at the same step as the gauge', [countSeries('a', [5, 6, 8, 9, 10])], [startSeries('a', [7, 7, 8, 8, 8])], [[3000, [KEY_A], []]]],
+    ['another host\'s restart does not touch this one', [countSeries('a', [5, 6, 8, 9, 10])], [startSeries('a', [7, 7, 7, 7, 7]), startSeries('b', [1, 1, 2, 2, 2])], []],
+  ] as const)('%s', (_name, counts, starts, wanted) => {
+    const { irregular } = irregularSteps(NO_PRESENCE, STEPS, counts, starts);
+    expect(irregular.map((step) => [step.timeMs, [...step.restarted], [...step.resumed]])).toEqual(wanted);
+  });
+
+  it('carries what it knows from one read to the next: a drop across the boundary, and a restart awaited across it', () => {
+    const first = irregularSteps(NO_PRESENCE, [1000, 2000], [countSeries('a', [5, 5])], [startSeries('a', [7, 8])]);
+    expect(first.irregular).toEqual([]);
+    const second = irregularSteps(first.presence, [3000, 4000], [countSeries('a', [null, null, 5, 9])], [startSeries('a', [null, null, 8, 8])]);
+    expect(second.irregular.map((step) => [step.timeMs, [...step.restarted]])).toEqual([[4000, [KEY_A]]]);
+    const third = irregularSteps(second.presence, [5000], [countSeries('a', [null, null, null, null, 2])], []);
+    expect(third.irregular.map((step) => step.timeMs)).toEqual([5000]);
+  });
+});
+
+function counts(slots: Record<number, number>): Float64Array {
+  const c = new Float64Array(SLOTS);
+  for (const [slot, n] of Object.entries(slots)) c[Number(slot)] = n;
+  return c;
+}
+
+function sparse(c: Float64Array): Record<number, number> {
+  const out: Record<number, number> = {};
+  c.forEach((n, slot) => {
+    if (n !== 0) out[slot] = n;
+  });
+  return out;
+}
+
+describe('differencedSums', () => {
+  const sum = (values: [number, Record<number, number>][]): SumSeries => ({ metric: 'latency', device: 'sda', op: 'read', values: new Map(values.map(([t, c]) => [t, counts(c)])) });
+
+  it('differences each step against the one before, the first against the sums handed in, and leaves out skipped and empty steps', () => {
+    const before = new Map([['latency/sda/read', counts({ 4: 1 })]]);
+    const { steps, last } = differencedSums([sum([[1000, { 4: 3 }], [2000, { 4: 3 }], [3000, { 4: 9, 6: 1 }], [4000, { 4: 10, 6: 1 }]])], [1000, 2000, 3000, 4000], new Set([3000]), before);
+    expect(steps.map((s) => [s.timeMs, sparse(s.counts)])).toEqual([[1000, { 4: 2 }], [4000, { 4: 1 }]]);
+    expect(sparse(last.get('latency/sda/read')!)).toEqual({ 4: 10, 6: 1 });
+  });
+
+  it('counts a cell with no sum before from 0', () => {
+    const { steps } = differencedSums([sum([[2000, { 9: 4 }]])], [1000, 2000], new Set(), new Map());
+    expect(steps.map((s) => [s.timeMs, sparse(s.counts)])).toEqual([[2000, { 9: 4 }]]);
+  });
+});
+
+describe('selectors and answers', () => {
+  it('chooses one metric within --match and exactly the --host values, escaped', () => {
+    expect(metricSelector('latency', '{job="db"}', 'instance', ['db1:9100', 'db.2'])).toBe(`{__name__="${LATENCY}",job="db",instance=~"db1:9100|db\\\\.2"}`);
+    expect(metricSelector('bpfheat_start_time_seconds', null, 'instance', [])).toBe('{__name__="bpfheat_start_time_seconds"}');
+    expect(hostMatcher('host', ['a|b'])).toBe('host=~"a\\\\|b"');
+  });
+
+  it('labels histogram_count series with the histogram\'s name again, so they match the histograms read raw', () => {
+    const answer = { status: 'success', data: { resultType: 'matrix', result: [{ metric: { instance: 'a', device: 'sda', op: 'read' }, values: [[1, '5'], [2, '7']] }] } };
+    const [series] = parseCountMatrix(answer, 'latency');
+    expect(series!.labels).toEqual({ __name__: LATENCY, instance: 'a', device: 'sda', op: 'read' });
+    expect([...series!.values]).toEqual([[1000, 5], [2000, 7]]);
+  });
+});
