@@ -16,7 +16,8 @@
  * the last 48 minutes rather than 1 min apart over a day; the query, the differencing and the
  * drawing see the same number of samples, series and buckets. Then `bpfheat --source prometheus
  * --interval 2000` reads the history (timed until /api/meta holds every column) and Chromium opens
- * the page over the whole span (timed until it is drawn whole, as bench/client-draw.ts does).
+ * the page over the whole span (timed until it is drawn whole, as bench/client-draw.ts does): once
+ * per host, as the page's host filter needs it, and once with --sum-hosts (Prometheus sums).
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -193,38 +194,50 @@ async function fleetDraw(hostCount: number, steps: number): Promise<Figure[]> {
   const storage = await bytesPerSample(prometheus);
   say(`  on disk: ${storage.samples.toLocaleString('en-US')} histogram samples of ${storage.series} series (~${storage.buckets} populated buckets each) in a ${(storage.blockBytes / 2 ** 20).toFixed(1)} MiB block: ${storage.perSample.toFixed(0)} bytes per sample`);
 
-  const port = await freePort();
   // history from well before the first step, so the page's window holds no unknown stretch
   const history = `${Math.ceil((Date.now() - firstEndMs) / 60_000) + 5}m`;
-  const dashboard = await startTool('bpfheat --source prometheus', process.execPath, [BIN, '--source', 'prometheus', '--prometheus', prometheus.url, '--interval', String(STEP_MS), '--history', history, '--port', String(port)], /^bpfheat: dashboard on/m);
-  // the source starts reading just before the server listens: time from the URL line
-  const readStarted = performance.now();
   const lastEndMs = firstEndMs + (steps - 1) * STEP_MS;
-  for (;;) {
-    const meta = await fetch(`http://127.0.0.1:${port}/api/meta`).then((r) => r.json() as Promise<{ history: { toMs: number | null } }>, () => null);
-    if (meta?.history.toMs && meta.history.toMs >= lastEndMs) break;
-    if (performance.now() - readStarted > 300_000) throw new Error(`the dashboard did not read the history: ${dashboard.output()}`);
-    await sleep(50);
-  }
-  const readS = (performance.now() - readStarted) / 1000;
-
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium' });
   onCleanup('chromium', () => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-  const spanS = Math.ceil((Date.now() - firstEndMs + 2 * STEP_MS) / 1000);
-  const drawStarted = performance.now();
-  await page.goto(`http://127.0.0.1:${port}/?span=${spanS}`);
-  const drawn = await waitFor(page, (h) => h.ready && h.idle && h.complete, 120_000);
-  const drawS = (performance.now() - drawStarted) / 1000;
+
+  /** Starts the dashboard on Prometheus; the seconds until it holds the history, and until the page over it is drawn whole. */
+  async function readAndDraw(flags: readonly string[]): Promise<{ readS: number; drawS: number }> {
+    const port = await freePort();
+    const dashboard = await startTool('bpfheat --source prometheus', process.execPath, [BIN, '--source', 'prometheus', '--prometheus', prometheus.url, '--interval', String(STEP_MS), '--history', history, '--port', String(port), ...flags], /^bpfheat: dashboard on/m);
+    // the source starts reading just before the server listens: time from the URL line
+    const readStarted = performance.now();
+    for (;;) {
+      const meta = await fetch(`http://127.0.0.1:${port}/api/meta`).then((r) => r.json() as Promise<{ history: { toMs: number | null } }>, () => null);
+      if (meta?.history.toMs && meta.history.toMs >= lastEndMs) break;
+      if (performance.now() - readStarted > 300_000) throw new Error(`the dashboard did not read the history: ${dashboard.output()}`);
+      await sleep(50);
+    }
+    const readS = (performance.now() - readStarted) / 1000;
+    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    const spanS = Math.ceil((Date.now() - firstEndMs + 2 * STEP_MS) / 1000);
+    const drawStarted = performance.now();
+    await page.goto(`http://127.0.0.1:${port}/?span=${spanS}`);
+    const drawn = await waitFor(page, (h) => h.ready && h.idle && h.complete, 120_000);
+    const drawS = (performance.now() - drawStarted) / 1000;
+    await page.close();
+    await dashboard.stop();
+    say(`  ${flags.join(' ') || 'per host'}: history read from Prometheus by the dashboard in ${readS.toFixed(2)} s; the page over the span drawn whole${drawn.complete ? '' : ' (timed out: parts missing)'} in ${drawS.toFixed(2)} s`);
+    return { readS, drawS };
+  }
+
+  const perHost = await readAndDraw([]);
+  const summed = await readAndDraw(['--sum-hosts']);
   await browser.close();
-  await dashboard.stop();
   await prometheus.stop();
-  say(`  history read from Prometheus by the dashboard: ${readS.toFixed(2)} s; the page over the span drawn whole${drawn.complete ? '' : ' (timed out: parts missing)'} in ${drawS.toFixed(2)} s`);
   return [
     info(PART, `Prometheus TSDB bytes per native-histogram sample (~${storage.buckets} populated buckets)`, storage.perSample, 'B', 0),
-    info(PART, `${hostCount} hosts × ${steps} steps: history read from Prometheus`, readS, 's', 2),
-    info(PART, `${hostCount} hosts × ${steps} steps: page drawn whole`, drawS, 's', 2),
-    atMost(PART, `${hostCount} hosts × ${steps} steps from Prometheus, read and drawn`, readS + drawS, 's', 3, '< 3 s', 2),
+    info(PART, `${hostCount} hosts × ${steps} steps, per host: history read from Prometheus`, perHost.readS, 's', 2),
+    info(PART, `${hostCount} hosts × ${steps} steps, per host: page drawn whole`, perHost.drawS, 's', 2),
+    info(PART, `${hostCount} hosts × ${steps} steps, per host: read and drawn`, perHost.readS + perHost.drawS, 's', 2),
+    info(PART, `${hostCount} hosts × ${steps} steps, --sum-hosts: history read from Prometheus`, summed.readS, 's', 2),
+    info(PART, `${hostCount} hosts × ${steps} steps, --sum-hosts: page drawn whole`, summed.drawS, 's', 2),
+    atMost(PART, `${hostCount} hosts × ${steps} steps from Prometheus (--sum-hosts), read and drawn`, summed.readS + summed.drawS, 's', 3, '< 3 s', 2),
+    info(PART, 'reading per host ÷ --sum-hosts, same run', perHost.readS / summed.readS, '×', 1),
   ];
 }
 

@@ -2,7 +2,9 @@
  * bpfheat into a real Prometheus and back out. Two bpfheat exporters replay two different
  * recordings as two hosts; Prometheus (native histograms on, its own TSDB, 1-s scrapes) scrapes
  * them; `bpfheat --source prometheus --jsonl` then reads every step back, per host and summed,
- * and each must equal the recordings' columns over the same step, bucket for bucket. A second
+ * and each must equal the recordings' columns over the same step, bucket for bucket, whether the
+ * reader differences every series or lets Prometheus sum the hosts (--sum-hosts); the same again
+ * with a host whose exporter restarts halfway (a new process, counting from 0). A second
  * Prometheus without the feature flag scrapes the text format and must store the classic
  * buckets, each the exact count at or below its bound.
  */
