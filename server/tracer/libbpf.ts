@@ -62,6 +62,7 @@ function bind() {
     setMaxEntries: libbpf.func('int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)'),
     setInitialValue: libbpf.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     programFd: libbpf.func('int bpf_program__fd(bpf_program *prog)'),
+    setAutoload: libbpf.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
     attach: libbpf.func('bpf_link *bpf_program__attach(bpf_program *prog)'),
     destroyLink: libbpf.func('int bpf_link__destroy(bpf_link *link)'),
     getError: libbpf.func('long libbpf_get_error(const void *ptr)'),
@@ -157,6 +158,11 @@ export function setMaxEntries(map: BpfMap, entries: number): void {
 /** Sets a global-data map's contents (.rodata) before load. */
 export function setInitialValue(map: BpfMap, data: Uint8Array): void {
   check('bpf_map__set_initial_value', lib().setInitialValue(map, data, data.byteLength));
+}
+
+/** Before load: whether the program is loaded with the object (one the kernel could not load would fail them all). */
+export function setAutoload(prog: BpfProgram, autoload: boolean): void {
+  check('bpf_program__set_autoload', lib().setAutoload(prog, autoload));
 }
 
 export function programFd(prog: BpfProgram): number {

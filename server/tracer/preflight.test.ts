@@ -1,6 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../base/errors.ts';
-import { currentEnvironment, preflight } from './tracer.ts';
+import { currentEnvironment, DEFAULT_MODE, missingKernelFeature, preflight } from './tracer.ts';
 
 const ALL_CAPABILITIES = (1n << 41n) - 1n;
 
@@ -26,5 +27,34 @@ describe('preflight', () => {
     expect(() => preflight({ ...here, capabilities: ALL_CAPABILITIES, btfPath: '/proc/self/status', objectPath: '/nonexistent.o' })).toThrow(
       /npm run setup/,
     );
+  });
+});
+
+describe.skipIf(!existsSync('/sys/kernel/btf/vmlinux'))('missingKernelFeature', () => {
+  const modes = { default: DEFAULT_MODE, startMap: { startMap: true, exemplars: true }, exemplarsOff: { startMap: false, exemplars: false } };
+  const btf = readFileSync('/sys/kernel/btf/vmlinux');
+  /** This kernel's BTF with one name made unrecognisable, as a kernel without it would have. */
+  const without = (name: string): Buffer => {
+    const copy = Buffer.from(btf);
+    const at = copy.indexOf(`\0${name}\0`);
+    expect(at).toBeGreaterThan(0);
+    copy[at + 1] = 'X'.charCodeAt(0);
+    return copy;
+  };
+
+  it('finds everything every mode needs in this kernel', () => {
+    for (const mode of Object.values(modes)) expect(missingKernelFeature(btf, mode)).toBeNull();
+  });
+
+  it('asks a kernel without block_io_start for --exemplars off or --start-map, which do without it', () => {
+    const older = without('btf_trace_block_io_start');
+    expect(missingKernelFeature(older, modes.default)).toMatch(/no block_io_start tracepoint \(Linux 6\.5\).*--exemplars off, or with --start-map/);
+    expect(missingKernelFeature(older, modes.startMap)).toBeNull();
+    expect(missingKernelFeature(older, modes.exemplarsOff)).toBeNull();
+  });
+
+  it('names Linux 6.2 to a kernel without bpf_rdonly_cast, in every mode', () => {
+    const older = without('bpf_rdonly_cast');
+    for (const mode of Object.values(modes)) expect(missingKernelFeature(older, mode)).toMatch(/no bpf_rdonly_cast.*Linux 6\.2 or later/);
   });
 });

@@ -57,6 +57,30 @@ export function programsFor(mode: TracerMode): readonly string[] {
  * exemplars on: attached only once such a device is seen, so that no program runs at issue otherwise. */
 const UNSTAMPED_ISSUE_PROGRAM = 'time_rq_issue';
 
+/** Every program of the BPF object. */
+const ALL_PROGRAMS = ['start_rq_insert', 'start_rq_issue', 'store_io_start', UNSTAMPED_ISSUE_PROGRAM, 'block_rq_complete'];
+
+/** The programs a mode loads: those it attaches at open, and the one it may attach later. */
+export function programsLoadedFor(mode: TracerMode): readonly string[] {
+  const later = !mode.startMap && mode.exemplars ? [UNSTAMPED_ISSUE_PROGRAM] : [];
+  return [...programsFor(mode), ...later];
+}
+
+/**
+ * What this kernel lacks for a mode, as the one line to say, or null. btf: the kernel's BTF
+ * (/sys/kernel/btf/vmlinux), where every tracepoint and kfunc the programs use is named.
+ */
+export function missingKernelFeature(btf: Uint8Array, mode: TracerMode): string | null {
+  const names = (name: string) => Buffer.from(btf.buffer, btf.byteOffset, btf.byteLength).includes(`\0${name}\0`);
+  if (!names('bpf_rdonly_cast')) {
+    return 'this kernel has no bpf_rdonly_cast (Linux 6.2), which the completion program reads the kernel\'s I/O counters with: bpfheat needs Linux 6.2 or later';
+  }
+  if (programsFor(mode).includes('store_io_start') && !names('btf_trace_block_io_start')) {
+    return 'this kernel has no block_io_start tracepoint (Linux 6.5), where exemplars take the submitting task: run with --exemplars off, or with --start-map';
+  }
+  return null;
+}
+
 export interface TracerCounters {
   readonly missedStart: number;
   readonly startFailed: number;
@@ -188,7 +212,9 @@ export class Tracer {
   /** Opens, configures, loads and attaches the BPF object; throws UserError with the fix on failure. */
   static open(intervalMs: number, mode: TracerMode = DEFAULT_MODE, environment = currentEnvironment()): Tracer {
     preflight(environment);
-    const { objectPath } = environment;
+    const { objectPath, btfPath } = environment;
+    const missing = missingKernelFeature(readFileSync(btfPath), mode);
+    if (missing) throw new UserError(missing);
     const clock = makeClock(intervalMs, process.hrtime.bigint(), BigInt(Date.now()) * 1_000_000n);
     const slices = sliceCount();
     let obj: bpf.BpfObject;
@@ -204,6 +230,8 @@ export class Tracer {
       }
       bpf.setInitialValue(rodata, configBytes(clock, mode, slices));
       bpf.setMaxEntries(bpf.findMap(obj, 'cells'), slices * RING_COLUMNS * COLUMN_CELLS);
+      const loaded = programsLoadedFor(mode);
+      for (const name of ALL_PROGRAMS) bpf.setAutoload(bpf.findProgram(obj, name), loaded.includes(name));
       bpf.loadObject(obj);
     } catch (error) {
       bpf.closeObject(obj);
