@@ -2,8 +2,8 @@
  * The page on --source prometheus: a real Prometheus (native histograms, 1-s scrapes) holds two
  * bpfheat exporters replaying two recordings as two hosts; the dashboard reads them back. The page
  * shows which hosts are in the picture and a host filter, draws the fleet's sum (the columns it
- * holds are the recordings' columns added), narrows to one host, zooms as with live data, and its
- * drill-down says that Prometheus has no exemplars. A Prometheus that cannot be reached is a banner.
+ * holds are the recordings' columns added; with --sum-hosts, as Prometheus sums them), narrows to
+ * one host, zooms as with live data, and its drill-down says that Prometheus has no exemplars. A Prometheus that cannot be reached is a banner.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,6 +104,19 @@ test('shows the hosts in the picture, draws their sum, narrows to one host', asy
   expect(page.url()).toContain(`host=${encodeURIComponent(instances[0]!)}`);
   const onlyA = instances[0] === `127.0.0.1:${exporters[0]!.port}`;
   expect(await drawnColumns(page)).toEqual(summed([onlyA ? hostA : hostB]));
+});
+
+test('with --sum-hosts, draws the same sum, read as Prometheus sums it, and has no host filter', async ({ page }) => {
+  const summing = await startServer({ source: 'prometheus', args: ['--prometheus', prometheus.url, '--interval', String(INTERVAL_MS), '--history', '10m', '--sum-hosts'] });
+  try {
+    await openDashboard(page, `${summing.url}?lines=0`);
+    await pause(page);
+    await expect(page.locator('.header .host')).toHaveText(`Prometheus ${prometheus.url}, hosts summed`);
+    await expect(page.locator('details.hosts')).toHaveCount(0);
+    expect(await drawnColumns(page)).toEqual(summed([hostA, hostB]));
+  } finally {
+    await summing.stop();
+  }
 });
 
 test('zooms as with live data, and the drill-down says Prometheus has no exemplars', async ({ page }) => {
