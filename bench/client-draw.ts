@@ -16,10 +16,14 @@
  *
  * Time per frame: Chromium's own animation-frame records from a performance trace (the
  * "AnimationFrame" events behind the Long Animation Frames API, emitted for every frame that
- * renders): from the start of the first task of a frame to the end of its rendering update,
- * on the page's main thread, so it holds input handling, requestAnimationFrame callbacks (the
- * canvas draw), React's updates, style, layout and paint. Rasterisation and compositing run on
- * other threads and are not in it.
+ * renders) on the page's main thread. The figure is the frame's busy time: the time of the tasks
+ * the thread ran from the start of the frame's first task to the end of its rendering update,
+ * so it holds input handling, requestAnimationFrame callbacks (the canvas draw), React's
+ * updates, style, layout and paint. The span of the frame (first task to rendering update) is
+ * printed beside it: it also holds the time the thread sat idle waiting for the frame's turn,
+ * which a task that starts a frame early (a WebSocket message, the benchmark's own
+ * page.evaluate) stretches to up to a vsync interval. Rasterisation and compositing run on
+ * other threads and are in neither.
  *   scrolling  the live view moves one column per new column: the server publishes 50 held-back
  *              columns at 10 per second and every frame that follows is counted
  *   brushing   pointer down in the heat map, 40 moves one frame apart (the d3 brush follows),
@@ -98,9 +102,13 @@ interface ScenarioResult {
   readonly complete: boolean;
   readonly heapUsedMB: number;
   readonly heapTotalMB: number;
+  /** the frames' busy time, and their span */
   readonly scrolling: FrameStats;
+  readonly scrollingSpan: FrameStats;
   readonly brushing: FrameStats;
+  readonly brushingSpan: FrameStats;
   readonly zoomMs: number | null;
+  readonly zoomSpanMs: number | null;
   /** the client's own measure of its last frame task, when it exposes one */
   readonly clientLastFrameMs: number | null;
 }
@@ -118,35 +126,64 @@ interface TraceEvent {
   readonly name: string;
   readonly ph: string;
   readonly ts: number;
+  readonly dur?: number;
   readonly pid: number;
   readonly tid: number;
   readonly args?: { name?: string };
 }
 
-/** Durations (ms) of the animation frames of the page's main thread in a Chromium trace. */
-export function animationFrames(trace: Buffer): number[] {
+/** Each animation frame of the page's main thread, in ms: its span, and the time the thread was busy in it. */
+export interface FrameTimes {
+  readonly span: number[];
+  readonly busy: number[];
+}
+
+/**
+ * The animation frames of the page's main thread in a Chromium trace. `span`: from the start of
+ * the frame's first task to the end of its rendering update (the AnimationFrame event), which
+ * holds the time the thread waited for the frame's turn; `busy`: the time of the tasks run in it.
+ */
+export function animationFrames(trace: Buffer): FrameTimes {
   const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
   const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
-  const byThread = new Map<string, number[]>();
+  const byThread = new Map<string, [number, number][]>();
+  const tasks = new Map<string, TraceEvent[]>();
   const open = new Map<string, number>();
   for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
-    if (e.name !== 'AnimationFrame') continue;
     const thread = `${e.pid}:${e.tid}`;
     if (!mainThreads.has(thread)) continue;
+    if (e.name === 'RunTask' && e.ph === 'X' && e.dur !== undefined) tasks.set(thread, [...(tasks.get(thread) ?? []), e]);
+    if (e.name !== 'AnimationFrame') continue;
     if (e.ph === 'b') open.set(thread, e.ts);
     else if (e.ph === 'e' && open.has(thread)) {
-      const list = byThread.get(thread) ?? [];
-      list.push((e.ts - open.get(thread)!) / 1000);
-      byThread.set(thread, list);
+      byThread.set(thread, [...(byThread.get(thread) ?? []), [open.get(thread)!, e.ts]]);
       open.delete(thread);
     }
   }
   // one page: the renderer main thread with the most frames
-  return [...byThread.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  const [thread, frames] = [...byThread.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? ['', []];
+  const ran = tasks.get(thread) ?? [];
+  return {
+    span: frames.map(([from, to]) => (to - from) / 1000),
+    busy: frames.map(([from, to]) => busyMs(ran, from, to)),
+  };
 }
 
-async function traced(browser: Browser, page: Page, action: () => Promise<void>): Promise<number[]> {
-  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
+/** Time (ms) the tasks (ascending by start; a task inside another is counted once) ran within [from, to] (µs). */
+function busyMs(tasks: readonly TraceEvent[], from: number, to: number): number {
+  let busy = 0;
+  let until = from;
+  for (const task of tasks) {
+    const start = Math.max(task.ts, until);
+    const end = Math.min(task.ts + task.dur!, to);
+    if (end > start) busy += end - start;
+    until = Math.max(until, Math.min(task.ts + task.dur!, to));
+  }
+  return busy / 1000;
+}
+
+async function traced(browser: Browser, page: Page, action: () => Promise<void>): Promise<FrameTimes> {
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
   try {
     await action();
   } catch (error) {
@@ -227,8 +264,9 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
-  let brushing: number[] = [];
-  let zoom: number[] = [];
+  const none: FrameTimes = { span: [], busy: [] };
+  let brushing = none;
+  let zoom = none;
   if (plot) {
     const x0 = plot.x + plot.width * 0.3;
     const y0 = plot.y + plot.height * 0.2;
@@ -257,9 +295,12 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     complete: loaded.complete,
     heapUsedMB: heap.usedSize / 1e6,
     heapTotalMB: heap.totalSize / 1e6,
-    scrolling: frameStats(scrolling),
-    brushing: frameStats(brushing),
-    zoomMs: zoom.length > 0 ? Math.max(...zoom) : null,
+    scrolling: frameStats(scrolling.busy),
+    scrollingSpan: frameStats(scrolling.span),
+    brushing: frameStats(brushing.busy),
+    brushingSpan: frameStats(brushing.span),
+    zoomMs: zoom.busy.length > 0 ? Math.max(...zoom.busy) : null,
+    zoomSpanMs: zoom.span.length > 0 ? Math.max(...zoom.span) : null,
     clientLastFrameMs,
   };
 }
@@ -314,7 +355,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'zoom frame ms', 'client lastFrameMs'],
+      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'client lastFrameMs'],
       results.map((r) => [
         r.scenario.label,
         `${r.cells.toLocaleString('en-US')} × ${r.stepMs / 1000} s`,
@@ -324,24 +365,27 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
         ms(r.scrolling.p50),
         ms(r.scrolling.p95),
         ms(r.scrolling.max),
+        ms(r.scrollingSpan.p95),
         r.brushing.count,
         ms(r.brushing.p50),
         ms(r.brushing.p95),
         ms(r.brushing.max),
+        ms(r.brushingSpan.p95),
         r.zoomMs === null ? '—' : ms(r.zoomMs),
+        r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs),
         r.clientLastFrameMs === null ? '—' : ms(r.clientLastFrameMs),
       ]),
     ),
   );
-  say('(frame: main-thread time of each rendered frame, from Chromium\'s AnimationFrame trace events; heap: JS heap used after GC)');
+  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; heap: JS heap used after GC)");
 
   const figures: Figure[] = [];
   for (const r of results) {
     const label = `${r.scenario.label} window`;
     const target = r.scenario.frameTargetMs;
-    figures.push(atMost(PART, `frame while scrolling, ${label} (p95; p50 ${ms(r.scrolling.p50)} ms)`, finite(r.scrolling.p95), 'ms', target, `< ${target} ms`, 1));
-    figures.push(atMost(PART, `frame while brushing, ${label} (p95; p50 ${ms(r.brushing.p50)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
-    figures.push(atMost(PART, `the frame after a zoom, ${label}`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));
+    figures.push(atMost(PART, `frame while scrolling, ${label} (busy p95; p50 ${ms(r.scrolling.p50)} ms; span p95 ${ms(r.scrollingSpan.p95)} ms)`, finite(r.scrolling.p95), 'ms', target, `< ${target} ms`, 1));
+    figures.push(atMost(PART, `frame while brushing, ${label} (busy p95; p50 ${ms(r.brushing.p50)} ms; span p95 ${ms(r.brushingSpan.p95)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
+    figures.push(atMost(PART, `the frame after a zoom, ${label} (busy; span ${r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs)} ms)`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));
     figures.push(atMost(PART, `drawn whole after the page opens, ${label}${r.complete ? '' : ' (incomplete)'}`, r.loadS, 's', LOAD_TARGET_S, `< ${LOAD_TARGET_S} s`, 2));
     figures.push(atMost(PART, `JS heap, ${label}`, r.heapUsedMB, 'MB', HEAP_TARGET_MB, `< ${HEAP_TARGET_MB} MB`));
   }

@@ -47,7 +47,7 @@ export interface HeatmapInput {
   readonly colorQuantile: number;
   readonly percentiles: boolean;
   /**
-   * the view is moving (live): the colour scale may stay while it is close to the cells' own
+   * the picture is moving (a live view, or one a history answer is being added to): the colour scale may stay while it is close to the cells' own
    * (steadyScale); a fixed view is drawn with its exact scale, so a link redraws it the same
    */
   readonly moving?: boolean;

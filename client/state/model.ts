@@ -99,7 +99,7 @@ export interface ModelOptions {
 }
 
 /** Columns of history answers added per frame: a few milliseconds of summing and grouping. */
-const INSTALL_PER_FRAME = 600;
+const INSTALL_PER_FRAME = 300;
 
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
@@ -529,7 +529,9 @@ export class AppModel {
           ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
           groups: tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key),
           colorQuantile: view.colorQuantile,
-          moving: extent.live,
+          // the picture moves while it scrolls, and while a history answer is being added
+          // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
+          moving: extent.live || this.arriving.length > 0,
         });
         this.framesDrawn++;
       }

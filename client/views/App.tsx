@@ -64,7 +64,7 @@ export function App({ model }: { model: AppModel }) {
           <HeatmapPanel model={model} snapshot={snapshot} highlight={marked} />
           <SummaryStrip frame={snapshot.panel} />
         </section>
-        <SelectionPanel model={model} snapshot={snapshot} onHighlight={setHighlight} />
+        <SelectionPanel model={model} frame={snapshot.panel} meta={snapshot.meta} state={snapshot.state} exemplars={snapshot.exemplars} onHighlight={setHighlight} />
       </main>
     </div>
   );

@@ -8,7 +8,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { droppedIn, EXEMPLAR_ORDERS, type Exemplar, type ExemplarOrder } from '../../shared/exemplar.ts';
 import type { ExemplarCapture } from '../../shared/protocol.ts';
 import { formatBytes, formatClock, formatCount, formatLatency } from '../../shared/view.ts';
-import type { AppModel, Snapshot } from '../state/model.ts';
+import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
 import { describeCapture, nextSort, parseThreshold, sortExemplars, sortForOrder, topProcesses, type Sort, type SortKey } from './drilldown.ts';
 
 /** Rows drawn at first: enough to read, few enough that a live list stays cheap to re-render. */
@@ -27,14 +27,16 @@ const COLUMNS: readonly { key: SortKey; label: string }[] = [
 
 export interface ExemplarsProps {
   readonly model: AppModel;
-  readonly snapshot: Snapshot;
+  /** the snapshot's panel frame */
+  readonly frame: FrameData | null;
+  readonly meta: Snapshot['meta'];
+  readonly exemplars: Snapshot['exemplars'];
   /** I/Os in the cells the exemplars were asked for */
   readonly held: number;
   readonly onHighlight: (exemplar: Exemplar | null) => void;
 }
 
-export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps) {
-  const { panel: frame, meta, exemplars } = snapshot;
+export function Exemplars({ model, frame, meta, exemplars, held, onHighlight }: ExemplarsProps) {
   const capture = meta?.exemplarCapture ?? null;
   const region = exemplars.region;
   // The region names the server's device ids; the page's columns carry its own (the filter's).
@@ -103,7 +105,7 @@ export function Exemplars({ model, snapshot, held, onHighlight }: ExemplarsProps
           <h3>Top processes{exemplars.truncated > 0 ? ` (of the ${listed} ${order} listed)` : ''}</h3>
           <ProcessTable rows={processes} />
           <h3>Exemplars</h3>
-          <ExemplarTable key={order} firstSort={sortForOrder(order)} exemplars={exemplars.listed} snapshot={snapshot} onHighlight={onHighlight} />
+          <ExemplarTable key={order} firstSort={sortForOrder(order)} exemplars={exemplars.listed} offsetMin={frame?.view.utcOffsetMin ?? 0} meta={meta} onHighlight={onHighlight} />
         </>
       )}
     </section>
@@ -189,17 +191,18 @@ interface ExemplarTableProps {
   /** the sort it opens with: that of the order the rows were chosen by */
   readonly firstSort: Sort;
   readonly exemplars: readonly Exemplar[];
-  readonly snapshot: Snapshot;
+  /** the view's offset from UTC, minutes */
+  readonly offsetMin: number;
+  readonly meta: Snapshot['meta'];
   readonly onHighlight: (exemplar: Exemplar | null) => void;
 }
 
-function ExemplarTable({ firstSort, exemplars, snapshot, onHighlight }: ExemplarTableProps) {
+function ExemplarTable({ firstSort, exemplars, offsetMin, meta, onHighlight }: ExemplarTableProps) {
   const [sort, setSort] = useState(firstSort);
   const [all, setAll] = useState(false);
   const sorted = useMemo(() => sortExemplars(exemplars, sort), [exemplars, sort]);
   const shown = all ? sorted : sorted.slice(0, FIRST_ROWS);
-  const offset = snapshot.frame?.view.utcOffsetMin ?? 0;
-  const deviceName = (id: number): string => snapshot.meta?.devices.find((d) => d.id === id)?.name ?? `dev${id}`;
+  const deviceName = (id: number): string => meta?.devices.find((d) => d.id === id)?.name ?? `dev${id}`;
   return (
     <>
       <div className="exemplar-scroll">
@@ -220,7 +223,7 @@ function ExemplarTable({ firstSort, exemplars, snapshot, onHighlight }: Exemplar
           <tbody onMouseLeave={() => onHighlight(null)}>
             {shown.map((e, k) => (
               <tr key={k} onMouseEnter={() => onHighlight(e)} data-time={e.timeMs} data-pid={e.pid} data-comm={e.comm} data-latency={e.latencyNs} data-sector={e.sector ?? ''}>
-                <td>{formatClock(e.timeMs, offset, 1)}</td>
+                <td>{formatClock(e.timeMs, offsetMin, 1)}</td>
                 <td>{formatLatency(e.latencyNs)}</td>
                 <td>{formatBytes(e.bytes)}</td>
                 <td>{deviceName(e.device)}</td>

@@ -1,8 +1,8 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import type { Metric } from '../../shared/scheme.ts';
 import { formatCount, formatDateTime, formatSlotRange, formatValue, type RegionStats } from '../../shared/view.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
-import type { AppModel, Snapshot } from '../state/model.ts';
+import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
 import { StatsList } from './SummaryStrip.tsx';
 import { Exemplars } from './Exemplars.tsx';
 import { breakdownOf, regionOf } from './stats.ts';
@@ -11,8 +11,18 @@ import { breakdownOf, regionOf } from './stats.ts';
  * Statistics of the current (zoomed) region, how its I/Os split by device and operation, and
  * the drill-down to the outlier I/Os and processes behind them.
  */
-export function SelectionPanel({ model, snapshot, onHighlight }: { model: AppModel; snapshot: Snapshot; onHighlight: (exemplar: Exemplar | null) => void }) {
-  const { panel: frame, meta, state } = snapshot;
+export interface SelectionPanelProps {
+  readonly model: AppModel;
+  /** the snapshot's panel frame, which follows a moving view a few times a second */
+  readonly frame: FrameData | null;
+  readonly meta: Snapshot['meta'];
+  readonly state: Snapshot['state'];
+  readonly exemplars: Snapshot['exemplars'];
+  readonly onHighlight: (exemplar: Exemplar | null) => void;
+}
+
+/** Rendered only when one of its props changes: not on every frame of a scrolling view. */
+export const SelectionPanel = memo(function SelectionPanel({ model, frame, meta, state, exemplars, onHighlight }: SelectionPanelProps) {
   const region = useMemo(() => (frame ? regionOf(frame) : null), [frame]);
   // Exemplars are asked for by the region's cells, on the axis of either metric.
   const held = region?.count ?? 0;
@@ -34,10 +44,10 @@ export function SelectionPanel({ model, snapshot, onHighlight }: { model: AppMod
       <BreakdownTable rows={breakdown.byDevice.map((d) => ({ key: deviceName(d.id), stats: d.stats }))} metric={metric} />
       <h3>By operation</h3>
       <BreakdownTable rows={breakdown.byOp.map((d) => ({ key: d.op, stats: d.stats }))} metric={metric} />
-      <Exemplars model={model} snapshot={snapshot} held={held} onHighlight={onHighlight} />
+      <Exemplars model={model} frame={frame} meta={meta} exemplars={exemplars} held={held} onHighlight={onHighlight} />
     </aside>
   );
-}
+});
 
 function BreakdownTable({ rows, metric }: { rows: { key: string; stats: RegionStats }[]; metric: Metric }) {
   if (rows.length === 0) return <p className="muted">no I/O in this region</p>;

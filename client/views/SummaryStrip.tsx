@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import { formatCount, formatSlotRange, type RegionStats } from '../../shared/view.ts';
 import type { Metric } from '../../shared/scheme.ts';
 import type { FrameData } from '../state/model.ts';
@@ -26,8 +26,8 @@ export function StatsList({ stats, metric, className }: { stats: RegionStats; me
   );
 }
 
-/** `frame`: the snapshot's panel frame (it follows a moving view a few times a second). */
-export function SummaryStrip({ frame }: { frame: FrameData | null }) {
+/** `frame`: the snapshot's panel frame (it follows a moving view a few times a second); rendered only when it changes. */
+export const SummaryStrip = memo(function SummaryStrip({ frame }: { frame: FrameData | null }) {
   const stats = useMemo(() => (frame ? summaryOf(frame) : null), [frame]);
   if (!frame || !stats) return <div className="summary" />;
   return (
@@ -36,4 +36,4 @@ export function SummaryStrip({ frame }: { frame: FrameData | null }) {
       <StatsList stats={stats} metric={frame.view.filter.metric} className="stats-inline" />
     </section>
   );
-}
+});
