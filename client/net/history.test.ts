@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { decodePackedColumns, encodePackedColumns, type PackedColumns } from '../../shared/protocol.ts';
-import { CHUNK_COLUMNS, HistoryLoader, httpFetchColumns } from './history.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { decodePackedColumns, encodePackedColumns, packedColumnAt, type PackedColumns } from '../../shared/protocol.ts';
+import { CHUNK_COLUMNS, HistoryLoader, httpFetchColumns, serveColumns, workerFetchColumns, type ColumnsChannel, type ColumnsServerPort } from './history.ts';
 
 function deferred() {
   const calls: { stepMs: number; fromSeq: number; toSeq: number; resolve: (packed: PackedColumns) => void }[] = [];
@@ -66,5 +66,52 @@ describe('httpFetchColumns', () => {
     await expect(refused(1000, 0, 9, new AbortController().signal)).rejects.toThrow('history request failed (400): the range holds too much');
     const garbled = httpFetchColumns({ search: '' }, async () => new Response(new Uint8Array(50)));
     await expect(garbled(1000, 0, 9, new AbortController().signal)).rejects.toThrow(/packed columns/);
+  });
+});
+
+describe('workerFetchColumns over a message channel to serveColumns', () => {
+  /** The page's end and the worker's end of a real MessageChannel; the worker's fetch answers `reply`. */
+  function channel(reply: (url: string, signal: AbortSignal) => Promise<Response>) {
+    const { port1, port2 } = new MessageChannel();
+    const urls: string[] = [];
+    serveColumns(port2 as unknown as ColumnsServerPort, async (url, init) => {
+      urls.push(String(url));
+      return reply(String(url), init!.signal!);
+    });
+    port2.start();
+    port1.start();
+    const fetchColumns = workerFetchColumns(port1 as unknown as ColumnsChannel, { search: '?token=abc' });
+    return { fetchColumns, urls, close: () => port1.close() };
+  }
+
+  it('hands over the columns the worker fetched and decoded, and says why a request failed', async () => {
+    const columns = [5, 6, 9].map((seq) => ({ seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency' as const, device: 0, op: 'read' as const, slots: [3, 90], counts: [seq, 1] }] }));
+    const { fetchColumns, urls, close } = channel(async (url) =>
+      url.includes('step=1000') ? new Response(encodePackedColumns(columns, 1000, 9)) : new Response(JSON.stringify({ error: 'no such step' }), { status: 400 }),
+    );
+    const packed = await fetchColumns(1000, 0, 9, new AbortController().signal);
+    expect(Array.from({ length: packed.count }, (_, i) => packedColumnAt(packed, i))).toEqual(columns);
+    expect(packed.throughSeq).toBe(9);
+    await expect(fetchColumns(7000, 0, 9, new AbortController().signal)).rejects.toThrow('history request failed (400): no such step');
+    expect(urls).toEqual(['/api/columns?step=1000&from=0&to=10000&format=packed&token=abc', '/api/columns?step=7000&from=0&to=70000&format=packed&token=abc']);
+    close();
+  });
+
+  it('gives a request up in the worker too when its signal aborts', async () => {
+    let workerSignal: AbortSignal | null = null;
+    const { fetchColumns, close } = channel(
+      (_url, signal) =>
+        new Promise((_resolve, reject) => {
+          workerSignal = signal;
+          signal.addEventListener('abort', () => reject(new Error('aborted')));
+        }),
+    );
+    const controller = new AbortController();
+    const request = fetchColumns(1000, 0, 9, controller.signal);
+    await vi.waitFor(() => expect(workerSignal).not.toBeNull());
+    controller.abort(new Error('the view moved on'));
+    await expect(request).rejects.toThrow('the view moved on');
+    await vi.waitFor(() => expect(workerSignal!.aborted).toBe(true));
+    close();
   });
 });

@@ -46,6 +46,70 @@ export function httpFetchColumns(location: Pick<Location, 'search'>, fetchImpl: 
   };
 }
 
+/** What the page asks the history worker (columns-worker.ts): a request (the page's query string for the token), or to give one up. */
+export type ColumnsRequest =
+  | { readonly id: number; readonly search: string; readonly stepMs: number; readonly fromSeq: number; readonly toSeq: number }
+  | { readonly id: number; readonly abort: true };
+
+/** The worker's answer to a request. */
+export type ColumnsReply = { readonly id: number; readonly packed: PackedColumns } | { readonly id: number; readonly error: string };
+
+/** The page's end of a message channel: a Worker, or a MessagePort in tests. */
+export interface ColumnsChannel {
+  postMessage(message: ColumnsRequest): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<ColumnsReply>) => void): void;
+}
+
+/** The worker's end of the channel: its global scope, or a MessagePort in tests (started by them). */
+export interface ColumnsServerPort {
+  postMessage(message: ColumnsReply, transfer?: Transferable[]): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent<ColumnsRequest>) => void): void;
+}
+
+/** The worker's end: answers each request with httpFetchColumns, the packed arrays' buffer transferred. */
+export function serveColumns(port: ColumnsServerPort, fetchImpl: typeof fetch = fetch): void {
+  const controllers = new Map<number, AbortController>();
+  port.addEventListener('message', (event: MessageEvent<ColumnsRequest>) => {
+    const request = event.data;
+    if ('abort' in request) {
+      controllers.get(request.id)?.abort();
+      return;
+    }
+    const controller = new AbortController();
+    controllers.set(request.id, controller);
+    httpFetchColumns({ search: request.search }, fetchImpl)(request.stepMs, request.fromSeq, request.toSeq, controller.signal)
+      .then(
+        (packed) => port.postMessage({ id: request.id, packed } satisfies ColumnsReply, [packed.seq.buffer as ArrayBuffer]),
+        (error: unknown) => port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies ColumnsReply),
+      )
+      .finally(() => controllers.delete(request.id));
+  });
+}
+
+/** History requests answered by the worker at the other end of `channel`. */
+export function workerFetchColumns(channel: ColumnsChannel, location: Pick<Location, 'search'>): FetchColumns {
+  let nextId = 0;
+  const waiting = new Map<number, { resolve: (packed: PackedColumns) => void; reject: (error: Error) => void }>();
+  channel.addEventListener('message', (event) => {
+    const reply = event.data;
+    const request = waiting.get(reply.id);
+    waiting.delete(reply.id);
+    if ('error' in reply) request?.reject(new Error(reply.error));
+    else request?.resolve(reply.packed);
+  });
+  return (stepMs, fromSeq, toSeq, signal) =>
+    new Promise<PackedColumns>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      signal.addEventListener('abort', () => {
+        channel.postMessage({ id, abort: true });
+        waiting.delete(id);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('history request given up'));
+      });
+      channel.postMessage({ id, search: location.search, stepMs, fromSeq, toSeq });
+    });
+}
+
 export class HistoryLoader {
   /** chunks asked for, as "step:size:chunk" */
   private readonly tried = new Set<string>();
