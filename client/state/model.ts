@@ -101,6 +101,12 @@ export interface ModelOptions {
 /** Columns of history answers added per frame: a few milliseconds of summing and grouping. */
 const INSTALL_PER_FRAME = 300;
 
+/**
+ * Columns summed into new cell groups per frame: a view that needs more (a zoom into thousands
+ * of columns) is summed over several frames, and drawn once all its groups are.
+ */
+const GROUP_COLUMNS_PER_FRAME = 1500;
+
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
 
@@ -517,6 +523,12 @@ export class AppModel {
       if (wanted.length > 0) this.history.request(step, tier === this.base ? CHUNK_COLUMNS : CHUNK_ROLLUPS, wanted);
     }
 
+    const size = groupSizeOf(widthPx, fromMs, toMs, step);
+    if (this.canvas && !tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, GROUP_COLUMNS_PER_FRAME)) {
+      // A view with thousands of groups to sum (a zoom): the last picture stays until they are.
+      this.invalidate();
+      return;
+    }
     let geometry: HeatmapGeometry | null = null;
     const canvas = this.canvas;
     if (canvas) {
@@ -524,7 +536,6 @@ export class AppModel {
       if (canvas.height !== heightPx) canvas.height = heightPx;
       const ctx = canvas.getContext('2d', { alpha: false });
       if (ctx) {
-        const size = groupSizeOf(widthPx, fromMs, toMs, step);
         geometry = this.renderer.draw(ctx, {
           ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
           groups: tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key),

@@ -135,13 +135,32 @@ export class GroupCache {
     this.whole.delete(Math.floor(seq / this.size) * this.size);
   }
 
+  /**
+   * Sums the whole groups of the view not kept yet, up to about `budget` columns, and says
+   * whether none is left: a view that needs thousands of new groups (a zoom) is summed over a
+   * few frames, not in one. `columns` as for groups().
+   */
+  prepare(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, size: number, intervalMs: number, filter: SeriesFilter, key: string, budget: number): boolean {
+    this.use(key, size);
+    let summed = 0;
+    let i = 0;
+    while (i < columns.length) {
+      const firstSeq = Math.floor(columns[i]!.seq / size) * size;
+      let j = i + 1;
+      while (j < columns.length && columns[j]!.seq < firstSeq + size) j++;
+      if (firstSeq >= fromSeq && firstSeq + size - 1 <= toSeq && !this.whole.has(firstSeq)) {
+        if (summed >= budget) return false;
+        this.whole.set(firstSeq, this.sum(columns, i, j, size, intervalMs, filter));
+        summed += j - i;
+      }
+      i = j;
+    }
+    return true;
+  }
+
   /** `columns`: the held columns of seqs fromSeq..toSeq, ascending. */
   groups(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, size: number, intervalMs: number, filter: SeriesFilter, key: string): CellGroup[] {
-    if (key !== this.key || size !== this.size) {
-      this.whole.clear();
-      this.key = key;
-      this.size = size;
-    }
+    this.use(key, size);
     const out: CellGroup[] = [];
     let i = 0;
     while (i < columns.length) {
@@ -151,10 +170,7 @@ export class GroupCache {
       const isWhole = firstSeq >= fromSeq && firstSeq + size - 1 <= toSeq;
       let group = isWhole ? this.whole.get(firstSeq) : undefined;
       if (!group) {
-        const histogram = new Float64Array(SLOTS);
-        const into = [histogram];
-        for (let k = i; k < j; k++) columns[k]!.addTo(filter, 1, () => into);
-        group = cellGroup(columns[i]!, size, intervalMs, histogram);
+        group = this.sum(columns, i, j, size, intervalMs, filter);
         if (isWhole) this.whole.set(firstSeq, group);
       }
       out.push(group);
@@ -164,5 +180,21 @@ export class GroupCache {
       for (const firstSeq of this.whole.keys()) if (firstSeq < fromSeq || firstSeq > toSeq) this.whole.delete(firstSeq);
     }
     return out;
+  }
+
+  /** Another filter or group size: no kept group is one of its groups. */
+  private use(key: string, size: number): void {
+    if (key === this.key && size === this.size) return;
+    this.whole.clear();
+    this.key = key;
+    this.size = size;
+  }
+
+  /** The group of columns[i..j). */
+  private sum(columns: readonly PackedColumn[], i: number, j: number, size: number, intervalMs: number, filter: SeriesFilter): CellGroup {
+    const histogram = new Float64Array(SLOTS);
+    const into = [histogram];
+    for (let k = i; k < j; k++) columns[k]!.addTo(filter, 1, () => into);
+    return cellGroup(columns[i]!, size, intervalMs, histogram);
   }
 }
