@@ -45,6 +45,11 @@ export function targetKey(labels: Readonly<Record<string, string>>): string {
 
 const NAMES = new Map<string, Metric>(METRICS.map((m) => [HISTOGRAM_NAMES[m], m]));
 
+/** Which of bpfheat's histograms a series name is, if any. */
+export function histogramMetricOf(name: string | undefined): Metric | undefined {
+  return NAMES.get(name ?? '');
+}
+
 /** The selector for both histograms within a --match selector like {job="db"} (or none). */
 export function histogramSelector(match: string | null): string {
   const names = `__name__=~"${METRICS.map((m) => HISTOGRAM_NAMES[m]).join('|')}"`;
@@ -94,7 +99,7 @@ export function parseMatrix(answer: unknown, hostLabel: string): SeriesSamples[]
   for (const item of result as unknown[]) {
     if (!isRecord(item) || !isRecord(item.metric)) throw new QueryAnswerError('a series of the answer has no labels');
     const labels = item.metric as Record<string, string>;
-    const metric = NAMES.get(labels.__name__ ?? '');
+    const metric = histogramMetricOf(labels.__name__);
     if (!metric) continue;
     if (!Array.isArray(item.histograms)) continue;
     const op = OPS.find((o) => o === labels.op) ?? 'other';

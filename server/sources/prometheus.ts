@@ -16,7 +16,8 @@
  */
 import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
 import { METRICS, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
-import { classicBucketSelector, CumulativeDiffer, histogramSelector, parseMatrix, QueryAnswerError, stepCounts, vectorLength, type SeriesStep } from '../formats/prometheus-query.ts';
+import { classicBucketSelector, CumulativeDiffer, histogramSelector, QueryAnswerError, stepCounts, vectorLength, type SeriesSamples, type SeriesStep } from '../formats/prometheus-query.ts';
+import { parseMatrixText } from '../formats/prometheus-scan.ts';
 import {
   differencedSums,
   hostMatcher,
@@ -36,8 +37,8 @@ import type { ColumnSink, Source } from './source.ts';
 export const CHUNK_STEPS = 120;
 /** Steps one summed query asks for: its answer is a host's worth of series, not the fleet's */
 const SUMMED_CHUNK_STEPS = 720;
-/** Summed chunks asked for at once: Prometheus computes the next while one is read */
-const SUMMED_IN_FLIGHT = 2;
+/** Chunks asked for at once: Prometheus computes the next answer (on another core) while one is read */
+const IN_FLIGHT = 2;
 /** A step is read once it is this many steps old (and at least LAG_MIN_MS), so the scrapes of every host are in. */
 const LAG_STEPS = 2;
 const LAG_MIN_MS = 2000;
@@ -109,6 +110,26 @@ export function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
 }
 
+/**
+ * The reads of `count` chunks, each started once `inFlight` chunks before its turn: read(k) is
+ * asked for when chunk k - inFlight + 1 is awaited. A failed read ahead is reported when its turn
+ * comes, not as an unhandled rejection.
+ */
+export function readingAhead<T>(count: number, inFlight: number, read: (k: number) => Promise<T>): (k: number) => Promise<T> {
+  const started = new Map<number, Promise<T>>();
+  return (k) => {
+    for (let j = k; j < Math.min(count, k + inFlight); j++) {
+      if (started.has(j)) continue;
+      const reading = read(j);
+      reading.catch(() => {});
+      started.set(j, reading);
+    }
+    const reading = started.get(k)!;
+    started.delete(k);
+    return reading;
+  };
+}
+
 /** One line for a failed read: the cause, and what to do about it. */
 function describeFailure(error: unknown, url: string): string {
   if (error instanceof QueryAnswerError) return `Prometheus at ${url} refused the query: ${error.message}`;
@@ -164,7 +185,8 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   // no time on the wire; across a network it shrinks an answer ten-fold.
   const encoding = isLoopback(new URL(base).hostname) ? 'identity' : 'gzip';
 
-  async function queryApi(path: 'query' | 'query_range', params: URLSearchParams): Promise<unknown> {
+  /** Asks the query API; the answer's text is parsed by `parse` (JSON.parse unless told). */
+  async function queryApi<T = unknown>(path: 'query' | 'query_range', params: URLSearchParams, parse: (text: string) => T = (text) => JSON.parse(text) as T): Promise<T> {
     const abort = new AbortController();
     inFlight.add(abort);
     const timeout = setTimeout(() => abort.abort(new Error(`no answer within ${QUERY_TIMEOUT_MS / 1000} s`)), QUERY_TIMEOUT_MS);
@@ -172,9 +194,10 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       const response = await fetch(`${base}/api/v1/${path}`, { method: 'POST', body: params, signal: abort.signal, headers: { 'Accept-Encoding': encoding } });
       const text = await response.text();
       try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw new QueryAnswerError(`HTTP ${response.status}, not the query API's JSON: is ${base} a Prometheus server?`);
+        return parse(text);
+      } catch (error) {
+        if (error instanceof SyntaxError) throw new QueryAnswerError(`HTTP ${response.status}, not the query API's JSON: is ${base} a Prometheus server?`);
+        throw error;
       }
     } finally {
       clearTimeout(timeout);
@@ -192,21 +215,19 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     return chunks;
   }
 
-  const range = (query: string, startMs: number, endMs: number): Promise<unknown> =>
-    queryApi('query_range', new URLSearchParams({ query, start: String(startMs / 1000), end: String(endMs / 1000), step: `${interval / 1000}s` }));
+  const rangeParams = (query: string, startMs: number, endMs: number): URLSearchParams =>
+    new URLSearchParams({ query, start: String(startMs / 1000), end: String(endMs / 1000), step: `${interval / 1000}s` });
+  const range = (query: string, startMs: number, endMs: number): Promise<unknown> => queryApi('query_range', rangeParams(query, startMs, endMs));
+  /** Every series of bpfheat's histograms over a range, read from the answer's text as it arrives (prometheus-scan.ts). */
+  const histogramRange = (query: string, startMs: number, endMs: number): Promise<SeriesSamples[]> =>
+    queryApi('query_range', rangeParams(query, startMs, endMs), (text) => parseMatrixText(text, options.hostLabel));
 
   async function readPerSeries(afterEndMs: number, toEndMs: number, deliver: (columns: Column[]) => void): Promise<void> {
-    // the chunks, known up front, so Prometheus writes the next answer while this one is read
     const chunks = chunksOf(afterEndMs, toEndMs, CHUNK_STEPS);
-    const ask = (chunk: { startMs: number; endMs: number }): Promise<unknown> => range(selector, chunk.startMs, chunk.endMs);
+    const chunkRead = readingAhead(chunks.length, IN_FLIGHT, (k) => histogramRange(selector, chunks[k]!.startMs, chunks[k]!.endMs));
     let deliveredEndMs = afterEndMs;
-    let next = chunks.length > 0 ? ask(chunks[0]!) : null;
     for (let k = 0; k < chunks.length; k++) {
-      const answer = await next!;
-      next = k + 1 < chunks.length ? ask(chunks[k + 1]!) : null;
-      // a failed read ahead is reported when its turn comes, not as an unhandled rejection
-      next?.catch(() => {});
-      const series = parseMatrix(answer, options.hostLabel);
+      const series = await chunkRead(k);
       const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
       if (wanted.length > 0) seenSeries = true;
       const steps = differ.steps(wanted, deliveredEndMs);
@@ -224,7 +245,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
 
   /** Every series' cumulative histogram at one step, by series key. */
   async function seriesAt(timeMs: number): Promise<Map<string, { metric: Metric; device: string; op: Op; counts: Float64Array }>> {
-    const series = parseMatrix(await range(rawSelector, timeMs, timeMs), options.hostLabel);
+    const series = await histogramRange(rawSelector, timeMs, timeMs);
     return new Map(series.flatMap((s) => s.samples.map((sample) => [s.key, { metric: s.metric, device: s.device, op: s.op, counts: sample.counts }] as const)));
   }
 
@@ -253,18 +274,10 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   async function readSummed(afterEndMs: number, toEndMs: number, deliver: (columns: Column[]) => void): Promise<void> {
     const chunks = chunksOf(afterEndMs, toEndMs, SUMMED_CHUNK_STEPS);
     let deliveredEndMs = afterEndMs;
-    const asked: Promise<Awaited<ReturnType<typeof readSummedChunk>>>[] = [];
-    const ask = (k: number): void => {
-      if (k >= chunks.length) return;
-      asked[k] = readSummedChunk(chunks[k]!);
-      // a failed read ahead is reported when its turn comes, not as an unhandled rejection
-      asked[k]!.catch(() => {});
-    };
-    for (let k = 0; k < SUMMED_IN_FLIGHT; k++) ask(k);
+    const chunkRead = readingAhead(chunks.length, IN_FLIGHT, (k) => readSummedChunk(chunks[k]!));
     for (let k = 0; k < chunks.length; k++) {
       const chunk = chunks[k]!;
-      const answers = await asked[k]!;
-      ask(k + SUMMED_IN_FLIGHT);
+      const answers = await chunkRead(k);
       const times: number[] = [];
       for (let t = chunk.startMs; t <= chunk.endMs; t += interval) times.push(t);
       const counts = answers.counts.flatMap((answer, m) => parseCountMatrix(answer, METRICS[m]!));
