@@ -4,7 +4,8 @@
  * them; `bpfheat --source prometheus --jsonl` then reads every step back, per host and summed,
  * and each must equal the recordings' columns over the same step, bucket for bucket, whether the
  * reader differences every series or lets Prometheus sum the hosts (--sum-hosts); the same again
- * with a host whose exporter restarts halfway (a new process, counting from 0). A second
+ * with hosts whose exporter restarts halfway (a new process, counting from 0), one of them with
+ * counts that grow across the restart in every bucket. A second
  * Prometheus without the feature flag scrapes the text format and must store the classic
  * buckets, each the exact count at or below its bound.
  */
@@ -146,13 +147,27 @@ describe.skipIf(skip !== null)('two hosts through Prometheus native histograms',
   });
 });
 
-describe.skipIf(skip !== null)('a host whose exporter restarts, beside one that does not', () => {
+/**
+ * Columns of a host whose exporter restarts after its first half and whose counts after the
+ * restart exceed, in every bucket, those before it: no count drops, only the exporter's start time
+ * (bpfheat_start_time_seconds) tells that the second half counts from 0.
+ */
+function growingAcrossRestart(firstStartMs: number): Column[] {
+  const latency: Record<number, Record<number, number>> = { 1: { 100: 1 }, 5: { 100: 5, 101: 3 }, 6: { 100: 2 } };
+  return Array.from({ length: COLUMNS }, (_, k) => {
+    const slots = Object.keys(latency[k] ?? {}).map(Number);
+    const series = slots.length === 0 ? [] : [{ metric: 'latency' as const, device: 0, op: 'read' as const, slots, counts: slots.map((slot) => latency[k]![slot]!) }];
+    return { seq: firstStartMs / INTERVAL_MS + k, startMs: firstStartMs + k * INTERVAL_MS, intervalMs: INTERVAL_MS, series };
+  });
+}
+
+describe.skipIf(skip !== null)('hosts whose exporter restarts, beside one that does not', () => {
   let dir: string;
   let prometheus: RunningPrometheus;
-  let steady: Served;
-  let restarted: Served | null = null;
+  const running: Served[] = [];
   let hostC: Column[];
   let hostD: Column[];
+  let hostE: Column[];
   let firstStartMs: number;
 
   /** Waits until Prometheus holds the cumulative latency count of `columns` on `port`, at their last column's end. */
@@ -165,42 +180,45 @@ describe.skipIf(skip !== null)('a host whose exporter restarts, beside one that 
     }, 120_000);
   }
 
+  /** Replays the first half of `columns` on `port`, stops, and replays the second half from a new process (counting from 0). */
+  async function restartHalfway(port: number, host: string, columns: readonly Column[]): Promise<void> {
+    const half = COLUMNS / 2;
+    const first = await serve(['--exporter', '--replay', writeRecording(dir, `${host}-1`, columns.slice(0, half)), '--speed', SPEED, '--port', String(port)]);
+    await held(port, columns.slice(0, half));
+    await first.stop();
+    running.push(await serve(['--exporter', '--replay', writeRecording(dir, `${host}-2`, columns.slice(half)), '--speed', SPEED, '--port', String(port)]));
+  }
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bpfheat-prom-restart-'));
     firstStartMs = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS - 60_000;
     hostC = recordedColumns(3, firstStartMs, INTERVAL_MS, COLUMNS);
     hostD = recordedColumns(4, firstStartMs, INTERVAL_MS, COLUMNS);
-    const ports = [await freePort(), await freePort()];
+    hostE = growingAcrossRestart(firstStartMs);
+    const ports = [await freePort(), await freePort(), await freePort()];
     prometheus = await startPrometheus(ports.map((port) => ({ address: `127.0.0.1:${port}` })), { nativeHistograms: true });
-    steady = await serve(['--exporter', '--replay', writeRecording(dir, 'db-d', hostD), '--speed', SPEED, '--port', String(ports[1])]);
-    // host C: its first half from one process, then a new process (counting from 0) replays the second half
-    const half = COLUMNS / 2;
-    const first = await serve(['--exporter', '--replay', writeRecording(dir, 'db-c1', hostC.slice(0, half)), '--speed', SPEED, '--port', String(ports[0])]);
-    await held(ports[0]!, hostC.slice(0, half));
-    await first.stop();
-    restarted = await serve(['--exporter', '--replay', writeRecording(dir, 'db-c2', hostC.slice(half)), '--speed', SPEED, '--port', String(ports[0])]);
-    await held(ports[0]!, hostC.slice(half));
-    await held(ports[1]!, hostD);
+    running.push(await serve(['--exporter', '--replay', writeRecording(dir, 'db-d', hostD), '--speed', SPEED, '--port', String(ports[1])]));
+    await Promise.all([restartHalfway(ports[0]!, 'db-c', hostC), restartHalfway(ports[2]!, 'db-e', hostE)]);
+    await Promise.all([held(ports[0]!, hostC.slice(COLUMNS / 2)), held(ports[1]!, hostD), held(ports[2]!, hostE.slice(COLUMNS / 2))]);
   }, 240_000);
 
   afterAll(async () => {
     await prometheus?.stop();
-    await restarted?.stop();
-    await steady?.stop();
+    for (const s of running) await s.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it.each([
     ['summed by Prometheus (--sum-hosts)', ['--sum-hosts']],
     ['summed after differencing each series', []],
-  ] as const)('reads back every step %s, the restart included, bucket for bucket', async (_what, flags) => {
+  ] as const)('reads back every step %s, both restarts included, bucket for bucket', async (_what, flags) => {
     const columns = await readBack(prometheus, ['--metric', 'latency', ...flags]);
     for (let startMs = firstStartMs - 5 * INTERVAL_MS; startMs < firstStartMs + (COLUMNS + 5) * INTERVAL_MS; startMs += INTERVAL_MS) {
       const got = columns.get(startMs);
       expect(got, `a column starting at ${startMs}`).toBeDefined();
-      expect({ total: got!.total, buckets: got!.buckets }, `the step starting at ${startMs}`).toEqual(expected([hostC, hostD], startMs, 'latency'));
+      expect({ total: got!.total, buckets: got!.buckets }, `the step starting at ${startMs}`).toEqual(expected([hostC, hostD, hostE], startMs, 'latency'));
     }
-    expect(expected([hostC], firstStartMs + (COLUMNS / 2 + 1) * INTERVAL_MS, 'latency').total, 'a busy column of the restarted host after its restart').toBeGreaterThan(0);
+    expect(expected([hostC], firstStartMs + (COLUMNS / 2 + 1) * INTERVAL_MS, 'latency').total, 'a busy column of host C after its restart').toBeGreaterThan(0);
   });
 });
 

@@ -97,6 +97,8 @@ describe('encodeText', () => {
     expect(text).toMatch(/^# TYPE bpfheat_io_latency_nanoseconds histogram$/m);
     expect(text).toMatch(/^bpfheat_build_info\{version="0.1.0",source="bpf"\} 1$/m);
     expect(text).toMatch(/^bpfheat_start_time_seconds 1795000000.5 1700000002000$/m);
+    expect(encodeText({ ...EXPOSITION, histograms: [], timestampMs: null })).not.toMatch(/bpfheat_start_time_seconds/);
+    expect(decodeNativeHistograms(encodeProtobuf({ ...EXPOSITION, histograms: [], timestampMs: null })).families).not.toContain('bpfheat_start_time_seconds');
   });
 
   it('escapes label values', () => {

@@ -195,8 +195,10 @@ export function encodeProtobuf(exposition: Exposition): Uint8Array {
     counterFamily('bpfheat_exemplars_dropped_total', DROPPED_HELP, exposition.droppedExemplars, exposition.timestampMs),
     ...(exposition.uncounted ? [counterFamily('bpfheat_tracer_uncounted_total', UNCOUNTED_HELP, exposition.uncounted, null)] : []),
     { name: 'bpfheat_build_info', help: BUILD_HELP, type: METRIC_TYPE.GAUGE, metric: [{ label: labelPairs(exposition.buildInfo), gauge: { value: 1 } }] },
-    // stamped as the histograms are, so it is read at the same (data) time as they are
-    { name: START_NAME, help: START_HELP, type: METRIC_TYPE.GAUGE, metric: [{ label: [], gauge: { value: exposition.startTimeSeconds }, ...(exposition.timestampMs === null ? {} : { timestampMs: exposition.timestampMs }) }] },
+    // stamped as the histograms are, so it is read at the same (data) time; before the first
+    // column there is no stamp (and no histogram): a sample at the scrape's time would be newer
+    // than a replay's stamped ones, which Prometheus would then refuse as out of order
+    ...(exposition.timestampMs === null ? [] : [{ name: START_NAME, help: START_HELP, type: METRIC_TYPE.GAUGE, metric: [{ label: [], gauge: { value: exposition.startTimeSeconds }, timestampMs: exposition.timestampMs }] }]),
   ];
   const writer = protobuf.Writer.create();
   for (const family of families) {
@@ -255,6 +257,6 @@ export function encodeText(exposition: Exposition): string {
     for (const s of samples) lines.push(`${name}${labelText(s.labels)} ${s.value}${sampleStamp}`);
   }
   lines.push(`# HELP bpfheat_build_info ${BUILD_HELP}`, '# TYPE bpfheat_build_info gauge', `bpfheat_build_info${labelText(exposition.buildInfo)} 1`);
-  lines.push(`# HELP ${START_NAME} ${escapeHelp(START_HELP)}`, `# TYPE ${START_NAME} gauge`, `${START_NAME} ${exposition.startTimeSeconds}${stamp}`);
+  if (exposition.timestampMs !== null) lines.push(`# HELP ${START_NAME} ${escapeHelp(START_HELP)}`, `# TYPE ${START_NAME} gauge`, `${START_NAME} ${exposition.startTimeSeconds}${stamp}`);
   return `${lines.join('\n')}\n`;
 }

@@ -29,7 +29,7 @@ describe('stepCounts', () => {
 });
 
 function series(key: string, host: string, samples: [number, Record<number, number>][]): SeriesSamples {
-  return { key, metric: 'latency', host, device: 'sda', op: 'read', samples: samples.map(([timeMs, c]) => ({ timeMs, counts: counts(c) })) };
+  return { key, target: host, metric: 'latency', host, device: 'sda', op: 'read', samples: samples.map(([timeMs, c]) => ({ timeMs, counts: counts(c) })) };
 }
 
 describe('CumulativeDiffer', () => {
@@ -45,6 +45,12 @@ describe('CumulativeDiffer', () => {
     const differ = new CumulativeDiffer();
     const steps = differ.steps([series('b', 'h2', [[2000, { 7: 5 }], [3000, { 7: 8 }], [4000, { 7: 2 }]])], 1000);
     expect(steps.map((s) => [s.timeMs, sparse(s.counts)])).toEqual([[2000, { 7: 5 }], [3000, { 7: 3 }], [4000, { 7: 2 }]]);
+  });
+
+  it('counts a series from 0 at a step its exporter restarted at, though no count dropped', () => {
+    const differ = new CumulativeDiffer();
+    const steps = differ.steps([series('c', 'h3', [[1000, { 7: 1 }], [2000, { 7: 5, 8: 3 }], [3000, { 7: 6, 8: 3 }]])], 1000, new Map([[2000, new Set(['c'])]]));
+    expect(steps.map((s) => [s.timeMs, sparse(s.counts)])).toEqual([[2000, { 7: 5, 8: 3 }], [3000, { 7: 1 }]]);
   });
 
   it('keeps a series apart from another with the same host, device and op (another job): each is differenced alone', () => {

@@ -20,6 +20,8 @@ export interface CumulativeSample {
 export interface SeriesSamples {
   /** every label of the series: it is what tells two series apart */
   readonly key: string;
+  /** the labels of the exporter it comes from (targetKey): its restarts are the exporter's */
+  readonly target: string;
   readonly metric: Metric;
   readonly host: string;
   readonly device: string;
@@ -107,7 +109,7 @@ export function parseMatrix(answer: unknown, hostLabel: string): SeriesSamples[]
       if (!Array.isArray(pair) || pair.length !== 2) throw new QueryAnswerError('a histogram sample is not [time, histogram]');
       return { timeMs: Math.round(Number(pair[0]) * 1000), counts: countsOfHistogram(pair[1]) };
     });
-    series.push({ key: labelKey(labels), metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples });
+    series.push({ key: labelKey(labels), target: targetKey(labels), metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples });
   }
   return series;
 }
@@ -156,13 +158,14 @@ export class CumulativeDiffer {
 
   /**
    * The steps of `series` after `afterMs` (the samples at or before it only set the baseline).
-   * A series seen for the first time after the baseline starts from 0: it began exporting then.
+   * A series seen for the first time after the baseline starts from 0: it began exporting then;
+   * so does a series at a step `restarted` names it at (its exporter's start time changed).
    */
-  steps(series: readonly SeriesSamples[], afterMs: number): SeriesStep[] {
+  steps(series: readonly SeriesSamples[], afterMs: number, restarted: ReadonlyMap<number, ReadonlySet<string>> = new Map()): SeriesStep[] {
     const steps: SeriesStep[] = [];
     for (const s of series) {
       for (const sample of s.samples) {
-        const previous = this.last.get(s.key) ?? null;
+        const previous = restarted.get(sample.timeMs)?.has(s.key) ? null : (this.last.get(s.key) ?? null);
         this.last.set(s.key, sample.counts);
         if (sample.timeMs <= afterMs) continue;
         const counts = stepCounts(previous, sample.counts);

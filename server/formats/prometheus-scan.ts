@@ -10,7 +10,7 @@
  */
 import { SLOTS, OPS } from '../../shared/scheme.ts';
 import { slotOfNativeBucket } from './exposition.ts';
-import { histogramMetricOf, labelKey, parseMatrix, type CumulativeSample, type SeriesSamples } from './prometheus-query.ts';
+import { histogramMetricOf, labelKey, parseMatrix, targetKey, type CumulativeSample, type SeriesSamples } from './prometheus-query.ts';
 
 const HEAD = '{"status":"success","data":{"resultType":"matrix","result":[';
 
@@ -148,7 +148,7 @@ function scan(text: string, hostLabel: string): SeriesSamples[] {
       const metric = histogramMetricOf(labels.__name__);
       if (metric && cursor.accept(',"histograms":')) {
         const op = OPS.find((o) => o === labels.op) ?? 'other';
-        series.push({ key: labelKey(labels), metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples: scanSamples(cursor) });
+        series.push({ key: labelKey(labels), target: targetKey(labels), metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples: scanSamples(cursor) });
       } else {
         // a float series, or not one of ours: left out, as parseMatrix leaves it out
         cursor.expect(',"');

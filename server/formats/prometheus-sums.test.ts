@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { SLOTS } from '../../shared/scheme.ts';
-import { differencedSums, hostMatcher, irregularSteps, metricSelector, NO_PRESENCE, parseCountMatrix, type FloatSeries, type SumSeries } from './prometheus-sums.ts';
+import { labelKey, targetKey } from './prometheus-query.ts';
+import { countSeriesOf, differencedSums, hostMatcher, irregularSteps, metricSelector, NO_PRESENCE, parseCountMatrix, type CountSeries, type FloatSeries, type SumSeries } from './prometheus-sums.ts';
 
 const LATENCY = 'bpfheat_io_latency_nanoseconds';
 
 /** A histogram_count series of host h (device sda, op read) with a count per step (null: absent). */
-function countSeries(host: string, values: (number | null)[]): FloatSeries {
-  return { labels: { __name__: LATENCY, instance: host, device: 'sda', op: 'read' }, values: new Map(values.flatMap((v, k) => (v === null ? [] : [[(k + 1) * 1000, v] as const]))) };
+function countSeries(host: string, values: (number | null)[]): CountSeries {
+  const labels = { __name__: LATENCY, instance: host, device: 'sda', op: 'read' };
+  return { key: labelKey(labels), target: targetKey(labels), values: new Map(values.flatMap((v, k) => (v === null ? [] : [[(k + 1) * 1000, v] as const]))) };
 }
 
 function startSeries(host: string, values: (number | null)[]): FloatSeries {
@@ -82,10 +84,12 @@ describe('selectors and answers', () => {
     expect(hostMatcher('host', ['a|b'])).toBe('host=~"a\\\\|b"');
   });
 
-  it('labels histogram_count series with the histogram\'s name again, so they match the histograms read raw', () => {
+  it('keys histogram_count series with the histogram\'s name again, as the histograms read raw are keyed', () => {
     const answer = { status: 'success', data: { resultType: 'matrix', result: [{ metric: { instance: 'a', device: 'sda', op: 'read' }, values: [[1, '5'], [2, '7']] }] } };
-    const [series] = parseCountMatrix(answer, 'latency');
-    expect(series!.labels).toEqual({ __name__: LATENCY, instance: 'a', device: 'sda', op: 'read' });
-    expect([...series!.values]).toEqual([[1000, 5], [2000, 7]]);
+    const fromCounts = parseCountMatrix(answer, 'latency');
+    const histogram = { key: labelKey({ __name__: LATENCY, instance: 'a', device: 'sda', op: 'read' }), target: targetKey({ instance: 'a' }), metric: 'latency' as const, host: 'a', device: 'sda', op: 'read' as const };
+    const fromHistograms = countSeriesOf([{ ...histogram, samples: [{ timeMs: 1000, counts: counts({ 4: 2, 9: 3 }) }, { timeMs: 2000, counts: counts({ 4: 2, 9: 5 }) }] }]);
+    expect(fromCounts).toEqual(fromHistograms);
+    expect([...fromCounts[0]!.values]).toEqual([[1000, 5], [2000, 7]]);
   });
 });

@@ -10,7 +10,7 @@
  * happened are read series by series and differenced as the per-host path does (stepCounts).
  */
 import { OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
-import { countsOfHistogram, labelKey, QueryAnswerError, targetKey } from './prometheus-query.ts';
+import { countsOfHistogram, labelKey, QueryAnswerError, targetKey, type SeriesSamples } from './prometheus-query.ts';
 import { HISTOGRAM_NAMES } from './exposition.ts';
 
 /** The gauge each exporter sets to the time its counts began (exposition.ts). */
@@ -51,9 +51,24 @@ export function parseFloatMatrix(answer: unknown): FloatSeries[] {
   });
 }
 
-/** The histogram_count series of one metric's histograms, labelled as the histograms are (the function drops the name). */
-export function parseCountMatrix(answer: unknown, metric: Metric): FloatSeries[] {
-  return parseFloatMatrix(answer).map((s) => ({ labels: { ...s.labels, __name__: HISTOGRAM_NAMES[metric] }, values: s.values }));
+/** One series' histogram_count at each step it has one, keyed as the histograms are (labelKey, targetKey). */
+export interface CountSeries {
+  readonly key: string;
+  readonly target: string;
+  readonly values: ReadonlyMap<number, number>;
+}
+
+/** The histogram_count series of one metric's histograms, keyed with the histograms' name (the function drops it). */
+export function parseCountMatrix(answer: unknown, metric: Metric): CountSeries[] {
+  return parseFloatMatrix(answer).map((s) => {
+    const labels = { ...s.labels, __name__: HISTOGRAM_NAMES[metric] };
+    return { key: labelKey(labels), target: targetKey(labels), values: s.values };
+  });
+}
+
+/** The total count of each sample of histograms already read, as parseCountMatrix gives it. */
+export function countSeriesOf(series: readonly SeriesSamples[]): CountSeries[] {
+  return series.map((s) => ({ key: s.key, target: s.target, values: new Map(s.samples.map((sample) => [sample.timeMs, sample.counts.reduce((a, b) => a + b, 0)])) }));
 }
 
 /** A fleet sum of one metric per (device, op), at each step. */
@@ -104,10 +119,10 @@ export interface IrregularStep {
  * a series present at the step before and absent now or with a lower count, a series back after
  * an absence, or the first new value of a series whose exporter's start time changed (the gauge
  * can change steps before a series does: until then Prometheus repeats the old process's last
- * value). `counts` are histogram_count series (parseCountMatrix), `starts` the start-time gauges.
+ * value). `countSeries` are histogram_count series (parseCountMatrix, countSeriesOf), `starts` the
+ * start-time gauges.
  */
-export function irregularSteps(presence: Presence, stepTimes: readonly number[], counts: readonly FloatSeries[], starts: readonly FloatSeries[]): { irregular: IrregularStep[]; presence: Presence } {
-  const countSeries = counts.map((s) => ({ key: labelKey(s.labels), target: targetKey(s.labels), values: s.values }));
+export function irregularSteps(presence: Presence, stepTimes: readonly number[], countSeries: readonly CountSeries[], starts: readonly FloatSeries[]): { irregular: IrregularStep[]; presence: Presence } {
   const startSeries = starts.map((s) => ({ target: targetKey(s.labels), values: s.values }));
   let previous = presence.counts;
   const lastSeenMs = new Map(presence.lastSeenMs);

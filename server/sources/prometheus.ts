@@ -21,6 +21,7 @@ import { parseMatrixText } from '../formats/prometheus-scan.ts';
 import {
   differencedSums,
   hostMatcher,
+  countSeriesOf,
   irregularSteps,
   metricSelector,
   NO_PRESENCE,
@@ -222,19 +223,35 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   const histogramRange = (query: string, startMs: number, endMs: number): Promise<SeriesSamples[]> =>
     queryApi('query_range', rangeParams(query, startMs, endMs), (text) => parseMatrixText(text, options.hostLabel));
 
+  const startsSelector = metricSelector(START_TIME_METRIC, options.match, options.hostLabel, options.hosts);
+  /** what the per-series path knows of restarts at the end of its last read */
+  let perSeriesPresence = NO_PRESENCE;
+
+  /** Each series differenced step by step; a series whose exporter's start time changed counts its next new value from 0. */
   async function readPerSeries(afterEndMs: number, toEndMs: number, deliver: (columns: Column[]) => void): Promise<void> {
     const chunks = chunksOf(afterEndMs, toEndMs, CHUNK_STEPS);
-    const chunkRead = readingAhead(chunks.length, IN_FLIGHT, (k) => histogramRange(selector, chunks[k]!.startMs, chunks[k]!.endMs));
+    const chunkRead = readingAhead(chunks.length, IN_FLIGHT, (k) =>
+      Promise.all([histogramRange(selector, chunks[k]!.startMs, chunks[k]!.endMs), range(startsSelector, chunks[k]!.startMs, chunks[k]!.endMs)]),
+    );
     let deliveredEndMs = afterEndMs;
     for (let k = 0; k < chunks.length; k++) {
-      const series = await chunkRead(k);
+      const chunk = chunks[k]!;
+      const [series, starts] = await chunkRead(k);
       const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
       if (wanted.length > 0) seenSeries = true;
-      const steps = differ.steps(wanted, deliveredEndMs);
+      const classified = irregularSteps(perSeriesPresence, stepTimes(chunk), countSeriesOf(wanted), parseFloatMatrix(starts));
+      perSeriesPresence = classified.presence;
+      const steps = differ.steps(wanted, deliveredEndMs, new Map(classified.irregular.map((step) => [step.timeMs, step.restarted])));
       baselineRead = true;
-      deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunks[k]!.endMs, interval, deviceId));
-      deliveredEndMs = chunks[k]!.endMs;
+      deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunk.endMs, interval, deviceId));
+      deliveredEndMs = chunk.endMs;
     }
+  }
+
+  function stepTimes(chunk: { startMs: number; endMs: number }): number[] {
+    const times: number[] = [];
+    for (let t = chunk.startMs; t <= chunk.endMs; t += interval) times.push(t);
+    return times;
   }
 
   /** The hosts' sum: Prometheus's sums differenced, and the steps around a restart or a gap series by series. */
@@ -266,7 +283,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     const [sums, counts, starts] = await Promise.all([
       Promise.all(METRICS.map((m) => range(`sum by (device, op) (${selectorOf(m)})`, chunk.startMs, chunk.endMs))),
       Promise.all(METRICS.map((m) => range(`histogram_count(${selectorOf(m)})`, chunk.startMs, chunk.endMs))),
-      range(metricSelector(START_TIME_METRIC, options.match, options.hostLabel, options.hosts), chunk.startMs, chunk.endMs),
+      range(startsSelector, chunk.startMs, chunk.endMs),
     ]);
     return { sums, counts, starts };
   }
@@ -278,8 +295,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     for (let k = 0; k < chunks.length; k++) {
       const chunk = chunks[k]!;
       const answers = await chunkRead(k);
-      const times: number[] = [];
-      for (let t = chunk.startMs; t <= chunk.endMs; t += interval) times.push(t);
+      const times = stepTimes(chunk);
       const counts = answers.counts.flatMap((answer, m) => parseCountMatrix(answer, METRICS[m]!));
       if (counts.length > 0) seenSeries = true;
       const classified = irregularSteps(presence, times, counts, parseFloatMatrix(answers.starts));
