@@ -4,9 +4,11 @@
  *
  * A column is a step of the query (the --interval, the exporters' column interval or a multiple
  * of it), holding exact counts: each series' cumulative histogram at the step's end minus the
- * one at its start (prometheus-query.ts), summed per (host, device, op). Hosts are the values of
- * the host label (instance unless --host-label names another); each (host, device) pair is one
- * device of the source, named by its device label and carrying its host.
+ * one at its start (prometheus-query.ts), summed per (host, device, op); a series counts from 0
+ * again when its count drops or its exporter's bpfheat_start_time_seconds changes. Hosts are the
+ * values of the host label (instance unless --host-label names another); each (host, device)
+ * pair is one device of the source, named by its device label and carrying its host. With
+ * --sum-hosts, Prometheus sums the hosts and each device is the fleet's (prometheus-sums.ts).
  *
  * At start the history is read in chunks (--history back from now), then new steps as
  * Prometheus stores them: a step is read once it is LAG_STEPS steps old, so every exporter's
@@ -19,9 +21,9 @@ import { METRICS, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.t
 import { classicBucketSelector, CumulativeDiffer, histogramSelector, QueryAnswerError, stepCounts, vectorLength, type SeriesSamples, type SeriesStep } from '../formats/prometheus-query.ts';
 import { parseMatrixText } from '../formats/prometheus-scan.ts';
 import {
+  countSeriesOf,
   differencedSums,
   hostMatcher,
-  countSeriesOf,
   irregularSteps,
   metricSelector,
   NO_PRESENCE,
@@ -157,10 +159,13 @@ export interface PrometheusReader {
   abort(): void;
 }
 
-/** A reader of Prometheus's query API, differencing per series across its reads. */
+/** A reader of Prometheus's query API, differencing per series (or per fleet sum) across its reads. */
 export function createPrometheusReader(options: ReaderOptions, onNewDevice: (devices: readonly DeviceInfo[]) => void = () => {}): PrometheusReader {
   const interval = options.intervalMs;
-  const selector = histogramSelector(options.match);
+  const hostSelector = options.hosts.length === 0 ? null : hostMatcher(options.hostLabel, options.hosts);
+  /** both histograms of the hosts wanted: --match and --host */
+  const selector = histogramSelector(hostSelector === null ? options.match : `{${[options.match?.trim().slice(1, -1).trim(), hostSelector].filter(Boolean).join(',')}}`);
+  const startsSelector = metricSelector(START_TIME_METRIC, options.match, options.hostLabel, options.hosts);
   const base = options.url.replace(/\/+$/, '');
   const differ = new CumulativeDiffer();
   const devices: DeviceInfo[] = [];
@@ -182,8 +187,8 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     return id;
   }
 
-  // On this machine, gzip would cost Prometheus and us CPU (a third of the summed read) to save
-  // no time on the wire; across a network it shrinks an answer ten-fold.
+  // On this machine, gzip costs Prometheus and us CPU to save no time on the wire (the benchmark's
+  // per-host read took 17 s gzipped, 7.7 s not); across a network it shrinks an answer ten-fold.
   const encoding = isLoopback(new URL(base).hostname) ? 'identity' : 'gzip';
 
   /** Asks the query API; the answer's text is parsed by `parse` (JSON.parse unless told). */
@@ -206,7 +211,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     }
   }
 
-  /** The query_range calls a read makes, known up to front; the first read also asks for the baseline step at afterEndMs. */
+  /** The query_range calls a read makes, known up front; the first read also asks for the baseline step at afterEndMs. */
   function chunksOf(afterEndMs: number, toEndMs: number, steps: number): { startMs: number; endMs: number }[] {
     const chunks: { startMs: number; endMs: number }[] = [];
     for (let endMs = afterEndMs, first = !baselineRead; endMs < toEndMs; first = false) {
@@ -223,7 +228,6 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   const histogramRange = (query: string, startMs: number, endMs: number): Promise<SeriesSamples[]> =>
     queryApi('query_range', rangeParams(query, startMs, endMs), (text) => parseMatrixText(text, options.hostLabel));
 
-  const startsSelector = metricSelector(START_TIME_METRIC, options.match, options.hostLabel, options.hosts);
   /** what the per-series path knows of restarts at the end of its last read */
   let perSeriesPresence = NO_PRESENCE;
 
@@ -237,11 +241,10 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     for (let k = 0; k < chunks.length; k++) {
       const chunk = chunks[k]!;
       const [series, starts] = await chunkRead(k);
-      const wanted = options.hosts.length === 0 ? series : series.filter((s) => options.hosts.includes(s.host));
-      if (wanted.length > 0) seenSeries = true;
-      const classified = irregularSteps(perSeriesPresence, stepTimes(chunk), countSeriesOf(wanted), parseFloatMatrix(starts));
+      if (series.length > 0) seenSeries = true;
+      const classified = irregularSteps(perSeriesPresence, stepTimes(chunk), countSeriesOf(series), parseFloatMatrix(starts));
       perSeriesPresence = classified.presence;
-      const steps = differ.steps(wanted, deliveredEndMs, new Map(classified.irregular.map((step) => [step.timeMs, step.restarted])));
+      const steps = differ.steps(series, deliveredEndMs, new Map(classified.irregular.map((step) => [step.timeMs, step.restarted])));
       baselineRead = true;
       deliver(columnsOfSteps(steps, deliveredEndMs + interval, chunk.endMs, interval, deviceId));
       deliveredEndMs = chunk.endMs;
@@ -254,15 +257,13 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     return times;
   }
 
-  /** The hosts' sum: Prometheus's sums differenced, and the steps around a restart or a gap series by series. */
-  const hostSelector = options.hosts.length === 0 ? null : hostMatcher(options.hostLabel, options.hosts);
-  const rawSelector = histogramSelector(hostSelector === null ? options.match : `{${[options.match?.trim().slice(1, -1).trim(), hostSelector].filter(Boolean).join(',')}}`);
+  /** what the summed path knows of every series at the end of its last read, and the sums then */
   let presence = NO_PRESENCE;
   let lastSums = new Map<string, Float64Array>();
 
   /** Every series' cumulative histogram at one step, by series key. */
   async function seriesAt(timeMs: number): Promise<Map<string, { metric: Metric; device: string; op: Op; counts: Float64Array }>> {
-    const series = await histogramRange(rawSelector, timeMs, timeMs);
+    const series = await histogramRange(selector, timeMs, timeMs);
     return new Map(series.flatMap((s) => s.samples.map((sample) => [s.key, { metric: s.metric, device: s.device, op: s.op, counts: sample.counts }] as const)));
   }
 
@@ -288,6 +289,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     return { sums, counts, starts };
   }
 
+  /** The hosts' sum: Prometheus's sums differenced, and the irregular steps read series by series. */
   async function readSummed(afterEndMs: number, toEndMs: number, deliver: (columns: Column[]) => void): Promise<void> {
     const chunks = chunksOf(afterEndMs, toEndMs, SUMMED_CHUNK_STEPS);
     let deliveredEndMs = afterEndMs;
