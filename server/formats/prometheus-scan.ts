@@ -8,7 +8,7 @@
  * and keeps only the counts; any text not in the shape (an error, another Prometheus's key
  * order) goes to JSON.parse and parseMatrix, which give the same series or the error.
  */
-import { SLOTS, OPS } from '../../shared/scheme.ts';
+import { SLOTS, OPS, type Metric } from '../../shared/scheme.ts';
 import { slotOfNativeBucket } from './exposition.ts';
 import { histogramMetricOf, labelKey, parseMatrix, targetKey, type CumulativeSample, type SeriesSamples } from './prometheus-query.ts';
 
@@ -137,7 +137,7 @@ function scanSamples(cursor: Cursor): CumulativeSample[] {
   return samples;
 }
 
-function scan(text: string, hostLabel: string): SeriesSamples[] {
+function scan(text: string, hostLabel: string, metricOf: (labels: Readonly<Record<string, string>>) => Metric | undefined): SeriesSamples[] {
   const cursor = new Cursor(text);
   cursor.expect(HEAD);
   const series: SeriesSamples[] = [];
@@ -145,7 +145,7 @@ function scan(text: string, hostLabel: string): SeriesSamples[] {
     do {
       cursor.expect('{"metric":');
       const labels = JSON.parse(cursor.balanced()) as Record<string, string>;
-      const metric = histogramMetricOf(labels.__name__);
+      const metric = metricOf(labels);
       if (metric && cursor.accept(',"histograms":')) {
         const op = OPS.find((o) => o === labels.op) ?? 'other';
         series.push({ key: labelKey(labels), target: targetKey(labels), metric, host: labels[hostLabel] ?? '', device: labels.device ?? '', op, samples: scanSamples(cursor) });
@@ -166,14 +166,22 @@ function scan(text: string, hostLabel: string): SeriesSamples[] {
 }
 
 /**
+ * The histogram series of a query_range answer's text, each taken as the metric `metricOf` names
+ * from its labels (left out when it names none); null when the text is not in the shape this reads.
+ */
+export function scanHistogramMatrix(text: string, hostLabel: string, metricOf: (labels: Readonly<Record<string, string>>) => Metric | undefined): SeriesSamples[] | null {
+  try {
+    return scan(text, hostLabel, metricOf);
+  } catch (error) {
+    if (error instanceof OffShape) return null;
+    throw error;
+  }
+}
+
+/**
  * The series of a query_range answer's text, as parseMatrix(JSON.parse(text)) gives them; throws
  * what those throw for an error answer or text that is not JSON.
  */
 export function parseMatrixText(text: string, hostLabel: string): SeriesSamples[] {
-  try {
-    return scan(text, hostLabel);
-  } catch (error) {
-    if (!(error instanceof OffShape)) throw error;
-    return parseMatrix(JSON.parse(text) as unknown, hostLabel);
-  }
+  return scanHistogramMatrix(text, hostLabel, (labels) => histogramMetricOf(labels.__name__)) ?? parseMatrix(JSON.parse(text) as unknown, hostLabel);
 }

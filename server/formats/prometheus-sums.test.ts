@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SLOTS } from '../../shared/scheme.ts';
 import { labelKey, targetKey } from './prometheus-query.ts';
-import { countSeriesOf, differencedSums, hostMatcher, irregularSteps, metricSelector, NO_PRESENCE, parseCountMatrix, type CountSeries, type FloatSeries, type SumSeries } from './prometheus-sums.ts';
+import { countSeriesOf, differencedSums, hostMatcher, irregularSteps, metricSelector, NO_PRESENCE, parseCountMatrix, parseSumMatrix, parseSumMatrixText, type CountSeries, type FloatSeries, type SumSeries } from './prometheus-sums.ts';
 
 const LATENCY = 'bpfheat_io_latency_nanoseconds';
 
@@ -91,5 +91,16 @@ describe('selectors and answers', () => {
     const fromHistograms = countSeriesOf([{ ...histogram, samples: [{ timeMs: 1000, counts: counts({ 4: 2, 9: 3 }) }, { timeMs: 2000, counts: counts({ 4: 2, 9: 5 }) }] }]);
     expect(fromCounts).toEqual(fromHistograms);
     expect([...fromCounts[0]!.values]).toEqual([[1000, 5], [2000, 7]]);
+  });
+
+  it.each([
+    ['as Prometheus writes it', (answer: unknown) => JSON.stringify(answer)],
+    ['indented (read in full)', (answer: unknown) => JSON.stringify(answer, null, 1)],
+  ])('reads a sum by (device, op) answer, which has no metric name, %s: as parseSumMatrix reads it', (_name, write) => {
+    const histogram = (count: string) => ({ count, sum: '0', buckets: [[0, '1024', '1104.6086344253606', count], [3, '-0.5', '0.5', '1']] });
+    const answer = { status: 'success', data: { resultType: 'matrix', result: [{ metric: { device: 'sda', op: 'write' }, histograms: [[1, histogram('4')], [2, histogram('6')]] }] } };
+    const read = parseSumMatrixText(write(answer), 'size');
+    expect(read).toEqual(parseSumMatrix(answer, 'size'));
+    expect(read.map((s) => [s.metric, s.device, s.op, [...s.values.keys()]])).toEqual([['size', 'sda', 'write', [1000, 2000]]]);
   });
 });

@@ -12,6 +12,7 @@
 import { OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
 import { countsOfHistogram, labelKey, QueryAnswerError, targetKey, type SeriesSamples } from './prometheus-query.ts';
 import { HISTOGRAM_NAMES } from './exposition.ts';
+import { scanHistogramMatrix } from './prometheus-scan.ts';
 
 /** The gauge each exporter sets to the time its counts began (exposition.ts). */
 export const START_TIME_METRIC = 'bpfheat_start_time_seconds';
@@ -77,6 +78,13 @@ export interface SumSeries {
   readonly device: string;
   readonly op: Op;
   readonly values: ReadonlyMap<number, Float64Array>;
+}
+
+/** The sums of a `sum by (device, op)` query_range answer's text (read as prometheus-scan.ts reads, or in full when off its shape). */
+export function parseSumMatrixText(text: string, metric: Metric): SumSeries[] {
+  const scanned = scanHistogramMatrix(text, '', () => metric);
+  if (scanned === null) return parseSumMatrix(JSON.parse(text) as unknown, metric);
+  return scanned.map((s) => ({ metric, device: s.device, op: s.op, values: new Map(s.samples.map((sample) => [sample.timeMs, sample.counts])) }));
 }
 
 /** The sums of a `sum by (device, op)` query_range answer of one metric's histograms. */

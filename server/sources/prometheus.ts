@@ -29,9 +29,10 @@ import {
   NO_PRESENCE,
   parseCountMatrix,
   parseFloatMatrix,
-  parseSumMatrix,
+  parseSumMatrixText,
   START_TIME_METRIC,
   type IrregularStep,
+  type SumSeries,
 } from '../formats/prometheus-sums.ts';
 import { UserError } from '../base/errors.ts';
 import type { ColumnSink, Source } from './source.ts';
@@ -279,10 +280,10 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     return steps;
   }
 
-  async function readSummedChunk(chunk: { startMs: number; endMs: number }): Promise<{ sums: unknown[]; counts: unknown[]; starts: unknown }> {
+  async function readSummedChunk(chunk: { startMs: number; endMs: number }): Promise<{ sums: SumSeries[][]; counts: unknown[]; starts: unknown }> {
     const selectorOf = (metric: Metric): string => metricSelector(metric, options.match, options.hostLabel, options.hosts);
     const [sums, counts, starts] = await Promise.all([
-      Promise.all(METRICS.map((m) => range(`sum by (device, op) (${selectorOf(m)})`, chunk.startMs, chunk.endMs))),
+      Promise.all(METRICS.map((m) => queryApi('query_range', rangeParams(`sum by (device, op) (${selectorOf(m)})`, chunk.startMs, chunk.endMs), (text) => parseSumMatrixText(text, m)))),
       Promise.all(METRICS.map((m) => range(`histogram_count(${selectorOf(m)})`, chunk.startMs, chunk.endMs))),
       range(startsSelector, chunk.startMs, chunk.endMs),
     ]);
@@ -302,7 +303,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       if (counts.length > 0) seenSeries = true;
       const classified = irregularSteps(presence, times, counts, parseFloatMatrix(answers.starts));
       const irregular = classified.irregular.filter((step) => step.timeMs > deliveredEndMs);
-      const sums = answers.sums.flatMap((answer, m) => parseSumMatrix(answer, METRICS[m]!));
+      const sums = answers.sums.flat();
       const regular = differencedSums(sums, times, new Set(irregular.map((step) => step.timeMs)), lastSums);
       const steps: SeriesStep[] = regular.steps.filter((step) => step.timeMs > deliveredEndMs).map((step) => ({ ...step, host: '' }));
       for (const step of irregular) steps.push(...(await irregularStep(step)));
