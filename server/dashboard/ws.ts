@@ -73,7 +73,7 @@ export interface BackfillStep {
   readonly widthPx: number | null;
 }
 
-export const COLUMNS_BACKFILL: BackfillStep = { stepMs: null, widthPx: null };
+const COLUMNS_BACKFILL: BackfillStep = { stepMs: null, widthPx: null };
 
 export interface StreamSource {
   readonly kind: SourceKind;
