@@ -4,9 +4,10 @@
  * whole, the time per frame while the live view scrolls and while the user brushes a zoom
  * rectangle, the frame after the zoom, and the JS heap.
  *
- *   node --import tsx bench/client-draw.ts [--width 1920] [--height 1080] [--dpr 1] [--windows 1h,24h,7d]
+ *   node --import tsx bench/client-draw.ts [--width 1920] [--height 1080] [--dpr 1] [--windows 1h,24h,7d] [--client-dir DIR]
  *
- * The client is built into a temporary directory (vite) and served by bench/bench-server.ts
+ * The client is built into a temporary directory (vite), or taken as built in --client-dir (to
+ * compare two builds on the same machine in one sitting), and served by bench/bench-server.ts
  * with the window's synthetic history (and its roll-ups; for 7 days the server keeps 24 h of
  * columns, as bpfheat does by default, and the week in its roll-ups). The page opens the window
  * with its URL (?span=3600, ?span=86400, ?span=604800) and loads it as it does against the
@@ -31,7 +32,7 @@
  * JS heap: used size after a forced garbage collection (CDP Runtime.getHeapUsage).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,8 @@ export interface ClientDrawOptions {
   readonly dpr: number;
   /** the windows to measure, by label (default: all) */
   readonly windows?: readonly string[];
+  /** a client built already (default: this checkout's, built now) */
+  readonly clientDir?: string;
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -72,6 +75,16 @@ const SCENARIOS: readonly Scenario[] = [
 const LOAD_TARGET_S = 3;
 
 /** The scenarios of `--windows 1h,24h` (labels without spaces); all without the option. */
+/** `--client-dir DIR`: a built client to measure instead of this checkout's. */
+function clientDirOption(argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  const k = argv.indexOf('--client-dir');
+  if (k < 0) return undefined;
+  const dir = argv[k + 1] ?? '';
+  if (existsSync(join(dir, 'index.html'))) return dir;
+  process.stderr.write(`bench:client: --client-dir needs a built client (a directory with index.html, from vite build), got "${dir}"\n`);
+  process.exit(2);
+}
+
 function windowsOption(argv: readonly string[] = process.argv.slice(2)): string[] | undefined {
   const k = argv.indexOf('--windows');
   if (k < 0) return undefined;
@@ -323,7 +336,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
     return SCENARIOS.map((s) => atMost(PART, `frame while scrolling, ${s.label} window (p95)`, null, 'ms', s.frameTargetMs, `< ${s.frameTargetMs} ms`));
   }
   say(`browser: ${version}, headless, viewport ${options.widthCss}×${options.heightCss} CSS px at device-pixel ratio ${options.dpr}`);
-  const clientDir = buildClient();
+  const clientDir = options.clientDir ?? buildClient();
   const browser = await chromium.launch({ executablePath: CHROMIUM });
   onCleanup('close Chromium', () => browser.close());
   const results: ScenarioResult[] = [];
@@ -398,7 +411,7 @@ function finite(value: number): number | null {
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
-    const figures = await benchClientDraw({ widthCss: numberOption('width', 1920), heightCss: numberOption('height', 1080), dpr: numberOption('dpr', 1), windows: windowsOption() });
+    const figures = await benchClientDraw({ widthCss: numberOption('width', 1920), heightCss: numberOption('height', 1080), dpr: numberOption('dpr', 1), windows: windowsOption(), clientDir: clientDirOption() });
     heading('summary');
     printFigures(figures);
   });
