@@ -9,8 +9,9 @@
  * Each tool is started, then its programs' counters are read (from /proc/PID/fdinfo: only that
  * process's programs, whoever else traces), fio runs, the counters are read again. The order of
  * the tools rotates every round. Run with the loop device's default scheduler (none: no
- * block_rq_insert) and with mq-deadline (insert then issue). ns per I/O = run time on that side
- * / run count of the completion program (one per block request).
+ * block_rq_insert) and with mq-deadline (insert then issue; bpfheat's default mode has one
+ * block_io_start program either way). ns per I/O = run time on that side / run count of the
+ * completion program (one per block request).
  */
 import { atMost, heading, info, machineLine, median, numberOption, printFigures, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, runMain } from './lib/cleanup.ts';
