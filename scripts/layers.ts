@@ -3,7 +3,7 @@
  * store → canvas, and each folder may import only from the folders below it.
  *
  *   shared/                  protocol, bucket math, SVG renderer: imported by both sides
- *   server/base/             errors and message words every server layer uses
+ *   server/base/             errors, message words and loopback addresses every server layer uses
  *   server/tracer/           the libbpf binding and the BPF tracer
  *   server/formats/          file formats: recordings, imported traces
  *   server/sources/          everything that produces columns, behind one interface

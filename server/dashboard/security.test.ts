@@ -5,13 +5,13 @@ import {
   checkRequest,
   hostAllowed,
   hostOf,
-  isLoopback,
   listenAddressProblem,
   originAllowed,
   tokenCookie,
   tokenMatches,
   tokenOf,
 } from './security.ts';
+import { isLoopback } from '../base/addresses.ts';
 
 describe('isLoopback', () => {
   it.each([

@@ -13,25 +13,13 @@ import { timingSafeEqual, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import type { IncomingHttpHeaders } from 'node:http';
+import { isLoopback } from '../base/addresses.ts';
 
 export interface AccessPolicy {
   /** the token every request must carry, or null when none is needed */
   readonly token: string | null;
   /** host names (lower case, no port, IPv6 without brackets) accepted besides the loopback names */
   readonly hosts: ReadonlySet<string>;
-}
-
-/** 127.0.0.0/8, ::1, their IPv4-mapped form and the name localhost (RFC 6761: also *.localhost). */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) {
-    if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-    return mapped !== null && mapped[1]!.startsWith('127.');
-  }
-  return false;
 }
 
 /** --listen accepts IP addresses and "localhost"; returns why not, or null. */

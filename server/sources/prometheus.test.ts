@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopback, readingAhead } from './prometheus.ts';
+import { answerEncoding, readingAhead } from './prometheus.ts';
 
-describe('isLoopback', () => {
+describe('answerEncoding', () => {
   it.each([
-    ['http://127.0.0.1:9090', true],
-    ['http://127.8.0.3:9090', true],
-    ['http://localhost:9090', true],
-    ['http://[::1]:9090', true],
-    ['http://prometheus:9090', false],
-    ['http://10.0.0.7:9090', false],
-    ['http://127.0.0.1.example.com:9090', false],
-  ])('%s: %s (answers compressed only across a network)', (url, loopback) => {
-    expect(isLoopback(new URL(url).hostname)).toBe(loopback);
+    ['http://127.0.0.1:9090', 'identity'],
+    ['http://127.8.0.3:9090/prometheus', 'identity'],
+    ['http://localhost:9090', 'identity'],
+    ['http://[::1]:9090', 'identity'],
+    ['http://prometheus:9090', 'gzip'],
+    ['https://10.0.0.7', 'gzip'],
+    ['http://127.0.0.1.example.com:9090', 'gzip'],
+    ['http://[2001:db8::1]:9090', 'gzip'],
+  ])('%s: %s (answers compressed only across a network)', (url, encoding) => {
+    expect(answerEncoding(url)).toBe(encoding);
   });
 });
 
