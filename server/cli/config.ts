@@ -36,7 +36,7 @@ export interface Config {
   readonly maxClients: number | null;
   readonly thresholdNs: number | null;
   readonly exemplarRate: number;
-  /** false (--exemplars off, --threshold off): no program runs at insert/issue */
+  /** false (--exemplars off, --threshold off): no program runs before completion */
   readonly exemplars: boolean;
   /** --start-map: time requests with an issue program and a start map instead of the kernel's stamps */
   readonly startMap: boolean;
