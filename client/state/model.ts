@@ -102,10 +102,10 @@ export interface ModelOptions {
 const INSTALL_PER_FRAME = 300;
 
 /**
- * Columns summed into new cell groups per frame: a view that needs more (a zoom into thousands
- * of columns) is summed over several frames, and drawn once all its groups are.
+ * Columns summed into new cell groups per frame: a view that needs more (a zoom into a thousand
+ * columns or more) is summed over several frames, and drawn once all its groups are.
  */
-const GROUP_COLUMNS_PER_FRAME = 1500;
+const GROUP_COLUMNS_PER_FRAME = 500;
 
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
