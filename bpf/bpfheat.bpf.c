@@ -447,9 +447,13 @@ int BPF_PROG(store_io_start, struct request *rq)
 		entry->rq = address;
 		entry->ts = 0;
 		entry->task = task;
-	} else if (entry->task != task) {
-		entry->task = task;
+		return 0;
 	}
+	if (entry->task != task)
+		entry->task = task;
+	/* an issue time whose completion was never seen: this request is not issued yet */
+	if (entry->ts)
+		entry->ts = 0;
 	return 0;
 }
 
