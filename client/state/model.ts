@@ -99,13 +99,14 @@ export interface ModelOptions {
 }
 
 /** Columns of history answers added per frame: a few milliseconds of summing and grouping. */
-const INSTALL_PER_FRAME = 300;
+const INSTALL_PER_FRAME = 200;
 
 /**
- * Columns summed into new cell groups per frame: a view that needs more (a zoom into a thousand
+ * Words of column data summed into new cell groups per frame (~400 make a one-second column of
+ * a busy host, ~600 a 10-s roll-up of it): a view that needs more (a zoom into some hundreds of
  * columns or more) is summed over several frames, and drawn once all its groups are.
  */
-const GROUP_COLUMNS_PER_FRAME = 500;
+const GROUP_WORDS_PER_FRAME = 150_000;
 
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
@@ -524,7 +525,7 @@ export class AppModel {
     }
 
     const size = groupSizeOf(widthPx, fromMs, toMs, step);
-    if (this.canvas && !tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, GROUP_COLUMNS_PER_FRAME)) {
+    if (this.canvas && !tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, GROUP_WORDS_PER_FRAME)) {
       // A view with thousands of groups to sum (a zoom): the last picture stays until they are.
       this.invalidate();
       return;

@@ -104,19 +104,22 @@ describe('RegionSums and GroupCache', () => {
     }
   });
 
-  it('GroupCache.prepare sums a new view over calls of a budget of columns; then nothing is left to sum and the groups are the sums', () => {
+  it('GroupCache.prepare sums a new view over calls of a budget of words; then nothing is left to sum and the groups are the sums', () => {
     const { store, groups } = world(5000);
-    for (let seq = 0; seq < 3000; seq++) store.add(randomColumn(seq));
+    // one column's series at every seq, so every column is as many words
+    const template = randomColumn(0);
+    for (let seq = 0; seq < 3000; seq++) store.add({ ...template, seq, startMs: seq * 1000 });
     const filter: Filter = { metric: 'latency' };
     const [compiled, key] = [seriesFilter(filter), filterKey(filter)];
     const held = store.between(0, 2999);
+    const words = held[0]!.data.length;
     let unfinished = 0;
-    while (!groups.prepare(held, 0, 2999, 3, 1000, compiled, key, 500)) unfinished++;
-    // 500 columns a call, in whole groups of 3 (504): five calls leave some, the sixth sums the rest
+    while (!groups.prepare(held, 0, 2999, 3, 1000, compiled, key, 500 * words)) unfinished++;
+    // 500 columns' words a call, in whole groups of 3 (504 columns): five calls leave some, the sixth sums the rest
     expect(unfinished).toBe(5);
     expect(groups.prepare(held, 0, 2999, 3, 1000, compiled, key, 0), 'nothing left').toBe(true);
     expect(groups.prepare(held, 0, 2999, 4, 1000, compiled, key, 0), 'another size: all to sum again').toBe(false);
-    expect(groups.prepare(held, 0, 2999, 4, 1000, compiled, key, 3000)).toBe(true);
+    expect(groups.prepare(held, 0, 2999, 4, 1000, compiled, key, 3000 * words)).toBe(true);
     const drawn = groups.groups(held, 0, 2999, 4, 1000, compiled, key);
     expect(drawn).toHaveLength(750);
     for (const g of drawn) expect(Array.from(g.histogram)).toEqual(sumOf(held.slice(g.firstSeq, g.firstSeq + 4), filter));

@@ -136,9 +136,10 @@ export class GroupCache {
   }
 
   /**
-   * Sums the whole groups of the view not kept yet, up to about `budget` columns, and says
-   * whether none is left: a view that needs thousands of new groups (a zoom) is summed over a
-   * few frames, not in one. `columns` as for groups().
+   * Sums the whole groups of the view not kept yet, up to about `budget` words of column data
+   * (what summing costs: a roll-up holds more than a column), and says whether none is left: a
+   * view that needs thousands of new groups (a zoom) is summed over a few frames, not in one.
+   * `columns` as for groups().
    */
   prepare(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, size: number, intervalMs: number, filter: SeriesFilter, key: string, budget: number): boolean {
     this.use(key, size);
@@ -151,7 +152,7 @@ export class GroupCache {
       if (firstSeq >= fromSeq && firstSeq + size - 1 <= toSeq && !this.whole.has(firstSeq)) {
         if (summed >= budget) return false;
         this.whole.set(firstSeq, this.sum(columns, i, j, size, intervalMs, filter));
-        summed += j - i;
+        for (let k = i; k < j; k++) summed += columns[k]!.data.length;
       }
       i = j;
     }
