@@ -99,14 +99,14 @@ export interface ModelOptions {
 }
 
 /** Columns of history answers added per frame: a few milliseconds of summing and grouping. */
-const INSTALL_PER_FRAME = 200;
+const INSTALL_PER_FRAME = 300;
 
 /**
  * Words of column data summed into new cell groups per frame (~400 make a one-second column of
  * a busy host, ~600 a 10-s roll-up of it): a view that needs more (a zoom into some hundreds of
  * columns or more) is summed over several frames, and drawn once all its groups are.
  */
-const GROUP_WORDS_PER_FRAME = 150_000;
+const GROUP_WORDS_PER_FRAME = 300_000;
 
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
