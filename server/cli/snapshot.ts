@@ -170,14 +170,15 @@ export async function runSnapshot(argv: readonly string[]): Promise<void> {
   let source: Pick<FiniteSource, 'kind' | 'host' | 'intervalMs' | 'devices'>;
   let columns: readonly Column[];
   if (config.source === 'prometheus') {
-    const { readPrometheusRange } = await import('../sources/prometheus.ts');
+    const { prometheusSourceName, readPrometheusRange } = await import('../sources/prometheus.ts');
     // without --to: up to the step that every host's scrape has reached; without --from: the server's default, 15 minutes
     const toMs = Number(args.query.get('to') ?? Math.floor((Date.now() - 2 * config.intervalMs) / config.intervalMs) * config.intervalMs);
     const fromMs = Number(args.query.get('from') ?? toMs - DEFAULT_BACKFILL_MS);
     if (!(fromMs < toMs)) throw new UsageError(`--from (${fromMs}) must be before --to (${toMs})`);
-    const read = await readPrometheusRange({ url: config.prometheus!, match: config.match, hostLabel: config.hostLabel, hosts: config.hosts, sumHosts: config.sumHosts, intervalMs: config.intervalMs }, fromMs, toMs);
+    const options = { url: config.prometheus!, match: config.match, hostLabel: config.hostLabel, hosts: config.hosts, sumHosts: config.sumHosts, intervalMs: config.intervalMs };
+    const read = await readPrometheusRange(options, fromMs, toMs);
     columns = read.columns;
-    source = { kind: 'prometheus', host: config.hosts.length === 1 ? config.hosts[0]! : `Prometheus ${config.prometheus}`, intervalMs: config.intervalMs, devices: () => read.devices };
+    source = { kind: 'prometheus', host: prometheusSourceName(options), intervalMs: config.intervalMs, devices: () => read.devices };
   } else if (config.source === 'replay') {
     const { createReplaySource } = await import('../sources/replay.ts');
     const replay = await createReplaySource({ path: config.inputFile!, speed: 0, strict: config.strict });

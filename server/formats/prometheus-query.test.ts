@@ -41,6 +41,15 @@ describe('CumulativeDiffer', () => {
     expect(second.map((s) => [s.timeMs, sparse(s.counts)])).toEqual([[4000, { 4: 3, 6: 1 }]]);
   });
 
+  it('hands back a series\' last differenced histogram at the step it was read at, and none at another', () => {
+    const differ = new CumulativeDiffer();
+    const a = series('a', 'h1', [[1000, { 4: 10 }], [2000, { 4: 12 }]]);
+    differ.steps([a], 1000);
+    expect(sparse(differ.lastAt(a.key, 2000)!)).toEqual({ 4: 12 });
+    expect(differ.lastAt(a.key, 1000)).toBeUndefined();
+    expect(differ.lastAt('no such series', 2000)).toBeUndefined();
+  });
+
   it('counts a series that appears after the baseline from 0, and a restart from its new value', () => {
     const differ = new CumulativeDiffer();
     const steps = differ.steps([series('b', 'h2', [[2000, { 7: 5 }], [3000, { 7: 8 }], [4000, { 7: 2 }]])], 1000);
@@ -102,7 +111,9 @@ describe('selectors', () => {
   it.each([
     [null, '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes"}'],
     ['{job="db"}', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes",job="db"}'],
-    [' { job="db", instance=~"db.*" } ', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes",job="db", instance=~"db.*"}'],
+    [' { job="db", instance=~"db.*" } ', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes",job="db",instance=~"db.*"}'],
+    ['{job = \'d,b\', path=~`a"}`,}', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes",job=\'d,b\',path=~`a"}`}'],
+    ['{zone!="a\\"b", device!~"loop.*"}', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes",zone!="a\\"b",device!~"loop.*"}'],
     ['{}', '{__name__=~"bpfheat_io_latency_nanoseconds|bpfheat_io_size_bytes"}'],
   ])('histogramSelector(%j)', (match, expected) => {
     expect(histogramSelector(match)).toBe(expected);
@@ -116,7 +127,14 @@ describe('selectors', () => {
     ['job="db"', /in braces/],
     ['up{job="db"}', /in braces/],
     ['{__name__="x"}', /not metrics/],
+    ['{job="db" instance="a"}', /in braces/],
+    ['{job=db}', /in braces/],
+    ['{job="db"', /in braces/],
   ])('matchProblem(%j)', (match, message) => {
     expect(matchProblem(match)).toMatch(message);
+  });
+
+  it.each(['{job="db"}', '{}', '{ job="db", instance=~"db.*", }', "{job='db'}"])('matchProblem(%j): none', (match) => {
+    expect(matchProblem(match)).toBeNull();
   });
 });

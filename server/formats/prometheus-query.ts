@@ -52,22 +52,50 @@ export function histogramMetricOf(name: string | undefined): Metric | undefined 
   return NAMES.get(name ?? '');
 }
 
-/** The selector for both histograms within a --match selector like {job="db"} (or none). */
-export function histogramSelector(match: string | null): string {
+/** One label matcher of a --match selector, as written: `job="db"`, `instance=~"db.*"`. */
+export interface LabelMatcher {
+  readonly label: string;
+  readonly text: string;
+}
+
+const MATCHER = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*(,|$)/y;
+
+/** The label matchers of a --match selector in braces, e.g. {job="db", instance=~"db.*"}; null when it is not such a list. */
+export function labelMatchers(match: string): LabelMatcher[] | null {
+  const trimmed = match.trim();
+  if (!/^\{.*\}$/s.test(trimmed)) return null;
+  const inner = trimmed.slice(1, -1).trim();
+  const matchers: LabelMatcher[] = [];
+  for (let at = 0; at < inner.length; ) {
+    MATCHER.lastIndex = at;
+    const found = MATCHER.exec(inner);
+    if (!found) return null;
+    matchers.push({ label: found[1]!, text: `${found[1]}${found[2]}${found[3]}` });
+    at = MATCHER.lastIndex;
+  }
+  return matchers;
+}
+
+/** The matchers of a --match value (already checked by matchProblem), as selector text; none for null. */
+export function matcherTexts(match: string | null, keep: (matcher: LabelMatcher) => boolean = () => true): string[] {
+  return (match === null ? [] : (labelMatchers(match) ?? [])).filter(keep).map((m) => m.text);
+}
+
+/** The selector for both histograms within a --match selector like {job="db"} (or none), and any further matchers. */
+export function histogramSelector(match: string | null, extra: readonly string[] = []): string {
   const names = `__name__=~"${METRICS.map((m) => HISTOGRAM_NAMES[m]).join('|')}"`;
-  const inner = match === null ? '' : match.trim().slice(1, -1).trim();
-  return `{${names}${inner ? `,${inner}` : ''}}`;
+  return `{${[names, ...matcherTexts(match), ...extra].join(',')}}`;
 }
 
 /** Whether a --match value is a label-matcher list in braces (what PromQL accepts as a selector). */
 export function matchProblem(match: string): string | null {
-  const trimmed = match.trim();
-  if (!/^\{.*\}$/s.test(trimmed)) return `--match needs a series selector in braces, like {job="db"} or {instance=~"db.*"}, got "${match.slice(0, 80)}"`;
-  if (/__name__/.test(trimmed)) return '--match chooses hosts, not metrics: leave __name__ out (bpfheat reads its own two histograms)';
+  const matchers = labelMatchers(match);
+  if (matchers === null) return `--match needs a series selector in braces, like {job="db"} or {instance=~"db.*"}, got "${match.slice(0, 80)}"`;
+  if (matchers.some((m) => m.label === '__name__')) return '--match chooses hosts, not metrics: leave __name__ out (bpfheat reads its own two histograms)';
   return null;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -86,20 +114,25 @@ export function countsOfHistogram(value: unknown): Float64Array {
   return counts;
 }
 
+/** The series of a query_range answer (resultType "matrix"), each with its labels. */
+export function matrixResult(answer: unknown): Record<string, unknown>[] {
+  if (!isRecord(answer) || answer.status !== 'success' || !isRecord(answer.data)) {
+    throw new QueryAnswerError(isRecord(answer) && typeof answer.error === 'string' ? answer.error.slice(0, 300) : 'not a query API answer');
+  }
+  if (answer.data.resultType !== 'matrix' || !Array.isArray(answer.data.result)) throw new QueryAnswerError('the answer is not a range of samples (resultType matrix)');
+  return (answer.data.result as unknown[]).map((item) => {
+    if (!isRecord(item) || !isRecord(item.metric)) throw new QueryAnswerError('a series of the answer has no labels');
+    return item;
+  });
+}
+
 /**
- * The series of a query_range answer (resultType "matrix"). `hostLabel` names the label that
+ * The histogram series of bpfheat's in a query_range answer. `hostLabel` names the label that
  * tells hosts apart (instance by default).
  */
 export function parseMatrix(answer: unknown, hostLabel: string): SeriesSamples[] {
-  if (!isRecord(answer) || answer.status !== 'success' || !isRecord(answer.data)) {
-    const error = isRecord(answer) && typeof answer.error === 'string' ? answer.error : 'not a query API answer';
-    throw new QueryAnswerError(error.slice(0, 300));
-  }
-  const result = answer.data.result;
-  if (answer.data.resultType !== 'matrix' || !Array.isArray(result)) throw new QueryAnswerError('the answer is not a range of samples (resultType matrix)');
   const series: SeriesSamples[] = [];
-  for (const item of result as unknown[]) {
-    if (!isRecord(item) || !isRecord(item.metric)) throw new QueryAnswerError('a series of the answer has no labels');
+  for (const item of matrixResult(answer)) {
     const labels = item.metric as Record<string, string>;
     const metric = histogramMetricOf(labels.__name__);
     if (!metric) continue;
@@ -154,7 +187,7 @@ export function stepCounts(previous: Float64Array | null, current: Float64Array)
  * where it was, or restarts from 0, which the drop shows).
  */
 export class CumulativeDiffer {
-  private readonly last = new Map<string, Float64Array>();
+  private readonly last = new Map<string, CumulativeSample>();
 
   /**
    * The steps of `series` after `afterMs` (the samples at or before it only set the baseline).
@@ -165,13 +198,19 @@ export class CumulativeDiffer {
     const steps: SeriesStep[] = [];
     for (const s of series) {
       for (const sample of s.samples) {
-        const previous = restarted.get(sample.timeMs)?.has(s.key) ? null : (this.last.get(s.key) ?? null);
-        this.last.set(s.key, sample.counts);
+        const previous = restarted.get(sample.timeMs)?.has(s.key) ? null : (this.last.get(s.key)?.counts ?? null);
+        this.last.set(s.key, sample);
         if (sample.timeMs <= afterMs) continue;
         const counts = stepCounts(previous, sample.counts);
         if (counts.some((c) => c > 0)) steps.push({ metric: s.metric, host: s.host, device: s.device, op: s.op, timeMs: sample.timeMs, counts });
       }
     }
     return steps;
+  }
+
+  /** A series' cumulative counts at `timeMs`, if that is the last step it was differenced at. */
+  lastAt(key: string, timeMs: number): Float64Array | undefined {
+    const sample = this.last.get(key);
+    return sample?.timeMs === timeMs ? sample.counts : undefined;
   }
 }

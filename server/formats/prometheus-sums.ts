@@ -4,33 +4,20 @@
  * Prometheus can sum native histograms over hosts itself (`sum by (device, op)`), and the
  * difference of two such sums is the sum of the per-series differences as long as, between the
  * two steps, no series restarted, none vanished and none came back after an absence. Those
- * events are found from two cheap float series per host: `histogram_count` of every series (a
- * count that drops, or a series that vanishes or returns) and `bpfheat_start_time_seconds` (a
- * new value is a restart, even one whose counts did not drop). Only the steps where one of them
- * happened are read series by series and differenced as the per-host path does (stepCounts).
+ * events are found from float series, one float per series and step where the sums have a whole
+ * histogram: `histogram_count` of every series of each metric (a count that drops, or a series
+ * that vanishes or returns) and one `bpfheat_start_time_seconds` gauge per host (a new value is
+ * a restart, even one whose counts did not drop). Only the steps where one of them happened, or
+ * where a difference of the sums has a negative bucket, are read series by series and
+ * differenced as the per-host path does (stepCounts).
  */
 import { OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
-import { countsOfHistogram, labelKey, QueryAnswerError, targetKey, type SeriesSamples } from './prometheus-query.ts';
+import { countsOfHistogram, labelKey, matcherTexts, matrixResult, QueryAnswerError, targetKey, type SeriesSamples } from './prometheus-query.ts';
 import { HISTOGRAM_NAMES } from './exposition.ts';
 import { scanHistogramMatrix } from './prometheus-scan.ts';
 
 /** The gauge each exporter sets to the time its counts began (exposition.ts). */
 export const START_TIME_METRIC = 'bpfheat_start_time_seconds';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function matrixResult(answer: unknown): Record<string, unknown>[] {
-  if (!isRecord(answer) || answer.status !== 'success' || !isRecord(answer.data)) {
-    throw new QueryAnswerError(isRecord(answer) && typeof answer.error === 'string' ? answer.error.slice(0, 300) : 'not a query API answer');
-  }
-  if (answer.data.resultType !== 'matrix' || !Array.isArray(answer.data.result)) throw new QueryAnswerError('the answer is not a range of samples (resultType matrix)');
-  return (answer.data.result as unknown[]).map((item) => {
-    if (!isRecord(item) || !isRecord(item.metric)) throw new QueryAnswerError('a series of the answer has no labels');
-    return item;
-  });
-}
 
 function timeMsOf(pair: unknown): number {
   if (!Array.isArray(pair) || pair.length !== 2) throw new QueryAnswerError('a sample is not [time, value]');
@@ -107,74 +94,111 @@ export interface Presence {
   readonly lastSeenMs: ReadonlyMap<string, number>;
   /** each exporter's start time at the last step it had one */
   readonly starts: ReadonlyMap<string, number>;
-  /** series of a restarted exporter whose count has not moved since: their next value is the new process's first */
-  readonly awaitingRestart: ReadonlySet<string>;
+  /** every series ever seen, with the start time of the process its last value came from (when its exporter had said one) */
+  readonly valueStarts: ReadonlyMap<string, number>;
 }
 
-export const NO_PRESENCE: Presence = { timeMs: null, counts: new Map(), lastSeenMs: new Map(), starts: new Map(), awaitingRestart: new Set() };
+export const NO_PRESENCE: Presence = { timeMs: null, counts: new Map(), lastSeenMs: new Map(), starts: new Map(), valueStarts: new Map() };
 
 /** A step whose sums' difference is not exact: it is read series by series. */
 export interface IrregularStep {
   readonly timeMs: number;
   /** series whose value at this step is the first of a new process: counted from 0 */
   readonly restarted: ReadonlySet<string>;
-  /** series absent at the step before, seen earlier: the step they were last present at */
+  /** series absent at the step before, seen earlier, of the same process: the step they were last present at */
   readonly resumed: ReadonlyMap<string, number>;
+}
+
+/** A series' whole cumulative histogram at a step, where the caller has it (undefined where not). */
+export type HistogramAt = (key: string, timeMs: number) => Float64Array | undefined;
+
+/** The steps at which some exporter's start time changed: where a series' value may be the same total of other buckets. */
+export function startChanges(presence: Presence, stepTimes: readonly number[], starts: readonly FloatSeries[]): number[] {
+  const startOf = new Map(presence.starts);
+  const changes: number[] = [];
+  for (const timeMs of stepTimes) {
+    let changed = false;
+    for (const s of starts) {
+      const value = s.values.get(timeMs);
+      if (value === undefined) continue;
+      const target = targetKey(s.labels);
+      if (startOf.has(target) && startOf.get(target) !== value) changed = true;
+      startOf.set(target, value);
+    }
+    if (changed) changes.push(timeMs);
+  }
+  return changes;
+}
+
+function sameCounts(a: Float64Array, b: Float64Array): boolean {
+  return a.every((count, slot) => count === b[slot]);
 }
 
 /**
  * Walks the steps (ascending, each one after presence.timeMs) and finds the irregular ones:
  * a series present at the step before and absent now or with a lower count, a series back after
- * an absence, or the first new value of a series whose exporter's start time changed (the gauge
- * can change steps before a series does: until then Prometheus repeats the old process's last
- * value). `countSeries` are histogram_count series (parseCountMatrix, countSeriesOf), `starts` the
- * start-time gauges.
+ * an absence, or the first new value of a series whose exporter's start time is not the one its
+ * last value came from. That last one is remembered per series across reads, so a series that
+ * was gone longer than Prometheus's lookback when its exporter came back as a new process is
+ * still counted from 0. The gauge can change steps before a series does (until then Prometheus
+ * repeats the old process's last value): a series' value is new when its histogram differs from
+ * the step before's, where `histogramAt` has both (a new process's first total can equal the old
+ * one's, in other buckets), else when its total does. `countSeries` are histogram_count series
+ * (parseCountMatrix, countSeriesOf), `starts` the start-time gauges.
  */
-export function irregularSteps(presence: Presence, stepTimes: readonly number[], countSeries: readonly CountSeries[], starts: readonly FloatSeries[]): { irregular: IrregularStep[]; presence: Presence } {
+export function irregularSteps(
+  presence: Presence,
+  stepTimes: readonly number[],
+  countSeries: readonly CountSeries[],
+  starts: readonly FloatSeries[],
+  histogramAt: HistogramAt = () => undefined,
+): { irregular: IrregularStep[]; presence: Presence } {
   const startSeries = starts.map((s) => ({ target: targetKey(s.labels), values: s.values }));
   let previous = presence.counts;
+  let previousMs = presence.timeMs;
   const lastSeenMs = new Map(presence.lastSeenMs);
   const startOf = new Map(presence.starts);
-  const awaiting = new Set(presence.awaitingRestart);
+  const valueStarts = new Map(presence.valueStarts);
   const irregular: IrregularStep[] = [];
+  const moved = (key: string, timeMs: number, count: number, before: number): boolean => {
+    const now = histogramAt(key, timeMs);
+    const then = previousMs === null ? undefined : histogramAt(key, previousMs);
+    return now && then ? !sameCounts(now, then) : count !== before;
+  };
   for (const timeMs of stepTimes) {
-    const now = new Map<string, number>();
-    for (const s of countSeries) {
-      const value = s.values.get(timeMs);
-      if (value !== undefined) now.set(s.key, value);
-    }
-    const restartedTargets = new Set<string>();
     for (const s of startSeries) {
       const value = s.values.get(timeMs);
-      if (value === undefined) continue;
-      const before = startOf.get(s.target);
-      if (before !== undefined && before !== value) restartedTargets.add(s.target);
-      startOf.set(s.target, value);
+      if (value !== undefined) startOf.set(s.target, value);
     }
-    for (const s of countSeries) if (restartedTargets.has(s.target) && previous.has(s.key)) awaiting.add(s.key);
+    const now = new Map<string, number>();
     const restarted = new Set<string>();
-    let changed = false;
-    for (const [key, count] of now) {
-      const before = previous.get(key);
-      if (awaiting.has(key) && count !== before) {
-        restarted.add(key);
-        awaiting.delete(key);
+    const resumed = new Map<string, number>();
+    for (const s of countSeries) {
+      const count = s.values.get(timeMs);
+      if (count === undefined) continue;
+      now.set(s.key, count);
+      const before = previous.get(s.key);
+      const start = startOf.get(s.target);
+      const valueStart = valueStarts.get(s.key);
+      if (start !== undefined && valueStart !== undefined && start !== valueStart && (before === undefined || moved(s.key, timeMs, count, before))) {
+        restarted.add(s.key);
+      } else {
+        const seen = lastSeenMs.get(s.key);
+        if (before === undefined && seen !== undefined) resumed.set(s.key, seen);
       }
+      if (start !== undefined && (valueStart === undefined || restarted.has(s.key))) valueStarts.set(s.key, start);
     }
+    let changed = false;
     for (const [key, count] of previous) {
       const current = now.get(key);
       if (current === undefined || current < count) changed = true;
     }
-    const resumed = new Map<string, number>();
-    for (const key of now.keys()) {
-      const seen = lastSeenMs.get(key);
-      if (!previous.has(key) && seen !== undefined) resumed.set(key, seen);
-    }
     if (changed || restarted.size > 0 || resumed.size > 0) irregular.push({ timeMs, restarted, resumed });
     for (const key of now.keys()) lastSeenMs.set(key, timeMs);
     previous = now;
+    previousMs = timeMs;
   }
-  return { irregular, presence: { timeMs: stepTimes.at(-1) ?? presence.timeMs, counts: previous, lastSeenMs, starts: startOf, awaitingRestart: awaiting } };
+  return { irregular, presence: { timeMs: previousMs, counts: previous, lastSeenMs, starts: startOf, valueStarts } };
 }
 
 /** A fleet cell's count at one step: the sum of its histograms' differences. */
@@ -189,15 +213,19 @@ export interface SummedStep {
 /**
  * The regular steps' counts: each sum minus the same (metric, device, op)'s sum at the step
  * before (0 when it had none: its series are new). `before` holds the sums at the step before
- * the first, by sumKey; the sums at the last step are returned for the next call.
+ * the first, by sumKey; the sums at the last step are returned for the next call. A step where
+ * any difference has a negative bucket is left out and named in `inexact`: some series restarted
+ * there that the counts did not show (its total grew, a bucket dropped), so it is read series by
+ * series.
  */
 export function differencedSums(
   sums: readonly SumSeries[],
   stepTimes: readonly number[],
   skip: ReadonlySet<number>,
   before: ReadonlyMap<string, Float64Array>,
-): { steps: SummedStep[]; last: Map<string, Float64Array> } {
+): { steps: SummedStep[]; inexact: Set<number>; last: Map<string, Float64Array> } {
   const steps: SummedStep[] = [];
+  const inexact = new Set<number>();
   const last = new Map<string, Float64Array>();
   for (const s of sums) {
     const key = sumKey(s.metric, s.device, s.op);
@@ -210,6 +238,7 @@ export function differencedSums(
         for (let slot = 0; slot < SLOTS; slot++) {
           counts[slot] = current[slot]! - (previous?.[slot] ?? 0);
           if (counts[slot] !== 0) any = true;
+          if (counts[slot]! < 0) inexact.add(timeMs);
         }
         if (any) steps.push({ metric: s.metric, device: s.device, op: s.op, timeMs, counts });
       }
@@ -217,18 +246,25 @@ export function differencedSums(
     }
     if (previous) last.set(key, previous);
   }
-  return { steps, last };
+  return { steps: steps.filter((step) => !inexact.has(step.timeMs)), inexact, last };
 }
 
 export function sumKey(metric: Metric, device: string, op: Op): string {
   return `${metric}/${device}/${op}`;
 }
 
-/** The selector of one metric's histograms within --match and the --host values (escaped for a regex). */
+/** Labels the histograms have and the start-time gauge has not. */
+const SERIES_LABELS = new Set(['device', 'op']);
+
+/**
+ * The selector of one metric's histograms (or the start-time gauges) within --match and the
+ * --host values (escaped for a regex). The gauge is one per exporter: a --match on device or op
+ * chooses among its histograms, not among exporters, so it is left out of the gauge's selector.
+ */
 export function metricSelector(metric: Metric | typeof START_TIME_METRIC, match: string | null, hostLabel: string, hosts: readonly string[]): string {
   const name = metric === START_TIME_METRIC ? metric : HISTOGRAM_NAMES[metric];
-  const inner = match === null ? '' : match.trim().slice(1, -1).trim();
-  const matchers = [`__name__="${name}"`, ...(inner ? [inner] : []), ...(hosts.length > 0 ? [hostMatcher(hostLabel, hosts)] : [])];
+  const inner = matcherTexts(match, (m) => metric !== START_TIME_METRIC || !SERIES_LABELS.has(m.label));
+  const matchers = [`__name__="${name}"`, ...inner, ...(hosts.length > 0 ? [hostMatcher(hostLabel, hosts)] : [])];
   return `{${matchers.join(',')}}`;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { answerEncoding, readingAhead } from './prometheus.ts';
+import { QueryAnswerError } from '../formats/prometheus-query.ts';
+import { answerEncoding, describeFailure, prometheusSourceName, queryRangeParams, readingAhead } from './prometheus.ts';
 
 describe('answerEncoding', () => {
   it.each([
@@ -37,5 +38,46 @@ describe('readingAhead', () => {
     const read = readingAhead(2, 2, (k) => (k === 1 ? Promise.reject(new Error('chunk 1 failed')) : Promise.resolve(k)));
     expect(await read(0)).toBe(0);
     await expect(read(1)).rejects.toThrow('chunk 1 failed');
+  });
+});
+
+describe('queryRangeParams', () => {
+  it.each([
+    [1000, '1'],
+    [500, '0.5'],
+    [1500, '1.5'],
+    [60_000, '60'],
+  ])('a %i-ms step is sent as %s seconds, a plain number (Prometheus cannot parse a duration like "0.5s")', (stepMs, step) => {
+    const params = queryRangeParams('up', 1_500, 4_500, stepMs);
+    expect(Object.fromEntries(params)).toEqual({ query: 'up', start: '1.5', end: '4.5', step });
+  });
+});
+
+describe('describeFailure', () => {
+  const url = 'http://prometheus:9090';
+  it.each([
+    [
+      'a Prometheus older than histogram_count, under --sum-hosts',
+      new QueryAnswerError('1:1: parse error: unknown function with name "histogram_count"'),
+      'Prometheus at http://prometheus:9090 has no histogram_count (1:1: parse error: unknown function with name "histogram_count"): --sum-hosts needs Prometheus 2.40 or later with --enable-feature=native-histograms; or leave --sum-hosts out',
+    ],
+    ['another refusal', new QueryAnswerError('invalid parameter "step"'), 'Prometheus at http://prometheus:9090 refused the query: invalid parameter "step"'],
+    [
+      'no answer at all',
+      new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 10.0.0.7:9090') }),
+      'cannot reach Prometheus at http://prometheus:9090 (connect ECONNREFUSED 10.0.0.7:9090): is it running, and is --prometheus its address?',
+    ],
+  ])('%s: one line naming the cause and the fix', (_name, error, line) => {
+    expect(describeFailure(error, url)).toBe(line);
+  });
+});
+
+describe('prometheusSourceName', () => {
+  it.each([
+    [{ url: 'http://prometheus:9090/', hosts: [], sumHosts: false }, 'Prometheus http://prometheus:9090'],
+    [{ url: 'http://prometheus:9090', hosts: ['db1', 'db2'], sumHosts: true }, 'Prometheus http://prometheus:9090, hosts summed'],
+    [{ url: 'http://prometheus:9090', hosts: ['db1'], sumHosts: true }, 'db1'],
+  ])('%j: %s (the page and bpfheat snapshot say the same)', (options, name) => {
+    expect(prometheusSourceName(options)).toBe(name);
   });
 });

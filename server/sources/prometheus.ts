@@ -31,6 +31,7 @@ import {
   parseFloatMatrix,
   parseSumMatrixText,
   START_TIME_METRIC,
+  startChanges,
   type IrregularStep,
   type SumSeries,
 } from '../formats/prometheus-sums.ts';
@@ -139,8 +140,16 @@ export function readingAhead<T>(count: number, inFlight: number, read: (k: numbe
   };
 }
 
+/** A query_range call's parameters; times and the step in seconds as plain numbers (Prometheus refuses a duration like "0.5s"). */
+export function queryRangeParams(query: string, startMs: number, endMs: number, stepMs: number): URLSearchParams {
+  return new URLSearchParams({ query, start: String(startMs / 1000), end: String(endMs / 1000), step: String(stepMs / 1000) });
+}
+
 /** One line for a failed read: the cause, and what to do about it. */
-function describeFailure(error: unknown, url: string): string {
+export function describeFailure(error: unknown, url: string): string {
+  if (error instanceof QueryAnswerError && /unknown function.*histogram_count/.test(error.message)) {
+    return `Prometheus at ${url} has no histogram_count (${error.message.slice(0, 120)}): --sum-hosts needs Prometheus 2.40 or later with --enable-feature=native-histograms; or leave --sum-hosts out`;
+  }
   if (error instanceof QueryAnswerError) return `Prometheus at ${url} refused the query: ${error.message}`;
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
   return `cannot reach Prometheus at ${url} (${cause.slice(0, 120)}): is it running, and is --prometheus its address?`;
@@ -170,7 +179,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   const interval = options.intervalMs;
   const hostSelector = options.hosts.length === 0 ? null : hostMatcher(options.hostLabel, options.hosts);
   /** both histograms of the hosts wanted: --match and --host */
-  const selector = histogramSelector(hostSelector === null ? options.match : `{${[options.match?.trim().slice(1, -1).trim(), hostSelector].filter(Boolean).join(',')}}`);
+  const selector = histogramSelector(options.match, hostSelector === null ? [] : [hostSelector]);
   const startsSelector = metricSelector(START_TIME_METRIC, options.match, options.hostLabel, options.hosts);
   const base = options.url.replace(/\/+$/, '');
   const differ = new CumulativeDiffer();
@@ -225,8 +234,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     return chunks;
   }
 
-  const rangeParams = (query: string, startMs: number, endMs: number): URLSearchParams =>
-    new URLSearchParams({ query, start: String(startMs / 1000), end: String(endMs / 1000), step: `${interval / 1000}s` });
+  const rangeParams = (query: string, startMs: number, endMs: number): URLSearchParams => queryRangeParams(query, startMs, endMs, interval);
   const range = (query: string, startMs: number, endMs: number): Promise<unknown> => queryApi('query_range', rangeParams(query, startMs, endMs));
   /** Every series of bpfheat's histograms over a range, read from the answer's text as it arrives (prometheus-scan.ts). */
   const histogramRange = (query: string, startMs: number, endMs: number): Promise<SeriesSamples[]> =>
@@ -246,7 +254,9 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       const chunk = chunks[k]!;
       const [series, starts] = await chunkRead(k);
       if (series.length > 0) seenSeries = true;
-      const classified = irregularSteps(perSeriesPresence, stepTimes(chunk), countSeriesOf(series), parseFloatMatrix(starts));
+      const histograms = new Map(series.map((s) => [s.key, new Map(s.samples.map((sample) => [sample.timeMs, sample.counts]))]));
+      const histogramAt = (key: string, timeMs: number): Float64Array | undefined => histograms.get(key)?.get(timeMs) ?? differ.lastAt(key, timeMs);
+      const classified = irregularSteps(perSeriesPresence, stepTimes(chunk), countSeriesOf(series), parseFloatMatrix(starts), histogramAt);
       perSeriesPresence = classified.presence;
       const steps = differ.steps(series, deliveredEndMs, new Map(classified.irregular.map((step) => [step.timeMs, step.restarted])));
       baselineRead = true;
@@ -265,19 +275,26 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   let presence = NO_PRESENCE;
   let lastSums = new Map<string, Float64Array>();
 
-  /** Every series' cumulative histogram at one step, by series key. */
-  async function seriesAt(timeMs: number): Promise<Map<string, { metric: Metric; device: string; op: Op; counts: Float64Array }>> {
-    const series = await histogramRange(selector, timeMs, timeMs);
-    return new Map(series.flatMap((s) => s.samples.map((sample) => [s.key, { metric: s.metric, device: s.device, op: s.op, counts: sample.counts }] as const)));
+  type SeriesHistograms = Map<string, { metric: Metric; device: string; op: Op; counts: Float64Array }>;
+
+  /** Every series' cumulative histogram at one step, by series key: each step asked for once per chunk (`cache`). */
+  function seriesAt(timeMs: number, cache: Map<number, Promise<SeriesHistograms>>): Promise<SeriesHistograms> {
+    let reading = cache.get(timeMs);
+    if (!reading) {
+      reading = histogramRange(selector, timeMs, timeMs).then((series) => new Map(series.flatMap((s) => s.samples.map((sample) => [s.key, { metric: s.metric, device: s.device, op: s.op, counts: sample.counts }] as const))));
+      reading.catch(() => {});
+      cache.set(timeMs, reading);
+    }
+    return reading;
   }
 
   /** An irregular step's counts, series by series, as the per-host path differences them. */
-  async function irregularStep(step: IrregularStep): Promise<SeriesStep[]> {
-    const [now, before] = await Promise.all([seriesAt(step.timeMs), seriesAt(step.timeMs - interval)]);
+  async function irregularStep(step: IrregularStep, cache: Map<number, Promise<SeriesHistograms>>): Promise<SeriesStep[]> {
+    const [now, before] = await Promise.all([seriesAt(step.timeMs, cache), seriesAt(step.timeMs - interval, cache)]);
     const steps: SeriesStep[] = [];
     for (const [key, s] of now) {
       const resumedAt = step.resumed.get(key);
-      const previous = step.restarted.has(key) ? null : (before.get(key) ?? (resumedAt === undefined ? undefined : (await seriesAt(resumedAt)).get(key)))?.counts ?? null;
+      const previous = step.restarted.has(key) ? null : (before.get(key) ?? (resumedAt === undefined ? undefined : (await seriesAt(resumedAt, cache)).get(key)))?.counts ?? null;
       steps.push({ metric: s.metric, host: '', device: s.device, op: s.op, timeMs: step.timeMs, counts: stepCounts(previous, s.counts) });
     }
     return steps;
@@ -304,12 +321,20 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       const times = stepTimes(chunk);
       const counts = answers.counts.flatMap((answer, m) => parseCountMatrix(answer, METRICS[m]!));
       if (counts.length > 0) seenSeries = true;
-      const classified = irregularSteps(presence, times, counts, parseFloatMatrix(answers.starts));
-      const irregular = classified.irregular.filter((step) => step.timeMs > deliveredEndMs);
+      const starts = parseFloatMatrix(answers.starts);
+      // where an exporter restarted, whole histograms tell a repeated old value from a new one of the same total
+      const cache = new Map<number, Promise<SeriesHistograms>>();
+      const restartHistograms = new Map<number, SeriesHistograms>();
+      const restartTimes = startChanges(presence, times, starts).flatMap((timeMs) => [timeMs - interval, timeMs]);
+      const histogramsRead = await Promise.all(restartTimes.map((timeMs) => seriesAt(timeMs, cache)));
+      restartTimes.forEach((timeMs, j) => restartHistograms.set(timeMs, histogramsRead[j]!));
+      const classified = irregularSteps(presence, times, counts, starts, (key, timeMs) => restartHistograms.get(timeMs)?.get(key)?.counts);
       const sums = answers.sums.flat();
-      const regular = differencedSums(sums, times, new Set(irregular.map((step) => step.timeMs)), lastSums);
+      const regular = differencedSums(sums, times, new Set(classified.irregular.map((step) => step.timeMs)), lastSums);
+      const inexact = [...regular.inexact].map((timeMs): IrregularStep => ({ timeMs, restarted: new Set(), resumed: new Map() }));
+      const irregular = [...classified.irregular, ...inexact].filter((step) => step.timeMs > deliveredEndMs);
       const steps: SeriesStep[] = regular.steps.filter((step) => step.timeMs > deliveredEndMs).map((step) => ({ ...step, host: '' }));
-      for (const step of irregular) steps.push(...(await irregularStep(step)));
+      for (const step of irregular) steps.push(...(await irregularStep(step, cache)));
       presence = classified.presence;
       lastSums = regular.last;
       baselineRead = true;
@@ -334,6 +359,11 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       for (const abort of inFlight) abort.abort(new Error('stopped'));
     },
   };
+}
+
+/** What the page and a snapshot name the source: the one host, or the Prometheus and whether its hosts are summed. */
+export function prometheusSourceName(options: Pick<ReaderOptions, 'url' | 'hosts' | 'sumHosts'>): string {
+  return options.hosts.length === 1 ? options.hosts[0]! : `Prometheus ${options.url.replace(/\/+$/, '')}${options.sumHosts ? ', hosts summed' : ''}`;
 }
 
 /** The columns of [fromMs, toMs) read once (bpfheat snapshot); a line naming the problem when nothing matched. */
@@ -406,7 +436,7 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
   return {
     kind: 'prometheus',
     intervalMs: interval,
-    host: options.hosts.length === 1 ? options.hosts[0]! : `Prometheus ${base}${options.sumHosts ? ', hosts summed' : ''}`,
+    host: prometheusSourceName(options),
     devices: () => reader.devices,
     selfStats: () => null,
     async start(target) {
