@@ -24,6 +24,16 @@ const exporters: RunningServer[] = [];
 let dashboard: RunningServer;
 let hostA: Column[];
 let hostB: Column[];
+/** the end of the recordings' last column */
+let lastEndMs: number;
+
+/** Waits until the dashboard's history holds the recordings' last column, read from Prometheus: the page then opens over all of it. */
+async function historyRead(server: RunningServer): Promise<void> {
+  await eventually('the dashboard to read the recordings from Prometheus', async () => {
+    const meta = (await (await fetch(`${server.url}api/meta`)).json()) as { history: { toMs: number | null } };
+    return meta.history.toMs !== null && meta.history.toMs >= lastEndMs ? true : null;
+  });
+}
 
 test.beforeAll(async () => {
   test.setTimeout(180_000);
@@ -38,7 +48,8 @@ test.beforeAll(async () => {
     exporters.push(await startServer({ port: ports[k], replay: writeRecording(dir, host, columns), args: ['--exporter', '--speed', '0.5'] }));
   }
   const total = [...hostA, ...hostB].reduce((sum, c) => sum + histogramOf(c, { metric: 'latency' }).reduce((a, b) => a + b, 0), 0);
-  const lastEndS = (firstStartMs + COLUMNS * INTERVAL_MS) / 1000;
+  lastEndMs = firstStartMs + COLUMNS * INTERVAL_MS;
+  const lastEndS = lastEndMs / 1000;
   await eventually(
     'Prometheus to hold both replays',
     async () => {
@@ -48,6 +59,7 @@ test.beforeAll(async () => {
     120_000,
   );
   dashboard = await startServer({ source: 'prometheus', args: ['--prometheus', prometheus.url, '--interval', String(INTERVAL_MS), '--history', '10m'] });
+  await historyRead(dashboard);
 });
 
 test.afterAll(async () => {
@@ -109,6 +121,7 @@ test('shows the hosts in the picture, draws their sum, narrows to one host', asy
 test('with --sum-hosts, draws the same sum, read as Prometheus sums it, and has no host filter', async ({ page }) => {
   const summing = await startServer({ source: 'prometheus', args: ['--prometheus', prometheus.url, '--interval', String(INTERVAL_MS), '--history', '10m', '--sum-hosts'] });
   try {
+    await historyRead(summing);
     await openDashboard(page, `${summing.url}?lines=0`);
     await pause(page);
     await expect(page.locator('.header .host')).toHaveText(`Prometheus ${prometheus.url}, hosts summed`);

@@ -19,6 +19,7 @@ import { bucketList, histogramOf, histogramTotal, type Column } from '../shared/
 import { slotBounds } from '../shared/buckets.ts';
 import { SLOTS, type Metric } from '../shared/scheme.ts';
 import { CLASSIC_BOUNDS } from '../server/formats/exposition.ts';
+import { queryRangeParams } from '../server/sources/prometheus.ts';
 import { eventually, freePort, prometheusSkipReason, recordedColumns, startPrometheus, writeRecording, type RunningPrometheus } from './prometheus-harness.ts';
 import { BIN, serve, type Served } from './server-harness.ts';
 import { allElements, parseXml } from './xml.ts';
@@ -106,6 +107,16 @@ describe.skipIf(skip !== null)('two hosts through Prometheus native histograms',
     const data = (await prometheus.api('query', { query: `min_over_time(up[${seconds}s])` })) as { result: { metric: { instance: string }; value: [number, string] }[] };
     expect(data.result.map((r) => r.metric.instance).sort()).toEqual(served.map((s) => `127.0.0.1:${s.port}`).sort());
     for (const r of data.result) expect(r.value[1]).toBe('1');
+  });
+
+  it.each([500, 1000, 1500])('Prometheus takes the query_range parameters of a %i-ms step and answers at those steps', async (stepMs) => {
+    const startMs = firstStartMs + 2 * INTERVAL_MS;
+    const endMs = startMs + 3 * stepMs;
+    const response = await fetch(`${prometheus.url}/api/v1/query_range`, { method: 'POST', body: queryRangeParams('histogram_count(bpfheat_io_latency_nanoseconds)', startMs, endMs, stepMs) });
+    const answer = (await response.json()) as { status: string; error?: string; data: { result: { values: [number, string][] }[] } };
+    expect(answer.error).toBeUndefined();
+    expect(answer.status).toBe('success');
+    expect(answer.data.result[0]!.values.map(([timeS]) => Math.round(timeS * 1000))).toEqual([0, 1, 2, 3].map((k) => startMs + k * stepMs));
   });
 
   it.each([
