@@ -69,6 +69,7 @@ function input(columns: Column[], change: Partial<Omit<HeatmapInput, 'groups' | 
     colorScale: 'linear',
     colorQuantile: 1,
     percentiles: false,
+    filterKey: 'latency',
     ...change,
   } as const;
   const groupSize = groupSizeOf(base.widthPx, base.fromMs, base.toMs, base.intervalMs);
@@ -288,7 +289,7 @@ describe('HeatmapRenderer keeps the picture', () => {
     const filter = seriesFilter({ metric: 'latency' });
     for (let frame = 0; frame < 8; frame++) {
       const fromSeq = 100 + 2 * frame;
-      const view = { widthPx: 100, heightPx: 200, dpr: 1, fromMs: fromSeq * 1000, toMs: (fromSeq + 200) * 1000, intervalMs: 1000, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true, moving: true } as const;
+      const view = { widthPx: 100, heightPx: 200, dpr: 1, fromMs: fromSeq * 1000, toMs: (fromSeq + 200) * 1000, intervalMs: 1000, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true, filterKey: 'latency', moving: true } as const;
       // the newest column still fills between frames: a new object for its group
       if (frame === 4) held[held.length - 1] = { ...held[held.length - 1]!, series: [{ metric: 'latency', device: 0, op: 'read', slots: [90, 240], counts: [5, 10] }] };
       const packed = held.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + 200).map((c) => PackedColumn.of(c));
@@ -319,6 +320,12 @@ describe('HeatmapRenderer colour scale', () => {
     expect(period(120), 'kept between, the new one at the end of the period').toEqual([...Array<number>(SCALE_EVERY_FRAMES - 1).fill(100), 120]);
     expect(period(130), 'within 10%: kept').toEqual(Array<number>(SCALE_EVERY_FRAMES).fill(120));
     expect(at(200, true, 0.99), 'anything else changed: at once').toBe(200);
+    // another filter (all devices narrowed to a quiet one) or time span: its own scale in the very next frame
+    const next = (busiest: number, change: Partial<HeatmapInput>) => renderer.draw(ctx, { ...input([col(0, busiest, 0), col(1, 1, 0)], { colorQuantile: 0.99, ...change }), moving: true }).colorScale.max;
+    expect(next(200, {})).toBe(200);
+    expect(next(10, { filterKey: 'latency|dev1' }), 'a new filter: at once').toBe(10);
+    expect(next(10, { filterKey: 'latency|dev1' })).toBe(10);
+    expect(next(100, { filterKey: 'latency|dev1', toMs: 4500 }), 'a new span: at once').toBe(100);
     expect(at(125, false), 'a fixed view: exact').toBe(125);
     expect(at(126, false)).toBe(126);
   });

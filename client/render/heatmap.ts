@@ -46,6 +46,8 @@ export interface HeatmapInput {
   readonly colorScale: ColorScaleKind;
   readonly colorQuantile: number;
   readonly percentiles: boolean;
+  /** the series filter the groups were summed with (filterKey): another one takes its own colour scale at once */
+  readonly filterKey: string;
   /**
    * the picture is moving (a live view, or one a history answer is being added to): the colour scale may stay while it is close to the cells' own
    * (steadyScale); a fixed view is drawn with its exact scale, so a link redraws it the same
@@ -346,7 +348,7 @@ export class HeatmapRenderer {
     const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;
-    const colorScale = this.colorScaleFor(input, cells, cellCount, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs].join('|'));
+    const colorScale = this.colorScaleFor(input, cells, cellCount, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
     for (const c of cells) {
       const scale = c.scale;
       if (scale && scale.kind === colorScale.kind && scale.min === colorScale.min && scale.max === colorScale.max) continue;

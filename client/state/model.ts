@@ -541,6 +541,7 @@ export class AppModel {
           ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
           groups: tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key),
           colorQuantile: view.colorQuantile,
+          filterKey: key,
           // the picture moves while it scrolls, and while a history answer is being added
           // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
           moving: extent.live || this.arriving.length > 0,
@@ -592,10 +593,12 @@ export class AppModel {
       if (drawn.canvas.width !== widthPx) drawn.canvas.width = widthPx;
       if (drawn.canvas.height !== heightPx) drawn.canvas.height = heightPx;
       const own = { ...filter, devices: [device] };
+      const ownKey = filterKey(own);
       const size = groupSizeOf(widthPx, fromMs, toMs, step);
       const geometry = drawn.renderer.draw(ctx, {
         ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
-        groups: new GroupCache().groups(columns as PackedColumn[], fromSeq, toSeq, size, step, seriesFilter(own), filterKey(own)),
+        groups: new GroupCache().groups(columns as PackedColumn[], fromSeq, toSeq, size, step, seriesFilter(own), ownKey),
+        filterKey: ownKey,
         colorQuantile: DEFAULT_COLOR_QUANTILE,
         moving: false,
       });
