@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { decodePackedColumns, encodePackedColumns, packedColumnAt, type PackedColumns } from '../../shared/protocol.ts';
-import { CHUNK_COLUMNS, HistoryLoader, httpFetchColumns, serveColumns, workerFetchColumns, type ColumnsChannel, type ColumnsServerPort } from './history.ts';
+import { CHUNK_COLUMNS, HistoryLoader, httpFetchColumns, serveColumns, workerFetchColumns, type ColumnsChannel, type ColumnsReply, type ColumnsRequest, type ColumnsServerPort } from './history.ts';
 
 function deferred() {
   const calls: { stepMs: number; fromSeq: number; toSeq: number; resolve: (packed: PackedColumns) => void }[] = [];
@@ -112,6 +112,58 @@ describe('workerFetchColumns over a message channel to serveColumns', () => {
     controller.abort(new Error('the view moved on'));
     await expect(request).rejects.toThrow('the view moved on');
     await vi.waitFor(() => expect(workerSignal!.aborted).toBe(true));
+    close();
+  });
+
+  /** A worker's end that records what the page sends and answers requests with `packed` when `answering`. */
+  function recordingWorker(answering: boolean) {
+    const { port1, port2 } = new MessageChannel();
+    const seen: ColumnsRequest[] = [];
+    port2.addEventListener('message', (event: MessageEvent<ColumnsRequest>) => {
+      seen.push(event.data);
+      if (answering && !('abort' in event.data)) port2.postMessage({ id: event.data.id, packed: answer(1000, [event.data.fromSeq]) } satisfies ColumnsReply);
+    });
+    port2.start();
+    port1.start();
+    return { port: port1, seen, close: () => port1.close() };
+  }
+
+  it('fetches in the page once the worker fails, giving up what waited on it, and says so once', async () => {
+    const { port, close } = recordingWorker(false);
+    const urls: string[] = [];
+    const fallback = httpFetchColumns({ search: '' }, async (url) => {
+      urls.push(String(url));
+      return new Response(encodePackedColumns([{ seq: 3, startMs: 3000, intervalMs: 1000, series: [] }], 1000, 3));
+    });
+    const warnings: string[] = [];
+    const fetchColumns = workerFetchColumns(port as unknown as ColumnsChannel, { search: '' }, { fallback, warn: (message) => warnings.push(message) });
+    const waitingOnWorker = fetchColumns(1000, 0, 9, new AbortController().signal);
+    port.dispatchEvent(new Event('error'));
+    await expect(waitingOnWorker).rejects.toThrow('the history worker failed (it did not load): history is fetched in the page from now on');
+    const packed = await fetchColumns(1000, 0, 9, new AbortController().signal);
+    expect([packed.count, packed.seq[0]]).toEqual([1, 3]);
+    expect(urls).toEqual(['/api/columns?step=1000&from=0&to=10000&format=packed']);
+    port.dispatchEvent(new Event('messageerror'));
+    expect(warnings).toEqual(['the history worker failed (it did not load): history is fetched in the page from now on']);
+    close();
+  });
+
+  it('gives a request up when the worker does not answer in time', async () => {
+    const { port, seen, close } = recordingWorker(false);
+    const fetchColumns = workerFetchColumns(port as unknown as ColumnsChannel, { search: '' }, { timeoutMs: 50 });
+    await expect(fetchColumns(1000, 0, 9, new AbortController().signal)).rejects.toThrow('the history worker did not answer in 0.05 s');
+    await vi.waitFor(() => expect(seen).toContainEqual({ id: 0, abort: true }));
+    close();
+  });
+
+  it('lets go of the signal once answered: aborting it later sends the worker nothing', async () => {
+    const { port, seen, close } = recordingWorker(true);
+    const fetchColumns = workerFetchColumns(port as unknown as ColumnsChannel, { search: '' });
+    const controller = new AbortController();
+    expect((await fetchColumns(1000, 4, 9, controller.signal)).seq[0]).toBe(4);
+    controller.abort();
+    await flush();
+    expect(seen).toEqual([{ id: 0, search: '', stepMs: 1000, fromSeq: 4, toSeq: 9 }]);
     close();
   });
 });

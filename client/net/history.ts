@@ -58,6 +58,8 @@ export type ColumnsReply = { readonly id: number; readonly packed: PackedColumns
 export interface ColumnsChannel {
   postMessage(message: ColumnsRequest): void;
   addEventListener(type: 'message', listener: (event: MessageEvent<ColumnsReply>) => void): void;
+  /** the worker did not load or threw ('error'), or an answer could not be read ('messageerror') */
+  addEventListener(type: 'error' | 'messageerror', listener: (event: Event) => void): void;
 }
 
 /** The worker's end of the channel: its global scope, or a MessagePort in tests (started by them). */
@@ -86,28 +88,64 @@ export function serveColumns(port: ColumnsServerPort, fetchImpl: typeof fetch = 
   });
 }
 
-/** History requests answered by the worker at the other end of `channel`. */
-export function workerFetchColumns(channel: ColumnsChannel, location: Pick<Location, 'search'>): FetchColumns {
+/**
+ * History requests answered by the worker at the other end of `channel`. A worker that fails (it
+ * did not load, threw, or sent what cannot be read) gives up every request waiting on it, says so
+ * once, and from then on the requests are fetched in the page (`fallback`); one it does not answer
+ * within `timeoutMs` is given up, so the page never waits on it for ever.
+ */
+export function workerFetchColumns(
+  channel: ColumnsChannel,
+  location: Pick<Location, 'search'>,
+  { fallback = httpFetchColumns(location), timeoutMs = REQUEST_TIMEOUT_MS + 5000, warn = console.warn }: { fallback?: FetchColumns; timeoutMs?: number; warn?: (message: string) => void } = {},
+): FetchColumns {
   let nextId = 0;
+  let failure: string | null = null;
   const waiting = new Map<number, { resolve: (packed: PackedColumns) => void; reject: (error: Error) => void }>();
   channel.addEventListener('message', (event) => {
     const reply = event.data;
     const request = waiting.get(reply.id);
-    waiting.delete(reply.id);
     if ('error' in reply) request?.reject(new Error(reply.error));
     else request?.resolve(reply.packed);
   });
-  return (stepMs, fromSeq, toSeq, signal) =>
-    new Promise<PackedColumns>((resolve, reject) => {
+  const fail = (reason: string) => {
+    if (failure !== null) return;
+    failure = `the history worker failed (${reason}): history is fetched in the page from now on`;
+    warn(failure);
+    for (const request of waiting.values()) request.reject(new Error(failure));
+  };
+  channel.addEventListener('error', (event) => fail('message' in event && event.message ? String(event.message) : 'it did not load'));
+  channel.addEventListener('messageerror', () => fail('an answer could not be read'));
+  return (stepMs, fromSeq, toSeq, signal) => {
+    if (failure !== null) return fallback(stepMs, fromSeq, toSeq, signal);
+    return new Promise<PackedColumns>((resolve, reject) => {
       const id = nextId++;
-      waiting.set(id, { resolve, reject });
-      signal.addEventListener('abort', () => {
-        channel.postMessage({ id, abort: true });
+      const settle = () => {
         waiting.delete(id);
-        reject(signal.reason instanceof Error ? signal.reason : new Error('history request given up'));
+        clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
+      };
+      const giveUp = (error: Error) => {
+        channel.postMessage({ id, abort: true });
+        settle();
+        reject(error);
+      };
+      const abort = () => giveUp(signal.reason instanceof Error ? signal.reason : new Error('history request given up'));
+      const timer = setTimeout(() => giveUp(new Error(`the history worker did not answer in ${timeoutMs / 1000} s`)), timeoutMs);
+      signal.addEventListener('abort', abort);
+      waiting.set(id, {
+        resolve: (packed) => {
+          settle();
+          resolve(packed);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
       });
       channel.postMessage({ id, search: location.search, stepMs, fromSeq, toSeq });
     });
+  };
 }
 
 export class HistoryLoader {
