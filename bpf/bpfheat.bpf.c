@@ -57,12 +57,17 @@ struct request {
 	unsigned int rq_flags;
 	unsigned int __data_len;
 	__u64 __sector;
+	__u64 start_time_ns; /* set at allocation on queues that keep I/O statistics */
 	__u64 io_start_time_ns;
+	unsigned short stats_sectors; /* set at issue with io_start_time_ns */
 } __attribute__((preserve_access_index));
 
 #define REQ_OP_MASK 0xff
+#define REQ_OP_FLUSH 2
 #define REQ_OP_DISCARD 3
-#define REQ_OP_DRV_IN 34 /* passthrough operations start here: the kernel neither stamps nor accounts them */
+/* passthrough operations start here: the kernel stamps none, and accounts them only with
+ * iostats_passthrough (RQF_IO_STAT set), in its read or write group by the op's direction */
+#define REQ_OP_DRV_IN 34
 #define MINORBITS 20
 /* rq_flags: the kernel accounts a completion in its I/O statistics when IO_STAT is set and
  * FLUSH_SEQ is not (blk_account_io_done) */
@@ -71,11 +76,13 @@ struct request {
 
 const volatile struct bpfheat_config config = {};
 
-/* ts is 0 between insert and issue; pid and comm are the task that queued the request */
+/* ts is 0 between insert and issue; pid and comm are the task that queued the request; bytes:
+ * the data a write in a flush sequence completed before its final completion, which has none */
 struct start {
 	__u64 ts;
 	__u32 pid;
 	char comm[BPFHEAT_COMM_LEN];
+	__u32 bytes;
 };
 
 struct {
@@ -92,6 +99,7 @@ struct issued {
 	__u64 rq;   /* address_of(request) */
 	__u64 ts;   /* issue time, only for devices whose requests carry no stamp; 0 once consumed */
 	__u64 task; /* the submitting task_struct's address */
+	__u64 bytes; /* the data a write in a flush sequence completed, for its final completion; 0 once taken */
 };
 
 struct {
@@ -295,9 +303,7 @@ static __always_inline int stat_group(struct request *rq)
 	if ((rq->rq_flags & (RQF_IO_STAT | RQF_FLUSH_SEQ)) != RQF_IO_STAT)
 		return -1;
 	__u32 op = rq->cmd_flags & REQ_OP_MASK;
-	if (op >= REQ_OP_DRV_IN)
-		return -1;
-	return op == REQ_OP_DISCARD ? 2 : (op & 1);
+	return op == REQ_OP_DISCARD ? 2 : (op & 1); /* REQ_OP_DRV_IN/OUT: 34/35 by direction */
 }
 
 /* Casts an address to a pointer to a kernel type the verifier lets the program load from
@@ -332,11 +338,12 @@ static __always_inline __u64 unseen_before(struct request *rq, __u32 device, int
 		return 0;
 	__u64 *expect = &mine->ios[device][group];
 	__u64 offset = cpu_offset(rq, bpf_get_smp_processor_id());
-	unsigned long counted = offset && device_stats[device] ? kernel_completions(device_stats[device] + offset, group) : 0;
-	if (!counted) {
+	if (!offset || !device_stats[device]) {
 		*expect = 0; /* not comparable now: start again from the next completion */
 		return 0;
 	}
+	/* 0 is a value too: a fresh device's first completion on this CPU */
+	unsigned long counted = kernel_completions(device_stats[device] + offset, group);
 	__u64 unseen = *expect && counted > *expect ? counted - *expect : 0;
 	/* a completion nested in this one (an interrupt) may have read the counter already */
 	*expect = (*expect > counted ? *expect : counted) + 1;
@@ -419,6 +426,8 @@ static __always_inline struct issued *issued_entry(struct request *rq)
 
 static __always_inline bool device_unstamped_at_issue(struct request *rq)
 {
+	if (config.flags & BPFHEAT_FLAG_ISSUE_STORE)
+		return true;
 	if (!any_unstamped)
 		return false;
 	__u64 disk = address_of(rq->q->disk);
@@ -444,16 +453,21 @@ int BPF_PROG(store_io_start, struct request *rq)
 	__u64 address = address_of(rq);
 	__u64 task = bpf_get_current_task();
 	if (entry->rq != address) {
+		if (entry->ts || entry->bytes)
+			count_stat(BPFHEAT_STAT_STORE_COLLISIONS, 1);
 		entry->rq = address;
 		entry->ts = 0;
 		entry->task = task;
+		entry->bytes = 0;
 		return 0;
 	}
 	if (entry->task != task)
 		entry->task = task;
-	/* an issue time whose completion was never seen: this request is not issued yet */
+	/* an issue time or a size whose completion was never seen: this request is not issued yet */
 	if (entry->ts)
 		entry->ts = 0;
+	if (entry->bytes)
+		entry->bytes = 0;
 	return 0;
 }
 
@@ -468,9 +482,12 @@ int BPF_PROG(time_rq_issue, struct request *rq)
 	if (!entry)
 		return 0;
 	if (entry->rq != address_of(rq)) {
-		/* made before tracing began, or not from a bio: the issuing task stands in */
+		/* made before tracing began, not from a bio, or its slot taken since: the issuing task stands in */
+		if (entry->ts || entry->bytes)
+			count_stat(BPFHEAT_STAT_STORE_COLLISIONS, 1);
 		entry->rq = address_of(rq);
 		entry->task = bpf_get_current_task();
+		entry->bytes = 0;
 	}
 	entry->ts = bpf_ktime_get_ns();
 	return 0;
@@ -532,14 +549,41 @@ static __always_inline void count_unseen(__u64 unseen, __u32 ring, bool ring_ok,
 		__sync_fetch_and_add(count, unseen);
 }
 
+/* A write with data in a flush sequence (REQ_PREFLUSH/REQ_FUA on a volatile write cache)
+ * completes twice: its data (RQF_FLUSH_SEQ set; the kernel does not account it), then after the
+ * flushes with no data left (flag cleared; accounted). It is counted once, at the second, with the
+ * size remembered here where the kernel's stamp left none (stats_sectors), timed from its issue. */
+static __always_inline void remember_flushed_data(struct request *rq, __u32 size)
+{
+	__u64 key = (__u64)rq;
+	if (config.flags & BPFHEAT_FLAG_START_MAP) {
+		struct start *started = bpf_map_lookup_elem(&starts, &key);
+		if (started)
+			started->bytes = size;
+		return;
+	}
+	if (!(config.flags & BPFHEAT_FLAG_EXEMPLARS))
+		return;
+	struct issued *entry = issued_entry(rq);
+	if (entry)
+		entry->bytes = size;
+}
+
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 {
 	__u32 size = rq->__data_len;
+	if ((rq->rq_flags & RQF_FLUSH_SEQ) && (rq->cmd_flags & REQ_OP_MASK) != REQ_OP_FLUSH) {
+		remember_flushed_data(rq, size);
+		return 0;
+	}
 	if (nr_bytes < size) {
 		count_stat(BPFHEAT_STAT_PARTIAL, 1);
 		return 0;
 	}
+	/* the final completion of a flush sequence's write: its data is done, its size kept at issue */
+	if (!size && bpf_core_field_exists(rq->stats_sectors))
+		size = (__u32)rq->stats_sectors << 9;
 	__u64 now = bpf_ktime_get_ns();
 	__u64 column = (now + config.phase_ns) / config.interval_ns;
 	__u32 ring = column & (BPFHEAT_RING_COLUMNS - 1);
@@ -564,9 +608,11 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 			start = started->ts;
 			pid = started->pid;
 			comm = started->comm;
+			if (!size)
+				size = started->bytes;
 		}
 	} else {
-		if (bpf_core_field_exists(rq->io_start_time_ns))
+		if (bpf_core_field_exists(rq->io_start_time_ns) && !(config.flags & BPFHEAT_FLAG_ISSUE_STORE))
 			start = rq->io_start_time_ns;
 		if (!start && (config.flags & BPFHEAT_FLAG_EXEMPLARS)) {
 			entry = issued_entry(rq);
@@ -574,11 +620,16 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 				/* consumed, so that a later request at this address is never timed from it */
 				start = entry->ts;
 				entry->ts = 0;
+				if (!size && entry->bytes) {
+					size = entry->bytes;
+					entry->bytes = 0;
+				}
 			}
 		}
 		/* a request without data (an empty flush, or one whose flush the queue dropped) is
-		 * never issued itself, so it never has a stamp: only requests with data tell */
-		if (!start && size > 0 && (rq->cmd_flags & REQ_OP_MASK) < REQ_OP_DRV_IN && !shared &&
+		 * never issued itself, so it never has a stamp: only requests with data tell, and only
+		 * those completed without error (a driver may fail a request it never issued) */
+		if (!start && size > 0 && !error && (rq->cmd_flags & REQ_OP_MASK) < REQ_OP_DRV_IN && !shared &&
 		    device < BPFHEAT_MAX_DEVICES && !device_unstamped[device]) {
 			/* this device's requests carry no stamp: time them from the store from now on */
 			device_unstamped[device] = 1;
@@ -588,6 +639,10 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 				*id |= BPFHEAT_DEVICE_UNSTAMPED;
 		}
 	}
+	/* a write without data that asks for a flush is never issued itself (the flush it waits for
+	 * is): timed from when it was made, as the kernel's own accounting times it */
+	if (!start && !size && bpf_core_field_exists(rq->start_time_ns))
+		start = rq->start_time_ns;
 	if (!start) {
 		count_stat(BPFHEAT_STAT_MISSED_START, 1);
 		goto done;

@@ -57,11 +57,13 @@
 #define BPFHEAT_STAT_NEXT_DEVICE 4     /* next device index to hand out */
 #define BPFHEAT_STAT_PARTIAL 5         /* partial completions, counted at their final completion */
 #define BPFHEAT_STAT_UNSEEN 6          /* completions the kernel accounted that no program saw */
-#define BPFHEAT_STATS 7
+#define BPFHEAT_STAT_STORE_COLLISIONS 7 /* a store slot taken from a request whose issue time or size was not yet consumed */
+#define BPFHEAT_STATS 8
 
 /* bits of config.flags */
 #define BPFHEAT_FLAG_START_MAP 1 /* time requests with the start map (issue program), not the kernel's stamps */
 #define BPFHEAT_FLAG_EXEMPLARS 2 /* remember each request's issuing task for exemplars */
+#define BPFHEAT_FLAG_ISSUE_STORE 4 /* time every device from the issue-side store, as devices without the kernel's stamp */
 
 struct bpfheat_exemplar {
 	__u64 ts_ns; /* completion, monotonic */

@@ -44,6 +44,8 @@ export interface SelfStats {
   readonly unseen: number;
   /** devices whose requests carried no issue time stamp (timed from the issue-side store, or counted in missedStart) */
   readonly unstampedDevices: readonly string[];
+  /** issue-side store slots taken from a request whose issue time or size was not yet consumed (absent from older servers) */
+  readonly storeCollisions?: number;
 }
 
 /** Completions the tracer knows of that no heat-map cell holds, by name, and their sum. */
@@ -375,6 +377,7 @@ function decodeSelfStats(value: unknown): SelfStats {
     partial: finiteNumber(value.partial, 'selfStats.partial'),
     unseen: finiteNumber(value.unseen, 'selfStats.unseen'),
     unstampedDevices: array(value.unstampedDevices, 'selfStats.unstampedDevices').map((name, k) => string(name, `selfStats.unstampedDevices[${k}]`)),
+    ...(value.storeCollisions === undefined ? {} : { storeCollisions: finiteNumber(value.storeCollisions, 'selfStats.storeCollisions') }),
   };
 }
 

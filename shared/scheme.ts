@@ -42,11 +42,12 @@ export const STATS = {
   nextDevice: 4,
   partial: 5,
   unseen: 6,
+  storeCollisions: 7,
 } as const;
-export const STAT_COUNT = 7;
+export const STAT_COUNT = 8;
 
 /** bits of the BPF program's config.flags */
-export const FLAGS = { startMap: 1, exemplars: 2 } as const;
+export const FLAGS = { startMap: 1, exemplars: 2, issueStore: 4 } as const;
 
 export type Op = (typeof OPS)[number];
 export type Metric = (typeof METRICS)[number];

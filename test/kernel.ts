@@ -7,6 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { Column } from '../shared/column.ts';
+import { readableAt } from '../server/tracer/clock.ts';
+import type { Tracer } from '../server/tracer/tracer.ts';
 
 /** Why kernel tests cannot run here, or null when they can. Under CI a reason is a failure, not a skip. */
 export function kernelSkipReason(): string | null {
@@ -63,12 +66,28 @@ export function directIo(device: LoopDevice, op: 'write' | 'read', count: number
   execFileSync('dd', args, { stdio: 'ignore' });
 }
 
+/** count 4 KiB writes with O_DIRECT and O_DSYNC: on a loop device (a volatile write cache, no FUA)
+ * each is a flush sequence of the kernel (data, then a flush), and each is followed by an empty
+ * flush write from the sync. */
+export function dsyncWrites(device: LoopDevice, count: number): void {
+  execFileSync('dd', ['if=/dev/zero', `of=${device.path}`, 'bs=4096', `count=${count}`, 'oflag=direct,dsync'], { stdio: 'ignore' });
+}
+
+/** The fields of /sys/block/<dev>/stat (Documentation/block/stat.rst), in order. */
+export function diskStat(device: LoopDevice): number[] {
+  return readFileSync(`/sys/block/${device.name}/stat`, 'utf8').trim().split(/\s+/).map(Number);
+}
+
 /**
  * Completions the kernel accounted for a device, from /sys/block/<dev>/stat: reads + writes +
  * discards + flushes completed (fields 1, 5, 12, 16; kernels before 4.18 and 5.5 lack the last two).
  */
 export function completedIos(device: LoopDevice): number {
-  const fields = readFileSync(`/sys/block/${device.name}/stat`, 'utf8').trim().split(/\s+/).map(Number);
+  return completedIn(diskStat(device));
+}
+
+/** completedIos from fields of /sys/block/<dev>/stat read before. */
+export function completedIn(fields: readonly number[]): number {
   return [0, 4, 11, 15].reduce((total, k) => total + (fields[k] ?? 0), 0);
 }
 
@@ -85,4 +104,13 @@ export async function fioRandrw(device: LoopDevice, seconds: number): Promise<vo
     '--time_based',
     `--runtime=${seconds}`,
   ]);
+}
+
+/** Every column the tracer counted into so far, once final (the current one is waited for). */
+export async function finalColumns(tracer: Tracer): Promise<Column[]> {
+  const last = tracer.currentColumn();
+  while (readableAt(tracer.clock, last) > process.hrtime.bigint()) await new Promise((r) => setTimeout(r, 20));
+  const columns: Column[] = [];
+  for (let column = tracer.firstColumn; column <= last; column++) columns.push(tracer.takeColumn(column));
+  return columns;
 }

@@ -40,6 +40,8 @@ export interface Config {
   readonly exemplars: boolean;
   /** --start-map: time requests with an issue program and a start map instead of the kernel's stamps */
   readonly startMap: boolean;
+  /** --issue-store: time every device from the issue-side store, as devices without the kernel's stamp */
+  readonly issueStore: boolean;
   readonly byProcess: boolean;
   /** --record: append everything the source produces to this file */
   readonly record: string | null;
@@ -87,6 +89,7 @@ const DEFAULTS: Config = {
   exemplarRate: 200,
   exemplars: true,
   startMap: false,
+  issueStore: false,
   byProcess: false,
   record: null,
   inputFile: null,
@@ -166,6 +169,7 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--threshold'], value: 'NS', help: 'record exemplar I/Os slower than NS nanoseconds (default: adaptive, the recent p99; off: as --exemplars off)', apply: (c, v) => setThreshold(c, v) },
   { names: ['--exemplars'], value: 'on|off', help: 'off: no exemplars, and nothing runs when a request is queued or issued (default on)', apply: (c, v) => (c.exemplars = oneOf('--exemplars', v, ['on', 'off'] as const) === 'on') },
   { names: ['--start-map'], help: "time each request from an issue-side start map (the classic design) instead of the kernel's own issue time stamp", apply: (c) => (c.startMap = true) },
+  { names: ['--issue-store'], help: "time every device from the issue-side store, as for devices without the kernel's issue time stamp (one program more at issue)", apply: (c) => (c.issueStore = true) },
   { names: ['--exemplar-rate'], value: 'N', help: 'at most N exemplars per second of each latency bucket, applied per column (never below one), the rest counted as dropped (default 200)', apply: (c, v) => (c.exemplarRate = positiveInteger('--exemplar-rate', v, 100_000)) },
   { names: ['--by-process'], help: 'with --text: one histogram per process (bitesize layout), from the exemplars', apply: (c) => (c.byProcess = true) },
   { names: ['--record'], value: 'FILE', help: 'also append every column and exemplar to FILE, a recording (a new file; see README)', apply: (c, v) => (c.record = fileName('--record', v)) },
@@ -248,6 +252,7 @@ function checkCombinations(config: Config, given: ReadonlySet<string>): void {
   }
   if (given.has('--strict') && config.source !== 'replay') throw new UsageError('--strict is about a recording: use it with --replay FILE');
   if (given.has('--speed') && !input) throw new UsageError('--speed paces --replay or --import: use it with one of them');
+  if (config.issueStore && (config.startMap || !config.exemplars)) throw new UsageError('--issue-store times requests from the store that exemplars fill: drop --start-map and --exemplars off / --threshold off');
   if (config.byProcess && !config.exemplars) throw new UsageError('--by-process is built from exemplars: drop --exemplars off / --threshold off');
   if (config.source === 'prometheus' && config.prometheus === null) throw new UsageError('--source prometheus needs --prometheus URL, the Prometheus server to read');
   for (const flag of ['--prometheus', '--match', '--host', '--host-label', '--sum-hosts']) {

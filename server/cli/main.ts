@@ -39,7 +39,7 @@ async function createSource(config: Config): Promise<Source> {
     // per-process histograms are built from exemplars, so by default every I/O is one
     thresholdNs: config.byProcess && config.thresholdNs === null ? 0 : config.thresholdNs,
     exemplarRate: config.exemplarRate,
-    mode: { startMap: config.startMap, exemplars: config.exemplars },
+    mode: { startMap: config.startMap, exemplars: config.exemplars, issueStore: config.issueStore },
     announceAttach: config.mode !== 'dashboard',
   });
 }

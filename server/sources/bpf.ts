@@ -33,17 +33,27 @@ interface RunBaseline {
 
 /** The one line said on stderr once the programs are attached, so a script can start its load after it. */
 export function attachedLine(mode: TracerMode): string {
-  const timing = mode.startMap ? 'issue times kept in a start map' : "the kernel's issue time stamps";
+  const timing = mode.startMap ? 'issue times kept in a start map' : mode.issueStore ? 'issue times kept in the issue-side store' : "the kernel's issue time stamps";
   return `bpfheat: tracing attached (latency from issue to completion, by ${timing}; exemplars ${mode.exemplars ? 'on' : 'off'})\n`;
 }
 
-/** What is said once when a device turns out to carry no issue time stamp; timed: whether the
- * issue program that times such devices from the store could be attached. */
-export function unstampedLine(device: string, mode: TracerMode, timed: boolean): string {
+/** What is said once when a device turns out to carry no issue time stamp. timing: true when
+ * the issue program that times such devices from the store is attached, else why it is not. */
+export function unstampedLine(device: string, timing: true | string): string {
   const what = `bpfheat: ${device} puts no issue time stamp on its requests (its queue keeps no I/O statistics)`;
-  if (timed) return `${what}: timed from the issue-side store from now on\n`;
-  const why = mode.exemplars ? 'the issue program that would time them cannot be attached after bpfheat gave up root' : 'exemplars are off';
-  return `${what}: its completions are counted as missedStart (${why}); run with --start-map to time them\n`;
+  if (timing === true) return `${what}: timed from the issue-side store from now on\n`;
+  return `${what}: its completions are counted as missedStart (${timing}); run with --start-map to time them\n`;
+}
+
+/** Attaches the issue program for unstamped devices: true, or why it is not attached. */
+export function timeUnstamped(tracer: Pick<Tracer, 'timeUnstampedDevices' | 'mode'>): true | string {
+  try {
+    if (tracer.timeUnstampedDevices()) return true;
+    return tracer.mode.exemplars ? 'tracing has stopped' : 'exemplars are off';
+  } catch (error) {
+    if (error instanceof bpf.LibbpfError) return `the issue program that would time them could not be attached: ${error.message}`;
+    throw error;
+  }
 }
 
 export function createBpfSource(options: BpfSourceOptions): Source {
@@ -72,7 +82,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
     for (const device of tracer.unstampedDevices()) {
       if (unstampedSaid.has(device)) continue;
       unstampedSaid.add(device);
-      process.stderr.write(unstampedLine(device, mode, tracer.timeUnstampedDevices()));
+      process.stderr.write(unstampedLine(device, timeUnstamped(tracer)));
     }
     if (!mode.exemplars) return;
     recent.add(taken);

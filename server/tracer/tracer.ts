@@ -42,27 +42,30 @@ export interface TracerMode {
   readonly startMap: boolean;
   /** remember each request's issuing task at insert/issue, for exemplars */
   readonly exemplars: boolean;
+  /** time every device from the issue-side store, as devices without the kernel's stamp are (needs exemplars, no start map) */
+  readonly issueStore?: boolean;
 }
 
 export const DEFAULT_MODE: TracerMode = { startMap: false, exemplars: true };
 
-/** The programs a mode attaches at open; the others stay loaded and idle. */
-export function programsFor(mode: TracerMode): readonly string[] {
-  if (mode.startMap) return ['start_rq_insert', 'start_rq_issue', 'block_rq_complete'];
-  if (mode.exemplars) return ['store_io_start', 'block_rq_complete'];
-  return ['block_rq_complete'];
-}
-
 /** Times the requests of devices without the kernel's issue stamp, in the default mode with
  * exemplars on: attached only once such a device is seen, so that no program runs at issue otherwise. */
 const UNSTAMPED_ISSUE_PROGRAM = 'time_rq_issue';
+
+/** The programs a mode attaches at open; the others stay loaded and idle. */
+export function programsFor(mode: TracerMode): readonly string[] {
+  if (mode.startMap) return ['start_rq_insert', 'start_rq_issue', 'block_rq_complete'];
+  if (mode.issueStore) return ['store_io_start', UNSTAMPED_ISSUE_PROGRAM, 'block_rq_complete'];
+  if (mode.exemplars) return ['store_io_start', 'block_rq_complete'];
+  return ['block_rq_complete'];
+}
 
 /** Every program of the BPF object. */
 const ALL_PROGRAMS = ['start_rq_insert', 'start_rq_issue', 'store_io_start', UNSTAMPED_ISSUE_PROGRAM, 'block_rq_complete'];
 
 /** The programs a mode loads: those it attaches at open, and the one it may attach later. */
 export function programsLoadedFor(mode: TracerMode): readonly string[] {
-  const later = !mode.startMap && mode.exemplars ? [UNSTAMPED_ISSUE_PROGRAM] : [];
+  const later = !mode.startMap && mode.exemplars && !mode.issueStore ? [UNSTAMPED_ISSUE_PROGRAM] : [];
   return [...programsFor(mode), ...later];
 }
 
@@ -88,6 +91,7 @@ export interface TracerCounters {
   readonly deviceOverflow: number;
   readonly partial: number;
   readonly unseen: number;
+  readonly storeCollisions: number;
 }
 
 export interface ProgramHandle {
@@ -143,7 +147,8 @@ function configBytes(clock: ColumnClock, mode: TracerMode, slices: number): Uint
   const view = new DataView(bytes.buffer);
   view.setBigUint64(0, clock.intervalNs, true);
   view.setBigUint64(8, clock.phaseNs, true);
-  view.setBigUint64(16, BigInt((mode.startMap ? FLAGS.startMap : 0) | (mode.exemplars ? FLAGS.exemplars : 0)), true);
+  const flags = (mode.startMap ? FLAGS.startMap : 0) | (mode.exemplars ? FLAGS.exemplars : 0) | (mode.issueStore ? FLAGS.issueStore : 0);
+  view.setBigUint64(16, BigInt(flags), true);
   view.setBigUint64(24, BigInt(slices), true);
   thresholdTable().forEach((threshold, k) => view.setBigUint64(32 + k * 8, threshold, true));
   return bytes;
@@ -177,7 +182,9 @@ export class Tracer {
   /** what each device is stacked on, read at open while still root */
   private readonly stacking = stackingTable();
   private closed = false;
-  private readonly attached: ProgramHandle[] = [];
+  /** no program attaches after detach(): the columns read after it are final */
+  private detached = false;
+  private attached: ProgramHandle[] = [];
 
   private constructor(
     private readonly obj: bpf.BpfObject,
@@ -212,6 +219,9 @@ export class Tracer {
   /** Opens, configures, loads and attaches the BPF object; throws UserError with the fix on failure. */
   static open(intervalMs: number, mode: TracerMode = DEFAULT_MODE, environment = currentEnvironment()): Tracer {
     preflight(environment);
+    if (mode.issueStore && (mode.startMap || !mode.exemplars)) {
+      throw new UserError('--issue-store times requests from the store that exemplars fill: run it without --start-map and without --exemplars off / --threshold off');
+    }
     const { objectPath, btfPath } = environment;
     const missing = missingKernelFeature(readFileSync(btfPath), mode);
     if (missing) throw new UserError(missing);
@@ -257,20 +267,16 @@ export class Tracer {
 
   /**
    * Starts timing the requests of devices without the kernel's issue stamp from the issue-side
-   * store (exemplars on, no start map). Attaching needs the privileges the tracer was opened with:
-   * false when they are gone (the dashboard gives up root once it listens) or the mode cannot.
+   * store (exemplars on, no start map). Linux 6.18 lets the process attach the loaded program after
+   * it gave up root (test/attach-after-drop.kernel.test.ts); a kernel that refuses throws the
+   * LibbpfError, for the caller to say. False when the mode cannot, or tracing has stopped.
    */
   timeUnstampedDevices(): boolean {
     if (this.mode.startMap) return true;
-    if (!this.mode.exemplars || this.closed) return false;
+    if (!this.mode.exemplars || this.detached) return false;
     if (this.attached.some((p) => p.name === UNSTAMPED_ISSUE_PROGRAM)) return true;
-    try {
-      this.attach(UNSTAMPED_ISSUE_PROGRAM);
-      return true;
-    } catch (error) {
-      if (error instanceof bpf.LibbpfError) return false;
-      throw error;
-    }
+    this.attach(UNSTAMPED_ISSUE_PROGRAM);
+    return true;
   }
 
   private map(name: string, bytes: number): ArrayBuffer {
@@ -372,12 +378,15 @@ export class Tracer {
       deviceOverflow: read(STATS.deviceOverflow),
       partial: read(STATS.partial),
       unseen: read(STATS.unseen),
+      storeCollisions: read(STATS.storeCollisions),
     };
   }
 
   /** Stops counting: every column the kernel can still write to is final after this. */
   detach(): void {
+    this.detached = true;
     for (const link of this.links.splice(0)) bpf.destroyLink(link);
+    this.attached = [];
   }
 
   close(): void {
