@@ -77,6 +77,7 @@ describe.skipIf(skip !== null)(`exact counts under fio${skip ? ` (skipped: ${ski
     ['default mode, second run, another bpfheat starting and stopping', [], true],
     ['--start-map, another bpfheat starting and stopping', ['--start-map'], true],
     ['--exemplars off', ['--exemplars', 'off'], false],
+    ['--issue-store (every device timed as one without the kernel\'s stamp)', ['--issue-store'], false],
   ] as const)('%s: total + unseen equals the completions in /sys/block/<dev>/stat', async (_name, args, withChurn) => {
     const run = await traceFio(loop, args, withChurn);
     expect(run.accounted).toBeGreaterThan(10_000);

@@ -1,6 +1,7 @@
 /**
  * The tracer against ground truth: a loop device of the test's own, exactly 1,000 direct
- * 4 KiB writes and 500 direct 4 KiB reads, traced by three bpfheat processes at once.
+ * 4 KiB writes and 500 direct 4 KiB reads, traced by four bpfheat processes at once (one of them
+ * timing from the issue-side store, the path of devices without the kernel's issue stamp).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf, slotBounds } from '../shared/buckets.ts';
@@ -23,17 +24,18 @@ describe.skipIf(skip !== null)(`tracer on a loop device${skip ? ` (skipped: ${sk
   let all: JsonColumn[];
   let writes: JsonColumn[];
   let sizes: JsonColumn[];
+  let fromStore: JsonColumn[];
 
   beforeAll(async () => {
     loop = createLoopDevice();
     const common = ['--jsonl', '--device', loop.name, '--interval', '250'];
-    const tracers = [startBpfheat(common), startBpfheat([...common, '--op', 'write']), startBpfheat([...common, '--metric', 'size'])];
+    const tracers = [common, [...common, '--op', 'write'], [...common, '--metric', 'size'], [...common, '--issue-store']].map((args) => startBpfheat(args));
     try {
       await Promise.all(tracers.map((t) => t.firstLine));
       directIo(loop, 'write', 1000);
       directIo(loop, 'read', 500);
     } finally {
-      [all, writes, sizes] = (await Promise.all(tracers.map((t) => t.stop()))).map(jsonl) as [JsonColumn[], JsonColumn[], JsonColumn[]];
+      [all, writes, sizes, fromStore] = (await Promise.all(tracers.map((t) => t.stop()))).map(jsonl) as [JsonColumn[], JsonColumn[], JsonColumn[], JsonColumn[]];
     }
   }, 120_000);
 
@@ -42,6 +44,12 @@ describe.skipIf(skip !== null)(`tracer on a loop device${skip ? ` (skipped: ${sk
   it('counts exactly the 1,500 requests sent, each in a bucket or as unseen', () => {
     expect(sum(all) + unseen(all)).toBe(1500);
     expect(unseen(all)).toBeLessThan(1500 / 20);
+  });
+
+  it('counts exactly the 1,500 requests timed from the issue-side store (--issue-store), above zero and below one second', () => {
+    expect(sum(fromStore) + unseen(fromStore)).toBe(1500);
+    const buckets = fromStore.flatMap((c) => c.buckets);
+    expect(buckets.every(([lower, upper]) => lower >= 0 && upper !== null && upper < 1e9)).toBe(true);
   });
 
   it('counts exactly the 1,000 writes with --op write', () => {
