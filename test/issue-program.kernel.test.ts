@@ -17,7 +17,10 @@ const WRITES = 300;
  * writes it counted on the loop device: in a latency bucket, or as unseen (a completion the kernel
  * ran no program for, rare, more likely while other tracers attach: counted, never lost).
  */
-async function traceWith(loop: LoopDevice, mode: TracerMode): Promise<{ atOpen: string[]; asked: boolean; after: string[]; counted: number }> {
+async function traceWith(
+  loop: LoopDevice,
+  mode: TracerMode,
+): Promise<{ atOpen: string[]; asked: boolean; after: string[]; counted: number; askedAfterDetach: boolean; afterDetach: string[] }> {
   const tracer = Tracer.open(1000, mode);
   try {
     const atOpen = tracer.programs.map((p) => p.name);
@@ -37,7 +40,9 @@ async function traceWith(loop: LoopDevice, mode: TracerMode): Promise<{ atOpen: 
       .flatMap((c) => c.unseen ?? [])
       .filter((u) => u.device === device?.id && u.op === 'write')
       .reduce((total, u) => total + u.count, 0);
-    return { atOpen, asked, after, counted: timed + unseen };
+    tracer.detach();
+    const askedAfterDetach = tracer.timeUnstampedDevices();
+    return { atOpen, asked, after, counted: timed + unseen, askedAfterDetach, afterDetach: tracer.programs.map((p) => p.name) };
   } finally {
     tracer.close();
   }
@@ -62,6 +67,11 @@ describe.skipIf(skip !== null)(`the issue program on demand${skip ? ` (skipped: 
     expect(byDefault.atOpen).toEqual(['store_io_start', 'block_rq_complete']);
     expect(byDefault.asked).toBe(true);
     expect(byDefault.after).toEqual(['store_io_start', 'block_rq_complete', 'time_rq_issue']);
+  });
+
+  it('attaches nothing once detached (the last columns are final), and lists no program then', () => {
+    expect(byDefault.askedAfterDetach).toBe(false);
+    expect(byDefault.afterDetach).toEqual([]);
   });
 
   it('still counts every write of a stamped device, each timed', () => {
