@@ -312,8 +312,10 @@ export class AppModel {
         this.devices.setServer(message.devices);
         this.store.setHello({ ...message, devices: this.devices.devices });
         this.uncounted = message.selfStats ? uncountedOf(message.selfStats) : null;
-        // A (re)started server: its history may hold chunks the last one did not.
+        // A (re)started server: its history may hold chunks the last one did not, and the answers
+        // of the last one not yet added are in its device ids, not this one's.
         this.history.forget();
+        this.arriving.length = 0;
         // A new connection watches nothing: the next frame after `live` asks again.
         this.exemplars.reset();
         break;
@@ -479,6 +481,14 @@ export class AppModel {
     const step = tier.stepMs ?? meta.intervalMs;
     const { fromSeq, toSeq } = tier.store.seqRange(fromMs, toMs);
     const columns = tier.store.between(fromSeq, toSeq);
+    const size = groupSizeOf(widthPx, fromMs, toMs, step);
+    if (this.canvas && !tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, GROUP_WORDS_PER_FRAME)) {
+      // A view with thousands of groups to sum (a zoom): the last picture stays until they are,
+      // and so do the side panels, the exemplars watched and the history asked for: all follow
+      // the picture, not a view it does not show yet.
+      this.invalidate();
+      return;
+    }
     tier.sums.moveTo(tier.store, fromSeq, toSeq, compiled, key);
     const sums = tier.sums.snapshot();
     const base: SnapshotView = {
@@ -524,12 +534,6 @@ export class AppModel {
       if (wanted.length > 0) this.history.request(step, tier === this.base ? CHUNK_COLUMNS : CHUNK_ROLLUPS, wanted);
     }
 
-    const size = groupSizeOf(widthPx, fromMs, toMs, step);
-    if (this.canvas && !tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, GROUP_WORDS_PER_FRAME)) {
-      // A view with thousands of groups to sum (a zoom): the last picture stays until they are.
-      this.invalidate();
-      return;
-    }
     let geometry: HeatmapGeometry | null = null;
     const canvas = this.canvas;
     if (canvas) {
