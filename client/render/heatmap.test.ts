@@ -6,7 +6,7 @@ import { CLAMPED_COLOR, EMPTY_COLOR, LEVEL_COLORS, PERCENTILE_COLORS } from '../
 import { quantileSlot } from '../../shared/column.ts';
 import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
-import { HeatmapRenderer, SCALE_EVERY_FRAMES, cellRectPx, type Staging, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, STAGED_MAX_PX, cellRectPx, type Staging, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
 
 interface FakePixels {
   width: number;
@@ -306,6 +306,31 @@ describe('HeatmapRenderer keeps the picture', () => {
       expect(differing, `frame ${frame}`).toBe(0);
       if (frame > 0) expect(kept.paintedPx, `frame ${frame} paints a few columns, not the plot`).toBeLessThan(100 * 200 * 0.2);
     }
+  });
+});
+
+describe('HeatmapRenderer staging', () => {
+  it('stages only narrow parts after a shift: a wide one is put directly, and looks the same', () => {
+    const made: number[] = [];
+    const renderer = new HeatmapRenderer((width, height) => {
+      made.push(width);
+      return fakeStaging(width, height);
+    });
+    const canvas = fakeContext();
+    const columns = Array.from({ length: 2000 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));
+    const cache = new GroupCache();
+    // 1,000 columns across 1,000 pixels, moved by 3 pixels, then by 600
+    for (const fromSeq of [0, 3, 603]) {
+      const inView = columns.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + 1000).map((c) => PackedColumn.of(c));
+      const groups = cache.groups(inView, fromSeq, fromSeq + 999, 1, 1000, seriesFilter({ metric: 'latency' }), 'latency');
+      const view = { ...input([], { widthPx: 1000, heightPx: 50, fromMs: fromSeq * 1000, toMs: (fromSeq + 1000) * 1000, moving: true }), groupSize: 1, groups };
+      renderer.draw(canvas.ctx, view);
+      const fresh = fakeContext();
+      new HeatmapRenderer(fakeStaging).draw(fresh.ctx, view);
+      expect(canvas.all(), `from seq ${fromSeq}`).toEqual(fresh.all());
+    }
+    expect(made.length).toBeGreaterThan(0);
+    expect(Math.max(...made)).toBeLessThanOrEqual(STAGED_MAX_PX);
   });
 });
 

@@ -305,6 +305,9 @@ interface Drawn {
  * into view and the groups that are new or changed (the newest, still filling; the ones cut by
  * the edges), each with a line width to spare for the percentile lines that reach across.
  */
+/** The widest part put through a staging canvas after a shift (HeatmapRenderer.put). */
+export const STAGED_MAX_PX = 256;
+
 export class HeatmapRenderer {
   private image: ImageData | null = null;
   private pixels = new Int32Array(0);
@@ -318,7 +321,7 @@ export class HeatmapRenderer {
   private framesOnScale = 0;
   /** the percentiles of the last frame's pieces of the lines */
   private pieces: ReadonlyMap<number, PieceSlots> = new Map();
-  /** staging canvases by width (powers of two), for the parts put after a shift */
+  /** staging canvases by width (powers of two up to STAGED_MAX_PX), for the parts put after a shift */
   private readonly staging = new Map<number, Staging>();
   /** the canvas was shifted in this frame (drawn onto itself) */
   private shifted = false;
@@ -406,10 +409,12 @@ export class HeatmapRenderer {
    * Puts pixel columns [from, to) of the buffer on the canvas. The whole plot is put as it is; a
    * part goes through an ImageData of its own size (putImageData with a dirty rectangle still
    * converts the whole image: measured in Chromium, as slow as putting it all). After a shift it
-   * is put on a staging canvas (of the next power-of-two width) and drawn from there:
+   * is put on a staging canvas (of the next power-of-two width, kept) and drawn from there:
    * putImageData on the canvas right after it was drawn onto itself waits for that to be done
    * (measured in Chromium: 4 ms median, 13 ms p95 for a 7-pixel strip), where the drawImage of
-   * the strip is queued like the shift.
+   * the strip is queued like the shift. Only parts up to STAGED_MAX_PX wide are staged (what a
+   * live view's shift paints), so the kept staging canvases stay few and small; a wider part (a
+   * jump) is put directly and waits.
    */
   private put(ctx: CanvasRenderingContext2D, from: number, to: number): void {
     const image = this.image!;
@@ -418,9 +423,10 @@ export class HeatmapRenderer {
       return;
     }
     const width = to - from;
+    const staged = this.shifted && width <= STAGED_MAX_PX;
     const stagingWidth = 2 ** Math.ceil(Math.log2(width));
-    let staging = this.shifted ? this.staging.get(stagingWidth) : undefined;
-    if (this.shifted && (!staging || staging.image.height !== image.height)) this.staging.set(stagingWidth, (staging = this.makeStaging(stagingWidth, image.height)));
+    let staging = staged ? this.staging.get(stagingWidth) : undefined;
+    if (staged && (!staging || staging.image.height !== image.height)) this.staging.set(stagingWidth, (staging = this.makeStaging(stagingWidth, image.height)));
     const part = staging?.image ?? ctx.createImageData(width, image.height);
     const words = new Int32Array(part.data.buffer);
     for (let y = 0; y < image.height; y++) words.set(this.pixels.subarray(y * image.width + from, y * image.width + to), y * part.width);
