@@ -169,3 +169,32 @@ test('a message the page cannot decode is counted and skipped; the connection an
   await expect(page.locator('[data-status="live"]')).toHaveText('live');
   expect(await page.evaluate(() => window.__bpfheat!.ready)).toBe(true);
 });
+
+test('a page opened with ?step= takes the backfill as one binary message of roll-ups, not as an unreadable one', async ({ page }) => {
+  test.setTimeout(90_000);
+  server = await startServer();
+  // at least two 10-s roll-ups held
+  await expect.poll(async () => ((await (await fetch(`${server!.url}api/meta`)).json()) as { history: { columns: number } }).history.columns, { timeout: 60_000 }).toBeGreaterThanOrEqual(25);
+  const urls: string[] = [];
+  const binary: number[] = [];
+  await page.routeWebSocket(/\/ws(\?|$)/, (ws) => {
+    urls.push(ws.url());
+    const upstream = ws.connectToServer();
+    upstream.onMessage((message) => {
+      if (typeof message !== 'string') binary.push(message.length);
+      ws.send(message);
+    });
+  });
+  await openDashboard(page, `${server.url}?step=10000`);
+  expect(urls).toHaveLength(1);
+  expect(new URL(urls[0]!).searchParams.get('step')).toBe('10000');
+  expect(binary, 'the backfill came as one packed message').toHaveLength(1);
+  // The columns the roll-ups stand for are fetched from the history: the page holds every one the server had.
+  const oldest = ((await (await fetch(`${server.url}api/meta`)).json()) as { history: { oldestSeq: number } }).history.oldestSeq;
+  await page.waitForFunction((first) => {
+    const seqs = window.__bpfheat!.seqs();
+    return seqs[0] === first && seqs.every((seq, k) => seq === first + k);
+  }, oldest, { timeout: 30_000 });
+  const after = await page.evaluate(() => ({ skipped: window.__bpfheat!.skippedMessages, connection: window.__bpfheat!.connection }));
+  expect(after).toEqual({ skipped: 0, connection: 'live' });
+});

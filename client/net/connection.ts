@@ -5,7 +5,7 @@
  * A link silent for several intervals is taken for dead, unless the server said `end` (a replay
  * that has delivered everything sends nothing more).
  */
-import { decodeServerMessage, encodeClientMessage, type ClientMessage, type ServerMessage } from '../../shared/protocol.ts';
+import { decodePackedColumns, decodeServerMessage, encodeClientMessage, type ClientMessage, type PackedColumns, type ServerMessage } from '../../shared/protocol.ts';
 
 export type ConnectionState =
   | { readonly kind: 'connecting'; readonly attempt: number }
@@ -15,6 +15,8 @@ export type ConnectionState =
 
 export interface ConnectionHandlers {
   message(message: ServerMessage): void;
+  /** the default backfill at a roll-up step (?step=): one binary message of packed roll-ups */
+  packed(packed: PackedColumns): void;
   /** a message that could not be decoded was skipped; the connection stays */
   undecodable(reason: string): void;
   state(state: ConnectionState): void;
@@ -28,13 +30,19 @@ const MAX_RETRY_MS = 10_000;
 const SILENCE_INTERVALS = 5;
 const MIN_SILENCE_MS = 10_000;
 
-/** The socket address of the page's server, with its access token and the seq to resume after. */
+/**
+ * The socket address of the page's server, with its access token and the seq to resume after;
+ * without one, the page's `step` (if any) asks the default backfill at that roll-up step.
+ */
 export function socketUrl(location: Pick<Location, 'protocol' | 'host' | 'search'>, after: number | null): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = new URLSearchParams();
-  const token = new URLSearchParams(location.search).get('token');
+  const page = new URLSearchParams(location.search);
+  const token = page.get('token');
   if (token) query.set('token', token);
+  const step = page.get('step');
   if (after !== null) query.set('after', String(after));
+  else if (step) query.set('step', step);
   const text = query.toString();
   return `${scheme}//${location.host}/ws${text ? `?${text}` : ''}`;
 }
@@ -83,16 +91,17 @@ export class Connection {
     this.handlers.state({ kind: 'connecting', attempt: this.attempt });
     const socket = new WebSocket(socketUrl(this.location, this.handlers.resumeAfter()));
     this.socket = socket;
+    socket.binaryType = 'arraybuffer';
     socket.onopen = () => {
       if (this.socket === socket) this.watchSilence();
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
       this.watchSilence();
-      let message: ServerMessage;
+      let message: ServerMessage | null = null;
       try {
-        if (typeof event.data !== 'string') throw new Error('a binary message where the protocol sends text');
-        message = decodeServerMessage(event.data);
+        if (typeof event.data === 'string') message = decodeServerMessage(event.data);
+        else this.handlers.packed(decodePackedBackfill(event.data));
       } catch (error) {
         // One bad message costs that message, not the connection or the picture.
         const reason = error instanceof Error ? error.message : String(error);
@@ -100,6 +109,7 @@ export class Connection {
         this.handlers.undecodable(reason);
         return;
       }
+      if (message === null) return;
       if (message.type === 'hello') {
         this.intervalMs = message.intervalMs;
         this.attempt = 0;
@@ -152,5 +162,15 @@ export class Connection {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     if (this.silenceTimer !== null) clearTimeout(this.silenceTimer);
     this.retryTimer = this.silenceTimer = null;
+  }
+}
+
+/** The one binary message the server sends: packed roll-ups of the default backfill. */
+function decodePackedBackfill(data: unknown): PackedColumns {
+  if (!(data instanceof ArrayBuffer)) throw new Error('a binary message that is not an ArrayBuffer');
+  try {
+    return decodePackedColumns(data);
+  } catch (error) {
+    throw new Error(`a binary message that is not packed roll-ups: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

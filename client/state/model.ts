@@ -167,6 +167,7 @@ export class AppModel {
     this.now = options.now ?? Date.now;
     this.connection = new Connection(options.location, {
       message: (message) => this.receive(message),
+      packed: (packed) => this.arrived(packed),
       state: (state) => {
         this.connectionState = state;
         if (state.kind !== 'live') this.live = false;
@@ -180,10 +181,7 @@ export class AppModel {
     });
     this.history = new HistoryLoader(
       options.fetchColumns,
-      (packed) => {
-        this.received(packed);
-        this.invalidate();
-      },
+      (packed) => this.arrived(packed),
       () => this.invalidate(),
     );
     this.snapshot = this.makeSnapshot(null);
@@ -381,9 +379,10 @@ export class AppModel {
     for (const level of this.levels.values()) level.columnAdded(column.seq, this.store);
   }
 
-  /** A history answer: columns of the base tier, or the roll-ups of a level. */
-  private received(packed: PackedColumns): void {
+  /** A history answer (or the backfill at a roll-up step): columns of the base tier, or the roll-ups of a level. */
+  private arrived(packed: PackedColumns): void {
     this.arriving.push({ packed, next: 0 });
+    this.invalidate();
   }
 
   /**
