@@ -74,7 +74,6 @@ const SCENARIOS: readonly Scenario[] = [
 ];
 const LOAD_TARGET_S = 3;
 
-/** The scenarios of `--windows 1h,24h` (labels without spaces); all without the option. */
 /** `--client-dir DIR`: a built client to measure instead of this checkout's. */
 function clientDirOption(argv: readonly string[] = process.argv.slice(2)): string | undefined {
   const k = argv.indexOf('--client-dir');
@@ -85,6 +84,7 @@ function clientDirOption(argv: readonly string[] = process.argv.slice(2)): strin
   process.exit(2);
 }
 
+/** The scenarios of `--windows 1h,24h` (labels without spaces); all without the option. */
 function windowsOption(argv: readonly string[] = process.argv.slice(2)): string[] | undefined {
   const k = argv.indexOf('--windows');
   if (k < 0) return undefined;
@@ -165,11 +165,18 @@ export function animationFrames(trace: Buffer): FrameTimes {
   for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
     const thread = `${e.pid}:${e.tid}`;
     if (!mainThreads.has(thread)) continue;
-    if (e.name === 'RunTask' && e.ph === 'X' && e.dur !== undefined) tasks.set(thread, [...(tasks.get(thread) ?? []), e]);
+    if (e.name === 'RunTask' && e.ph === 'X' && e.dur !== undefined) {
+      const ran = tasks.get(thread);
+      if (ran) ran.push(e);
+      else tasks.set(thread, [e]);
+    }
     if (e.name !== 'AnimationFrame') continue;
     if (e.ph === 'b') open.set(thread, e.ts);
     else if (e.ph === 'e' && open.has(thread)) {
-      byThread.set(thread, [...(byThread.get(thread) ?? []), [open.get(thread)!, e.ts]]);
+      const frame: [number, number] = [open.get(thread)!, e.ts];
+      const frames = byThread.get(thread);
+      if (frames) frames.push(frame);
+      else byThread.set(thread, [frame]);
       open.delete(thread);
     }
   }
