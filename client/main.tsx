@@ -8,12 +8,19 @@ import { stateFromUrl, stateToUrl, urlChoosesExtent } from './state/view.ts';
 import { workerFetchColumns } from './net/history.ts';
 import { installTestHooks } from './testing.ts';
 
+// History is fetched and decoded off the main thread (net/columns-worker.ts); if the worker fails, in the page, said once.
+const worker = new Worker(new URL('./net/columns-worker.ts', import.meta.url), { type: 'module' });
+const fetchColumns = workerFetchColumns(worker, window.location, {
+  warn: (message) => {
+    console.warn(`bpfheat: ${message}`);
+    model.reportPageProblem(message);
+  },
+});
 const model = new AppModel({
   initial: stateFromUrl(window.location.search),
   explicitExtent: urlChoosesExtent(window.location.search),
   location: window.location,
-  // fetched and decoded off the main thread (net/columns-worker.ts)
-  fetchColumns: workerFetchColumns(new Worker(new URL('./net/columns-worker.ts', import.meta.url), { type: 'module' }), window.location),
+  fetchColumns,
   writeUrl: (state) => {
     const search = stateToUrl(state, window.location.search);
     if (search !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${search}`);

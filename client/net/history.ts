@@ -90,9 +90,9 @@ export function serveColumns(port: ColumnsServerPort, fetchImpl: typeof fetch = 
 
 /**
  * History requests answered by the worker at the other end of `channel`. A worker that fails (it
- * did not load, threw, or sent what cannot be read) gives up every request waiting on it, says so
- * once, and from then on the requests are fetched in the page (`fallback`); one it does not answer
- * within `timeoutMs` is given up, so the page never waits on it for ever.
+ * did not load, threw, or sent what cannot be read) says so once (`warn`), and the requests
+ * waiting on it and all later ones are fetched in the page (`fallback`); a request it does not
+ * answer within `timeoutMs` is given up, so the page never waits on it for ever.
  */
 export function workerFetchColumns(
   channel: ColumnsChannel,
@@ -101,7 +101,7 @@ export function workerFetchColumns(
 ): FetchColumns {
   let nextId = 0;
   let failure: string | null = null;
-  const waiting = new Map<number, { resolve: (packed: PackedColumns) => void; reject: (error: Error) => void }>();
+  const waiting = new Map<number, { resolve: (packed: PackedColumns) => void; reject: (error: Error) => void; inPage: () => void }>();
   channel.addEventListener('message', (event) => {
     const reply = event.data;
     const request = waiting.get(reply.id);
@@ -112,7 +112,7 @@ export function workerFetchColumns(
     if (failure !== null) return;
     failure = `the history worker failed (${reason}): history is fetched in the page from now on`;
     warn(failure);
-    for (const request of waiting.values()) request.reject(new Error(failure));
+    for (const request of waiting.values()) request.inPage();
   };
   channel.addEventListener('error', (event) => fail('message' in event && event.message ? String(event.message) : 'it did not load'));
   channel.addEventListener('messageerror', () => fail('an answer could not be read'));
@@ -141,6 +141,10 @@ export function workerFetchColumns(
         reject: (error) => {
           settle();
           reject(error);
+        },
+        inPage: () => {
+          settle();
+          fallback(stepMs, fromSeq, toSeq, signal).then(resolve, reject);
         },
       });
       channel.postMessage({ id, search: location.search, stepMs, fromSeq, toSeq });

@@ -139,6 +139,8 @@ export class AppModel {
   private serverError: string | null = null;
   /** what keeps the server's source from reading (Prometheus unreachable, no series) */
   private sourceProblem: string | null = null;
+  /** what went wrong in the page itself and was worked around (its history worker failed): shown until a reload */
+  private pageProblem: string | null = null;
   private live = false;
   private ended = false;
   /** the view is still the default the page opened with: neither the link nor the user chose one */
@@ -293,6 +295,12 @@ export class AppModel {
   /** device pixels the last drawn frame painted (the whole plot, or only what changed) */
   get lastPaintedPx(): number {
     return this.renderer.paintedPx;
+  }
+
+  /** Shows what went wrong in the page itself (and what it does instead) where the server's errors are shown. */
+  reportPageProblem(message: string): void {
+    this.pageProblem = message;
+    this.republish();
   }
 
   get isLive(): boolean {
@@ -619,7 +627,7 @@ export class AppModel {
       meta: this.store.meta,
       exemplars: this.exemplars.view,
       loadingHistory: this.history.busy || this.arriving.length > 0,
-      error: this.serverError ?? this.sourceProblem ?? this.history.lastError,
+      error: this.serverError ?? this.sourceProblem ?? this.history.lastError ?? this.pageProblem,
       skipped: this.skipped,
       ended: this.ended,
       newestSeq: this.store.newestSeq,
