@@ -555,6 +555,9 @@ static __always_inline void count_unseen(__u64 unseen, __u32 ring, bool ring_ok,
  * size remembered here where the kernel's stamp left none (stats_sectors), timed from its issue. */
 static __always_inline void remember_flushed_data(struct request *rq, __u32 size)
 {
+	/* a stamped request keeps its size itself: nothing is left in the store for a later request */
+	if (bpf_core_field_exists(rq->stats_sectors) && rq->stats_sectors)
+		return;
 	__u64 key = (__u64)rq;
 	if (config.flags & BPFHEAT_FLAG_START_MAP) {
 		struct start *started = bpf_map_lookup_elem(&starts, &key);
