@@ -1,20 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SLOTS } from '../../shared/scheme.ts';
+import { counts, sparse } from '../../test/slot-counts.ts';
 import { classicBucketSelector, countsOfHistogram, CumulativeDiffer, histogramSelector, matchProblem, parseMatrix, QueryAnswerError, stepCounts, type SeriesSamples } from './prometheus-query.ts';
-
-function counts(slots: Record<number, number>): Float64Array {
-  const c = new Float64Array(SLOTS);
-  for (const [slot, n] of Object.entries(slots)) c[Number(slot)] = n;
-  return c;
-}
-
-function sparse(c: Float64Array): Record<number, number> {
-  const out: Record<number, number> = {};
-  c.forEach((n, slot) => {
-    if (n !== 0) out[slot] = n;
-  });
-  return out;
-}
 
 describe('stepCounts', () => {
   it.each([

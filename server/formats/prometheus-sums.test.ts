@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SLOTS } from '../../shared/scheme.ts';
+import { counts, sparse } from '../../test/slot-counts.ts';
 import { labelKey, targetKey } from './prometheus-query.ts';
 import { countSeriesOf, differencedSums, hostMatcher, irregularSteps, metricSelector, NO_PRESENCE, parseCountMatrix, parseSumMatrix, parseSumMatrixText, startChanges, type CountSeries, type FloatSeries, type HistogramAt, type SumSeries } from './prometheus-sums.ts';
 
@@ -94,20 +94,6 @@ describe('startChanges', () => {
     expect(startChanges(first.presence, [3000, 4000, 5000], [startSeries('a', [null, null, 8, 8, 9]), startSeries('b', [null, null, 1, null, 1])])).toEqual([3000, 5000]);
   });
 });
-
-function counts(slots: Record<number, number>): Float64Array {
-  const c = new Float64Array(SLOTS);
-  for (const [slot, n] of Object.entries(slots)) c[Number(slot)] = n;
-  return c;
-}
-
-function sparse(c: Float64Array): Record<number, number> {
-  const out: Record<number, number> = {};
-  c.forEach((n, slot) => {
-    if (n !== 0) out[slot] = n;
-  });
-  return out;
-}
 
 describe('differencedSums', () => {
   const sum = (values: [number, Record<number, number>][]): SumSeries => ({ metric: 'latency', device: 'sda', op: 'read', values: new Map(values.map(([t, c]) => [t, counts(c)])) });
