@@ -4,7 +4,7 @@
  * whole, the time per frame while the live view scrolls and while the user brushes a zoom
  * rectangle, the frame after the zoom, and the JS heap.
  *
- *   node --import tsx bench/client-draw.ts [--width 1920] [--height 1080] [--dpr 1] [--windows 1h,24h,7d] [--client-dir DIR]
+ *   node --import tsx bench/client-draw.ts [--width 1920] [--height 1080] [--dpr 1] [--windows 1h,24h,7d] [--client-dir DIR] [--trace DIR]
  *
  * The client is built into a temporary directory (vite), or taken as built in --client-dir (to
  * compare two builds on the same machine in one sitting), and served by bench/bench-server.ts
@@ -30,9 +30,14 @@
  *   brushing   pointer down in the heat map, 40 moves one frame apart (the d3 brush follows),
  *              with no new columns arriving; the zoom frame after release is shown apart
  * JS heap: used size after a forced garbage collection (CDP Runtime.getHeapUsage).
+ *
+ * `--trace DIR` keeps the traces of scrolling and of the zoom (DIR/<window>-scroll.json,
+ * DIR/<window>-zoom.json), with the JS sampling profiler's samples in them, and prints what the
+ * longest frames spent their time on (bench/lib/frame-profile.ts): the counts of work per frame
+ * that a loaded machine cannot blur as it blurs a p95.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +45,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { atMost, heading, machineLine, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, onCleanup, runMain } from './lib/cleanup.ts';
 import { startTool, type Tool } from './lib/system.ts';
+import { longestFrames, type ProfileTraceEvent } from './lib/frame-profile.ts';
 
 export interface ClientDrawOptions {
   readonly widthCss: number;
@@ -49,6 +55,8 @@ export interface ClientDrawOptions {
   readonly windows?: readonly string[];
   /** a client built already (default: this checkout's, built now) */
   readonly clientDir?: string;
+  /** a directory to keep the scrolling and zoom traces in, and to print their longest frames' profiles */
+  readonly traceDir?: string;
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -82,6 +90,19 @@ function clientDirOption(argv: readonly string[] = process.argv.slice(2)): strin
   if (existsSync(join(dir, 'index.html'))) return dir;
   process.stderr.write(`bench:client: --client-dir needs a built client (a directory with index.html, from vite build), got "${dir}"\n`);
   process.exit(2);
+}
+
+/** `--trace DIR`: where to keep the traces (made if need be). */
+function traceDirOption(argv: readonly string[] = process.argv.slice(2)): string | undefined {
+  const k = argv.indexOf('--trace');
+  if (k < 0) return undefined;
+  const dir = argv[k + 1];
+  if (!dir || dir.startsWith('--')) {
+    process.stderr.write('bench:client: --trace needs a directory to write the traces into, e.g. --trace /tmp/traces\n');
+    process.exit(2);
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 /** The scenarios of `--windows 1h,24h` (labels without spaces); all without the option. */
@@ -202,15 +223,25 @@ function busyMs(tasks: readonly TraceEvent[], from: number, to: number): number 
   return busy / 1000;
 }
 
-async function traced(browser: Browser, page: Page, action: () => Promise<void>): Promise<FrameTimes> {
-  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
+const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame'];
+
+/** The action's animation frames; with `keep`, the trace (with JS samples) is written there and its longest frames are profiled. */
+async function traced(browser: Browser, page: Page, action: () => Promise<void>, keep?: string): Promise<FrameTimes> {
+  const categories = keep ? [...TRACE_CATEGORIES, 'disabled-by-default-v8.cpu_profiler'] : TRACE_CATEGORIES;
+  await browser.startTracing(page, { categories });
   try {
     await action();
   } catch (error) {
     await browser.stopTracing();
     throw error;
   }
-  return animationFrames(await browser.stopTracing());
+  const trace = await browser.stopTracing();
+  if (keep) {
+    writeFileSync(keep, trace);
+    say(`  trace: ${keep}`);
+    say(longestFrames(JSON.parse(trace.toString('utf8')) as { traceEvents: ProfileTraceEvent[] }, 5));
+  }
+  return animationFrames(trace);
 }
 
 interface Hooks {
@@ -257,7 +288,8 @@ function nextFrame(page: Page): Promise<void> {
   return page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
 }
 
-async function measure(browser: Browser, page: Page, server: Tool, url: string, scenario: Scenario): Promise<ScenarioResult> {
+async function measure(browser: Browser, page: Page, server: Tool, url: string, scenario: Scenario, traceDir?: string): Promise<ScenarioResult> {
+  const keep = (part: string): string | undefined => (traceDir ? join(traceDir, `${scenario.label.replace(' ', '')}-${part}.json`) : undefined);
   const started = performance.now();
   await page.goto(`${url}?span=${scenario.spanS}`);
   const loaded = await waitFor(page, (h) => h.ready && h.idle && h.complete, LOAD_TIMEOUT_MS);
@@ -279,7 +311,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     server.send(`scroll ${SCROLL_COLUMNS}`);
     await waitFor(page, (h) => h.newest >= before.newest + SCROLL_COLUMNS && h.idle, (SCROLL_COLUMNS / SCROLL_RATE) * 1000 + 20_000);
     await nextFrame(page);
-  });
+  }, keep('scroll'));
   const clientLastFrameMs = (await hooks(page)).lastFrameMs;
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
@@ -305,7 +337,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
       await page.mouse.up();
       await waitFor(page, (h) => h.idle, 20_000);
       await nextFrame(page);
-    });
+    }, keep('zoom'));
   }
   return {
     scenario,
@@ -361,7 +393,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
       const url = /^bench-server: (\S+)/m.exec(server.output())![1]!;
       const context = await browser.newContext({ viewport: { width: options.widthCss, height: options.heightCss }, deviceScaleFactor: options.dpr });
       try {
-        results.push(await measure(browser, await context.newPage(), server, url, scenario));
+        results.push(await measure(browser, await context.newPage(), server, url, scenario, options.traceDir));
       } finally {
         await context.close();
         await server.stop();
@@ -418,7 +450,7 @@ function finite(value: number): number | null {
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
-    const figures = await benchClientDraw({ widthCss: numberOption('width', 1920), heightCss: numberOption('height', 1080), dpr: numberOption('dpr', 1), windows: windowsOption(), clientDir: clientDirOption() });
+    const figures = await benchClientDraw({ widthCss: numberOption('width', 1920), heightCss: numberOption('height', 1080), dpr: numberOption('dpr', 1), windows: windowsOption(), clientDir: clientDirOption(), traceDir: traceDirOption() });
     heading('summary');
     printFigures(figures);
   });

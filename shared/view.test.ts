@@ -24,6 +24,8 @@ import {
   mapFrom,
   mapTo,
   quantileOfPositive,
+  quantileOfPositiveParts,
+  colorScaleOfParts,
   regionStats,
   slotsIn,
   timeTicks,
@@ -103,6 +105,46 @@ describe('colour maximum from a high percentile', () => {
       const positive = values.filter((v) => v > 0).sort((a, b) => a - b);
       const expected = positive.length === 0 ? 0 : positive[Math.min(positive.length, Math.max(1, Math.ceil(q * positive.length))) - 1];
       expect(quantileOfPositive(values, q)).toBe(expected);
+    }
+  });
+});
+
+describe('colour maximum of cells kept in parts (radix selection)', () => {
+  /** The nearest-rank quantile by sorting every positive value: what the selection must equal. */
+  const bySorting = (parts: readonly (readonly number[])[], q: number): number => {
+    const positive = parts.flat().filter((v) => v > 0).sort((a, b) => a - b);
+    return positive.length === 0 ? 0 : positive[Math.min(positive.length, Math.max(1, Math.ceil(q * positive.length))) - 1]!;
+  };
+
+  it('equals sorting on fixed inputs split into parts, empty parts included', () => {
+    const parts = [[5, 0, 3], [], [0.25, 1e9, 7, 7, 7], [2 ** -30, 1]];
+    for (const q of [0, 0.1, 0.5, 0.9, 0.99, 1]) expect(quantileOfPositiveParts(parts, q)).toBe(bySorting(parts, q));
+    expect(quantileOfPositiveParts(parts, 0.99)).toBe(1e9);
+    expect(quantileOfPositiveParts(parts, 0.5)).toBe(5);
+    expect(quantileOfPositiveParts([[], [0, 0]], 0.99)).toBe(0);
+  });
+
+  it('tells apart values in the same sixteenth of an octave (one bucket)', () => {
+    // 1024..1087 share a bucket: the rank is selected among them, not rounded to the bucket
+    const parts = [[1030, 1024, 1087], [1025, 1031], [1029]];
+    expect([0.01, 0.2, 0.4, 0.6, 0.8, 1].map((q) => quantileOfPositiveParts(parts, q))).toEqual([1024, 1025, 1029, 1030, 1031, 1087]);
+  });
+
+  it('equals sorting on random counts and byte-weighted values, over random splits', () => {
+    let seed = 11;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 200; trial++) {
+      const weighted = trial % 2 === 1;
+      const parts = Array.from({ length: 1 + Math.floor(random() * 20) }, () =>
+        Array.from({ length: Math.floor(random() * 400) }, () => {
+          const count = random() < 0.3 ? 0 : Math.floor(random() * 2 ** (1 + Math.floor(random() * 20)));
+          return weighted ? count * (1 + random()) * 4096 : count;
+        }),
+      );
+      const q = trial % 3 === 0 ? 0.99 : random();
+      expect(quantileOfPositiveParts(parts, q)).toBe(bySorting(parts, q));
+      const scale = colorScaleOfParts(parts, 'log', q);
+      expect(scale).toEqual(colorScaleOf(parts.flat(), 'log', q));
     }
   });
 });

@@ -18,7 +18,7 @@ import {
   PERCENTILE_COLORS,
   cellValue,
   colorLevel,
-  colorScaleOf,
+  colorScaleOfParts,
   mapTo,
   slotsIn,
   type AxisMap,
@@ -351,7 +351,7 @@ export class HeatmapRenderer {
     const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;
-    const colorScale = this.colorScaleFor(input, cells, cellCount, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
+    const colorScale = this.colorScaleFor(input, cells, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
     for (const c of cells) {
       const scale = c.scale;
       if (scale && scale.kind === colorScale.kind && scale.min === colorScale.min && scale.max === colorScale.max) continue;
@@ -390,18 +390,12 @@ export class HeatmapRenderer {
    * moving view keeps the last one while it is close (steadyScale), and takes the exact one only
    * once in SCALE_EVERY_FRAMES frames while nothing else about the picture changes.
    */
-  private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], cellCount: number, basis: string): ColorScale {
+  private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], basis: string): ColorScale {
     const kept = this.scale;
     if (input.moving && kept && basis === this.scaleBasis && ++this.framesOnScale < SCALE_EVERY_FRAMES) return kept;
     this.scaleBasis = basis;
     this.framesOnScale = 0;
-    const values = new Float64Array(cellCount);
-    let at = 0;
-    for (const c of cells) {
-      values.set(c.values, at);
-      at += c.values.length;
-    }
-    const exact = colorScaleOf(values, input.colorScale, input.colorQuantile);
+    const exact = colorScaleOfParts(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
     return input.moving ? this.steadyScale(exact) : (this.scale = exact);
   }
 
