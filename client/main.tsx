@@ -23,7 +23,10 @@ const model = new AppModel({
   fetchColumns,
   writeUrl: (state) => {
     const search = stateToUrl(state, window.location.search);
-    if (search !== window.location.search) window.history.replaceState(null, '', `${window.location.pathname}${search}`);
+    if (search === window.location.search) return;
+    // other hosts are another picture, which the server reads for them: the page starts over on it
+    if (new URLSearchParams(search).get('host') !== new URLSearchParams(window.location.search).get('host')) window.location.assign(`${window.location.pathname}${search}`);
+    else window.history.replaceState(null, '', `${window.location.pathname}${search}`);
   },
 });
 installTestHooks(model);

@@ -1,14 +1,15 @@
 /**
  * The page on --source prometheus: a real Prometheus (native histograms, 1-s scrapes) holds two
  * bpfheat exporters replaying two recordings as two hosts; the dashboard reads them back. The page
- * shows which hosts are in the picture and a host filter, draws the fleet's sum (the columns it
- * holds are the recordings' columns added; with --sum-hosts, as Prometheus sums them), narrows to
- * one host, zooms as with live data, and its drill-down says that Prometheus has no exemplars. A Prometheus that cannot be reached is a banner.
+ * shows which hosts are in the picture and a host filter, draws the fleet's sum as Prometheus sums
+ * it (the columns it holds are the recordings' columns added), narrows to one host (read from
+ * Prometheus when the page names it: exactly that host's recording), zooms as with live data, and
+ * its drill-down says that Prometheus has no exemplars. A Prometheus that cannot be reached is a banner.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test, type APIRequestContext } from '@playwright/test';
 import { histogramOf, type Column } from '../shared/column.ts';
 import { SLOTS } from '../shared/scheme.ts';
 import { eventually, freePort, recordedColumns, startPrometheus, writeRecording, type RunningPrometheus } from '../test/prometheus-harness.ts';
@@ -107,15 +108,44 @@ test('shows the hosts in the picture, draws their sum, narrows to one host', asy
 
   expect(await drawnColumns(page)).toEqual(summed([hostA, hostB]));
 
+  // the page starts over on the host's own picture, which the server reads from Prometheus when asked
   await page.locator('details.hosts summary').click();
-  const firstHost = page.getByRole('checkbox', { name: instances[0] });
-  await firstHost.click();
-  await expect(firstHost).toBeChecked();
-  await waitIdle(page);
+  await page.getByRole('checkbox', { name: instances[0] }).click();
+  await page.waitForURL((url) => url.searchParams.get('host') === instances[0]);
+  await expect(page.locator('details.hosts summary')).toHaveText(`Hosts: ${instances[0]}`);
+  await page.locator('details.hosts summary').click();
+  await expect(page.getByRole('checkbox', { name: instances[0] })).toBeChecked();
   await expect(page.locator('.hosts-shown')).toContainText(`1 of 2 hosts: ${instances[0]}`);
-  expect(page.url()).toContain(`host=${encodeURIComponent(instances[0]!)}`);
+  await expect(page.locator('.header .host')).toHaveText(instances[0]!);
   const onlyA = instances[0] === `127.0.0.1:${exporters[0]!.port}`;
-  expect(await drawnColumns(page)).toEqual(summed([onlyA ? hostA : hostB]));
+  const expected = summed([onlyA ? hostA : hostB]);
+  await expect.poll(() => drawnColumns(page).catch(() => null), { timeout: 30_000 }).toEqual(expected);
+});
+
+/** /api/columns of one host's dashboard inside the recordings' span, as full slot arrays by start time; null until it answers. */
+async function hostColumns(request: APIRequestContext, instance: string): Promise<Map<number, number[]> | null> {
+  const answer = await request.get(`${dashboard.url}api/columns?host=${encodeURIComponent(instance)}&from=${hostA[0]!.startMs}&to=${lastEndMs}&metric=latency`);
+  if (!answer.ok()) return null;
+  const { columns } = (await answer.json()) as { columns: { startMs: number; slots: number[]; counts: number[] }[] };
+  const found = new Map<number, number[]>();
+  for (const column of columns) {
+    const counts = new Array<number>(SLOTS).fill(0);
+    column.slots.forEach((slot, k) => (counts[slot] = column.counts[k]!));
+    found.set(column.startMs, counts);
+  }
+  return found;
+}
+
+test('a host named in the address is read on its own, with exactly its counts, beside the fleet', async ({ request }) => {
+  const [first, second] = exporters.map((e) => `127.0.0.1:${e.port}`);
+  for (const [instance, recording] of [[second!, hostB], [first!, hostA]] as const) {
+    const expected = summed([recording]);
+    await expect.poll(async () => (await hostColumns(request, instance))?.size ?? 0, { timeout: 30_000 }).toBe(expected.size);
+    expect(await hostColumns(request, instance)).toEqual(expected);
+  }
+  const unknown = await request.get(`${dashboard.url}api/columns?host=nobody:1`);
+  expect(unknown.status()).toBe(400);
+  expect(((await unknown.json()) as { error: string }).error).toBe(`unknown host nobody:1: the hosts are ${[first, second].sort().join(', ')}`);
 });
 
 test('with --sum-hosts, draws the same sum, read as Prometheus sums it, and has no host filter', async ({ page }) => {

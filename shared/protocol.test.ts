@@ -57,7 +57,7 @@ const serverMessages: ServerMessage[] = [
     selfStats,
     exemplarCapture: { thresholdNs: 2_000_000, perBucketPerSecond: 200 },
   },
-  { type: 'hello', version: PROTOCOL_VERSION, source: 'bpf', host: '', scheme: BUCKET_SCHEME, devices: [], ops: OPS, metrics: METRICS, intervalMs: 1, steps: [1], oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null },
+  { type: 'hello', version: PROTOCOL_VERSION, source: 'prometheus', host: '', scheme: BUCKET_SCHEME, devices: [], hosts: ['db1:9464', 'db2:9464'], ops: OPS, metrics: METRICS, intervalMs: 1, steps: [1], oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null },
   { type: 'column', column },
   { type: 'column', column: { seq: 0, startMs: 0, intervalMs: 5, series: [] } },
   { type: 'live', lastSeq: 99 },

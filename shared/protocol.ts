@@ -74,6 +74,8 @@ export interface Hello {
   readonly host: string;
   readonly scheme: BucketScheme;
   readonly devices: readonly DeviceInfo[];
+  /** the hosts a page can narrow the picture to with ?host= (--source prometheus); absent or empty when the source reads no hosts apart */
+  readonly hosts?: readonly string[];
   readonly ops: readonly Op[];
   readonly metrics: readonly Metric[];
   readonly intervalMs: number;
@@ -387,6 +389,15 @@ function decodeSteps(value: unknown): number[] {
   return steps;
 }
 
+/** Most hosts a hello lists: a fleet's, in one message. */
+const MAX_HOSTS = 4096;
+
+function decodeHosts(value: unknown): string[] {
+  const hosts = array(value, 'hosts');
+  if (hosts.length > MAX_HOSTS) fail(`hosts lists more than ${MAX_HOSTS} hosts`);
+  return hosts.map((host, k) => string(host, `hosts[${k}]`));
+}
+
 const SOURCES: readonly SourceKind[] = ['bpf', 'synthetic', 'replay', 'import', 'prometheus'];
 
 export function decodeServerMessage(text: string): ServerMessage {
@@ -406,6 +417,7 @@ export function decodeServerMessage(text: string): ServerMessage {
         host: string(m.host, 'host'),
         scheme: BUCKET_SCHEME,
         devices: decodeDevices(m.devices),
+        ...(m.hosts === undefined ? {} : { hosts: decodeHosts(m.hosts) }),
         ops: OPS,
         metrics: METRICS,
         intervalMs: integer(m.intervalMs, 'intervalMs', 1),

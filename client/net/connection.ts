@@ -31,7 +31,7 @@ const SILENCE_INTERVALS = 5;
 const MIN_SILENCE_MS = 10_000;
 
 /**
- * The socket address of the page's server, with its access token and the seq to resume after;
+ * The socket address of the page's server, with its access token, the hosts it narrows to and the seq to resume after;
  * without one, the page's `step` (if any) asks the default backfill at that roll-up step.
  */
 export function socketUrl(location: Pick<Location, 'protocol' | 'host' | 'search'>, after: number | null): string {
@@ -40,6 +40,8 @@ export function socketUrl(location: Pick<Location, 'protocol' | 'host' | 'search
   const page = new URLSearchParams(location.search);
   const token = page.get('token');
   if (token) query.set('token', token);
+  const host = page.get('host');
+  if (host) query.set('host', host);
   const step = page.get('step');
   if (after !== null) query.set('after', String(after));
   else if (step) query.set('step', step);

@@ -62,6 +62,12 @@ describe('httpFetchColumns', () => {
     const packed = await ok(10_000, 0, 9, new AbortController().signal);
     expect(urls).toEqual(['/api/columns?step=10000&from=0&to=100000&format=packed&token=abc']);
     expect([packed.count, packed.seq[0], packed.throughSeq]).toEqual([1, 7, 700]);
+    // a page narrowed to some hosts asks their dashboard (server/dashboard/hostViews.ts)
+    await httpFetchColumns({ search: '?host=db1%2Cdb2&span=60' }, async (url) => {
+      urls.push(String(url));
+      return new Response(encodePackedColumns([], 10_000, 700));
+    })(10_000, 0, 9, new AbortController().signal);
+    expect(urls[1]).toBe('/api/columns?step=10000&from=0&to=100000&format=packed&host=db1%2Cdb2');
     const refused = httpFetchColumns({ search: '' }, async () => new Response(JSON.stringify({ error: 'the range holds too much' }), { status: 400 }));
     await expect(refused(1000, 0, 9, new AbortController().signal)).rejects.toThrow('history request failed (400): the range holds too much');
     const garbled = httpFetchColumns({ search: '' }, async () => new Response(new Uint8Array(50)));

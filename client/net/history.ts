@@ -22,12 +22,15 @@ const REQUEST_TIMEOUT_MS = 20_000;
 
 export type FetchColumns = (stepMs: number, fromSeq: number, toSeq: number, signal: AbortSignal) => Promise<PackedColumns>;
 
-/** /api/columns of the page's server, with its access token, in the packed form. */
+/** /api/columns of the page's server, with its access token and the hosts it narrows to, in the packed form. */
 export function httpFetchColumns(location: Pick<Location, 'search'>, fetchImpl: typeof fetch = fetch): FetchColumns {
   return async (stepMs, fromSeq, toSeq, signal) => {
     const query = new URLSearchParams({ step: String(stepMs), from: String(fromSeq * stepMs), to: String((toSeq + 1) * stepMs), format: 'packed' });
-    const token = new URLSearchParams(location.search).get('token');
-    if (token) query.set('token', token);
+    const page = new URLSearchParams(location.search);
+    for (const name of ['token', 'host']) {
+      const value = page.get(name);
+      if (value) query.set(name, value);
+    }
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const response = await fetchImpl(`/api/columns?${query}`, { signal: AbortSignal.any([signal, timeout]) });
     if (!response.ok) {

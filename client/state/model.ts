@@ -442,13 +442,11 @@ export class AppModel {
 
   // ------------------------------------------------------------ the frame
 
-  /** The filter of the display, with device names (on the hosts chosen) turned into the server's ids. */
+  /** The filter of the display, with device names turned into the server's ids (the hosts chosen are the server's: it serves their sum). */
   filterOf(display: Display, meta: ServerMeta | null): Filter {
     let devices: number[] | null = null;
-    if (display.devices.length > 0 || display.hosts.length > 0) {
-      devices = (meta?.devices ?? [])
-        .filter((d) => (display.devices.length === 0 || display.devices.includes(d.name)) && (display.hosts.length === 0 || display.hosts.includes(d.host ?? '')))
-        .map((d) => d.id);
+    if (display.devices.length > 0) {
+      devices = (meta?.devices ?? []).filter((d) => display.devices.includes(d.name)).map((d) => d.id);
       // A device not (yet) known matches nothing rather than everything.
       if (devices.length === 0) devices = [-1];
     }

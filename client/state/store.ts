@@ -25,6 +25,8 @@ export interface ServerMeta {
   readonly source: SourceKind;
   readonly intervalMs: number;
   readonly devices: readonly DeviceInfo[];
+  /** the hosts the page can narrow to (?host=), when the source reads several (--source prometheus); else empty */
+  readonly hosts: readonly string[];
   /** the steps the server's history answers at, finest first (its interval, then each roll-up level) */
   readonly steps: readonly number[];
   /** what the server's history held at hello, for deciding whether older columns can be fetched */
@@ -58,6 +60,7 @@ export class ColumnStore {
       source: hello.source,
       intervalMs: hello.intervalMs,
       devices: hello.devices,
+      hosts: hello.hosts ?? [],
       steps: hello.steps,
       oldestSeq: hello.oldestSeq,
       exemplarCapture: hello.exemplarCapture,

@@ -4,7 +4,6 @@ import type { Uncounted } from '../../shared/protocol.ts';
 import type { ConnectionState } from '../net/connection.ts';
 import type { Snapshot } from '../state/model.ts';
 import { devicesShown, stackedNote } from './stacking.ts';
-import { hostsOf } from './Toolbar.tsx';
 
 function statusText(connection: ConnectionState, ended: boolean, nowMs: number): string {
   switch (connection.kind) {
@@ -48,7 +47,7 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
   const now = useSecondTicker(connection.kind === 'offline');
   const view = frame?.view;
   const stacked = meta ? stackedNote(devicesShown(meta.devices, state.display.devices)) : null;
-  const hosts = hostsOf(meta?.devices ?? []);
+  const hosts = meta?.hosts ?? [];
   const shownHosts = state.display.hosts.length === 0 ? hosts : hosts.filter((h) => state.display.hosts.includes(h));
   return (
     <header className="header">

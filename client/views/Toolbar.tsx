@@ -2,7 +2,6 @@
  * Every control is a real button, select or checkbox: reachable with Tab, named for screen
  * readers, with the page's shortcut in its title.
  */
-import type { DeviceInfo } from '../../shared/column.ts';
 import { OPS, METRICS, type Metric, type Op } from '../../shared/scheme.ts';
 import { COLOR_BYS, COLOR_SCALES, Y_SCALES, formatSpan, type ColorBy, type ColorScaleKind, type YScaleKind } from '../../shared/view.ts';
 import type { AppModel, Snapshot } from '../state/model.ts';
@@ -23,11 +22,6 @@ function Choice<T extends string>({ label, value, choices, onChange }: { label: 
   );
 }
 
-/** The hosts of a source that shows several (each device carries its host), sorted; empty otherwise. */
-export function hostsOf(devices: readonly DeviceInfo[]): string[] {
-  return [...new Set(devices.flatMap((d) => (d.host === undefined ? [] : [d.host])))].sort();
-}
-
 function toggled<T>(list: readonly T[], item: T): T[] {
   return list.includes(item) ? list.filter((x) => x !== item) : [...list, item];
 }
@@ -38,7 +32,7 @@ export function Toolbar({ model, snapshot, onExport }: { model: AppModel; snapsh
   const devices = meta?.devices ?? [];
   // a source of several hosts names the same device on each: one checkbox per name
   const deviceNames = [...new Set(devices.map((d) => d.name))];
-  const hosts = hostsOf(devices);
+  const hosts = meta?.hosts ?? [];
   return (
     <nav className="toolbar" aria-label="View controls">
       <div className="group">

@@ -16,6 +16,7 @@ import type { Source } from '../sources/source.ts';
 import { createDashboard, type Dashboard } from '../dashboard/app.ts';
 import { defaultClientDir, loadClientBundle } from '../dashboard/bundle.ts';
 import { History, defaultLevels } from '../dashboard/history.ts';
+import { HostViews } from '../dashboard/hostViews.ts';
 import { currentUser, dropPrivileges, type RunAs } from '../dashboard/privileges.ts';
 import { accessPolicy, isWildcard, listenAddressProblem, type AccessPolicy } from '../dashboard/security.ts';
 
@@ -118,6 +119,34 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
   const history = new History(capacity, defaultLevels(source.intervalMs, capacity));
   const policy = accessPolicy(config.listen, token);
   let runAs = currentUser();
+  const maxClients = config.maxClients !== null ? { maxClients: config.maxClients } : {};
+  const hostsOf = source.hosts?.bind(source);
+  const forHosts = source.forHosts?.bind(source);
+  // a page narrowing a fleet to some hosts is served a dashboard of their own, read when first asked for
+  const views =
+    hostsOf && forHosts && !config.sumHosts && !headless
+      ? new HostViews(hostsOf, (hosts) => {
+          const viewSource = forHosts(hosts);
+          const view = createDashboard({
+            source: viewSource,
+            history: new History(capacity, defaultLevels(viewSource.intervalMs, capacity)),
+            bundle,
+            policy,
+            listen: config.listen,
+            runAs: () => runAs,
+            port: () => dashboard.port(),
+            stream: { host: viewSource.host || hostname(), hosts: hostsOf, ...maxClients },
+          });
+          void viewSource.start(view.sink);
+          return {
+            dashboard: view,
+            async stop() {
+              await viewSource.stop();
+              await view.close();
+            },
+          };
+        })
+      : null;
   const dashboard = createDashboard({
     source,
     history,
@@ -127,7 +156,8 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
     runAs: () => runAs,
     selfStatsRequested: config.selfStats,
     // a replayed or imported trace was made on another machine: clients are told that one's name
-    stream: { host: source.host || hostname(), ...(config.maxClients !== null ? { maxClients: config.maxClients } : {}) },
+    stream: { host: source.host || hostname(), ...(views && hostsOf ? { hosts: hostsOf } : {}), ...maxClients },
+    ...(views ? { hostView: (hosts: readonly string[]) => views.view(hosts) } : {}),
   });
 
   // Listen for SIGINT/SIGTERM before anything can be told the URL: a signal that comes at once
@@ -141,6 +171,7 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
   } catch (error) {
     signal.cancel();
     if (started) await source.stop();
+    await views?.close();
     await dashboard.close();
     throw error;
   }
@@ -153,6 +184,7 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
   try {
     await source.stop(); // the last, partial column still reaches the history and the clients
   } finally {
+    await views?.close();
     await dashboard.close();
   }
 }

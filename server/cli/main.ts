@@ -23,7 +23,8 @@ async function createSource(config: Config): Promise<Source> {
       match: config.match,
       hostLabel: config.hostLabel,
       hosts: config.hosts,
-      sumHosts: config.sumHosts,
+      // the page draws the fleet's sum first, which Prometheus sums; the hosts it narrows to are read when it asks (hostViews.ts)
+      sumHosts: config.sumHosts || config.mode === 'dashboard',
       intervalMs: config.intervalMs,
       historyMs: historyColumns(config) * config.intervalMs,
     });

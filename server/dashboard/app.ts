@@ -3,6 +3,9 @@
  * column stream (ws.ts) on path /ws of the same HTTP server, and the checks in front of both
  * (security.ts). dashboard.ts listens; tests import this and listen on an ephemeral port.
  *
+ * A request naming hosts (?host=a,b, for a source of several hosts) is answered by the
+ * dashboard of those hosts (`hostView`, hostViews.ts), on the same server and port.
+ *
  * Columns enter through `sink` (hand it to Source.start): each is encoded once, kept in the
  * history, and sent on to every client.
  */
@@ -32,6 +35,10 @@ export interface DashboardOptions {
   readonly selfStatsRequested?: boolean;
   /** heartbeat, high-water mark, client limit, backfill: the defaults of ws.ts unless given */
   readonly stream?: Omit<StreamOptions, 'source' | 'history'>;
+  /** the dashboard of some hosts, for requests that name them (?host=), or why there is none; absent: the source has no hosts apart */
+  readonly hostView?: (hosts: readonly string[]) => Dashboard | { error: string };
+  /** the port of the server that serves this dashboard, when it is another dashboard's (a host view) */
+  readonly port?: () => number;
 }
 
 export interface Dashboard {
@@ -46,7 +53,22 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-const WS_PARAMS = ['after', 'step', 'width', 'token'];
+const WS_PARAMS = ['after', 'step', 'width', 'token', 'host'];
+
+/** Most hosts one request may name. */
+const MAX_HOSTS_NAMED = 64;
+
+/**
+ * The hosts a request names (?host=a,b or repeated), sorted and each once; null when it names
+ * none; a line naming the problem when the names are unusable.
+ */
+export function hostsNamed(query: URLSearchParams): readonly string[] | null | { error: string } {
+  const names = query.getAll('host').flatMap((value) => value.split(','));
+  if (names.length === 0) return null;
+  if (names.length > MAX_HOSTS_NAMED) return { error: `"host" names more than ${MAX_HOSTS_NAMED} hosts: leave it out for all of them, summed` };
+  if (names.some((name) => name === '' || name.length > 256)) return { error: '"host" must be host names separated by commas, as the page\'s Hosts filter lists them' };
+  return [...new Set(names)].sort();
+}
 
 /** HTTP connections open at once (WebSockets are counted by the stream, up to its max-clients); more get 503. */
 export const MAX_HTTP_CONNECTIONS = 128;
@@ -69,7 +91,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const metrics = new MetricsExporter(options.source);
   let server: Server | null = null;
   let listeningPort = 0; // asked of the server once: every request's checks want it
-  const port = (): number => (listeningPort ||= (server?.address() as AddressInfo | null)?.port ?? 0);
+  const port = options.port ?? ((): number => (listeningPort ||= (server?.address() as AddressInfo | null)?.port ?? 0));
   const app = createHttpApp({
     source: options.source,
     history: options.history,
@@ -83,7 +105,26 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     selfStatsRequested: options.selfStatsRequested ?? false,
     connections: () => httpSockets.size,
   });
-  server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS }, app);
+  /** The dashboard that answers a request: this one, or the one of the hosts it names. */
+  function answering(query: URLSearchParams): { dashboard: Dashboard | null } | { status: number; error: string } {
+    const hosts = hostsNamed(query);
+    if (hosts === null) return { dashboard: null };
+    if ('error' in hosts) return { status: 400, error: hosts.error };
+    if (!options.hostView) return { status: 400, error: '"host" narrows a source of several hosts (--source prometheus without --sum-hosts): this one has no hosts apart' };
+    const view = options.hostView(hosts);
+    return 'error' in view ? { status: 400, error: view.error } : { dashboard: view };
+  }
+
+  server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS }, (request, response) => {
+    const url = request.url ?? '';
+    const q = url.indexOf('?');
+    const chosen = q < 0 || url.length > MAX_URL_CHARS ? { dashboard: null } : answering(new URLSearchParams(url.slice(q + 1)));
+    if ('error' in chosen) {
+      response.writeHead(chosen.status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: chosen.error }));
+      return;
+    }
+    (chosen.dashboard?.app ?? app)(request, response);
+  });
   server.timeout = IDLE_TIMEOUT_MS;
 
   // Every socket is an HTTP connection until it becomes a WebSocket.
@@ -115,7 +156,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return refuse(socket, 403, `origin "${String(request.headers.origin).slice(0, 100)}" is not this dashboard: WebSockets are only for its own pages`);
     }
     for (const name of new Set(query.keys())) {
-      if (!WS_PARAMS.includes(name)) return refuse(socket, 400, `unknown query parameter "${name.slice(0, 40)}": expected after, step, width (and token)`);
+      if (!WS_PARAMS.includes(name)) return refuse(socket, 400, `unknown query parameter "${name.slice(0, 40)}": expected after, step, width, host (and token)`);
     }
     const afters = query.getAll('after');
     if (afters.length > 1 || (afters.length === 1 && !/^\d{1,16}$/.test(afters[0]!))) {
@@ -123,8 +164,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
     const backfill = parseBackfillStep(query);
     if ('error' in backfill) return refuse(socket, 400, backfill.error);
-    if (stream.full) return refuse(socket, 503, 'too many dashboard clients are connected: close one and retry');
-    stream.handleUpgrade(request, socket, head, afters.length === 1 ? Number(afters[0]) : null, backfill);
+    const chosen = answering(query);
+    if ('error' in chosen) return refuse(socket, chosen.status, chosen.error);
+    const target = chosen.dashboard?.stream ?? stream;
+    if (target.full) return refuse(socket, 503, 'too many dashboard clients are connected: close one and retry');
+    target.handleUpgrade(request, socket, head, afters.length === 1 ? Number(afters[0]) : null, backfill);
   });
 
   const sink: ColumnSink = {

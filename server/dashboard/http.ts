@@ -142,7 +142,8 @@ export function parseRangeQuery(
   intervalMs: number,
 ): RangeQuery {
   for (const name of new Set(query.keys())) {
-    if (name !== 'token' && !allowed.includes(name)) bad(`unknown query parameter "${name.slice(0, 40)}": expected ${allowed.join(', ')}`);
+    // token is checked in front of every route, host chose the dashboard that answers (app.ts)
+    if (name !== 'token' && name !== 'host' && !allowed.includes(name)) bad(`unknown query parameter "${name.slice(0, 40)}": expected ${allowed.join(', ')}`);
   }
   const metricText = single(query, 'metric');
   const metric = metricText === null ? 'latency' : (METRICS.find((m) => m === metricText) ?? bad(`"metric" must be ${METRICS.join(' or ')}, got "${metricText.slice(0, 40)}"`));

@@ -90,6 +90,8 @@ export interface StreamOptions {
   /** exemplars kept beside the history (default: an empty store of the default capacity) */
   readonly exemplars?: ExemplarStore;
   readonly host?: string;
+  /** the hosts a page can narrow to (?host=), told in hello; default: none */
+  readonly hosts?: () => readonly string[];
   readonly heartbeatMs?: number;
   readonly deadAfterMs?: number;
   readonly highWaterBytes?: number;
@@ -145,6 +147,7 @@ export class ColumnStream {
   private readonly history: History;
   readonly exemplars: ExemplarStore;
   private readonly host: string;
+  private readonly hosts: () => readonly string[];
   private readonly highWater: number;
   private readonly maxClients: number;
   private readonly backfillColumns: number;
@@ -166,6 +169,7 @@ export class ColumnStream {
     this.history = options.history;
     this.exemplars = options.exemplars ?? new ExemplarStore();
     this.host = options.host ?? hostname();
+    this.hosts = options.hosts ?? (() => []);
     this.highWater = options.highWaterBytes ?? SEND_HIGH_WATER_BYTES;
     this.maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
     this.deadAfterMs = options.deadAfterMs ?? DEAD_AFTER_MS;
@@ -252,6 +256,7 @@ export class ColumnStream {
       host: this.host,
       scheme: BUCKET_SCHEME,
       devices: this.source.devices(),
+      hosts: this.hosts(),
       ops: OPS,
       metrics: METRICS,
       intervalMs: this.source.intervalMs,

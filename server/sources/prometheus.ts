@@ -18,7 +18,7 @@
  */
 import type { Column, DeviceInfo, Series } from '../../shared/column.ts';
 import { METRICS, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
-import { classicBucketSelector, CumulativeDiffer, histogramSelector, QueryAnswerError, stepCounts, vectorLength, type SeriesSamples, type SeriesStep } from '../formats/prometheus-query.ts';
+import { classicBucketSelector, CumulativeDiffer, histogramSelector, matrixResult, QueryAnswerError, stepCounts, vectorLength, type SeriesSamples, type SeriesStep } from '../formats/prometheus-query.ts';
 import { parseMatrixText } from '../formats/prometheus-scan.ts';
 import {
   countSeriesOf,
@@ -163,6 +163,8 @@ export interface PrometheusReader {
   readonly devices: readonly DeviceInfo[];
   /** whether any series matched so far */
   readonly seenSeries: boolean;
+  /** the hosts seen so far (values of the host label), sorted */
+  hosts(): readonly string[];
   /**
    * Columns of every step ending in (afterEndMs, toEndMs], handed on a chunk at a time. The first
    * read also reads the step ending at afterEndMs, as the baseline the first step is counted from.
@@ -188,6 +190,14 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   const inFlight = new Set<AbortController>();
   let baselineRead = false;
   let seenSeries = false;
+  const hostsSeen = new Set<string>();
+  let hostList: readonly string[] = [];
+
+  function sawHosts(hosts: Iterable<string>): void {
+    const before = hostsSeen.size;
+    for (const host of hosts) hostsSeen.add(host);
+    if (hostsSeen.size !== before) hostList = [...hostsSeen].sort();
+  }
 
   function deviceId(cell: Cell): number {
     const key = `${cell.host}\u0000${cell.device}`;
@@ -254,6 +264,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       const chunk = chunks[k]!;
       const [series, starts] = await chunkRead(k);
       if (series.length > 0) seenSeries = true;
+      sawHosts(series.map((s) => s.host));
       const histograms = new Map(series.map((s) => [s.key, new Map(s.samples.map((sample) => [sample.timeMs, sample.counts]))]));
       const histogramAt = (key: string, timeMs: number): Float64Array | undefined => histograms.get(key)?.get(timeMs) ?? differ.lastAt(key, timeMs);
       const classified = irregularSteps(perSeriesPresence, stepTimes(chunk), countSeriesOf(series), parseFloatMatrix(starts), histogramAt);
@@ -321,6 +332,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       const times = stepTimes(chunk);
       const counts = answers.counts.flatMap((answer, m) => parseCountMatrix(answer, METRICS[m]!));
       if (counts.length > 0) seenSeries = true;
+      sawHosts(answers.counts.flatMap((answer) => matrixResult(answer).map((item) => String((item.metric as Record<string, string>)[options.hostLabel] ?? ''))));
       const starts = parseFloatMatrix(answers.starts);
       // where an exporter restarted, whole histograms tell a repeated old value from a new one of the same total
       const cache = new Map<number, Promise<SeriesHistograms>>();
@@ -348,6 +360,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
     get seenSeries() {
       return seenSeries;
     },
+    hosts: () => hostList,
     read: (afterEndMs, toEndMs, deliver) => (options.sumHosts ? readSummed(afterEndMs, toEndMs, deliver) : readPerSeries(afterEndMs, toEndMs, deliver)),
     async noSeriesProblem() {
       const classic = vectorLength(await queryApi('query', new URLSearchParams({ query: classicBucketSelector(options.match) })));
@@ -439,6 +452,8 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
     host: prometheusSourceName(options),
     devices: () => reader.devices,
     selfStats: () => null,
+    hosts: () => reader.hosts(),
+    forHosts: (hosts) => createPrometheusSource({ ...options, hosts, sumHosts: true }),
     async start(target) {
       if (sink) throw new Error('the prometheus source is already started');
       sink = target;
@@ -449,7 +464,7 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = null;
-        reader.abort();
+      reader.abort();
       sink = null;
     },
   };

@@ -36,4 +36,8 @@ export interface Source {
   exemplarCapture?(): ExemplarCapture;
   /** What the source costs and could not count, where it knows (the BPF tracer); else null. */
   selfStats(): SelfStats | null;
+  /** The hosts it reads, summed, when it reads several (--source prometheus): each can be read alone, by forHosts. */
+  hosts?(): readonly string[];
+  /** The same source reading only these of its hosts (their sum); not started. */
+  forHosts?(hosts: readonly string[]): Source;
 }

@@ -1,0 +1,125 @@
+/**
+ * A fleet's dashboard and the dashboards of its hosts on one real listening port: requests that
+ * name hosts (?host=) reach the hosts' own history and stream, others the fleet's; a host set is
+ * made when first named, and the least recently named set without a page is stopped past the bound.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDashboard, hostsNamed, type Dashboard } from './app.ts';
+import { History, defaultLevels } from './history.ts';
+import { HostViews, type HostView } from './hostViews.ts';
+import { bundleOf } from './bundle.ts';
+import { accessPolicy } from './security.ts';
+import { closeAll, column, connect, FakeSource, start, until } from '../../test/dashboard-harness.ts';
+
+afterEach(closeAll);
+
+describe('hostsNamed', () => {
+  it.each([
+    ['', null],
+    ['host=db1', ['db1']],
+    ['host=db2,db1&host=db1', ['db1', 'db2']],
+    ['host=', { error: '"host" must be host names separated by commas, as the page\'s Hosts filter lists them' }],
+    [`host=${Array.from({ length: 65 }, (_, k) => `h${k}`).join(',')}`, { error: '"host" names more than 64 hosts: leave it out for all of them, summed' }],
+  ])('%s', (query, expected) => {
+    expect(hostsNamed(new URLSearchParams(query))).toEqual(expected);
+  });
+});
+
+const FLEET = ['db1', 'db2', 'db3'];
+
+/** A fleet dashboard whose host views are real dashboards over fake sources, each holding one column counting its hosts. */
+async function fleet(max = 8): Promise<{ url: string; views: HostViews; made: string[]; stopped: string[] }> {
+  const made: string[] = [];
+  const stopped: string[] = [];
+  let main: Dashboard | null = null;
+  const views = new HostViews(
+    () => FLEET,
+    (hosts): HostView => {
+      const key = hosts.join(',');
+      made.push(key);
+      const history = new History(100, defaultLevels(1000, 100));
+      const dashboard = createDashboard({
+        source: new FakeSource(),
+        history,
+        bundle: bundleOf({ '/index.html': '<!doctype html><title>t</title>' }),
+        policy: accessPolicy('127.0.0.1', null),
+        listen: '127.0.0.1',
+        port: () => main!.port(),
+        stream: { host: key, hosts: () => FLEET },
+      });
+      dashboard.sink.column(column(1, 0, hosts.length));
+      return {
+        dashboard,
+        async stop() {
+          stopped.push(key);
+          await dashboard.close();
+        },
+      };
+    },
+    max,
+  );
+  const started = await start({ hostView: (hosts) => views.view(hosts), stream: { host: 'fleet', hosts: () => FLEET } });
+  main = started.dashboard;
+  started.dashboard.sink.column(column(1, 0, 10));
+  return { url: started.url, views, made, stopped };
+}
+
+async function totalOf(url: string): Promise<unknown> {
+  const answer = await fetch(url);
+  const body = (await answer.json()) as { columns?: { total: number }[]; error?: string };
+  return answer.ok ? body.columns!.map((c) => c.total) : { status: answer.status, error: body.error };
+}
+
+describe('a request naming hosts', () => {
+  it('is answered from those hosts\' own history, made once; others from the fleet\'s', async () => {
+    const { url, views, made } = await fleet();
+    const range = 'from=1000&to=2000';
+    expect(await totalOf(`${url}/api/columns?${range}`)).toEqual([10]);
+    expect(await totalOf(`${url}/api/columns?${range}&host=db2`)).toEqual([1]);
+    expect(await totalOf(`${url}/api/columns?${range}&host=db3,db1`)).toEqual([2]);
+    expect(await totalOf(`${url}/api/columns?${range}&host=db1&host=db3`)).toEqual([2]);
+    expect(made).toEqual(['db2', 'db1,db3']);
+    expect(await totalOf(`${url}/api/columns?${range}&host=db9`)).toEqual({ status: 400, error: 'unknown host db9: the hosts are db1, db2, db3' });
+    await views.close();
+  });
+
+  it('on the WebSocket gets the hosts\' hello and columns, with the fleet\'s host list', async () => {
+    const { url, views } = await fleet();
+    const client = await connect(url, {}, '?host=db2');
+    await until(() => client.messages.some((m) => m.type === 'live'));
+    expect(client.messages[0]).toMatchObject({ type: 'hello', host: 'db2', hosts: FLEET });
+    expect(client.messages[1]).toMatchObject({ type: 'column', column: { seq: 1, series: [{ counts: [1] }] } });
+    const whole = await connect(url);
+    await until(() => whole.messages.some((m) => m.type === 'live'));
+    expect(whole.messages[0]).toMatchObject({ type: 'hello', host: 'fleet', hosts: FLEET });
+    expect(whole.messages[1]).toMatchObject({ type: 'column', column: { seq: 1, series: [{ counts: [10] }] } });
+    client.ws.close();
+    whole.ws.close();
+    await views.close();
+  });
+
+  it('is refused with a line where the source has no hosts apart', async () => {
+    const { url } = await start();
+    expect(await totalOf(`${url}/api/columns?host=db1`)).toEqual({
+      status: 400,
+      error: '"host" narrows a source of several hosts (--source prometheus without --sum-hosts): this one has no hosts apart',
+    });
+    await expect(connect(url, {}, '?host=db1')).rejects.toThrow('400');
+  });
+});
+
+describe('the host sets kept', () => {
+  it('stop the least recently named one without a page, past the bound, and keep one a page is on', async () => {
+    const { url, views, stopped } = await fleet(2);
+    const onDb1 = await connect(url, {}, '?host=db1');
+    await until(() => onDb1.messages.some((m) => m.type === 'live'));
+    await fetch(`${url}/api/columns?host=db2`);
+    await fetch(`${url}/api/columns?host=db3`);
+    expect(stopped).toEqual(['db2']);
+    expect(views.size).toBe(2);
+    onDb1.ws.close();
+    await until(() => onDb1.closed !== null);
+    await views.close();
+    expect(stopped.sort()).toEqual(['db1', 'db2', 'db3']);
+  });
+});
