@@ -716,13 +716,19 @@ export function axisTicks(
   plot: RectCss,
   yRange: readonly [number, number],
 ): { x: PlacedTick[]; y: PlacedTick[] } {
+  return { x: timeAxisTicks(view, plot), y: valueAxisTicks(view, plot, yRange) };
+}
+
+/** The time axis's ticks (axisTicks.x). */
+export function timeAxisTicks(view: Pick<SnapshotView, 'fromMs' | 'toMs' | 'utcOffsetMin'>, plot: RectCss): PlacedTick[] {
   const xMap = timeMap(view.fromMs, view.toMs, plot);
+  return timeTicks(view.fromMs, view.toMs, Math.max(2, Math.floor(plot.width / 110)), view.utcOffsetMin).map((t) => ({ ...t, px: mapTo(xMap, t.value) }));
+}
+
+/** The value axis's ticks (axisTicks.y). */
+export function valueAxisTicks(view: Pick<SnapshotView, 'yScale' | 'filter'>, plot: RectCss, yRange: readonly [number, number]): PlacedTick[] {
   const yMap = valueMap(view.yScale, yRange, plot);
-  const x = timeTicks(view.fromMs, view.toMs, Math.max(2, Math.floor(plot.width / 110)), view.utcOffsetMin)
-    .map((t) => ({ ...t, px: mapTo(xMap, t.value) }));
-  const y = valueTicks(view.yScale, yRange[0], yRange[1], Math.max(2, Math.floor(plot.height / 36)), view.filter.metric)
-    .map((t) => ({ ...t, px: mapTo(yMap, t.value) }));
-  return { x, y };
+  return valueTicks(view.yScale, yRange[0], yRange[1], Math.max(2, Math.floor(plot.height / 36)), view.filter.metric).map((t) => ({ ...t, px: mapTo(yMap, t.value) }));
 }
 
 /**

@@ -4,7 +4,7 @@
  * of the exemplar hovered in the selection panel. Hovering moves only the overlay; the canvas
  * is not redrawn.
  */
-import { useEffect, useMemo, useRef, useState, type PointerEvent, type RefObject } from 'react';
+import { memo, useEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import { brush, select, type D3BrushEvent } from 'd3';
 import {
   CLAMPED_COLOR,
@@ -14,7 +14,6 @@ import {
   PERCENTILES,
   PERCENTILE_COLORS,
   RAMP,
-  axisTicks,
   cellLabel,
   cellValue,
   colorByLabel,
@@ -28,16 +27,23 @@ import {
   perSecondLabel,
   mapFrom,
   mapTo,
+  timeAxisTicks,
   timeMap,
+  valueAxisTicks,
   valueMap,
+  type ColorBy,
+  type ColorScale,
+  type RectCss,
+  type YScaleKind,
 } from '../../shared/view.ts';
+import type { Metric } from '../../shared/scheme.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import { cellRectPx, groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
 import { exemplarCell } from './drilldown.ts';
 import { missingReason } from './missing.ts';
 import { SplitAxes, SplitCanvases } from './SplitView.tsx';
-import { TimeAxis, ValueTicks } from './AxisParts.tsx';
+import { ScrollingTimeAxis, ValueTicks } from './AxisParts.tsx';
 
 interface CellHover {
   readonly kind: 'cell';
@@ -95,36 +101,71 @@ function useBrush(model: AppModel, frame: FrameData | null, target: RefObject<SV
 
 function Axes({ frame }: { frame: FrameData }) {
   const { plot } = frame.layout;
-  const ticks = useMemo(() => axisTicks(frame.view, plot, frame.yRange), [frame.view, plot, frame.yRange]);
   const bottom = plot.y + plot.height;
   return (
     <g className="axes" aria-hidden="true">
       <text className="cell-size muted" x={plot.x} y={bottom + 30}>
         {cellLabel((frame.geometry?.groupSize ?? 1) * frame.intervalMs, frame.view.filter.metric)}
       </text>
-      <TimeAxis fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={ticks.x} />
-      <g className="axis axis-y" data-domain={`${frame.yRange[0]},${frame.yRange[1]}`}>
-        <line x1={plot.x} x2={plot.x} y1={plot.y} y2={bottom} />
-        <ValueTicks x={plot.x} ticks={ticks.y} />
-        <text className="axis-title" transform={`translate(12 ${plot.y + plot.height / 2}) rotate(-90)`} textAnchor="middle">
-          {frame.view.filter.metric === 'latency' ? 'latency' : 'I/O size'} ({frame.view.yScale})
-        </text>
-      </g>
+      <ScrollingTimeAxis fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={timeAxisTicks(frame.view, plot)} />
+      <ValueAxis plot={plot} low={frame.yRange[0]} high={frame.yRange[1]} yScale={frame.view.yScale} metric={frame.view.filter.metric} />
     </g>
   );
 }
+
+/** The value axis: rendered again only when it changes, not with every frame of a scrolling view. */
+const ValueAxis = memo(function ValueAxis({ plot, low, high, yScale, metric }: { plot: RectCss; low: number; high: number; yScale: YScaleKind; metric: Metric }) {
+  const bottom = plot.y + plot.height;
+  return (
+    <g className="axis axis-y" data-domain={`${low},${high}`}>
+      <line x1={plot.x} x2={plot.x} y1={plot.y} y2={bottom} />
+      <ValueTicks x={plot.x} ticks={valueAxisTicks({ yScale, filter: { metric } }, plot, [low, high])} />
+      <text className="axis-title" transform={`translate(12 ${plot.y + plot.height / 2}) rotate(-90)`} textAnchor="middle">
+        {metric === 'latency' ? 'latency' : 'I/O size'} ({yScale})
+      </text>
+    </g>
+  );
+});
 
 /** Seconds of time one drawn cell covers. */
 function cellSecondsOf(frame: FrameData): number {
   return ((frame.geometry?.groupSize ?? 1) * frame.intervalMs) / 1000;
 }
 
-function Legend({ frame, perSecond, perDevice }: { frame: FrameData; perSecond: boolean; perDevice: boolean }) {
-  const cellSeconds = cellSecondsOf(frame);
-  const bar = frame.layout.legendBar;
-  const scale = frame.geometry?.colorScale;
+/** The legend of a frame: its parts that change, as values, so that it renders again only when one does. */
+function FrameLegend({ frame, perSecond, perDevice }: { frame: FrameData; perSecond: boolean; perDevice: boolean }) {
+  return (
+    <Legend
+      bar={frame.layout.legendBar}
+      titleY={frame.layout.plot.y + 8}
+      scale={frame.geometry?.colorScale ?? null}
+      colorBy={frame.view.colorBy}
+      metric={frame.view.filter.metric}
+      cellSeconds={perSecond ? cellSecondsOf(frame) : 1}
+      perSecond={perSecond}
+      perDevice={perDevice}
+      percentiles={frame.view.percentiles}
+    />
+  );
+}
+
+interface LegendProps {
+  readonly bar: RectCss;
+  readonly titleY: number;
+  readonly scale: ColorScale | null;
+  readonly colorBy: ColorBy;
+  readonly metric: Metric;
+  /** the labels are per second of a cell this long (1: per cell) */
+  readonly cellSeconds: number;
+  readonly perSecond: boolean;
+  readonly perDevice: boolean;
+  readonly percentiles: boolean;
+}
+
+const Legend = memo(function Legend({ bar, titleY, scale, colorBy, metric, cellSeconds, perSecond, perDevice, percentiles }: LegendProps) {
   const labelX = bar.x + bar.width + 5;
   const key = legendKeyY(bar);
+  const view = { colorBy, filter: { metric } };
   return (
     <g className="legend">
       <defs>
@@ -134,8 +175,8 @@ function Legend({ frame, perSecond, perDevice }: { frame: FrameData; perSecond: 
           ))}
         </linearGradient>
       </defs>
-      <text x={bar.x} y={frame.layout.plot.y + 8} className="muted legend-title">
-        {perDevice ? 'own scales' : perSecond ? perSecondLabel(frame.view) : colorByLabel(frame.view)}
+      <text x={bar.x} y={titleY} className="muted legend-title">
+        {perDevice ? 'own scales' : perSecond ? perSecondLabel(view) : colorByLabel(view)}
       </text>
       <rect x={bar.x} y={bar.y - 22} width={bar.width} height={10} fill={CLAMPED_COLOR} />
       <text x={labelX} y={bar.y - 13}>
@@ -144,7 +185,7 @@ function Legend({ frame, perSecond, perDevice }: { frame: FrameData; perSecond: 
       <rect x={bar.x} y={bar.y} width={bar.width} height={bar.height} fill="url(#heatmap-ramp)" />
       {scale &&
         !perDevice &&
-        legendTicks(scale, frame.view, perSecond ? cellSeconds : 1).map((t) => (
+        legendTicks(scale, view, cellSeconds).map((t) => (
           <text key={t.position} x={labelX} y={bar.y + bar.height * (1 - t.position) + 4}>
             {t.label}
           </text>
@@ -159,7 +200,7 @@ function Legend({ frame, perSecond, perDevice }: { frame: FrameData; perSecond: 
           {MISSING_LABEL}
         </text>
       </g>
-      {frame.view.percentiles &&
+      {percentiles &&
         PERCENTILES.map(({ key: percentile }, k) => (
           <g key={percentile} transform={`translate(${bar.x} ${key.line(k)})`}>
             <line x2={14} y1={-4} y2={-4} stroke={PERCENTILE_COLORS[percentile]} strokeWidth={2} />
@@ -168,7 +209,7 @@ function Legend({ frame, perSecond, perDevice }: { frame: FrameData; perSecond: 
         ))}
     </g>
   );
-}
+});
 
 /** The CSS x extent of a run of seqs in the plot, clipped to it. */
 function runExtentCss(frame: FrameData, [first, last]: readonly [number, number]): { x0: number; x1: number } {
@@ -342,7 +383,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
         <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss}>
           <MissingBands frame={{ ...frame, missing: [] }} />
           <SplitAxes frame={frame} />
-          <Legend frame={frame} perSecond={false} perDevice />
+          <FrameLegend frame={frame} perSecond={false} perDevice />
           <g className="brush" ref={brushLayer} style={{ display: 'none' }} />
         </svg>
       )}
@@ -350,7 +391,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
         <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={() => setHover(null)}>
           <MissingBands frame={frame} />
           <Axes frame={frame} />
-          <Legend frame={frame} perSecond={snapshot.state.display.perSecond} perDevice={false} />
+          <FrameLegend frame={frame} perSecond={snapshot.state.display.perSecond} perDevice={false} />
           {cellHover && hoverRow && geometry && (
             <rect
               className="hover-cell"
