@@ -108,6 +108,13 @@ const INSTALL_PER_FRAME = 300;
  */
 const GROUP_WORDS_PER_FRAME = 300_000;
 
+/**
+ * Words of new groups summed in a frame that still draws (a scrolling view's newest group, a
+ * slice of a short answer): a frame that summed more draws in the next one, so that no frame
+ * both sums a zoom's groups and paints and colours the whole picture.
+ */
+const DRAW_AFTER_WORDS = 20_000;
+
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
 
@@ -129,6 +136,7 @@ export class AppModel {
   private readonly splitCanvases = new Map<number, { canvas: HTMLCanvasElement; renderer: HeatmapRenderer }>();
   private readonly renderer = new HeatmapRenderer();
   private sizeCss = { width: 0, height: 0, dpr: 1 };
+  private layout: Layout | null = null;
   private dirty = true;
   /** the snapshot is out of date but the picture is not: publish without drawing */
   private stale = false;
@@ -396,8 +404,9 @@ export class AppModel {
   /**
    * Adds up to INSTALL_PER_FRAME columns of the history answers that have arrived: a slice per
    * frame, so that no frame pays for a whole answer (thousands of columns to sum and group).
+   * Returns how many it added.
    */
-  private installArriving(): void {
+  private installArriving(): number {
     let budget = INSTALL_PER_FRAME;
     while (budget > 0 && this.arriving.length > 0) {
       const answer = this.arriving[0]!;
@@ -416,6 +425,7 @@ export class AppModel {
       answer.next = to;
       if (to === packed.count) this.arriving.shift();
     }
+    return INSTALL_PER_FRAME - budget;
   }
 
   /** The tier a frame of this many ms per device pixel draws from. */
@@ -460,14 +470,19 @@ export class AppModel {
     }
     this.dirty = false;
     const startMs = performance.now();
-    this.installArriving();
-    this.drawFrame();
+    // One step of work a frame while history answers are added: a slice of them, and nothing
+    // else while more are to come (the picture of the last frame stays); then the new groups
+    // summed (GroupCache.prepare, over frames), then the picture drawn. A frame that did two of
+    // these was the long frame after a zoom that changes the level (~3,500 roll-ups fetched).
+    const installed = this.installArriving();
+    if (installed === 0 || this.arriving.length === 0) this.drawFrame(installed > 0);
     this.lastFrameMs = performance.now() - startMs;
     // the rest of an answer goes in the next frames
     if (this.arriving.length > 0) this.invalidate();
   }
 
-  private drawFrame(): void {
+  /** `afterInstall`: this frame already added a slice of history: it draws only what needs little summing. */
+  private drawFrame(afterInstall: boolean): void {
     const meta = this.store.meta;
     const { width, height, dpr } = this.sizeCss;
     if (!meta || width === 0 || height === 0) {
@@ -475,7 +490,7 @@ export class AppModel {
       return;
     }
     const { extent, display } = this.state;
-    const layout = layoutOf(width, height, false);
+    const layout = this.layoutOf(width, height);
     const widthPx = Math.max(1, Math.round(layout.plot.width * dpr));
     const heightPx = Math.max(1, Math.round(layout.plot.height * dpr));
     const { fromMs, toMs } = views.wholePixels(views.timeRange(extent, this.store.newestEndMs, this.now()), extent.live, widthPx);
@@ -487,10 +502,12 @@ export class AppModel {
     const { fromSeq, toSeq } = tier.store.seqRange(fromMs, toMs);
     const columns = tier.store.between(fromSeq, toSeq);
     const size = groupSizeOf(widthPx, fromMs, toMs, step);
-    if (this.canvas && !tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, GROUP_WORDS_PER_FRAME)) {
+    const prepared = this.canvas ? tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, afterInstall ? DRAW_AFTER_WORDS : GROUP_WORDS_PER_FRAME) : null;
+    if (prepared && (!prepared.done || prepared.words > DRAW_AFTER_WORDS)) {
       // A view with thousands of groups to sum (a zoom): the last picture stays until they are,
       // and so do the side panels, the exemplars watched and the history asked for: all follow
-      // the picture, not a view it does not show yet.
+      // the picture, not a view it does not show yet. It is drawn in the frame after the last
+      // of them were summed, not in the same one.
       this.invalidate();
       return;
     }
@@ -561,6 +578,13 @@ export class AppModel {
     const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
     this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split }));
+  }
+
+  /** The panel's layout, the same object while its size stays: the views that take its parts render again only when it changes. */
+  private layoutOf(width: number, height: number): Layout {
+    const kept = this.layout;
+    if (kept && kept.widthCss === width && kept.heightCss === height) return kept;
+    return (this.layout = layoutOf(width, height, false));
   }
 
   /** What the summed heat map and each split panel draw alike: the frame's geometry and the display's scales. */

@@ -114,12 +114,12 @@ describe('RegionSums and GroupCache', () => {
     const held = store.between(0, 2999);
     const words = held[0]!.data.length;
     let unfinished = 0;
-    while (!groups.prepare(held, 0, 2999, 3, 1000, compiled, key, 500 * words)) unfinished++;
+    while (!groups.prepare(held, 0, 2999, 3, 1000, compiled, key, 500 * words).done) unfinished++;
     // 500 columns' words a call, in whole groups of 3 (504 columns): five calls leave some, the sixth sums the rest
     expect(unfinished).toBe(5);
-    expect(groups.prepare(held, 0, 2999, 3, 1000, compiled, key, 0), 'nothing left').toBe(true);
-    expect(groups.prepare(held, 0, 2999, 4, 1000, compiled, key, 0), 'another size: all to sum again').toBe(false);
-    expect(groups.prepare(held, 0, 2999, 4, 1000, compiled, key, 3000 * words)).toBe(true);
+    expect(groups.prepare(held, 0, 2999, 3, 1000, compiled, key, 0), 'nothing left').toEqual({ done: true, words: 0 });
+    expect(groups.prepare(held, 0, 2999, 4, 1000, compiled, key, 0), 'another size: all to sum again').toEqual({ done: false, words: 0 });
+    expect(groups.prepare(held, 0, 2999, 4, 1000, compiled, key, 3000 * words)).toEqual({ done: true, words: 3000 * words });
     const drawn = groups.groups(held, 0, 2999, 4, 1000, compiled, key);
     expect(drawn).toHaveLength(750);
     for (const g of drawn) expect(Array.from(g.histogram)).toEqual(sumOf(held.slice(g.firstSeq, g.firstSeq + 4), filter));

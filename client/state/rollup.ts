@@ -137,11 +137,11 @@ export class GroupCache {
 
   /**
    * Sums the whole groups of the view not kept yet, up to about `budget` words of column data
-   * (what summing costs: a roll-up holds more than a column), and says whether none is left: a
-   * view that needs thousands of new groups (a zoom) is summed over a few frames, not in one.
-   * `columns` as for groups().
+   * (what summing costs: a roll-up holds more than a column), and says whether none is left
+   * (`done`) and how many words it summed: a view that needs thousands of new groups (a zoom) is
+   * summed over a few frames, not in one. `columns` as for groups().
    */
-  prepare(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, size: number, intervalMs: number, filter: SeriesFilter, key: string, budget: number): boolean {
+  prepare(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, size: number, intervalMs: number, filter: SeriesFilter, key: string, budget: number): { done: boolean; words: number } {
     this.use(key, size);
     let summed = 0;
     let i = 0;
@@ -150,13 +150,13 @@ export class GroupCache {
       let j = i + 1;
       while (j < columns.length && columns[j]!.seq < firstSeq + size) j++;
       if (firstSeq >= fromSeq && firstSeq + size - 1 <= toSeq && !this.whole.has(firstSeq)) {
-        if (summed >= budget) return false;
+        if (summed >= budget) return { done: false, words: summed };
         this.whole.set(firstSeq, this.sum(columns, i, j, size, intervalMs, filter));
         for (let k = i; k < j; k++) summed += columns[k]!.data.length;
       }
       i = j;
     }
-    return true;
+    return { done: true, words: summed };
   }
 
   /** `columns`: the held columns of seqs fromSeq..toSeq, ascending. */
