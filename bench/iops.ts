@@ -1,14 +1,21 @@
 /**
- * I/O throughput kept: fio IOPS on a loop device untraced, traced by bpfheat (default, and
- * --start-map) and traced by bpftrace (bench/biolatency.bt), in alternating runs (the order rotates every round), as the
- * median of the rounds and as ratios to untraced. kernel.bpf_stats_enabled stays as it is (0 by
- * default: its own clock reads would be counted against the tracers).
+ * I/O throughput kept: fio IOPS on a loop device untraced, traced by bpfheat (default,
+ * --exemplars off and --start-map) and traced by bpftrace (bench/biolatency.bt). Every traced run
+ * is bracketed by untraced runs (u h u s u x u t u …, the traced configs' order rotating every
+ * round), and the figure judged is the median over the rounds of each traced run's IOPS ÷ the mean
+ * of the two untraced runs beside it: the machine's speed drifts by up to 3× within minutes here,
+ * which a ratio of medians over the sitting carries whole (printed beside it).
+ * kernel.bpf_stats_enabled stays as it is (0 by default: its own clock reads would be counted
+ * against the tracers). Per config it also prints the tracer's CPU time and context switches per
+ * second, and fio's context switches per I/O.
  *
  *   node --import tsx bench/iops.ts [--runtime S] [--rounds N]
  */
-import { atLeast, heading, info, machineLine, median, numberOption, printFigures, say, sleep, table, type Figure } from './lib/report.ts';
+import { loadavg } from 'node:os';
+import { atLeast, heading, info, machineLine, median, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, runMain } from './lib/cleanup.ts';
-import { ensureTracefs, fioJobText, kernelBenchProblem, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
+import { bracketedOrder, bracketedRatios, type Run } from './lib/bracketed.ts';
+import { contextSwitches, cpuMs, ensureTracefs, fioJobText, kernelBenchProblem, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
 import { startTracer, TRACER_LABELS, type TracerKind } from './lib/tracers.ts';
 
 export interface IopsOptions {
@@ -17,12 +24,45 @@ export interface IopsOptions {
 }
 
 type Config = 'untraced' | TracerKind;
-const CONFIGS: readonly Config[] = ['untraced', 'bpfheat', 'bpfheat-start-map', 'bpftrace'];
+const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace'];
+const CONFIGS: readonly Config[] = ['untraced', ...TRACED];
 const PART = 'IOPS kept';
 const TARGET_KEPT = 0.97;
-const LETTERS: Record<Config, string> = { untraced: 'u', bpfheat: 'h', 'bpfheat-start-map': 's', 'bpfheat-no-exemplars': 'x', bpftrace: 't', minimal: 'm' };
 
 const label = (config: Config): string => (config === 'untraced' ? 'untraced' : TRACER_LABELS[config]);
+const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
+
+/** What one fio run under one config measured. */
+interface Measured {
+  readonly iops: number;
+  readonly ios: number;
+  readonly fioContextSwitches: number;
+  /** the tracer's user + system CPU and context switches during the run (0 untraced) */
+  readonly tracerCpuMs: number;
+  readonly tracerSwitches: number;
+  readonly wallMs: number;
+}
+
+async function measure(config: Config, devicePath: string, runtimeS: number): Promise<Measured> {
+  const tracer = config === 'untraced' ? null : await startTracer(config);
+  try {
+    await sleep(500);
+    const cpuBefore = tracer ? cpuMs(tracer.pid) : 0;
+    const switchesBefore = tracer ? contextSwitches(tracer.pid) : 0;
+    const started = performance.now();
+    const fio = await runFio(devicePath, runtimeS);
+    return {
+      iops: fio.iops,
+      ios: fio.ios,
+      fioContextSwitches: fio.contextSwitches,
+      tracerCpuMs: tracer ? cpuMs(tracer.pid) - cpuBefore : 0,
+      tracerSwitches: tracer ? contextSwitches(tracer.pid) - switchesBefore : 0,
+      wallMs: performance.now() - started,
+    };
+  } finally {
+    await tracer?.stop();
+  }
+}
 
 export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   heading('I/O throughput kept (fio IOPS, traced ÷ untraced)');
@@ -35,52 +75,65 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   ensureTracefs();
   const device = loopDevice(256);
   setScheduler(device, 'none'); // a loop device's default
-  say(`load: ${fioJobText(options.runtimeS)} on ${device.path} (scheduler ${scheduler(device)}), ${options.rounds} rounds, order rotating; kernel.bpf_stats_enabled=${readSysctl('kernel.bpf_stats_enabled')}`);
+  const order = bracketedOrder(TRACED, 'untraced', options.rounds);
+  say(`load: ${fioJobText(options.runtimeS)} on ${device.path} (scheduler ${scheduler(device)}), ${options.rounds} rounds, every traced run between two untraced ones; kernel.bpf_stats_enabled=${readSysctl('kernel.bpf_stats_enabled')}`);
+  const loadBefore = loadavg()[0]!;
 
-  const iops = new Map<Config, number[]>(CONFIGS.map((c) => [c, []]));
-  const rows: (string | number)[][] = [];
-  for (let round = 0; round < options.rounds; round++) {
-    const row: number[] = [];
-    const order = CONFIGS.map((_, k) => CONFIGS[(k + round) % CONFIGS.length]!);
-    for (const config of order) {
-      const tracer = config === 'untraced' ? null : await startTracer(config);
-      try {
-        await sleep(500);
-        const result = await runFio(device.path, options.runtimeS);
-        iops.get(config)!.push(result.iops);
-        row[CONFIGS.indexOf(config)] = result.iops;
-      } finally {
-        await tracer?.stop();
-      }
-    }
-    rows.push([`${round + 1}`, order.map((c) => LETTERS[c]).join(''), ...row.map(Math.round), ...row.slice(1).map((v) => `${((v / row[0]!) * 100).toFixed(1)}%`)]);
-    say(`  round ${round + 1}: ${CONFIGS.map((c, k) => `${label(c)} ${Math.round(row[k]!).toLocaleString('en-US')}`).join(', ')}`);
+  const runs: (Run<Config> & Measured)[] = [];
+  for (const [k, config] of order.entries()) {
+    const m = await measure(config, device.path, options.runtimeS);
+    runs.push({ config, value: m.iops, ...m });
+    const previous = runs[k - 1];
+    const versus = config !== 'untraced' && previous ? `  (${percent(m.iops / previous.iops)} of the untraced run before)` : '';
+    say(`  run ${String(k + 1).padStart(3)}/${order.length}  ${label(config).padEnd(24)} ${Math.round(m.iops).toLocaleString('en-US').padStart(7)} IOPS${versus}`);
   }
-  say();
-  say(table(['round', 'order', 'untraced', 'bpfheat', '--start-map', 'bpftrace', 'bpfheat %', '--start-map %', 'bpftrace %'], rows));
-  say('(order: u untraced, h bpfheat, s bpfheat --start-map, t bpftrace)');
+  const loadAfter = loadavg()[0]!;
 
-  const base = median(iops.get('untraced')!);
-  const kept = (config: Config): number => median(iops.get(config)!) / base;
-  const roundRatio = (config: Config): number => median(iops.get(config)!.map((v, k) => v / iops.get('untraced')![k]!));
+  const ratios = bracketedRatios(runs, 'untraced');
+  const of = (config: Config): (Run<Config> & Measured)[] => runs.filter((r) => r.config === config);
+  const base = median(of('untraced').map((r) => r.iops));
+  const bracketed = (config: Config): number => median(ratios.get(config) ?? []);
+  const ofMedians = (config: Config): number => median(of(config).map((r) => r.iops)) / base;
+  const perSecond = (config: Config, pick: (r: Measured) => number): number => {
+    const list = of(config);
+    return (list.reduce((n, r) => n + pick(r), 0) / list.reduce((n, r) => n + r.wallMs, 0)) * 1000;
+  };
   say();
   say(
     table(
-      ['config', 'median IOPS', 'min', 'max', '÷ untraced (medians)', 'median of round ratios'],
-      CONFIGS.map((c) => [label(c), Math.round(median(iops.get(c)!)), Math.round(Math.min(...iops.get(c)!)), Math.round(Math.max(...iops.get(c)!)), `${(kept(c) * 100).toFixed(1)}%`, `${(roundRatio(c) * 100).toFixed(1)}%`]),
+      ['config', 'median IOPS', 'min', 'max', '÷ untraced beside it: median', 'p25–p75', '÷ untraced (medians)', 'tracer CPU ms/s', 'tracer switches/s', 'fio switches/I/O'],
+      CONFIGS.map((c) => {
+        const iops = of(c).map((r) => r.iops);
+        const own = ratios.get(c) ?? [];
+        return [
+          label(c),
+          Math.round(median(iops)),
+          Math.round(Math.min(...iops)),
+          Math.round(Math.max(...iops)),
+          c === 'untraced' ? '—' : percent(bracketed(c)),
+          c === 'untraced' ? '—' : `${percent(quantile(own, 0.25))}–${percent(quantile(own, 0.75))}`,
+          c === 'untraced' ? '—' : percent(ofMedians(c)),
+          c === 'untraced' ? '—' : perSecond(c, (r) => r.tracerCpuMs).toFixed(1),
+          c === 'untraced' ? '—' : Math.round(perSecond(c, (r) => r.tracerSwitches)),
+          (of(c).reduce((n, r) => n + r.fioContextSwitches, 0) / of(c).reduce((n, r) => n + r.ios, 0)).toFixed(2),
+        ];
+      }),
     ),
   );
+  say(`(judged: the median of each traced run ÷ the mean of the untraced runs right before and after it; load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end)`);
   return [
     info(PART, 'untraced fio IOPS (median)', base, 'IOPS'),
-    atLeast(PART, 'bpfheat IOPS ÷ untraced', kept('bpfheat') * 100, '%', TARGET_KEPT * 100, `≥ ${TARGET_KEPT * 100}%`, 1),
-    info(PART, 'bpfheat --start-map IOPS ÷ untraced', kept('bpfheat-start-map') * 100, '%', 1),
-    info(PART, 'bpftrace IOPS ÷ untraced', kept('bpftrace') * 100, '%', 1),
+    atLeast(PART, 'bpfheat IOPS ÷ untraced runs beside it (median)', bracketed('bpfheat') * 100, '%', TARGET_KEPT * 100, `≥ ${TARGET_KEPT * 100}%`, 1),
+    info(PART, 'bpfheat IOPS ÷ untraced (ratio of medians)', ofMedians('bpfheat') * 100, '%', 1),
+    info(PART, 'bpfheat --exemplars off IOPS ÷ untraced beside it', bracketed('bpfheat-no-exemplars') * 100, '%', 1),
+    info(PART, 'bpfheat --start-map IOPS ÷ untraced beside it', bracketed('bpfheat-start-map') * 100, '%', 1),
+    info(PART, 'bpftrace IOPS ÷ untraced beside it', bracketed('bpftrace') * 100, '%', 1),
   ];
 }
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
-    const figures = await benchIops({ runtimeS: numberOption('runtime', 3), rounds: numberOption('rounds', 8) });
+    const figures = await benchIops({ runtimeS: numberOption('runtime', 2), rounds: numberOption('rounds', 12) });
     heading('summary');
     printFigures(figures);
   });

@@ -99,6 +99,8 @@ export interface FioResult {
   readonly runtimeMs: number;
   readonly meanLatencyNs: number;
   readonly p99LatencyNs: number;
+  /** fio's own context switches in the job */
+  readonly contextSwitches: number;
 }
 
 export async function runFio(devicePath: string, runtimeS: number): Promise<FioResult> {
@@ -119,10 +121,12 @@ export async function runFio(devicePath: string, runtimeS: number): Promise<FioR
     runtimeMs: job.read.runtime,
     meanLatencyNs: job.read.clat_ns.mean,
     p99LatencyNs: job.read.clat_ns.percentile?.['99.000000'] ?? Number.NaN,
+    contextSwitches: job.ctx,
   };
 }
 
 interface FioJson {
+  ctx: number;
   read: { iops: number; total_ios: number; runtime: number; clat_ns: { mean: number; percentile?: Record<string, number> } };
 }
 
@@ -217,6 +221,21 @@ export function cpuMs(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): utime is field 14, stime field 15
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+/** Context switches of a process so far, all its threads summed (voluntary ones are its wake-ups). */
+export function contextSwitches(pid: number): number {
+  let total = 0;
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/task/${thread}/status`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s*(\d+)$/gm)) total += Number(m[1]);
+  }
+  return total;
 }
 
 /** Resident memory of a process, in bytes. */
