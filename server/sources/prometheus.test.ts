@@ -57,9 +57,9 @@ describe('describeFailure', () => {
   const url = 'http://prometheus:9090';
   it.each([
     [
-      'a Prometheus older than histogram_count, under --sum-hosts',
+      'a Prometheus older than histogram_count, reading a sum',
       new QueryAnswerError('1:1: parse error: unknown function with name "histogram_count"'),
-      'Prometheus at http://prometheus:9090 has no histogram_count (1:1: parse error: unknown function with name "histogram_count"): --sum-hosts needs Prometheus 2.40 or later with --enable-feature=native-histograms; or leave --sum-hosts out',
+      'Prometheus at http://prometheus:9090 has no histogram_count (1:1: parse error: unknown function with name "histogram_count"): the hosts\' sum (the dashboard\'s, and --sum-hosts) needs Prometheus 2.40 or later with --enable-feature=native-histograms; --text and --jsonl read hosts apart without it',
     ],
     ['another refusal', new QueryAnswerError('invalid parameter "step"'), 'Prometheus at http://prometheus:9090 refused the query: invalid parameter "step"'],
     [

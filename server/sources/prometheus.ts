@@ -7,8 +7,10 @@
  * one at its start (prometheus-query.ts), summed per (host, device, op); a series counts from 0
  * again when its count drops or its exporter's bpfheat_start_time_seconds changes. Hosts are the
  * values of the host label (instance unless --host-label names another); each (host, device)
- * pair is one device of the source, named by its device label and carrying its host. With
- * --sum-hosts, Prometheus sums the hosts and each device is the fleet's (prometheus-sums.ts).
+ * pair is one device of the source, named by its device label and carrying its host. Reading a
+ * sum (sumHosts: the dashboard, and --sum-hosts), Prometheus sums the hosts and each device is the
+ * fleet's (prometheus-sums.ts); forHosts() is the same source reading the sum of fewer hosts, which
+ * the dashboard serves to a page that names them (dashboard/hostViews.ts).
  *
  * At start the history is read in chunks (--history back from now), then new steps as
  * Prometheus stores them: a step is read once it is LAG_STEPS steps old, so every exporter's
@@ -148,7 +150,7 @@ export function queryRangeParams(query: string, startMs: number, endMs: number, 
 /** One line for a failed read: the cause, and what to do about it. */
 export function describeFailure(error: unknown, url: string): string {
   if (error instanceof QueryAnswerError && /unknown function.*histogram_count/.test(error.message)) {
-    return `Prometheus at ${url} has no histogram_count (${error.message.slice(0, 120)}): --sum-hosts needs Prometheus 2.40 or later with --enable-feature=native-histograms; or leave --sum-hosts out`;
+    return `Prometheus at ${url} has no histogram_count (${error.message.slice(0, 120)}): the hosts' sum (the dashboard's, and --sum-hosts) needs Prometheus 2.40 or later with --enable-feature=native-histograms; --text and --jsonl read hosts apart without it`;
   }
   if (error instanceof QueryAnswerError) return `Prometheus at ${url} refused the query: ${error.message}`;
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
