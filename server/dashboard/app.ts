@@ -118,7 +118,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS }, (request, response) => {
     const url = request.url ?? '';
     const q = url.indexOf('?');
-    const chosen = q < 0 || url.length > MAX_URL_CHARS ? { dashboard: null } : answering(new URLSearchParams(url.slice(q + 1)));
+    const query = new URLSearchParams(q < 0 || url.length > MAX_URL_CHARS ? '' : url.slice(q + 1));
+    // a request this dashboard would refuse makes no host view (no read from Prometheus): it is refused as any other
+    const allowed = query.has('host') && checkRequest(options.policy, request.headers, request.rawHeaders, query, port()).ok;
+    const chosen = allowed ? answering(query) : { dashboard: null };
     if ('error' in chosen) {
       response.writeHead(chosen.status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: chosen.error }));
       return;

@@ -108,6 +108,24 @@ describe('a request naming hosts', () => {
   });
 });
 
+describe('a request naming hosts without the token', () => {
+  it('is refused as any other, and makes no host view', async () => {
+    const made: string[] = [];
+    const views = new HostViews(
+      () => FLEET,
+      (hosts) => {
+        made.push(hosts.join(','));
+        throw new Error('no host view may be made');
+      },
+    );
+    const { url } = await start({ policy: accessPolicy('0.0.0.0', 'secret-token-0123456789'), hostView: (hosts) => views.view(hosts), stream: { hosts: () => FLEET } });
+    const answer = await fetch(`${url}/api/columns?host=db1`, { headers: { Host: '127.0.0.1' } });
+    expect(answer.status).toBe(401);
+    await expect(connect(url, { headers: { Host: '127.0.0.1' } }, '?host=db1')).rejects.toThrow('401');
+    expect(made).toEqual([]);
+  });
+});
+
 describe('the host sets kept', () => {
   it('stop the least recently named one without a page, past the bound, and keep one a page is on', async () => {
     const { url, views, stopped } = await fleet(2);
