@@ -29,6 +29,8 @@
  *              columns at 10 per second and every frame that follows is counted
  *   brushing   pointer down in the heat map, 40 moves one frame apart (the d3 brush follows),
  *              with no new columns arriving; the zoom frame after release is shown apart
+ * DOM changes per scrolling frame: the MutationObserver records of the page while it scrolls,
+ * per frame: what React and the browser's style and layout work on, counted, not timed.
  * JS heap: used size after a forced garbage collection (CDP Runtime.getHeapUsage).
  *
  * `--trace DIR` keeps the traces of scrolling and of the zoom (DIR/<window>-scroll.json,
@@ -139,6 +141,8 @@ interface ScenarioResult {
   /** the frames' busy time, and their span */
   readonly scrolling: FrameStats;
   readonly scrollingSpan: FrameStats;
+  /** DOM changes per scrolling frame (countDomChanges) */
+  readonly scrollDomPerFrame: number;
   readonly brushing: FrameStats;
   readonly brushingSpan: FrameStats;
   readonly zoomMs: number | null;
@@ -283,6 +287,23 @@ export async function waitFor(page: Page, test: (h: HookState) => boolean, timeo
   }
 }
 
+/**
+ * The DOM changes (nodes added or removed, attributes and text set: MutationObserver records)
+ * since the last call, which starts counting anew: React's and the browser's work per frame
+ * follows them, and unlike a time they do not depend on what else the machine runs.
+ */
+function countDomChanges(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __domChanges?: { count: number; observer: MutationObserver } };
+    const counted = w.__domChanges?.count ?? 0;
+    w.__domChanges?.observer.disconnect();
+    const state = { count: 0, observer: new MutationObserver((records) => (state.count += records.length)) };
+    state.observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    w.__domChanges = state;
+    return counted;
+  });
+}
+
 /** Resolves after the page has rendered a frame (and the task after it has run). */
 function nextFrame(page: Page): Promise<void> {
   return page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
@@ -307,11 +328,13 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
 
   // scrolling: held-back columns arrive at SCROLL_RATE per second; each moves the live view
   const before = await hooks(page);
+  await countDomChanges(page);
   const scrolling = await traced(browser, page, async () => {
     server.send(`scroll ${SCROLL_COLUMNS}`);
     await waitFor(page, (h) => h.newest >= before.newest + SCROLL_COLUMNS && h.idle, (SCROLL_COLUMNS / SCROLL_RATE) * 1000 + 20_000);
     await nextFrame(page);
   }, keep('scroll'));
+  const scrollDomChanges = await countDomChanges(page);
   const clientLastFrameMs = (await hooks(page)).lastFrameMs;
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
@@ -349,6 +372,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     heapTotalMB: heap.totalSize / 1e6,
     scrolling: frameStats(scrolling.busy),
     scrollingSpan: frameStats(scrolling.span),
+    scrollDomPerFrame: scrollDomChanges / Math.max(1, scrolling.busy.length),
     brushing: frameStats(brushing.busy),
     brushingSpan: frameStats(brushing.span),
     zoomMs: zoom.busy.length > 0 ? Math.max(...zoom.busy) : null,
@@ -407,7 +431,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'client lastFrameMs'],
+      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'DOM changes/frame', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'client lastFrameMs'],
       results.map((r) => [
         r.scenario.label,
         `${r.cells.toLocaleString('en-US')} × ${r.stepMs / 1000} s`,
@@ -418,6 +442,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
         ms(r.scrolling.p95),
         ms(r.scrolling.max),
         ms(r.scrollingSpan.p95),
+        r.scrollDomPerFrame.toFixed(1),
         r.brushing.count,
         ms(r.brushing.p50),
         ms(r.brushing.p95),
@@ -429,7 +454,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
       ]),
     ),
   );
-  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; heap: JS heap used after GC)");
+  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; DOM changes: MutationObserver records while scrolling, per frame; heap: JS heap used after GC)");
 
   const figures: Figure[] = [];
   for (const r of results) {

@@ -309,6 +309,30 @@ describe('HeatmapRenderer keeps the picture', () => {
   });
 });
 
+describe('HeatmapRenderer.prepareCells', () => {
+  it('takes the groups’ cells over calls of a budget, anew for another y range; the picture is the same as drawn without', () => {
+    const columns = Array.from({ length: 40 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));
+    const drawn = input(columns, { toMs: 40_000 });
+    const renderer = new HeatmapRenderer(fakeStaging);
+    const calls: { done: boolean; taken: number }[] = [];
+    for (let k = 0; k < 4; k++) calls.push(renderer.prepareCells(drawn.groups, 'count', drawn.yRange, 15));
+    expect(calls).toEqual([
+      { done: false, taken: 15 },
+      { done: false, taken: 15 },
+      { done: true, taken: 10 },
+      { done: true, taken: 0 },
+    ]);
+    expect(renderer.prepareCells(drawn.groups, 'count', [1000, 1e6], 100), 'another y range: other visible cells').toEqual({ done: true, taken: 40 });
+    expect(renderer.prepareCells(drawn.groups, 'time', [1000, 1e6], 100), 'another colour-by: other values').toEqual({ done: true, taken: 40 });
+    renderer.prepareCells(drawn.groups, 'count', drawn.yRange, 100);
+    const prepared = fakeContext();
+    const plain = fakeContext();
+    renderer.draw(prepared.ctx, drawn);
+    new HeatmapRenderer(fakeStaging).draw(plain.ctx, drawn);
+    expect(prepared.all()).toEqual(plain.all());
+  });
+});
+
 describe('HeatmapRenderer staging', () => {
   it('stages only narrow parts after a shift: a wide one is put directly, and looks the same', () => {
     const made: number[] = [];

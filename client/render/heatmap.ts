@@ -253,6 +253,11 @@ interface GroupCells {
   scale: ColorScale | null;
 }
 
+/** What a group's cells are taken under (GroupCells.key). */
+function cellKeyOf(colorBy: ColorBy, firstSlot: number, lastSlot: number): string {
+  return `${colorBy}|${firstSlot}|${lastSlot}`;
+}
+
 /** How far the colour scale's maximum may move before the picture is recoloured: 10%, under a colour level in most of the ramp. */
 const SCALE_SLACK = 0.1;
 
@@ -336,6 +341,25 @@ export class HeatmapRenderer {
   }
 
 
+  /**
+   * Takes the visible cells of up to `budget` of these groups not taken yet under this colour-by
+   * and y range (cellsOf; draw takes the rest): the first draw of a view with thousands of new
+   * groups (a zoom) spent as much on this as on colouring and painting them, so it is done in
+   * the frames before. Says whether none is left, and how many it took.
+   */
+  prepareCells(groups: readonly CellGroup[], colorBy: ColorBy, yRange: readonly [number, number], budget: number): { done: boolean; taken: number } {
+    const { first: firstSlot, last: lastSlot } = slotsIn(yRange[0], yRange[1]);
+    const key = cellKeyOf(colorBy, firstSlot, lastSlot);
+    let taken = 0;
+    for (const group of groups) {
+      if (this.cells.get(group)?.key === key) continue;
+      if (taken >= budget) return { done: false, taken };
+      this.cellsOf(group, key, firstSlot, lastSlot, colorBy);
+      taken++;
+    }
+    return { done: true, taken };
+  }
+
   draw(ctx: CanvasRenderingContext2D, input: HeatmapInput): HeatmapGeometry {
     const { widthPx, heightPx } = input;
     const xMap: AxisMap = { kind: 'linear', domain: [input.fromMs, input.toMs], range: [0, widthPx] };
@@ -347,7 +371,7 @@ export class HeatmapRenderer {
     const size = input.groupSize;
     const groups = placeGroups(input, xMap);
 
-    const cellKey = `${input.colorBy}|${firstSlot}|${lastSlot}`;
+    const cellKey = cellKeyOf(input.colorBy, firstSlot, lastSlot);
     const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;

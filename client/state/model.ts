@@ -115,6 +115,12 @@ const GROUP_WORDS_PER_FRAME = 300_000;
  */
 const DRAW_AFTER_WORDS = 20_000;
 
+/** Groups whose cells are taken (HeatmapRenderer.prepareCells) in a frame that does not draw. */
+const CELLS_PER_FRAME = 600;
+
+/** Groups whose cells a frame that draws takes too (a scrolling view's one or two new ones); a frame that took more draws in the next. */
+const CELLS_DRAW_AFTER = 64;
+
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
 
@@ -531,6 +537,13 @@ export class AppModel {
       heightCss: height,
     };
     const yRange = resolveYRange(base, [sums.total]);
+    const groups = tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key);
+    const cells = this.canvas ? this.renderer.prepareCells(groups, display.colorBy, yRange, CELLS_PER_FRAME) : null;
+    if (cells && (!cells.done || cells.taken > CELLS_DRAW_AFTER)) {
+      // and so are the cells of the new groups: taken over frames, then coloured and drawn
+      this.invalidate();
+      return;
+    }
     const view: SnapshotView = { ...base, yRange };
     const interval = meta.intervalMs;
     if (this.live) {
@@ -565,7 +578,7 @@ export class AppModel {
       if (ctx) {
         geometry = this.renderer.draw(ctx, {
           ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
-          groups: tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key),
+          groups,
           colorQuantile: view.colorQuantile,
           filterKey: key,
           // the picture moves while it scrolls, and while a history answer is being added
