@@ -2,7 +2,7 @@
  * The page: status header, toolbar, heat map with its summary strip, and the selection panel.
  * React renders from the model's snapshot, which changes at most once per animation frame.
  */
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import type { AppModel } from '../state/model.ts';
 import { back, reset } from '../state/view.ts';
@@ -49,16 +49,18 @@ export function App({ model }: { model: AppModel }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [model]);
 
-  const onExport = (): void => {
-    if (!snapshot.frame) return;
-    const { fileName, svg } = exportSvg(snapshot.frame);
+  // the same function in every render, so that the toolbar is rendered only when its own props change
+  const onExport = useCallback((): void => {
+    const frame = model.getSnapshot().frame;
+    if (!frame) return;
+    const { fileName, svg } = exportSvg(frame);
     download(fileName, svg, 'image/svg+xml');
-  };
+  }, [model]);
 
   return (
     <div className="app">
       <Header snapshot={snapshot} />
-      <Toolbar model={model} snapshot={snapshot} onExport={onExport} />
+      <Toolbar model={model} state={snapshot.state} meta={snapshot.meta} drawn={snapshot.frame !== null} onExport={onExport} />
       <main className="main">
         <section className="heatmap-column" aria-label="Heat map">
           <HeatmapPanel model={model} snapshot={snapshot} highlight={marked} />

@@ -4,6 +4,7 @@
  */
 import { OPS, METRICS, type Metric, type Op } from '../../shared/scheme.ts';
 import { COLOR_BYS, COLOR_SCALES, Y_SCALES, formatSpan, type ColorBy, type ColorScaleKind, type YScaleKind } from '../../shared/view.ts';
+import { memo } from 'react';
 import type { AppModel, Snapshot } from '../state/model.ts';
 import { SPAN_PRESETS_MS, back, reset, setSpan } from '../state/view.ts';
 
@@ -26,8 +27,17 @@ function toggled<T>(list: readonly T[], item: T): T[] {
   return list.includes(item) ? list.filter((x) => x !== item) : [...list, item];
 }
 
-export function Toolbar({ model, snapshot, onExport }: { model: AppModel; snapshot: Snapshot; onExport: () => void }) {
-  const { state, meta, frame } = snapshot;
+export interface ToolbarProps {
+  readonly model: AppModel;
+  readonly state: Snapshot['state'];
+  readonly meta: Snapshot['meta'];
+  /** a frame is drawn: there is something to export */
+  readonly drawn: boolean;
+  readonly onExport: () => void;
+}
+
+/** Rendered only when one of its props changes: not on every frame of a scrolling view (each render sets every checkbox's attributes again). */
+export const Toolbar = memo(function Toolbar({ model, state, meta, drawn, onExport }: ToolbarProps) {
   const { display, extent } = state;
   const devices = meta?.devices ?? [];
   // a source of several hosts names the same device on each: one checkbox per name
@@ -120,10 +130,10 @@ export function Toolbar({ model, snapshot, onExport }: { model: AppModel; snapsh
           <input type="checkbox" checked={display.split} onChange={(e) => model.setDisplay({ split: e.target.checked })} />
           split by device
         </label>
-        <button type="button" className="export" onClick={onExport} disabled={!frame} title="Download the current view as a standalone SVG">
+        <button type="button" className="export" onClick={onExport} disabled={!drawn} title="Download the current view as a standalone SVG">
           Export SVG
         </button>
       </div>
     </nav>
   );
-}
+});
