@@ -156,7 +156,7 @@ export const FLAGS: readonly Flag[] = [
   { names: ['--prometheus'], value: 'URL', help: 'with --source prometheus: the Prometheus server, e.g. http://localhost:9090', apply: (c, v) => (c.prometheus = prometheusUrl(v)) },
   { names: ['--match'], value: 'SEL', help: 'with --source prometheus: a series selector choosing the hosts, e.g. {job="db"} (default: every bpfheat)', apply: (c, v) => (c.match = seriesSelector(v)) },
   { names: ['--host'], value: 'NAME', help: 'with --source prometheus: only this host, a value of the host label (repeatable; default: all, summed)', apply: (c, v) => c.hosts.push(labelValue('--host', v)) },
-  { names: ['--sum-hosts'], help: 'with --source prometheus: read the hosts\' sum, summed by Prometheus and still exact (a tenth of the reading for ten hosts); the page then has no host filter', apply: (c) => (c.sumHosts = true) },
+  { names: ['--sum-hosts'], help: 'with --source prometheus: only the hosts\' sum, summed by Prometheus and still exact (a tenth of the reading for ten hosts): --text and --jsonl write one device per name, the page has no host filter', apply: (c) => (c.sumHosts = true) },
   { names: ['--host-label'], value: 'LABEL', help: 'with --source prometheus: the label that names hosts (default instance)', apply: (c, v) => (c.hostLabel = labelName(v)) },
   { names: ['--seed'], value: 'N', help: 'seed of the synthetic source (default 1)', apply: (c, v) => (c.seed = positiveInteger('--seed', v)) },
   { names: ['--port'], value: 'PORT', help: 'dashboard port (default 7070; 0: any free port, the URL printed says which)', apply: (c, v) => (c.port = v === '0' ? 0 : positiveInteger('--port', v, 65535)) },
