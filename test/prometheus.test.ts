@@ -5,7 +5,8 @@
  * and each must equal the recordings' columns over the same step, bucket for bucket, whether the
  * reader differences every series or lets Prometheus sum the hosts (--sum-hosts); the same again
  * with hosts whose exporter restarts halfway (a new process, counting from 0), one of them with
- * counts that grow across the restart in every bucket. A second
+ * counts that grow across the restart in every bucket, also as the dashboard holds them (the
+ * hosts' sum) and as it reads one host a request names. A second
  * Prometheus without the feature flag scrapes the text format and must store the classic
  * buckets, each the exact count at or below its bound.
  */
@@ -180,6 +181,8 @@ describe.skipIf(skip !== null)('hosts whose exporter restarts, beside one that d
   let hostD: Column[];
   let hostE: Column[];
   let firstStartMs: number;
+  /** the instance of host C, whose exporter restarts halfway */
+  let instanceC: string;
 
   /** Waits until Prometheus holds the cumulative latency count of `columns` on `port`, at their last column's end. */
   async function held(port: number, columns: readonly Column[]): Promise<void> {
@@ -207,6 +210,7 @@ describe.skipIf(skip !== null)('hosts whose exporter restarts, beside one that d
     hostD = recordedColumns(4, firstStartMs, INTERVAL_MS, COLUMNS);
     hostE = growingAcrossRestart(firstStartMs);
     const ports = [await freePort(), await freePort(), await freePort()];
+    instanceC = `127.0.0.1:${ports[0]}`;
     prometheus = await startPrometheus(ports.map((port) => ({ address: `127.0.0.1:${port}` })), { nativeHistograms: true });
     running.push(await serve(['--exporter', '--replay', writeRecording(dir, 'db-d', hostD), '--speed', SPEED, '--port', String(ports[1])]));
     await Promise.all([restartHalfway(ports[0]!, 'db-c', hostC), restartHalfway(ports[2]!, 'db-e', hostE)]);
@@ -230,6 +234,32 @@ describe.skipIf(skip !== null)('hosts whose exporter restarts, beside one that d
       expect({ total: got!.total, buckets: got!.buckets }, `the step starting at ${startMs}`).toEqual(expected([hostC, hostD, hostE], startMs, 'latency'));
     }
     expect(expected([hostC], firstStartMs + (COLUMNS / 2 + 1) * INTERVAL_MS, 'latency').total, 'a busy column of host C after its restart').toBeGreaterThan(0);
+  });
+
+  it('the dashboard holds the hosts\' sum, restarts included, and a host a request names is read on its own, restart included', async () => {
+    const dashboard = await serve(['--source', 'prometheus', '--prometheus', prometheus.url, '--interval', String(INTERVAL_MS), '--history', '3m', '--port', '0']);
+    running.push(dashboard);
+    const fromMs = firstStartMs - 5 * INTERVAL_MS;
+    const toMs = firstStartMs + (COLUMNS + 5) * INTERVAL_MS;
+    /** The dashboard's latency columns of [fromMs, toMs) as --jsonl prints them, once it holds them all (of the hosts `query` names). */
+    const held = (query: string): Promise<Map<number, { total: number; buckets: [number, number | null, number][] }>> =>
+      eventually(`the dashboard${query} to hold the steps`, async () => {
+        const answer = await fetch(`${dashboard.base}/api/columns?from=${fromMs}&to=${toMs}&metric=latency${query}`);
+        if (!answer.ok) return null;
+        const { columns } = (await answer.json()) as { columns: { startMs: number; slots: number[]; counts: number[] }[] };
+        if (columns.length < (toMs - fromMs) / INTERVAL_MS) return null;
+        return new Map(columns.map((c) => {
+          const histogram = new Float64Array(SLOTS);
+          c.slots.forEach((slot, k) => (histogram[slot] = c.counts[k]!));
+          return [c.startMs, { total: histogramTotal(histogram), buckets: bucketList(histogram) }] as const;
+        }));
+      }, 60_000);
+    for (const [query, recordings] of [['', [hostC, hostD, hostE]], [`&host=${encodeURIComponent(instanceC)}`, [hostC]]] as const) {
+      const columns = await held(query);
+      for (let startMs = fromMs; startMs < toMs; startMs += INTERVAL_MS) {
+        expect(columns.get(startMs), `the step starting at ${startMs}${query}`).toEqual(expected(recordings, startMs, 'latency'));
+      }
+    }
   });
 });
 
