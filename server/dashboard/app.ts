@@ -3,8 +3,8 @@
  * column stream (ws.ts) on path /ws of the same HTTP server, and the checks in front of both
  * (security.ts). dashboard.ts listens; tests import this and listen on an ephemeral port.
  *
- * A request naming hosts (?host=a,b, for a source of several hosts) is answered by the
- * dashboard of those hosts (`hostView`, hostViews.ts), on the same server and port.
+ * An API request or WebSocket naming hosts (?host=a,b, for a source of several hosts) is answered
+ * by the dashboard of those hosts (`hostView`, hostViews.ts), on the same server and port.
  *
  * Columns enter through `sink` (hand it to Source.start): each is encoded once, kept in the
  * history, and sent on to every client.
@@ -119,8 +119,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const url = request.url ?? '';
     const q = url.indexOf('?');
     const query = new URLSearchParams(q < 0 || url.length > MAX_URL_CHARS ? '' : url.slice(q + 1));
-    // a request this dashboard would refuse makes no host view (no read from Prometheus): it is refused as any other
-    const allowed = query.has('host') && checkRequest(options.policy, request.headers, request.rawHeaders, query, port()).ok;
+    // The page itself is the same for any hosts (its data comes from /api and /ws), so it loads even
+    // before the hosts are known; a request this dashboard would refuse makes no host view (no read
+    // from Prometheus): it is refused as any other.
+    const allowed = url.startsWith('/api/') && query.has('host') && checkRequest(options.policy, request.headers, request.rawHeaders, query, port()).ok;
     const chosen = allowed ? answering(query) : { dashboard: null };
     if ('error' in chosen) {
       response.writeHead(chosen.status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: chosen.error }));
