@@ -64,6 +64,7 @@ const serverMessages: ServerMessage[] = [
   { type: 'live', lastSeq: null },
   { type: 'gap', fromSeq: 5, toSeq: 9 },
   { type: 'devices', devices: [{ id: 3, name: 'loop3' }] },
+  { type: 'devices', devices: [{ id: 0, name: 'sda' }], hosts: ['db1:9464', 'db2:9464', 'db3:9464'] },
   { type: 'devices', devices: [{ id: 0, name: 'vda' }, { id: 1, name: 'loop3', stackedOn: ['vda'] }, { id: 2, name: 'dm-0', stackedOn: ['sda', 'sdb'] }] },
   { type: 'end', lastSeq: 99 },
   { type: 'end', lastSeq: null },

@@ -126,7 +126,8 @@ export type ServerMessage =
   | { readonly type: 'end'; readonly lastSeq: number | null }
   /** columns fromSeq..toSeq (inclusive) were asked for but history no longer holds them */
   | { readonly type: 'gap'; readonly fromSeq: number; readonly toSeq: number }
-  | { readonly type: 'devices'; readonly devices: readonly DeviceInfo[] }
+  /** the device table grew, or the hosts (as in hello) did */
+  | { readonly type: 'devices'; readonly devices: readonly DeviceInfo[]; readonly hosts?: readonly string[] }
   | { readonly type: 'stats'; readonly selfStats: SelfStats }
   /** the answer to a client's ping, with its id */
   | { readonly type: 'pong'; readonly id: number }
@@ -437,7 +438,7 @@ export function decodeServerMessage(text: string): ServerMessage {
     case 'gap':
       return { type: 'gap', fromSeq: integer(m.fromSeq, 'fromSeq'), toSeq: integer(m.toSeq, 'toSeq') };
     case 'devices':
-      return { type: 'devices', devices: decodeDevices(m.devices) };
+      return { type: 'devices', devices: decodeDevices(m.devices), ...(m.hosts === undefined ? {} : { hosts: decodeHosts(m.hosts) }) };
     case 'stats':
       return { type: 'stats', selfStats: decodeSelfStats(m.selfStats) };
     case 'pong':

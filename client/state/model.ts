@@ -354,7 +354,7 @@ export class AppModel {
         break;
       case 'devices':
         this.devices.setServer(message.devices);
-        this.store.setDevices(this.devices.devices);
+        this.store.setDevices(this.devices.devices, message.hosts);
         break;
       case 'error':
         this.serverError = message.message;

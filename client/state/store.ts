@@ -75,9 +75,10 @@ export class ColumnStore {
     this.version++;
   }
 
-  setDevices(devices: readonly DeviceInfo[]): void {
+  /** The device table grew (and the hosts, when the message names them). */
+  setDevices(devices: readonly DeviceInfo[], hosts?: readonly string[]): void {
     if (!this.meta) return;
-    this.meta = { ...this.meta, devices };
+    this.meta = { ...this.meta, devices, ...(hosts ? { hosts } : {}) };
     this.version++;
   }
 

@@ -112,6 +112,21 @@ describe('a request naming hosts', () => {
   });
 });
 
+describe('the hosts a page can name', () => {
+  it('reach every page with the device table when the fleet grows', async () => {
+    const hosts = ['db1'];
+    const { dashboard, url } = await start({ hostView: () => ({ error: 'not in this test' }), stream: { hosts: () => hosts } });
+    const client = await connect(url);
+    await until(() => client.messages.length > 0);
+    expect(client.messages[0]).toMatchObject({ type: 'hello', hosts: ['db1'] });
+    hosts.push('db2');
+    dashboard.sink.devices?.([{ id: 0, name: 'sda' }]);
+    await until(() => client.messages.some((m) => m.type === 'devices'));
+    expect(client.messages.find((m) => m.type === 'devices')).toEqual({ type: 'devices', devices: [{ id: 0, name: 'sda' }], hosts: ['db1', 'db2'] });
+    client.ws.close();
+  });
+});
+
 describe('a request naming hosts without the token', () => {
   it('is refused as any other, and makes no host view', async () => {
     const made: string[] = [];

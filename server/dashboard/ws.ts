@@ -242,7 +242,7 @@ export class ColumnStream {
     for (const client of this.clients) if (!client.blocked) this.pump(client);
   }
 
-  /** The device table grew: every client gets the new table before the next column (a skipped one when it is caught up). */
+  /** The device table (or the hosts) grew: every client gets the new table before the next column (a skipped one when it is caught up). */
   devices(): void {
     this.devicesVersion++;
     for (const client of this.clients) if (!client.blocked) this.pump(client);
@@ -370,7 +370,8 @@ export class ColumnStream {
     this.answerWatch(client);
     if (client.devicesSeen !== this.devicesVersion) {
       client.devicesSeen = this.devicesVersion;
-      this.send(client, encodeServerMessage({ type: 'devices', devices: this.source.devices() }));
+      const hosts = this.hosts();
+      this.send(client, encodeServerMessage({ type: 'devices', devices: this.source.devices(), ...(hosts.length > 0 ? { hosts } : {}) }));
     }
     const size = this.history.size;
     if (size > 0) {

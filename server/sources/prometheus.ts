@@ -195,10 +195,13 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   const hostsSeen = new Set<string>();
   let hostList: readonly string[] = [];
 
+  /** Notes the hosts in an answer; a new one is told as the device table is (the page lists hosts beside devices). */
   function sawHosts(hosts: Iterable<string>): void {
     const before = hostsSeen.size;
     for (const host of hosts) hostsSeen.add(host);
-    if (hostsSeen.size !== before) hostList = [...hostsSeen].sort();
+    if (hostsSeen.size === before) return;
+    hostList = [...hostsSeen].sort();
+    onNewDevice(devices);
   }
 
   function deviceId(cell: Cell): number {
