@@ -143,6 +143,7 @@ export class AppModel {
   private readonly renderer = new HeatmapRenderer();
   private sizeCss = { width: 0, height: 0, dpr: 1 };
   private layout: Layout | null = null;
+  private filter: Filter | null = null;
   private dirty = true;
   /** the snapshot is out of date but the picture is not: publish without drawing */
   private stale = false;
@@ -500,7 +501,7 @@ export class AppModel {
     const widthPx = Math.max(1, Math.round(layout.plot.width * dpr));
     const heightPx = Math.max(1, Math.round(layout.plot.height * dpr));
     const { fromMs, toMs } = views.wholePixels(views.timeRange(extent, this.store.newestEndMs, this.now()), extent.live, widthPx);
-    const filter = this.filterOf(display, meta);
+    const filter = this.keptFilter(this.filterOf(display, meta));
     const key = filterKey(filter);
     const compiled = seriesFilter(filter);
     const tier = this.tierFor(meta, (toMs - fromMs) / widthPx);
@@ -593,6 +594,17 @@ export class AppModel {
     this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split }));
   }
 
+  /**
+   * The last frame's filter while it means the same (filterKey): one object, so that the side
+   * panels see that only time moved (panelOf compares it by identity; a new object every frame
+   * made them follow every frame of a scrolling view, not four a second).
+   */
+  private keptFilter(filter: Filter): Filter {
+    const kept = this.filter;
+    if (kept && filterKey(kept) === filterKey(filter)) return kept;
+    return (this.filter = filter);
+  }
+
   /** The panel's layout, the same object while its size stays: the views that take its parts render again only when it changes. */
   private layoutOf(width: number, height: number): Layout {
     const kept = this.layout;
@@ -670,18 +682,24 @@ export class AppModel {
     };
   }
 
-  /** The panels' frame: this one, unless only time moved and they were updated less than PANEL_EVERY_MS ago (then again once it is over). */
+  /**
+   * The panels' frame: this one, unless only time moved and they were updated less than
+   * PANEL_EVERY_MS ago (then again once it is over). A frame just drawn is not taken in the
+   * same task: the panels follow it in a frame of their own (a zoom's first picture and the
+   * panels of its region were one long frame).
+   */
   private panelOf(frame: FrameData | null): FrameData | null {
     const now = performance.now();
     const kept = this.panel;
     const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter;
-    const wait = kept.atMs + PANEL_EVERY_MS - now;
-    if (sameView && wait > 0 && kept.frame !== frame) {
+    const wait = sameView ? kept.atMs + PANEL_EVERY_MS - now : 0;
+    const drawnNow = frame !== null && frame !== this.snapshot.frame;
+    if (kept.frame !== frame && (wait > 0 || drawnNow)) {
       if (this.panelTimer === null) {
         this.panelTimer = setTimeout(() => {
           this.panelTimer = null;
           this.republish();
-        }, wait);
+        }, Math.max(0, wait));
       }
       this.stale = true;
       return kept.frame;
