@@ -194,7 +194,7 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
 
 if (isMain(import.meta.url)) {
   await runMain(async () => {
-    const figures = await benchBpfCost({ runtimeS: numberOption('runtime', 4), rounds: numberOption('rounds', 3) });
+    const figures = await benchBpfCost({ runtimeS: numberOption('runtime', 4), rounds: numberOption('rounds', 5) });
     heading('summary');
     printFigures(figures);
   });

@@ -6,8 +6,8 @@
  * of the two untraced runs beside it: the machine's speed drifts by up to 3× within minutes here,
  * which a ratio of medians over the sitting carries whole (printed beside it).
  * kernel.bpf_stats_enabled stays as it is (0 by default: its own clock reads would be counted
- * against the tracers). A traced run starts 2 s after the tracer is ready, so that it measures the
- * tracer running, not starting. Per config it also prints the tracer's CPU time and context switches per
+ * against the tracers). Every run starts 2 s after the tracer before it stopped or its own started,
+ * so that it measures a tracer running (or none), not one starting or stopping. Per config it also prints the tracer's CPU time and context switches per
  * second, and fio's context switches per I/O.
  *
  *   node --import tsx bench/iops.ts [--runtime S] [--rounds N]
@@ -29,10 +29,10 @@ const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfhe
 const CONFIGS: readonly Config[] = ['untraced', ...TRACED];
 const PART = 'IOPS kept';
 const TARGET_KEPT = 0.97;
-/** A tracer's first seconds are not its steady state: bpfheat's Node.js compiles its column
- * reading then (~30 ms of CPU a second, ~4 ms once warm), on the cores fio runs on. */
-const SETTLE_TRACED_MS = 2000;
-const SETTLE_UNTRACED_MS = 500;
+/** Every run starts this long after the tracing changed: a tracer's first seconds are not its
+ * steady state (bpfheat's Node.js compiles its column reading then: ~30 ms of CPU a second, ~4 ms
+ * once warm), and a tracer's exit leaves the kernel freeing its programs and maps. */
+const SETTLE_MS = 2000;
 
 const label = (config: Config): string => (config === 'untraced' ? 'untraced' : TRACER_LABELS[config]);
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
@@ -51,7 +51,7 @@ interface Measured {
 async function measure(config: Config, devicePath: string, runtimeS: number): Promise<Measured> {
   const tracer = config === 'untraced' ? null : await startTracer(config);
   try {
-    await sleep(tracer ? SETTLE_TRACED_MS : SETTLE_UNTRACED_MS);
+    await sleep(SETTLE_MS);
     const cpuBefore = tracer ? cpuMs(tracer.pid) : 0;
     const switchesBefore = tracer ? contextSwitches(tracer.pid) : 0;
     const started = performance.now();
