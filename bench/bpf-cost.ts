@@ -136,6 +136,12 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
   }
   say(table(['scheduler', 'tool', 'program', 'run_cnt', 'run_time ms', 'ns/run'], programRows));
 
+  /** The median of each round's own ratio to another tool: the rounds run the tools back to back, so
+   * a round's ratio carries less of the machine's drift than the ratio of the medians. */
+  const roundRatio = (m: Measured, other: string): string => {
+    const theirs = results.get(other)?.rounds ?? [];
+    return median(m.rounds.map((r, k) => r.totalNs / (theirs[k]?.totalNs ?? Number.NaN)).filter(Number.isFinite)).toFixed(2);
+  };
   say();
   say(`per I/O (run time / completions; median of ${options.rounds} rounds), with the tracer process's own CPU:`);
   const rows: (string | number)[][] = [];
@@ -152,14 +158,15 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
       Math.round(c.completeNs),
       Math.round(c.totalNs),
       `${Math.round(Math.min(...m.rounds.map((r) => r.totalNs)))}–${Math.round(Math.max(...m.rounds.map((r) => r.totalNs)))}`,
-      bpftrace ? (c.totalNs / bpftrace.totalNs).toFixed(2) : '—',
-      minimal ? (c.totalNs / minimal.totalNs).toFixed(2) : '—',
+      bpftrace ? `${(c.totalNs / bpftrace.totalNs).toFixed(2)} (${roundRatio(m, `bpftrace/${sched}`)})` : '—',
+      minimal ? `${(c.totalNs / minimal.totalNs).toFixed(2)} (${roundRatio(m, `minimal/${sched}`)})` : '—',
       Math.round((m.fioIos / m.fioRuntimeMs) * 1000),
       ((m.userCpuMs / m.wallMs) * 1000).toFixed(1),
     ]);
   }
-  say(table(['scheduler', 'tool', 'I/Os', 'issue ns', 'complete ns', 'total ns', 'rounds', '× bpftrace', '× minimal', 'fio IOPS', 'tracer CPU ms/s'], rows));
+  say(table(['scheduler', 'tool', 'I/Os', 'issue ns', 'complete ns', 'total ns', 'rounds', '× bpftrace (rounds)', '× minimal (rounds)', 'fio IOPS', 'tracer CPU ms/s'], rows));
   say('(issue = block_io_start, block_rq_insert and block_rq_issue programs; complete = block_rq_complete; I/Os = completions traced during the fio runs, ramp included;');
+  say(" × bpftrace, × minimal: the ratio of the medians, which the targets are judged by, and in brackets the median of each round's own ratio;");
   say(' the minimal tracer also attaches empty_probe, an empty program on block_rq_issue: the fixed cost of any program here, not in its sums)');
 
   const figures: Figure[] = [];
