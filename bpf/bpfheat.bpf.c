@@ -190,10 +190,10 @@ __u64 device_disks[BPFHEAT_MAX_DEVICES];
 /* device index -> address of the kernel's per-CPU I/O statistics of the whole disk */
 __u64 device_stats[BPFHEAT_MAX_DEVICES];
 __u8 device_unstamped[BPFHEAT_MAX_DEVICES];
-/* the column of a recent completion: most completions fall in it, and checking that costs a
- * multiply where finding the column costs a 64-bit division. One word, so a CPU reads either an
- * old column or a new one, and checks whichever it read. */
-__u64 recent_column;
+/* bpfheat_column's recent column: written by completions whenever a column begins, so kept on a
+ * cache line of its own (a section of its own, 64-byte aligned), away from the read-mostly
+ * globals every issue and completion reads */
+__u64 recent_column SEC(".data.recent_column") __attribute__((aligned(64)));
 /* set once any device is: until then the issue program does not look its device up */
 __u8 any_unstamped;
 /* cpu -> the offset of that CPU's copy of per-CPU data (0: not learned yet) */
@@ -298,19 +298,6 @@ static __always_inline __u64 cpu_offset(struct request *rq, __u32 cpu)
 		}
 	}
 	return 0;
-}
-
-/* The column a completion at monotonic time now falls in: (now + phase) / interval. */
-static __always_inline __u64 column_at(__u64 now)
-{
-	__u64 aligned = now + config.phase_ns;
-	__u64 column = recent_column;
-	/* unsigned: also false when aligned is before the column's start */
-	if (aligned - column * config.interval_ns < config.interval_ns)
-		return column;
-	column = aligned / config.interval_ns;
-	recent_column = column;
-	return column;
 }
 
 /* The kernel's statistics group of an accounted completion (op_stat_group), or -1 when the
@@ -608,7 +595,7 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error, unsigned int nr_b
 	if (!size && bpf_core_field_exists(rq->stats_sectors))
 		size = (__u32)rq->stats_sectors << 9;
 	__u64 now = bpf_ktime_get_ns();
-	__u64 column = column_at(now);
+	__u64 column = bpfheat_column(now, &recent_column, &config);
 	__u32 ring = column & (BPFHEAT_RING_COLUMNS - 1);
 	__u64 *tag = bpf_map_lookup_elem(&column_tags, &ring);
 	bool ring_ok = tag && *tag == column;

@@ -131,4 +131,20 @@ static __always_inline __u32 bpfheat_slot(__u64 v, const volatile struct bpfheat
 	return bucket + 2;
 }
 
+/* The column a completion at monotonic time now falls in: (now + phase) / interval, exactly.
+ * *recent holds the column of a recent completion: most completions fall in it, and checking that
+ * costs a multiply where finding the column costs a 64-bit division. One word, so a CPU reads
+ * either an old column or a new one, and checks whichever it read. */
+static __always_inline __u64 bpfheat_column(__u64 now, __u64 *recent, const volatile struct bpfheat_config *config)
+{
+	__u64 aligned = now + config->phase_ns;
+	__u64 column = *recent;
+	/* unsigned: also false when aligned is before the column's start */
+	if (aligned - column * config->interval_ns < config->interval_ns)
+		return column;
+	column = aligned / config->interval_ns;
+	*recent = column;
+	return column;
+}
+
 #endif

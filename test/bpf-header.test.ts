@@ -1,7 +1,9 @@
 /**
  * The kernel side and the TypeScript side agree: every constant of bpf/bpfheat.h equals its
  * mirror in shared/scheme.ts, and the C slot function (built for the host from the same
- * header) places every value exactly as slotOf does, at each bucket boundary and ±1.
+ * header) places every value exactly as slotOf does, at each bucket boundary and ±1, and the C
+ * column function (which checks a cached column before it divides) gives columnAt's column
+ * whatever the cached column is.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as scheme from '../shared/scheme.ts';
 import { floorBound, slotOf, thresholdTable } from '../shared/buckets.ts';
+import { columnAt, type ColumnClock } from '../server/tracer/clock.ts';
 import { PROG_INFO_RECURSION_MISSES_OFFSET, PROG_INFO_RUN_CNT_OFFSET, PROG_INFO_RUN_TIME_NS_OFFSET, PROG_INFO_SIZE } from '../server/tracer/libbpf.ts';
 
 const BPF_DIR = fileURLToPath(new URL('../bpf/', import.meta.url));
@@ -95,6 +98,56 @@ describe('C bpfheat_slot and TypeScript slotOf', () => {
     const fromTs = [...values].map((v) => slotOf(Number(v)));
     expect(fromC).toHaveLength(values.size);
     expect(fromC).toEqual(fromTs);
+  });
+});
+
+describe('C bpfheat_column and TypeScript columnAt', () => {
+  const INTERVAL = 250_000_000n;
+  let oracle: string;
+  beforeAll(() => {
+    execFileSync('make', ['-s', '-C', BPF_DIR, '.output/column-oracle']);
+    oracle = `${BPF_DIR}/.output/column-oracle`;
+  });
+
+  /** Each sequence starts from its cached column and runs its times in order, the cache carried
+   * from one to the next; the columns the C function gives, one list per sequence. */
+  function fromC(clock: ColumnClock, sequences: readonly { cached: bigint; times: readonly bigint[] }[]): bigint[][] {
+    const input = [`${clock.intervalNs} ${clock.phaseNs}`, ...sequences.map((s) => [s.cached, ...s.times].join(' '))].join('\n');
+    const lines = execFileSync(oracle, { input: `${input}\n`, encoding: 'utf8' }).trimEnd().split('\n');
+    return lines.map((line) => line.split(' ').map(BigInt));
+  }
+
+  /** aligned = k·I − 1, k·I, k·I + 1, with the cached column at 0, k − 1, k, k + 1 and k + 1000 */
+  function boundaryCases(clock: ColumnClock): { cached: bigint; times: bigint[] }[] {
+    const cases: { cached: bigint; times: bigint[] }[] = [];
+    for (const k of [1n, 2n, 4_000n, 7_000_000n, 70_000_000_000n]) {
+      for (const cached of [0n, k - 1n, k, k + 1n, k + 1000n]) {
+        for (const aligned of [k * INTERVAL - 1n, k * INTERVAL, k * INTERVAL + 1n]) {
+          if (aligned >= clock.phaseNs) cases.push({ cached, times: [aligned - clock.phaseNs] });
+        }
+      }
+    }
+    return cases;
+  }
+
+  it.each([
+    { name: 'no phase', phaseNs: 0n },
+    { name: 'a phase', phaseNs: 123_456_789n },
+    { name: 'a phase of one interval less 1 ns', phaseNs: INTERVAL - 1n },
+  ])('agree at every column boundary and ±1 ns, whatever column is cached ($name)', ({ phaseNs }) => {
+    const clock: ColumnClock = { intervalNs: INTERVAL, phaseNs, offsetNs: 0n };
+    const cases = boundaryCases(clock);
+    expect(fromC(clock, cases)).toEqual(cases.map((c) => c.times.map((t) => columnAt(clock, t))));
+  });
+
+  it('agree on a clock read going back by 1 ns across a boundary, and on idle gaps of several columns', () => {
+    const clock: ColumnClock = { intervalNs: INTERVAL, phaseNs: 98_765_432n, offsetNs: 0n };
+    const boundary = 4_000n * INTERVAL - clock.phaseNs;
+    const times = [boundary - 2n, boundary, boundary - 1n, boundary, boundary + 1n, boundary - 1n, boundary + 5n * INTERVAL, boundary + 5n * INTERVAL - 1n, boundary + 9n * INTERVAL + 7n];
+    const columns = fromC(clock, [{ cached: 0n, times }, { cached: 4_000n, times }]);
+    const want = times.map((t) => columnAt(clock, t));
+    expect(want.slice(0, 4)).toEqual([3_999n, 4_000n, 3_999n, 4_000n]);
+    expect(columns).toEqual([want, want]);
   });
 });
 
