@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { historyColumns, resolveToken } from './config.ts';
 import { UsageError, UserError } from '../base/errors.ts';
 import type { Source } from '../sources/source.ts';
-import { createDashboard, type Dashboard } from '../dashboard/app.ts';
+import { createDashboard, serverLimits, type Dashboard } from '../dashboard/app.ts';
 import { defaultClientDir, loadClientBundle } from '../dashboard/bundle.ts';
 import { History, defaultLevels } from '../dashboard/history.ts';
 import { HostViews } from '../dashboard/hostViews.ts';
@@ -119,7 +119,8 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
   const history = new History(capacity, defaultLevels(source.intervalMs, capacity));
   const policy = accessPolicy(config.listen, token);
   let runAs = currentUser();
-  const maxClients = config.maxClients !== null ? { maxClients: config.maxClients } : {};
+  // the fleet's dashboard and its host views hold to these together: a host view adds no room
+  const limits = serverLimits(config.maxClients ?? undefined);
   const hostsOf = source.hosts?.bind(source);
   const forHosts = source.forHosts?.bind(source);
   // a page narrowing a fleet to some hosts is served a dashboard of their own, read when first asked for
@@ -135,9 +136,10 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
             listen: config.listen,
             runAs: () => runAs,
             port: () => dashboard.port(),
-            stream: { host: viewSource.host || hostname(), hosts: hostsOf, ...maxClients },
+            stream: { host: viewSource.host || hostname(), hosts: hostsOf },
+            limits,
           });
-          void viewSource.start(view.sink);
+          viewSource.start(view.sink).catch((error: unknown) => view.sink.problem?.(`reading ${hosts.join(', ')} failed: ${error instanceof Error ? error.message : String(error)}`));
           return {
             dashboard: view,
             async stop() {
@@ -156,7 +158,8 @@ export async function runDashboard(source: Source, config: Config, runtime: Dash
     runAs: () => runAs,
     selfStatsRequested: config.selfStats,
     // a replayed or imported trace was made on another machine: clients are told that one's name
-    stream: { host: source.host || hostname(), ...(views && hostsOf ? { hosts: hostsOf } : {}), ...maxClients },
+    stream: { host: source.host || hostname(), ...(views && hostsOf ? { hosts: hostsOf } : {}) },
+    limits,
     ...(views ? { hostView: (hosts: readonly string[]) => views.view(hosts) } : {}),
   });
 

@@ -17,10 +17,26 @@ import type { ColumnSink } from '../sources/source.ts';
 import type { ClientBundle } from './bundle.ts';
 import type { History } from './history.ts';
 import { createHttpApp, MAX_URL_CHARS, parseBackfillStep } from './http.ts';
+import { HeavyAnswers, Turns } from './slicing.ts';
 import { MetricsExporter } from './metrics.ts';
 import { currentUser, type RunAs } from './privileges.ts';
 import { checkRequest, originAllowed, type AccessPolicy } from './security.ts';
-import { ColumnStream, type StreamOptions, type StreamSource } from './ws.ts';
+import { ClientSeats, ColumnStream, type StreamOptions, type StreamSource } from './ws.ts';
+
+/**
+ * What the dashboards on one server (a fleet's and its host views') hold to together, so that
+ * host views add no room: --max-clients WebSockets, MAX_HEAVY_ANSWERS big answers at once, one
+ * event-loop budget per turn.
+ */
+export interface ServerLimits {
+  readonly seats: ClientSeats;
+  readonly turns: Turns;
+  readonly heavy: HeavyAnswers;
+}
+
+export function serverLimits(maxClients?: number): ServerLimits {
+  return { seats: new ClientSeats(maxClients), turns: new Turns(), heavy: new HeavyAnswers() };
+}
 
 export interface DashboardOptions {
   readonly source: StreamSource;
@@ -35,10 +51,17 @@ export interface DashboardOptions {
   readonly selfStatsRequested?: boolean;
   /** heartbeat, high-water mark, client limit, backfill: the defaults of ws.ts unless given */
   readonly stream?: Omit<StreamOptions, 'source' | 'history'>;
-  /** the dashboard of some hosts, for requests that name them (?host=), or why there is none; absent: the source has no hosts apart */
-  readonly hostView?: (hosts: readonly string[]) => Dashboard | { error: string };
+  /** the dashboard of some hosts, for requests that name them (?host=), or why there is none (and the status that says so); absent: the source has no hosts apart */
+  readonly hostView?: (hosts: readonly string[]) => Dashboard | HostRefusal;
+  /** the limits shared with the other dashboards of this server (default: its own, of stream.maxClients clients) */
+  readonly limits?: ServerLimits;
   /** the port of the server that serves this dashboard, when it is another dashboard's (a host view) */
   readonly port?: () => number;
+}
+
+export interface HostRefusal {
+  readonly status: number;
+  readonly error: string;
 }
 
 export interface Dashboard {
@@ -87,7 +110,8 @@ function refuse(socket: Duplex, status: number, message: string): void {
 }
 
 export function createDashboard(options: DashboardOptions): Dashboard {
-  const stream = new ColumnStream({ ...options.stream, source: options.source, history: options.history });
+  const limits = options.limits ?? serverLimits(options.stream?.maxClients);
+  const stream = new ColumnStream({ ...options.stream, seats: limits.seats, source: options.source, history: options.history });
   const metrics = new MetricsExporter(options.source);
   let server: Server | null = null;
   let listeningPort = 0; // asked of the server once: every request's checks want it
@@ -104,6 +128,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     runAs: options.runAs ?? currentUser,
     selfStatsRequested: options.selfStatsRequested ?? false,
     connections: () => httpSockets.size,
+    turns: limits.turns,
+    heavy: limits.heavy,
   });
   /** The dashboard that answers a request: this one, or the one of the hosts it names. */
   function answering(query: URLSearchParams): { dashboard: Dashboard | null } | { status: number; error: string } {
@@ -112,7 +138,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if ('error' in hosts) return { status: 400, error: hosts.error };
     if (!options.hostView) return { status: 400, error: '"host" narrows a source of several hosts (--source prometheus without --sum-hosts): this one has no hosts apart' };
     const view = options.hostView(hosts);
-    return 'error' in view ? { status: 400, error: view.error } : { dashboard: view };
+    return 'error' in view ? view : { dashboard: view };
   }
 
   server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: HEADERS_TIMEOUT_MS }, (request, response) => {

@@ -4,10 +4,12 @@
  * made when first named, and the least recently named set without a page is stopped past the bound.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDashboard, hostsNamed, type Dashboard } from './app.ts';
+import { createDashboard, hostsNamed, serverLimits, type Dashboard, type ServerLimits } from './app.ts';
 import { History, defaultLevels } from './history.ts';
 import { HostViews, type HostView } from './hostViews.ts';
 import { bundleOf } from './bundle.ts';
+import { HeavyAnswers, Turns } from './slicing.ts';
+import { ClientSeats } from './ws.ts';
 import { accessPolicy } from './security.ts';
 import { closeAll, column, connect, FakeSource, start, until } from '../../test/dashboard-harness.ts';
 
@@ -28,7 +30,7 @@ describe('hostsNamed', () => {
 const FLEET = ['db1', 'db2', 'db3'];
 
 /** A fleet dashboard whose host views are real dashboards over fake sources, each holding one column counting its hosts. */
-async function fleet(max = 8): Promise<{ url: string; views: HostViews; made: string[]; stopped: string[] }> {
+async function fleet(max = 8, limits: ServerLimits = serverLimits()): Promise<{ url: string; views: HostViews; made: string[]; stopped: string[] }> {
   const made: string[] = [];
   const stopped: string[] = [];
   let main: Dashboard | null = null;
@@ -46,6 +48,7 @@ async function fleet(max = 8): Promise<{ url: string; views: HostViews; made: st
         listen: '127.0.0.1',
         port: () => main!.port(),
         stream: { host: key, hosts: () => FLEET },
+        limits,
       });
       dashboard.sink.column(column(1, 0, hosts.length));
       return {
@@ -58,7 +61,7 @@ async function fleet(max = 8): Promise<{ url: string; views: HostViews; made: st
     },
     max,
   );
-  const started = await start({ hostView: (hosts) => views.view(hosts), stream: { host: 'fleet', hosts: () => FLEET } });
+  const started = await start({ hostView: (hosts) => views.view(hosts), stream: { host: 'fleet', hosts: () => FLEET }, limits });
   main = started.dashboard;
   started.dashboard.sink.column(column(1, 0, 10));
   return { url: started.url, views, made, stopped };
@@ -115,7 +118,7 @@ describe('a request naming hosts', () => {
 describe('the hosts a page can name', () => {
   it('reach every page with the device table when the fleet grows', async () => {
     const hosts = ['db1'];
-    const { dashboard, url } = await start({ hostView: () => ({ error: 'not in this test' }), stream: { hosts: () => hosts } });
+    const { dashboard, url } = await start({ hostView: () => ({ status: 400, error: 'not in this test' }), stream: { hosts: () => hosts } });
     const client = await connect(url);
     await until(() => client.messages.length > 0);
     expect(client.messages[0]).toMatchObject({ type: 'hello', hosts: ['db1'] });
@@ -158,5 +161,50 @@ describe('the host sets kept', () => {
     await until(() => onDb1.closed !== null);
     await views.close();
     expect(stopped.sort()).toEqual(['db1', 'db2', 'db3']);
+  });
+
+  it('refuse one more set when every one has a page (503 and a line), and make it once one is closed', async () => {
+    const { url, views, made } = await fleet(2);
+    const pages = [await connect(url, {}, '?host=db1'), await connect(url, {}, '?host=db2')];
+    await until(() => pages.every((page) => page.messages.some((m) => m.type === 'live')));
+    expect(await totalOf(`${url}/api/columns?from=1000&to=2000&host=db3`)).toEqual({ status: 503, error: '2 host sets are open, each with a page: close one, or view all hosts' });
+    expect(made).toEqual(['db1', 'db2']);
+    pages[0]!.ws.close();
+    await until(() => views.size === 2 && pages[0]!.closed !== null);
+    expect(await totalOf(`${url}/api/columns?from=1000&to=2000&host=db3`)).toEqual([1]);
+    expect(made).toEqual(['db1', 'db2', 'db3']);
+    pages[1]!.ws.close();
+    await views.close();
+  });
+});
+
+describe('the limits of the server', () => {
+  it('hold across the fleet and its host views: --max-clients WebSockets in all, counted in the fleet\'s /api/meta', async () => {
+    const { url, views } = await fleet(8, serverLimits(2));
+    const onFleet = await connect(url);
+    const onDb1 = await connect(url, {}, '?host=db1');
+    await until(() => [onFleet, onDb1].every((page) => page.messages.some((m) => m.type === 'live')));
+    await expect(connect(url, {}, '?host=db2')).rejects.toThrow('503');
+    await expect(connect(url)).rejects.toThrow('503');
+    const meta = (await (await fetch(`${url}/api/meta`)).json()) as { clients: { clients: number; allClients: number; maxClients: number } };
+    expect(meta.clients).toMatchObject({ clients: 1, allClients: 2, maxClients: 2 });
+    onDb1.ws.close();
+    await until(() => onDb1.closed !== null);
+    const onDb2 = await connect(url, {}, '?host=db2');
+    await until(() => onDb2.messages.some((m) => m.type === 'hello'));
+    onFleet.ws.close();
+    onDb2.ws.close();
+    await views.close();
+  });
+
+  it('hold the big answers of host views to the server\'s: one being built anywhere makes a host view\'s wait, and past the queue 429', async () => {
+    const heavy = new HeavyAnswers(1, 0);
+    const { url, views } = await fleet(8, { seats: new ClientSeats(), turns: new Turns(), heavy });
+    expect(await heavy.enter()).toBe(true);
+    const answer = await fetch(`${url}/api/columns?from=1000&to=2000&host=db1`);
+    expect([answer.status, ((await answer.json()) as { error: string }).error]).toEqual([429, '1 large answers are being built and 0 wait: retry in 1 s']);
+    heavy.leave();
+    expect(await totalOf(`${url}/api/columns?from=1000&to=2000&host=db1`)).toEqual([1]);
+    await views.close();
   });
 });

@@ -5,11 +5,12 @@
  * whose source reads only those hosts, made when a request first names them. So a host's history
  * is read when a page asks for it, and only that host's.
  *
- * At most `max` host sets are kept; making one more stops the least recently asked-for set that
- * no page is connected to (when every one has a page, the set is kept over the bound: a page is
- * never cut off by another's choice).
+ * At most `max` host sets are kept, each with a history of its own: making one more stops the
+ * least recently asked-for set that no page is connected to. When every one has a page, one more
+ * is refused (503) rather than cut off a page by another's choice or grow memory without bound.
+ * The sets share the server's limits (app.ts ServerLimits): they add no clients and no big answers.
  */
-import type { Dashboard } from './app.ts';
+import type { Dashboard, HostRefusal } from './app.ts';
 
 /** A host set's dashboard and how to stop it (its source, then its clients). */
 export interface HostView {
@@ -35,17 +36,20 @@ export class HostViews {
     return this.views.size;
   }
 
-  /** The dashboard of `hosts` (sorted, each once), made if need be; a line naming an unknown host. */
-  view(hosts: readonly string[]): Dashboard | { error: string } {
+  /** The dashboard of `hosts` (sorted, each once), made if need be; or why not: an unknown host, no room. */
+  view(hosts: readonly string[]): Dashboard | HostRefusal {
     const known = this.known();
     const unknown = hosts.filter((host) => !known.includes(host));
-    if (unknown.length > 0) return { error: `unknown host ${unknown.join(', ').slice(0, 200)}: the hosts are ${known.join(', ').slice(0, 400) || 'none yet (still reading)'}` };
-    if (this.closed) return { error: 'the dashboard is shutting down' };
+    if (unknown.length > 0) {
+      return { status: 400, error: `unknown host ${unknown.join(', ').slice(0, 200)}: the hosts are ${known.join(', ').slice(0, 400) || 'none yet (still reading)'}` };
+    }
+    if (this.closed) return { status: 503, error: 'the dashboard is shutting down' };
     const key = hosts.join('\n');
     let view = this.views.get(key);
     if (view) this.views.delete(key);
     else {
       this.evict();
+      if (this.views.size >= this.max) return { status: 503, error: `${this.max} host sets are open, each with a page: close one, or view all hosts` };
       view = this.make(hosts);
     }
     this.views.set(key, view);

@@ -64,6 +64,10 @@ export interface HttpDeps {
   readonly selfStatsRequested: boolean;
   /** HTTP connections open now (WebSockets not included) */
   readonly connections: () => number;
+  /** the event loop's budget for big answers, shared by every dashboard on this server */
+  readonly turns: Turns;
+  /** the big answers being built, counted across every dashboard on this server */
+  readonly heavy: HeavyAnswers;
 }
 
 class QueryError extends Error {}
@@ -245,8 +249,7 @@ function sendError(res: Response, status: number, message: string): void {
 
 export function createHttpApp(deps: HttpDeps): Express {
   const app = express();
-  const turns = new Turns();
-  const heavy = new HeavyAnswers();
+  const { turns, heavy } = deps;
   /** Runs a big answer when its turn comes, or answers 429 when too many wait already. */
   const heavyAnswer = async (res: Response, answer: () => Promise<void>): Promise<void> => {
     if (!(await heavy.enter())) {

@@ -84,6 +84,20 @@ export interface StreamSource {
   setExemplarThreshold?(ns: number | null): void;
 }
 
+/**
+ * The WebSocket clients of every dashboard on one server (a fleet's and its host views'), held to
+ * one limit together: a page on some hosts takes a seat as one on all of them does.
+ */
+export class ClientSeats {
+  taken = 0;
+
+  constructor(readonly max = DEFAULT_MAX_CLIENTS) {}
+
+  get full(): boolean {
+    return this.taken >= this.max;
+  }
+}
+
 export interface StreamOptions {
   readonly source: StreamSource;
   readonly history: History;
@@ -96,6 +110,8 @@ export interface StreamOptions {
   readonly deadAfterMs?: number;
   readonly highWaterBytes?: number;
   readonly maxClients?: number;
+  /** the seats shared with the other dashboards of this server (default: its own, maxClients of them) */
+  readonly seats?: ClientSeats;
   readonly backfillColumns?: number;
 }
 
@@ -112,6 +128,8 @@ export interface StreamStats {
   /** the largest encoded column, in bytes */
   readonly maxColumnBytes: number;
   readonly highWaterBytes: number;
+  /** the clients of every dashboard on this server (this one's and its host views'), held to maxClients together */
+  readonly allClients: number;
   readonly maxClients: number;
 }
 
@@ -149,7 +167,7 @@ export class ColumnStream {
   private readonly host: string;
   private readonly hosts: () => readonly string[];
   private readonly highWater: number;
-  private readonly maxClients: number;
+  private readonly seats: ClientSeats;
   private readonly backfillColumns: number;
   private readonly deadAfterMs: number;
   private readonly ticker: ReturnType<typeof setInterval>;
@@ -171,7 +189,7 @@ export class ColumnStream {
     this.host = options.host ?? hostname();
     this.hosts = options.hosts ?? (() => []);
     this.highWater = options.highWaterBytes ?? SEND_HIGH_WATER_BYTES;
-    this.maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS;
+    this.seats = options.seats ?? new ClientSeats(options.maxClients);
     this.deadAfterMs = options.deadAfterMs ?? DEAD_AFTER_MS;
     this.backfillColumns =
       options.backfillColumns ?? Math.max(1, Math.min(DEFAULT_BACKFILL_COLUMNS, Math.ceil(DEFAULT_BACKFILL_MS / this.source.intervalMs)));
@@ -185,9 +203,9 @@ export class ColumnStream {
     return this.clients.size;
   }
 
-  /** Room for one more client? (app.ts answers 503 on the upgrade when not.) */
+  /** Room for one more client on this server? (app.ts answers 503 on the upgrade when not.) */
   get full(): boolean {
-    return this.clients.size >= this.maxClients;
+    return this.seats.full;
   }
 
   /** Completes a checked upgrade. `after`: the last seq the client has, or null for the default backfill (at `backfill`'s step). */
@@ -283,7 +301,8 @@ export class ColumnStream {
       encodedColumns: this.encoded,
       maxColumnBytes: this.maxColumnBytes,
       highWaterBytes: this.highWater,
-      maxClients: this.maxClients,
+      allClients: this.seats.taken,
+      maxClients: this.seats.max,
     };
   }
 
@@ -296,7 +315,7 @@ export class ColumnStream {
     this.closed = true;
     clearInterval(this.ticker);
     const clients = [...this.clients];
-    this.clients.clear();
+    for (const client of clients) this.forget(client);
     const closed = clients.map(
       (client) => new Promise<void>((resolve) => {
         if (client.ws.readyState === client.ws.CLOSED) resolve();
@@ -338,15 +357,21 @@ export class ColumnStream {
       },
     };
     this.clients.add(client);
+    this.seats.taken++;
     ws.on('pong', () => (client.lastPongMs = Date.now()));
     ws.on('message', (data, isBinary) => this.receive(client, data, isBinary));
-    ws.on('close', () => this.clients.delete(client));
+    ws.on('close', () => this.forget(client));
     ws.on('error', () => {
       // a broken socket: 'close' follows and removes the client; nothing to tell anyone
     });
     this.send(client, encodeServerMessage(this.hello()));
     if (this.sourceProblem !== null) this.send(client, encodeServerMessage({ type: 'problem', message: this.sourceProblem }));
     this.position(client, after);
+  }
+
+  /** A client gone: its seat is free (once, however many ways it went). */
+  private forget(client: Client): void {
+    if (this.clients.delete(client)) this.seats.taken--;
   }
 
   /** Points the cursor just after `after` (null: the default backfill) and starts sending. */
@@ -493,7 +518,7 @@ export class ColumnStream {
     for (const client of this.clients) {
       if (now - client.lastPongMs > this.deadAfterMs) {
         client.ws.terminate();
-        this.clients.delete(client);
+        this.forget(client);
         continue;
       }
       // A backstop for the write callback: a client whose queue has drained is caught up.

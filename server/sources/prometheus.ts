@@ -165,7 +165,7 @@ export interface PrometheusReader {
   readonly devices: readonly DeviceInfo[];
   /** whether any series matched so far */
   readonly seenSeries: boolean;
-  /** the hosts seen so far (values of the host label), sorted */
+  /** the hosts seen so far in the fleet's sum (values of the host label; not read per series), sorted */
   hosts(): readonly string[];
   /**
    * Columns of every step ending in (afterEndMs, toEndMs], handed on a chunk at a time. The first
@@ -179,7 +179,7 @@ export interface PrometheusReader {
 }
 
 /** A reader of Prometheus's query API, differencing per series (or per fleet sum) across its reads. */
-export function createPrometheusReader(options: ReaderOptions, onNewDevice: (devices: readonly DeviceInfo[]) => void = () => {}): PrometheusReader {
+export function createPrometheusReader(options: ReaderOptions, onTableGrew: (devices: readonly DeviceInfo[]) => void = () => {}): PrometheusReader {
   const interval = options.intervalMs;
   const hostSelector = options.hosts.length === 0 ? null : hostMatcher(options.hostLabel, options.hosts);
   /** both histograms of the hosts wanted: --match and --host */
@@ -195,13 +195,17 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
   const hostsSeen = new Set<string>();
   let hostList: readonly string[] = [];
 
-  /** Notes the hosts in an answer; a new one is told as the device table is (the page lists hosts beside devices). */
+  /**
+   * Notes the hosts in an answer of the fleet's sum; a new one is told as the device table is (the
+   * page lists hosts beside devices). A series without the host label is in the sum but is no host
+   * a page could name (?host= matches the label), so it is not listed.
+   */
   function sawHosts(hosts: Iterable<string>): void {
     const before = hostsSeen.size;
-    for (const host of hosts) hostsSeen.add(host);
+    for (const host of hosts) if (host !== '') hostsSeen.add(host);
     if (hostsSeen.size === before) return;
     hostList = [...hostsSeen].sort();
-    onNewDevice(devices);
+    onTableGrew(devices);
   }
 
   function deviceId(cell: Cell): number {
@@ -212,7 +216,7 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       deviceIds.set(key, id);
       // summed hosts are no host apart: the device is the fleet's
       devices.push(options.sumHosts ? { id, name: cell.device } : { id, name: cell.device, host: cell.host });
-      onNewDevice(devices);
+      onTableGrew(devices);
     }
     return id;
   }
@@ -269,7 +273,6 @@ export function createPrometheusReader(options: ReaderOptions, onNewDevice: (dev
       const chunk = chunks[k]!;
       const [series, starts] = await chunkRead(k);
       if (series.length > 0) seenSeries = true;
-      sawHosts(series.map((s) => s.host));
       const histograms = new Map(series.map((s) => [s.key, new Map(s.samples.map((sample) => [sample.timeMs, sample.counts]))]));
       const histogramAt = (key: string, timeMs: number): Float64Array | undefined => histograms.get(key)?.get(timeMs) ?? differ.lastAt(key, timeMs);
       const classified = irregularSteps(perSeriesPresence, stepTimes(chunk), countSeriesOf(series), parseFloatMatrix(starts), histogramAt);
@@ -458,7 +461,8 @@ export function createPrometheusSource(options: PrometheusOptions): Source {
     devices: () => reader.devices,
     selfStats: () => null,
     hosts: () => reader.hosts(),
-    forHosts: (hosts) => createPrometheusSource({ ...options, hosts, sumHosts: true }),
+    // a host view's problems reach its page's banner; on stderr they would repeat the fleet's line once per view
+    forHosts: (hosts) => createPrometheusSource({ ...options, hosts, sumHosts: true, report: () => {} }),
     async start(target) {
       if (sink) throw new Error('the prometheus source is already started');
       sink = target;
