@@ -122,9 +122,9 @@ test('shows the hosts in the picture, draws their sum, narrows to one host', asy
   await expect.poll(() => drawnColumns(page).catch(() => null), { timeout: 30_000 }).toEqual(expected);
 });
 
-/** /api/columns of one host's dashboard inside the recordings' span, as full slot arrays by start time; null until it answers. */
-async function hostColumns(request: APIRequestContext, instance: string): Promise<Map<number, number[]> | null> {
-  const answer = await request.get(`${dashboard.url}api/columns?host=${encodeURIComponent(instance)}&from=${hostA[0]!.startMs}&to=${lastEndMs}&metric=latency`);
+/** /api/columns of one host's dashboard (null: the fleet's) inside the recordings' span, as full slot arrays by start time; null until it answers. */
+async function hostColumns(request: APIRequestContext, instance: string | null): Promise<Map<number, number[]> | null> {
+  const answer = await request.get(`${dashboard.url}api/columns?${instance === null ? '' : `host=${encodeURIComponent(instance)}&`}from=${hostA[0]!.startMs}&to=${lastEndMs}&metric=latency`);
   if (!answer.ok()) return null;
   const { columns } = (await answer.json()) as { columns: { startMs: number; slots: number[]; counts: number[] }[] };
   const found = new Map<number, number[]>();
@@ -143,9 +143,26 @@ test('a host named in the address is read on its own, with exactly its counts, b
     await expect.poll(async () => (await hostColumns(request, instance))?.size ?? 0, { timeout: 30_000 }).toBe(expected.size);
     expect(await hostColumns(request, instance)).toEqual(expected);
   }
+  expect(await hostColumns(request, null)).toEqual(summed([hostA, hostB]));
   const unknown = await request.get(`${dashboard.url}api/columns?host=nobody:1`);
   expect(unknown.status()).toBe(400);
   expect(((await unknown.json()) as { error: string }).error).toBe(`unknown host nobody:1: the hosts are ${[first, second].sort().join(', ')}`);
+});
+
+test('a page whose address names an unknown host says so, stops, and links to all hosts', async ({ page }) => {
+  const instances = exporters.map((e) => `127.0.0.1:${e.port}`).sort();
+  const sockets: string[] = [];
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  await page.goto(`${dashboard.url}?host=nobody:1`);
+  const banner = page.getByRole('alert');
+  await expect(banner).toContainText(`unknown host nobody:1: the hosts are ${instances.join(', ')}`);
+  await expect(page.locator('.status')).toHaveAttribute('data-status', 'refused');
+  // refused is final: no reconnecting (the back-off's first retry would come after 0.5 s)
+  await page.waitForTimeout(1500);
+  expect(sockets).toHaveLength(1);
+  await banner.getByRole('link', { name: 'view all hosts' }).click();
+  await page.waitForURL((url) => !url.searchParams.has('host'));
+  await expect(page.locator('.hosts-shown')).toContainText('all 2 hosts');
 });
 
 test('with --sum-hosts, draws the same sum, read as Prometheus sums it, and has no host filter', async ({ page }) => {

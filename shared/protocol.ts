@@ -13,6 +13,16 @@ import { EXEMPLAR_ORDERS, type Exemplar, type ExemplarOrder } from './exemplar.t
 export const PROTOCOL_VERSION = 1;
 /** Largest client message the server reads; anything longer is refused unread. */
 export const MAX_CLIENT_MESSAGE_BYTES = 4096;
+/**
+ * A WebSocket closed with this plus an HTTP status (4400, 4503): the server refused what the page
+ * asked, after an `error` message saying why; asking again would be refused again, so the page
+ * does not retry.
+ */
+export const REFUSED_CLOSE_BASE = 4000;
+
+export function isRefusalClose(code: number): boolean {
+  return code >= REFUSED_CLOSE_BASE && code < REFUSED_CLOSE_BASE + 1000;
+}
 
 export interface BucketScheme {
   readonly name: 'otel-exponential';

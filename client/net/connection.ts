@@ -3,15 +3,18 @@
  * connection drops, retry with exponential back-off and reconnect with ?after=<newest seq held>,
  * so the server backfills exactly what was missed (and says 'gap' for what it no longer has).
  * A link silent for several intervals is taken for dead, unless the server said `end` (a replay
- * that has delivered everything sends nothing more).
+ * that has delivered everything sends nothing more). A close that says the server refused what
+ * the page asked (an unknown host in ?host=) is final: the page shows why, and does not retry.
  */
-import { decodePackedColumns, decodeServerMessage, encodeClientMessage, type ClientMessage, type PackedColumns, type ServerMessage } from '../../shared/protocol.ts';
+import { decodePackedColumns, decodeServerMessage, encodeClientMessage, isRefusalClose, type ClientMessage, type PackedColumns, type ServerMessage } from '../../shared/protocol.ts';
 
 export type ConnectionState =
   | { readonly kind: 'connecting'; readonly attempt: number }
   | { readonly kind: 'backfilling' }
   | { readonly kind: 'live' }
-  | { readonly kind: 'offline'; readonly attempt: number; readonly retryAtMs: number; readonly reason: string };
+  | { readonly kind: 'offline'; readonly attempt: number; readonly retryAtMs: number; readonly reason: string }
+  /** the server refused what the page's address asks (its `error` message says why): no retry */
+  | { readonly kind: 'refused'; readonly reason: string };
 
 export interface ConnectionHandlers {
   message(message: ServerMessage): void;
@@ -126,10 +129,19 @@ export class Connection {
       this.handlers.message(message);
     };
     socket.onclose = (event) => {
-      if (this.socket === socket) this.drop(socket, event.reason || `connection closed (code ${event.code})`);
+      if (this.socket !== socket) return;
+      if (isRefusalClose(event.code)) this.refused(socket, event.reason);
+      else this.drop(socket, event.reason || `connection closed (code ${event.code})`);
     };
     // onerror is always followed by onclose, which does the work.
     socket.onerror = null;
+  }
+
+  private refused(socket: WebSocket, reason: string): void {
+    this.socket = null;
+    this.clearTimers();
+    socket.onopen = socket.onmessage = socket.onclose = null;
+    this.handlers.state({ kind: 'refused', reason });
   }
 
   private drop(socket: WebSocket, reason: string): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, urlChoosesExtent, wholePixels, zoomIn, zoomOut, zoomTo } from './view.ts';
+import { allHostsSearch, DEFAULT_DISPLAY, DEFAULT_EXTENT, back, initialState, pause, reset, resume, setDisplay, stateFromUrl, stateToUrl, timeRange, urlChoosesExtent, wholePixels, zoomIn, zoomOut, zoomTo } from './view.ts';
 
 const NOW = Date.UTC(2025, 10, 25, 13, 20, 0);
 
@@ -55,6 +55,14 @@ describe('zoom stack', () => {
 });
 
 describe('URL state', () => {
+  it.each([
+    ['?host=nobody:1', ''],
+    ['?token=abcdefghijklmnop&host=db1,db2&span=60', '?token=abcdefghijklmnop&span=60'],
+    ['?span=60', '?span=60'],
+  ])('the page on all hosts of %s is %s', (search, expected) => {
+    expect(allHostsSearch(search)).toBe(expected);
+  });
+
   it('the default view has an empty query', () => {
     expect(stateToUrl(initialState(), '')).toBe('');
     expect(stateFromUrl('')).toEqual(initialState(DEFAULT_EXTENT, DEFAULT_DISPLAY));

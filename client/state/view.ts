@@ -231,6 +231,14 @@ export function stateFromUrl(search: string): ViewState {
   return { extent, display, stack: zoomed ? [DEFAULT_EXTENT] : [] };
 }
 
+/** The query string of the page on all the hosts, summed: `search` without ?host=. */
+export function allHostsSearch(search: string): string {
+  const p = new URLSearchParams(search);
+  p.delete('host');
+  const text = p.toString();
+  return text ? `?${text}` : '';
+}
+
 /** The query string of a state, keeping parameters that are not ours (a token). */
 export function stateToUrl(state: ViewState, currentSearch: string): string {
   const p = new URLSearchParams(currentSearch);

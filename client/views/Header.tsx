@@ -3,6 +3,7 @@ import { formatDateTime, formatSpan, formatUtcOffset, sourceLabel } from '../../
 import type { Uncounted } from '../../shared/protocol.ts';
 import type { ConnectionState } from '../net/connection.ts';
 import type { Snapshot } from '../state/model.ts';
+import { allHostsSearch } from '../state/view.ts';
 import { devicesShown, stackedNote } from './stacking.ts';
 
 function statusText(connection: ConnectionState, ended: boolean, nowMs: number): string {
@@ -15,6 +16,8 @@ function statusText(connection: ConnectionState, ended: boolean, nowMs: number):
       return ended ? 'end of recording' : 'live';
     case 'offline':
       return `disconnected: ${connection.reason} — retry ${connection.attempt + 1} in ${Math.max(0, Math.ceil((connection.retryAtMs - nowMs) / 1000))} s`;
+    case 'refused':
+      return 'refused';
   }
 }
 
@@ -80,7 +83,17 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
       )}
       {snapshot.uncounted && <UncountedNote uncounted={snapshot.uncounted} />}
       {snapshot.loadingHistory && <span className="loading">fetching history…</span>}
-      {snapshot.error && <span className="error" role="alert">{snapshot.error}</span>}
+      {snapshot.error && (
+        <span className="error" role="alert">
+          {snapshot.error}
+          {connection.kind === 'refused' && state.display.hosts.length > 0 && (
+            <>
+              {' — '}
+              <a href={`${window.location.pathname}${allHostsSearch(window.location.search)}`}>view all hosts</a>
+            </>
+          )}
+        </span>
+      )}
       {snapshot.skipped.count > 0 && (
         <span className="skipped" data-count={snapshot.skipped.count} title={`the last: ${snapshot.skipped.lastReason ?? ''}`}>
           {snapshot.skipped.count} unreadable message{snapshot.skipped.count === 1 ? '' : 's'} skipped

@@ -196,7 +196,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const backfill = parseBackfillStep(query);
     if ('error' in backfill) return refuse(socket, 400, backfill.error);
     const chosen = answering(query);
-    if ('error' in chosen) return refuse(socket, chosen.status, chosen.error);
+    // the page's own address named the hosts: it is told why, and stops retrying
+    if ('error' in chosen) return stream.refuseAfterUpgrade(request, socket, head, chosen.status, chosen.error);
     const target = chosen.dashboard?.stream ?? stream;
     if (target.full) return refuse(socket, 503, 'too many dashboard clients are connected: close one and retry');
     target.handleUpgrade(request, socket, head, afters.length === 1 ? Number(afters[0]) : null, backfill);

@@ -111,7 +111,21 @@ describe('a request naming hosts', () => {
       status: 400,
       error: '"host" narrows a source of several hosts (--source prometheus without --sum-hosts): this one has no hosts apart',
     });
-    await expect(connect(url, {}, '?host=db1')).rejects.toThrow('400');
+    const page = await connect(url, {}, '?host=db1');
+    await until(() => page.closed !== null);
+    expect([page.closed, page.messages]).toEqual([
+      4400,
+      [{ type: 'error', message: '"host" narrows a source of several hosts (--source prometheus without --sum-hosts): this one has no hosts apart' }],
+    ]);
+  });
+
+  it('on the WebSocket, naming an unknown host, is told the line and closed for good (4400), and makes no host view', async () => {
+    const { url, views, made } = await fleet();
+    const page = await connect(url, {}, '?host=nobody:1');
+    await until(() => page.closed !== null);
+    expect([page.closed, page.messages]).toEqual([4400, [{ type: 'error', message: 'unknown host nobody:1: the hosts are db1, db2, db3' }]]);
+    expect(made).toEqual([]);
+    await views.close();
   });
 });
 

@@ -35,6 +35,7 @@ import {
   MAX_CLIENT_MESSAGE_BYTES,
   MAX_EXEMPLARS_PER_MESSAGE,
   PROTOCOL_VERSION,
+  REFUSED_CLOSE_BASE,
   ProtocolError,
   decodeClientMessage,
   encodePackedColumns,
@@ -66,6 +67,15 @@ export const DEAD_AFTER_MS = 75_000;
 /** A stats message at most this often (only for sources that measure themselves). */
 const STATS_EVERY_MS = 5000;
 const MAX_ERROR_CHARS = 900;
+/** The most bytes of a close frame's reason (RFC 6455: 125 less the code's 2). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** The line cut to fit a close frame, on a whole character. */
+export function closeReason(line: string): string {
+  let reason = line.slice(0, MAX_CLOSE_REASON_BYTES);
+  while (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) reason = reason.slice(0, -1);
+  return reason;
+}
 
 /** The step a client asks its default backfill at: a step in ms, or its plot's width in pixels, or neither (columns). */
 export interface BackfillStep {
@@ -211,6 +221,21 @@ export class ColumnStream {
   /** Completes a checked upgrade. `after`: the last seq the client has, or null for the default backfill (at `backfill`'s step). */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, after: number | null, backfill: BackfillStep = COLUMNS_BACKFILL): void {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.connect(ws, after, backfill));
+  }
+
+  /**
+   * Completes an upgrade only to say why the page cannot be served as it asks (a browser reads no
+   * HTTP answer to a refused upgrade: it sees code 1006 and retries for ever): an `error` message
+   * with the line, then a close with code 4000 + the HTTP status, which the page takes as final.
+   */
+  refuseAfterUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, status: number, message: string): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      ws.on('error', () => {
+        // a page that went away before it read the line: nothing to tell anyone
+      });
+      ws.send(encodeServerMessage({ type: 'error', message: message.slice(0, MAX_ERROR_CHARS) }));
+      ws.close(REFUSED_CLOSE_BASE + status, closeReason(message));
+    });
   }
 
   /** Encodes the column once, keeps it in the history and sends it on to every client able to take it. */
