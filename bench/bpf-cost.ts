@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/bpf-cost.ts [--runtime S] [--rounds N]
  *
- * Each tool is started, then its programs' counters are read (from /proc/PID/fdinfo: only that
+ * Each tool is started, and 2 s after it is ready (SETTLE_MS) its programs' counters are read (from /proc/PID/fdinfo: only that
  * process's programs, whoever else traces), fio runs, the counters are read again. The order of
  * the tools rotates every round. Run with the loop device's default scheduler (none: no
  * block_rq_insert) and with mq-deadline (insert then issue; bpfheat's default mode has one
@@ -16,7 +16,6 @@
 import { atMost, heading, info, machineLine, median, numberOption, printFigures, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, runMain } from './lib/cleanup.ts';
 import {
-  cpuMs,
   ensureTracefs,
   fioJobText,
   kernelBenchProblem,
@@ -30,7 +29,7 @@ import {
   setSysctl,
   type ProgramCounters,
 } from './lib/system.ts';
-import { perIo, startTracer, TRACER_LABELS, type PerIo, type TracerKind } from './lib/tracers.ts';
+import { medianRound, perIo, SETTLE_MS, startTracer, tracerUsage, TRACER_LABELS, type PerIo, type TracerKind } from './lib/tracers.ts';
 
 export interface BpfCostOptions {
   /** seconds of fio per tool and round (after a 0.5 s ramp) */
@@ -94,14 +93,15 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
       for (const tool of order) {
         const tracer = await startTracer(tool);
         try {
-          await sleep(500);
+          await sleep(SETTLE_MS);
+          const run = `${sched} round ${round + 1}`;
           const before = programsOf(tracer.pid);
-          const cpuBefore = cpuMs(tracer.pid);
+          const cpuBefore = tracerUsage(tracer, run).cpuMs;
           const started = performance.now();
           const fio = await runFio(device.path, options.runtimeS);
           const wall = performance.now() - started;
+          const cpu = tracerUsage(tracer, run).cpuMs - cpuBefore;
           const deltas = programDeltas(before, programsOf(tracer.pid));
-          const cpu = cpuMs(tracer.pid) - cpuBefore;
           const key = `${tool}/${sched}`;
           results.set(key, add(results.get(key), deltas, fio, cpu, wall));
           const one = perIo(deltas);
@@ -113,15 +113,11 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
     }
   }
 
-  // the median round on each side: one round disturbed by the rest of the machine does not move it
+  // each tool's median round by total, whole (its sides add up to its total): one round disturbed by
+  // the rest of the machine does not move it
   const costs = new Map<string, PerIo>();
   for (const [key, m] of results) {
-    costs.set(key, {
-      completions: m.rounds.reduce((n, r) => n + r.completions, 0),
-      issueNs: median(m.rounds.map((r) => r.issueNs)),
-      completeNs: median(m.rounds.map((r) => r.completeNs)),
-      totalNs: median(m.rounds.map((r) => r.totalNs)),
-    });
+    costs.set(key, { ...medianRound(m.rounds)!, completions: m.rounds.reduce((n, r) => n + r.completions, 0) });
   }
 
   say();
@@ -143,7 +139,7 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
     return median(m.rounds.map((r, k) => r.totalNs / (theirs[k]?.totalNs ?? Number.NaN)).filter(Number.isFinite)).toFixed(2);
   };
   say();
-  say(`per I/O (run time / completions; median of ${options.rounds} rounds), with the tracer process's own CPU:`);
+  say(`per I/O (run time / completions; the round whose total is the median of ${options.rounds}, its issue and completion sides), with the tracer process's own CPU:`);
   const rows: (string | number)[][] = [];
   for (const [key, m] of results) {
     const [tool, sched] = key.split('/') as [TracerKind, string];

@@ -1,10 +1,14 @@
 /**
  * I/O throughput kept: fio IOPS on a loop device untraced, traced by bpfheat (default,
- * --exemplars off and --start-map) and traced by bpftrace (bench/biolatency.bt). Every traced run
+ * --exemplars off and --start-map), traced by bpftrace (bench/biolatency.bt), and beside an idle
+ * placebo process started and stopped the same way (the A/A control). Every traced run
  * is bracketed by untraced runs (u h u s u x u t u …, the traced configs' order rotating every
  * round), and the figure judged is the median over the rounds of each traced run's IOPS ÷ the mean
  * of the two untraced runs beside it: the machine's speed drifts by up to 3× within minutes here,
- * which a ratio of medians over the sitting carries whole (printed beside it).
+ * which a ratio of medians over the sitting carries whole (printed beside it). bpfheat's target is
+ * "met" only when the whole 95% confidence interval of that median (order statistics) is at or
+ * above 97% and the placebo's median is within ±2% of 100% (the method shows no bias of its own at
+ * that size); "missed" when the interval is all below; "undecided" otherwise.
  * kernel.bpf_stats_enabled stays as it is (0 by default: its own clock reads would be counted
  * against the tracers). Every run starts 2 s after the tracer before it stopped or its own started,
  * so that it measures a tracer running (or none), not one starting or stopping. Per config it also prints the tracer's CPU time and context switches per
@@ -16,8 +20,9 @@ import { loadavg } from 'node:os';
 import { atLeast, heading, info, machineLine, median, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, runMain } from './lib/cleanup.ts';
 import { bracketedOrder, bracketedRatios, type Run } from './lib/bracketed.ts';
-import { contextSwitches, cpuMs, ensureTracefs, fioJobText, kernelBenchProblem, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
-import { startTracer, TRACER_LABELS, type TracerKind } from './lib/tracers.ts';
+import { judgeKept, medianInterval } from './lib/judge.ts';
+import { ensureTracefs, fioJobText, kernelBenchProblem, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
+import { SETTLE_MS, startTracer, tracerUsage, TRACER_LABELS, type TracerKind } from './lib/tracers.ts';
 
 export interface IopsOptions {
   readonly runtimeS: number;
@@ -25,14 +30,12 @@ export interface IopsOptions {
 }
 
 type Config = 'untraced' | TracerKind;
-const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace'];
+const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace', 'placebo'];
 const CONFIGS: readonly Config[] = ['untraced', ...TRACED];
 const PART = 'IOPS kept';
 const TARGET_KEPT = 0.97;
-/** Every run starts this long after the tracing changed: a tracer's first seconds are not its
- * steady state (bpfheat's Node.js compiles its column reading then: ~30 ms of CPU a second, ~4 ms
- * once warm), and a tracer's exit leaves the kernel freeing its programs and maps. */
-const SETTLE_MS = 2000;
+/** how far from 100% the placebo may keep for the run to resolve the target */
+const CONTROL_TOLERANCE = 0.02;
 
 const label = (config: Config): string => (config === 'untraced' ? 'untraced' : TRACER_LABELS[config]);
 const percent = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
@@ -48,20 +51,21 @@ interface Measured {
   readonly wallMs: number;
 }
 
-async function measure(config: Config, devicePath: string, runtimeS: number): Promise<Measured> {
+async function measure(config: Config, devicePath: string, runtimeS: number, run: string): Promise<Measured> {
   const tracer = config === 'untraced' ? null : await startTracer(config);
   try {
     await sleep(SETTLE_MS);
-    const cpuBefore = tracer ? cpuMs(tracer.pid) : 0;
-    const switchesBefore = tracer ? contextSwitches(tracer.pid) : 0;
+    const usage = () => (tracer ? tracerUsage(tracer, run) : { cpuMs: 0, switches: 0 });
+    const before = usage();
     const started = performance.now();
     const fio = await runFio(devicePath, runtimeS);
+    const after = usage();
     return {
       iops: fio.iops,
       ios: fio.ios,
       fioContextSwitches: fio.contextSwitches,
-      tracerCpuMs: tracer ? cpuMs(tracer.pid) - cpuBefore : 0,
-      tracerSwitches: tracer ? contextSwitches(tracer.pid) - switchesBefore : 0,
+      tracerCpuMs: after.cpuMs - before.cpuMs,
+      tracerSwitches: after.switches - before.switches,
       wallMs: performance.now() - started,
     };
   } finally {
@@ -86,7 +90,7 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
 
   const runs: (Run<Config> & Measured)[] = [];
   for (const [k, config] of order.entries()) {
-    const m = await measure(config, device.path, options.runtimeS);
+    const m = await measure(config, device.path, options.runtimeS, `run ${k + 1}`);
     runs.push({ config, value: m.iops, ...m });
     const previous = runs[k - 1];
     const versus = config !== 'untraced' && previous ? `  (${percent(m.iops / previous.iops)} of the untraced run before)` : '';
@@ -98,6 +102,8 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   const of = (config: Config): (Run<Config> & Measured)[] => runs.filter((r) => r.config === config);
   const base = median(of('untraced').map((r) => r.iops));
   const bracketed = (config: Config): number => median(ratios.get(config) ?? []);
+  const interval = (config: Config) => medianInterval(ratios.get(config) ?? []);
+  const quartiles = (config: Config): string => `${percent(quantile(ratios.get(config) ?? [], 0.25))}–${percent(quantile(ratios.get(config) ?? [], 0.75))}`;
   const ofMedians = (config: Config): number => median(of(config).map((r) => r.iops)) / base;
   const perSecond = (config: Config, pick: (r: Measured) => number): number => {
     const list = of(config);
@@ -106,17 +112,18 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   say();
   say(
     table(
-      ['config', 'median IOPS', 'min', 'max', '÷ untraced beside it: median', 'p25–p75', '÷ untraced (medians)', 'tracer CPU ms/s', 'tracer switches/s', 'fio switches/I/O'],
+      ['config', 'median IOPS', 'min', 'max', '÷ untraced beside it: median', '95% interval of the median', 'p25–p75', '÷ untraced (medians)', 'tracer CPU ms/s', 'tracer switches/s', 'fio switches/I/O'],
       CONFIGS.map((c) => {
         const iops = of(c).map((r) => r.iops);
-        const own = ratios.get(c) ?? [];
+        const range = interval(c);
         return [
           label(c),
           Math.round(median(iops)),
           Math.round(Math.min(...iops)),
           Math.round(Math.max(...iops)),
           c === 'untraced' ? '—' : percent(bracketed(c)),
-          c === 'untraced' ? '—' : `${percent(quantile(own, 0.25))}–${percent(quantile(own, 0.75))}`,
+          c === 'untraced' || !range ? '—' : `${percent(range.low)}–${percent(range.high)}`,
+          c === 'untraced' ? '—' : quartiles(c),
           c === 'untraced' ? '—' : percent(ofMedians(c)),
           c === 'untraced' ? '—' : perSecond(c, (r) => r.tracerCpuMs).toFixed(1),
           c === 'untraced' ? '—' : Math.round(perSecond(c, (r) => r.tracerSwitches)),
@@ -126,9 +133,15 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
     ),
   );
   say(`(judged: the median of each traced run ÷ the mean of the untraced runs right before and after it; load average ${loadBefore.toFixed(2)} at the start, ${loadAfter.toFixed(2)} at the end)`);
+  const judged = judgeKept(interval('bpfheat'), bracketed('placebo'), TARGET_KEPT, CONTROL_TOLERANCE);
+  say(`resolution of this run: the placebo (nothing traced) kept ${percent(bracketed('placebo'))}, quartiles ${quartiles('placebo')}`);
+  say(`bpfheat ≥ ${percent(TARGET_KEPT)}: ${judged.verdict} (${judged.why})`);
+  const target = `≥ ${TARGET_KEPT * 100}%, the 95% interval of the median, placebo within ±${CONTROL_TOLERANCE * 100}%`;
+  const kept = atLeast(PART, 'bpfheat IOPS ÷ untraced runs beside it (median)', bracketed('bpfheat') * 100, '%', TARGET_KEPT * 100, target, 1);
   return [
     info(PART, 'untraced fio IOPS (median)', base, 'IOPS'),
-    atLeast(PART, 'bpfheat IOPS ÷ untraced runs beside it (median)', bracketed('bpfheat') * 100, '%', TARGET_KEPT * 100, `≥ ${TARGET_KEPT * 100}%`, 1),
+    { ...kept, met: judged.verdict === 'undecided' ? null : judged.verdict === 'met', note: `${judged.verdict}: ${judged.why}` },
+    info(PART, 'placebo (A/A control) IOPS ÷ untraced beside it: the run\'s resolution', bracketed('placebo') * 100, '%', 1, `quartiles ${quartiles('placebo')}`),
     info(PART, 'bpfheat IOPS ÷ untraced (ratio of medians)', ofMedians('bpfheat') * 100, '%', 1),
     info(PART, 'bpfheat --exemplars off IOPS ÷ untraced beside it', bracketed('bpfheat-no-exemplars') * 100, '%', 1),
     info(PART, 'bpfheat --start-map IOPS ÷ untraced beside it', bracketed('bpfheat-start-map') * 100, '%', 1),

@@ -7,11 +7,13 @@
  *   bpfheat-no-exemplars   the same with --exemplars off: the completion program alone
  *   bpftrace  Debian's bpftrace running bench/biolatency.bt (tracepoints issue/complete)
  *   minimal   bench/minimal-tracer.ts: the least a map-based libbpf histogram does (the floor)
+ *   placebo   an idle Node.js process started and stopped like bpfheat, tracing nothing: the A/A
+ *             control, whose "cost" is what the method measures when there is none
  */
 import { fileURLToPath } from 'node:url';
-import { startTool, type ProgramCounters, type Tool } from './system.ts';
+import { contextSwitches, cpuMs, startTool, type ProgramCounters, type Tool } from './system.ts';
 
-export type TracerKind = 'bpfheat' | 'bpfheat-start-map' | 'bpfheat-no-exemplars' | 'bpftrace' | 'minimal';
+export type TracerKind = 'bpfheat' | 'bpfheat-start-map' | 'bpfheat-no-exemplars' | 'bpftrace' | 'minimal' | 'placebo';
 
 export const TRACER_LABELS: Record<TracerKind, string> = {
   bpfheat: 'bpfheat --jsonl',
@@ -19,11 +21,18 @@ export const TRACER_LABELS: Record<TracerKind, string> = {
   'bpfheat-no-exemplars': 'bpfheat --exemplars off',
   bpftrace: 'bpftrace biolatency.bt',
   minimal: 'minimal libbpf (floor)',
+  placebo: 'placebo (idle, A/A)',
 };
 
 const BIN = fileURLToPath(new URL('../../bin/bpfheat.js', import.meta.url));
 export const BIOLATENCY_BT = fileURLToPath(new URL('../biolatency.bt', import.meta.url));
 const MINIMAL = fileURLToPath(new URL('../minimal-tracer.ts', import.meta.url));
+const PLACEBO = "process.on('SIGINT', () => process.exit(0)); setInterval(() => {}, 1 << 30); console.log('ready');";
+
+/** A measurement starts this long after a tracer started or stopped: a tracer's first seconds are
+ * not its steady state (bpfheat's Node.js compiles its column reading then: ~30 ms of CPU a second,
+ * ~4 ms once warm), and a tracer's exit leaves the kernel freeing its programs and maps. */
+export const SETTLE_MS = 2000;
 
 export function startTracer(kind: TracerKind): Promise<Tool> {
   switch (kind) {
@@ -39,6 +48,20 @@ export function startTracer(kind: TracerKind): Promise<Tool> {
       return startTool(kind, 'bpftrace', [BIOLATENCY_BT], /Tracing block device I\/O/);
     case 'minimal':
       return startTool(kind, process.execPath, ['--import', 'tsx', MINIMAL], /^ready$/m);
+    case 'placebo':
+      return startTool(kind, process.execPath, ['-e', PLACEBO], /^ready$/m);
+  }
+}
+
+/** A running tracer's user + system CPU (ms) and context switches so far; a tracer that exited
+ * during the measurement fails it with one line naming the tracer and the run, and its output. */
+export function tracerUsage(tracer: Tool, run: string): { cpuMs: number; switches: number } {
+  const exited = (): Error => new Error(`tracer ${tracer.name} exited during ${run} (code ${tracer.child.exitCode ?? tracer.child.signalCode}); its output:\n${tracer.output().trim()}`);
+  if (tracer.child.exitCode !== null || tracer.child.signalCode !== null) throw exited();
+  try {
+    return { cpuMs: cpuMs(tracer.pid), switches: contextSwitches(tracer.pid) };
+  } catch {
+    throw exited();
   }
 }
 
@@ -58,6 +81,13 @@ export interface PerIo {
   readonly issueNs: number;
   readonly completeNs: number;
   readonly totalNs: number;
+}
+
+/** The round whose total is the median (of an even count, the lower of the two middle ones): its
+ * sides add up to its total, where medians taken per side need not. */
+export function medianRound(rounds: readonly PerIo[]): PerIo | undefined {
+  const sorted = [...rounds].sort((a, b) => a.totalNs - b.totalNs);
+  return sorted[(sorted.length - 1) >> 1];
 }
 
 /** ns per I/O: run time on each side divided by the completions (one per block request). */
