@@ -400,12 +400,12 @@ function decodeSteps(value: unknown): number[] {
   return steps;
 }
 
-/** Most hosts a hello lists: a fleet's, in one message. */
-const MAX_HOSTS = 4096;
+/** Most hosts a hello or devices message lists: a fleet's, in one message (the server lists the first ones, and says so). */
+export const MAX_HOSTS_LISTED = 4096;
 
 function decodeHosts(value: unknown): string[] {
   const hosts = array(value, 'hosts');
-  if (hosts.length > MAX_HOSTS) fail(`hosts lists more than ${MAX_HOSTS} hosts`);
+  if (hosts.length > MAX_HOSTS_LISTED) fail(`hosts lists more than ${MAX_HOSTS_LISTED} hosts`);
   return hosts.map((host, k) => string(host, `hosts[${k}]`));
 }
 

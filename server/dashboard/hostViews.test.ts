@@ -11,6 +11,7 @@ import { bundleOf } from './bundle.ts';
 import { HeavyAnswers, Turns } from './slicing.ts';
 import { ClientSeats } from './ws.ts';
 import { accessPolicy } from './security.ts';
+import { MAX_HOSTS_LISTED } from '../../shared/protocol.ts';
 import { closeAll, column, connect, FakeSource, start, until } from '../../test/dashboard-harness.ts';
 
 afterEach(closeAll);
@@ -140,6 +141,25 @@ describe('the hosts a page can name', () => {
     dashboard.sink.devices?.([{ id: 0, name: 'sda' }]);
     await until(() => client.messages.some((m) => m.type === 'devices'));
     expect(client.messages.find((m) => m.type === 'devices')).toEqual({ type: 'devices', devices: [{ id: 0, name: 'sda' }], hosts: ['db1', 'db2'] });
+    client.ws.close();
+  });
+});
+
+describe('a fleet of more hosts than a message lists', () => {
+  it('is told as its first MAX_HOSTS_LISTED hosts, in hello and devices, and a line saying how to narrow it', async () => {
+    const hosts = Array.from({ length: MAX_HOSTS_LISTED + 1 }, (_, k) => `h${String(k).padStart(5, '0')}`);
+    const { dashboard, url } = await start({ hostView: () => ({ status: 400, error: 'not in this test' }), stream: { hosts: () => hosts } });
+    const client = await connect(url);
+    await until(() => client.messages.some((m) => m.type === 'problem'));
+    const line = `${MAX_HOSTS_LISTED + 1} hosts: the Hosts filter lists the first ${MAX_HOSTS_LISTED} (the picture sums them all); narrow the fleet with --match, e.g. {job="db"}`;
+    expect(client.messages[0]).toMatchObject({ type: 'hello', hosts: hosts.slice(0, MAX_HOSTS_LISTED) });
+    expect(client.messages[1]).toEqual({ type: 'problem', message: line });
+    dashboard.sink.devices?.([{ id: 0, name: 'sda' }]);
+    await until(() => client.messages.filter((m) => m.type === 'problem').length === 2);
+    expect(client.messages.slice(-2)).toEqual([
+      { type: 'devices', devices: [{ id: 0, name: 'sda' }], hosts: hosts.slice(0, MAX_HOSTS_LISTED) },
+      { type: 'problem', message: line },
+    ]);
     client.ws.close();
   });
 });

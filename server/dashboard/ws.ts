@@ -34,6 +34,7 @@ import {
   BUCKET_SCHEME,
   MAX_CLIENT_MESSAGE_BYTES,
   MAX_EXEMPLARS_PER_MESSAGE,
+  MAX_HOSTS_LISTED,
   PROTOCOL_VERSION,
   REFUSED_CLOSE_BASE,
   ProtocolError,
@@ -299,7 +300,7 @@ export class ColumnStream {
       host: this.host,
       scheme: BUCKET_SCHEME,
       devices: this.source.devices(),
-      hosts: this.hosts(),
+      hosts: this.hosts().slice(0, MAX_HOSTS_LISTED),
       ops: OPS,
       metrics: METRICS,
       intervalMs: this.source.intervalMs,
@@ -391,7 +392,16 @@ export class ColumnStream {
     });
     this.send(client, encodeServerMessage(this.hello()));
     if (this.sourceProblem !== null) this.send(client, encodeServerMessage({ type: 'problem', message: this.sourceProblem }));
+    this.sendHostsLeftOut(client);
     this.position(client, after);
+  }
+
+  /** When the hosts are more than a message lists, the line saying so (a problem of the source's own comes first). */
+  private sendHostsLeftOut(client: Client): void {
+    const count = this.hosts().length;
+    if (count <= MAX_HOSTS_LISTED || this.sourceProblem !== null) return;
+    const line = `${count} hosts: the Hosts filter lists the first ${MAX_HOSTS_LISTED} (the picture sums them all); narrow the fleet with --match, e.g. {job="db"}`;
+    this.send(client, encodeServerMessage({ type: 'problem', message: line }));
   }
 
   /** A client gone: its seat is free (once, however many ways it went). */
@@ -421,7 +431,8 @@ export class ColumnStream {
     if (client.devicesSeen !== this.devicesVersion) {
       client.devicesSeen = this.devicesVersion;
       const hosts = this.hosts();
-      this.send(client, encodeServerMessage({ type: 'devices', devices: this.source.devices(), ...(hosts.length > 0 ? { hosts } : {}) }));
+      this.send(client, encodeServerMessage({ type: 'devices', devices: this.source.devices(), ...(hosts.length > 0 ? { hosts: hosts.slice(0, MAX_HOSTS_LISTED) } : {}) }));
+      this.sendHostsLeftOut(client);
     }
     const size = this.history.size;
     if (size > 0) {
