@@ -241,8 +241,8 @@ describe.skipIf(skip !== null)('hosts whose exporter restarts, beside one that d
     running.push(dashboard);
     const fromMs = firstStartMs - 5 * INTERVAL_MS;
     const toMs = firstStartMs + (COLUMNS + 5) * INTERVAL_MS;
-    /** The dashboard's latency columns of [fromMs, toMs) as --jsonl prints them, once it holds them all (of the hosts `query` names). */
-    const held = (query: string): Promise<Map<number, { total: number; buckets: [number, number | null, number][] }>> =>
+    /** The dashboard's latency columns of [fromMs, toMs), as its /api/columns answers them (total and buckets by start), once it holds them all (of the hosts `query` names). */
+    const dashboardColumns = (query: string): Promise<Map<number, { total: number; buckets: [number, number | null, number][] }>> =>
       eventually(`the dashboard${query} to hold the steps`, async () => {
         const answer = await fetch(`${dashboard.base}/api/columns?from=${fromMs}&to=${toMs}&metric=latency${query}`);
         if (!answer.ok) return null;
@@ -255,7 +255,7 @@ describe.skipIf(skip !== null)('hosts whose exporter restarts, beside one that d
         }));
       }, 60_000);
     for (const [query, recordings] of [['', [hostC, hostD, hostE]], [`&host=${encodeURIComponent(instanceC)}`, [hostC]]] as const) {
-      const columns = await held(query);
+      const columns = await dashboardColumns(query);
       for (let startMs = fromMs; startMs < toMs; startMs += INTERVAL_MS) {
         expect(columns.get(startMs), `the step starting at ${startMs}${query}`).toEqual(expected(recordings, startMs, 'latency'));
       }

@@ -23,6 +23,16 @@ describe('ColumnStore', () => {
     expect(s.newestEndMs).toBe(15_000);
   });
 
+  it('takes the hosts a devices message names (a host that began exporting later), and keeps them when it names none', () => {
+    const s = new ColumnStore();
+    s.setHello({ type: 'hello', version: 1, source: 'prometheus', host: 'fleet', scheme: { name: 'otel-exponential', scale: 3, slots: 323 }, devices: [], hosts: ['db1'], ops: [], metrics: [], intervalMs: 1000, steps: [1000], oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null });
+    const version = s.version;
+    s.setDevices([{ id: 0, name: 'sda' }], ['db1', 'db2']);
+    expect([s.meta!.devices, s.meta!.hosts, s.version > version]).toEqual([[{ id: 0, name: 'sda' }], ['db1', 'db2'], true]);
+    s.setDevices([{ id: 0, name: 'sda' }, { id: 1, name: 'sdb' }]);
+    expect(s.meta!.hosts).toEqual(['db1', 'db2']);
+  });
+
   it('evicts the oldest columns past its capacity', () => {
     const s = store(3);
     for (let seq = 1; seq <= 5; seq++) s.add(column(seq));

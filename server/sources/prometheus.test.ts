@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
 import { QueryAnswerError } from '../formats/prometheus-query.ts';
-import { answerEncoding, describeFailure, prometheusSourceName, queryRangeParams, readingAhead } from './prometheus.ts';
+import { answerEncoding, createPrometheusReader, describeFailure, prometheusSourceName, queryRangeParams, readingAhead } from './prometheus.ts';
 
 describe('answerEncoding', () => {
   it.each([
@@ -79,5 +81,50 @@ describe('prometheusSourceName', () => {
     [{ url: 'http://prometheus:9090', hosts: ['db1'], sumHosts: true }, 'db1'],
   ])('%j: %s (the page and bpfheat snapshot say the same)', (options, name) => {
     expect(prometheusSourceName(options)).toBe(name);
+  });
+});
+
+/**
+ * A query API that answers what the fleet's sum asks: each histogram's count per series, where the
+ * series of host db2 begin at `db2FromMs` (a host that starts exporting later) and one series has
+ * no host label; the sums, start times and whole histograms are empty.
+ */
+async function queryApiStub(db2FromMs: number): Promise<{ url: string; server: Server }> {
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const params = new URLSearchParams(body);
+      const startS = Number(params.get('start'));
+      const series = (labels: Record<string, string>) => ({ metric: { device: 'sda', op: 'read', ...labels }, values: [[startS, '5']] });
+      const result = !params.get('query')!.startsWith('histogram_count(')
+        ? []
+        : [series({ instance: 'db1' }), series({}), ...(startS * 1000 >= db2FromMs ? [series({ instance: 'db2' })] : [])];
+      response.setHeader('Content-Type', 'application/json');
+      response.end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('the fleet\'s sum read', () => {
+  let stub: Server | null = null;
+  afterEach(() => stub?.close());
+
+  it('lists a host that starts exporting in a later chunk, telling the table grew once for it; a series without the host label is no host', async () => {
+    const intervalMs = 1000;
+    const api = await queryApiStub(720 * intervalMs);
+    stub = api.server;
+    let grew = 0;
+    const reader = createPrometheusReader({ url: api.url, match: null, hostLabel: 'instance', hosts: [], sumHosts: true, intervalMs }, () => grew++);
+    const hostsByChunk: (readonly string[])[] = [];
+    const grewByChunk: number[] = [];
+    await reader.read(0, 1440 * intervalMs, () => {
+      hostsByChunk.push(reader.hosts());
+      grewByChunk.push(grew);
+    });
+    expect(hostsByChunk).toEqual([['db1'], ['db1', 'db2'], ['db1', 'db2']]);
+    expect(grewByChunk).toEqual([1, 2, 2]);
   });
 });
