@@ -59,7 +59,11 @@ export interface DeviceInfo {
    * backing file's disk. Its I/Os are counted again there. Absent when none (or not known).
    */
   readonly stackedOn?: readonly string[];
-  /** the machine it belongs to, when a source shows several (--source prometheus); absent: the source's own host */
+  /**
+   * the machine it belongs to, where hosts are read apart (--source prometheus with --text or
+   * --jsonl, each host's devices apart); absent: the source's own host. Never sent to a page: the
+   * dashboard reads a fleet's sum, and a page narrowed to hosts gets their sum (hostViews.ts).
+   */
   readonly host?: string;
 }
 

@@ -360,11 +360,10 @@ function decodeDevices(value: unknown): DeviceInfo[] {
   return array(value, 'devices').map((d, k) => {
     if (!isRecord(d)) fail(`devices[${k}] must be an object`);
     const device = { id: integer(d.id, `devices[${k}].id`), name: string(d.name, `devices[${k}].name`) };
-    const hosted = d.host === undefined ? device : { ...device, host: string(d.host, `devices[${k}].host`) };
-    if (d.stackedOn === undefined) return hosted;
+    if (d.stackedOn === undefined) return device;
     const stackedOn = array(d.stackedOn, `devices[${k}].stackedOn`);
     if (stackedOn.length > MAX_STACKED_ON) fail(`devices[${k}].stackedOn lists more than ${MAX_STACKED_ON} devices`);
-    return { ...hosted, stackedOn: stackedOn.map((name, j) => string(name, `devices[${k}].stackedOn[${j}]`)) };
+    return { ...device, stackedOn: stackedOn.map((name, j) => string(name, `devices[${k}].stackedOn[${j}]`)) };
   });
 }
 

@@ -36,14 +36,6 @@ describe('DeviceTable', () => {
     expect(table.serverIds([0, 1, 2, -1])).toEqual([1, 0, -1, -1]);
   });
 
-  it('keeps the same device name on two hosts apart (a source of several hosts)', () => {
-    const table = new DeviceTable();
-    table.setServer([{ id: 0, name: 'sda', host: 'db1:7070' }, { id: 1, name: 'sda', host: 'db2:7070' }]);
-    expect(table.devices.map((d) => [d.id, d.name, d.host])).toEqual([[0, 'sda', 'db1:7070'], [1, 'sda', 'db2:7070']]);
-    const c = column([0, 1]);
-    expect(table.column(c)).toBe(c);
-  });
-
   it('keeps the latest facts of a device under its page id', () => {
     const table = new DeviceTable();
     table.setServer([{ id: 0, name: 'loop3' }]);

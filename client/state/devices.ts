@@ -8,11 +8,6 @@
 import type { Column, DeviceInfo } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 
-/** What names a device across servers: its name, on its host when the source shows several. */
-function deviceKey(device: DeviceInfo): string {
-  return device.host === undefined ? device.name : `${device.name}\u0000${device.host}`;
-}
-
 export class DeviceTable {
   /** the page's table, ascending by id */
   private table: DeviceInfo[] = [];
@@ -27,22 +22,21 @@ export class DeviceTable {
   }
 
   /**
-   * A server's table (in hello: a new server; in `devices`: it grew). Known names (on their host,
-   * for a source of several hosts) keep their page id; a new one takes the server's id when the
+   * A server's table (in hello: a new server; in `devices`: it grew). Known names keep their page id; a new one takes the server's id when the
    * page has not used it, else the next free one. A device's other facts (what it is stacked on)
    * are the latest server's.
    */
   setServer(devices: readonly DeviceInfo[]): void {
-    const byName = new Map(this.table.map((d) => [deviceKey(d), d]));
+    const byName = new Map(this.table.map((d) => [d.name, d]));
     const used = new Set(this.table.map((d) => d.id));
     const toPage = new Map<number, number>();
     for (const device of devices) {
-      let id = byName.get(deviceKey(device))?.id;
+      let id = byName.get(device.name)?.id;
       if (id === undefined) {
         id = used.has(device.id) ? Math.max(...used) + 1 : device.id;
         used.add(id);
       }
-      byName.set(deviceKey(device), { ...device, id });
+      byName.set(device.name, { ...device, id });
       toPage.set(device.id, id);
     }
     this.table = [...byName.values()].sort((a, b) => a.id - b.id);

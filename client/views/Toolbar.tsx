@@ -40,8 +40,7 @@ export interface ToolbarProps {
 export const Toolbar = memo(function Toolbar({ model, state, meta, drawn, onExport }: ToolbarProps) {
   const { display, extent } = state;
   const devices = meta?.devices ?? [];
-  // a source of several hosts names the same device on each: one checkbox per name
-  const deviceNames = [...new Set(devices.map((d) => d.name))];
+  const deviceNames = devices.map((d) => d.name);
   const hosts = meta?.hosts ?? [];
   return (
     <nav className="toolbar" aria-label="View controls">
