@@ -148,7 +148,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     // The page itself is the same for any hosts (its data comes from /api and /ws), so it loads even
     // before the hosts are known; a request this dashboard would refuse makes no host view (no read
     // from Prometheus): it is refused as any other.
-    const allowed = url.startsWith('/api/') && query.has('host') && checkRequest(options.policy, request.headers, request.rawHeaders, query, port()).ok;
+    // Express routes /API/columns as /api/columns: so is it routed here, or the fleet's app would answer it for the hosts
+    const allowed = url.slice(0, 5).toLowerCase() === '/api/' && query.has('host') && checkRequest(options.policy, request.headers, request.rawHeaders, query, port()).ok;
     const chosen = allowed ? answering(query) : { dashboard: null };
     if ('error' in chosen) {
       response.writeHead(chosen.status, { 'Content-Type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: chosen.error }));

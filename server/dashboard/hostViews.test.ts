@@ -84,6 +84,8 @@ describe('a request naming hosts', () => {
     expect(await totalOf(`${url}/api/columns?${range}&host=db1&host=db3`)).toEqual([2]);
     expect(made).toEqual(['db2', 'db1,db3']);
     expect(await totalOf(`${url}/api/columns?${range}&host=db9`)).toEqual({ status: 400, error: 'unknown host db9: the hosts are db1, db2, db3' });
+    expect(await totalOf(`${url}/API/columns?${range}&host=db9`)).toEqual({ status: 400, error: 'unknown host db9: the hosts are db1, db2, db3' });
+    expect(await totalOf(`${url}/Api/Columns?${range}&host=db2`)).toEqual([1]);
     // the page is the same for any hosts: it loads, and asks its data of /api and /ws
     const page = await fetch(`${url}/?host=db9`);
     expect([page.status, await page.text()]).toEqual([200, '<!doctype html><title>t</title>']);
