@@ -109,8 +109,11 @@ test('shows the hosts in the picture, draws their sum, narrows to one host', asy
   expect(await drawnColumns(page)).toEqual(summed([hostA, hostB]));
 
   // the page starts over on the host's own picture, which the server reads from Prometheus when asked
+  // the hosts checked apply together, with the button: checking both, then one off, asks for nothing yet
   await page.locator('details.hosts summary').click();
-  await page.getByRole('checkbox', { name: instances[0] }).click();
+  for (const instance of [instances[0]!, instances[1]!, instances[1]!]) await page.getByRole('checkbox', { name: instance }).click();
+  expect(new URL(page.url()).searchParams.has('host')).toBe(false);
+  await page.getByRole('button', { name: 'Show this host' }).click();
   await page.waitForURL((url) => url.searchParams.get('host') === instances[0]);
   await expect(page.locator('details.hosts summary')).toHaveText(`Hosts: ${instances[0]}`);
   await page.locator('details.hosts summary').click();

@@ -4,7 +4,7 @@
  */
 import { OPS, METRICS, type Metric, type Op } from '../../shared/scheme.ts';
 import { COLOR_BYS, COLOR_SCALES, Y_SCALES, formatSpan, type ColorBy, type ColorScaleKind, type YScaleKind } from '../../shared/view.ts';
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import type { AppModel, Snapshot } from '../state/model.ts';
 import { SPAN_PRESETS_MS, back, reset, setSpan } from '../state/view.ts';
 
@@ -25,6 +25,32 @@ function Choice<T extends string>({ label, value, choices, onChange }: { label: 
 
 function toggled<T>(list: readonly T[], item: T): T[] {
   return list.includes(item) ? list.filter((x) => x !== item) : [...list, item];
+}
+
+/**
+ * Other hosts are another picture, which the server reads for them, and the page starts over on
+ * it: the hosts checked apply together, with one button, so three hosts are one read, not three.
+ */
+function HostsFilter({ model, hosts, shown }: { model: AppModel; hosts: readonly string[]; shown: readonly string[] }) {
+  const [chosen, setChosen] = useState<readonly string[]>(shown);
+  const unchanged = chosen.length === shown.length && chosen.every((host) => shown.includes(host));
+  return (
+    <details className="hosts">
+      <summary>Hosts: {shown.length === 0 ? `all ${hosts.length}, summed` : shown.join(', ')}</summary>
+      <fieldset>
+        <legend>Show hosts (none checked: all, summed)</legend>
+        {hosts.map((host) => (
+          <label key={host}>
+            <input type="checkbox" checked={chosen.includes(host)} onChange={() => setChosen(toggled(chosen, host))} />
+            {host}
+          </label>
+        ))}
+        <button type="button" disabled={unchanged} onClick={() => model.setDisplay({ hosts: chosen })}>
+          Show {chosen.length === 0 ? 'all hosts' : chosen.length === 1 ? 'this host' : `these ${chosen.length} hosts`}
+        </button>
+      </fieldset>
+    </details>
+  );
 }
 
 export interface ToolbarProps {
@@ -84,20 +110,7 @@ export const Toolbar = memo(function Toolbar({ model, state, meta, drawn, onExpo
             ))}
           </fieldset>
         </details>
-        {hosts.length > 0 && (
-          <details className="hosts">
-            <summary>Hosts: {display.hosts.length === 0 ? `all ${hosts.length}, summed` : display.hosts.join(', ')}</summary>
-            <fieldset>
-              <legend>Show hosts (none checked: all, summed)</legend>
-              {hosts.map((host) => (
-                <label key={host}>
-                  <input type="checkbox" checked={display.hosts.includes(host)} onChange={() => model.setDisplay({ hosts: toggled(display.hosts, host) })} />
-                  {host}
-                </label>
-              ))}
-            </fieldset>
-          </details>
-        )}
+        {hosts.length > 0 && <HostsFilter model={model} hosts={hosts} shown={display.hosts} />}
         <fieldset className="ops">
           <legend>Ops</legend>
           {OPS.map((op: Op) => (
