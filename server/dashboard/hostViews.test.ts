@@ -197,6 +197,7 @@ describe('the host sets kept', () => {
     await until(() => onDb1.closed !== null);
     await views.close();
     expect(stopped.sort()).toEqual(['db1', 'db2', 'db3']);
+    expect(await totalOf(`${url}/api/columns?host=db1`)).toEqual({ status: 503, error: 'the dashboard is shutting down' });
   });
 
   it('refuse one more set when every one has a page (503 and a line), and make it once one is closed', async () => {

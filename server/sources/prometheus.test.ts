@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueryAnswerError } from '../formats/prometheus-query.ts';
-import { answerEncoding, createPrometheusReader, describeFailure, prometheusSourceName, queryRangeParams, readingAhead } from './prometheus.ts';
+import { until } from '../../test/dashboard-harness.ts';
+import { answerEncoding, createPrometheusReader, createPrometheusSource, describeFailure, prometheusSourceName, queryRangeParams, readingAhead } from './prometheus.ts';
 
 describe('answerEncoding', () => {
   it.each([
@@ -126,5 +127,22 @@ describe('the fleet\'s sum read', () => {
     });
     expect(hostsByChunk).toEqual([['db1'], ['db1', 'db2'], ['db1', 'db2']]);
     expect(grewByChunk).toEqual([1, 2, 2]);
+  });
+});
+
+describe('a host view\'s source', () => {
+  it('tells its problem to its page only: the fleet\'s source has said it on stderr once already', async () => {
+    const reported: (string | null)[] = [];
+    const fleet = createPrometheusSource({ url: 'http://127.0.0.1:1', match: null, hostLabel: 'instance', hosts: [], sumHosts: true, intervalMs: 1000, historyMs: 60_000, report: (problem) => reported.push(problem) });
+    const view = fleet.forHosts!(['db1']);
+    const problems: (string | null)[] = [];
+    await view.start({ column: () => {}, problem: (problem) => problems.push(problem) });
+    try {
+      await until(() => problems.length > 0);
+      expect(problems[0]).toMatch(/^cannot reach Prometheus at http:\/\/127\.0\.0\.1:1 /);
+      expect(reported).toEqual([]);
+    } finally {
+      await view.stop();
+    }
   });
 });
