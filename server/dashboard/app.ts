@@ -62,6 +62,8 @@ export interface DashboardOptions {
 export interface HostRefusal {
   readonly status: number;
   readonly error: string;
+  /** the same request may be served later (the fleet's hosts are not read yet): a page retries rather than stop */
+  readonly retry?: boolean;
 }
 
 export interface Dashboard {
@@ -132,7 +134,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     heavy: limits.heavy,
   });
   /** The dashboard that answers a request: this one, or the one of the hosts it names. */
-  function answering(query: URLSearchParams): { dashboard: Dashboard | null } | { status: number; error: string } {
+  function answering(query: URLSearchParams): { dashboard: Dashboard | null } | HostRefusal {
     const hosts = hostsNamed(query);
     if (hosts === null) return { dashboard: null };
     if ('error' in hosts) return { status: 400, error: hosts.error };
@@ -198,7 +200,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if ('error' in backfill) return refuse(socket, 400, backfill.error);
     const chosen = answering(query);
     // the page's own address named the hosts: it is told why, and stops retrying
-    if ('error' in chosen) return stream.refuseAfterUpgrade(request, socket, head, chosen.status, chosen.error);
+    if ('error' in chosen) return stream.refuseAfterUpgrade(request, socket, head, chosen);
     const target = chosen.dashboard?.stream ?? stream;
     if (target.full) return refuse(socket, 503, 'too many dashboard clients are connected: close one and retry');
     target.handleUpgrade(request, socket, head, afters.length === 1 ? Number(afters[0]) : null, backfill);

@@ -132,6 +132,26 @@ describe('a request naming hosts', () => {
   });
 });
 
+describe('a request naming hosts before the fleet\'s read has seen any', () => {
+  it('is refused for now: 503 over HTTP, and on the WebSocket the line then a close that asks to try again later (1013)', async () => {
+    const made: string[] = [];
+    const views = new HostViews(
+      () => [],
+      (hosts) => {
+        made.push(hosts.join(','));
+        throw new Error('no host view may be made');
+      },
+    );
+    const { url } = await start({ hostView: (hosts) => views.view(hosts), stream: { hosts: () => [] } });
+    const line = 'the fleet\'s hosts are still being read from Prometheus: retrying';
+    expect(await totalOf(`${url}/api/columns?host=db1`)).toEqual({ status: 503, error: line });
+    const page = await connect(url, {}, '?host=db1');
+    await until(() => page.closed !== null);
+    expect([page.closed, page.messages]).toEqual([1013, [{ type: 'error', message: line }]]);
+    expect(made).toEqual([]);
+  });
+});
+
 describe('the hosts a page can name', () => {
   it('reach every page with the device table when the fleet grows', async () => {
     const hosts = ['db1'];

@@ -39,9 +39,10 @@ export class HostViews {
   /** The dashboard of `hosts` (sorted, each once), made if need be; or why not: an unknown host, no room. */
   view(hosts: readonly string[]): Dashboard | HostRefusal {
     const known = this.known();
+    if (known.length === 0) return { status: 503, error: 'the fleet\'s hosts are still being read from Prometheus: retrying', retry: true };
     const unknown = hosts.filter((host) => !known.includes(host));
     if (unknown.length > 0) {
-      return { status: 400, error: `unknown host ${unknown.join(', ').slice(0, 200)}: the hosts are ${known.join(', ').slice(0, 400) || 'none yet (still reading)'}` };
+      return { status: 400, error: `unknown host ${unknown.join(', ').slice(0, 200)}: the hosts are ${known.join(', ').slice(0, 400)}` };
     }
     if (this.closed) return { status: 503, error: 'the dashboard is shutting down' };
     const key = hosts.join('\n');

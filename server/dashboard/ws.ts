@@ -68,6 +68,8 @@ export const DEAD_AFTER_MS = 75_000;
 /** A stats message at most this often (only for sources that measure themselves). */
 const STATS_EVERY_MS = 5000;
 const MAX_ERROR_CHARS = 900;
+/** The close code of a refusal that may be served later (RFC 6455 registry: Try Again Later). */
+const TRY_AGAIN_LATER = 1013;
 /** The most bytes of a close frame's reason (RFC 6455: 125 less the code's 2). */
 const MAX_CLOSE_REASON_BYTES = 123;
 
@@ -227,15 +229,16 @@ export class ColumnStream {
   /**
    * Completes an upgrade only to say why the page cannot be served as it asks (a browser reads no
    * HTTP answer to a refused upgrade: it sees code 1006 and retries for ever): an `error` message
-   * with the line, then a close with code 4000 + the HTTP status, which the page takes as final.
+   * with the line, then a close with code 4000 + the HTTP status, which the page takes as final;
+   * or, when the same request may be served later, 1013 (try again later), after which it retries.
    */
-  refuseAfterUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, status: number, message: string): void {
+  refuseAfterUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, refusal: { status: number; error: string; retry?: boolean }): void {
     this.wss.handleUpgrade(request, socket, head, (ws) => {
       ws.on('error', () => {
         // a page that went away before it read the line: nothing to tell anyone
       });
-      ws.send(encodeServerMessage({ type: 'error', message: message.slice(0, MAX_ERROR_CHARS) }));
-      ws.close(REFUSED_CLOSE_BASE + status, closeReason(message));
+      ws.send(encodeServerMessage({ type: 'error', message: refusal.error.slice(0, MAX_ERROR_CHARS) }));
+      ws.close(refusal.retry ? TRY_AGAIN_LATER : REFUSED_CLOSE_BASE + refusal.status, closeReason(refusal.error));
     });
   }
 
