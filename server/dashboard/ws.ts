@@ -74,9 +74,12 @@ const TRY_AGAIN_LATER = 1013;
 const MAX_CLOSE_REASON_BYTES = 123;
 
 /** The line cut to fit a close frame, on a whole character. */
-export function closeReason(line: string): string {
-  let reason = line.slice(0, MAX_CLOSE_REASON_BYTES);
-  while (Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) reason = reason.slice(0, -1);
+function closeReason(line: string): string {
+  let reason = '';
+  for (const char of line) {
+    if (Buffer.byteLength(reason + char) > MAX_CLOSE_REASON_BYTES) break;
+    reason += char;
+  }
   return reason;
 }
 
