@@ -44,10 +44,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { atMost, heading, machineLine, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
+import { atMost, heading, info, machineLine, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, onCleanup, runMain } from './lib/cleanup.ts';
 import { startTool, type Tool } from './lib/system.ts';
-import { longestFrames, type ProfileTraceEvent } from './lib/frame-profile.ts';
+import { animationFrames, firstDispatch, longestFrames, untilMarked, type AnimationFrame, type ProfileTraceEvent } from './lib/frame-profile.ts';
+import { DRAW_MARK, PANELS_MARK } from '../client/state/marks.ts';
 
 export interface ClientDrawOptions {
   readonly widthCss: number;
@@ -141,12 +142,17 @@ interface ScenarioResult {
   /** the frames' busy time, and their span */
   readonly scrolling: FrameStats;
   readonly scrollingSpan: FrameStats;
+  /** the scrolling frames that painted the heat map, and those that gave the side panels a frame (marks.ts) */
+  readonly scrollingDraw: FrameStats;
+  readonly scrollingPanels: FrameStats;
   /** DOM changes per scrolling frame (countDomChanges) */
   readonly scrollDomPerFrame: number;
   readonly brushing: FrameStats;
   readonly brushingSpan: FrameStats;
   readonly zoomMs: number | null;
   readonly zoomSpanMs: number | null;
+  /** from the button's release to the end of the frame that painted the zoomed view, and the frames that took (null: not painted) */
+  readonly zoomDrawn: { readonly ms: number; readonly frames: number } | null;
   /** the client's own measure of its last frame task, when it exposes one */
   readonly clientLastFrameMs: number | null;
 }
@@ -160,77 +166,16 @@ function frameStats(durations: readonly number[]): FrameStats {
   };
 }
 
-interface TraceEvent {
-  readonly name: string;
-  readonly ph: string;
-  readonly ts: number;
-  readonly dur?: number;
-  readonly pid: number;
-  readonly tid: number;
-  readonly args?: { name?: string };
-}
+const TRACE_CATEGORIES = ['devtools.timeline', 'blink.user_timing', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame'];
 
-/** Each animation frame of the page's main thread, in ms: its span, and the time the thread was busy in it. */
-export interface FrameTimes {
-  readonly span: number[];
-  readonly busy: number[];
+/** What a traced action gave: its animation frames, and when the page first saw a mouse button released (null: not in it). */
+interface Traced {
+  readonly frames: readonly AnimationFrame[];
+  readonly releasedAt: number | null;
 }
-
-/**
- * The animation frames of the page's main thread in a Chromium trace. `span`: from the start of
- * the frame's first task to the end of its rendering update (the AnimationFrame event), which
- * holds the time the thread waited for the frame's turn; `busy`: the time of the tasks run in it.
- */
-export function animationFrames(trace: Buffer): FrameTimes {
-  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] }).traceEvents;
-  const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
-  const byThread = new Map<string, [number, number][]>();
-  const tasks = new Map<string, TraceEvent[]>();
-  const open = new Map<string, number>();
-  for (const e of [...events].sort((a, b) => a.ts - b.ts)) {
-    const thread = `${e.pid}:${e.tid}`;
-    if (!mainThreads.has(thread)) continue;
-    if (e.name === 'RunTask' && e.ph === 'X' && e.dur !== undefined) {
-      const ran = tasks.get(thread);
-      if (ran) ran.push(e);
-      else tasks.set(thread, [e]);
-    }
-    if (e.name !== 'AnimationFrame') continue;
-    if (e.ph === 'b') open.set(thread, e.ts);
-    else if (e.ph === 'e' && open.has(thread)) {
-      const frame: [number, number] = [open.get(thread)!, e.ts];
-      const frames = byThread.get(thread);
-      if (frames) frames.push(frame);
-      else byThread.set(thread, [frame]);
-      open.delete(thread);
-    }
-  }
-  // one page: the renderer main thread with the most frames
-  const [thread, frames] = [...byThread.entries()].sort((a, b) => b[1].length - a[1].length)[0] ?? ['', []];
-  const ran = tasks.get(thread) ?? [];
-  return {
-    span: frames.map(([from, to]) => (to - from) / 1000),
-    busy: frames.map(([from, to]) => busyMs(ran, from, to)),
-  };
-}
-
-/** Time (ms) the tasks (ascending by start; a task inside another is counted once) ran within [from, to] (µs). */
-function busyMs(tasks: readonly TraceEvent[], from: number, to: number): number {
-  let busy = 0;
-  let until = from;
-  for (const task of tasks) {
-    const start = Math.max(task.ts, until);
-    const end = Math.min(task.ts + task.dur!, to);
-    if (end > start) busy += end - start;
-    until = Math.max(until, Math.min(task.ts + task.dur!, to));
-  }
-  return busy / 1000;
-}
-
-const TRACE_CATEGORIES = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame'];
 
 /** The action's animation frames; with `keep`, the trace (with JS samples) is written there and its longest frames are profiled. */
-async function traced(browser: Browser, page: Page, action: () => Promise<void>, keep?: string): Promise<FrameTimes> {
+async function traced(browser: Browser, page: Page, action: () => Promise<void>, keep?: string): Promise<Traced> {
   const categories = keep ? [...TRACE_CATEGORIES, 'disabled-by-default-v8.cpu_profiler'] : TRACE_CATEGORIES;
   await browser.startTracing(page, { categories });
   try {
@@ -240,12 +185,14 @@ async function traced(browser: Browser, page: Page, action: () => Promise<void>,
     throw error;
   }
   const trace = await browser.stopTracing();
+  const parsed = JSON.parse(trace.toString('utf8')) as { traceEvents: ProfileTraceEvent[] };
   if (keep) {
     writeFileSync(keep, trace);
     say(`  trace: ${keep}`);
-    say(longestFrames(JSON.parse(trace.toString('utf8')) as { traceEvents: ProfileTraceEvent[] }, 5));
+    say(longestFrames(parsed, 5));
   }
-  return animationFrames(trace);
+  const { thread, frames } = animationFrames(parsed);
+  return { frames, releasedAt: firstDispatch(parsed, thread, ['mouseup', 'pointerup']) };
 }
 
 interface Hooks {
@@ -339,7 +286,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
-  const none: FrameTimes = { span: [], busy: [] };
+  const none: Traced = { frames: [], releasedAt: null };
   let brushing = none;
   let zoom = none;
   if (plot) {
@@ -370,15 +317,22 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     complete: loaded.complete,
     heapUsedMB: heap.usedSize / 1e6,
     heapTotalMB: heap.totalSize / 1e6,
-    scrolling: frameStats(scrolling.busy),
-    scrollingSpan: frameStats(scrolling.span),
-    scrollDomPerFrame: scrollDomChanges / Math.max(1, scrolling.busy.length),
-    brushing: frameStats(brushing.busy),
-    brushingSpan: frameStats(brushing.span),
-    zoomMs: zoom.busy.length > 0 ? Math.max(...zoom.busy) : null,
-    zoomSpanMs: zoom.span.length > 0 ? Math.max(...zoom.span) : null,
+    scrolling: frameStats(busy(scrolling.frames)),
+    scrollingSpan: frameStats(scrolling.frames.map((f) => f.spanMs)),
+    scrollingDraw: frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(DRAW_MARK)))),
+    scrollingPanels: frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(PANELS_MARK) && !f.marks.includes(DRAW_MARK)))),
+    scrollDomPerFrame: scrollDomChanges / Math.max(1, scrolling.frames.length),
+    brushing: frameStats(busy(brushing.frames)),
+    brushingSpan: frameStats(brushing.frames.map((f) => f.spanMs)),
+    zoomMs: zoom.frames.length > 0 ? Math.max(...busy(zoom.frames)) : null,
+    zoomSpanMs: zoom.frames.length > 0 ? Math.max(...zoom.frames.map((f) => f.spanMs)) : null,
+    zoomDrawn: zoom.releasedAt === null ? null : untilMarked(zoom.frames, zoom.releasedAt, DRAW_MARK),
     clientLastFrameMs,
   };
+}
+
+function busy(frames: readonly AnimationFrame[]): number[] {
+  return frames.map((f) => f.busyMs);
 }
 
 function buildClient(): string {
@@ -431,7 +385,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'DOM changes/frame', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'client lastFrameMs'],
+      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
       results.map((r) => [
         r.scenario.label,
         `${r.cells.toLocaleString('en-US')} × ${r.stepMs / 1000} s`,
@@ -442,6 +396,10 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
         ms(r.scrolling.p95),
         ms(r.scrolling.max),
         ms(r.scrollingSpan.p95),
+        r.scrollingDraw.count,
+        ms(r.scrollingDraw.p95),
+        r.scrollingPanels.count,
+        ms(r.scrollingPanels.p95),
         r.scrollDomPerFrame.toFixed(1),
         r.brushing.count,
         ms(r.brushing.p50),
@@ -450,23 +408,33 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
         ms(r.brushingSpan.p95),
         r.zoomMs === null ? '—' : ms(r.zoomMs),
         r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs),
+        r.zoomDrawn === null ? '—' : ms(r.zoomDrawn.ms),
+        r.zoomDrawn === null ? '—' : r.zoomDrawn.frames,
         r.clientLastFrameMs === null ? '—' : ms(r.clientLastFrameMs),
       ]),
     ),
   );
-  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; DOM changes: MutationObserver records while scrolling, per frame; heap: JS heap used after GC)");
+  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; heap: JS heap used after GC)");
 
   const figures: Figure[] = [];
   for (const r of results) {
     const label = `${r.scenario.label} window`;
     const target = r.scenario.frameTargetMs;
-    figures.push(atMost(PART, `frame while scrolling, ${label} (busy p95; p50 ${ms(r.scrolling.p50)} ms; span p95 ${ms(r.scrollingSpan.p95)} ms)`, finite(r.scrolling.p95), 'ms', target, `< ${target} ms`, 1));
+    // judged on the worse of the two kinds of frame: more frames of either kind move a p95 taken over all of them without any frame getting faster
+    const worse = Math.max(finite(r.scrollingDraw.p95) ?? -Infinity, finite(r.scrollingPanels.p95) ?? -Infinity);
+    figures.push(atMost(PART, `frame while scrolling, ${label} (busy p95 of the worse kind: drawing ${ms(r.scrollingDraw.p95)} ms over ${r.scrollingDraw.count} frames, panels ${ms(r.scrollingPanels.p95)} ms over ${r.scrollingPanels.count}; all ${r.scrolling.count} frames p95 ${ms(r.scrolling.p95)}, p50 ${ms(r.scrolling.p50)}; span p95 ${ms(r.scrollingSpan.p95)} ms)`, Number.isFinite(worse) ? worse : null, 'ms', target, `< ${target} ms`, 1));
     figures.push(atMost(PART, `frame while brushing, ${label} (busy p95; p50 ${ms(r.brushing.p50)} ms; span p95 ${ms(r.brushingSpan.p95)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
-    figures.push(atMost(PART, `the frame after a zoom, ${label} (busy; span ${r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs)} ms)`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));
+    figures.push(atMost(PART, `the frame after a zoom, ${label} (busy, the longest; span ${r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs)} ms)`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));
+    figures.push(info(PART, `release → zoomed picture drawn, ${label} (over ${r.zoomDrawn?.frames ?? '—'} frames)`, r.zoomDrawn?.ms ?? null, 'ms', 1));
     figures.push(atMost(PART, `drawn whole after the page opens, ${label}${r.complete ? '' : ' (incomplete)'}`, r.loadS, 's', LOAD_TARGET_S, `< ${LOAD_TARGET_S} s`, 2));
     figures.push(atMost(PART, `JS heap, ${label}`, r.heapUsedMB, 'MB', HEAP_TARGET_MB, `< ${HEAP_TARGET_MB} MB`));
   }
-  return figures;
+  // the sampling profiler slows the page it profiles: such a run's figures are for reading, not judging
+  return options.traceDir ? figures.map(profiled) : figures;
+}
+
+function profiled(figure: Figure): Figure {
+  return { ...figure, target: '—', met: null, note: 'profiled (--trace), not judged' };
 }
 
 function finite(value: number): number | null {

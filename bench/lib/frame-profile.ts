@@ -1,5 +1,7 @@
 /**
- * What a page's longest animation frames spent their time on, from a Chromium trace recorded
+ * A page's animation frames in a Chromium trace: each frame's busy time and span, the user-timing
+ * marks made in it (which frames painted, which updated the side panels), how many frames an
+ * input took to be drawn; and what the longest frames spent their time on, from a trace recorded
  * with the JS sampling profiler ('disabled-by-default-v8.cpu_profiler'): per frame, its busy
  * time, the renderer's own steps (style, layout, paint) and the JS functions by time (self, and
  * including what they called). A profile of a few frames, where a p95 on a shared machine only
@@ -14,14 +16,92 @@ export interface ProfileTraceEvent {
   readonly pid: number;
   readonly tid: number;
   readonly id?: string;
+  readonly cat?: string;
   readonly args?: {
     name?: string;
     data?: {
+      type?: string;
       startTime?: number;
       cpuProfile?: { nodes?: ProfileNode[]; samples?: number[] };
       timeDeltas?: number[];
     };
   };
+}
+
+/** One animation frame of the page's main thread; times in µs of the trace's clock. */
+export interface AnimationFrame {
+  /** the start of the frame's first task */
+  readonly from: number;
+  /** the end of its rendering update */
+  readonly to: number;
+  /** ms the thread's tasks ran in it (a task inside another counted once) */
+  readonly busyMs: number;
+  /** ms from `from` to `to`, the wait for the frame's turn included */
+  readonly spanMs: number;
+  /** the user-timing marks (performance.mark) made in it */
+  readonly marks: readonly string[];
+}
+
+/** The animation frames of a trace's page, and the page's main thread (pid:tid). */
+export interface PageFrames {
+  readonly thread: string;
+  readonly frames: readonly AnimationFrame[];
+}
+
+/**
+ * The animation frames of the page's main thread in a Chromium trace (the "AnimationFrame"
+ * events behind the Long Animation Frames API): of the renderer main thread with the most frames
+ * when the trace holds more than one page.
+ */
+export function animationFrames(trace: { traceEvents: readonly ProfileTraceEvent[] }): PageFrames {
+  const events = [...trace.traceEvents].sort((a, b) => a.ts - b.ts);
+  const thread = mainThread(events);
+  const onThread = events.filter((e) => `${e.pid}:${e.tid}` === thread);
+  const tasks = onThread.filter((e) => e.name === 'RunTask' && e.ph === 'X' && e.dur !== undefined);
+  const marks = onThread.filter((e) => e.cat === 'blink.user_timing' && (e.ph === 'I' || e.ph === 'R' || e.ph === 'n'));
+  const frames: AnimationFrame[] = [];
+  let open: number | null = null;
+  for (const e of onThread) {
+    if (e.name !== 'AnimationFrame') continue;
+    if (e.ph === 'b') open = e.ts;
+    else if (e.ph === 'e' && open !== null) {
+      const from = open;
+      frames.push({ from, to: e.ts, busyMs: busyMs(tasks, from, e.ts), spanMs: (e.ts - from) / 1000, marks: marks.filter((m) => m.ts >= from && m.ts <= e.ts).map((m) => m.name) });
+      open = null;
+    }
+  }
+  return { thread, frames };
+}
+
+/** Time (ms) the tasks (ascending by start; a task inside another is counted once) ran within [from, to] (µs). */
+export function busyMs(tasks: readonly ProfileTraceEvent[], from: number, to: number): number {
+  let busy = 0;
+  let until = from;
+  for (const task of tasks) {
+    const start = Math.max(task.ts, until);
+    const end = Math.min(task.ts + task.dur!, to);
+    if (end > start) busy += end - start;
+    until = Math.max(until, Math.min(task.ts + task.dur!, to));
+  }
+  return busy / 1000;
+}
+
+/**
+ * From `atUs` (an input's dispatch) to the end of the first frame that made the mark: ms, and
+ * the frames it took (the one the input fell in, up to and with the marked one); null when no
+ * frame after `atUs` made it.
+ */
+export function untilMarked(frames: readonly AnimationFrame[], atUs: number, mark: string): { ms: number; frames: number } | null {
+  const after = frames.filter((f) => f.to >= atUs);
+  const marked = after.findIndex((f) => f.marks.includes(mark));
+  if (marked < 0) return null;
+  return { ms: (after[marked]!.to - atUs) / 1000, frames: marked + 1 };
+}
+
+/** When (µs) the page's main thread first dispatched a DOM event of one of these types, or null. */
+export function firstDispatch(trace: { traceEvents: readonly ProfileTraceEvent[] }, thread: string, types: readonly string[]): number | null {
+  const dispatched = trace.traceEvents.filter((e) => e.name === 'EventDispatch' && `${e.pid}:${e.tid}` === thread && types.includes(e.args?.data?.type ?? ''));
+  return dispatched.length > 0 ? Math.min(...dispatched.map((e) => e.ts)) : null;
 }
 
 interface ProfileNode {
@@ -76,25 +156,12 @@ const ms = (us: number): string => (us / 1000).toFixed(1);
 /** The `count` frames of the most busy time, each with where its time went; printable text. */
 export function longestFrames(trace: { traceEvents: ProfileTraceEvent[] }, count: number): string {
   const events = [...trace.traceEvents].sort((a, b) => a.ts - b.ts);
-  const thread = mainThread(events);
+  const { thread, frames } = animationFrames({ traceEvents: events });
   const onThread = events.filter((e) => `${e.pid}:${e.tid}` === thread);
-  const frames: { from: number; to: number; busy: number }[] = [];
-  let open: number | null = null;
-  const tasks = onThread.filter((e) => e.name === 'RunTask' && e.ph === 'X' && e.dur !== undefined);
-  for (const e of onThread) {
-    if (e.name !== 'AnimationFrame') continue;
-    if (e.ph === 'b') open = e.ts;
-    else if (e.ph === 'e' && open !== null) {
-      let busy = 0;
-      for (const t of tasks) busy += Math.max(0, Math.min(t.ts + t.dur!, e.ts) - Math.max(t.ts, open));
-      frames.push({ from: open, to: e.ts, busy });
-      open = null;
-    }
-  }
   const { nodes, samples } = samplesOf(events, thread);
   const lines: string[] = [];
-  for (const frame of [...frames].sort((a, b) => b.busy - a.busy).slice(0, count)) {
-    lines.push(`    frame of ${ms(frame.busy)} ms busy (span ${ms(frame.to - frame.from)} ms)`);
+  for (const frame of [...frames].sort((a, b) => b.busyMs - a.busyMs).slice(0, count)) {
+    lines.push(`    frame of ${frame.busyMs.toFixed(1)} ms busy (span ${frame.spanMs.toFixed(1)} ms)${frame.marks.length > 0 ? ` marks: ${frame.marks.join(', ')}` : ''}`);
     const steps = new Map<string, number>();
     for (const e of onThread) {
       if (e.ph !== 'X' || e.dur === undefined || !RENDER_STEPS.includes(e.name)) continue;

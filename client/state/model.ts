@@ -18,6 +18,8 @@ import { PackedColumn, seriesFilter } from './packed.ts';
 import { GroupCache, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
 import { LevelTier, Tier } from './tiers.ts';
 import { FrameScheduler } from './scheduler.ts';
+import { frameStep } from './frame-step.ts';
+import { DRAW_MARK, PANELS_MARK } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
 import { DEFAULT_EXEMPLAR_ORDER, type ExemplarOrder } from '../../shared/exemplar.ts';
@@ -120,6 +122,8 @@ const CELLS_PER_FRAME = 600;
 
 /** Groups whose cells a frame that draws takes too (a scrolling view's one or two new ones); a frame that took more draws in the next. */
 const CELLS_DRAW_AFTER = 64;
+
+const FRAME_BUDGET = { drawAfterWords: DRAW_AFTER_WORDS, drawAfterCells: CELLS_DRAW_AFTER };
 
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
@@ -482,19 +486,24 @@ export class AppModel {
     // summed (GroupCache.prepare, over frames), then the picture drawn. A frame that did two of
     // these was the long frame after a zoom that changes the level (~3,500 roll-ups fetched).
     const installed = this.installArriving();
-    if (installed === 0 || this.arriving.length === 0) this.drawFrame(installed > 0);
+    const drawn = frameStep({ installed, arrivingLeft: this.arriving.length }, FRAME_BUDGET) === 'draw' && this.drawFrame(installed > 0);
+    // a frame that only did a step still serves what waits for no drawing (the side panels of the last picture)
+    if (!drawn && this.stale) this.publish(this.makeSnapshot(this.snapshot.frame));
     this.lastFrameMs = performance.now() - startMs;
     // the rest of an answer goes in the next frames
     if (this.arriving.length > 0) this.invalidate();
   }
 
-  /** `afterInstall`: this frame already added a slice of history: it draws only what needs little summing. */
-  private drawFrame(afterInstall: boolean): void {
+  /**
+   * `afterInstall`: this frame already added a slice of history: it draws only what needs little
+   * summing. Returns whether it published a frame (false: a step of the work was done, see frameStep).
+   */
+  private drawFrame(afterInstall: boolean): boolean {
     const meta = this.store.meta;
     const { width, height, dpr } = this.sizeCss;
     if (!meta || width === 0 || height === 0) {
       this.publish(this.makeSnapshot(null));
-      return;
+      return true;
     }
     const { extent, display } = this.state;
     const layout = this.layoutOf(width, height);
@@ -510,13 +519,13 @@ export class AppModel {
     const columns = tier.store.between(fromSeq, toSeq);
     const size = groupSizeOf(widthPx, fromMs, toMs, step);
     const prepared = this.canvas ? tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, afterInstall ? DRAW_AFTER_WORDS : GROUP_WORDS_PER_FRAME) : null;
-    if (prepared && (!prepared.done || prepared.words > DRAW_AFTER_WORDS)) {
+    if (frameStep({ installed: 0, arrivingLeft: 0, summed: prepared }, FRAME_BUDGET) === 'sum') {
       // A view with thousands of groups to sum (a zoom): the last picture stays until they are,
       // and so do the side panels, the exemplars watched and the history asked for: all follow
       // the picture, not a view it does not show yet. It is drawn in the frame after the last
       // of them were summed, not in the same one.
       this.invalidate();
-      return;
+      return false;
     }
     tier.sums.moveTo(tier.store, fromSeq, toSeq, compiled, key);
     const sums = tier.sums.snapshot();
@@ -540,10 +549,10 @@ export class AppModel {
     const yRange = resolveYRange(base, [sums.total]);
     const groups = tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key);
     const cells = this.canvas ? this.renderer.prepareCells(groups, display.colorBy, yRange, CELLS_PER_FRAME) : null;
-    if (cells && (!cells.done || cells.taken > CELLS_DRAW_AFTER)) {
+    if (frameStep({ installed: 0, arrivingLeft: 0, cells }, FRAME_BUDGET) === 'take-cells') {
       // and so are the cells of the new groups: taken over frames, then coloured and drawn
       this.invalidate();
-      return;
+      return false;
     }
     const view: SnapshotView = { ...base, yRange };
     const interval = meta.intervalMs;
@@ -587,11 +596,13 @@ export class AppModel {
           moving: extent.live || this.arriving.length > 0,
         });
         this.framesDrawn++;
+        performance.mark(DRAW_MARK);
       }
     }
     const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
     this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split }));
+    return true;
   }
 
   /**
@@ -695,6 +706,11 @@ export class AppModel {
     const wait = sameView ? kept.atMs + PANEL_EVERY_MS - now : 0;
     const drawnNow = frame !== null && frame !== this.snapshot.frame;
     if (kept.frame !== frame && (wait > 0 || drawnNow)) {
+      // a view changed (wait 0) does not wait for the timer of a moving one
+      if (this.panelTimer !== null && wait <= 0) {
+        clearTimeout(this.panelTimer);
+        this.panelTimer = null;
+      }
       if (this.panelTimer === null) {
         this.panelTimer = setTimeout(() => {
           this.panelTimer = null;
@@ -704,6 +720,7 @@ export class AppModel {
       this.stale = true;
       return kept.frame;
     }
+    if (frame !== null && kept.frame !== frame) performance.mark(PANELS_MARK);
     this.panel = { frame, state: this.state, atMs: now };
     return frame;
   }

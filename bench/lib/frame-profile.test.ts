@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { animationFrames, busyMs, firstDispatch, longestFrames, untilMarked, type ProfileTraceEvent } from './frame-profile.ts';
+
+const MAIN = { pid: 1, tid: 10 };
+const OTHER = { pid: 2, tid: 20 };
+
+function threadName(at: { pid: number; tid: number }): ProfileTraceEvent {
+  return { name: 'thread_name', ph: 'M', ts: 0, ...at, args: { name: 'CrRendererMain' } };
+}
+function frame(at: { pid: number; tid: number }, from: number, to: number): ProfileTraceEvent[] {
+  return [
+    { name: 'AnimationFrame', ph: 'b', ts: from, ...at },
+    { name: 'AnimationFrame', ph: 'e', ts: to, ...at },
+  ];
+}
+function task(at: { pid: number; tid: number }, ts: number, dur: number): ProfileTraceEvent {
+  return { name: 'RunTask', ph: 'X', ts, dur, ...at };
+}
+function mark(at: { pid: number; tid: number }, name: string, ts: number): ProfileTraceEvent {
+  return { name, cat: 'blink.user_timing', ph: 'I', ts, ...at };
+}
+
+/**
+ * Two pages' main threads; the page of more frames is the one measured. Its first frame
+ * (1000–5000 µs) ran a task of 2 ms with a task of 1 ms inside it and a task of 1 ms reaching
+ * past its end; its second (5000–9000 µs) the rest of that task and a marked draw.
+ */
+const trace: ProfileTraceEvent[] = [
+  threadName(MAIN),
+  threadName(OTHER),
+  ...frame(MAIN, 1000, 5000),
+  ...frame(MAIN, 5000, 9000),
+  ...frame(OTHER, 0, 100_000),
+  task(MAIN, 1000, 2000),
+  task(MAIN, 1500, 1000),
+  task(MAIN, 4500, 1000),
+  task(MAIN, 7000, 500),
+  task(OTHER, 0, 90_000),
+  mark(MAIN, 'bpfheat:draw', 7200),
+  mark(OTHER, 'bpfheat:draw', 2000),
+  { name: 'EventDispatch', ph: 'X', ts: 4600, dur: 10, ...MAIN, args: { data: { type: 'mouseup' } } },
+  { name: 'EventDispatch', ph: 'X', ts: 10, dur: 10, ...OTHER, args: { data: { type: 'mouseup' } } },
+];
+
+describe('animationFrames', () => {
+  const { thread, frames } = animationFrames({ traceEvents: trace });
+  it('takes the renderer main thread with the most frames', () => {
+    expect(thread).toBe('1:10');
+    expect(frames.map((f) => [f.from, f.to])).toEqual([
+      [1000, 5000],
+      [5000, 9000],
+    ]);
+  });
+  it('counts a task inside another once, and a task across frames in each by its part', () => {
+    expect(frames.map((f) => f.busyMs)).toEqual([2.5, 1]);
+    expect(frames.map((f) => f.spanMs)).toEqual([4, 4]);
+  });
+  it("gives each frame the marks made on its thread within it", () => {
+    expect(frames.map((f) => f.marks)).toEqual([[], ['bpfheat:draw']]);
+  });
+});
+
+describe('busyMs', () => {
+  const tasks = [task(MAIN, 0, 10_000), task(MAIN, 2000, 3000), task(MAIN, 4000, 8000), task(MAIN, 20_000, 1000)];
+  it.each([
+    [0, 30_000, 13],
+    [0, 5000, 5],
+    [11_000, 19_000, 1],
+    [12_000, 19_000, 0],
+    [10_000, 12_000, 2],
+  ])('[%i, %i] µs: %f ms', (from, to, ms) => {
+    expect(busyMs(tasks, from, to)).toBe(ms);
+  });
+});
+
+describe('untilMarked', () => {
+  const { frames } = animationFrames({ traceEvents: trace });
+  it('times from the input to the end of the marked frame, counting the input\'s own frame', () => {
+    expect(untilMarked(frames, 4600, 'bpfheat:draw')).toEqual({ ms: 4.4, frames: 2 });
+    expect(untilMarked(frames, 6000, 'bpfheat:draw')).toEqual({ ms: 3, frames: 1 });
+  });
+  it('is null when no frame after the input made the mark', () => {
+    expect(untilMarked(frames, 9500, 'bpfheat:draw')).toBeNull();
+    expect(untilMarked(frames, 0, 'bpfheat:panels')).toBeNull();
+  });
+});
+
+describe('firstDispatch', () => {
+  it("finds the event's first dispatch on the page's thread only", () => {
+    expect(firstDispatch({ traceEvents: trace }, '1:10', ['mouseup', 'pointerup'])).toBe(4600);
+    expect(firstDispatch({ traceEvents: trace }, '1:10', ['keydown'])).toBeNull();
+  });
+});
+
+describe('longestFrames', () => {
+  it('profiles the busiest frame from samples split over chunks', () => {
+    const node = (id: number, functionName: string, parent?: number) => ({ id, parent, callFrame: { functionName, url: 'http://x/app.js', lineNumber: id } });
+    const profiled: ProfileTraceEvent[] = [
+      ...trace,
+      { name: 'Profile', ph: 'P', ts: 0, ...MAIN, id: '0x1', args: { data: { startTime: 1000 } } },
+      // one sample every 500 µs from 1500 µs: prepare inside draw, then draw alone; the second chunk adds a node
+      { name: 'ProfileChunk', ph: 'P', ts: 0, ...MAIN, id: '0x1', args: { data: { cpuProfile: { nodes: [node(1, 'draw'), node(2, 'prepare', 1)], samples: [2, 2] }, timeDeltas: [500, 500] } } },
+      { name: 'ProfileChunk', ph: 'P', ts: 0, ...MAIN, id: '0x1', args: { data: { cpuProfile: { nodes: [node(3, 'paint', 1)], samples: [3, 1] }, timeDeltas: [500, 500] } } },
+    ];
+    const text = longestFrames({ traceEvents: profiled }, 1);
+    expect(text).toContain('frame of 2.5 ms busy (span 4.0 ms)');
+    expect(text).toMatch(/JS self: 1\.0 prepare app\.js:3; 0\.5 paint app\.js:4; 0\.5 draw app\.js:2/);
+    expect(text).toMatch(/JS with callees: 2\.0 draw app\.js:2; 1\.0 prepare app\.js:3; 0\.5 paint app\.js:4/);
+    expect(text).not.toContain('bpfheat:draw');
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { frameStep, type FrameProgress, type FrameStep } from './frame-step.ts';
+
+const budget = { drawAfterWords: 20_000, drawAfterCells: 64 };
+
+describe('frameStep', () => {
+  const cases: [string, FrameProgress, FrameStep][] = [
+    ['nothing arriving, nothing to sum: draw', { installed: 0, arrivingLeft: 0 }, 'draw'],
+    ['a slice added, more to come: only that', { installed: 300, arrivingLeft: 1 }, 'install'],
+    ['the last slice added: on to drawing', { installed: 120, arrivingLeft: 0 }, 'draw'],
+    ['nothing added though answers wait (no meta yet): on to drawing', { installed: 0, arrivingLeft: 2 }, 'draw'],
+    ['groups left to sum', { installed: 0, arrivingLeft: 0, summed: { done: false, words: 300_000 } }, 'sum'],
+    ['all summed, but many words this frame: draw in the next', { installed: 0, arrivingLeft: 0, summed: { done: true, words: 20_001 } }, 'sum'],
+    ['all summed, few words this frame: on', { installed: 0, arrivingLeft: 0, summed: { done: true, words: 20_000 } }, 'draw'],
+    ['no canvas: nothing summed, draw', { installed: 0, arrivingLeft: 0, summed: null, cells: null }, 'draw'],
+    ['cells left to take', { installed: 0, arrivingLeft: 0, summed: { done: true, words: 0 }, cells: { done: false, taken: 600 } }, 'take-cells'],
+    ['all cells taken, many this frame: draw in the next', { installed: 0, arrivingLeft: 0, summed: { done: true, words: 0 }, cells: { done: true, taken: 65 } }, 'take-cells'],
+    ['all cells taken, a scroll\'s few this frame: draw', { installed: 0, arrivingLeft: 0, summed: { done: true, words: 400 }, cells: { done: true, taken: 2 } }, 'draw'],
+    ['installing comes before summing', { installed: 300, arrivingLeft: 1, summed: { done: false, words: 1 } }, 'install'],
+    ['summing comes before cells', { installed: 0, arrivingLeft: 0, summed: { done: false, words: 1 }, cells: { done: false, taken: 1 } }, 'sum'],
+  ];
+  it.each(cases)('%s', (_, progress, step) => {
+    expect(frameStep(progress, budget)).toBe(step);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * What one animation frame does while a view needs more work than a frame should hold (a zoom
+ * that changes the level, a history answer being added): one step a frame, then the picture.
+ *
+ *   install     a slice of a history answer was added and more are to come: nothing else (the
+ *               last picture stays)
+ *   sum         the view's new groups are being summed (GroupCache.prepare, over frames)
+ *   take-cells  the new groups' cells are being taken (HeatmapRenderer.prepareCells, over frames)
+ *   draw        the picture is painted and published
+ *
+ * A frame that did a large step does not also paint: it draws in the next frame. Steps not yet
+ * run in the frame are left out (undefined): the answer is then what is known so far.
+ */
+export type FrameStep = 'install' | 'sum' | 'take-cells' | 'draw';
+
+export interface FrameProgress {
+  /** columns of history answers added in this frame */
+  readonly installed: number;
+  /** history answers still to be added in the next frames */
+  readonly arrivingLeft: number;
+  /** the summing of the view's groups in this frame: finished or not, and the words it summed */
+  readonly summed?: { readonly done: boolean; readonly words: number } | null;
+  /** the taking of the groups' cells in this frame: finished or not, and the groups it took */
+  readonly cells?: { readonly done: boolean; readonly taken: number } | null;
+}
+
+export interface FrameBudget {
+  /** words a frame may sum and still paint */
+  readonly drawAfterWords: number;
+  /** groups whose cells a frame may take and still paint */
+  readonly drawAfterCells: number;
+}
+
+export function frameStep(progress: FrameProgress, budget: FrameBudget): FrameStep {
+  const { installed, arrivingLeft, summed, cells } = progress;
+  if (installed > 0 && arrivingLeft > 0) return 'install';
+  if (summed && (!summed.done || summed.words > budget.drawAfterWords)) return 'sum';
+  if (cells && (!cells.done || cells.taken > budget.drawAfterCells)) return 'take-cells';
+  return 'draw';
+}
