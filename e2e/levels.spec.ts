@@ -13,6 +13,8 @@ import { EMPTY_COLOR } from '../shared/view.ts';
 import { columnLine, endLine, headerLine } from '../server/formats/recording.ts';
 import { startServer, type RunningServer } from './server.ts';
 import { brush, openDashboard, waitIdle } from './page.ts';
+import { animationFrames, firstDispatch, untilMarked, type ProfileTraceEvent } from '../bench/lib/frame-profile.ts';
+import { DRAW_MARK, PANELS_MARK } from '../client/state/marks.ts';
 
 let server: RunningServer | null = null;
 let dir: string | null = null;
@@ -77,14 +79,19 @@ async function cellColours(page: Page, cells: [number, number][]): Promise<strin
   }, cells);
 }
 
-test('a day opens as roll-ups that sum the one-second columns; zooming into two minutes shows those one-second cells', async ({ page }) => {
-  test.setTimeout(180_000);
+/** A server replaying a day of one-second columns, and the page opened on that day, drawn whole. */
+async function openDay(page: Page): Promise<void> {
   const first = Math.floor(Date.now() / 1000) - 2 * DAY_S;
   server = await startServer({ replay: dayRecording(first), args: ['--speed', '0'] });
   // The whole day in the server's history first, then the page, opened on that day.
   await expect.poll(async () => ((await (await fetch(`${server!.url}api/meta`)).json()) as { history: { columns: number } }).history.columns, { timeout: 60_000 }).toBe(DAY_S);
   await openDashboard(page, `${server.url}?from=${first * 1000}&to=${(first + DAY_S) * 1000}`);
   await waitDrawnWhole(page);
+}
+
+test('a day opens as roll-ups that sum the one-second columns; zooming into two minutes shows those one-second cells', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openDay(page);
 
   // The overview: the whole day, drawn from a roll-up level.
   const overview = (await page.evaluate(() => ({ frame: window.__bpfheat!.frame()!, columns: window.__bpfheat!.columns() })))!;
@@ -131,6 +138,32 @@ test('a day opens as roll-ups that sum the one-second columns; zooming into two 
   });
   expect(visible.length).toBeGreaterThan(120);
   expect((await cellColours(page, visible)).filter((colour) => colour === EMPTY_COLOR)).toEqual([]);
+});
+
+test('a zoom that changes the level is drawn a few frames after the release, and the side panels follow it in the next frame that does not draw', async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  await openDay(page);
+  // Chromium's own record of the page's frames, with the marks the page makes when it paints the
+  // heat map and when it gives the side panels a new frame (client/state/marks.ts)
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'blink.user_timing', 'disabled-by-default-devtools.timeline.frame'] });
+  await brush(page, [0.5, 0.1], [0.52, 0.9]);
+  await waitDrawnWhole(page);
+  const trace = JSON.parse((await browser.stopTracing()).toString('utf8')) as { traceEvents: ProfileTraceEvent[] };
+  const { thread, frames } = animationFrames(trace);
+  const releasedAt = firstDispatch(trace, thread, ['mouseup', 'pointerup']);
+  expect(releasedAt, 'the release is in the trace').not.toBeNull();
+  const drawn = untilMarked(frames, releasedAt!, DRAW_MARK);
+  expect(drawn, 'the zoomed view was painted').not.toBeNull();
+  // one step of work a frame: installing, summing, taking cells, then the picture; a handful of frames, not dozens
+  expect(drawn!.frames).toBeLessThanOrEqual(30);
+  const after = frames.filter((f) => f.to >= releasedAt!);
+  const drawnAt = drawn!.frames - 1;
+  expect(after.slice(0, drawnAt + 1).filter((f) => f.marks.includes(PANELS_MARK)), 'no panels of a view not yet drawn').toEqual([]);
+  const next = after.slice(drawnAt + 1).find((f) => !f.marks.includes(DRAW_MARK));
+  expect(next?.marks, 'the panels in the first frame after the picture that does not paint').toContain(PANELS_MARK);
+  // and its picture is the zoomed one: about 1/50 of the day
+  const zoomed = (await page.evaluate(() => window.__bpfheat!.frame()!))!;
+  expect(zoomed.toMs - zoomed.fromMs).toBeLessThan(DAY_S * 1000 * 0.05);
 });
 
 test('a message the page cannot decode is counted and skipped; the connection and the picture stay', async ({ page }) => {
