@@ -1,6 +1,7 @@
 /** The axis pieces the summed heat map and the split view draw alike. */
-import { memo, useMemo } from 'react';
-import type { RectCss } from '../../shared/view.ts';
+import { memo, useRef } from 'react';
+import type { PlacedTick, RectCss } from '../../shared/view.ts';
+import { anchorTicks, type AnchoredTicks } from './scrolling-ticks.ts';
 
 interface Tick {
   readonly value: number;
@@ -20,38 +21,34 @@ const TimeTicks = memo(function TimeTicks({ ticks, bottom }: { ticks: readonly T
   ));
 });
 
-/** The time axis under the plot; its domain is in data-domain for tests. */
-export function TimeAxis({ fromMs, toMs, plot, ticks }: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly Tick[] }) {
+/** The time axis under the plot, its ticks moved by dx; its domain is in data-domain for tests. */
+function TimeAxisAt({ fromMs, toMs, plot, ticks, dx }: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly Tick[]; dx: number }) {
   const bottom = plot.y + plot.height;
-  return (
-    <g className="axis axis-x" data-domain={`${fromMs},${toMs}`}>
-      <line x1={plot.x} x2={plot.x + plot.width} y1={bottom} y2={bottom} />
-      <TimeTicks ticks={ticks} bottom={bottom} />
-    </g>
-  );
-}
-
-/**
- * The time axis of a view that scrolls: its ticks are rendered once while the same ones are in
- * view at the same scale, and moved with the picture by one transform a frame (re-rendering
- * them every frame was a good part of React's time per scrolling frame). As TimeAxis otherwise.
- */
-export function ScrollingTimeAxis({ fromMs, toMs, plot, ticks }: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly Tick[] }) {
-  const bottom = plot.y + plot.height;
-  const spanMs = toMs - fromMs;
-  const key = `${spanMs}|${plot.x}|${plot.width}|${bottom}|${ticks.map((t) => `${t.value}:${t.label}`).join(',')}`;
-  // the ticks as placed when this set of them came into view, and the view's start then (key
-  // stands for the ticks and the scale: the ticks array itself is new every frame)
-  const anchored = useMemo(() => ({ fromMs, ticks }), [key]);
-  const dx = ((anchored.fromMs - fromMs) * plot.width) / spanMs;
   return (
     <g className="axis axis-x" data-domain={`${fromMs},${toMs}`}>
       <line x1={plot.x} x2={plot.x + plot.width} y1={bottom} y2={bottom} />
       <g transform={`translate(${dx} 0)`}>
-        <TimeTicks ticks={anchored.ticks} bottom={bottom} />
+        <TimeTicks ticks={ticks} bottom={bottom} />
       </g>
     </g>
   );
+}
+
+/** The time axis of a view that does not scroll (the split view's bands). */
+export function TimeAxis(props: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly PlacedTick[] }) {
+  return <TimeAxisAt {...props} dx={0} />;
+}
+
+/**
+ * The time axis of a view that scrolls: its ticks are rendered once while the same ones are in
+ * view at the same scale, and moved with the picture by one transform a frame (anchorTicks).
+ */
+export function ScrollingTimeAxis({ fromMs, toMs, plot, ticks }: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly PlacedTick[] }) {
+  // kept across renders without causing one: the placement is derived from the props each render
+  const kept = useRef<AnchoredTicks | null>(null);
+  const { anchored, dx } = anchorTicks(kept.current, fromMs, toMs, plot, ticks);
+  kept.current = anchored;
+  return <TimeAxisAt fromMs={fromMs} toMs={toMs} plot={plot} ticks={anchored.ticks} dx={dx} />;
 }
 
 /** Value ticks to the left of x. */
