@@ -143,9 +143,32 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
       );
       const q = trial % 3 === 0 ? 0.99 : random();
       expect(quantileOfPositiveParts(parts, q)).toBe(bySorting(parts, q));
-      const scale = colorScaleOfParts(parts, 'log', q);
-      expect(scale).toEqual(colorScaleOf(parts.flat(), 'log', q));
+      const positive = parts.flat().filter((v) => v > 0);
+      expect(colorScaleOfParts(parts, 'log', q)).toEqual({ kind: 'log', min: positive.length > 0 ? Math.min(...positive) : 0, max: bySorting(parts, q) });
     }
+  });
+
+  it.each([
+    ['a single value', [[0, 42, 0]], 0.99, 42],
+    ['q = 0: the smallest', [[9, 3, 0], [5]], 0, 3],
+    ['q = 1: the largest', [[9, 3], [5]], 1, 9],
+    ['Infinity among them', [[1, Infinity, 2]], 1, Infinity],
+    ['Infinity below the rank', [[1, Infinity, 2, 3, 4]], 0.5, 3],
+    ['subnormal values', [[5e-324, 1e-320, 2e-320], [0]], 0.5, 1e-320],
+    ['NaN and negatives are not positive', [[Number.NaN, 4, -1], [Number.NaN, 2]], 1, 4],
+    ['many equal values in one bucket', [Array.from({ length: 5000 }, () => 1), [2]], 0.99, 1],
+  ])('%s', (_, parts, q, expected) => {
+    expect(quantileOfPositiveParts(parts, q)).toBe(expected);
+    expect(quantileOfPositiveParts(parts, q)).toBe(bySorting(parts, q));
+  });
+
+  it('takes the smallest positive value as the minimum, whatever the parts', () => {
+    expect(colorScaleOfParts([[0, 7, Number.NaN], [3e-310, 2]], 'log', 0.99).min).toBe(3e-310);
+    expect(colorScaleOfParts([[0], []], 'log', 0.99)).toEqual({ kind: 'log', min: 0, max: 0 });
+  });
+
+  it.each([-0.1, 1.5, Number.NaN])('rejects the quantile %f with a line naming it', (q) => {
+    expect(() => quantileOfPositiveParts([[1, 2]], q)).toThrow(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
   });
 });
 

@@ -524,11 +524,13 @@ function valueBucket(value: number): number {
  * quantileOfPositive over the values of several arrays taken together, without copying them:
  * the cells of a frame are kept per column group. A radix selection: one pass counts the values
  * per bucket (valueBucket), the bucket holding the rank is found in the counts, and a second pass
- * selects within the values of that bucket alone (some hundreds of ~70,000 cells). Exactly the
- * value sorting would give; two passes over the values and no array of all of them (the copy and
- * the selection over it were 1–4 ms of a frame, and garbage).
+ * selects within the values of that bucket alone (some hundreds of ~70,000 cells of a busy view;
+ * most of them in a sparse one of low counts, where they are mostly one value: then no selection
+ * is run). Exactly the value sorting would give; two passes over the values and no array of all
+ * of them (the copy and the selection over it were 1–4 ms of a frame, and garbage).
  */
 export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: number): number {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
   bucketCounts.fill(0);
   let n = 0;
   for (const values of parts) {
@@ -547,13 +549,19 @@ export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: 
   while (below + bucketCounts[bucket]! <= rank) below += bucketCounts[bucket++]!;
   const inBucket = new Float64Array(bucketCounts[bucket]!);
   let m = 0;
+  let lowest = Infinity;
+  let highest = -Infinity;
   for (const values of parts) {
     for (let i = 0; i < values.length; i++) {
       const value = values[i]!;
-      if (value > 0 && valueBucket(value) === bucket) inBucket[m++] = value;
+      if (value > 0 && valueBucket(value) === bucket) {
+        inBucket[m++] = value;
+        if (value < lowest) lowest = value;
+        if (value > highest) highest = value;
+      }
     }
   }
-  return select(inBucket, rank - below);
+  return lowest === highest ? lowest : select(inBucket, rank - below);
 }
 
 /** Hoare's selection: the k-th smallest element (0-based), reordering the array. */

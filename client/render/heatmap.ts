@@ -340,7 +340,6 @@ export class HeatmapRenderer {
     this.last = null;
   }
 
-
   /**
    * Takes the visible cells of up to `budget` of these groups not taken yet under this colour-by
    * and y range (cellsOf; draw takes the rest): the first draw of a view with thousands of new
