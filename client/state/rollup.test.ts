@@ -124,4 +124,23 @@ describe('RegionSums and GroupCache', () => {
     expect(drawn).toHaveLength(750);
     for (const g of drawn) expect(Array.from(g.histogram)).toEqual(sumOf(held.slice(g.firstSeq, g.firstSeq + 4), filter));
   });
+
+  it('a filter changed while a view is being summed starts the sums again under it: the groups are of the new filter, never of the old', () => {
+    const { store, groups } = world(5000);
+    for (let seq = 0; seq < 3000; seq++) store.add({ ...randomColumn(seq), seq, startMs: seq * 1000 });
+    const held = store.between(0, 2999);
+    const words = held.reduce((sum, c) => sum + c.data.length, 0);
+    const before: Filter = { metric: 'latency' };
+    const after: Filter = { metric: 'latency', ops: ['write'] };
+    expect(groups.prepare(held, 0, 2999, 3, 1000, seriesFilter(before), filterKey(before), words / 4).done, 'the first filter half summed').toBe(false);
+    // the new filter: none of its groups is summed yet, however far the old one got
+    expect(groups.prepare(held, 0, 2999, 3, 1000, seriesFilter(after), filterKey(after), 0)).toEqual({ done: false, words: 0 });
+    let calls = 1;
+    while (!groups.prepare(held, 0, 2999, 3, 1000, seriesFilter(after), filterKey(after), words / 4).done) calls++;
+    expect(calls, 'the whole view summed again over calls').toBeGreaterThanOrEqual(4);
+    const drawn = groups.groups(held, 0, 2999, 3, 1000, seriesFilter(after), filterKey(after));
+    expect(drawn).toHaveLength(1000);
+    for (const g of drawn) expect(Array.from(g.histogram)).toEqual(sumOf(held.slice(g.firstSeq, g.firstSeq + 3), after));
+    expect(drawn.some((g) => Array.from(g.histogram).join() !== sumOf(held.slice(g.firstSeq, g.firstSeq + 3), before).join()), 'the filters differ on these columns').toBe(true);
+  });
 });
