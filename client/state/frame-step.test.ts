@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameStep, type FrameProgress, type FrameStep } from './frame-step.ts';
+import { frameStep, panelStep, type FrameProgress, type FrameStep, type PanelProgress, type PanelStep } from './frame-step.ts';
 
 const budget = { drawAfterWords: 20_000, drawAfterCells: 64 };
 
@@ -21,5 +21,23 @@ describe('frameStep', () => {
   ];
   it.each(cases)('%s', (_, progress, step) => {
     expect(frameStep(progress, budget)).toBe(step);
+  });
+});
+
+describe('panelStep', () => {
+  const base: PanelProgress = { changed: true, sameView: true, sinceMs: 300, drawnNow: false, timerPending: false };
+  const cases: [string, Partial<PanelProgress>, PanelStep][] = [
+    ['the frame the panels show: nothing to do', { changed: false }, { take: true }],
+    ['a moving view, 250 ms after the last: taken', {}, { take: true }],
+    ['a moving view 100 ms after the last: a timer for the rest', { sinceMs: 100 }, { take: false, timerMs: 150 }],
+    ['... with its timer pending: kept', { sinceMs: 100, timerPending: true }, { take: false, timerMs: null }],
+    ['a moving view drawn in this task, due: in a task of their own', { drawnNow: true }, { take: false, timerMs: 0 }],
+    ['a view changed (a zoom, a filter): at once', { sameView: false, sinceMs: 10 }, { take: true }],
+    ['a view changed, drawn in this task: the next task', { sameView: false, sinceMs: 10, drawnNow: true }, { take: false, timerMs: 0 }],
+    ["a view changed, drawn in this task, a moving view's timer pending: replaced by one at 0", { sameView: false, sinceMs: 10, drawnNow: true, timerPending: true }, { take: false, timerMs: 0 }],
+    ["a view changed, not drawn now, a moving view's timer pending: at once", { sameView: false, sinceMs: 10, timerPending: true }, { take: true }],
+  ];
+  it.each(cases)('%s', (_, progress, step) => {
+    expect(panelStep({ ...base, ...progress }, 250)).toEqual(step);
   });
 });

@@ -38,3 +38,32 @@ export function frameStep(progress: FrameProgress, budget: FrameBudget): FrameSt
   if (cells && (!cells.done || cells.taken > budget.drawAfterCells)) return 'take-cells';
   return 'draw';
 }
+
+/**
+ * Whether the side panels take this frame, and if not, when to look again: they follow a moving
+ * view (only time moved) every `everyMs`, any other change at once, and never in the task that
+ * drew the frame (they come in a frame of their own). `timerMs`: set the timer to this (replacing
+ * a pending one), or null: keep the pending one.
+ */
+export type PanelStep = { readonly take: true } | { readonly take: false; readonly timerMs: number | null };
+
+export interface PanelProgress {
+  /** the frame is not the one the panels show */
+  readonly changed: boolean;
+  /** only time moved since the panels' frame: the same state and filter */
+  readonly sameView: boolean;
+  /** ms since the panels took a frame */
+  readonly sinceMs: number;
+  /** the frame was drawn in this task */
+  readonly drawnNow: boolean;
+  /** a timer to look again is pending */
+  readonly timerPending: boolean;
+}
+
+export function panelStep(progress: PanelProgress, everyMs: number): PanelStep {
+  const wait = progress.sameView ? everyMs - progress.sinceMs : 0;
+  if (!progress.changed || (wait <= 0 && !progress.drawnNow)) return { take: true };
+  // a view changed (wait 0) does not wait for the timer of a moving one
+  if (progress.timerPending && wait > 0) return { take: false, timerMs: null };
+  return { take: false, timerMs: Math.max(0, wait) };
+}

@@ -18,7 +18,7 @@ import { PackedColumn, seriesFilter } from './packed.ts';
 import { GroupCache, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
 import { LevelTier, Tier } from './tiers.ts';
 import { FrameScheduler } from './scheduler.ts';
-import { frameStep } from './frame-step.ts';
+import { frameStep, panelStep } from './frame-step.ts';
 import { DRAW_MARK, PANELS_MARK } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
@@ -703,19 +703,15 @@ export class AppModel {
     const now = performance.now();
     const kept = this.panel;
     const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter;
-    const wait = sameView ? kept.atMs + PANEL_EVERY_MS - now : 0;
     const drawnNow = frame !== null && frame !== this.snapshot.frame;
-    if (kept.frame !== frame && (wait > 0 || drawnNow)) {
-      // a view changed (wait 0) does not wait for the timer of a moving one
-      if (this.panelTimer !== null && wait <= 0) {
-        clearTimeout(this.panelTimer);
-        this.panelTimer = null;
-      }
-      if (this.panelTimer === null) {
+    const step = panelStep({ changed: kept.frame !== frame, sameView, sinceMs: now - kept.atMs, drawnNow, timerPending: this.panelTimer !== null }, PANEL_EVERY_MS);
+    if (!step.take) {
+      if (step.timerMs !== null) {
+        if (this.panelTimer !== null) clearTimeout(this.panelTimer);
         this.panelTimer = setTimeout(() => {
           this.panelTimer = null;
           this.republish();
-        }, Math.max(0, wait));
+        }, step.timerMs);
       }
       this.stale = true;
       return kept.frame;
