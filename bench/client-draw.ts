@@ -29,6 +29,11 @@
  *              columns at 10 per second and every frame that follows is counted
  *   brushing   pointer down in the heat map, 40 moves one frame apart (the d3 brush follows),
  *              with no new columns arriving; the zoom frame after release is shown apart
+ * The page marks the frames that paint the heat map and those that give the side panels a new
+ * frame (user-timing marks, client/state/marks.ts): scrolling is judged on the worse of the two
+ * kinds' p95 (the p95 over all frames moves by a rank when one kind becomes more frequent), and
+ * the zoom is timed from the release to the end of the frame that painted the zoomed view, with
+ * the frames that took, beside its longest frame (which alone rewards spreading work over frames).
  * DOM changes per scrolling frame: the MutationObserver records of the page while it scrolls,
  * per frame: what React and the browser's style and layout work on, counted, not timed.
  * JS heap: used size after a forced garbage collection (CDP Runtime.getHeapUsage).
@@ -36,7 +41,8 @@
  * `--trace DIR` keeps the traces of scrolling and of the zoom (DIR/<window>-scroll.json,
  * DIR/<window>-zoom.json), with the JS sampling profiler's samples in them, and prints what the
  * longest frames spent their time on (bench/lib/frame-profile.ts): the counts of work per frame
- * that a loaded machine cannot blur as it blurs a p95.
+ * that a loaded machine cannot blur as it blurs a p95. The profiler slows the page: such a run's
+ * figures are printed as profiled, not judged.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
