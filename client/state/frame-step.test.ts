@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { frameStep, panelStep, type FrameProgress, type FrameStep, type PanelProgress, type PanelStep } from './frame-step.ts';
 
-const budget = { drawAfterWords: 20_000, drawAfterCells: 64 };
+const budget = { drawAfterWords: 20_000, drawAfterCells: 64, installFirstLoadMs: 40 };
 
 describe('frameStep', () => {
   const cases: [string, FrameProgress, FrameStep][] = [
     ['nothing arriving, nothing to sum: draw', { installed: 0, arrivingLeft: 0 }, 'draw'],
     ['a slice added, more to come: only that', { installed: 300, arrivingLeft: 1 }, 'install'],
     ['the last slice added: on to drawing', { installed: 120, arrivingLeft: 0 }, 'draw'],
+    ['a slice added, more to come, in the first load, time left: another slice', { installed: 300, arrivingLeft: 1, firstLoad: true, elapsedMs: 12 }, 'install-more'],
+    ['... its time used: the next frame', { installed: 300, arrivingLeft: 1, firstLoad: true, elapsedMs: 40 }, 'install'],
+    ['... the last slice added: on to drawing', { installed: 300, arrivingLeft: 0, firstLoad: true, elapsedMs: 12 }, 'draw'],
+    ['a view drawn whole before (a zoom): one slice a frame, however early', { installed: 300, arrivingLeft: 1, firstLoad: false, elapsedMs: 1 }, 'install'],
+    ['first load, nothing added (no meta yet): on to drawing', { installed: 0, arrivingLeft: 2, firstLoad: true, elapsedMs: 1 }, 'draw'],
     ['nothing added though answers wait (no meta yet): on to drawing', { installed: 0, arrivingLeft: 2 }, 'draw'],
     ['groups left to sum', { installed: 0, arrivingLeft: 0, summed: { done: false, words: 300_000 } }, 'sum'],
     ['all summed, but many words this frame: draw in the next', { installed: 0, arrivingLeft: 0, summed: { done: true, words: 20_001 } }, 'sum'],

@@ -18,7 +18,7 @@ import { PackedColumn, seriesFilter } from './packed.ts';
 import { GroupCache, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
 import { LevelTier, Tier } from './tiers.ts';
 import { FrameScheduler } from './scheduler.ts';
-import { frameStep, panelStep } from './frame-step.ts';
+import { frameStep, panelStep, type FrameStep } from './frame-step.ts';
 import { DRAW_MARK, PANELS_MARK } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
@@ -123,7 +123,13 @@ const CELLS_PER_FRAME = 600;
 /** Groups whose cells a frame that draws takes too (a scrolling view's one or two new ones); a frame that took more draws in the next. */
 const CELLS_DRAW_AFTER = 64;
 
-const FRAME_BUDGET = { drawAfterWords: DRAW_AFTER_WORDS, drawAfterCells: CELLS_DRAW_AFTER };
+/**
+ * Ms a frame adds slices of history in during the page's first load (no view drawn whole yet):
+ * several slices a frame, yet under the 50 ms of a long task, so that input is still answered.
+ */
+const INSTALL_FIRST_LOAD_MS = 40;
+
+const FRAME_BUDGET = { drawAfterWords: DRAW_AFTER_WORDS, drawAfterCells: CELLS_DRAW_AFTER, installFirstLoadMs: INSTALL_FIRST_LOAD_MS };
 
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
@@ -179,6 +185,8 @@ export class AppModel {
   private panelTimer: ReturnType<typeof setTimeout> | null = null;
   /** how long the last frame took to compute and draw, in ms (for the frame-time benchmark) */
   lastFrameMs = 0;
+  /** a view was drawn whole (nothing missing in it): the page's first load is over */
+  private drawnWhole = false;
 
   constructor(options: ModelOptions) {
     this.state = options.initial;
@@ -485,8 +493,14 @@ export class AppModel {
     // else while more are to come (the picture of the last frame stays); then the new groups
     // summed (GroupCache.prepare, over frames), then the picture drawn. A frame that did two of
     // these was the long frame after a zoom that changes the level (~3,500 roll-ups fetched).
-    const installed = this.installArriving();
-    const drawn = frameStep({ installed, arrivingLeft: this.arriving.length }, FRAME_BUDGET) === 'draw' && this.drawFrame(installed > 0);
+    // In the page's first load a frame adds slices until its time is used (frameStep).
+    let installed: number;
+    let step: FrameStep;
+    do {
+      installed = this.installArriving();
+      step = frameStep({ installed, arrivingLeft: this.arriving.length, firstLoad: !this.drawnWhole, elapsedMs: performance.now() - startMs }, FRAME_BUDGET);
+    } while (step === 'install-more');
+    const drawn = step === 'draw' && this.drawFrame(installed > 0);
     // a frame that only did a step still serves what waits for no drawing (the side panels of the last picture)
     if (!drawn && this.stale) this.publish(this.makeSnapshot(this.snapshot.frame));
     this.lastFrameMs = performance.now() - startMs;
@@ -601,6 +615,7 @@ export class AppModel {
     }
     const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
+    if (missing.length === 0) this.drawnWhole = true;
     this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split }));
     return true;
   }
