@@ -82,14 +82,20 @@ describe.skipIf(skip !== null)(`columns against the kernel maps${skip ? ` (skipp
     columns.forEach((column, k) => expect(totalsFromColumn(column)).toEqual(fromMap[k]));
   });
 
-  it('names the loop device and counts every request sent to it', () => {
+  // a completion the kernel accounted while no program saw it (about one in 10,000 here) is in `unseen`
+  it('names the loop device and counts every request sent to it, in a bucket or as unseen', () => {
     const device = tracer.devicesFor(columns.flatMap((c) => c.series)).find((d) => d.name === loop.name);
     expect(device).toBeDefined();
+    const unseen = (op: string) =>
+      columns.flatMap((c) => c.unseen ?? []).filter((u) => u.device === device!.id && u.op === op).reduce((t, u) => t + u.count, 0);
     const count = (metric: string, op: string) =>
-      columns.flatMap((c) => c.series).filter((s) => s.metric === metric && s.device === device!.id && s.op === op).reduce((t, s) => t + s.counts.reduce((a, b) => a + b, 0), 0);
-    expect(count('latency', 'write')).toBe(300);
-    expect(count('latency', 'read'), JSON.stringify(tracer.counters())).toBe(200);
-    expect(count('size', 'write')).toBe(300);
+      columns.flatMap((c) => c.series).filter((s) => s.metric === metric && s.device === device!.id && s.op === op).reduce((t, s) => t + s.counts.reduce((a, b) => a + b, 0), 0) +
+      unseen(op);
+    const said = JSON.stringify(tracer.counters());
+    expect(count('latency', 'write'), said).toBe(300);
+    expect(count('latency', 'read'), said).toBe(200);
+    expect(count('size', 'write'), said).toBe(300);
+    expect(unseen('read') + unseen('write'), said).toBeLessThan(5);
   });
 
   it('zeroes a column once taken', () => {
