@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf } from '../shared/buckets.ts';
 import { Tracer, type TracerMode } from '../server/tracer/tracer.ts';
-import { completedIn, completedIos, createLoopDevice, diskStat, dsyncWrites, finalColumns, fioRandrw, kernelSkipReason, type LoopDevice } from './kernel.ts';
+import { completedIn, completedIos, createLoopDevice, diskStat, dsyncWrites, finalColumns, fioRandrw, kernelSkipReason, unseenIn, type LoopDevice } from './kernel.ts';
 import { jsonl, startBpfheat, type Running } from './cli.ts';
 
 const skip = kernelSkipReason();
@@ -115,7 +115,6 @@ async function traceDsyncWrites(loop: LoopDevice, mode: TracerMode): Promise<Syn
     const columns = await finalColumns(tracer);
     const device = tracer.devicesFor(columns.flatMap((c) => c.series)).find((d) => d.name === loop.name)?.id;
     const mine = columns.flatMap((c) => c.series).filter((s) => s.device === device && s.metric === 'latency');
-    const unseen = columns.flatMap((c) => c.unseen ?? []).filter((u) => u.device === device);
     const writes = columns.flatMap((c) => c.series).filter((s) => s.device === device && s.op === 'write');
     const countOf = (metric: string, slot?: number) =>
       writes.filter((s) => s.metric === metric).reduce((sum, s) => sum + s.counts.reduce((a, n, k) => a + (slot === undefined || s.slots[k] === slot ? n : 0), 0), 0);
@@ -123,9 +122,9 @@ async function traceDsyncWrites(loop: LoopDevice, mode: TracerMode): Promise<Syn
     return {
       accounted: completedIn(after) - completedIn(before),
       writes: after[WRITES_COMPLETED]! - before[WRITES_COMPLETED]!,
-      all: sum(mine.map((s) => sum(s.counts))) + sum(unseen.map((u) => u.count)),
+      all: sum(mine.map((s) => sum(s.counts))) + unseenIn(columns, device),
       counted: countOf('latency'),
-      unseen: sum(unseen.filter((u) => u.op === 'write').map((u) => u.count)),
+      unseen: unseenIn(columns, device, 'write'),
       empty: countOf('size', slotOf(0)),
       fourKiB: countOf('size', slotOf(4096)),
       missedStart: tracer.counters().missedStart,

@@ -13,7 +13,7 @@ import type { Column } from '../shared/column.ts';
 import type { Exemplar } from '../shared/exemplar.ts';
 import { readableAt } from '../server/tracer/clock.ts';
 import { Tracer } from '../server/tracer/tracer.ts';
-import { createLoopDevice, kernelSkipReason, type LoopDevice } from './kernel.ts';
+import { createLoopDevice, kernelSkipReason, unseenIn, type LoopDevice } from './kernel.ts';
 import { startBpfheat } from './cli.ts';
 
 const skip = kernelSkipReason();
@@ -59,9 +59,8 @@ async function trace(loop: LoopDevice, program: string, writes: number, capPerBu
 const dropsOn = (traced: Traced) =>
   traced.columns.flatMap((c) => c.droppedExemplars ?? []).filter((d) => d.device === traced.deviceId).reduce((t, d) => t + d.count, 0);
 
-/** completions the kernel accounted while no program saw them (about one in 10,000 here): neither an exemplar nor a drop */
-const unseenOn = (traced: Traced) =>
-  traced.columns.flatMap((c) => c.unseen ?? []).filter((u) => u.device === traced.deviceId).reduce((t, u) => t + u.count, 0);
+/** completions the kernel accounted while no program saw them: neither an exemplar nor a drop */
+const unseenOn = (traced: Traced) => unseenIn(traced.columns, traced.deviceId);
 
 describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let loop: LoopDevice;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readableAt } from '../server/tracer/clock.ts';
 import { Tracer, type TracerMode } from '../server/tracer/tracer.ts';
-import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
+import { createLoopDevice, directIo, kernelSkipReason, unseenIn, type LoopDevice } from './kernel.ts';
 
 const skip = kernelSkipReason();
 const WRITES = 300;
@@ -36,10 +36,7 @@ async function traceWith(
       .flatMap((c) => c.series)
       .filter((s) => s.device === device?.id && s.metric === 'latency' && s.op === 'write')
       .reduce((total, s) => total + s.counts.reduce((a, b) => a + b, 0), 0);
-    const unseen = columns
-      .flatMap((c) => c.unseen ?? [])
-      .filter((u) => u.device === device?.id && u.op === 'write')
-      .reduce((total, u) => total + u.count, 0);
+    const unseen = unseenIn(columns, device?.id, 'write');
     tracer.detach();
     const askedAfterDetach = tracer.timeUnstampedDevices();
     return { atOpen, asked, after, counted: timed + unseen, askedAfterDetach, afterDetach: tracer.programs.map((p) => p.name) };

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Column } from '../shared/column.ts';
+import type { Op } from '../shared/scheme.ts';
 import { readableAt } from '../server/tracer/clock.ts';
 import type { Tracer } from '../server/tracer/tracer.ts';
 
@@ -113,4 +114,16 @@ export async function finalColumns(tracer: Tracer): Promise<Column[]> {
   const columns: Column[] = [];
   for (let column = tracer.firstColumn; column <= last; column++) columns.push(tracer.takeColumn(column));
   return columns;
+}
+
+/**
+ * Completions of a device (of one op, if given) that the kernel accounted while no program saw
+ * them (about one in 10,000 here): the columns' `unseen`, summed. Counted with the buckets, they
+ * are every completion the kernel accounts.
+ */
+export function unseenIn(columns: readonly Pick<Column, 'unseen'>[], device: number | undefined, op?: Op): number {
+  return columns
+    .flatMap((c) => c.unseen ?? [])
+    .filter((u) => u.device === device && (op === undefined || u.op === op))
+    .reduce((total, u) => total + u.count, 0);
 }

@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COLUMN_CELLS, MAX_DEVICES, METRICS, OPS, SLOTS } from '../shared/scheme.ts';
 import type { Column } from '../shared/column.ts';
+import type { Op } from '../shared/scheme.ts';
 import { lookupElem } from '../server/tracer/libbpf.ts';
 import { readableAt } from '../server/tracer/clock.ts';
 import { Tracer } from '../server/tracer/tracer.ts';
-import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
+import { createLoopDevice, directIo, kernelSkipReason, unseenIn, type LoopDevice } from './kernel.ts';
 
 const skip = kernelSkipReason();
 
@@ -86,9 +87,8 @@ describe.skipIf(skip !== null)(`columns against the kernel maps${skip ? ` (skipp
   it('names the loop device and counts every request sent to it, in a bucket or as unseen', () => {
     const device = tracer.devicesFor(columns.flatMap((c) => c.series)).find((d) => d.name === loop.name);
     expect(device).toBeDefined();
-    const unseen = (op: string) =>
-      columns.flatMap((c) => c.unseen ?? []).filter((u) => u.device === device!.id && u.op === op).reduce((t, u) => t + u.count, 0);
-    const count = (metric: string, op: string) =>
+    const unseen = (op: Op) => unseenIn(columns, device!.id, op);
+    const count = (metric: string, op: Op) =>
       columns.flatMap((c) => c.series).filter((s) => s.metric === metric && s.device === device!.id && s.op === op).reduce((t, s) => t + s.counts.reduce((a, b) => a + b, 0), 0) +
       unseen(op);
     const said = JSON.stringify(tracer.counters());

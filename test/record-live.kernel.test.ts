@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording, type Recording } from '../server/formats/recording.ts';
-import { createLoopDevice, directIo, kernelSkipReason, type LoopDevice } from './kernel.ts';
+import { createLoopDevice, directIo, kernelSkipReason, unseenIn, type LoopDevice } from './kernel.ts';
 import { runBpfheat, startBpfheat, type Result } from './cli.ts';
 
 const skip = kernelSkipReason();
@@ -60,10 +60,7 @@ describe.skipIf(skip !== null)(`recording the live tracer${skip ? ` (skipped: ${
       .flatMap((e) => (e.type === 'column' ? (e.column.droppedExemplars ?? []) : []))
       .filter((d) => d.device === device!.id && d.op === 'write')
       .reduce((t, d) => t + d.count, 0);
-    const unseen = recording.events
-      .flatMap((e) => (e.type === 'column' ? (e.column.unseen ?? []) : []))
-      .filter((u) => u.device === device!.id && u.op === 'write')
-      .reduce((t, u) => t + u.count, 0);
+    const unseen = unseenIn(recording.events.flatMap((e) => (e.type === 'column' ? [e.column] : [])), device!.id, 'write');
     expect(exemplars.length + dropped + unseen).toBe(WRITES);
     expect(exemplars.every((e) => e.bytes === 4096 && e.comm === 'dd')).toBe(true);
   });
