@@ -94,7 +94,7 @@ async function scrapeCost(dir: string): Promise<Figure[]> {
   const port = await freePort();
   const exporter = await startTool('bpfheat --exporter', process.execPath, [BIN, '--exporter', '--replay', path, '--speed', '0', '--port', String(port)], /^bpfheat: exporter on/m);
   const url = `http://127.0.0.1:${port}/metrics`;
-  const exposition = { histograms: busyTotals(columns), droppedExemplars: [], uncounted: null, buildInfo: { version: 'bench', source: 'bench' }, startTimeSeconds: BENCH_STARTED_S, timestampMs: Date.now() };
+  const exposition = { histograms: busyTotals(columns), droppedExemplars: [], unseen: [], uncounted: null, buildInfo: { version: 'bench', source: 'bench' }, startTimeSeconds: BENCH_STARTED_S, timestampMs: Date.now() };
   const encodeTimes: number[] = [];
   for (let k = 0; k < SCRAPES; k++) {
     const started = performance.now();
@@ -141,7 +141,7 @@ function steppingHost(seed: number, firstEndMs: number, steps: number): { server
       step++;
     }
     const histograms: HistogramTotals[] = [...counts].map(([key, c]) => ({ metric: 'latency', device: key.split('/')[0]!, op: key.split('/')[1] as Op, counts: c }));
-    const body = Buffer.from(encodeProtobuf({ histograms, droppedExemplars: [], uncounted: null, buildInfo: { version: 'bench', source: 'bench' }, startTimeSeconds: BENCH_STARTED_S, timestampMs: firstEndMs + (step - 1) * STEP_MS }));
+    const body = Buffer.from(encodeProtobuf({ histograms, droppedExemplars: [], unseen: [], uncounted: null, buildInfo: { version: 'bench', source: 'bench' }, startTimeSeconds: BENCH_STARTED_S, timestampMs: firstEndMs + (step - 1) * STEP_MS }));
     res.writeHead(200, { 'Content-Type': PROTOBUF_CONTENT_TYPE, 'Content-Encoding': 'gzip' }).end(gzipSync(body));
   });
   return { server, served: () => step };

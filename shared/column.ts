@@ -75,11 +75,14 @@ export interface Filter {
 }
 
 
+/** Whether a filter's devices and ops (none listed: all) take a device's op. */
+function selects(filter: Omit<Filter, 'metric'>, device: number, op: Op): boolean {
+  if (filter.devices && filter.devices.length > 0 && !filter.devices.includes(device)) return false;
+  return !(filter.ops && filter.ops.length > 0 && !filter.ops.includes(op));
+}
+
 function matches(series: Series, filter: Filter): boolean {
-  if (series.metric !== filter.metric) return false;
-  if (filter.devices && filter.devices.length > 0 && !filter.devices.includes(series.device)) return false;
-  if (filter.ops && filter.ops.length > 0 && !filter.ops.includes(series.op)) return false;
-  return true;
+  return series.metric === filter.metric && selects(filter, series.device, series.op);
 }
 
 /** The column's histogram under a filter: one count per slot, summed over the matching series. */
@@ -90,6 +93,13 @@ export function histogramOf(column: Column, filter: Filter): Float64Array {
     for (let k = 0; k < series.slots.length; k++) histogram[series.slots[k]!]! += series.counts[k]!;
   }
   return histogram;
+}
+
+/** Completions the kernel accounted in a column on the filter's devices and ops that no program saw. */
+export function unseenOf(column: Column, filter: Omit<Filter, 'metric'>): number {
+  let unseen = 0;
+  for (const u of column.unseen ?? []) if (selects(filter, u.device, u.op)) unseen += u.count;
+  return unseen;
 }
 
 export function histogramTotal(histogram: ArrayLike<number>): number {

@@ -181,11 +181,18 @@ export interface DecodedHistogram {
   readonly counts: Float64Array;
 }
 
-/** Every native histogram of a protobuf exposition, decoded with the vendored metrics.proto. */
-export function decodeNativeHistograms(bytes: Uint8Array): { histograms: DecodedHistogram[]; families: string[] } {
+export interface DecodedCounter {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+
+/** Every native histogram and counter of a protobuf exposition, decoded with the vendored metrics.proto. */
+export function decodeNativeHistograms(bytes: Uint8Array): { histograms: DecodedHistogram[]; counters: DecodedCounter[]; families: string[] } {
   const type = metricFamily();
   const reader = protobuf.Reader.create(bytes);
   const histograms: DecodedHistogram[] = [];
+  const counters: DecodedCounter[] = [];
   const families: string[] = [];
   while (reader.pos < reader.len) {
     const family = type.toObject(type.decodeDelimited(reader), { longs: Number, defaults: true }) as {
@@ -194,10 +201,13 @@ export function decodeNativeHistograms(bytes: Uint8Array): { histograms: Decoded
         label: { name: string; value: string }[];
         timestampMs: number;
         histogram?: { schema: number; zeroThreshold: number; zeroCount: number; sampleCount: number; positiveSpan: { offset: number; length: number }[]; positiveDelta: number[] };
+        counter?: { value: number };
       }[];
     };
     families.push(family.name);
     for (const metric of family.metric) {
+      const labels = Object.fromEntries(metric.label.map((l) => [l.name, l.value]));
+      if (metric.counter) counters.push({ name: family.name, labels, value: metric.counter.value });
       const h = metric.histogram;
       if (!h || h.positiveSpan === undefined) continue;
       const counts = new Float64Array(SLOTS);
@@ -215,7 +225,7 @@ export function decodeNativeHistograms(bytes: Uint8Array): { histograms: Decoded
       });
       histograms.push({
         name: family.name,
-        labels: Object.fromEntries(metric.label.map((l) => [l.name, l.value])),
+        labels,
         timestampMs: metric.timestampMs || null,
         schema: h.schema,
         zeroThreshold: h.zeroThreshold,
@@ -224,5 +234,5 @@ export function decodeNativeHistograms(bytes: Uint8Array): { histograms: Decoded
       });
     }
   }
-  return { histograms, families };
+  return { histograms, counters, families };
 }

@@ -134,3 +134,20 @@ describe('shutdown', () => {
     expect(meta.source).toBe('replay');
   });
 });
+
+describe('/api/columns', () => {
+  it("gives each column's completions no program saw on the devices and ops asked for", async () => {
+    const { dashboard, url, source } = await start();
+    source.table = [...source.table, { id: 1, name: 'nvme0n1' }];
+    dashboard.sink.column(column(1));
+    dashboard.sink.column({ ...column(2), unseen: [{ device: 0, op: 'read', count: 2 }, { device: 0, op: 'write', count: 1 }, { device: 1, op: 'read', count: 5 }] });
+    const unseen = async (filter: string) => {
+      const answer = (await (await fetch(`${url}/api/columns?from=0&to=${3 * INTERVAL_MS}${filter}`)).json()) as { columns: { seq: number; unseen?: number }[] };
+      return answer.columns.map((c) => [c.seq, c.unseen]);
+    };
+    expect(await unseen('')).toEqual([[1, undefined], [2, 8]]);
+    expect(await unseen('&device=sda')).toEqual([[1, undefined], [2, 3]]);
+    expect(await unseen('&device=sda&op=read')).toEqual([[1, undefined], [2, 2]]);
+    expect(await unseen('&device=nvme0n1&op=write')).toEqual([[1, undefined], [2, undefined]]);
+  });
+});

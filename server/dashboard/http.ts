@@ -29,7 +29,7 @@
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
-import { histogramOf, type Column, type DeviceInfo, type Filter } from '../../shared/column.ts';
+import { histogramOf, unseenOf, type Column, type DeviceInfo, type Filter } from '../../shared/column.ts';
 import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, encodePackedColumns } from '../../shared/protocol.ts';
 import { heatmapSvgParts } from '../../shared/svg.ts';
 import { exportFileName, layoutOf, snapshotView, type SnapshotView } from '../../shared/view.ts';
@@ -391,7 +391,8 @@ export function createHttpApp(deps: HttpDeps): Express {
         let part = '';
         for (const column of columns) {
           const { slots, counts, total } = sparseHistogram(column, filter);
-          part += separator + JSON.stringify({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, total, slots, counts });
+          const unseen = unseenOf(column, filter);
+          part += separator + JSON.stringify({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, total, slots, counts, ...(unseen > 0 ? { unseen } : {}) });
           separator = ',';
         }
         yield part;

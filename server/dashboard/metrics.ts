@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { Request, Response } from 'express';
-import type { Column } from '../../shared/column.ts';
+import type { Column, DeviceOpCount } from '../../shared/column.ts';
 import { OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
 import { encodeProtobuf, encodeText, PROTOBUF_CONTENT_TYPE, TEXT_CONTENT_TYPE, type CounterSample, type Exposition } from '../formats/exposition.ts';
 import type { StreamSource } from './ws.ts';
@@ -28,9 +28,25 @@ interface Totals {
   readonly counts: Float64Array;
 }
 
+interface DeviceOpTotal {
+  readonly device: number;
+  readonly op: Op;
+  count: number;
+}
+
+function addPerDeviceOp(totals: Map<string, DeviceOpTotal>, counts: readonly DeviceOpCount[]): void {
+  for (const { device, op, count } of counts) {
+    const key = `${device}/${op}`;
+    const entry = totals.get(key) ?? { device, op, count: 0 };
+    entry.count += count;
+    totals.set(key, entry);
+  }
+}
+
 export class MetricsExporter {
   private readonly totals = new Map<string, Totals>();
-  private readonly dropped = new Map<string, { device: number; op: Op; count: number }>();
+  private readonly dropped = new Map<string, DeviceOpTotal>();
+  private readonly unseen = new Map<string, DeviceOpTotal>();
   private newestEndMs: number | null = null;
   private readonly version = packageVersion();
   /** the totals begin with this exporter: a new process, or a new exporter, is a restart */
@@ -49,12 +65,8 @@ export class MetricsExporter {
       }
       for (let k = 0; k < series.slots.length; k++) totals.counts[series.slots[k]!]! += series.counts[k]!;
     }
-    for (const drop of column.droppedExemplars ?? []) {
-      const key = `${drop.device}/${drop.op}`;
-      const entry = this.dropped.get(key) ?? { device: drop.device, op: drop.op, count: 0 };
-      entry.count += drop.count;
-      this.dropped.set(key, entry);
-    }
+    addPerDeviceOp(this.dropped, column.droppedExemplars ?? []);
+    addPerDeviceOp(this.unseen, column.unseen ?? []);
     this.newestEndMs = Math.max(this.newestEndMs ?? 0, column.startMs + column.intervalMs);
   }
 
@@ -73,6 +85,7 @@ export class MetricsExporter {
     return {
       histograms: [...this.totals.values()].sort(order).map((t) => ({ metric: t.metric, device: name(t.device), op: t.op, counts: t.counts })),
       droppedExemplars: [...this.dropped.values()].sort(order).map((d) => ({ labels: { device: name(d.device), op: d.op }, value: d.count })),
+      unseen: [...this.unseen.values()].sort(order).map((u) => ({ labels: { device: name(u.device), op: u.op }, value: u.count })),
       uncounted,
       buildInfo: { version: this.version, source: this.source.kind },
       startTimeSeconds: this.startTimeSeconds,

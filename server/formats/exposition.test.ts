@@ -55,6 +55,7 @@ const EXPOSITION: Exposition = {
     { metric: 'size', device: 'loop7', op: 'write', counts: countsOf({ 97: 52 }) },
   ],
   droppedExemplars: [{ labels: { device: 'loop7', op: 'write' }, value: 3 }],
+  unseen: [{ labels: { device: 'loop7', op: 'read' }, value: 2 }],
   uncounted: [{ labels: { reason: 'missed_start' }, value: 0 }],
   buildInfo: { version: '0.1.0', source: 'bpf' },
   startTimeSeconds: 1_795_000_000.5,
@@ -64,7 +65,7 @@ const EXPOSITION: Exposition = {
 describe('encodeProtobuf', () => {
   it('decodes with the same proto to the counts it was given, bucket for bucket', () => {
     const { histograms, families } = decodeNativeHistograms(encodeProtobuf(EXPOSITION));
-    expect(families).toEqual(['bpfheat_io_latency_nanoseconds', 'bpfheat_io_size_bytes', 'bpfheat_exemplars_dropped_total', 'bpfheat_tracer_uncounted_total', 'bpfheat_build_info', 'bpfheat_start_time_seconds']);
+    expect(families).toEqual(['bpfheat_io_latency_nanoseconds', 'bpfheat_io_size_bytes', 'bpfheat_exemplars_dropped_total', 'bpfheat_io_unseen_total', 'bpfheat_tracer_uncounted_total', 'bpfheat_build_info', 'bpfheat_start_time_seconds']);
     expect(histograms.map((h) => `${h.name}/${h.labels.device}/${h.labels.op}`)).toEqual(['bpfheat_io_latency_nanoseconds/loop7/write', 'bpfheat_io_latency_nanoseconds/sda/read', 'bpfheat_io_size_bytes/loop7/write']);
     histograms.forEach((h, k) => {
       expect(h.schema).toBe(NATIVE_SCHEMA);
@@ -95,6 +96,7 @@ describe('encodeText', () => {
     buckets.forEach(([, le, count]) => expect(Number(count)).toBe(values.filter((v) => le === '+Inf' || v <= Number(le)).length));
     expect(text).toMatch(/^bpfheat_io_latency_nanoseconds_count\{device="sda",op="read"\} 13 1700000002000$/m);
     expect(text).toMatch(/^# TYPE bpfheat_io_latency_nanoseconds histogram$/m);
+    expect(text).toMatch(/^bpfheat_io_unseen_total\{device="loop7",op="read"\} 2 1700000002000$/m);
     expect(text).toMatch(/^bpfheat_build_info\{version="0.1.0",source="bpf"\} 1$/m);
     expect(text).toMatch(/^bpfheat_start_time_seconds 1795000000.5 1700000002000$/m);
     expect(encodeText({ ...EXPOSITION, histograms: [], timestampMs: null })).not.toMatch(/bpfheat_start_time_seconds/);
