@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LibbpfError } from '../tracer/libbpf.ts';
-import { timeUnstamped, unstampedLine } from './bpf.ts';
+import { stoppedLine, timeUnstamped, unstampedLine } from './bpf.ts';
 
 describe('the line said for a device without the issue stamp', () => {
   const exemplarsOn = { startMap: false, exemplars: true };
@@ -21,5 +21,14 @@ describe('the line said for a device without the issue stamp', () => {
   it('says exemplars are off, or that tracing has stopped, when the tracer declines', () => {
     expect(timeUnstamped({ mode: { startMap: false, exemplars: false }, timeUnstampedDevices: () => false })).toBe('exemplars are off');
     expect(timeUnstamped({ mode: exemplarsOn, timeUnstampedDevices: () => false })).toBe('tracing has stopped');
+  });
+});
+
+describe('the line said when tracing stops', () => {
+  it('names every counter with its value, so a difference from the kernel\'s totals can be placed', () => {
+    const counters = { missedStart: 3, startFailed: 0, ringOverrun: 1, deviceOverflow: 0, partial: 5, unseen: 12, storeCollisions: 2 };
+    expect(stoppedLine(counters)).toBe(
+      'bpfheat: tracing stopped (counters over every device: unseen 12, missedStart 3, startFailed 0, ringOverrun 1, partial 5, deviceOverflow 0, storeCollisions 2)\n',
+    );
   });
 });

@@ -5,7 +5,7 @@
 import type { ProgramStats, SelfStats } from '../../shared/protocol.ts';
 import * as bpf from '../tracer/libbpf.ts';
 import { readableAt } from '../tracer/clock.ts';
-import { Tracer, type TracerMode } from '../tracer/tracer.ts';
+import { Tracer, type TracerCounters, type TracerMode } from '../tracer/tracer.ts';
 import { adaptiveThreshold, RecentLatency } from '../tracer/exemplars.ts';
 import type { ColumnSink, Source } from './source.ts';
 
@@ -18,7 +18,7 @@ export interface BpfSourceOptions {
   /** at most this many exemplars per second of each latency bucket; the rest are counted as dropped */
   readonly exemplarRate: number;
   readonly mode: TracerMode;
-  /** say on stderr when the programs are attached (--text, --jsonl: a script starts its load after it) */
+  /** say on stderr when the programs are attached (--text, --jsonl: a script starts its load after it), and the counters when they stop */
   readonly announceAttach: boolean;
 }
 
@@ -35,6 +35,17 @@ interface RunBaseline {
 export function attachedLine(mode: TracerMode): string {
   const timing = mode.startMap ? 'issue times kept in a start map' : mode.issueStore ? 'issue times kept in the issue-side store' : "the kernel's issue time stamps";
   return `bpfheat: tracing attached (latency from issue to completion, by ${timing}; exemplars ${mode.exemplars ? 'on' : 'off'})\n`;
+}
+
+/**
+ * The one line said on stderr when tracing stops (--text, --jsonl): the tracer's counters over
+ * every device, so that a script comparing totals with the kernel's can tell where any
+ * difference went (unseen completions are also in their columns; the others are in none).
+ */
+export function stoppedLine(counters: TracerCounters): string {
+  const { unseen, missedStart, startFailed, ringOverrun, partial, deviceOverflow, storeCollisions } = counters;
+  const said = Object.entries({ unseen, missedStart, startFailed, ringOverrun, partial, deviceOverflow, storeCollisions }).map(([name, n]) => `${name} ${n}`);
+  return `bpfheat: tracing stopped (counters over every device: ${said.join(', ')})\n`;
 }
 
 /** What is said once when a device turns out to carry no issue time stamp. timing: true when
@@ -166,6 +177,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
       // the last, partial column too: nothing the kernel counted is lost
       const last = tracer.currentColumn();
       while (next <= last) emit(next++);
+      if (options.announceAttach) process.stderr.write(stoppedLine(tracer.counters()));
       if (statsFd !== null) bpf.closeFd(statsFd);
       tracer.close();
     },
