@@ -26,7 +26,7 @@ interface Part {
 
 const PARTS: readonly Part[] = [
   { key: 'bpf', name: 'BPF cost', run: () => benchBpfCost({ runtimeS: 4, rounds: 5 }) },
-  { key: 'iops', name: 'IOPS kept', run: () => benchIops({ runtimeS: 2, rounds: 10 }) },
+  { key: 'iops', name: 'IOPS kept', run: () => benchIops({ runtimeS: 2, rounds: 10, load: 'uring' }) },
   { key: 'exemplars', name: 'Exemplars kept', run: () => benchExemplars({ runtimeS: 10, rate: 200 }) },
   { key: 'fanout', name: 'Fan-out', run: () => benchFanout({ seconds: 10 }) },
   { key: 'client', name: 'Client drawing', run: () => benchClientDraw({ widthCss: 1920, heightCss: 1080, dpr: 1 }) },

@@ -31,8 +31,10 @@ export interface LoopDevice {
   remove(): void;
 }
 
-export function createLoopDevice(sizeMiB = 64): LoopDevice {
-  const dir = mkdtempSync(join(tmpdir(), 'bpfheat-loop-'));
+/** A loop device on a sparse file of sizeMiB in a new directory under `under` (a tmpfs such as
+ * /dev/shm makes it memory-backed: its reads never wait on a disk). */
+export function createLoopDevice(sizeMiB = 64, under = tmpdir()): LoopDevice {
+  const dir = mkdtempSync(join(under, 'bpfheat-loop-'));
   const file = join(dir, 'disk.img');
   execFileSync('truncate', ['-s', `${sizeMiB}M`, file]);
   let path: string;

@@ -123,17 +123,32 @@ export function printFigures(figures: readonly Figure[]): void {
   say(figuresMarkdown(figures));
 }
 
-/** A numeric command-line option `--name N` (or `--name=N`) of the benchmark being run. */
-export function numberOption(name: string, fallback: number, argv: readonly string[] = process.argv.slice(2)): number {
+/** The text of the first `--name VALUE` (or `--name=VALUE`) among the benchmark's arguments. */
+function optionText(name: string, argv: readonly string[]): string | undefined {
   for (let k = 0; k < argv.length; k++) {
     const arg = argv[k]!;
-    const text = arg === `--${name}` ? argv[k + 1] : arg.startsWith(`--${name}=`) ? arg.slice(name.length + 3) : undefined;
-    if (text === undefined) continue;
-    const value = Number(text);
-    if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} needs a number ≥ 0, got "${text}"`);
-    return value;
+    if (arg === `--${name}`) return argv[k + 1] ?? '';
+    if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
   }
-  return fallback;
+  return undefined;
+}
+
+/** A numeric command-line option `--name N` (or `--name=N`) of the benchmark being run. */
+export function numberOption(name: string, fallback: number, argv: readonly string[] = process.argv.slice(2)): number {
+  const text = optionText(name, argv);
+  if (text === undefined) return fallback;
+  const value = text === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} needs a number ≥ 0, got "${text}"`);
+  return value;
+}
+
+/** A command-line option `--name WORD` (or `--name=WORD`) that takes one of the given words. */
+export function choiceOption<C extends string>(name: string, choices: readonly C[], fallback: C, argv: readonly string[] = process.argv.slice(2)): C {
+  const text = optionText(name, argv);
+  if (text === undefined) return fallback;
+  const choice = choices.find((c) => c === text);
+  if (choice === undefined) throw new Error(`--${name} takes ${choices.join(' or ')}, got "${text}"`);
+  return choice;
 }
 
 export function sleep(ms: number): Promise<void> {

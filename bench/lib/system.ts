@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createLoopDevice, type LoopDevice } from '../../test/kernel.ts';
 import { onCleanup } from './cleanup.ts';
 
@@ -53,9 +54,10 @@ export function ensureTracefs(): void {
   });
 }
 
-/** A loop device on a sparse file, removed at cleanup. Reads of a hole never reach the disk under it. */
-export function loopDevice(sizeMiB: number): LoopDevice {
-  const device = createLoopDevice(sizeMiB);
+/** A loop device on a sparse file, removed at cleanup. Reads of a hole never reach the disk under it;
+ * on 'memory' the file is in /dev/shm (tmpfs), so no read waits on the VM's disk either. */
+export function loopDevice(sizeMiB: number, backing: 'disk' | 'memory' = 'disk'): LoopDevice {
+  const device = createLoopDevice(sizeMiB, backing === 'memory' ? '/dev/shm' : tmpdir());
   onCleanup(`remove ${device.path}`, () => device.remove());
   return device;
 }
@@ -85,11 +87,21 @@ export function schedulerAvailable(device: LoopDevice, name: string): boolean {
 
 // ---------------------------------------------------------------- fio
 
-/** The one fio job every kernel benchmark runs: 4 KiB random direct reads, one at a time. */
-export const FIO_JOB = ['--ioengine=psync', '--rw=randread', '--bs=4k', '--direct=1', '--iodepth=1', '--numjobs=1', '--time_based', '--ramp_time=500ms'] as const;
+/**
+ * The fio jobs of the kernel benchmarks, 4 KiB random direct reads on a loop device:
+ *   psync  one at a time: each I/O is one wake-up of the loop device's worker and one of fio, so
+ *          its rate follows the machine's wake-up latency (BPF cost counts per I/O, whatever the rate)
+ *   uring  32 in flight through io_uring, on a memory-backed device: fio and the worker keep the
+ *          CPUs busy, so the rate follows the CPU time an I/O takes, a tracer's included
+ */
+export const FIO_JOBS = {
+  psync: ['--ioengine=psync', '--rw=randread', '--bs=4k', '--direct=1', '--iodepth=1', '--numjobs=1', '--time_based', '--ramp_time=500ms'],
+  uring: ['--ioengine=io_uring', '--rw=randread', '--bs=4k', '--direct=1', '--iodepth=32', '--numjobs=1', '--time_based', '--ramp_time=500ms'],
+} as const satisfies Record<string, readonly string[]>;
+export type FioJob = keyof typeof FIO_JOBS;
 
-export function fioJobText(runtimeS: number): string {
-  return `fio ${FIO_JOB.join(' ')} --runtime=${runtimeS}`;
+export function fioJobText(runtimeS: number, load: FioJob = 'psync'): string {
+  return `fio ${FIO_JOBS[load].join(' ')} --runtime=${runtimeS}`;
 }
 
 export interface FioResult {
@@ -103,8 +115,8 @@ export interface FioResult {
   readonly contextSwitches: number;
 }
 
-export async function runFio(devicePath: string, runtimeS: number): Promise<FioResult> {
-  const args = ['--name=bench', `--filename=${devicePath}`, ...FIO_JOB, `--runtime=${runtimeS}`, '--output-format=json'];
+export async function runFio(devicePath: string, runtimeS: number, load: FioJob = 'psync'): Promise<FioResult> {
+  const args = ['--name=bench', `--filename=${devicePath}`, ...FIO_JOBS[load], `--runtime=${runtimeS}`, '--output-format=json'];
   const child = spawn('fio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = onCleanup(`stop fio ${child.pid}`, () => killChild(child));
   let stdout = '';

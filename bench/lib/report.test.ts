@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { choiceOption, numberOption } from './report.ts';
+
+describe('benchmark options', () => {
+  it.each([
+    [['--runtime', '4'], 4],
+    [['--runtime=2.5'], 2.5],
+    [['--rounds', '3', '--runtime', '6'], 6],
+    [[], 8],
+  ])('numberOption reads %j', (argv, expected) => {
+    expect(numberOption('runtime', 8, argv)).toBe(expected);
+  });
+
+  it.each([[['--runtime']], [['--runtime', 'fast']], [['--runtime=-1']]])('numberOption refuses %j with a line naming the option', (argv) => {
+    expect(() => numberOption('runtime', 8, argv)).toThrow(/^--runtime needs a number ≥ 0/);
+  });
+
+  it.each([
+    [['--load', 'psync'], 'psync'],
+    [['--load=uring'], 'uring'],
+    [['--runtime', '2'], 'uring'],
+  ])('choiceOption reads %j', (argv, expected) => {
+    expect(choiceOption('load', ['uring', 'psync'], 'uring', argv)).toBe(expected);
+  });
+
+  it('choiceOption refuses a word it does not take, naming the ones it does', () => {
+    expect(() => choiceOption('load', ['uring', 'psync'], 'uring', ['--load', 'aio'])).toThrow('--load takes uring or psync, got "aio"');
+  });
+});
