@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { floorBound, slotBounds, slotOf, thresholdTable, slotEdges } from './buckets.ts';
-import { BUCKETS_PER_OCTAVE, MAX_EXPONENT, SLOTS, SLOT_ONE, SLOT_OVERFLOW, SLOT_ZERO } from './scheme.ts';
+import { floorBound, placementTable, slotBounds, slotOf, thresholdTable, slotEdges } from './buckets.ts';
+import { BUCKETS_PER_OCTAVE, MAX_EXPONENT, SLOTS, SLOT_ONE, SLOT_OVERFLOW, SLOT_ZERO, SPLITS_PER_EXPONENT } from './scheme.ts';
 
 /** The independent oracle: exact floor(2^(i/8)) for i = 0..512, and values with their bucket index. */
 function readTsv(name: string): [string, string][] {
@@ -92,6 +92,28 @@ describe('thresholdTable', () => {
     expect(table).toHaveLength(MAX_EXPONENT * (BUCKETS_PER_OCTAVE - 1));
     expect(table[0]).toBe(1n);
     expect(table[7 * 12 + 6]).toBe(floorBound(8 * 12 + 7));
+  });
+});
+
+describe('placementTable', () => {
+  const table = placementTable();
+  const entry = (e: number, m: number) => {
+    const packed = table[e * SPLITS_PER_EXPONENT + m]!;
+    return { threshold: packed >> 3n, passed: Number(packed & 7n) };
+  };
+
+  it.each([
+    // e, part, threshold inside the part (none: 2^60), thresholds at or below the part's start
+    [0, 0, 1n << 60n, 7], // v = 2: past all seven thresholds floor(2^(k/8)) = 1
+    [3, 2, 1n << 60n, 2], // below 2^4 a part is one value: v - 1 = 9 is past 8 and 9 of 8, 9, …, 14
+    [4, 0, 1n << 60n, 0], // v - 1 = 16: no threshold of 2^4 (17, 19, 20, 22, 24, 26, 29) at or below 16
+    [4, 1, 1n << 60n, 1], // v - 1 = 17 alone in the part: at its threshold 17, so past it
+    [12, 15, 1n << 60n, 7], // the last sixteenth of an octave is past its last threshold
+    [6, 1, 69n, 0], // v - 1 in 68..71, and the first threshold of 2^6 (69, 76, …) inside
+    [6, 3, 1n << 60n, 2], // v - 1 in 76..79: the threshold 76 is the part's start, so passed
+    [6, 4, 82n, 2], // v - 1 in 80..83: past 69 and 76, and 82 inside
+  ])('octave %i, part %i: threshold %s, %i passed', (e, m, threshold, passed) => {
+    expect(entry(e, m)).toEqual({ threshold, passed });
   });
 });
 

@@ -9,6 +9,8 @@ export const SLOT_ZERO = 0;
 export const SLOT_ONE = 1;
 export const SLOT_OVERFLOW = 322;
 export const THRESHOLDS_PER_EXPONENT = 7;
+/** the kernel's bucket placement splits each octave into this many equal parts (placementTable) */
+export const SPLITS_PER_EXPONENT = 16;
 
 export const MAX_DEVICES = 16;
 /** device_ids[i] = DEVICE_PRESENT | dev_t once the kernel has handed out index i */

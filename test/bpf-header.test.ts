@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as scheme from '../shared/scheme.ts';
-import { floorBound, slotOf, thresholdTable } from '../shared/buckets.ts';
+import { floorBound, placementTable, slotOf } from '../shared/buckets.ts';
 import { columnAt, type ColumnClock } from '../server/tracer/clock.ts';
 import { PROG_INFO_RECURSION_MISSES_OFFSET, PROG_INFO_RUN_CNT_OFFSET, PROG_INFO_RUN_TIME_NS_OFFSET, PROG_INFO_SIZE } from '../server/tracer/libbpf.ts';
 
@@ -33,6 +33,7 @@ describe('bpf/bpfheat.h and shared/scheme.ts', () => {
     ['SLOT_ONE', scheme.SLOT_ONE],
     ['SLOT_OVERFLOW', scheme.SLOT_OVERFLOW],
     ['THRESHOLDS_PER_EXPONENT', scheme.THRESHOLDS_PER_EXPONENT],
+    ['SPLITS_PER_EXPONENT', scheme.SPLITS_PER_EXPONENT],
     ['MAX_DEVICES', scheme.MAX_DEVICES],
     ['OPS', scheme.OPS.length],
     ['METRICS', scheme.METRICS.length],
@@ -93,12 +94,28 @@ describe('C bpfheat_slot and TypeScript slotOf', () => {
       const bound = floorBound(i);
       for (const v of [bound - 1n, bound, bound + 1n]) if (v >= 0n) values.add(v);
     }
-    const input = [...thresholdTable(), ...values].join('\n');
-    const fromC = execFileSync(oracle, { input, encoding: 'utf8' }).trim().split('\n').map(Number);
-    const fromTs = [...values].map((v) => slotOf(Number(v)));
-    expect(fromC).toHaveLength(values.size);
-    expect(fromC).toEqual(fromTs);
+    expect(slotsFromC(values)).toEqual([...values].map((v) => slotOf(Number(v))));
   });
+
+  it('agree at both ends of every sixteenth of an octave the kernel looks up, and at every value below 2^13', () => {
+    const values = new Set<bigint>();
+    for (let v = 0n; v < 1n << 13n; v++) values.add(v);
+    for (let e = 4n; e < BigInt(scheme.MAX_EXPONENT); e++) {
+      for (let m = 0n; m < BigInt(scheme.SPLITS_PER_EXPONENT); m++) {
+        const start = (1n << e) + (m << (e - 4n)); // v - 1 at the part's start
+        values.add(start + 1n);
+        values.add(start + (1n << (e - 4n)));
+      }
+    }
+    expect(slotsFromC(values)).toEqual([...values].map((v) => slotOf(Number(v))));
+  });
+
+  function slotsFromC(values: ReadonlySet<bigint>): number[] {
+    const input = [...placementTable(), ...values].join('\n');
+    const slots = execFileSync(oracle, { input, encoding: 'utf8' }).trim().split('\n').map(Number);
+    expect(slots).toHaveLength(values.size);
+    return slots;
+  }
 });
 
 describe('C bpfheat_column and TypeScript columnAt', () => {

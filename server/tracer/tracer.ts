@@ -20,10 +20,10 @@ import {
   RING_COLUMNS,
   STATS,
   STAT_COUNT,
-  THRESHOLDS_PER_EXPONENT,
+  SPLITS_PER_EXPONENT,
   UNSEEN_COUNTS,
 } from '../../shared/scheme.ts';
-import { thresholdTable } from '../../shared/buckets.ts';
+import { placementTable } from '../../shared/buckets.ts';
 import { columnWith, type Column, type DeviceInfo, type Series } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import * as bpf from './libbpf.ts';
@@ -34,7 +34,7 @@ import { decodeExemplar, dropsFromCounters } from './exemplars.ts';
 import { stackedOn, stackingTable } from './stacking.ts';
 
 export const OBJECT_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../bpf/.output/bpfheat.bpf.o');
-const CONFIG_BYTES = 32 + MAX_EXPONENT * THRESHOLDS_PER_EXPONENT * 8;
+const CONFIG_BYTES = 32 + MAX_EXPONENT * SPLITS_PER_EXPONENT * 8;
 
 /** How the kernel side times requests. */
 export interface TracerMode {
@@ -150,7 +150,7 @@ function configBytes(clock: ColumnClock, mode: TracerMode, slices: number): Uint
   const flags = (mode.startMap ? FLAGS.startMap : 0) | (mode.exemplars ? FLAGS.exemplars : 0) | (mode.issueStore ? FLAGS.issueStore : 0);
   view.setBigUint64(16, BigInt(flags), true);
   view.setBigUint64(24, BigInt(slices), true);
-  thresholdTable().forEach((threshold, k) => view.setBigUint64(32 + k * 8, threshold, true));
+  placementTable().forEach((entry, k) => view.setBigUint64(32 + k * 8, entry, true));
   return bytes;
 }
 
