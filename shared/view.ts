@@ -513,7 +513,6 @@ const BITS = new Float64Array(1);
 const BITS_WORDS = new Uint32Array(BITS.buffer);
 const HIGH_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 1 : 0;
 const VALUE_BUCKETS = 1 << 15;
-const bucketCounts = new Uint32Array(VALUE_BUCKETS);
 
 function valueBucket(value: number): number {
   BITS[0] = value;
@@ -530,39 +529,132 @@ function valueBucket(value: number): number {
  * of them (the copy and the selection over it were 1–4 ms of a frame, and garbage).
  */
 export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: number): number {
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
-  bucketCounts.fill(0);
-  let n = 0;
-  for (const values of parts) {
-    for (let i = 0; i < values.length; i++) {
+  return wholeSelection.start(parts, 'linear', q).step(Infinity)!.max;
+}
+
+/**
+ * colorScaleOfParts taken a share at a time: the radix selection of quantileOfPositiveParts (its
+ * two passes over the values) and the smallest positive value, resumable after any number of
+ * values, so that a moving view can spread the exact scale of its cells over frames. The parts
+ * must not change while it runs (a frame's cells are kept per group and never change in place).
+ */
+export class ColorScaleSelection {
+  private readonly counts = new Uint32Array(VALUE_BUCKETS);
+  private parts: readonly ArrayLike<number>[] = [];
+  private kind: ColorScaleKind = 'linear';
+  private q = 1;
+  /** 0: counting per bucket, 1: collecting the rank's bucket, 2: done */
+  private pass = 0;
+  private part = 0;
+  private index = 0;
+  private positive = 0;
+  private min = Infinity;
+  private rank = 0;
+  private bucket = 0;
+  private below = 0;
+  private inBucket = new Float64Array(0);
+  private collected = 0;
+  private lowest = Infinity;
+  private highest = -Infinity;
+  private scale: ColorScale | null = null;
+
+  /** Begins over these parts (dropping any selection under way). */
+  start(parts: readonly ArrayLike<number>[], kind: ColorScaleKind, q: number): this {
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
+    this.parts = parts;
+    this.kind = kind;
+    this.q = q;
+    this.pass = 0;
+    this.part = 0;
+    this.index = 0;
+    this.positive = 0;
+    this.min = Infinity;
+    this.scale = null;
+    this.counts.fill(0);
+    return this;
+  }
+
+  /** Reads up to `budget` more values; the scale once every value is read, else null. */
+  step(budget: number): ColorScale | null {
+    let left = budget;
+    while (this.pass < 2 && left > 0) {
+      const values = this.parts[this.part];
+      if (!values) {
+        this.endPass();
+        continue;
+      }
+      const end = Math.min(values.length, this.index + left);
+      if (this.pass === 0) this.count(values, end);
+      else this.collect(values, end);
+      left -= end - this.index;
+      this.index = end;
+      if (end === values.length) {
+        this.part++;
+        this.index = 0;
+      }
+    }
+    if (this.pass < 2 && this.part >= this.parts.length) this.endPass();
+    return this.scale;
+  }
+
+  private count(values: ArrayLike<number>, end: number): void {
+    for (let i = this.index; i < end; i++) {
       const value = values[i]!;
       if (value > 0) {
-        bucketCounts[valueBucket(value)]!++;
-        n++;
+        this.counts[valueBucket(value)]!++;
+        this.positive++;
+        if (value < this.min) this.min = value;
       }
     }
   }
-  if (n === 0) return 0;
-  const rank = Math.min(n, Math.max(1, Math.ceil(q * n))) - 1;
-  let bucket = 0;
-  let below = 0;
-  while (below + bucketCounts[bucket]! <= rank) below += bucketCounts[bucket++]!;
-  const inBucket = new Float64Array(bucketCounts[bucket]!);
-  let m = 0;
-  let lowest = Infinity;
-  let highest = -Infinity;
-  for (const values of parts) {
-    for (let i = 0; i < values.length; i++) {
+
+  private collect(values: ArrayLike<number>, end: number): void {
+    for (let i = this.index; i < end; i++) {
       const value = values[i]!;
-      if (value > 0 && valueBucket(value) === bucket) {
-        inBucket[m++] = value;
-        if (value < lowest) lowest = value;
-        if (value > highest) highest = value;
+      if (value > 0 && valueBucket(value) === this.bucket) {
+        this.inBucket[this.collected++] = value;
+        if (value < this.lowest) this.lowest = value;
+        if (value > this.highest) this.highest = value;
       }
     }
   }
-  return lowest === highest ? lowest : select(inBucket, rank - below);
+
+  /** The end of a pass over every part: the bucket holding the rank, then the value at the rank. */
+  private endPass(): void {
+    this.part = 0;
+    this.index = 0;
+    const min = Number.isFinite(this.min) ? this.min : 0;
+    if (this.pass === 0) {
+      if (this.positive === 0) {
+        this.finish({ kind: this.kind, min, max: 0 });
+        return;
+      }
+      this.rank = Math.min(this.positive, Math.max(1, Math.ceil(this.q * this.positive))) - 1;
+      let bucket = 0;
+      let below = 0;
+      while (below + this.counts[bucket]! <= this.rank) below += this.counts[bucket++]!;
+      this.bucket = bucket;
+      this.below = below;
+      if (this.inBucket.length < this.counts[bucket]!) this.inBucket = new Float64Array(this.counts[bucket]!);
+      this.collected = 0;
+      this.lowest = Infinity;
+      this.highest = -Infinity;
+      this.pass = 1;
+      return;
+    }
+    const max = this.lowest === this.highest ? this.lowest : select(this.inBucket.subarray(0, this.collected), this.rank - this.below);
+    this.finish({ kind: this.kind, min, max });
+  }
+
+  private finish(scale: ColorScale): void {
+    this.scale = scale;
+    this.pass = 2;
+    this.parts = [];
+  }
 }
+
+/** The selection quantileOfPositiveParts and colorScaleOfParts run whole, in one call. */
+const wholeSelection = new ColorScaleSelection();
 
 /** Hoare's selection: the k-th smallest element (0-based), reordering the array. */
 function select(a: Float64Array, k: number): number {
@@ -597,10 +689,7 @@ export function colorScaleOf(values: ArrayLike<number>, kind: ColorScaleKind, qu
 
 /** colorScaleOf over the values of several arrays taken together (a frame's cells, kept per column group). */
 export function colorScaleOfParts(parts: readonly ArrayLike<number>[], kind: ColorScaleKind, quantile: number): ColorScale {
-  let min = Infinity;
-  for (const values of parts) for (let i = 0; i < values.length; i++) if (values[i]! > 0 && values[i]! < min) min = values[i]!;
-  const max = quantileOfPositiveParts(parts, quantile);
-  return { kind, min: Number.isFinite(min) ? min : 0, max };
+  return wholeSelection.start(parts, kind, quantile).step(Infinity)!;
 }
 
 /** Position of a value on the scale: 0..1 inside it, above 1 when clamped, -1 for an empty cell. */

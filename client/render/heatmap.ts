@@ -19,6 +19,7 @@ import {
   cellValue,
   colorLevel,
   colorScaleOfParts,
+  ColorScaleSelection,
   mapTo,
   slotsIn,
   type AxisMap,
@@ -262,9 +263,11 @@ function cellKeyOf(colorBy: ColorBy, firstSlot: number, lastSlot: number): strin
 const SCALE_SLACK = 0.1;
 
 /**
- * A moving view takes the exact colour scale of its cells (a quantile of every cell in view, the
- * most costly step of a frame) once in this many frames; in between it keeps the scale it has:
- * a new cell above it shows as clamped for those frames.
+ * A moving view takes a new exact colour scale (a quantile of every cell in view, the most costly
+ * step of a frame) once in this many frames; in between it keeps the scale it has: a new cell
+ * above it shows as clamped for those frames. The quantile is of the cells of the period's first
+ * frame, selected a share in each frame of the period (ColorScaleSelection): taken whole in one
+ * frame it made that frame the longest of a scrolling view's (10–25 ms of 50 frames, profiled).
  */
 export const SCALE_EVERY_FRAMES = 8;
 
@@ -324,6 +327,8 @@ export class HeatmapRenderer {
   /** what the colour scale was taken for, and the frames drawn with it since */
   private scaleBasis = '';
   private framesOnScale = 0;
+  /** a moving view's next scale, selected a share a frame (colorScaleFor) */
+  private readonly selection = new ColorScaleSelection();
   /** the percentiles of the last frame's pieces of the lines */
   private pieces: ReadonlyMap<number, PieceSlots> = new Map();
   /** staging canvases by width (powers of two up to STAGED_MAX_PX), for the parts put after a shift */
@@ -374,7 +379,7 @@ export class HeatmapRenderer {
     const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;
-    const colorScale = this.colorScaleFor(input, cells, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
+    const colorScale = this.colorScaleFor(input, cells, cellCount, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
     for (const c of cells) {
       const scale = c.scale;
       if (scale && scale.kind === colorScale.kind && scale.min === colorScale.min && scale.max === colorScale.max) continue;
@@ -410,12 +415,20 @@ export class HeatmapRenderer {
 
   /**
    * The colour scale of this frame: the exact one of the cells (a quantile of all of them), but a
-   * moving view keeps the last one while it is close (steadyScale), and takes the exact one only
-   * once in SCALE_EVERY_FRAMES frames while nothing else about the picture changes.
+   * moving view keeps the last one while it is close (steadyScale), and takes a new one only once
+   * in SCALE_EVERY_FRAMES frames while nothing else about the picture changes: that of the cells
+   * of the period's first frame, its two passes over them spread over the period's frames.
    */
-  private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], basis: string): ColorScale {
+  private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], cellCount: number, basis: string): ColorScale {
     const kept = this.scale;
-    if (input.moving && kept && basis === this.scaleBasis && ++this.framesOnScale < SCALE_EVERY_FRAMES) return kept;
+    if (input.moving && kept && basis === this.scaleBasis) {
+      if (++this.framesOnScale === 1) this.selection.start(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
+      const last = this.framesOnScale === SCALE_EVERY_FRAMES;
+      const scale = this.selection.step(last ? Infinity : Math.ceil((2 * cellCount) / SCALE_EVERY_FRAMES));
+      if (!last) return kept;
+      this.framesOnScale = 0;
+      return this.steadyScale(scale!);
+    }
     this.scaleBasis = basis;
     this.framesOnScale = 0;
     const exact = colorScaleOfParts(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
