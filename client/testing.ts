@@ -1,7 +1,7 @@
 /**
  * A read-only window onto the model for end-to-end tests (Perfetto-style): an explicit ready and
  * idle flag to wait on, and where the last frame put each cell and line, so a test can sample
- * the canvas's pixels at known cells. Nothing here changes the model.
+ * the picture's pixels at known cells. Nothing here changes the model.
  */
 import type { AppModel } from './state/model.ts';
 import { histogramOf } from '../shared/column.ts';
@@ -36,12 +36,14 @@ export interface TestHooks {
   gaps(): { fromSeq: number; toSeq: number }[];
   /** seq runs of the drawn range that the page does not hold (drawn hatched) */
   missing(): [number, number][];
-  /** the device-pixel rectangle of a cell in the canvas, or null when it is not drawn */
+  /** the device-pixel rectangle of a cell in the picture, or null when it is not drawn */
   cellRectPx(seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null;
-  /** the centre of the percentile line drawn over a column, in canvas device pixels, with the slot it marks; null where there is none */
+  /** the centre of the percentile line drawn over a column, in the picture's device pixels, with the slot it marks; null where there is none */
   lineCenterPx(seq: number, key: PercentileKey): { x: number; y: number; slot: number } | null;
-  /** canvas pixels as #rrggbb, read now (so in the same task as the geometry above) */
+  /** the picture's pixels as #rrggbb, read now (so in the same task as the geometry above) */
   pixels(points: readonly { x: number; y: number }[]): string[];
+  /** the whole picture as shown, as a PNG data URL (to compare two pictures) */
+  picture(): string;
   /** the exemplar region asked for, what is listed (in the order picked: the slowest first by default), how many the server captured there, whether an answer is awaited */
   exemplars(): { region: ExemplarRegion | null; order: ExemplarOrder; listed: Exemplar[]; captured: number; pending: boolean };
 }
@@ -93,8 +95,7 @@ export function installTestHooks(model: AppModel): void {
     frame() {
       const f = frame();
       if (!f || !f.geometry) return null;
-      const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas');
-      const box = canvas?.getBoundingClientRect();
+      const box = document.querySelector('.heatmap-picture')?.getBoundingClientRect();
       return {
         fromMs: f.view.fromMs,
         toMs: f.view.toMs,
@@ -131,13 +132,16 @@ export function installTestHooks(model: AppModel): void {
       return segment ? { x, y: lineCenterPx(found.geometry, segment.slot), slot: segment.slot } : null;
     },
     pixels(points) {
-      const canvas = document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas');
-      const ctx = canvas?.getContext('2d');
-      if (!ctx) return [];
-      return points.map(({ x, y }) => {
-        const [r, g, b] = ctx.getImageData(x, y, 1, 1).data;
-        return `#${[r, g, b].map((v) => v!.toString(16).padStart(2, '0')).join('')}`;
-      });
+      const picture = model.picture;
+      return picture ? points.map(({ x, y }) => picture.pixel(x, y)) : [];
+    },
+    picture() {
+      const geometry = frame()?.geometry;
+      const canvas = document.createElement('canvas');
+      canvas.width = geometry?.widthPx ?? 0;
+      canvas.height = geometry?.heightPx ?? 0;
+      model.picture?.copyTo(canvas.getContext('2d')!);
+      return canvas.toDataURL();
     },
     exemplars() {
       const { region, order, listed, captured, pending } = model.getSnapshot().exemplars;

@@ -96,7 +96,7 @@ test('a linear y axis ends just above the largest value; the legend says what a 
   // pausing fixes the view: its cells may differ from the moving view's
   const paused = (await page.evaluate(() => window.__bpfheat!.frame()))!;
   const cellSeconds = (paused.groupSize * paused.intervalMs) / 1000;
-  const pixels = await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL());
+  const pixels = await page.evaluate(() => window.__bpfheat!.picture());
   // the box follows the model, which answers on the next frame: click, then wait for it to show
   const perSecondBox = page.getByRole('checkbox', { name: 'per second' });
   await perSecondBox.click();
@@ -110,7 +110,7 @@ test('a linear y axis ends just above the largest value; the legend says what a 
   const expected = barTop(perCell) / cellSeconds;
   // labels have three significant digits
   expect(Math.abs(barTop(perSecond) - expected) / expected).toBeLessThan(0.01);
-  expect(await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL())).toBe(pixels);
+  expect(await page.evaluate(() => window.__bpfheat!.picture())).toBe(pixels);
   expect(page.url()).toContain('rate=1');
 });
 
@@ -175,5 +175,5 @@ test('split by device: one heat map per device on the same axes, each with its o
   expect(yLabels[0]).toBe(yLabels[1]);
   // the two pictures differ: a busy NVMe disk and a spinning one
   expect(bands[0]!.coloured).not.toBe(bands[1]!.coloured);
-  await expect(page.locator('canvas.heatmap-canvas:not(.split-canvas)')).toBeHidden();
+  await expect(page.locator('.heatmap-picture')).toBeHidden();
 });

@@ -139,7 +139,7 @@ test('reloading the URL reopens the same picture', async ({ page }) => {
   const url = page.url();
   expect(url).toMatch(/from=.*to=.*ymin=.*ymax=.*color=log/);
   const before = await axisDomains(page);
-  const pixels = await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL());
+  const pixels = await page.evaluate(() => window.__bpfheat!.picture());
 
   await page.goto(url);
   await page.waitForFunction(() => window.__bpfheat?.ready === true);
@@ -147,8 +147,8 @@ test('reloading the URL reopens the same picture', async ({ page }) => {
   expect(await axisDomains(page)).toEqual(before);
   await expect(page.getByRole('combobox', { name: 'Colour' })).toHaveValue('log');
   await expect(page.getByText('paused')).toBeVisible();
-  const after = await page.evaluate(() => document.querySelector<HTMLCanvasElement>('canvas.heatmap-canvas')!.toDataURL());
-  expect(after === pixels, 'the canvas after reload differs from before').toBe(true);
+  const after = await page.evaluate(() => window.__bpfheat!.picture());
+  expect(after === pixels, 'the picture after reload differs from before').toBe(true);
 });
 
 test('percentile lines sit in the buckets the bucket math predicts', async ({ page }) => {

@@ -51,8 +51,8 @@ export async function axisDomains(page: Page): Promise<Domains> {
 
 /** The plot's rectangle in page CSS pixels. */
 export async function plotBox(page: Page): Promise<{ x: number; y: number; width: number; height: number }> {
-  const box = await page.locator('canvas.heatmap-canvas').boundingBox();
-  if (!box) throw new Error('the heat map canvas is not visible');
+  const box = await page.locator('.heatmap-picture').boundingBox();
+  if (!box) throw new Error('the heat map is not visible');
   return box;
 }
 

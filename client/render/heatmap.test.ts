@@ -6,7 +6,8 @@ import { CLAMPED_COLOR, EMPTY_COLOR, LEVEL_COLORS, PERCENTILE_COLORS } from '../
 import { quantileSlot } from '../../shared/column.ts';
 import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
-import { HeatmapRenderer, SCALE_EVERY_FRAMES, STAGED_MAX_PX, cellRectPx, type Staging, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type TileMaker } from './surface.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, cellRectPx, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
 
 interface FakePixels {
   width: number;
@@ -21,11 +22,11 @@ function fakeStaging(width: number, height: number): Staging {
 }
 
 /**
- * A canvas context with just what the renderer uses, over its own pixels: ImageData in (whole or
- * a dirty rectangle), the canvas drawn onto itself (a shift) or a staging canvas drawn onto it,
- * and any pixel readable as #rrggbb.
+ * A canvas surface over a context with just what it uses, over its own pixels: ImageData in
+ * (whole or a dirty rectangle), the canvas drawn onto itself (a shift) or a staging canvas drawn
+ * onto it, and any pixel readable as #rrggbb.
  */
-function fakeContext() {
+function fakeCanvas(makeStaging: (width: number, height: number) => Staging = fakeStaging) {
   let canvas: { width: number; data: Uint8ClampedArray } | null = null;
   let puts = 0;
   const ctx = {
@@ -51,7 +52,7 @@ function fakeContext() {
     const i = (y * canvas!.width + x) * 4;
     return `#${[0, 1, 2].map((c) => canvas!.data[i + c]!.toString(16).padStart(2, '0')).join('')}`;
   };
-  return { ctx: ctx as unknown as CanvasRenderingContext2D, pixel, puts: () => puts, all: () => canvas!.data.slice() };
+  return { surface: new CanvasSurface(ctx as unknown as CanvasRenderingContext2D, makeStaging), pixel, puts: () => puts, all: () => canvas!.data.slice() };
 }
 
 /** The input the model hands over: the columns summed into groups the way it sums them. */
@@ -89,8 +90,8 @@ const col = (seq: number, fast: number, slow: number): Column => ({
 
 describe('HeatmapRenderer', () => {
   it('paints each non-empty cell in its level colour over whole pixels, and the rest empty', () => {
-    const { ctx, pixel, puts } = fakeContext();
-    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input([col(0, 10, 1), col(2, 5, 0)]));
+    const { surface, pixel, puts } = fakeCanvas();
+    const geometry = new HeatmapRenderer().draw(surface, input([col(0, 10, 1), col(2, 5, 0)]));
     expect(puts()).toBe(1);
     const centre = (x0: number, slot: number) => {
       const { y0, y1 } = slotRowPx(geometry, slot);
@@ -110,9 +111,9 @@ describe('HeatmapRenderer', () => {
   });
 
   it('clamps cells above the percentile maximum', () => {
-    const { ctx, pixel } = fakeContext();
+    const { surface, pixel } = fakeCanvas();
     const columns = [...Array.from({ length: 99 }, (_, i) => col(i, 1, 0)), col(99, 1000, 0)];
-    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input(columns, { toMs: 100_000, colorQuantile: 0.99 }));
+    const geometry = new HeatmapRenderer().draw(surface, input(columns, { toMs: 100_000, colorQuantile: 0.99 }));
     expect(geometry.colorScale.max).toBe(1);
     const { y0, y1 } = slotRowPx(geometry, FAST);
     const y = Math.floor((y0 + y1) / 2);
@@ -121,18 +122,18 @@ describe('HeatmapRenderer', () => {
   });
 
   it('sums columns narrower than a pixel into aligned groups', () => {
-    const { ctx } = fakeContext();
+    const { surface } = fakeCanvas();
     const columns = Array.from({ length: 1000 }, (_, i) => col(i, 1, 0));
-    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
+    const geometry = new HeatmapRenderer().draw(surface, input(columns, { toMs: 1_000_000, widthPx: 300 }));
     expect(geometry.groupSize).toBe(4);
     expect(geometry.groups[0]!.histogram[FAST]).toBe(4);
     expect(geometry.groups.every((g) => g.firstSeq % 4 === 0)).toBe(true);
   });
 
   it('draws percentile lines through the centre of their bucket, and finds cells back from pixels', () => {
-    const { ctx, pixel } = fakeContext();
+    const { surface, pixel } = fakeCanvas();
     // 60 fast and 40 slow: p50 is fast, p99 and max are slow (max drawn last, on top)
-    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input([col(1, 60, 40)], { percentiles: true }));
+    const geometry = new HeatmapRenderer().draw(surface, input([col(1, 60, 40)], { percentiles: true }));
     const g = geometry.groups[0]!;
     const x = Math.floor((g.x0Px + g.x1Px) / 2);
     expect(g.percentileSlots).toEqual({ p50: FAST, p99: SLOW, max: SLOW });
@@ -147,13 +148,13 @@ describe('HeatmapRenderer', () => {
   });
 
   it('gives the drawn rectangle of a cell, its group’s for a summed column, nothing off the picture', () => {
-    const { ctx } = fakeContext();
-    const one = new HeatmapRenderer(fakeStaging).draw(ctx, input([col(1, 1, 0)]));
+    const { surface } = fakeCanvas();
+    const one = new HeatmapRenderer().draw(surface, input([col(1, 1, 0)]));
     expect(cellRectPx(one, 1, FAST)).toEqual({ x0: 100, x1: 200, ...slotRowPx(one, FAST) });
     expect(cellRectPx(one, 0, FAST), 'a column not drawn').toBeNull();
     expect(cellRectPx(one, 1, slotOf(10)), 'a bucket below the y range').toBeNull();
     const columns = Array.from({ length: 1000 }, (_, i) => col(i, 1, 0));
-    const grouped = new HeatmapRenderer(fakeStaging).draw(ctx, input(columns, { toMs: 1_000_000, widthPx: 300 }));
+    const grouped = new HeatmapRenderer().draw(surface, input(columns, { toMs: 1_000_000, widthPx: 300 }));
     const group = grouped.groups.find((g) => g.firstSeq === 8)!;
     expect(cellRectPx(grouped, 11, FAST)).toMatchObject({ x0: group.x0Px, x1: group.x1Px });
   });
@@ -195,12 +196,12 @@ describe('percentileLines', () => {
   });
 
   it('leave the cells between the lines visible when the max jumps in every one-pixel column', () => {
-    const { ctx, pixel } = fakeContext();
+    const { surface, pixel } = fakeCanvas();
     const MID = slotOf(1_000_000);
     // 400 columns in 400 px: every column has fast I/Os and one in the middle, every other one two slow
     // outliers, so column by column the max (and the p99) jumps between the middle and the slow row
     const columns = Array.from({ length: 400 }, (_, i) => ({ ...col(i, 50, 0), series: [{ metric: 'latency' as const, device: 0, op: 'read' as const, slots: i % 2 ? [FAST, MID, SLOW] : [FAST, MID], counts: i % 2 ? [50, 1, 2] : [50, 1] }] }));
-    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input(columns, { toMs: 400_000, percentiles: true }));
+    const geometry = new HeatmapRenderer().draw(surface, input(columns, { toMs: 400_000, percentiles: true }));
     expect(geometry.groupSize).toBe(1);
     const { y0, y1 } = slotRowPx(geometry, MID);
     const y = Math.floor((y0 + y1) / 2);
@@ -212,9 +213,9 @@ describe('percentileLines', () => {
   });
 
   it('leave the plot where the bucket of a line is off the y range instead of running to its edge', () => {
-    const { ctx, pixel } = fakeContext();
+    const { surface, pixel } = fakeCanvas();
     // zoomed to the slow band: column 1 has its max there, column 2 only fast I/Os, below the axis
-    const geometry = new HeatmapRenderer(fakeStaging).draw(ctx, input([col(1, 60, 40), col(2, 60, 0)], { percentiles: true, yRange: [1_000_000, 1e9] }));
+    const geometry = new HeatmapRenderer().draw(surface, input([col(1, 60, 40), col(2, 60, 0)], { percentiles: true, yRange: [1_000_000, 1e9] }));
     expect(pixel(150, lineCenterPx(geometry, SLOW))).toBe(PERCENTILE_COLORS.max);
     const maxColumn = Array.from({ length: geometry.heightPx }, (_, y) => pixel(200, y));
     expect(maxColumn.filter((c) => c === PERCENTILE_COLORS.max)).toEqual([]);
@@ -240,8 +241,8 @@ describe('HeatmapRenderer pixels', () => {
   it('equal painting every cell in ascending slot order (the plain way), on log and linear axes, across frames', () => {
     let seed = 11;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const renderer = new HeatmapRenderer(fakeStaging);
-    const { ctx, pixel } = fakeContext();
+    const renderer = new HeatmapRenderer();
+    const { surface, pixel } = fakeCanvas();
     let columns: Column[] = [];
     for (let frame = 0; frame < 6; frame++) {
       // a new column per frame, as a live view scrolls; some seqs missing
@@ -253,7 +254,7 @@ describe('HeatmapRenderer pixels', () => {
         });
       const yScale = frame % 2 === 0 ? 'log' : 'linear';
       const drawn = input(columns, { widthPx: 100, heightPx: 400, fromMs: frame * 1000, toMs: (frame + 150) * 1000, yScale, yRange: yScale === 'log' ? [1000, 1e9] : [0, 2e8], colorScale: 'sqrt', colorQuantile: 0.9 });
-      const geometry = renderer.draw(ctx, drawn);
+      const geometry = renderer.draw(surface, drawn);
       const expected: string[] = Array.from({ length: 100 * 400 }, () => EMPTY_COLOR);
       for (const g of geometry.groups) {
         for (let slot = geometry.firstSlot; slot <= geometry.lastSlot; slot++) {
@@ -282,9 +283,9 @@ describe('HeatmapRenderer keeps the picture', () => {
     };
     for (let seq = 0; seq < 400; seq++) if (random() < 0.95) held.push(columnAt(seq));
     // 200 columns across 100 pixels: two a pixel; the view moves by one pixel (two columns) a frame
-    const kept = new HeatmapRenderer(fakeStaging);
-    const keptCanvas = fakeContext();
-    const reference = new HeatmapRenderer(fakeStaging);
+    const kept = new HeatmapRenderer();
+    const keptCanvas = fakeCanvas();
+    const reference = new HeatmapRenderer();
     const cache = new GroupCache();
     const filter = seriesFilter({ metric: 'latency' });
     for (let frame = 0; frame < 8; frame++) {
@@ -295,11 +296,11 @@ describe('HeatmapRenderer keeps the picture', () => {
       const packed = held.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + 200).map((c) => PackedColumn.of(c));
       const groups = cache.groups(packed, fromSeq, fromSeq + 199, 2, 1000, filter, 'latency');
       const drawn = { ...view, groupSize: 2, groups };
-      kept.draw(keptCanvas.ctx, drawn);
+      kept.draw(keptCanvas.surface, drawn);
       // the same frames drawn whole each time (on a blank canvas), with the same colour scales
-      const fresh = fakeContext();
+      const fresh = fakeCanvas();
       reference.forget();
-      reference.draw(fresh.ctx, drawn);
+      reference.draw(fresh.surface, drawn);
       const [a, b] = [keptCanvas.all(), fresh.all()];
       let differing = 0;
       for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differing++;
@@ -309,11 +310,85 @@ describe('HeatmapRenderer keeps the picture', () => {
   });
 });
 
+/**
+ * Tiles over their own pixels, and the picture they show composed from where they are placed:
+ * each pixel of the picture must be shown by exactly one tile (else it reads as null).
+ */
+function fakeTiles(widthPx: number, heightPx: number) {
+  const tiles: { data: Uint8ClampedArray; leftPx: number; removed: boolean }[] = [];
+  const maker: TileMaker = {
+    tile(tileWidth, tileHeight) {
+      const tile = { data: new Uint8ClampedArray(tileWidth * tileHeight * 4), leftPx: 0, removed: false };
+      tiles.push(tile);
+      return {
+        put(image, xPx, width) {
+          for (let row = 0; row < tileHeight; row++) tile.data.set(image.data.subarray(row * image.width * 4, (row * image.width + width) * 4), (row * tileWidth + xPx) * 4);
+        },
+        place: (leftPx) => void (tile.leftPx = leftPx),
+        read: (x, y) => [0, 1, 2].map((c) => tile.data[(y * tileWidth + x) * 4 + c]!) as [number, number, number],
+        source: {} as CanvasImageSource,
+        remove: () => void (tile.removed = true),
+      };
+    },
+    image: (width, height) => ({ width, height, data: new Uint8ClampedArray(width * height * 4) }) as unknown as ImageData,
+  };
+  const shown = (): (string | null)[] => {
+    const picture: (string | null)[] = Array.from({ length: widthPx * heightPx }, () => null);
+    const covered = new Uint8Array(widthPx * heightPx);
+    for (const tile of tiles.filter((t) => !t.removed)) {
+      for (let c = 0; c < TILE_PX; c++) {
+        const x = tile.leftPx + c;
+        if (x < 0 || x >= widthPx) continue;
+        for (let y = 0; y < heightPx; y++) {
+          const i = (y * TILE_PX + c) * 4;
+          covered[y * widthPx + x]!++;
+          picture[y * widthPx + x] = `#${[0, 1, 2].map((k) => tile.data[i + k]!.toString(16).padStart(2, '0')).join('')}`;
+        }
+      }
+    }
+    return picture.map((colour, k) => (covered[k] === 1 ? colour : null));
+  };
+  return { maker, shown, live: () => tiles.filter((t) => !t.removed).length };
+}
+
+describe('HeatmapRenderer on a ring of tiles (TiledSurface)', () => {
+  it('scrolls the tiles, wrapping the ring many times, to the same picture as drawing it all', () => {
+    const widthPx = 600;
+    const heightPx = 40;
+    const columns = Array.from({ length: 4000 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));
+    const cache = new GroupCache();
+    const tiles = fakeTiles(widthPx, heightPx);
+    const surface = new TiledSurface(tiles.maker);
+    const renderer = new HeatmapRenderer();
+    // 600 columns across 600 pixels, moved by 1 to 250 pixels a frame: the ring (4 tiles, 1,024 pixels) wraps thrice
+    let fromSeq = 0;
+    for (const dx of [0, 1, 7, 250, 3, 249, 128, 200, 255, 256, 100, 1, 90, 60, 250, 250, 250, 250, 5]) {
+      fromSeq += dx;
+      const inView = columns.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + widthPx).map((c) => PackedColumn.of(c));
+      const groups = cache.groups(inView, fromSeq, fromSeq + widthPx - 1, 1, 1000, seriesFilter({ metric: 'latency' }), 'latency');
+      const view = { ...input([], { widthPx, heightPx, fromMs: fromSeq * 1000, toMs: (fromSeq + widthPx) * 1000, percentiles: true, moving: true }), groupSize: 1, groups };
+      renderer.draw(surface, view);
+      if (dx > 0) expect(renderer.paintedPx, `from seq ${fromSeq}: only what came in is painted`).toBeLessThan((dx + 40) * heightPx);
+      const fresh = fakeCanvas();
+      new HeatmapRenderer().draw(fresh.surface, view);
+      const expected = Array.from({ length: widthPx * heightPx }, (_, k) => fresh.pixel(k % widthPx, Math.floor(k / widthPx)));
+      const shown = tiles.shown();
+      expect(shown.filter((colour, k) => colour !== expected[k]).length, `from seq ${fromSeq}`).toBe(0);
+      expect([0, 299, 599].map((x) => surface.pixel(x, 10)), 'read back through the ring').toEqual([0, 299, 599].map((x) => expected[10 * widthPx + x]));
+    }
+    expect(tiles.live()).toBe(4);
+    // a new size makes new tiles and paints them whole
+    renderer.draw(surface, { ...input([col(1, 5, 0)], { widthPx: 300, heightPx }) });
+    expect(tiles.live()).toBe(3);
+    expect(renderer.paintedPx).toBe(300 * heightPx);
+  });
+});
+
 describe('HeatmapRenderer.prepareCells', () => {
   it('takes the groups’ cells over calls of a budget, anew for another y range; the picture is the same as drawn without', () => {
     const columns = Array.from({ length: 40 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));
     const drawn = input(columns, { toMs: 40_000 });
-    const renderer = new HeatmapRenderer(fakeStaging);
+    const renderer = new HeatmapRenderer();
     const calls: { done: boolean; taken: number }[] = [];
     for (let k = 0; k < 4; k++) calls.push(renderer.prepareCells(drawn.groups, 'count', drawn.yRange, 15));
     expect(calls).toEqual([
@@ -325,10 +400,10 @@ describe('HeatmapRenderer.prepareCells', () => {
     expect(renderer.prepareCells(drawn.groups, 'count', [1000, 1e6], 100), 'another y range: other visible cells').toEqual({ done: true, taken: 40 });
     expect(renderer.prepareCells(drawn.groups, 'time', [1000, 1e6], 100), 'another colour-by: other values').toEqual({ done: true, taken: 40 });
     renderer.prepareCells(drawn.groups, 'count', drawn.yRange, 100);
-    const prepared = fakeContext();
-    const plain = fakeContext();
-    renderer.draw(prepared.ctx, drawn);
-    new HeatmapRenderer(fakeStaging).draw(plain.ctx, drawn);
+    const prepared = fakeCanvas();
+    const plain = fakeCanvas();
+    renderer.draw(prepared.surface, drawn);
+    new HeatmapRenderer().draw(plain.surface, drawn);
     expect(prepared.all()).toEqual(plain.all());
   });
 });
@@ -336,11 +411,11 @@ describe('HeatmapRenderer.prepareCells', () => {
 describe('HeatmapRenderer staging', () => {
   it('stages only narrow parts after a shift: a wide one is put directly, and looks the same', () => {
     const made: number[] = [];
-    const renderer = new HeatmapRenderer((width, height) => {
+    const renderer = new HeatmapRenderer();
+    const canvas = fakeCanvas((width, height) => {
       made.push(width);
       return fakeStaging(width, height);
     });
-    const canvas = fakeContext();
     const columns = Array.from({ length: 2000 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));
     const cache = new GroupCache();
     // 1,000 columns across 1,000 pixels, moved by 3 pixels, then by 600
@@ -348,9 +423,9 @@ describe('HeatmapRenderer staging', () => {
       const inView = columns.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + 1000).map((c) => PackedColumn.of(c));
       const groups = cache.groups(inView, fromSeq, fromSeq + 999, 1, 1000, seriesFilter({ metric: 'latency' }), 'latency');
       const view = { ...input([], { widthPx: 1000, heightPx: 50, fromMs: fromSeq * 1000, toMs: (fromSeq + 1000) * 1000, moving: true }), groupSize: 1, groups };
-      renderer.draw(canvas.ctx, view);
-      const fresh = fakeContext();
-      new HeatmapRenderer(fakeStaging).draw(fresh.ctx, view);
+      renderer.draw(canvas.surface, view);
+      const fresh = fakeCanvas();
+      new HeatmapRenderer().draw(fresh.surface, view);
       expect(canvas.all(), `from seq ${fromSeq}`).toEqual(fresh.all());
     }
     expect(made.length).toBeGreaterThan(0);
@@ -360,9 +435,9 @@ describe('HeatmapRenderer staging', () => {
 
 describe('HeatmapRenderer colour scale', () => {
   it('holds the scale within 10% while the view moves, takes it once in SCALE_EVERY_FRAMES frames, and draws a fixed view with its exact scale', () => {
-    const renderer = new HeatmapRenderer(fakeStaging);
-    const { ctx } = fakeContext();
-    const at = (busiest: number, moving: boolean, colorQuantile = 1) => renderer.draw(ctx, { ...input([col(0, busiest, 0), col(1, 1, 0)], { colorQuantile }), moving }).colorScale.max;
+    const renderer = new HeatmapRenderer();
+    const { surface } = fakeCanvas();
+    const at = (busiest: number, moving: boolean, colorQuantile = 1) => renderer.draw(surface, { ...input([col(0, busiest, 0), col(1, 1, 0)], { colorQuantile }), moving }).colorScale.max;
     /** the scales of a moving view over one period of SCALE_EVERY_FRAMES frames */
     const period = (busiest: number) => Array.from({ length: SCALE_EVERY_FRAMES }, () => at(busiest, true));
     expect(at(100, true)).toBe(100);
@@ -370,7 +445,7 @@ describe('HeatmapRenderer colour scale', () => {
     expect(period(130), 'within 10%: kept').toEqual(Array<number>(SCALE_EVERY_FRAMES).fill(120));
     expect(at(200, true, 0.99), 'anything else changed: at once').toBe(200);
     // another filter (all devices narrowed to a quiet one) or time span: its own scale in the very next frame
-    const next = (busiest: number, change: Partial<HeatmapInput>) => renderer.draw(ctx, { ...input([col(0, busiest, 0), col(1, 1, 0)], { colorQuantile: 0.99, ...change }), moving: true }).colorScale.max;
+    const next = (busiest: number, change: Partial<HeatmapInput>) => renderer.draw(surface, { ...input([col(0, busiest, 0), col(1, 1, 0)], { colorQuantile: 0.99, ...change }), moving: true }).colorScale.max;
     expect(next(200, {})).toBe(200);
     expect(next(10, { filterKey: 'latency|dev1' }), 'a new filter: at once').toBe(10);
     expect(next(10, { filterKey: 'latency|dev1' })).toBe(10);

@@ -1,9 +1,9 @@
 /**
- * Drawing the heat map's cells and percentile lines on a canvas: a pure function of its input,
- * no React, no DOM other than the context it is handed. Everything here is in device pixels
- * (Px) of a canvas that covers exactly the plot area.
+ * Drawing the heat map's cells and percentile lines on a surface (client/render/surface.ts): a
+ * pure function of its input, no React, no DOM other than the surface it is handed. Everything
+ * here is in device pixels (Px) of a picture that covers exactly the plot area.
  *
- * Cells are written as pixels into one ImageData (see HeatmapRenderer). Cell edges are whole
+ * Cells are written as pixels into one buffer (see HeatmapRenderer). Cell edges are whole
  * device pixels: neighbours abut without seams and every cell has its exact level colour.
  * What is drawn is a list of cell groups (summed by client/state/rollup.ts): one column each, or k
  * adjacent columns summed when columns are narrower than a device pixel.
@@ -11,6 +11,7 @@
 import { SLOTS } from '../../shared/scheme.ts';
 import { slotEdges } from '../../shared/buckets.ts';
 import { partitionPoint } from '../../shared/search.ts';
+import type { Surface } from './surface.ts';
 import {
   EMPTY_COLOR,
   LEVEL_COLORS,
@@ -271,25 +272,6 @@ const SCALE_SLACK = 0.1;
  */
 export const SCALE_EVERY_FRAMES = 8;
 
-/**
- * A small canvas a part of the picture is put on before it is drawn onto the heat map (see put):
- * `put` copies its `image` (of its size) onto it. It is put again for the next part; what was
- * drawn from it before stays as it was.
- */
-export interface Staging {
-  readonly image: ImageData;
-  readonly source: CanvasImageSource;
-  put(): void;
-}
-
-/** The browser's staging: an OffscreenCanvas. */
-export function offscreenStaging(width: number, height: number): Staging {
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { alpha: false })!;
-  const image = ctx.createImageData(width, height);
-  return { image, source: canvas, put: () => ctx.putImageData(image, 0, 0) };
-}
-
 /** What a frame drew, for drawing the next one from it. */
 interface Drawn {
   /** everything but the time range that decides a pixel: when it differs, everything is drawn again */
@@ -301,24 +283,20 @@ interface Drawn {
 }
 
 /**
- * Draws into one ImageData and puts it: a full frame costs one write per device pixel of the
- * plot, whatever the number of cells (a fillRect per cell costs ~1 µs each in a software-
+ * Draws into the surface's pixel buffer and puts it (client/render/surface.ts): a full frame costs
+ * one write per device pixel of the plot, whatever the number of cells (a fillRect per cell costs ~1 µs each in a software-
  * rendered browser, 50 ms for a busy hour). The pixel buffers are kept between frames, and so
  * are the cells and colours of every group that is drawn again (the model hands over the same
  * group object while its columns do not change).
  *
  * And the picture itself is kept: when a frame differs from the last only in its time range,
- * moved by a whole number of device pixels (a live view snaps to them), the canvas is shifted
+ * moved by a whole number of device pixels (a live view snaps to them), the surface is scrolled
  * by that many pixels and only what changed is painted and put: the pixel columns that came
  * into view and the groups that are new or changed (the newest, still filling; the ones cut by
  * the edges), each with a line width to spare for the percentile lines that reach across.
  */
-/** The widest part put through a staging canvas after a shift (HeatmapRenderer.put). */
-export const STAGED_MAX_PX = 256;
-
 export class HeatmapRenderer {
-  private image: ImageData | null = null;
-  private pixels = new Int32Array(0);
+  private pixels: Int32Array = new Int32Array(0);
   private readonly cells = new WeakMap<CellGroup, GroupCells>();
   private last: Drawn | null = null;
   private scale: ColorScale | null = null;
@@ -331,16 +309,10 @@ export class HeatmapRenderer {
   private readonly selection = new ColorScaleSelection();
   /** the percentiles of the last frame's pieces of the lines */
   private pieces: ReadonlyMap<number, PieceSlots> = new Map();
-  /** staging canvases by width (powers of two up to STAGED_MAX_PX), for the parts put after a shift */
-  private readonly staging = new Map<number, Staging>();
-  /** the canvas was shifted in this frame (drawn onto itself) */
-  private shifted = false;
   /** device pixels painted by the last draw (the whole plot, or the changed parts) */
   paintedPx = 0;
 
-  constructor(private readonly makeStaging: (width: number, height: number) => Staging = offscreenStaging) {}
-
-  /** The canvas is new (or was cleared): the next frame paints it whole. */
+  /** The surface is new (or was cleared): the next frame paints it whole. */
   forget(): void {
     this.last = null;
   }
@@ -364,7 +336,7 @@ export class HeatmapRenderer {
     return { done: true, taken };
   }
 
-  draw(ctx: CanvasRenderingContext2D, input: HeatmapInput): HeatmapGeometry {
+  draw(surface: Surface, input: HeatmapInput): HeatmapGeometry {
     const { widthPx, heightPx } = input;
     const xMap: AxisMap = { kind: 'linear', domain: [input.fromMs, input.toMs], range: [0, widthPx] };
     const yMap: AxisMap = { kind: input.yScale, domain: [input.yRange[0], input.yRange[1]], range: [heightPx, 0] };
@@ -388,17 +360,15 @@ export class HeatmapRenderer {
       c.scale = colorScale;
     }
 
-    if (!this.image || this.image.width !== widthPx || this.image.height !== heightPx) {
-      this.image = ctx.createImageData(widthPx, heightPx);
-      this.pixels = new Int32Array(this.image.data.buffer);
-      this.last = null;
-    }
+    const buffer = surface.buffer(widthPx, heightPx, input.dpr);
+    this.pixels = buffer.pixels;
+    if (buffer.cleared) this.last = null;
     const lineWidthPx = Math.max(2, Math.round(2 * input.dpr));
     const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
     const placed = new Map(groups.map((g, i) => [g.firstSeq, { group: input.groups[i]!, x0Px: g.x0Px, x1Px: g.x1Px }] as const));
     const { lines, pieces, slots } = input.percentiles ? percentileLines(groups, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: [], slots: new Map<number, PieceSlots>() };
     this.pieces = slots;
-    const ranges = this.changedRanges(ctx, input, key, placed, lineWidthPx, pieces);
+    const ranges = this.changedRanges(surface, input, key, placed, lineWidthPx, pieces);
     const coverKey = `${heightPx}|${firstSlot}|${lastSlot}|${edgePx.join(',')}`;
     if (this.cover?.key !== coverKey) this.cover = { key: coverKey, rows: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
     const painter = new Painter(this.pixels, widthPx, heightPx, groups, cells, firstSlot, lastSlot, edgePx, this.cover.rows);
@@ -406,7 +376,7 @@ export class HeatmapRenderer {
     for (const [from, to] of ranges) {
       painter.cells(from, to);
       if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
-      this.put(ctx, from, to);
+      surface.put(from, to);
       this.paintedPx += (to - from) * heightPx;
     }
     this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, placed };
@@ -436,39 +406,6 @@ export class HeatmapRenderer {
   }
 
   /**
-   * Puts pixel columns [from, to) of the buffer on the canvas. The whole plot is put as it is; a
-   * part goes through an ImageData of its own size (putImageData with a dirty rectangle still
-   * converts the whole image: measured in Chromium, as slow as putting it all). After a shift it
-   * is put on a staging canvas (of the next power-of-two width, kept) and drawn from there:
-   * putImageData on the canvas right after it was drawn onto itself waits for that to be done
-   * (measured in Chromium: 4 ms median, 13 ms p95 for a 7-pixel strip), where the drawImage of
-   * the strip is queued like the shift. Only parts up to STAGED_MAX_PX wide are staged (what a
-   * live view's shift paints), so the kept staging canvases stay few and small; a wider part (a
-   * jump) is put directly and waits.
-   */
-  private put(ctx: CanvasRenderingContext2D, from: number, to: number): void {
-    const image = this.image!;
-    if (from === 0 && to === image.width) {
-      ctx.putImageData(image, 0, 0);
-      return;
-    }
-    const width = to - from;
-    const staged = this.shifted && width <= STAGED_MAX_PX;
-    const stagingWidth = 2 ** Math.ceil(Math.log2(width));
-    let staging = staged ? this.staging.get(stagingWidth) : undefined;
-    if (staged && (!staging || staging.image.height !== image.height)) this.staging.set(stagingWidth, (staging = this.makeStaging(stagingWidth, image.height)));
-    const part = staging?.image ?? ctx.createImageData(width, image.height);
-    const words = new Int32Array(part.data.buffer);
-    for (let y = 0; y < image.height; y++) words.set(this.pixels.subarray(y * image.width + from, y * image.width + to), y * part.width);
-    if (!staging) {
-      ctx.putImageData(part, from, 0);
-      return;
-    }
-    staging.put();
-    ctx.drawImage(staging.source, 0, 0, width, image.height, from, 0, width, image.height);
-  }
-
-  /**
    * The scale of the last frame while the one of this frame's cells is within SCALE_SLACK of it:
    * scrolling by a column moves the high percentile a little, and recolouring every cell for it
    * would cost a whole frame. The legend shows the scale used (it is in the geometry).
@@ -484,20 +421,18 @@ export class HeatmapRenderer {
 
   /**
    * The pixel columns [from, to) to paint: all of them, or, when the picture can be kept, the
-   * changed ones after shifting the canvas, each widened to the pieces of the percentile lines
+   * changed ones after scrolling the surface, each widened to the pieces of the percentile lines
    * it touches (a piece's percentile is of all its groups). Ascending, not overlapping.
    */
-  private changedRanges(ctx: CanvasRenderingContext2D, input: HeatmapInput, key: string, placed: Drawn['placed'], lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] {
-    const { widthPx, heightPx } = input;
+  private changedRanges(surface: Surface, input: HeatmapInput, key: string, placed: Drawn['placed'], lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] {
+    const { widthPx } = input;
     const all: [number, number][] = [[0, widthPx]];
-    this.shifted = false;
     const last = this.last;
     if (!last || last.key !== key || last.spanMs !== input.toMs - input.fromMs) return all;
     const shift = ((input.fromMs - last.fromMs) * widthPx) / last.spanMs;
     const dx = Math.round(shift);
     if (Math.abs(shift - dx) > 1e-3 || dx < 0 || dx >= widthPx) return all;
-    this.shifted = dx > 0;
-    if (this.shifted) ctx.drawImage(ctx.canvas, dx, 0, widthPx - dx, heightPx, 0, 0, widthPx - dx, heightPx);
+    if (dx > 0) surface.scroll(dx);
     const changed: [number, number][] = dx > 0 ? [[widthPx - dx, widthPx]] : [];
     const gone = new Map(last.placed);
     for (const [firstSeq, now] of placed) {

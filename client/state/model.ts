@@ -9,6 +9,7 @@ import type { Column, Filter } from '../../shared/column.ts';
 import { uncountedOf, type ServerMessage, type Uncounted } from '../../shared/protocol.ts';
 import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type RectCss, type SnapshotView } from '../../shared/view.ts';
 import { HeatmapRenderer, type HeatmapGeometry } from '../render/heatmap.ts';
+import { CanvasSurface, TiledSurface, domTiles } from '../render/surface.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
 import { CHUNK_COLUMNS, CHUNK_ROLLUPS, HistoryLoader, type FetchColumns } from '../net/history.ts';
 import { rollupSeqOf, stepFor } from '../../shared/rollup.ts';
@@ -147,9 +148,10 @@ export class AppModel {
   private readonly history: HistoryLoader;
   private readonly listeners = new Set<() => void>();
   private snapshot: Snapshot;
-  private canvas: HTMLCanvasElement | null = null;
+  /** the heat map's picture: tiles in the plot's element, null until one is attached */
+  private surface: TiledSurface | null = null;
   /** the split view's canvases and their renderers, by device id */
-  private readonly splitCanvases = new Map<number, { canvas: HTMLCanvasElement; renderer: HeatmapRenderer }>();
+  private readonly splitCanvases = new Map<number, { surface: CanvasSurface; renderer: HeatmapRenderer }>();
   private readonly renderer = new HeatmapRenderer();
   private sizeCss = { width: 0, height: 0, dpr: 1 };
   private layout: Layout | null = null;
@@ -241,15 +243,23 @@ export class AppModel {
 
   // ------------------------------------------------------------ inputs
 
-  setCanvas(canvas: HTMLCanvasElement | null): void {
-    this.canvas = canvas;
+  /** The element the heat map's picture is shown in (null: it is gone): the surface's tiles are made in it. */
+  setPicture(element: HTMLElement | null): void {
+    this.surface?.dispose();
+    this.surface = element ? new TiledSurface(domTiles(element)) : null;
     this.renderer.forget();
     this.invalidate();
   }
 
+  /** The heat map's picture as shown, null before one is attached (for the tests' hooks). */
+  get picture(): TiledSurface | null {
+    return this.surface;
+  }
+
   /** The canvas of one device's heat map in the split view (null: it is gone). */
   setSplitCanvas(device: number, canvas: HTMLCanvasElement | null): void {
-    if (canvas) this.splitCanvases.set(device, { canvas, renderer: new HeatmapRenderer() });
+    const ctx = canvas?.getContext('2d', { alpha: false });
+    if (ctx) this.splitCanvases.set(device, { surface: new CanvasSurface(ctx), renderer: new HeatmapRenderer() });
     else this.splitCanvases.delete(device);
     this.invalidate();
   }
@@ -532,7 +542,7 @@ export class AppModel {
     const { fromSeq, toSeq } = tier.store.seqRange(fromMs, toMs);
     const columns = tier.store.between(fromSeq, toSeq);
     const size = groupSizeOf(widthPx, fromMs, toMs, step);
-    const prepared = this.canvas ? tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, afterInstall ? DRAW_AFTER_WORDS : GROUP_WORDS_PER_FRAME) : null;
+    const prepared = this.surface ? tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, afterInstall ? DRAW_AFTER_WORDS : GROUP_WORDS_PER_FRAME) : null;
     if (frameStep({ installed: 0, arrivingLeft: 0, summed: prepared }, FRAME_BUDGET) === 'sum') {
       // A view with thousands of groups to sum (a zoom): the last picture stays until they are,
       // and so do the side panels, the exemplars watched and the history asked for: all follow
@@ -562,7 +572,7 @@ export class AppModel {
     };
     const yRange = resolveYRange(base, [sums.total]);
     const groups = tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key);
-    const cells = this.canvas ? this.renderer.prepareCells(groups, display.colorBy, yRange, CELLS_PER_FRAME) : null;
+    const cells = this.surface ? this.renderer.prepareCells(groups, display.colorBy, yRange, CELLS_PER_FRAME) : null;
     if (frameStep({ installed: 0, arrivingLeft: 0, cells }, FRAME_BUDGET) === 'take-cells') {
       // and so are the cells of the new groups: taken over frames, then coloured and drawn
       this.invalidate();
@@ -594,24 +604,18 @@ export class AppModel {
     }
 
     let geometry: HeatmapGeometry | null = null;
-    const canvas = this.canvas;
-    if (canvas) {
-      if (canvas.width !== widthPx) canvas.width = widthPx;
-      if (canvas.height !== heightPx) canvas.height = heightPx;
-      const ctx = canvas.getContext('2d', { alpha: false });
-      if (ctx) {
-        geometry = this.renderer.draw(ctx, {
-          ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
-          groups,
-          colorQuantile: view.colorQuantile,
-          filterKey: key,
-          // the picture moves while it scrolls, and while a history answer is being added
-          // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
-          moving: extent.live || this.arriving.length > 0,
-        });
-        this.framesDrawn++;
-        performance.mark(DRAW_MARK);
-      }
+    if (this.surface) {
+      geometry = this.renderer.draw(this.surface, {
+        ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
+        groups,
+        colorQuantile: view.colorQuantile,
+        filterKey: key,
+        // the picture moves while it scrolls, and while a history answer is being added
+        // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
+        moving: extent.live || this.arriving.length > 0,
+      });
+      this.framesDrawn++;
+      performance.mark(DRAW_MARK);
     }
     const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
@@ -670,16 +674,13 @@ export class AppModel {
       const band = bands[k]!;
       const name = meta.devices.find((d) => d.id === device)?.name ?? `dev${device}`;
       const drawn = this.splitCanvases.get(device);
-      const ctx = drawn?.canvas.getContext('2d', { alpha: false });
-      if (!drawn || !ctx) return { device, name, band, geometry: null };
+      if (!drawn) return { device, name, band, geometry: null };
       const widthPx = Math.max(1, Math.round(band.width * dpr));
       const heightPx = Math.max(1, Math.round(band.height * dpr));
-      if (drawn.canvas.width !== widthPx) drawn.canvas.width = widthPx;
-      if (drawn.canvas.height !== heightPx) drawn.canvas.height = heightPx;
       const own = { ...filter, devices: [device] };
       const ownKey = filterKey(own);
       const size = groupSizeOf(widthPx, fromMs, toMs, step);
-      const geometry = drawn.renderer.draw(ctx, {
+      const geometry = drawn.renderer.draw(drawn.surface, {
         ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
         groups: new GroupCache().groups(columns as PackedColumn[], fromSeq, toSeq, size, step, seriesFilter(own), ownKey),
         filterKey: ownKey,

@@ -1,8 +1,8 @@
 /**
- * The heat map: a canvas for the cells (drawn by the model's frame task, never by React), and
- * over it one SVG for axes, legend, missing-data bands, the brush, the hover mark and the mark
- * of the exemplar hovered in the selection panel. Hovering moves only the overlay; the canvas
- * is not redrawn.
+ * The heat map: an element for the picture of the cells (canvas tiles the model's frame task
+ * makes and draws, never React: client/render/surface.ts), and over it one SVG for axes, legend,
+ * missing-data bands, the brush, the hover mark and the mark of the exemplar hovered in the
+ * selection panel. Hovering moves only the overlay; the picture is not redrawn.
  */
 import { memo, useEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import { brush, select, type D3BrushEvent } from 'd3';
@@ -310,15 +310,15 @@ function ExemplarMark({ frame, exemplar }: { frame: FrameData; exemplar: Exempla
 
 export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; snapshot: Snapshot; highlight: Exemplar | null }) {
   const container = useRef<HTMLDivElement>(null);
-  const canvas = useRef<HTMLCanvasElement>(null);
+  const picture = useRef<HTMLDivElement>(null);
   const brushLayer = useRef<SVGGElement>(null);
   const [hover, setHover] = useState<Hover | null>(null);
   const frame = snapshot.frame;
   const split = snapshot.state.display.split;
 
   useEffect(() => {
-    model.setCanvas(canvas.current);
-    return () => model.setCanvas(null);
+    model.setPicture(picture.current);
+    return () => model.setPicture(null);
   }, [model]);
 
   useEffect(() => {
@@ -371,9 +371,9 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
   const hoverRow = cellHover && geometry ? slotRowPx(geometry, cellHover.slot) : null;
   return (
     <div className="heatmap" ref={container}>
-      <canvas
-        className="heatmap-canvas"
-        ref={canvas}
+      <div
+        className="heatmap-picture"
+        ref={picture}
         style={plot && !split ? { left: plot.x, top: plot.y, width: plot.width, height: plot.height } : { display: 'none' }}
         role="img"
         aria-label="Heat map of I/O latency over time"
