@@ -384,6 +384,42 @@ describe('HeatmapRenderer on a ring of tiles (TiledSurface)', () => {
   });
 });
 
+describe('HeatmapRenderer.drawParts', () => {
+  it('paints a fixed view whole over calls of a budget, puts it only at the end, and starts again when the picture changes', () => {
+    const columns = Array.from({ length: 400 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));
+    const view = input(columns, { widthPx: 400, heightPx: 50, toMs: 400_000, percentiles: true });
+    const renderer = new HeatmapRenderer();
+    const canvas = fakeCanvas();
+    const calls = Array.from({ length: 4 }, () => renderer.drawParts(canvas.surface, view, 150 * 50));
+    expect(calls.map((geometry) => geometry !== null)).toEqual([false, false, true, true]);
+    expect(canvas.puts(), 'put once, whole, then kept').toBe(1);
+    const whole = fakeCanvas();
+    new HeatmapRenderer().draw(whole.surface, view);
+    expect(canvas.all()).toEqual(whole.all());
+
+    // another view after one part: painted from its start, not from where the first one stopped, and whole
+    const other = input(columns.slice(0, 200), { widthPx: 400, heightPx: 50, toMs: 200_000, percentiles: true });
+    const again = new HeatmapRenderer();
+    const next = fakeCanvas();
+    expect(again.drawParts(next.surface, view, 150 * 50)).toBeNull();
+    expect(again.drawParts(next.surface, other, 150 * 50), 'a picture changed while it was painted in parts: painted whole').not.toBeNull();
+    const reference = fakeCanvas();
+    new HeatmapRenderer().draw(reference.surface, other);
+    expect(next.all()).toEqual(reference.all());
+
+    // the same view with its groups summed anew each call (as the model sums those cut by the view's edges): continued, not started again
+    const resummed = new HeatmapRenderer();
+    const each = fakeCanvas();
+    const fresh = () => input(columns, { widthPx: 400, heightPx: 50, toMs: 400_000, percentiles: true });
+    expect(fresh().groups[0], 'new group objects').not.toBe(view.groups[0]);
+    expect([0, 1, 2].map(() => resummed.drawParts(each.surface, fresh(), 150 * 50) !== null)).toEqual([false, false, true]);
+    expect(each.all()).toEqual(whole.all());
+
+    // a moving view is drawn in one call whatever the budget
+    expect(new HeatmapRenderer().drawParts(fakeCanvas().surface, { ...view, moving: true }, 150 * 50)).not.toBeNull();
+  });
+});
+
 describe('HeatmapRenderer.prepareCells', () => {
   it('takes the groups’ cells over calls of a budget, anew for another y range; the picture is the same as drawn without', () => {
     const columns = Array.from({ length: 40 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));

@@ -8,7 +8,7 @@
 import type { Column, Filter } from '../../shared/column.ts';
 import { uncountedOf, type ServerMessage, type Uncounted } from '../../shared/protocol.ts';
 import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type RectCss, type SnapshotView } from '../../shared/view.ts';
-import { HeatmapRenderer, type HeatmapGeometry } from '../render/heatmap.ts';
+import { HeatmapRenderer, type HeatmapGeometry, type HeatmapInput } from '../render/heatmap.ts';
 import { CanvasSurface, TiledSurface, domTiles } from '../render/surface.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
 import { CHUNK_COLUMNS, CHUNK_ROLLUPS, HistoryLoader, type FetchColumns } from '../net/history.ts';
@@ -117,6 +117,13 @@ const GROUP_WORDS_PER_FRAME = 300_000;
  * both sums a zoom's groups and paints and colours the whole picture.
  */
 const DRAW_AFTER_WORDS = 20_000;
+
+/**
+ * Device pixels a frame paints of a fixed view's new picture (HeatmapRenderer.drawParts): a
+ * 1920×1080 page's plot (~1.3 million) in three or four frames, the last of which also puts it
+ * and renders the new axes.
+ */
+const PAINT_PER_FRAME_PX = 400_000;
 
 /** Groups whose cells are taken (HeatmapRenderer.prepareCells) in a frame that does not draw. */
 const CELLS_PER_FRAME = 600;
@@ -605,7 +612,7 @@ export class AppModel {
 
     let geometry: HeatmapGeometry | null = null;
     if (this.surface) {
-      geometry = this.renderer.draw(this.surface, {
+      const input: HeatmapInput = {
         ...this.drawOptions(widthPx, heightPx, dpr, fromMs, toMs, step, yRange, size),
         groups,
         colorQuantile: view.colorQuantile,
@@ -613,7 +620,13 @@ export class AppModel {
         // the picture moves while it scrolls, and while a history answer is being added
         // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
         moving: extent.live || this.arriving.length > 0,
-      });
+      };
+      geometry = this.renderer.drawParts(this.surface, input, PAINT_PER_FRAME_PX);
+      if (!geometry) {
+        // a fixed view's new picture is being painted over frames: the last one stays, with its panels
+        this.invalidate();
+        return false;
+      }
       this.framesDrawn++;
       performance.mark(DRAW_MARK);
     }
