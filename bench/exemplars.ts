@@ -80,7 +80,7 @@ export async function benchExemplars(options: ExemplarBenchOptions): Promise<Fig
   const device = loopDevice(256);
   const columns: Column[] = [];
   const exemplars: Exemplar[] = [];
-  const source = createBpfSource({ intervalMs: 1000, selfStats: false, thresholdNs: null, exemplarRate: options.rate, mode: DEFAULT_MODE, announceAttach: false });
+  const source = createBpfSource({ intervalMs: 1000, selfStats: false, thresholdNs: null, exemplarRate: options.rate, mode: DEFAULT_MODE, sayOnStderr: false });
   await source.start({ column: (c) => void columns.push(c), exemplars: (batch) => void exemplars.push(...batch) });
   try {
     say(`load: fio ${FIO_LOAD.join(' ')} --runtime=${options.runtimeS} on ${device.path}; --exemplar-rate ${options.rate} (per bucket)`);

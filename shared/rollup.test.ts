@@ -89,6 +89,14 @@ describe('roll-ups', () => {
     expect(dropped(rollUp(day, 600_000))).toBe(dropped(day));
   });
 
+  it('keep the unseen completions per device and op', () => {
+    const a: Column = { seq: 1, startMs: 1000, intervalMs: 1000, series: [], unseen: [{ device: 2, op: 'read', count: 3 }, { device: 0, op: 'write', count: 1 }] };
+    const b: Column = { seq: 2, startMs: 2000, intervalMs: 1000, series: [], unseen: [{ device: 2, op: 'read', count: 4 }] };
+    expect(rollUp([a, b], 10_000)[0]!.unseen).toEqual([{ device: 0, op: 'write', count: 1 }, { device: 2, op: 'read', count: 7 }]);
+    expect(sumOf([b]).unseen).toEqual([{ device: 2, op: 'read', count: 4 }]);
+    expect(sumOf(day.slice(0, 5)).unseen).toBeUndefined();
+  });
+
   it('of nothing is nothing', () => {
     expect(rollUp([], 10_000)).toEqual([]);
     expect(new ColumnSum().toColumn(4, 40_000, 10_000)).toEqual({ seq: 4, startMs: 40_000, intervalMs: 10_000, series: [] });

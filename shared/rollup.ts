@@ -7,7 +7,7 @@
  * A roll-up is itself a Column (shared/column.ts): seq = startMs / stepMs, intervalMs = stepMs.
  */
 import { METRICS, OPS, SLOTS } from './scheme.ts';
-import type { Column, ExemplarDrops, Series } from './column.ts';
+import { columnWith, type Column, type DeviceOpCount, type ExemplarDrops, type Series } from './column.ts';
 
 /** The coarser steps kept beside the columns (when they are whole multiples of the column interval). */
 export const LEVEL_STEPS_MS: readonly number[] = [10_000, 60_000, 600_000];
@@ -35,10 +35,14 @@ export function rollupSeqOf(startMs: number, stepMs: number): number {
   return Math.floor(startMs / stepMs);
 }
 
-/** A running sum of columns: per (metric, device, op) a histogram, and the dropped exemplars per (device, op, slot). */
+/**
+ * A running sum of columns: per (metric, device, op) a histogram, the dropped exemplars per
+ * (device, op, slot), and the unseen completions per (device, op).
+ */
 export class ColumnSum {
   private readonly histograms = new Map<number, Float64Array>();
   private readonly drops = new Map<number, number>();
+  private readonly unseen = new Map<number, number>();
 
   add(column: Column): void {
     for (const s of column.series) {
@@ -51,6 +55,10 @@ export class ColumnSum {
       // slot SLOTS: drops kept without their latency slot (older recordings)
       const key = (d.device * OPS.length + OPS.indexOf(d.op)) * (SLOTS + 1) + (d.slot ?? SLOTS);
       this.drops.set(key, (this.drops.get(key) ?? 0) + d.count);
+    }
+    for (const u of column.unseen ?? []) {
+      const key = u.device * OPS.length + OPS.indexOf(u.op);
+      this.unseen.set(key, (this.unseen.get(key) ?? 0) + u.count);
     }
   }
 
@@ -80,7 +88,10 @@ export class ColumnSum {
         const drop = { device: Math.floor(rest / OPS.length), op: OPS[rest % OPS.length]!, count: this.drops.get(key)! };
         return slot === SLOTS ? drop : { ...drop, slot };
       });
-    return droppedExemplars.length > 0 ? { seq, startMs, intervalMs, series, droppedExemplars } : { seq, startMs, intervalMs, series };
+    const unseen: DeviceOpCount[] = [...this.unseen.keys()]
+      .sort((a, b) => a - b)
+      .map((key) => ({ device: Math.floor(key / OPS.length), op: OPS[key % OPS.length]!, count: this.unseen.get(key)! }));
+    return columnWith({ seq, startMs, intervalMs, series }, droppedExemplars, unseen);
   }
 }
 

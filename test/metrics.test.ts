@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLOTS } from '../shared/scheme.ts';
-import { HISTOGRAM_NAMES, PROTOBUF_CONTENT_TYPE } from '../server/formats/exposition.ts';
+import { HISTOGRAM_NAMES, PROTOBUF_CONTENT_TYPE, UNSEEN_NAME } from '../server/formats/exposition.ts';
 import { decodeNativeHistograms } from './prometheus-harness.ts';
 import { Recorder, rawGet, serve, wsUrl, type Served } from './server-harness.ts';
 
@@ -45,7 +45,7 @@ describe('/metrics on the dashboard', () => {
     const answer = await getBytes(served.port, '/metrics', { Accept: PROMETHEUS_ACCEPT });
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe(PROTOBUF_CONTENT_TYPE);
-    const { histograms, families } = decodeNativeHistograms(answer.body);
+    const { histograms, counters, families } = decodeNativeHistograms(answer.body);
     expect(families).toEqual(expect.arrayContaining([HISTOGRAM_NAMES.latency, HISTOGRAM_NAMES.size, 'bpfheat_build_info']));
     expect(histograms.length).toBeGreaterThan(2);
     const timestampMs = histograms[0]!.timestampMs!;
@@ -58,6 +58,8 @@ describe('/metrics on the dashboard', () => {
       for (const column of columns.columns) column.slots.forEach((slot, k) => (expected[slot]! += column.counts[k]!));
       expect(Array.from(h.counts), `${h.name} ${h.labels.device} ${h.labels.op}`).toEqual(Array.from(expected));
       expect(h.sampleCount).toBe(expected.reduce((a, b) => a + b, 0));
+      // a synthetic source sees every completion: its unseen counter is there, at 0, from the start
+      expect(counters.filter((c) => c.name === UNSEEN_NAME && c.labels.device === h.labels.device && c.labels.op === h.labels.op).map((c) => c.value)).toEqual([0]);
     }
   });
 

@@ -41,7 +41,7 @@ async function createSource(config: Config): Promise<Source> {
     thresholdNs: config.byProcess && config.thresholdNs === null ? 0 : config.thresholdNs,
     exemplarRate: config.exemplarRate,
     mode: { startMap: config.startMap, exemplars: config.exemplars, issueStore: config.issueStore },
-    announceAttach: config.mode !== 'dashboard',
+    sayOnStderr: config.mode !== 'dashboard',
   });
 }
 

@@ -149,5 +149,10 @@ describe('/api/columns', () => {
     expect(await unseen('&device=sda')).toEqual([[1, undefined], [2, 3]]);
     expect(await unseen('&device=sda&op=read')).toEqual([[1, undefined], [2, 2]]);
     expect(await unseen('&device=nvme0n1&op=write')).toEqual([[1, undefined], [2, undefined]]);
+    // a roll-up's is the sum of its columns'
+    dashboard.sink.column({ ...column(3), unseen: [{ device: 0, op: 'read', count: 4 }] });
+    const tenSeconds = (await (await fetch(`${url}/api/columns?from=0&to=${10 * INTERVAL_MS}&step=10000&device=sda`)).json()) as { step: number; columns: { unseen?: number }[] };
+    expect(tenSeconds.step).toBe(10_000);
+    expect(tenSeconds.columns.map((c) => c.unseen)).toEqual([7]);
   });
 });

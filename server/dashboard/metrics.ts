@@ -70,6 +70,19 @@ export class MetricsExporter {
     this.newestEndMs = Math.max(this.newestEndMs ?? 0, column.startMs + column.intervalMs);
   }
 
+  /**
+   * Unseen completions of every device and op with a histogram, 0 where none yet: a counter
+   * that appeared only at its first increment would lose that increment to rate() and increase().
+   */
+  private unseenOfEverySeries(): DeviceOpTotal[] {
+    const all = new Map(this.unseen);
+    for (const t of this.totals.values()) {
+      const key = `${t.device}/${t.op}`;
+      if (!all.has(key)) all.set(key, { device: t.device, op: t.op, count: 0 });
+    }
+    return [...all.values()];
+  }
+
   exposition(): Exposition {
     const names = new Map(this.source.devices().map((d) => [d.id, d.name]));
     const name = (device: number): string => names.get(device) ?? `dev${device}`;
@@ -85,7 +98,7 @@ export class MetricsExporter {
     return {
       histograms: [...this.totals.values()].sort(order).map((t) => ({ metric: t.metric, device: name(t.device), op: t.op, counts: t.counts })),
       droppedExemplars: [...this.dropped.values()].sort(order).map((d) => ({ labels: { device: name(d.device), op: d.op }, value: d.count })),
-      unseen: [...this.unseen.values()].sort(order).map((u) => ({ labels: { device: name(u.device), op: u.op }, value: u.count })),
+      unseen: this.unseenOfEverySeries().sort(order).map((u) => ({ labels: { device: name(u.device), op: u.op }, value: u.count })),
       uncounted,
       buildInfo: { version: this.version, source: this.source.kind },
       startTimeSeconds: this.startTimeSeconds,

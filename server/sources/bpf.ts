@@ -18,8 +18,8 @@ export interface BpfSourceOptions {
   /** at most this many exemplars per second of each latency bucket; the rest are counted as dropped */
   readonly exemplarRate: number;
   readonly mode: TracerMode;
-  /** say on stderr when the programs are attached (--text, --jsonl: a script starts its load after it), and the counters when they stop */
-  readonly announceAttach: boolean;
+  /** say on stderr when the programs are attached (a script starts its load after it) and the counters when they stop: --text, --jsonl, --exporter, which have no page */
+  readonly sayOnStderr: boolean;
 }
 
 /** The adaptive threshold follows the p99 of this many recent seconds. */
@@ -165,7 +165,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
     intervalMs: options.intervalMs,
     devices: () => tracer.devices(),
     async start(columnSink) {
-      if (options.announceAttach) process.stderr.write(attachedLine(mode));
+      if (options.sayOnStderr) process.stderr.write(attachedLine(mode));
       sink = columnSink;
       schedule();
     },
@@ -177,7 +177,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
       // the last, partial column too: nothing the kernel counted is lost
       const last = tracer.currentColumn();
       while (next <= last) emit(next++);
-      if (options.announceAttach) process.stderr.write(stoppedLine(tracer.counters()));
+      if (options.sayOnStderr) process.stderr.write(stoppedLine(tracer.counters()));
       if (statsFd !== null) bpf.closeFd(statsFd);
       tracer.close();
     },
