@@ -10,8 +10,9 @@
  * above 97% and the placebo's median is within ±2% of 100% (the method shows no bias of its own at
  * that size); "missed" when the interval is all below; "undecided" otherwise.
  * kernel.bpf_stats_enabled stays as it is (0 by default: its own clock reads would be counted
- * against the tracers). Every run starts 2 s after the tracer before it stopped or its own started,
- * so that it measures a tracer running (or none), not one starting or stopping. Per config it also prints the tracer's CPU time and context switches per
+ * against the tracers). An untraced run starts 2 s after the tracer before it stopped, a traced
+ * one 5 s after its tracer was ready, so that each measures a tracer running (or none), not one
+ * starting or stopping. Per config it also prints the tracer's CPU time and context switches per
  * second, and fio's context switches per I/O.
  *
  * The load (--load): uring (default) keeps 32 reads in flight through io_uring on a loop device
@@ -27,7 +28,7 @@ import { isMain, runMain } from './lib/cleanup.ts';
 import { bracketedOrder, bracketedRatios, type Run } from './lib/bracketed.ts';
 import { judgeKept, medianInterval } from './lib/judge.ts';
 import { ensureTracefs, FIO_JOBS, fioJobText, kernelBenchProblem, type FioJob, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
-import { SETTLE_MS, startTracer, tracerUsage, TRACER_LABELS, type TracerKind } from './lib/tracers.ts';
+import { SETTLE_MS, startTracer, STEADY_MS, tracerUsage, TRACER_LABELS, type TracerKind } from './lib/tracers.ts';
 
 export interface IopsOptions {
   readonly runtimeS: number;
@@ -65,7 +66,7 @@ interface Measured {
 async function measure(config: Config, devicePath: string, options: IopsOptions, run: string): Promise<Measured> {
   const tracer = config === 'untraced' ? null : await startTracer(config);
   try {
-    await sleep(SETTLE_MS);
+    await sleep(tracer ? STEADY_MS : SETTLE_MS);
     const usage = () => (tracer ? tracerUsage(tracer, run) : { cpuMs: 0, switches: 0 });
     const before = usage();
     const started = performance.now();

@@ -34,6 +34,12 @@ const PLACEBO = "process.on('SIGINT', () => process.exit(0)); setInterval(() => 
  * ~4 ms once warm), and a tracer's exit leaves the kernel freeing its programs and maps. */
 export const SETTLE_MS = 2000;
 
+/** Where a tracer's own CPU counts against the load (IOPS kept), a run starts this long after the
+ * tracer is ready: under 32 reads in flight bpfheat --jsonl took ~30 ms of CPU a second over the
+ * 5 s after its first column (its JavaScript still being compiled, the garbage of loading
+ * collected) and ~10 ms after that. */
+export const STEADY_MS = 5000;
+
 export function startTracer(kind: TracerKind): Promise<Tool> {
   switch (kind) {
     case 'bpfheat':
