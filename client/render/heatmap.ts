@@ -268,7 +268,7 @@ const SCALE_SLACK = 0.1;
  * step of a frame) once in this many frames; in between it keeps the scale it has: a new cell
  * above it shows as clamped for those frames. The quantile is of the cells of the period's first
  * frame, selected a share in each frame of the period (ColorScaleSelection): taken whole in one
- * frame it made that frame the longest of a scrolling view's (10–25 ms of 50 frames, profiled).
+ * frame it made that frame the longest of a scrolling view's (5–27 ms in a profile under load, one frame in 8).
  */
 export const SCALE_EVERY_FRAMES = 8;
 
