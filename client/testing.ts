@@ -40,7 +40,7 @@ export interface TestHooks {
   cellRectPx(seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null;
   /** the centre of the percentile line drawn over a column, in the picture's device pixels, with the slot it marks; null where there is none */
   lineCenterPx(seq: number, key: PercentileKey): { x: number; y: number; slot: number } | null;
-  /** the picture's pixels as #rrggbb, read now (so in the same task as the geometry above) */
+  /** the picture's pixels as #rrggbb, read now (so in the same task as the geometry above); [] while nothing is drawn */
   pixels(points: readonly { x: number; y: number }[]): string[];
   /** the whole picture as shown, as a PNG data URL (to compare two pictures) */
   picture(): string;
@@ -132,15 +132,15 @@ export function installTestHooks(model: AppModel): void {
       return segment ? { x, y: lineCenterPx(found.geometry, segment.slot), slot: segment.slot } : null;
     },
     pixels(points) {
-      const picture = model.picture;
-      return picture ? points.map(({ x, y }) => picture.pixel(x, y)) : [];
+      const picture = model.pictureSurface;
+      return picture?.hasPicture ? points.map(({ x, y }) => picture.pixel(x, y)!) : [];
     },
     picture() {
       const geometry = frame()?.geometry;
       const canvas = document.createElement('canvas');
       canvas.width = geometry?.widthPx ?? 0;
       canvas.height = geometry?.heightPx ?? 0;
-      model.picture?.copyTo(canvas.getContext('2d')!);
+      model.pictureSurface?.copyTo(canvas.getContext('2d')!);
       return canvas.toDataURL();
     },
     exemplars() {

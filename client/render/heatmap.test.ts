@@ -384,6 +384,24 @@ describe('HeatmapRenderer on a ring of tiles (TiledSurface)', () => {
   });
 });
 
+describe('TiledSurface.pixel', () => {
+  it('reads null while nothing is drawn, and says which pixel is outside the picture', () => {
+    const surface = new TiledSurface(fakeTiles(300, 20).maker);
+    expect(surface.hasPicture).toBe(false);
+    expect(surface.pixel(0, 0), 'before any buffer').toBeNull();
+    surface.buffer(300, 20, 1);
+    expect(surface.pixel(10, 10), 'tiles made, nothing put').toBeNull();
+    new HeatmapRenderer().draw(surface, input([col(0, 5, 0)], { widthPx: 300, heightPx: 20 }));
+    expect(surface.hasPicture).toBe(true);
+    expect(surface.pixel(299, 19)).toBe(EMPTY_COLOR);
+    for (const [x, y] of [[300, 0], [-1, 0], [0, 20], [1.5, 0]] as const) {
+      expect(() => surface.pixel(x, y), `(${x}, ${y})`).toThrow(new RangeError(`pixel (${x}, ${y}) is outside the 300×20 picture: give whole device pixels within it`));
+    }
+    surface.dispose();
+    expect(surface.pixel(0, 0), 'disposed').toBeNull();
+  });
+});
+
 describe('HeatmapRenderer.drawParts', () => {
   it('paints a fixed view whole over calls of a budget, puts it only at the end, and starts again when the picture changes', () => {
     const columns = Array.from({ length: 400 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));

@@ -221,6 +221,8 @@ export class TiledSurface implements Surface {
   private size = { widthPx: 0, heightPx: 0, dpr: 0 };
   private originPx = 0;
   private readonly images = new Map<number, ImageData>();
+  /** something was put since the tiles were made: before that they show nothing drawn */
+  private drawn = false;
 
   constructor(private readonly maker: TileMaker) {}
 
@@ -255,10 +257,24 @@ export class TiledSurface implements Surface {
       copyColumns(this.pixels, widthPx, heightPx, run.fromPx, run.fromPx + run.widthPx, image);
       this.tiles[run.tile]!.put(image, run.localPx, run.widthPx);
     }
+    if (to > from) this.drawn = true;
   }
 
-  /** The picture's pixel at (x, y) as #rrggbb, read from the tile it is on (for tests). */
-  pixel(xPx: number, yPx: number): string {
+  /** Something is drawn: a picture was put on the tiles since they were made. */
+  get hasPicture(): boolean {
+    return this.drawn;
+  }
+
+  /**
+   * The picture's pixel at (x, y) as #rrggbb, read from the tile it is on (for tests); null while
+   * nothing is drawn.
+   */
+  pixel(xPx: number, yPx: number): string | null {
+    if (!this.drawn) return null;
+    const { widthPx, heightPx } = this.size;
+    if (!(Number.isInteger(xPx) && xPx >= 0 && xPx < widthPx && Number.isInteger(yPx) && yPx >= 0 && yPx < heightPx)) {
+      throw new RangeError(`pixel (${xPx}, ${yPx}) is outside the ${widthPx}×${heightPx} picture: give whole device pixels within it`);
+    }
     const [run] = tileRuns(xPx, xPx + 1, TILE_PX, this.ringPx, this.originPx);
     const rgb = this.tiles[run!.tile]!.read(run!.localPx, yPx);
     return `#${rgb.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
@@ -273,6 +289,7 @@ export class TiledSurface implements Surface {
   dispose(): void {
     for (const tile of this.tiles) tile.remove();
     this.tiles = [];
+    this.drawn = false;
     this.size = { widthPx: 0, heightPx: 0, dpr: 0 };
   }
 

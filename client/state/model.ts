@@ -39,7 +39,7 @@ export interface FrameData {
   readonly columns: readonly Column[];
   /** the filtered histograms of the columns, summed: in total, per device and per op */
   readonly sums: RegionSnapshot;
-  /** where the canvas put things; null until a canvas is attached */
+  /** where the frame drew its cells and lines in the picture; null while no picture element is attached (setPicture) */
   readonly geometry: HeatmapGeometry | null;
   /** seq runs inside the range that the page does not hold: drawn hatched, as unknown */
   readonly missing: readonly [number, number][];
@@ -259,7 +259,7 @@ export class AppModel {
   }
 
   /** The heat map's picture as shown, null before one is attached (for the tests' hooks). */
-  get picture(): TiledSurface | null {
+  get pictureSurface(): TiledSurface | null {
     return this.surface;
   }
 

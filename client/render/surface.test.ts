@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { tileLeftPx, tileRuns, tilesFor, type TileRun } from './surface.ts';
+
+// A ring of four 256-pixel tiles (1,024 pixels), as TiledSurface makes for a picture 513 to 768 pixels wide.
+const TILE = 256;
+const RING = 1024;
+
+describe('tilesFor: one tile more than cover the picture', () => {
+  it.each([
+    [1, 2],
+    [255, 2],
+    [256, 2],
+    [257, 3],
+    [768, 4],
+    [1000, 5],
+    [1024, 5],
+    [1025, 6],
+  ])('%i pixels wide: %i tiles', (widthPx, tiles) => {
+    expect(tilesFor(widthPx, TILE)).toBe(tiles);
+  });
+});
+
+describe('tileLeftPx: where each tile shows, with the ring column originPx at the left edge', () => {
+  it.each([
+    ['no scroll: in order from the left edge', 0, [0, 256, 512, 768]],
+    ['scrolled 10: the first tile is cut at the left edge', 10, [-10, 246, 502, 758]],
+    ['scrolled 300: the first tile wraps round to the right', 300, [724, -44, 212, 468]],
+    ['scrolled 768: tile 3 is at the left edge', 768, [256, 512, 768, 0]],
+    ['scrolled 1023: the last tile wraps round to the left', 1023, [1, 257, 513, -255]],
+  ])('%s', (_, originPx, lefts) => {
+    expect([0, 1, 2, 3].map((k) => tileLeftPx(k, TILE, RING, originPx))).toEqual(lefts);
+  });
+
+  it('covers every column from the left edge to a tile beyond the ring less a tile, once, at any origin', () => {
+    for (let originPx = 0; originPx < RING; originPx += 37) {
+      const lefts = [0, 1, 2, 3].map((k) => tileLeftPx(k, TILE, RING, originPx)).sort((a, b) => a - b);
+      expect(lefts[0], `origin ${originPx}`).toBeGreaterThan(-TILE);
+      expect(lefts[0], `origin ${originPx}`).toBeLessThanOrEqual(0);
+      for (let k = 1; k < 4; k++) expect(lefts[k]! - lefts[k - 1]!, `origin ${originPx}: abutting`).toBe(TILE);
+    }
+  });
+});
+
+describe('tileRuns: picture columns split by the tiles they land on', () => {
+  it.each<[string, number, number, number, TileRun[]]>([
+    ['nothing', 5, 5, 0, []],
+    ['within one tile', 0, 10, 0, [{ tile: 0, localPx: 0, fromPx: 0, widthPx: 10 }]],
+    ['across a tile edge', 250, 262, 0, [{ tile: 0, localPx: 250, fromPx: 250, widthPx: 6 }, { tile: 1, localPx: 0, fromPx: 256, widthPx: 6 }]],
+    ['scrolled: column 0 is ring column 300, in tile 1', 0, 20, 300, [{ tile: 1, localPx: 44, fromPx: 0, widthPx: 20 }]],
+    ["across the ring's end: back to tile 0", 0, 40, 1000, [{ tile: 3, localPx: 232, fromPx: 0, widthPx: 24 }, { tile: 0, localPx: 0, fromPx: 24, widthPx: 16 }]],
+    ['over three tiles', 0, 600, 100, [{ tile: 0, localPx: 100, fromPx: 0, widthPx: 156 }, { tile: 1, localPx: 0, fromPx: 156, widthPx: 256 }, { tile: 2, localPx: 0, fromPx: 412, widthPx: 188 }]],
+    ["the right edge, ring columns past the ring's end", 700, 768, 700, [{ tile: 1, localPx: 120, fromPx: 700, widthPx: 68 }]],
+  ])('%s', (_, from, to, originPx, runs) => {
+    expect(tileRuns(from, to, TILE, RING, originPx)).toEqual(runs);
+  });
+
+  it('lands each column where tileLeftPx shows its tile', () => {
+    for (const originPx of [0, 1, 255, 256, 700, 1023]) {
+      for (const run of tileRuns(0, 768, TILE, RING, originPx)) {
+        expect(tileLeftPx(run.tile, TILE, RING, originPx) + run.localPx, `origin ${originPx}`).toBe(run.fromPx);
+      }
+    }
+  });
+});
