@@ -532,6 +532,12 @@ export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: 
   return wholeSelection.start(parts, 'linear', q).step(Infinity)!.max;
 }
 
+/** Where a ColorScaleSelection is: counting the values per bucket, collecting those of the rank's bucket, or done. */
+type SelectionPass = 'counting' | 'collecting' | 'done';
+
+/** Values of the rank's bucket a ColorScaleSelection keeps room for between selections, whatever the last one needed. */
+const IN_BUCKET_KEPT = 4096;
+
 /**
  * colorScaleOfParts taken a share at a time: the radix selection of quantileOfPositiveParts (its
  * two passes over the values) and the smallest positive value, resumable after any number of
@@ -543,8 +549,7 @@ export class ColorScaleSelection {
   private parts: readonly ArrayLike<number>[] = [];
   private kind: ColorScaleKind = 'linear';
   private q = 1;
-  /** 0: counting per bucket, 1: collecting the rank's bucket, 2: done */
-  private pass = 0;
+  private pass: SelectionPass = 'counting';
   private part = 0;
   private index = 0;
   private positive = 0;
@@ -554,6 +559,7 @@ export class ColorScaleSelection {
   private below = 0;
   private inBucket = new Float64Array(0);
   private collected = 0;
+  private valueCount = 0;
   private lowest = Infinity;
   private highest = -Infinity;
   private scale: ColorScale | null = null;
@@ -564,7 +570,9 @@ export class ColorScaleSelection {
     this.parts = parts;
     this.kind = kind;
     this.q = q;
-    this.pass = 0;
+    this.pass = 'counting';
+    this.valueCount = 0;
+    for (const values of parts) this.valueCount += values.length;
     this.part = 0;
     this.index = 0;
     this.positive = 0;
@@ -574,17 +582,22 @@ export class ColorScaleSelection {
     return this;
   }
 
+  /** The values in the parts given to start: a selection reads each of them twice. */
+  get values(): number {
+    return this.valueCount;
+  }
+
   /** Reads up to `budget` more values; the scale once every value is read, else null. */
   step(budget: number): ColorScale | null {
     let left = budget;
-    while (this.pass < 2 && left > 0) {
+    while (this.pass !== 'done' && left > 0) {
       const values = this.parts[this.part];
       if (!values) {
         this.endPass();
         continue;
       }
       const end = Math.min(values.length, this.index + left);
-      if (this.pass === 0) this.count(values, end);
+      if (this.pass === 'counting') this.count(values, end);
       else this.collect(values, end);
       left -= end - this.index;
       this.index = end;
@@ -593,7 +606,7 @@ export class ColorScaleSelection {
         this.index = 0;
       }
     }
-    if (this.pass < 2 && this.part >= this.parts.length) this.endPass();
+    if (this.pass !== 'done' && this.part >= this.parts.length) this.endPass();
     return this.scale;
   }
 
@@ -624,7 +637,7 @@ export class ColorScaleSelection {
     this.part = 0;
     this.index = 0;
     const min = Number.isFinite(this.min) ? this.min : 0;
-    if (this.pass === 0) {
+    if (this.pass === 'counting') {
       if (this.positive === 0) {
         this.finish({ kind: this.kind, min, max: 0 });
         return;
@@ -635,11 +648,13 @@ export class ColorScaleSelection {
       while (below + this.counts[bucket]! <= this.rank) below += this.counts[bucket++]!;
       this.bucket = bucket;
       this.below = below;
-      if (this.inBucket.length < this.counts[bucket]!) this.inBucket = new Float64Array(this.counts[bucket]!);
+      const needed = this.counts[bucket]!;
+      // grown to the bucket's values, and shrunk again once far larger than a bucket needs (one busy view's bucket is not kept for good)
+      if (this.inBucket.length < needed || this.inBucket.length > Math.max(IN_BUCKET_KEPT, 4 * needed)) this.inBucket = new Float64Array(needed);
       this.collected = 0;
       this.lowest = Infinity;
       this.highest = -Infinity;
-      this.pass = 1;
+      this.pass = 'collecting';
       return;
     }
     const max = this.lowest === this.highest ? this.lowest : select(this.inBucket.subarray(0, this.collected), this.rank - this.below);
@@ -648,7 +663,7 @@ export class ColorScaleSelection {
 
   private finish(scale: ColorScale): void {
     this.scale = scale;
-    this.pass = 2;
+    this.pass = 'done';
     this.parts = [];
   }
 }
