@@ -507,4 +507,24 @@ describe('HeatmapRenderer colour scale', () => {
     expect(at(125, false), 'a fixed view: exact').toBe(125);
     expect(at(126, false)).toBe(126);
   });
+
+  it("takes the scale of a period's first frame at its last: a busier cell waits up to 2 × SCALE_EVERY_FRAMES − 2 frames", () => {
+    const renderer = new HeatmapRenderer();
+    const { surface } = fakeCanvas();
+    const at = (busiest: number) => renderer.draw(surface, { ...input([col(0, busiest, 0), col(1, 1, 0)]), moving: true }).colorScale.max;
+    expect(at(100), 'the first frame: its exact scale').toBe(100);
+    // frames numbered from 1, SCALE_EVERY_FRAMES to a period: busiest 100 in frame 1, 300 from frame 2 on
+    const busiestIn = (frame: number) => (frame === 1 ? 100 : 300);
+    const scales = Array.from({ length: 3 * SCALE_EVERY_FRAMES }, (_, k) => at(busiestIn(k + 1)));
+    const firstAt300 = scales.indexOf(300) + 1;
+    expect(firstAt300, 'read in the second period (frame 9), taken at its end').toBe(2 * SCALE_EVERY_FRAMES);
+    expect(firstAt300 - 2, 'frames after the one it first showed in').toBe(2 * SCALE_EVERY_FRAMES - 2);
+    expect(scales.slice(0, firstAt300 - 1)).toEqual(Array<number>(firstAt300 - 1).fill(100));
+    expect(scales.slice(firstAt300 - 1)).toEqual(Array<number>(3 * SCALE_EVERY_FRAMES - firstAt300 + 1).fill(300));
+
+    // busiest 50 in a period's first frame, 1,000 in its last: the first is taken, the last waits for the next period
+    const period = (first: number, rest: number, last: number) => Array.from({ length: SCALE_EVERY_FRAMES }, (_, k) => at(k === 0 ? first : k === SCALE_EVERY_FRAMES - 1 ? last : rest));
+    expect(period(50, 300, 1000), "the first frame's cells, taken in the last").toEqual([...Array<number>(SCALE_EVERY_FRAMES - 1).fill(300), 50]);
+    expect(period(1000, 1000, 1000), 'the next period: its first frame').toEqual([...Array<number>(SCALE_EVERY_FRAMES - 1).fill(50), 1000]);
+  });
 });

@@ -265,10 +265,14 @@ const SCALE_SLACK = 0.1;
 
 /**
  * A moving view takes a new exact colour scale (a quantile of every cell in view, the most costly
- * step of a frame) once in this many frames; in between it keeps the scale it has: a new cell
- * above it shows as clamped for those frames. The quantile is of the cells of the period's first
- * frame, selected a share in each frame of the period (ColorScaleSelection): taken whole in one
- * frame it made that frame the longest of a scrolling view's (5–27 ms in a profile under load, one frame in 8).
+ * step of a frame) once in this many frames; in between it keeps the scale it has. The quantile is
+ * of the cells of the period's first frame, selected a share in each frame of the period
+ * (ColorScaleSelection) and taken in its last: taken whole in one frame it made that frame the
+ * longest of a scrolling view's (5–27 ms in a profile under load, one frame in 8). So the scale
+ * lags the cells: a busier cell that first shows in a period's first frame colours the scale at
+ * that period's last frame (SCALE_EVERY_FRAMES − 1 frames later), one that first shows in its
+ * second frame only at the next period's last (2 × SCALE_EVERY_FRAMES − 2 frames later, the
+ * longest wait); meanwhile it shows clamped (CLAMPED_COLOR), and a quieter picture keeps the higher scale.
  */
 export const SCALE_EVERY_FRAMES = 8;
 
@@ -284,8 +288,8 @@ interface Drawn {
 
 /**
  * Draws into the surface's pixel buffer and puts it (client/render/surface.ts): a full frame costs
- * one write per device pixel of the plot, whatever the number of cells (a fillRect per cell costs ~1 µs each in a software-
- * rendered browser, 50 ms for a busy hour). The pixel buffers are kept between frames, and so
+ * one write per device pixel of the plot, whatever the number of cells (a fillRect per cell costs
+ * ~1 µs each in a software-rendered browser, 50 ms for a busy hour). The pixel buffers are kept between frames, and so
  * are the cells and colours of every group that is drawn again (the model hands over the same
  * group object while its columns do not change).
  *
@@ -363,7 +367,7 @@ export class HeatmapRenderer {
     const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;
-    const colorScale = this.colorScaleFor(input, cells, cellCount, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
+    const colorScale = this.colorScaleFor(input, cells, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
     for (const c of cells) {
       const scale = c.scale;
       if (scale && scale.kind === colorScale.kind && scale.min === colorScale.min && scale.max === colorScale.max) continue;
@@ -420,12 +424,13 @@ export class HeatmapRenderer {
    * in SCALE_EVERY_FRAMES frames while nothing else about the picture changes: that of the cells
    * of the period's first frame, its two passes over them spread over the period's frames.
    */
-  private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], cellCount: number, basis: string): ColorScale {
+  private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], basis: string): ColorScale {
     const kept = this.scale;
     if (input.moving && kept && basis === this.scaleBasis) {
       if (++this.framesOnScale === 1) this.selection.start(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
       const last = this.framesOnScale === SCALE_EVERY_FRAMES;
-      const scale = this.selection.step(last ? Infinity : Math.ceil((2 * cellCount) / SCALE_EVERY_FRAMES));
+      // a share of the values the selection started over (the period's first frame's), read twice
+      const scale = this.selection.step(last ? Infinity : Math.ceil((2 * this.selection.values) / SCALE_EVERY_FRAMES));
       if (!last) return kept;
       this.framesOnScale = 0;
       return this.steadyScale(scale!);
@@ -526,7 +531,6 @@ function sameCounts(a: CellGroup, b: CellGroup): boolean {
   return true;
 }
 
-/** Paints cells and percentile lines into the pixel buffer, within a range of pixel columns. */
 /** The visible slots whose row covers each pixel row, ascending: where one-pixel rows overlap (a linear axis) the highest non-empty one shows. */
 function rowCover(edgePx: Float64Array, heightPx: number, firstSlot: number, lastSlot: number): number[][] {
   const cover: number[][] = Array.from({ length: heightPx }, () => []);
@@ -537,6 +541,7 @@ function rowCover(edgePx: Float64Array, heightPx: number, firstSlot: number, las
   return cover;
 }
 
+/** Paints cells and percentile lines into the pixel buffer, within a range of pixel columns. */
 class Painter {
   private readonly stride: number;
 
