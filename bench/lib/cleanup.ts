@@ -60,13 +60,17 @@ function installSignals(): void {
   }
 }
 
+/** A benchmark's command line was wrong: its message says what to give instead, with no stack. */
+export class OptionError extends Error {}
+
 /** Runs a benchmark part as a program: prints its error (if any), always cleans up, exits 0 unless it crashed. */
 export async function runMain(main: () => Promise<unknown>): Promise<void> {
   try {
     await main();
   } catch (error) {
     if (interrupted) return;
-    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const told = error instanceof OptionError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`bench: ${told}\n`);
     process.exitCode = 1;
   } finally {
     await cleanupAll();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { OptionError } from './cleanup.ts';
 import { choiceOption, numberOption } from './report.ts';
 
 describe('benchmark options', () => {
@@ -24,6 +25,6 @@ describe('benchmark options', () => {
   });
 
   it('choiceOption refuses a word it does not take, naming the ones it does', () => {
-    expect(() => choiceOption('load', ['uring', 'psync'], 'uring', ['--load', 'aio'])).toThrow('--load takes uring or psync, got "aio"');
+    expect(() => choiceOption('load', ['uring', 'psync'], 'uring', ['--load', 'aio'])).toThrow(new OptionError('--load takes uring or psync, got "aio"'));
   });
 });

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism, release, totalmem } from 'node:os';
+import { OptionError } from './cleanup.ts';
 
 export interface Machine {
   readonly cores: number;
@@ -138,7 +139,7 @@ export function numberOption(name: string, fallback: number, argv: readonly stri
   const text = optionText(name, argv);
   if (text === undefined) return fallback;
   const value = text === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} needs a number ≥ 0, got "${text}"`);
+  if (!Number.isFinite(value) || value < 0) throw new OptionError(`--${name} needs a number ≥ 0, got "${text}"`);
   return value;
 }
 
@@ -147,7 +148,7 @@ export function choiceOption<C extends string>(name: string, choices: readonly C
   const text = optionText(name, argv);
   if (text === undefined) return fallback;
   const choice = choices.find((c) => c === text);
-  if (choice === undefined) throw new Error(`--${name} takes ${choices.join(' or ')}, got "${text}"`);
+  if (choice === undefined) throw new OptionError(`--${name} takes ${choices.join(' or ')}, got "${text}"`);
   return choice;
 }
 
