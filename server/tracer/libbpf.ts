@@ -26,6 +26,11 @@ const PROT_READ = 1;
 const PROT_WRITE = 2;
 const MAP_SHARED = 1;
 const BPF_STATS_RUN_TIME = 0;
+const SIG_BLOCK = 0;
+const SIG_SETMASK = 2;
+const SIGPROF = 27;
+/** glibc's sigset_t: 1024 bits */
+const SIGSET_BYTES = 128;
 
 /* struct bpf_prog_info from linux/bpf.h (UAPI: offsets never move); a test checks them with offsetof */
 export const PROG_INFO_SIZE = 232;
@@ -78,6 +83,7 @@ function bind() {
     munmap: libc.func('int munmap(void *addr, size_t len)'),
     closeFd: libc.func('int close(int fd)'),
     errnoLocation: libc.func('int *__errno_location()'),
+    signalMask: libc.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)'),
   };
 }
 
@@ -121,8 +127,22 @@ export function openObject(path: string): BpfObject {
   return checkPointer('bpf_object__open_file', lib().openFile(path, null));
 }
 
+/**
+ * Loads (verifies) the object's programs with SIGPROF blocked on this thread. The verifier gives up
+ * with EAGAIN when a signal is pending, and a profiler (`node --cpu-prof`) sends SIGPROF every
+ * millisecond or so, more often than libbpf's five attempts at a program of bpfheat's size can
+ * finish: the profiler's samples wait until the load is done instead.
+ */
 export function loadObject(obj: BpfObject): void {
-  check('bpf_object__load', lib().load(obj));
+  const blocked = new Uint8Array(SIGSET_BYTES);
+  blocked[(SIGPROF - 1) >> 3] = 1 << ((SIGPROF - 1) & 7);
+  const before = new Uint8Array(SIGSET_BYTES);
+  check('pthread_sigmask', -lib().signalMask(SIG_BLOCK, blocked, before));
+  try {
+    check('bpf_object__load', lib().load(obj));
+  } finally {
+    lib().signalMask(SIG_SETMASK, before, null);
+  }
 }
 
 export function closeObject(obj: BpfObject): void {

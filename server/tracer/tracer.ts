@@ -100,6 +100,8 @@ export interface ProgramHandle {
 }
 
 /** Capability bits from linux/capability.h */
+/** the verifier's answer when a signal arrived while it checked a program */
+const EAGAIN = 11;
 const CAP_SYS_ADMIN = 21n;
 const CAP_PERFMON = 38n;
 const CAP_BPF = 39n;
@@ -404,6 +406,9 @@ function explain(error: unknown, step: string): Error {
   if (error instanceof bpf.LibbpfError) {
     if (error.errno === 1 || error.errno === 13) {
       return new UserError(`${step} was refused (${error.message}): run as root, outside a container that drops CAP_BPF`);
+    }
+    if (error.errno === EAGAIN) {
+      return new UserError(`${step} failed: the kernel's verifier was interrupted by a signal on each of libbpf's attempts (${error.message}): run it again, without a tool that signals the process many times a second`);
     }
     return new UserError(`${step} failed: ${error.message}; run with BPFHEAT_DEBUG=1 to see libbpf's log`);
   }
