@@ -13,8 +13,9 @@
 #define BPFHEAT_SLOT_ZERO 0
 #define BPFHEAT_SLOT_ONE 1
 #define BPFHEAT_SLOT_OVERFLOW 322
-#define BPFHEAT_THRESHOLDS_PER_EXPONENT 7
-/* bucket placement splits each octave into this many equal parts, narrower than any bucket */
+/* bucket placement splits each octave into 2^SPLIT_BITS equal parts, narrower than any bucket:
+ * the SPLIT_BITS bits of v - 1 below its top bit pick the part */
+#define BPFHEAT_SPLIT_BITS 4
 #define BPFHEAT_SPLITS_PER_EXPONENT 16
 
 #define BPFHEAT_MAX_DEVICES 16 /* the last index collects every device past the first 15 */
@@ -86,15 +87,15 @@ struct bpfheat_config {
 	__u64 phase_ns; /* (monotonic + phase) / interval aligns columns to wall-clock multiples */
 	__u64 flags;    /* BPFHEAT_FLAG_* */
 	__u64 slices;   /* per-CPU slices of the cells map, 1..BPFHEAT_MAX_SLICES */
-	/* per exponent e and part m of its octave: (the first v - 1 in that part past a threshold) << 3
-	 * | the thresholds v - 1 = part's start already passes (bpfheat_slot) */
+	/* bucket placement (bpfheat_slot), one entry per octave e and part m of it, packed as
+	 *   bits 3..63: the one threshold inside the part (1 << 60 when none is)
+	 *   bits 0..2:  how many of the octave's 7 thresholds the part's start is already past */
 	__u64 placement[BPFHEAT_MAX_EXPONENT][BPFHEAT_SPLITS_PER_EXPONENT];
 };
 
 _Static_assert(BPFHEAT_SLOTS == BPFHEAT_BUCKETS_PER_OCTAVE * BPFHEAT_MAX_EXPONENT + 3, "slot count");
 _Static_assert(BPFHEAT_SLOT_OVERFLOW == BPFHEAT_SLOTS - 1, "overflow slot");
-_Static_assert(BPFHEAT_THRESHOLDS_PER_EXPONENT == BPFHEAT_BUCKETS_PER_OCTAVE - 1, "thresholds");
-_Static_assert(BPFHEAT_SPLITS_PER_EXPONENT == 16, "a part of an octave is 4 bits of v - 1 below its top bit");
+_Static_assert(BPFHEAT_SPLITS_PER_EXPONENT == 1 << BPFHEAT_SPLIT_BITS, "parts of an octave");
 _Static_assert(BPFHEAT_COLUMN_CELLS ==
 		       BPFHEAT_METRICS * BPFHEAT_MAX_DEVICES * BPFHEAT_OPS * BPFHEAT_SLOTS,
 	       "column cells");
@@ -107,7 +108,7 @@ _Static_assert((BPFHEAT_RING_COLUMNS & (BPFHEAT_RING_COLUMNS - 1)) == 0, "ring i
 /* Exact bucket placement without floating point: find the power of two with shifts
  * (clang 14 crashes on __builtin_clzll for BPF), then count the integer thresholds
  * floor(2^(e + k/8)), k = 1..7, that v exceeds. Comparing with all seven took seven loads and
- * branches per value; instead the four bits of v - 1 below its top bit pick a sixteenth of the
+ * branches per value; instead the SPLIT_BITS (4) bits of v - 1 below its top bit pick a sixteenth of the
  * octave, narrower than any bucket (the narrowest, the first, is 2^(1/8) - 1 = 0.09 of 2^e), so
  * at most one threshold falls inside it (shared/buckets.ts checks that as it builds the table):
  * one load gives the count before the part and the threshold within it, packed so that one
@@ -135,8 +136,10 @@ static __always_inline __u32 bpfheat_slot(__u64 v, const volatile struct bpfheat
 	if (e >= BPFHEAT_MAX_EXPONENT)
 		return BPFHEAT_SLOT_OVERFLOW;
 	__u64 d = v - 1;
-	/* below 2^4 each part holds at most one value: shifted up, the other parts are never picked */
-	__u32 part = (e >= 4 ? d >> (e - 4) : d << (4 - e)) & (BPFHEAT_SPLITS_PER_EXPONENT - 1);
+	/* below 2^SPLIT_BITS each part holds at most one value: shifted up, the other parts are never
+	 * picked */
+	__u32 part = (e >= BPFHEAT_SPLIT_BITS ? d >> (e - BPFHEAT_SPLIT_BITS) : d << (BPFHEAT_SPLIT_BITS - e)) &
+		     (BPFHEAT_SPLITS_PER_EXPONENT - 1);
 	__u64 packed = config->placement[e][part];
 	/* v > threshold is d >= threshold; with 3 low bits of 1s the count (< 8) in the low bits never
 	 * decides the compare */

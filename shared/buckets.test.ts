@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { floorBound, placementTable, slotBounds, slotOf, thresholdTable, slotEdges } from './buckets.ts';
-import { BUCKETS_PER_OCTAVE, MAX_EXPONENT, SLOTS, SLOT_ONE, SLOT_OVERFLOW, SLOT_ZERO, SPLITS_PER_EXPONENT } from './scheme.ts';
+import { BUCKETS_PER_OCTAVE, MAX_EXPONENT, SLOTS, SLOT_ONE, SLOT_OVERFLOW, SLOT_ZERO, SPLITS_PER_EXPONENT, THRESHOLDS_PER_EXPONENT } from './scheme.ts';
 
 /** The independent oracle: exact floor(2^(i/8)) for i = 0..512, and values with their bucket index. */
 function readTsv(name: string): [string, string][] {
@@ -114,6 +114,13 @@ describe('placementTable', () => {
     [6, 4, 82n, 2], // v - 1 in 80..83: past 69 and 76, and 82 inside
   ])('octave %i, part %i: threshold %s, %i passed', (e, m, threshold, passed) => {
     expect(entry(e, m)).toEqual({ threshold, passed });
+  });
+
+  it('refuses a row with two thresholds in one part, which one packed entry cannot hold', () => {
+    // octave 10 (v - 1 in 1024..2047) has parts of 64: put its first two thresholds in part 1 (1088..1151)
+    const thresholds = thresholdTable();
+    thresholds.splice(10 * THRESHOLDS_PER_EXPONENT, 2, 1090n, 1100n);
+    expect(() => placementTable(thresholds)).toThrow('bucket placement: part 1 of octave 10 holds 2 thresholds');
   });
 });
 

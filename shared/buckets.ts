@@ -6,7 +6,7 @@
  * Slots number what the kernel counts: slot 0 holds v = 0, slot 1 holds v = 1 (bucket -1),
  * slot i + 2 holds bucket i, and the last slot holds everything above 2^MAX_EXPONENT.
  */
-import { BUCKETS_PER_OCTAVE, MAX_EXPONENT, SLOTS, SLOT_ONE, SLOT_OVERFLOW, SLOT_ZERO, SPLITS_PER_EXPONENT, THRESHOLDS_PER_EXPONENT } from './scheme.ts';
+import { BUCKETS_PER_OCTAVE, MAX_EXPONENT, SLOTS, SLOT_ONE, SLOT_OVERFLOW, SLOT_ZERO, SPLIT_BITS, SPLITS_PER_EXPONENT, THRESHOLDS_PER_EXPONENT } from './scheme.ts';
 
 /** floor(2^(i/8)) exactly: the integer 8th root of 2^i, by Newton's method on BigInt. */
 export function floorBound(i: number): bigint {
@@ -38,9 +38,10 @@ const NO_THRESHOLD = 1n << 60n;
 
 /**
  * What the kernel's bpfheat_slot loads, flattened row by row: for exponent e (v - 1 in [2^e, 2^(e+1)))
- * and part m of that octave (the 4 bits of v - 1 below its top bit), (the threshold inside the
- * part, or NO_THRESHOLD) << 3 | the thresholds already at or below the part's start. v exceeds a
- * threshold t when v - 1 >= t. Below 2^4 a part holds one value of v - 1 or none.
+ * and part m of that octave (the SPLIT_BITS bits of v - 1 below its top bit), (the threshold inside
+ * the part, or NO_THRESHOLD) << 3 | the thresholds already at or below the part's start. v exceeds a
+ * threshold t when v - 1 >= t. Below 2^SPLIT_BITS a part holds one value of v - 1 or none.
+ * `thresholds` is thresholdTable() unless a test gives a row that breaks the one-per-part rule.
  */
 export function placementTable(thresholds: readonly bigint[] = thresholdTable()): bigint[] {
   const table: bigint[] = [];
@@ -49,8 +50,8 @@ export function placementTable(thresholds: readonly bigint[] = thresholdTable())
     const passed = (d: bigint): number => row.filter((t) => t <= d).length;
     const octave = 1n << BigInt(e);
     for (let m = 0n; m < BigInt(SPLITS_PER_EXPONENT); m++) {
-      const start = e >= 4 ? octave + (m << BigInt(e - 4)) : octave + (m >> BigInt(4 - e));
-      const end = e >= 4 ? start + (1n << BigInt(e - 4)) : start + 1n; // exclusive
+      const start = e >= SPLIT_BITS ? octave + (m << BigInt(e - SPLIT_BITS)) : octave + (m >> BigInt(SPLIT_BITS - e));
+      const end = e >= SPLIT_BITS ? start + (1n << BigInt(e - SPLIT_BITS)) : start + 1n; // exclusive
       const inside = row.filter((t) => t > start && t < end);
       if (inside.length > 1) throw new Error(`bucket placement: part ${m} of octave ${e} holds ${inside.length} thresholds`);
       table.push(((inside[0] ?? NO_THRESHOLD) << 3n) | BigInt(passed(start)));

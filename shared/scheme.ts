@@ -8,9 +8,12 @@ export const SLOTS = 323;
 export const SLOT_ZERO = 0;
 export const SLOT_ONE = 1;
 export const SLOT_OVERFLOW = 322;
-export const THRESHOLDS_PER_EXPONENT = 7;
-/** the kernel's bucket placement splits each octave into this many equal parts (placementTable) */
-export const SPLITS_PER_EXPONENT = 16;
+/** the thresholds inside an octave, between its 8 buckets (the kernel program needs no count of them) */
+export const THRESHOLDS_PER_EXPONENT = BUCKETS_PER_OCTAVE - 1;
+/** the kernel's bucket placement splits each octave into 2^SPLIT_BITS equal parts (placementTable):
+ * the SPLIT_BITS bits of v - 1 below its top bit pick the part */
+export const SPLIT_BITS = 4;
+export const SPLITS_PER_EXPONENT = 1 << SPLIT_BITS;
 
 export const MAX_DEVICES = 16;
 /** device_ids[i] = DEVICE_PRESENT | dev_t once the kernel has handed out index i */

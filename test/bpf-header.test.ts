@@ -32,7 +32,7 @@ describe('bpf/bpfheat.h and shared/scheme.ts', () => {
     ['SLOT_ZERO', scheme.SLOT_ZERO],
     ['SLOT_ONE', scheme.SLOT_ONE],
     ['SLOT_OVERFLOW', scheme.SLOT_OVERFLOW],
-    ['THRESHOLDS_PER_EXPONENT', scheme.THRESHOLDS_PER_EXPONENT],
+    ['SPLIT_BITS', scheme.SPLIT_BITS],
     ['SPLITS_PER_EXPONENT', scheme.SPLITS_PER_EXPONENT],
     ['MAX_DEVICES', scheme.MAX_DEVICES],
     ['OPS', scheme.OPS.length],
@@ -100,11 +100,12 @@ describe('C bpfheat_slot and TypeScript slotOf', () => {
   it('agree at both ends of every sixteenth of an octave the kernel looks up, and at every value below 2^13', () => {
     const values = new Set<bigint>();
     for (let v = 0n; v < 1n << 13n; v++) values.add(v);
-    for (let e = 4n; e < BigInt(scheme.MAX_EXPONENT); e++) {
+    const bits = BigInt(scheme.SPLIT_BITS);
+    for (let e = bits; e < BigInt(scheme.MAX_EXPONENT); e++) {
       for (let m = 0n; m < BigInt(scheme.SPLITS_PER_EXPONENT); m++) {
-        const start = (1n << e) + (m << (e - 4n)); // v - 1 at the part's start
+        const start = (1n << e) + (m << (e - bits)); // v - 1 at the part's start
         values.add(start + 1n);
-        values.add(start + (1n << (e - 4n)));
+        values.add(start + (1n << (e - bits)));
       }
     }
     expect(slotsFromC(values)).toEqual([...values].map((v) => slotOf(Number(v))));
