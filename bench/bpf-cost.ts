@@ -19,6 +19,7 @@ import {
   ensureTracefs,
   fioJobText,
   kernelBenchProblem,
+  loopBacking,
   loopDevice,
   programDeltas,
   programsOf,
@@ -27,6 +28,7 @@ import {
   schedulerAvailable,
   setScheduler,
   setSysctl,
+  type FioJob,
   type ProgramCounters,
 } from './lib/system.ts';
 import { medianRound, perIo, SETTLE_MS, startTracer, tracerUsage, TRACER_LABELS, type PerIo, type TracerKind } from './lib/tracers.ts';
@@ -40,6 +42,9 @@ export interface BpfCostOptions {
 const TOOLS: readonly TracerKind[] = ['bpfheat', 'bpfheat-start-map', 'bpfheat-no-exemplars', 'bpftrace', 'minimal'];
 const SCHEDULERS = ['none', 'mq-deadline'];
 const PART = 'BPF cost';
+/** one read at a time, the job every BPF-cost figure was measured with: the kernel's counters give
+ * each tool's cost per I/O whatever rate the machine allows */
+const LOAD: FioJob = 'psync';
 /** bpfheat's budget, against tools measured in the same run: bpftrace's biolatency, and the least
  * a map-based tracer with one program on each side does (the floor) */
 const TARGET_BPFTRACE = 0.4;
@@ -82,7 +87,7 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
   ensureTracefs();
   setSysctl('kernel.bpf_stats_enabled', '1');
   const device = loopDevice(256);
-  say(`load: ${fioJobText(options.runtimeS)} on ${device.path} (sparse 256 MiB file, --direct-io=on), ${options.rounds} rounds, tools in rotating order`);
+  say(`load: ${fioJobText(options.runtimeS, LOAD)} on ${device.path} (256 MiB ${loopBacking(device)}), ${options.rounds} rounds, tools in rotating order`);
 
   const results = new Map<string, Measured>();
   const schedulers = SCHEDULERS.filter((s) => schedulerAvailable(device, s));
@@ -98,7 +103,7 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
           const before = programsOf(tracer.pid);
           const cpuBefore = tracerUsage(tracer, run).cpuMs;
           const started = performance.now();
-          const fio = await runFio(device.path, options.runtimeS);
+          const fio = await runFio(device.path, options.runtimeS, LOAD);
           const wall = performance.now() - started;
           const cpu = tracerUsage(tracer, run).cpuMs - cpuBefore;
           const deltas = programDeltas(before, programsOf(tracer.pid));

@@ -22,12 +22,12 @@
  *
  *   node --import tsx bench/iops.ts [--runtime S] [--rounds N] [--load uring|psync]
  */
-import { loadavg } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { atLeast, choiceOption, heading, info, machineLine, median, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, runMain } from './lib/cleanup.ts';
 import { bracketedOrder, bracketedRatios, type Run } from './lib/bracketed.ts';
 import { judgeKept, medianInterval } from './lib/judge.ts';
-import { ensureTracefs, FIO_JOBS, fioJobText, kernelBenchProblem, type FioJob, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
+import { ensureTracefs, FIO_JOBS, fioJobText, kernelBenchProblem, type FioJob, loopBacking, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
 import { SETTLE_MS, startTracer, STEADY_MS, tracerUsage, TRACER_LABELS, type TracerKind } from './lib/tracers.ts';
 
 export interface IopsOptions {
@@ -38,13 +38,12 @@ export interface IopsOptions {
 }
 
 /** Where each load's loop device keeps its file: psync's rate is wake-ups whatever the backing, and
- * uring's must not wait on the VM's disk. */
-const BACKING: Record<FioJob, 'disk' | 'memory'> = { uring: 'memory', psync: 'disk' };
+ * uring's must not wait on the VM's disk (/dev/shm is a tmpfs). */
+const BACKING: Record<FioJob, string> = { uring: '/dev/shm', psync: tmpdir() };
 
 type Config = 'untraced' | TracerKind;
 const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace', 'placebo'];
 const CONFIGS: readonly Config[] = ['untraced', ...TRACED];
-const PART = 'IOPS kept';
 const TARGET_KEPT = 0.97;
 /** how far from 100% the placebo may keep for the run to resolve the target */
 const CONTROL_TOLERANCE = 0.02;
@@ -86,18 +85,19 @@ async function measure(config: Config, devicePath: string, options: IopsOptions,
 }
 
 export async function benchIops(options: IopsOptions): Promise<Figure[]> {
-  heading('I/O throughput kept (fio IOPS, traced ÷ untraced)');
+  heading(`I/O throughput kept (fio IOPS, traced ÷ untraced), --load ${options.load}`);
+  const part = `IOPS kept, --load ${options.load}`; // every figure names the load it was measured under
   say(`machine: ${machineLine()}`);
   const problem = kernelBenchProblem(['fio', 'bpftrace']);
   if (problem) {
     say(`skipped: ${problem}`);
-    return [atLeast(PART, 'bpfheat IOPS ÷ untraced', null, '%', TARGET_KEPT * 100, `≥ ${TARGET_KEPT * 100}%`)];
+    return [atLeast(part, 'bpfheat IOPS ÷ untraced', null, '%', TARGET_KEPT * 100, `≥ ${TARGET_KEPT * 100}%`)];
   }
   ensureTracefs();
   const device = loopDevice(256, BACKING[options.load]);
   setScheduler(device, 'none'); // a loop device's default
   const order = bracketedOrder(TRACED, 'untraced', options.rounds);
-  say(`load: ${fioJobText(options.runtimeS, options.load)} on ${device.path} (sparse 256 MiB file on ${BACKING[options.load]}, scheduler ${scheduler(device)}), ${options.rounds} rounds, every traced run between two untraced ones; kernel.bpf_stats_enabled=${readSysctl('kernel.bpf_stats_enabled')}`);
+  say(`load: ${fioJobText(options.runtimeS, options.load)} on ${device.path} (256 MiB ${loopBacking(device)}, scheduler ${scheduler(device)}), ${options.rounds} rounds, every traced run between two untraced ones; kernel.bpf_stats_enabled=${readSysctl('kernel.bpf_stats_enabled')}`);
   const loadBefore = loadavg()[0]!;
 
   const runs: (Run<Config> & Measured)[] = [];
@@ -149,15 +149,15 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   say(`resolution of this run: the placebo (nothing traced) kept ${percent(bracketed('placebo'))}, quartiles ${quartiles('placebo')}`);
   say(`bpfheat ≥ ${percent(TARGET_KEPT)}: ${judged.verdict} (${judged.why})`);
   const target = `≥ ${TARGET_KEPT * 100}%, the 95% interval of the median, placebo within ±${CONTROL_TOLERANCE * 100}%`;
-  const kept = atLeast(PART, 'bpfheat IOPS ÷ untraced runs beside it (median)', bracketed('bpfheat') * 100, '%', TARGET_KEPT * 100, target, 1);
+  const kept = atLeast(part, 'bpfheat IOPS ÷ untraced runs beside it (median)', bracketed('bpfheat') * 100, '%', TARGET_KEPT * 100, target, 1);
   return [
-    info(PART, 'untraced fio IOPS (median)', base, 'IOPS'),
+    info(part, 'untraced fio IOPS (median)', base, 'IOPS'),
     { ...kept, met: judged.verdict === 'undecided' ? null : judged.verdict === 'met', note: `${judged.verdict}: ${judged.why}` },
-    info(PART, 'placebo (A/A control) IOPS ÷ untraced beside it: the run\'s resolution', bracketed('placebo') * 100, '%', 1, `quartiles ${quartiles('placebo')}`),
-    info(PART, 'bpfheat IOPS ÷ untraced (ratio of medians)', ofMedians('bpfheat') * 100, '%', 1),
-    info(PART, 'bpfheat --exemplars off IOPS ÷ untraced beside it', bracketed('bpfheat-no-exemplars') * 100, '%', 1),
-    info(PART, 'bpfheat --start-map IOPS ÷ untraced beside it', bracketed('bpfheat-start-map') * 100, '%', 1),
-    info(PART, 'bpftrace IOPS ÷ untraced beside it', bracketed('bpftrace') * 100, '%', 1),
+    info(part, 'placebo (A/A control) IOPS ÷ untraced beside it: the run\'s resolution', bracketed('placebo') * 100, '%', 1, `quartiles ${quartiles('placebo')}`),
+    info(part, 'bpfheat IOPS ÷ untraced (ratio of medians)', ofMedians('bpfheat') * 100, '%', 1),
+    info(part, 'bpfheat --exemplars off IOPS ÷ untraced beside it', bracketed('bpfheat-no-exemplars') * 100, '%', 1),
+    info(part, 'bpfheat --start-map IOPS ÷ untraced beside it', bracketed('bpfheat-start-map') * 100, '%', 1),
+    info(part, 'bpftrace IOPS ÷ untraced beside it', bracketed('bpftrace') * 100, '%', 1),
   ];
 }
 

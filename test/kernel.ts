@@ -28,6 +28,8 @@ export interface LoopDevice {
   /** e.g. loop3 */
   readonly name: string;
   readonly path: string;
+  /** the sparse file it reads and writes */
+  readonly file: string;
   remove(): void;
 }
 
@@ -48,6 +50,7 @@ export function createLoopDevice(sizeMiB = 64, under = tmpdir()): LoopDevice {
   return {
     name: path.replace('/dev/', ''),
     path,
+    file,
     remove() {
       if (removed) return;
       removed = true;

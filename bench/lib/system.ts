@@ -54,12 +54,21 @@ export function ensureTracefs(): void {
   });
 }
 
-/** A loop device on a sparse file, removed at cleanup. Reads of a hole never reach the disk under it;
- * on 'memory' the file is in /dev/shm (tmpfs), so no read waits on the VM's disk either. */
-export function loopDevice(sizeMiB: number, backing: 'disk' | 'memory' = 'disk'): LoopDevice {
-  const device = createLoopDevice(sizeMiB, backing === 'memory' ? '/dev/shm' : tmpdir());
+/** A loop device on a sparse file in a new directory under `under`, removed at cleanup. Reads of a
+ * hole never reach the disk under it; under /dev/shm (tmpfs) no read waits on the VM's disk either. */
+export function loopDevice(sizeMiB: number, under: string = tmpdir()): LoopDevice {
+  const device = createLoopDevice(sizeMiB, under);
   onCleanup(`remove ${device.path}`, () => device.remove());
   return device;
+}
+
+/** What a loop device reads from, as the kernel has it: its file, that file's filesystem type, and
+ * whether the loop driver reads the file with direct I/O (/sys/block/loopN/loop/dio). */
+export function loopBacking(device: LoopDevice): string {
+  // one line per mount at that point; the last is the one on top, which the file is on
+  const filesystem = execFileSync('findmnt', ['--noheadings', '--output', 'FSTYPE', '--target', device.file], { encoding: 'utf8' }).trim().split('\n').at(-1);
+  const dio = readFileSync(`/sys/block/${device.name}/loop/dio`, 'utf8').trim() === '1' ? 'on' : 'off';
+  return `sparse file ${device.file} on ${filesystem}, direct I/O ${dio}`;
 }
 
 export function scheduler(device: LoopDevice): string {
@@ -100,7 +109,7 @@ export const FIO_JOBS = {
 } as const satisfies Record<string, readonly string[]>;
 export type FioJob = keyof typeof FIO_JOBS;
 
-export function fioJobText(runtimeS: number, load: FioJob = 'psync'): string {
+export function fioJobText(runtimeS: number, load: FioJob): string {
   return `fio ${FIO_JOBS[load].join(' ')} --runtime=${runtimeS}`;
 }
 
@@ -115,7 +124,7 @@ export interface FioResult {
   readonly contextSwitches: number;
 }
 
-export async function runFio(devicePath: string, runtimeS: number, load: FioJob = 'psync'): Promise<FioResult> {
+export async function runFio(devicePath: string, runtimeS: number, load: FioJob): Promise<FioResult> {
   const args = ['--name=bench', `--filename=${devicePath}`, ...FIO_JOBS[load], `--runtime=${runtimeS}`, '--output-format=json'];
   const child = spawn('fio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = onCleanup(`stop fio ${child.pid}`, () => killChild(child));
