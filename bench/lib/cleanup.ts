@@ -63,7 +63,8 @@ function installSignals(): void {
 /** A benchmark's command line was wrong: its message says what to give instead, with no stack. */
 export class OptionError extends Error {}
 
-/** Runs a benchmark part as a program: prints its error (if any), always cleans up, exits 0 unless it crashed. */
+/** Runs a benchmark part as a program: prints its error (if any), always cleans up, exits 0 unless
+ * it crashed (1, with the stack) or its command line was wrong (2, one line). */
 export async function runMain(main: () => Promise<unknown>): Promise<void> {
   try {
     await main();
@@ -71,7 +72,7 @@ export async function runMain(main: () => Promise<unknown>): Promise<void> {
     if (interrupted) return;
     const told = error instanceof OptionError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
     process.stderr.write(`bench: ${told}\n`);
-    process.exitCode = 1;
+    process.exitCode = error instanceof OptionError ? 2 : 1;
   } finally {
     await cleanupAll();
   }

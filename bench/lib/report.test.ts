@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { OptionError } from './cleanup.ts';
 import { choiceOption, numberOption } from './report.ts';
@@ -26,5 +29,14 @@ describe('benchmark options', () => {
 
   it('choiceOption refuses a word it does not take, naming the ones it does', () => {
     expect(() => choiceOption('load', ['uring', 'psync'], 'uring', ['--load', 'aio'])).toThrow(new OptionError('--load takes uring or psync, got "aio"'));
+  });
+
+  it.each([
+    [['--load', 'aio'], 'bench: --load takes uring or psync, got "aio"\n'],
+    [['--runtime', 'fast'], 'bench: --runtime needs a number ≥ 0, got "fast"\n'],
+  ])('bench:iops %j says one line, no stack, and exits 2', async (argv, said) => {
+    const iops = fileURLToPath(new URL('../iops.ts', import.meta.url));
+    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', iops, ...argv], { encoding: 'utf8' });
+    await expect(run).rejects.toMatchObject({ code: 2, stdout: '', stderr: said });
   });
 });
