@@ -32,7 +32,7 @@ describe('benchmark options', () => {
   });
 
   it.each([
-    [['--load', 'aio'], 'bench: --load takes uring or psync, got "aio"\n'],
+    [['--load', 'aio'], 'bench: --load takes psync or uring, got "aio"\n'],
     [['--runtime', 'fast'], 'bench: --runtime needs a number ≥ 0, got "fast"\n'],
   ])('bench:iops %j says one line, no stack, and exits 2', async (argv, said) => {
     const iops = fileURLToPath(new URL('../iops.ts', import.meta.url));
