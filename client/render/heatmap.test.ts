@@ -384,6 +384,47 @@ describe('HeatmapRenderer on a ring of tiles (TiledSurface)', () => {
   });
 });
 
+describe('HeatmapRenderer: what changes in a kept picture', () => {
+  it('paints again the groups that changed or went, in place and while the view moves', () => {
+    const widthPx = 600;
+    const heightPx = 40;
+    const tiles = fakeTiles(widthPx, heightPx);
+    const surface = new TiledSurface(tiles.maker);
+    const renderer = new HeatmapRenderer();
+    const cache = new GroupCache();
+    let columns = Array.from({ length: 700 }, (_, seq) => PackedColumn.of(col(seq, 1 + (seq % 5), seq % 2)));
+    /** a column the store no longer holds (its time unknown, drawn empty) */
+    const gone = 'gone';
+    const frames: [string, number, (seq: number) => PackedColumn | typeof gone | null][] = [
+      ['the first frame', 0, () => null],
+      ['the newest column changed (counts within the scale)', 0, (seq) => (seq === 599 ? PackedColumn.of(col(seq, 2, 0)) : null)],
+      ['a column in the middle gone', 0, (seq) => (seq === 300 ? gone : null)],
+      ['moved by 5, a column changed', 5, (seq) => (seq === 120 ? PackedColumn.of(col(seq, 4, 1)) : null)],
+      ['the newest gone', 0, (seq) => (seq === 604 ? gone : null)],
+    ];
+    let fromSeq = 0;
+    for (const [what, dx, change] of frames) {
+      fromSeq += dx;
+      columns = columns.flatMap((c) => {
+        const changed = change(c.seq);
+        // the store tells the cache, as the model's store does
+        if (changed) cache.changed(c.seq);
+        return changed === gone ? [] : [changed ?? c];
+      });
+      const inView = columns.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + widthPx);
+      const groups = cache.groups(inView, fromSeq, fromSeq + widthPx - 1, 1, 1000, seriesFilter({ metric: 'latency' }), 'latency');
+      const view = { ...input([], { widthPx, heightPx, fromMs: fromSeq * 1000, toMs: (fromSeq + widthPx) * 1000, moving: true }), groupSize: 1, groups };
+      renderer.draw(surface, view);
+      if (what !== 'the first frame') expect(renderer.paintedPx, `${what}: a part painted, not the whole`).toBeLessThan(widthPx * heightPx / 4);
+      const fresh = fakeCanvas();
+      new HeatmapRenderer().draw(fresh.surface, view);
+      const shown = tiles.shown();
+      const differing = shown.filter((colour, k) => colour !== fresh.pixel(k % widthPx, Math.floor(k / widthPx))).length;
+      expect(differing, what).toBe(0);
+    }
+  });
+});
+
 describe('TiledSurface.pixel', () => {
   it('reads null while nothing is drawn, and says which pixel is outside the picture', () => {
     const surface = new TiledSurface(fakeTiles(300, 20).maker);

@@ -282,8 +282,9 @@ interface Drawn {
   readonly key: string;
   readonly fromMs: number;
   readonly spanMs: number;
-  /** where each group was drawn, by first seq */
-  readonly placed: Map<number, { readonly group: CellGroup; readonly x0Px: number; readonly x1Px: number }>;
+  /** where each group was drawn, ascending by first seq, and the group handed over for it (same index) */
+  readonly groups: readonly DrawnGroup[];
+  readonly sources: readonly CellGroup[];
 }
 
 /**
@@ -381,10 +382,9 @@ export class HeatmapRenderer {
     if (buffer.cleared) this.last = null;
     const lineWidthPx = Math.max(2, Math.round(2 * input.dpr));
     const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
-    const placed = new Map(groups.map((g, i) => [g.firstSeq, { group: input.groups[i]!, x0Px: g.x0Px, x1Px: g.x1Px }] as const));
     const { lines, pieces, slots } = input.percentiles ? percentileLines(groups, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: [], slots: new Map<number, PieceSlots>() };
     this.pieces = slots;
-    const ranges = this.changedRanges(surface, input, key, placed, lineWidthPx, pieces);
+    const ranges = this.changedRanges(surface, input, key, groups, lineWidthPx, pieces);
     const coverKey = `${heightPx}|${firstSlot}|${lastSlot}|${edgePx.join(',')}`;
     if (this.cover?.key !== coverKey) this.cover = { key: coverKey, rows: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
     const painter = new Painter(this.pixels, widthPx, heightPx, groups, cells, firstSlot, lastSlot, edgePx, this.cover.rows);
@@ -414,7 +414,7 @@ export class HeatmapRenderer {
         this.paintedPx += (to - from) * heightPx;
       }
     }
-    this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, placed };
+    this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, groups, sources: input.groups };
     return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, groups, firstSlot, lastSlot, edgePx, lineWidthPx, lines, cellCount };
   }
 
@@ -460,7 +460,7 @@ export class HeatmapRenderer {
    * changed ones after scrolling the surface, each widened to the pieces of the percentile lines
    * it touches (a piece's percentile is of all its groups). Ascending, not overlapping.
    */
-  private changedRanges(surface: Surface, input: HeatmapInput, key: string, placed: Drawn['placed'], lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] {
+  private changedRanges(surface: Surface, input: HeatmapInput, key: string, groups: readonly DrawnGroup[], lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] {
     const { widthPx } = input;
     const all: [number, number][] = [[0, widthPx]];
     const last = this.last;
@@ -470,14 +470,21 @@ export class HeatmapRenderer {
     if (Math.abs(shift - dx) > 1e-3 || dx < 0 || dx >= widthPx) return all;
     if (dx > 0) surface.scroll(dx);
     const changed: [number, number][] = dx > 0 ? [[widthPx - dx, widthPx]] : [];
-    const gone = new Map(last.placed);
-    for (const [firstSeq, now] of placed) {
-      const before = gone.get(firstSeq);
-      gone.delete(firstSeq);
-      if (before && before.group === now.group && before.x0Px - dx === now.x0Px && before.x1Px - dx === now.x1Px) continue;
+    // the groups of both frames, merged by first seq (both ascend): a map of them cost an object per group per frame
+    const gone = (before: DrawnGroup): void => void changed.push([before.x0Px - dx - lineWidthPx, before.x1Px - dx + lineWidthPx]);
+    let i = 0;
+    for (let j = 0; j < groups.length; j++) {
+      const now = groups[j]!;
+      while (i < last.groups.length && last.groups[i]!.firstSeq < now.firstSeq) gone(last.groups[i++]!);
+      const before = last.groups[i];
+      if (before?.firstSeq === now.firstSeq) {
+        const kept = last.sources[i] === input.groups[j] && before.x0Px - dx === now.x0Px && before.x1Px - dx === now.x1Px;
+        i++;
+        if (kept) continue;
+      }
       changed.push([now.x0Px - lineWidthPx, now.x1Px + lineWidthPx]);
     }
-    for (const before of gone.values()) changed.push([before.x0Px - dx - lineWidthPx, before.x1Px - dx + lineWidthPx]);
+    while (i < last.groups.length) gone(last.groups[i++]!);
     for (const range of changed) {
       const [from, to] = range;
       for (const [x0, x1] of pieces) {
