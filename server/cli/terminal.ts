@@ -64,7 +64,17 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
   checkDeviceNames(config, source);
   const pending: Exemplar[] = [];
   const unit = config.metric === 'size' ? TEXT_UNITS.kbytes : config.milliseconds ? TEXT_UNITS.msecs : TEXT_UNITS.usecs;
-  const write = (text: string) => process.stdout.write(text);
+  // A reader that stops reading (`| head`) ends the run as an interrupt does, quietly: for a
+  // command whose output is piped that is the usual end, not an error.
+  let readerGone = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+    onFinished?.();
+  });
+  const write = (text: string) => {
+    if (!readerGone) process.stdout.write(text);
+  };
   // A finite source (replay, import) ends the run when it has delivered everything.
   let finished = false;
   let onFinished: (() => void) | null = null;
@@ -119,7 +129,7 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
     const timer = config.durationS !== null ? setTimeout(stop, config.durationS * 1000) : null;
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    if (finished) stop();
+    if (finished || readerGone) stop();
     else onFinished = stop;
   });
   await source.stop();
