@@ -474,8 +474,36 @@ describe('HeatmapRenderer.drawParts', () => {
     expect([0, 1, 2].map(() => resummed.drawParts(each.surface, fresh(), 150 * 50) !== null)).toEqual([false, false, true]);
     expect(each.all()).toEqual(whole.all());
 
-    // a moving view is drawn in one call whatever the budget
-    expect(new HeatmapRenderer().drawParts(fakeCanvas().surface, { ...view, moving: true }, 150 * 50)).not.toBeNull();
+    // a moving view's new picture too; once shown, what changes in it is drawn in one call whatever the budget
+    const live = new HeatmapRenderer();
+    const moving = fakeCanvas();
+    // (the groups from one cache, as the model keeps them: a group not changed is the same object)
+    const cache = new GroupCache();
+    const liveFrom = (fromSeq: number): HeatmapInput => {
+      const groups = cache.groups(columns.filter((c) => c.seq >= fromSeq).map((c) => PackedColumn.of(c)), fromSeq, fromSeq + 399, 1, 1000, seriesFilter({ metric: 'latency' }), 'latency');
+      return { ...input([], { widthPx: 400, heightPx: 50, fromMs: fromSeq * 1000, toMs: (fromSeq + 400) * 1000, moving: true }), groupSize: 1, groups };
+    };
+    expect([0, 1, 2].map(() => live.drawParts(moving.surface, liveFrom(0), 150 * 50) !== null)).toEqual([false, false, true]);
+    const moved = liveFrom(1);
+    expect(live.drawParts(moving.surface, moved, 150 * 50), 'scrolled by a pixel: kept, drawn at once').not.toBeNull();
+    expect(live.paintedPx).toBeLessThan(150 * 50);
+  });
+
+  it("paints a moving view whose colour scale moved over calls, showing the last picture until it is whole", () => {
+    const columns = Array.from({ length: 400 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));
+    const at = (busiest: number) => input([...columns.slice(0, 399), col(399, busiest, 0)], { widthPx: 400, heightPx: 50, toMs: 400_000, moving: true });
+    const renderer = new HeatmapRenderer();
+    const canvas = fakeCanvas();
+    expect(renderer.draw(canvas.surface, at(7)).colorScale.max).toBe(7);
+    const shown = canvas.all();
+    // the period's first frame reads busiest 70; its scale is taken in the period's last frame, a whole new picture
+    const calls = Array.from({ length: SCALE_EVERY_FRAMES + 2 }, () => renderer.drawParts(canvas.surface, at(70), 150 * 50));
+    expect(calls.slice(0, SCALE_EVERY_FRAMES - 1).map((geometry) => geometry?.colorScale.max), 'kept: the old scale, the picture kept').toEqual(Array(SCALE_EVERY_FRAMES - 1).fill(7));
+    expect(calls.slice(SCALE_EVERY_FRAMES - 1).map((geometry) => geometry?.colorScale.max ?? null), 'the new scale: painted over three calls').toEqual([null, null, 70]);
+    const whole = fakeCanvas();
+    new HeatmapRenderer().draw(whole.surface, input([...columns.slice(0, 399), col(399, 70, 0)], { widthPx: 400, heightPx: 50, toMs: 400_000 }));
+    expect(canvas.all(), 'whole at the end, as a fixed view of the same cells').toEqual(whole.all());
+    expect(shown, 'the old picture was coloured under the old scale').not.toEqual(whole.all());
   });
 });
 

@@ -348,10 +348,12 @@ export class HeatmapRenderer {
   }
 
   /**
-   * draw, but a fixed view painted whole may take several calls (frames): at most `perCallPx`
-   * device pixels painted a call, the picture put only in the call that paints the last of them.
-   * Null until then: the picture shown stays the last one. Painting a zoomed view's 1.3 million
-   * pixels took a third of the longest frame of a zoom.
+   * draw, but a new picture (a fixed view's; a moving view's whose colour scale moved, or that
+   * jumped) may take several calls (frames): at most `perCallPx` device pixels painted a call,
+   * the picture put only in the call that paints the last of them. Null until then: the picture
+   * shown stays the last one. Painting a zoomed view's 1.3 million pixels took a third of the
+   * longest frame of a zoom, and a week's live view repainted whole in one frame when its colour
+   * scale moved by more than SCALE_SLACK (11.8 ms of painting in a profile).
    */
   drawParts(surface: Surface, input: HeatmapInput, perCallPx: number): HeatmapGeometry | null {
     const { widthPx, heightPx } = input;
@@ -384,14 +386,13 @@ export class HeatmapRenderer {
     const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
     const { lines, pieces, slots } = input.percentiles ? percentileLines(groups, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: [], slots: new Map<number, PieceSlots>() };
     this.pieces = slots;
-    const ranges = this.changedRanges(surface, input, key, groups, lineWidthPx, pieces);
+    const changed = this.changedRanges(surface, input, key, groups, lineWidthPx, pieces);
     const coverKey = `${heightPx}|${firstSlot}|${lastSlot}|${edgePx.join(',')}`;
     if (this.cover?.key !== coverKey) this.cover = { key: coverKey, rows: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
     const painter = new Painter(this.pixels, widthPx, heightPx, groups, cells, firstSlot, lastSlot, edgePx, this.cover.rows);
     this.paintedPx = 0;
-    const whole = ranges.length === 1 && ranges[0]![0] === 0 && ranges[0]![1] === widthPx;
-    if (whole && !input.moving && perCallPx < widthPx * heightPx) {
-      // a whole picture over several calls: the part painted so far is kept while the picture painted is the same
+    if (!changed && perCallPx < widthPx * heightPx) {
+      // a new picture over several calls: the part painted so far is kept while the picture painted is the same
       const partial = this.partial;
       const from = partial && partial.key === key && partial.fromMs === input.fromMs && sameGroups(partial.groups, input.groups) ? partial.paintedTo : 0;
       // a picture that changed while it was being painted is painted whole: never painted in parts forever
@@ -407,7 +408,7 @@ export class HeatmapRenderer {
       surface.put(0, widthPx);
     } else {
       this.partial = null;
-      for (const [from, to] of ranges) {
+      for (const [from, to] of changed ?? [[0, widthPx]]) {
         painter.cells(from, to);
         if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
         surface.put(from, to);
@@ -456,18 +457,18 @@ export class HeatmapRenderer {
   }
 
   /**
-   * The pixel columns [from, to) to paint: all of them, or, when the picture can be kept, the
-   * changed ones after scrolling the surface, each widened to the pieces of the percentile lines
-   * it touches (a piece's percentile is of all its groups). Ascending, not overlapping.
+   * When the picture can be kept, the pixel columns [from, to) to paint after scrolling the
+   * surface: the changed ones, each widened to the pieces of the percentile lines it touches (a
+   * piece's percentile is of all its groups), ascending, not overlapping. Null when nothing of
+   * the last picture can be kept (nothing scrolled): the picture is painted whole.
    */
-  private changedRanges(surface: Surface, input: HeatmapInput, key: string, groups: readonly DrawnGroup[], lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] {
+  private changedRanges(surface: Surface, input: HeatmapInput, key: string, groups: readonly DrawnGroup[], lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] | null {
     const { widthPx } = input;
-    const all: [number, number][] = [[0, widthPx]];
     const last = this.last;
-    if (!last || last.key !== key || last.spanMs !== input.toMs - input.fromMs) return all;
+    if (!last || last.key !== key || last.spanMs !== input.toMs - input.fromMs) return null;
     const shift = ((input.fromMs - last.fromMs) * widthPx) / last.spanMs;
     const dx = Math.round(shift);
-    if (Math.abs(shift - dx) > 1e-3 || dx < 0 || dx >= widthPx) return all;
+    if (Math.abs(shift - dx) > 1e-3 || dx < 0 || dx >= widthPx) return null;
     if (dx > 0) surface.scroll(dx);
     const changed: [number, number][] = dx > 0 ? [[widthPx - dx, widthPx]] : [];
     // the groups of both frames, merged by first seq (both ascend): a map of them cost an object per group per frame
