@@ -119,9 +119,9 @@ const GROUP_WORDS_PER_FRAME = 300_000;
 const DRAW_AFTER_WORDS = 20_000;
 
 /**
- * Device pixels a frame paints of a fixed view's new picture (HeatmapRenderer.drawParts): a
- * 1920×1080 page's plot (~1.3 million) in three or four frames, the last of which also puts it
- * and renders the new axes.
+ * Device pixels a frame paints of a new picture (HeatmapRenderer.drawParts: a fixed view's, or a
+ * moving view's whose colour scale moved): a 1920×1080 page's plot (~1.3 million) in three or
+ * four frames, the last of which also puts it and renders the new axes.
  */
 const PAINT_PER_FRAME_PX = 400_000;
 
@@ -623,7 +623,7 @@ export class AppModel {
       };
       geometry = this.renderer.drawParts(this.surface, input, PAINT_PER_FRAME_PX);
       if (!geometry) {
-        // a fixed view's new picture is being painted over frames: the last one stays, with its panels
+        // a new picture is being painted over frames: the last one stays, with its panels
         this.invalidate();
         return false;
       }
