@@ -65,15 +65,19 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
   const pending: Exemplar[] = [];
   const unit = config.metric === 'size' ? TEXT_UNITS.kbytes : config.milliseconds ? TEXT_UNITS.msecs : TEXT_UNITS.usecs;
   // A reader that stops reading (`| head`) ends the run as an interrupt does, quietly: for a
-  // command whose output is piped that is the usual end, not an error.
-  let readerGone = false;
+  // command whose output is piped that is the usual end, not an error. Any other failure to
+  // write (a full disk) ends it too, said in one line, exit 1.
+  let outputClosed = false;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    readerGone = true;
+    if (error.code !== 'EPIPE') {
+      process.stderr.write(`bpfheat: cannot write the output (${error.message}): stopped\n`);
+      process.exitCode = 1;
+    }
+    outputClosed = true;
     onFinished?.();
   });
   const write = (text: string) => {
-    if (!readerGone) process.stdout.write(text);
+    if (!outputClosed) process.stdout.write(text);
   };
   // A finite source (replay, import) ends the run when it has delivered everything.
   let finished = false;
@@ -129,7 +133,7 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
     const timer = config.durationS !== null ? setTimeout(stop, config.durationS * 1000) : null;
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    if (finished || readerGone) stop();
+    if (finished || outputClosed) stop();
     else onFinished = stop;
   });
   await source.stop();
