@@ -64,6 +64,9 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
   checkDeviceNames(config, source);
   const pending: Exemplar[] = [];
   const unit = config.metric === 'size' ? TEXT_UNITS.kbytes : config.milliseconds ? TEXT_UNITS.msecs : TEXT_UNITS.usecs;
+  // A finite source (replay, import) ends the run when it has delivered everything.
+  let finished = false;
+  let onFinished: (() => void) | null = null;
   // A reader that stops reading (`| head`) ends the run as an interrupt does, quietly: for a
   // command whose output is piped that is the usual end, not an error. Any other failure to
   // write (a full disk) ends it too, said in one line, exit 1.
@@ -79,9 +82,6 @@ export async function runTerminal(source: Source, config: Config): Promise<void>
   const write = (text: string) => {
     if (!outputClosed) process.stdout.write(text);
   };
-  // A finite source (replay, import) ends the run when it has delivered everything.
-  let finished = false;
-  let onFinished: (() => void) | null = null;
 
   await source.start({
     column(column) {

@@ -34,9 +34,11 @@ interface DeviceOpTotal {
   count: number;
 }
 
+const deviceOpKey = (device: number, op: Op): string => `${device}/${op}`;
+
 function addPerDeviceOp(totals: Map<string, DeviceOpTotal>, counts: readonly DeviceOpCount[]): void {
   for (const { device, op, count } of counts) {
-    const key = `${device}/${op}`;
+    const key = deviceOpKey(device, op);
     const entry = totals.get(key) ?? { device, op, count: 0 };
     entry.count += count;
     totals.set(key, entry);
@@ -77,7 +79,7 @@ export class MetricsExporter {
   private unseenOfEverySeries(): DeviceOpTotal[] {
     const all = new Map(this.unseen);
     for (const t of this.totals.values()) {
-      const key = `${t.device}/${t.op}`;
+      const key = deviceOpKey(t.device, t.op);
       if (!all.has(key)) all.set(key, { device: t.device, op: t.op, count: 0 });
     }
     return [...all.values()];

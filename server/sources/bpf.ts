@@ -38,7 +38,7 @@ export function attachedLine(mode: TracerMode): string {
 }
 
 /**
- * The one line said on stderr when tracing stops (--text, --jsonl): the tracer's counters over
+ * The one line said on stderr when tracing stops (--text, --jsonl, --exporter): the tracer's counters over
  * every device, so that a script comparing totals with the kernel's can tell where any
  * difference went (unseen completions are also in their columns; the others are in none).
  */
