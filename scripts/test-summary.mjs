@@ -9,7 +9,12 @@ const [vitestFile, playwrightFile] = process.argv.slice(2);
 if (existsSync(vitestFile)) {
   const report = JSON.parse(readFileSync(vitestFile, 'utf8'));
   passed += report.numPassedTests;
-  failed += report.numFailedTests + (report.numFailedTestSuites ?? 0);
+  // a file that failed without a failed test (it did not load, a hook threw) counts once; vitest's
+  // numFailedTestSuites would also count every describe above a failed test
+  const failedWithoutFailedTest = report.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+  ).length;
+  failed += report.numFailedTests + failedWithoutFailedTest;
   skipped += report.numPendingTests + report.numTodoTests;
 } else {
   failed += 1;
