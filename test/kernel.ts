@@ -122,6 +122,16 @@ export async function finalColumns(tracer: Tracer): Promise<Column[]> {
 }
 
 /**
+ * The most of a test's requests that may go unseen and still leave the tracer working: about one
+ * completion in 10,000 here, but whole bursts while another tracer attaches or detaches on the
+ * machine (7 of 500 once in CI), which tests do not control. Exactness is asserted with unseen
+ * counted in; this only catches a tracer that sees too little.
+ */
+export function unseenAllowed(requests: number): number {
+  return requests / 10;
+}
+
+/**
  * Completions of a device (of one op, if given) that the kernel accounted while no program saw
  * them (about one in 10,000 here): the columns' `unseen`, summed. Counted with the buckets, they
  * are every completion the kernel accounts.

@@ -10,7 +10,7 @@ import type { Op } from '../shared/scheme.ts';
 import { lookupElem } from '../server/tracer/libbpf.ts';
 import { readableAt } from '../server/tracer/clock.ts';
 import { Tracer } from '../server/tracer/tracer.ts';
-import { createLoopDevice, directIo, kernelSkipReason, unseenIn, type LoopDevice } from './kernel.ts';
+import { createLoopDevice, directIo, kernelSkipReason, unseenAllowed, unseenIn, type LoopDevice } from './kernel.ts';
 
 const skip = kernelSkipReason();
 
@@ -83,8 +83,7 @@ describe.skipIf(skip !== null)(`columns against the kernel maps${skip ? ` (skipp
     columns.forEach((column, k) => expect(totalsFromColumn(column)).toEqual(fromMap[k]));
   });
 
-  // a completion the kernel accounted while no program saw it is in `unseen`: about one in 10,000
-  // here, but whole bursts while another tracer attaches or detaches on the machine (7 of 500 once in CI)
+  // a completion the kernel accounted while no program saw it is in `unseen`
   it('names the loop device and counts every request sent to it, in a bucket or as unseen', () => {
     const device = tracer.devicesFor(columns.flatMap((c) => c.series)).find((d) => d.name === loop.name);
     expect(device).toBeDefined();
@@ -96,7 +95,7 @@ describe.skipIf(skip !== null)(`columns against the kernel maps${skip ? ` (skipp
     expect(count('latency', 'write'), said).toBe(300);
     expect(count('latency', 'read'), said).toBe(200);
     expect(count('size', 'write'), said).toBe(300);
-    expect(unseen('read') + unseen('write'), said).toBeLessThan(50);
+    expect(unseen('read') + unseen('write'), said).toBeLessThan(unseenAllowed(500));
   });
 
   it('zeroes a column once taken', () => {
