@@ -538,7 +538,9 @@ static __always_inline void emit_exemplar(struct request *rq, __u32 pid, const c
 						(void *)(task + bpf_core_field_offset(struct task_struct, comm))))
 		__builtin_memset(record->comm, 0, sizeof(record->comm));
 	__builtin_memset(record->pad2, 0, sizeof(record->pad2));
-	bpf_ringbuf_submit(record, 0);
+	/* nothing waits on the ring: user space reads it from its memory on the column timer, so a
+	 * wake-up (an irq_work) would be for no one */
+	bpf_ringbuf_submit(record, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void count_unseen(__u64 unseen, __u32 ring, bool ring_ok, __u32 device,

@@ -15,19 +15,20 @@ function sectorOf(raw: bigint): number | null {
   return raw > BigInt(Number.MAX_SAFE_INTEGER) ? null : Number(raw);
 }
 
-export function decodeExemplar(record: DataView, clock: ColumnClock): Exemplar {
-  if (record.byteLength < EXEMPLAR_BYTES) throw new RangeError(`exemplar record is ${record.byteLength} bytes, not ${EXEMPLAR_BYTES}`);
-  const ts = record.getBigUint64(0, true);
-  const comm = new Uint8Array(record.buffer, record.byteOffset + 36, COMM_LEN);
+/** Decodes the struct bpfheat_exemplar of `length` bytes at `offset` in `data`. */
+export function decodeExemplar(data: DataView, clock: ColumnClock, offset = 0, length = data.byteLength - offset): Exemplar {
+  if (length < EXEMPLAR_BYTES) throw new RangeError(`exemplar record is ${length} bytes, not ${EXEMPLAR_BYTES}`);
+  const ts = data.getBigUint64(offset, true);
+  const comm = new Uint8Array(data.buffer, data.byteOffset + offset + 36, COMM_LEN);
   const end = comm.indexOf(0);
   return {
     timeMs: Number((ts + clock.offsetNs) / 1000n) / 1000,
-    latencyNs: Number(record.getBigUint64(8, true)),
-    sector: sectorOf(record.getBigUint64(16, true)),
-    bytes: record.getUint32(24, true),
-    pid: record.getUint32(28, true),
-    device: Math.min(record.getUint16(32, true), MAX_DEVICES - 1),
-    op: OPS[Math.min(record.getUint8(34), OPS.length - 1)]!,
+    latencyNs: Number(data.getBigUint64(offset + 8, true)),
+    sector: sectorOf(data.getBigUint64(offset + 16, true)),
+    bytes: data.getUint32(offset + 24, true),
+    pid: data.getUint32(offset + 28, true),
+    device: Math.min(data.getUint16(offset + 32, true), MAX_DEVICES - 1),
+    op: OPS[Math.min(data.getUint8(offset + 34), OPS.length - 1)]!,
     comm: textDecoder.decode(end >= 0 ? comm.subarray(0, end) : comm),
   };
 }

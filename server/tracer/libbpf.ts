@@ -53,10 +53,7 @@ function bind() {
   koffi.opaque('bpf_map');
   koffi.opaque('bpf_program');
   koffi.opaque('bpf_link');
-  koffi.opaque('ring_buffer');
-  const sampleFn = koffi.proto('int bpfheat_sample_fn(void *ctx, void *data, size_t size)');
   return {
-    sampleFn,
     openFile: libbpf.func('bpf_object *bpf_object__open_file(const char *path, void *opts)'),
     load: libbpf.func('int bpf_object__load(bpf_object *obj)'),
     close: libbpf.func('void bpf_object__close(bpf_object *obj)'),
@@ -76,11 +73,9 @@ function bind() {
     lookupElem: libbpf.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ uint8_t *value)'),
     enableStats: libbpf.func('int bpf_enable_stats(int type)'),
     objGetInfo: libbpf.func('int bpf_obj_get_info_by_fd(int fd, _Inout_ uint8_t *info, _Inout_ uint32_t *info_len)'),
-    ringBufferNew: libbpf.func('ring_buffer *ring_buffer__new(int map_fd, bpfheat_sample_fn *sample_cb, void *ctx, void *opts)'),
-    ringBufferConsume: libbpf.func('int ring_buffer__consume(ring_buffer *rb)'),
-    ringBufferFree: libbpf.func('void ring_buffer__free(ring_buffer *rb)'),
     mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t offset)'),
     munmap: libc.func('int munmap(void *addr, size_t len)'),
+    pageSize: libc.func('int getpagesize()'),
     closeFd: libc.func('int close(int fd)'),
     errnoLocation: libc.func('int *__errno_location()'),
     signalMask: libc.func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *oldset)'),
@@ -211,11 +206,11 @@ export interface MappedMemory {
   unmap(): void;
 }
 
-/** Maps a BPF_F_MMAPABLE array read-write, zero-copy. */
-export function mmapMap(fd: number, bytes: number): MappedMemory {
-  const pageSize = 4096;
-  const length = Math.ceil(bytes / pageSize) * pageSize;
-  const pointer = lib().mmap(null, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+/** Maps `bytes` of a map's memory from `offset` (both in whole pages), shared with the kernel. */
+function mapShared(fd: number, bytes: number, prot: number, offset: number): MappedMemory {
+  const page = lib().pageSize();
+  const length = Math.ceil(bytes / page) * page;
+  const pointer = lib().mmap(null, length, prot, MAP_SHARED, fd, offset);
   if (koffi.address(pointer) === 0xffffffffffffffffn) {
     const errno = lastErrno();
     throw new LibbpfError('mmap', errno, describe(errno));
@@ -232,38 +227,45 @@ export function mmapMap(fd: number, bytes: number): MappedMemory {
   };
 }
 
-export interface RingBuffer {
-  /** Hands every record waiting in the ring to the callback; returns how many. */
-  consume(): number;
-  free(): void;
+/** Maps a BPF_F_MMAPABLE array read-write, zero-copy. */
+export function mmapMap(fd: number, bytes: number): MappedMemory {
+  return mapShared(fd, bytes, PROT_READ | PROT_WRITE, 0);
+}
+
+export interface MappedRing {
+  /** the consumer position: user space writes it */
+  readonly consumer: BigUint64Array;
+  /** the producer position */
+  readonly producer: BigUint64Array;
+  /** 2 × size bytes: the data, twice */
+  readonly data: Uint8Array;
+  readonly size: number;
+  unmap(): void;
 }
 
 /**
- * A BPF ring buffer reader. The callback sees each record as a DataView over the ring's
- * memory, valid only during the call: decode it there.
+ * Maps a BPF ring buffer of `size` data bytes as the kernel lays it out (server/tracer/ring.ts):
+ * the consumer position's page read-write, the producer position's page and the data (mapped
+ * twice) read-only, which is all the kernel allows there.
  */
-export function openRingBuffer(fd: number, onRecord: (record: DataView) => void): RingBuffer {
-  const l = lib();
-  const callback = koffi.register((_ctx: unknown, data: unknown, size: number | bigint) => {
-    onRecord(new DataView(koffi.view(data, Number(size))));
-    return 0;
-  }, koffi.pointer(l.sampleFn));
-  const ring = l.ringBufferNew(fd, callback, null, null);
-  if (!ring) {
-    koffi.unregister(callback);
-    const errno = lastErrno();
-    throw new LibbpfError('ring_buffer__new', errno, describe(errno));
+export function mmapRing(fd: number, size: number): MappedRing {
+  const page = lib().pageSize();
+  const consumer = mapShared(fd, page, PROT_READ | PROT_WRITE, 0);
+  let produced: MappedMemory;
+  try {
+    produced = mapShared(fd, page + 2 * size, PROT_READ, page);
+  } catch (error) {
+    consumer.unmap();
+    throw error;
   }
-  let open = true;
   return {
-    consume() {
-      return open ? check('ring_buffer__consume', l.ringBufferConsume(ring)) : 0;
-    },
-    free() {
-      if (!open) return;
-      open = false;
-      l.ringBufferFree(ring);
-      koffi.unregister(callback);
+    consumer: new BigUint64Array(consumer.buffer, 0, 1),
+    producer: new BigUint64Array(produced.buffer, 0, 1),
+    data: new Uint8Array(produced.buffer, page, 2 * size),
+    size,
+    unmap() {
+      produced.unmap();
+      consumer.unmap();
     },
   };
 }

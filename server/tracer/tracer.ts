@@ -13,6 +13,7 @@ import {
   DEVICE_UNSTAMPED,
   CONTROL_COUNT,
   EXEMPLAR_COUNTS,
+  EXEMPLAR_RING_BYTES,
   FLAGS,
   MAX_DEVICES,
   MAX_EXPONENT,
@@ -31,6 +32,7 @@ import { UserError } from '../base/errors.ts';
 import { columnAt, columnStartMs, makeClock, type ColumnClock } from './clock.ts';
 import { deviceOpCounts, seriesFromCounters } from './counters.ts';
 import { decodeExemplar, dropsFromCounters } from './exemplars.ts';
+import { RingReader } from './ring.ts';
 import { stackedOn, stackingTable } from './stacking.ts';
 
 export const OBJECT_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../bpf/.output/bpfheat.bpf.o');
@@ -168,15 +170,14 @@ function deviceName(devT: number): string {
 
 export class Tracer {
   private readonly links: bpf.BpfLink[] = [];
-  private readonly mappings: bpf.MappedMemory[] = [];
+  private readonly mappings: { unmap(): void }[] = [];
   private readonly cellWords: Uint32Array;
   private readonly tags: BigUint64Array;
   private readonly stats: BigUint64Array;
   private readonly exemplarCounts: BigUint64Array;
   private readonly unseenCounts: BigUint64Array;
   private readonly control: BigUint64Array;
-  private readonly exemplarRing: bpf.RingBuffer;
-  private pendingExemplars: Exemplar[] = [];
+  private readonly exemplarRing: RingReader;
   private readonly deviceIds: BigUint64Array;
   /** the cells map's fd, for reading counters through the syscall path instead of mmap */
   readonly cellsFd: number;
@@ -206,9 +207,9 @@ export class Tracer {
       this.unseenCounts = new BigUint64Array(this.map('unseen_counts', RING_COLUMNS * UNSEEN_COUNTS * 8));
       this.control = new BigUint64Array(this.map('control', CONTROL_COUNT * 8));
       this.setExemplarThreshold(Number.MAX_SAFE_INTEGER);
-      this.exemplarRing = bpf.openRingBuffer(bpf.mapFd(bpf.findMap(obj, 'exemplars')), (record) =>
-        this.pendingExemplars.push(decodeExemplar(record, this.clock)),
-      );
+      const ring = bpf.mmapRing(bpf.mapFd(bpf.findMap(obj, 'exemplars')), EXEMPLAR_RING_BYTES);
+      this.mappings.push(ring);
+      this.exemplarRing = new RingReader(ring);
       this.deviceIds = new BigUint64Array(this.map('device_ids', MAX_DEVICES * 8));
       for (let k = 0n; k < BigInt(RING_COLUMNS); k++) this.release(firstColumn + k - BigInt(RING_COLUMNS));
       for (const name of programsFor(mode)) this.attach(name);
@@ -321,9 +322,8 @@ export class Tracer {
 
   /** Exemplars the kernel sent since the last call, oldest first. */
   takeExemplars(): Exemplar[] {
-    this.exemplarRing.consume();
-    const taken = this.pendingExemplars;
-    this.pendingExemplars = [];
+    const taken: Exemplar[] = [];
+    this.exemplarRing.consume((data, offset, length) => taken.push(decodeExemplar(data, this.clock, offset, length)));
     return taken;
   }
 
@@ -395,7 +395,6 @@ export class Tracer {
     if (this.closed) return;
     this.closed = true;
     this.detach();
-    this.exemplarRing?.free();
     for (const memory of this.mappings.splice(0)) memory.unmap();
     bpf.closeObject(this.obj);
   }
