@@ -5,7 +5,7 @@
  */
 import type { AppModel } from './state/model.ts';
 import { histogramOf } from '../shared/column.ts';
-import { cellRectPx, lineCenterPx } from './render/heatmap.ts';
+import { cellRectPx, drawnGroupFrom, lineCenterPx } from './render/heatmap.ts';
 import type { PercentileKey } from '../shared/view.ts';
 import type { Exemplar, ExemplarOrder } from '../shared/exemplar.ts';
 import type { ExemplarRegion } from '../shared/protocol.ts';
@@ -59,8 +59,7 @@ export function installTestHooks(model: AppModel): void {
   const groupOf = (seq: number) => {
     const geometry = frame()?.geometry;
     if (!geometry) return null;
-    const firstSeq = Math.floor(seq / geometry.groupSize) * geometry.groupSize;
-    const group = geometry.groups.find((g) => g.firstSeq === firstSeq);
+    const group = drawnGroupFrom(geometry, Math.floor(seq / geometry.groupSize) * geometry.groupSize);
     return group ? { geometry, group } : null;
   };
   const hooks: TestHooks = {

@@ -67,10 +67,32 @@ export interface CellGroup {
   readonly percentileSlots: Readonly<Record<'p50' | 'p99' | 'max', number>>;
 }
 
-/** A cell group where it was drawn. */
+/** A cell group where it was drawn (made on demand from PlacedGroups, for hover read-outs and tests). */
 export interface DrawnGroup extends CellGroup {
   readonly x0Px: number;
   readonly x1Px: number;
+}
+
+/**
+ * Where a frame's groups were drawn: group i (ascending by first seq, and in x) over the
+ * device-pixel columns x0Px[i]..x1Px[i]. Kept in typed arrays, so that placing the groups of a
+ * frame makes no object per group: an object each (~1,200 in a 1-h view) was garbage every frame.
+ */
+export interface PlacedGroups {
+  readonly groups: readonly CellGroup[];
+  readonly x0Px: Int32Array;
+  readonly x1Px: Int32Array;
+}
+
+/** Group i of placed groups, with where it was drawn. */
+export function drawnGroup(placed: PlacedGroups, i: number): DrawnGroup {
+  return { ...placed.groups[i]!, x0Px: placed.x0Px[i]!, x1Px: placed.x1Px[i]! };
+}
+
+/** The drawn group whose first seq is firstSeq, or null. */
+export function drawnGroupFrom(placed: PlacedGroups, firstSeq: number): DrawnGroup | null {
+  const i = partitionPoint(0, placed.groups.length, (k) => placed.groups[k]!.firstSeq < firstSeq);
+  return placed.groups[i]?.firstSeq === firstSeq ? drawnGroup(placed, i) : null;
 }
 
 /**
@@ -105,7 +127,7 @@ export interface PieceSlots {
  * histograms is not summed again (a scrolling view changes only the newest piece).
  */
 export function percentileLines(
-  groups: readonly DrawnGroup[],
+  placed: PlacedGroups,
   groupSize: number,
   perPiece: number,
   kept: ReadonlyMap<number, PieceSlots> = new Map(),
@@ -114,6 +136,7 @@ export function percentileLines(
   const pieces: [number, number][] = [];
   const slotsByPiece = new Map<number, PieceSlots>();
   const pieceSeqs = groupSize * perPiece;
+  const { groups, x0Px, x1Px } = placed;
   let start = 0;
   let joined = false;
   while (start < groups.length) {
@@ -121,15 +144,22 @@ export function percentileLines(
     let end = start + 1;
     while (end < groups.length && Math.floor(groups[end]!.firstSeq / pieceSeqs) === piece && groups[end]!.firstSeq === groups[end - 1]!.firstSeq + groupSize) end++;
     const first = groups[start]!;
-    const histograms = groups.slice(start, end).map((g) => g.histogram);
     const before = kept.get(first.firstSeq);
-    const same = before !== undefined && before.histograms.length === histograms.length && before.histograms.every((h, k) => h === histograms[k]);
-    const slots = same ? before.slots : end - start === 1 ? first.percentileSlots : piecePercentiles(histograms);
-    slotsByPiece.set(first.firstSeq, same ? before : { histograms, slots });
+    // compared in place: a scrolling view keeps all its pieces but the newest, and a copy of each piece's histograms was garbage every frame
+    let same = before !== undefined && before.histograms.length === end - start;
+    for (let k = 0; same && k < end - start; k++) same = before!.histograms[k] === groups[start + k]!.histogram;
+    let taken: PieceSlots;
+    if (same) taken = before!;
+    else {
+      const histograms = groups.slice(start, end).map((g) => g.histogram);
+      taken = { histograms, slots: end - start === 1 ? first.percentileSlots : piecePercentiles(histograms) };
+    }
+    const { slots } = taken;
+    slotsByPiece.set(first.firstSeq, taken);
     const last = groups[end - 1]!;
-    pieces.push([first.x0Px, last.x1Px]);
+    pieces.push([x0Px[start]!, x1Px[end - 1]!]);
     for (const key of ['p50', 'p99', 'max'] as const) {
-      if (slots[key] >= 0) lines[key].push({ x0Px: first.x0Px, x1Px: last.x1Px, slot: slots[key], firstSeq: first.firstSeq, joined });
+      if (slots[key] >= 0) lines[key].push({ x0Px: x0Px[start]!, x1Px: x1Px[end - 1]!, slot: slots[key], firstSeq: first.firstSeq, joined });
     }
     const next = groups[end];
     joined = next !== undefined && next.firstSeq === last.firstSeq + groupSize;
@@ -152,14 +182,13 @@ export function groupsPerPiece(input: Pick<HeatmapInput, 'widthPx' | 'fromMs' | 
 }
 
 /** Where things were drawn: for hover read-outs, the legend and tests, without redrawing. */
-export interface HeatmapGeometry {
+export interface HeatmapGeometry extends PlacedGroups {
   readonly widthPx: number;
   readonly heightPx: number;
   readonly dpr: number;
   readonly colorScale: ColorScale;
   /** columns summed per drawn cell */
   readonly groupSize: number;
-  readonly groups: readonly DrawnGroup[];
   /** visible slots, inclusive */
   readonly firstSlot: number;
   readonly lastSlot: number;
@@ -215,18 +244,43 @@ export function percentileSlotsOf(histogram: ArrayLike<number>): { p50: number; 
   return { p50, p99, max };
 }
 
+/** How close to a whole device pixel a view's start counts as on it (as for a scroll: HeatmapRenderer.changedRanges). */
+const WHOLE_PX_SLACK = 1e-3;
+
+/**
+ * The device-pixel x of a time, rounded. A view that starts on a whole pixel (a live view snaps
+ * to them) places every time from a fixed origin, round(ms × pixels per ms) − the start's pixel,
+ * so that a scroll by n pixels moves every edge by exactly n: placed from the start, an edge that
+ * falls on a half pixel (3-s groups on pixels of 2.57 s are 7/6 px wide, so every sixth edge)
+ * rounded either way from frame to frame with the float error of the start, and the kept picture
+ * was repainted wherever one flipped, most of it at 1 h.
+ */
+function pixelOfTime(input: Pick<HeatmapInput, 'fromMs' | 'toMs' | 'widthPx'>, xMap: AxisMap): (ms: number) => number {
+  const perMs = input.widthPx / (input.toMs - input.fromMs);
+  const start = input.fromMs * perMs;
+  const startPx = Math.round(start);
+  if (Math.abs(start - startPx) > WHOLE_PX_SLACK) return (ms) => Math.round(mapTo(xMap, ms));
+  return (ms) => Math.round(ms * perMs) - startPx;
+}
+
 /** Whole device-pixel x extents of the groups, at least one pixel wide, clipped to the canvas. */
-function placeGroups(input: HeatmapInput, xMap: AxisMap): DrawnGroup[] {
-  const x = (ms: number): number => Math.round(mapTo(xMap, ms));
-  return input.groups.map((group) => {
+function placeGroups(input: HeatmapInput, xMap: AxisMap): PlacedGroups {
+  const { groups, widthPx } = input;
+  const x = pixelOfTime(input, xMap);
+  const x0 = new Int32Array(groups.length);
+  const x1 = new Int32Array(groups.length);
+  for (let i = 0; i < groups.length; i++) {
+    const group = groups[i]!;
     let x0Px = Math.max(0, x(group.startMs));
-    let x1Px = Math.min(input.widthPx, x(group.endMs));
+    let x1Px = Math.min(widthPx, x(group.endMs));
     if (x1Px - x0Px < 1) {
-      x1Px = Math.max(1, Math.min(input.widthPx, x1Px));
+      x1Px = Math.max(1, Math.min(widthPx, x1Px));
       x0Px = x1Px - 1;
     }
-    return { ...group, x0Px, x1Px };
-  });
+    x0[i] = x0Px;
+    x1[i] = x1Px;
+  }
+  return { groups, x0Px: x0, x1Px: x1 };
 }
 
 /** #rrggbb as one pixel of a Uint32Array view of ImageData (whose bytes are R, G, B, A in memory order). */
@@ -282,9 +336,8 @@ interface Drawn {
   readonly key: string;
   readonly fromMs: number;
   readonly spanMs: number;
-  /** where each group was drawn, ascending by first seq, and the group handed over for it (same index) */
-  readonly groups: readonly DrawnGroup[];
-  readonly sources: readonly CellGroup[];
+  /** the groups handed over, and where each was drawn */
+  readonly placed: PlacedGroups;
 }
 
 /**
@@ -364,7 +417,7 @@ export class HeatmapRenderer {
     for (let slot = 0; slot < SLOTS; slot++) edgePx[slot] = Math.round(mapTo(yMap, slotEdges(slot).low));
     edgePx[SLOTS] = Math.round(mapTo(yMap, slotEdges(SLOTS - 1).high));
     const size = input.groupSize;
-    const groups = placeGroups(input, xMap);
+    const placed = placeGroups(input, xMap);
 
     const cellKey = cellKeyOf(input.colorBy, firstSlot, lastSlot);
     const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
@@ -384,12 +437,12 @@ export class HeatmapRenderer {
     if (buffer.cleared) this.last = null;
     const lineWidthPx = Math.max(2, Math.round(2 * input.dpr));
     const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
-    const { lines, pieces, slots } = input.percentiles ? percentileLines(groups, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: [], slots: new Map<number, PieceSlots>() };
+    const { lines, pieces, slots } = input.percentiles ? percentileLines(placed, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: [], slots: new Map<number, PieceSlots>() };
     this.pieces = slots;
-    const changed = this.changedRanges(surface, input, key, groups, lineWidthPx, pieces);
+    const changed = this.changedRanges(surface, input, key, placed, lineWidthPx, pieces);
     const coverKey = `${heightPx}|${firstSlot}|${lastSlot}|${edgePx.join(',')}`;
     if (this.cover?.key !== coverKey) this.cover = { key: coverKey, rows: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
-    const painter = new Painter(this.pixels, widthPx, heightPx, groups, cells, firstSlot, lastSlot, edgePx, this.cover.rows);
+    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, firstSlot, lastSlot, edgePx, this.cover.rows);
     this.paintedPx = 0;
     if (!changed && perCallPx < widthPx * heightPx) {
       // a new picture over several calls: the part painted so far is kept while the picture painted is the same
@@ -415,8 +468,8 @@ export class HeatmapRenderer {
         this.paintedPx += (to - from) * heightPx;
       }
     }
-    this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, groups, sources: input.groups };
-    return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, groups, firstSlot, lastSlot, edgePx, lineWidthPx, lines, cellCount };
+    this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, placed };
+    return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, ...placed, firstSlot, lastSlot, edgePx, lineWidthPx, lines, cellCount };
   }
 
   /**
@@ -462,30 +515,30 @@ export class HeatmapRenderer {
    * piece's percentile is of all its groups), ascending, not overlapping. Null when nothing of
    * the last picture can be kept (nothing scrolled): the picture is painted whole.
    */
-  private changedRanges(surface: Surface, input: HeatmapInput, key: string, groups: readonly DrawnGroup[], lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] | null {
+  private changedRanges(surface: Surface, input: HeatmapInput, key: string, placed: PlacedGroups, lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] | null {
     const { widthPx } = input;
     const last = this.last;
     if (!last || last.key !== key || last.spanMs !== input.toMs - input.fromMs) return null;
     const shift = ((input.fromMs - last.fromMs) * widthPx) / last.spanMs;
     const dx = Math.round(shift);
-    if (Math.abs(shift - dx) > 1e-3 || dx < 0 || dx >= widthPx) return null;
+    if (Math.abs(shift - dx) > WHOLE_PX_SLACK || dx < 0 || dx >= widthPx) return null;
     if (dx > 0) surface.scroll(dx);
     const changed: [number, number][] = dx > 0 ? [[widthPx - dx, widthPx]] : [];
     // the groups of both frames, merged by first seq (both ascend): a map of them cost an object per group per frame
-    const gone = (before: DrawnGroup): void => void changed.push([before.x0Px - dx - lineWidthPx, before.x1Px - dx + lineWidthPx]);
+    const before = last.placed;
+    const gone = (i: number): void => void changed.push([before.x0Px[i]! - dx - lineWidthPx, before.x1Px[i]! - dx + lineWidthPx]);
     let i = 0;
-    for (let j = 0; j < groups.length; j++) {
-      const now = groups[j]!;
-      while (i < last.groups.length && last.groups[i]!.firstSeq < now.firstSeq) gone(last.groups[i++]!);
-      const before = last.groups[i];
-      if (before?.firstSeq === now.firstSeq) {
-        const kept = last.sources[i] === input.groups[j] && before.x0Px - dx === now.x0Px && before.x1Px - dx === now.x1Px;
+    for (let j = 0; j < placed.groups.length; j++) {
+      const now = placed.groups[j]!;
+      while (i < before.groups.length && before.groups[i]!.firstSeq < now.firstSeq) gone(i++);
+      if (before.groups[i]?.firstSeq === now.firstSeq) {
+        const kept = before.groups[i] === now && before.x0Px[i]! - dx === placed.x0Px[j] && before.x1Px[i]! - dx === placed.x1Px[j];
         i++;
         if (kept) continue;
       }
-      changed.push([now.x0Px - lineWidthPx, now.x1Px + lineWidthPx]);
+      changed.push([placed.x0Px[j]! - lineWidthPx, placed.x1Px[j]! + lineWidthPx]);
     }
-    while (i < last.groups.length) gone(last.groups[i++]!);
+    while (i < before.groups.length) gone(i++);
     for (const range of changed) {
       const [from, to] = range;
       for (const [x0, x1] of pieces) {
@@ -557,7 +610,7 @@ class Painter {
     private readonly pixels: Int32Array,
     private readonly widthPx: number,
     private readonly heightPx: number,
-    private readonly groups: readonly DrawnGroup[],
+    private readonly placed: PlacedGroups,
     private readonly groupCells: readonly GroupCells[],
     private readonly firstSlot: number,
     lastSlot: number,
@@ -569,8 +622,9 @@ class Painter {
 
   /** The groups that reach into [from, to): indexes first..end (exclusive); groups ascend in x. */
   private groupsIn(from: number, to: number): [number, number] {
-    const first = partitionPoint(0, this.groups.length, (i) => this.groups[i]!.x1Px <= from);
-    return [first, partitionPoint(first, this.groups.length, (i) => this.groups[i]!.x0Px < to)];
+    const { x0Px, x1Px } = this.placed;
+    const first = partitionPoint(0, x1Px.length, (i) => x1Px[i]! <= from);
+    return [first, partitionPoint(first, x0Px.length, (i) => x0Px[i]! < to)];
   }
 
   cells(from: number, to: number): void {
@@ -578,13 +632,9 @@ class Painter {
     const [first, end] = this.groupsIn(from, to);
     // Flat copies of the groups painted, for the pixel loop, which reads them once per group and band of rows.
     const words = new Int32Array((end - first) * stride);
-    const x0 = new Int32Array(end - first);
-    const x1 = new Int32Array(end - first);
-    for (let i = first; i < end; i++) {
-      words.set(this.groupCells[i]!.words, (i - first) * stride);
-      x0[i - first] = this.groups[i]!.x0Px;
-      x1[i - first] = this.groups[i]!.x1Px;
-    }
+    for (let i = first; i < end; i++) words.set(this.groupCells[i]!.words, (i - first) * stride);
+    const x0 = this.placed.x0Px.subarray(first, end);
+    const x1 = this.placed.x1Px.subarray(first, end);
     // Rows covered by the same slots are the same row of pixels: write the first, copy the rest.
     for (let y = 0; y < this.heightPx; y++) {
       const row = y * widthPx;
@@ -649,8 +699,9 @@ class Painter {
 
 /** The drawn group under a device-pixel x, or null. */
 export function groupAtPx(geometry: HeatmapGeometry, xPx: number): DrawnGroup | null {
-  for (const g of geometry.groups) if (xPx >= g.x0Px && xPx < g.x1Px) return g;
-  return null;
+  const { x0Px, x1Px } = geometry;
+  const i = partitionPoint(0, x1Px.length, (k) => x1Px[k]! <= xPx);
+  return i < x0Px.length && x0Px[i]! <= xPx ? drawnGroup(geometry, i) : null;
 }
 
 /** The slot whose drawn row holds a device-pixel y, or -1. */
@@ -666,7 +717,7 @@ export function slotAtPx(geometry: HeatmapGeometry, yPx: number): number {
 export function cellRectPx(geometry: HeatmapGeometry, seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null {
   if (slot < geometry.firstSlot || slot > geometry.lastSlot) return null;
   const firstSeq = Math.floor(seq / geometry.groupSize) * geometry.groupSize;
-  const group = geometry.groups.find((g) => g.firstSeq === firstSeq);
+  const group = drawnGroupFrom(geometry, firstSeq);
   if (!group) return null;
   const { y0, y1 } = slotRowPx(geometry, slot);
   return { x0: group.x0Px, y0, x1: group.x1Px, y1 };
