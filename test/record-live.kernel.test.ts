@@ -26,6 +26,8 @@ describe.skipIf(skip !== null)(`recording the live tracer${skip ? ` (skipped: ${
   let loop: LoopDevice;
   let path: string;
   let live: string[];
+  /** the live run's stderr: attached, and the tracer's counters when it stopped */
+  let liveStderr: string;
   let recording: Recording;
 
   beforeAll(async () => {
@@ -36,7 +38,9 @@ describe.skipIf(skip !== null)(`recording the live tracer${skip ? ` (skipped: ${
       await running.firstLine;
       directIo(loop, 'write', WRITES);
     } finally {
-      live = lines(await running.stop());
+      const result = await running.stop();
+      liveStderr = result.stderr;
+      live = lines(result);
     }
     recording = parseRecording(readFileSync(path, 'utf8'), path);
   }, 120_000);
@@ -54,7 +58,7 @@ describe.skipIf(skip !== null)(`recording the live tracer${skip ? ` (skipped: ${
     expect(recording).toMatchObject({ complete: true, truncatedLine: null });
     expect(recording.header.source).toBe('bpf');
     const device = recording.devices.find((d) => d.name === loop.name);
-    expect(device, `${loop.name} in ${JSON.stringify(recording.devices)}`).toBeDefined();
+    expect(device, `${loop.name} in ${JSON.stringify(recording.devices)}; the live run said: ${liveStderr}`).toBeDefined();
     const exemplars = recording.events.flatMap((e) => (e.type === 'exemplars' ? e.exemplars : [])).filter((e) => e.device === device!.id && e.op === 'write');
     const dropped = recording.events
       .flatMap((e) => (e.type === 'column' ? (e.column.droppedExemplars ?? []) : []))
