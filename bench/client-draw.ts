@@ -153,6 +153,8 @@ interface ScenarioResult {
   readonly scrollingPanels: FrameStats;
   /** DOM changes per scrolling frame (countDomChanges) */
   readonly scrollDomPerFrame: number;
+  /** device pixels of the heat map painted while scrolling, per drawing frame; null for a client that does not count them */
+  readonly scrollPaintedPerDrawFrame: number | null;
   readonly brushing: FrameStats;
   readonly brushingSpan: FrameStats;
   readonly zoomMs: number | null;
@@ -210,6 +212,8 @@ interface Hooks {
   frame(): { intervalMs: number; plot: { x: number; y: number; width: number; height: number } } | null;
   columns(): unknown[];
   lastFrameMs: number;
+  /** absent from a client built before it was counted (--client-dir) */
+  paintedPxTotal?: number;
 }
 
 export interface HookState {
@@ -220,13 +224,15 @@ export interface HookState {
   /** the newest column the page holds */
   readonly newest: number;
   readonly lastFrameMs: number | null;
+  /** device pixels the page has painted since it opened, null when the client does not count them */
+  readonly paintedPxTotal: number | null;
 }
 
 function hooks(page: Page): Promise<HookState> {
   return page.evaluate(() => {
     const h = (window as unknown as { __bpfheat?: Hooks }).__bpfheat;
-    if (!h) return { ready: false, idle: false, complete: false, newest: 0, lastFrameMs: null };
-    return { ready: h.ready, idle: h.idle, complete: h.frame() !== null && !h.fetching && h.missing().length === 0, newest: h.seqs().at(-1) ?? 0, lastFrameMs: h.lastFrameMs };
+    if (!h) return { ready: false, idle: false, complete: false, newest: 0, lastFrameMs: null, paintedPxTotal: null };
+    return { ready: h.ready, idle: h.idle, complete: h.frame() !== null && !h.fetching && h.missing().length === 0, newest: h.seqs().at(-1) ?? 0, lastFrameMs: h.lastFrameMs, paintedPxTotal: h.paintedPxTotal ?? null };
   });
 }
 
@@ -288,7 +294,9 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     await nextFrame(page);
   }, keep('scroll'));
   const scrollDomChanges = await countDomChanges(page);
-  const clientLastFrameMs = (await hooks(page)).lastFrameMs;
+  const after = await hooks(page);
+  const clientLastFrameMs = after.lastFrameMs;
+  const scrollPaintedPx = before.paintedPxTotal === null || after.paintedPxTotal === null ? null : after.paintedPxTotal - before.paintedPxTotal;
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
@@ -315,6 +323,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
       await nextFrame(page);
     }, keep('zoom'));
   }
+  const scrollingDraw = frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(DRAW_MARK))));
   return {
     scenario,
     cells: drawn.cells,
@@ -325,9 +334,10 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     heapTotalMB: heap.totalSize / 1e6,
     scrolling: frameStats(busy(scrolling.frames)),
     scrollingSpan: frameStats(scrolling.frames.map((f) => f.spanMs)),
-    scrollingDraw: frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(DRAW_MARK)))),
+    scrollingDraw,
     scrollingPanels: frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(PANELS_MARK) && !f.marks.includes(DRAW_MARK)))),
     scrollDomPerFrame: scrollDomChanges / Math.max(1, scrolling.frames.length),
+    scrollPaintedPerDrawFrame: scrollPaintedPx === null ? null : scrollPaintedPx / Math.max(1, scrollingDraw.count),
     brushing: frameStats(busy(brushing.frames)),
     brushingSpan: frameStats(brushing.frames.map((f) => f.spanMs)),
     zoomMs: zoom.frames.length > 0 ? Math.max(...busy(zoom.frames)) : null,
@@ -391,7 +401,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
+      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'px painted/drawing frame', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
       results.map((r) => [
         r.scenario.label,
         `${r.cells.toLocaleString('en-US')} × ${r.stepMs / 1000} s`,
@@ -407,6 +417,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
         r.scrollingPanels.count,
         ms(r.scrollingPanels.p95),
         r.scrollDomPerFrame.toFixed(1),
+        r.scrollPaintedPerDrawFrame === null ? '—' : Math.round(r.scrollPaintedPerDrawFrame).toLocaleString('en-US'),
         r.brushing.count,
         ms(r.brushing.p50),
         ms(r.brushing.p95),
@@ -420,7 +431,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
       ]),
     ),
   );
-  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; heap: JS heap used after GC)");
+  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; px painted: device pixels of the heat map painted while scrolling, per drawing frame (the plot is ~1.3 million); heap: JS heap used after GC)");
 
   const figures: Figure[] = [];
   for (const r of results) {
@@ -429,6 +440,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
     // judged on the worse of the two kinds of frame: more frames of either kind move a p95 taken over all of them without any frame getting faster
     const worse = Math.max(finite(r.scrollingDraw.p95) ?? -Infinity, finite(r.scrollingPanels.p95) ?? -Infinity);
     figures.push(atMost(PART, `frame while scrolling, ${label} (busy p95 of the worse kind: drawing ${ms(r.scrollingDraw.p95)} ms over ${r.scrollingDraw.count} frames, panels ${ms(r.scrollingPanels.p95)} ms over ${r.scrollingPanels.count}; all ${r.scrolling.count} frames p95 ${ms(r.scrolling.p95)}, p50 ${ms(r.scrolling.p50)}; span p95 ${ms(r.scrollingSpan.p95)} ms)`, Number.isFinite(worse) ? worse : null, 'ms', target, `< ${target} ms`, 1));
+    figures.push(info(PART, `device pixels painted per drawing frame while scrolling, ${label} (a count of work, whatever else the machine runs)`, r.scrollPaintedPerDrawFrame, 'px', 0));
     figures.push(atMost(PART, `frame while brushing, ${label} (busy p95; p50 ${ms(r.brushing.p50)} ms; span p95 ${ms(r.brushingSpan.p95)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
     figures.push(atMost(PART, `the frame after a zoom, ${label} (busy, the longest; span ${r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs)} ms)`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));
     figures.push(info(PART, `release → zoomed picture drawn, ${label} (over ${r.zoomDrawn?.frames ?? '—'} frames)`, r.zoomDrawn?.ms ?? null, 'ms', 1));

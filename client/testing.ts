@@ -23,6 +23,8 @@ export interface TestHooks {
   readonly framesDrawn: number;
   /** device pixels the last frame painted: the whole plot, or only the columns that changed */
   readonly paintedPx: number;
+  /** device pixels painted since the page opened */
+  readonly paintedPxTotal: number;
   /** messages from the server that could not be decoded (skipped, the connection kept) */
   readonly skippedMessages: number;
   /** compute-and-draw time of the last frame, ms */
@@ -84,6 +86,9 @@ export function installTestHooks(model: AppModel): void {
     },
     get paintedPx() {
       return model.lastPaintedPx;
+    },
+    get paintedPxTotal() {
+      return model.paintedPxTotal;
     },
     get skippedMessages() {
       return model.getSnapshot().skipped.count;

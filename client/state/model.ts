@@ -186,6 +186,8 @@ export class AppModel {
   private readonly now: () => number;
   /** frames drawn; tests wait on it */
   framesDrawn = 0;
+  /** device pixels painted since the page opened, parts of pictures painted over frames included (the benchmark's count of work per frame) */
+  paintedPxTotal = 0;
   private skipped: Snapshot['skipped'] = { count: 0, lastReason: null };
   private uncounted: Uncounted | null = null;
   /** history answers not yet added in full (installArriving) */
@@ -622,6 +624,7 @@ export class AppModel {
         moving: extent.live || this.arriving.length > 0,
       };
       geometry = this.renderer.drawParts(this.surface, input, PAINT_PER_FRAME_PX);
+      this.paintedPxTotal += this.renderer.paintedPx;
       if (!geometry) {
         // a new picture is being painted over frames: the last one stays, with its panels
         this.invalidate();
