@@ -358,8 +358,8 @@ export class HeatmapRenderer {
   private readonly cells = new WeakMap<CellGroup, GroupCells>();
   private last: Drawn | null = null;
   private scale: ColorScale | null = null;
-  /** the rows' covering slots, kept while the y axis and the plot's height stay */
-  private cover: { key: string; rows: number[][] } | null = null;
+  /** the slots' edges and the rows' covering slots, kept while the y axis and the plot's height stay (a scrolling view's frames share them) */
+  private rows: { key: string; edgePx: Float64Array; cover: number[][] } | null = null;
   /** what the colour scale was taken for, and the frames drawn with it since */
   private scaleBasis = '';
   private framesOnScale = 0;
@@ -411,11 +411,8 @@ export class HeatmapRenderer {
   drawParts(surface: Surface, input: HeatmapInput, perCallPx: number): HeatmapGeometry | null {
     const { widthPx, heightPx } = input;
     const xMap: AxisMap = { kind: 'linear', domain: [input.fromMs, input.toMs], range: [0, widthPx] };
-    const yMap: AxisMap = { kind: input.yScale, domain: [input.yRange[0], input.yRange[1]], range: [heightPx, 0] };
     const { first: firstSlot, last: lastSlot } = slotsIn(input.yRange[0], input.yRange[1]);
-    const edgePx = new Float64Array(SLOTS + 1);
-    for (let slot = 0; slot < SLOTS; slot++) edgePx[slot] = Math.round(mapTo(yMap, slotEdges(slot).low));
-    edgePx[SLOTS] = Math.round(mapTo(yMap, slotEdges(SLOTS - 1).high));
+    const { edgePx, cover } = this.rowsOf(heightPx, input.yScale, input.yRange, firstSlot, lastSlot);
     const size = input.groupSize;
     const placed = placeGroups(input, xMap);
 
@@ -440,9 +437,7 @@ export class HeatmapRenderer {
     const { lines, pieces, slots } = input.percentiles ? percentileLines(placed, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: [], slots: new Map<number, PieceSlots>() };
     this.pieces = slots;
     const changed = this.changedRanges(surface, input, key, placed, lineWidthPx, pieces);
-    const coverKey = `${heightPx}|${firstSlot}|${lastSlot}|${edgePx.join(',')}`;
-    if (this.cover?.key !== coverKey) this.cover = { key: coverKey, rows: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
-    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, firstSlot, lastSlot, edgePx, this.cover.rows);
+    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, firstSlot, lastSlot, edgePx, cover);
     this.paintedPx = 0;
     if (!changed && perCallPx < widthPx * heightPx) {
       // a new picture over several calls: the part painted so far is kept while the picture painted is the same
@@ -554,6 +549,18 @@ export class HeatmapRenderer {
       else merged.push([from, to]);
     }
     return merged;
+  }
+
+  /** The device-pixel rows of the slots' edges on this y axis, and the slots covering each row (rowCover). */
+  private rowsOf(heightPx: number, yScale: YScaleKind, yRange: readonly [number, number], firstSlot: number, lastSlot: number): { edgePx: Float64Array; cover: number[][] } {
+    const key = `${heightPx}|${yScale}|${yRange[0]}|${yRange[1]}`;
+    if (this.rows?.key === key) return this.rows;
+    const yMap: AxisMap = { kind: yScale, domain: [yRange[0], yRange[1]], range: [heightPx, 0] };
+    const edgePx = new Float64Array(SLOTS + 1);
+    for (let slot = 0; slot < SLOTS; slot++) edgePx[slot] = Math.round(mapTo(yMap, slotEdges(slot).low));
+    edgePx[SLOTS] = Math.round(mapTo(yMap, slotEdges(SLOTS - 1).high));
+    this.rows = { key, edgePx, cover: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
+    return this.rows;
   }
 
   private cellsOf(group: CellGroup, key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): GroupCells {
