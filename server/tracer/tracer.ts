@@ -323,6 +323,7 @@ export class Tracer {
   /** Exemplars the kernel sent since the last call, oldest first. */
   takeExemplars(): Exemplar[] {
     const taken: Exemplar[] = [];
+    if (this.closed) return taken; // the ring's memory is unmapped
     this.exemplarRing.consume((data, offset, length) => taken.push(decodeExemplar(data, this.clock, offset, length)));
     return taken;
   }
