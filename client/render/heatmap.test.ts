@@ -351,6 +351,49 @@ describe('HeatmapRenderer keeps the picture', () => {
     }
     expect(scrolls, 'the view moved by whole pixels').toBeGreaterThan(10);
   });
+
+  it("keeps a live week's left-edge group, cut by the view, while it sums the same columns: a frame that only takes a new column paints the newest piece alone", () => {
+    // the benchmark's 7-d view: 1-min columns on 1,400 pixels of 7.2 min, summed by 8 into groups
+    // 1.11 px wide; each frame a column comes in, so the view moves a pixel every seventh frame or so
+    const widthPx = 1400;
+    const heightPx = 40;
+    const spanMs = 7 * 86_400_000;
+    const stepMs = 60_000;
+    const firstSeq = 29_410_000;
+    const columnAt = (seq: number): Column => ({ seq, startMs: seq * stepMs, intervalMs: stepMs, series: [{ metric: 'latency', device: 0, op: 'read', slots: [90 + (seq % 7), 200 + (seq % 13), 240], counts: [1 + (seq % 5), 1 + (seq % 3), 10] }] });
+    const held = Array.from({ length: 10_200 }, (_, k) => PackedColumn.of(columnAt(firstSeq + k)));
+    const kept = new HeatmapRenderer();
+    const keptCanvas = fakeCanvas();
+    const cache = new GroupCache();
+    const filter = seriesFilter({ metric: 'latency' });
+    let still = 0;
+    let lastFromMs = 0;
+    for (let frame = 0; frame < 40; frame++) {
+      const newest = firstSeq + 10_080 + frame;
+      cache.changed(newest); // as the store says of a column added
+      const newestEndMs = (newest + 1) * stepMs;
+      const { fromMs, toMs } = wholePixels({ fromMs: newestEndMs - spanMs, toMs: newestEndMs }, true, widthPx);
+      const fromSeq = Math.floor(fromMs / stepMs);
+      const toSeq = Math.ceil(toMs / stepMs) - 1;
+      const groupSize = groupSizeOf(widthPx, fromMs, toMs, stepMs);
+      const groups = cache.groups(held.filter((c) => c.seq >= fromSeq && c.seq <= Math.min(toSeq, newest)), fromSeq, toSeq, groupSize, stepMs, filter, 'latency');
+      const drawn: HeatmapInput = { widthPx, heightPx, dpr: 1, fromMs, toMs, intervalMs: stepMs, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true, filterKey: 'latency', moving: true, groupSize, groups };
+      kept.draw(keptCanvas.surface, drawn);
+      const fresh = fakeCanvas();
+      new HeatmapRenderer().draw(fresh.surface, { ...drawn, moving: false });
+      const [a, b] = [keptCanvas.all(), fresh.all()];
+      let differing = 0;
+      for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differing++;
+      expect(differing, `frame ${frame}`).toBe(0);
+      if (frame > 0 && fromMs === lastFromMs && groups[0]!.startMs < fromMs) {
+        still++;
+        // the newest group's piece of the lines (8 px) with a line width (2 px) either side: not the left edge's piece too
+        expect(kept.paintedPx, `frame ${frame}: the view did not move`).toBeLessThanOrEqual(12 * heightPx);
+      }
+      lastFromMs = fromMs;
+    }
+    expect(still, 'frames that took a column and did not move, the left group cut').toBeGreaterThan(20);
+  });
 });
 
 /**

@@ -527,7 +527,8 @@ export class HeatmapRenderer {
       const now = placed.groups[j]!;
       while (i < before.groups.length && before.groups[i]!.firstSeq < now.firstSeq) gone(i++);
       if (before.groups[i]?.firstSeq === now.firstSeq) {
-        const kept = before.groups[i] === now && before.x0Px[i]! - dx === placed.x0Px[j] && before.x1Px[i]! - dx === placed.x1Px[j];
+        // the scroll dropped what was left of the canvas: a group cut by the left edge is kept where it stays cut there
+        const kept = before.groups[i] === now && Math.max(0, before.x0Px[i]! - dx) === placed.x0Px[j] && before.x1Px[i]! - dx === placed.x1Px[j];
         i++;
         if (kept) continue;
       }

@@ -104,6 +104,23 @@ describe('RegionSums and GroupCache', () => {
     }
   });
 
+  it('GroupCache hands over the same object for a group cut by the view while it sums the same held columns, and sums it anew when one leaves or changes', () => {
+    const { store, groups } = world(400);
+    for (let seq = 0; seq < 100; seq++) store.add(randomColumn(seq));
+    const filter = seriesFilter({ metric: 'latency' });
+    const leftEdge = (fromSeq: number) => groups.groups(store.between(fromSeq, 99), fromSeq, 99, 8, 1000, filter, 'latency')[0]!;
+    const cut = leftEdge(13);
+    expect(cut.firstSeq, 'the group of seqs 8..15, cut at 13').toBe(8);
+    expect(leftEdge(13), 'the next frame of the same view').toBe(cut);
+    const fewer = leftEdge(14);
+    expect(fewer, 'seq 13 left the view').not.toBe(cut);
+    expect(Array.from(fewer.histogram)).toEqual(sumOf(store.between(14, 15), { metric: 'latency' }));
+    store.add(randomColumn(15));
+    const replaced = leftEdge(14);
+    expect(replaced, 'seq 15 was replaced').not.toBe(fewer);
+    expect(Array.from(replaced.histogram)).toEqual(sumOf(store.between(14, 15), { metric: 'latency' }));
+  });
+
   it('GroupCache.prepare sums a new view over calls of a budget of words; then nothing is left to sum and the groups are the sums', () => {
     const { store, groups } = world(5000);
     // one column's series at every seq, so every column is as many words

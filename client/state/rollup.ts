@@ -122,17 +122,24 @@ export function cellGroup(first: { readonly seq: number; readonly startMs: numbe
 /**
  * The drawn groups of a view. A group that lies wholly inside the view is the same in every
  * frame until one of its columns changes (the store says so) or the filter or size changes, so
- * it is kept; the one or two cut by the view's edges are summed anew each frame. Only groups of
- * the latest view are kept: a few thousand at most, one per device-pixel column.
+ * it is kept; so is each of the one or two cut by the view's edges while it sums the same held
+ * columns (a week's view moves by a pixel of minutes, a column of its left-edge group leaves only
+ * every few frames: summed anew each frame, it was a new object the renderer repainted with its
+ * piece of the percentile lines). Only groups of the latest view are kept: a few thousand at
+ * most, one per device-pixel column.
  */
 export class GroupCache {
   private key: string | null = null;
   private size = 1;
   private readonly whole = new Map<number, CellGroup>();
+  /** the groups cut by the view's edges, by first seq, with the seqs of the first and last held columns they sum */
+  private readonly cut = new Map<number, { readonly firstHeld: number; readonly lastHeld: number; readonly group: CellGroup }>();
 
   /** A column was added, replaced or evicted: its group is summed again when next drawn. */
   changed(seq: number): void {
-    this.whole.delete(Math.floor(seq / this.size) * this.size);
+    const firstSeq = Math.floor(seq / this.size) * this.size;
+    this.whole.delete(firstSeq);
+    this.cut.delete(firstSeq);
   }
 
   /**
@@ -169,24 +176,41 @@ export class GroupCache {
       let j = i + 1;
       while (j < columns.length && columns[j]!.seq < firstSeq + size) j++;
       const isWhole = firstSeq >= fromSeq && firstSeq + size - 1 <= toSeq;
-      let group = isWhole ? this.whole.get(firstSeq) : undefined;
-      if (!group) {
-        group = this.sum(columns, i, j, size, intervalMs, filter);
-        if (isWhole) this.whole.set(firstSeq, group);
-      }
-      out.push(group);
+      out.push(isWhole ? this.wholeGroup(columns, i, j, firstSeq, intervalMs, filter) : this.cutGroup(columns, i, j, firstSeq, intervalMs, filter));
       i = j;
     }
     if (this.whole.size > 2 * out.length + 16) {
       for (const firstSeq of this.whole.keys()) if (firstSeq < fromSeq || firstSeq > toSeq) this.whole.delete(firstSeq);
     }
+    // the cut groups of this view are those of its first and last seq
+    for (const firstSeq of this.cut.keys()) {
+      if (firstSeq !== Math.floor(fromSeq / size) * size && firstSeq !== Math.floor(toSeq / size) * size) this.cut.delete(firstSeq);
+    }
     return out;
+  }
+
+  private wholeGroup(columns: readonly PackedColumn[], i: number, j: number, firstSeq: number, intervalMs: number, filter: SeriesFilter): CellGroup {
+    let group = this.whole.get(firstSeq);
+    if (!group) this.whole.set(firstSeq, (group = this.sum(columns, i, j, this.size, intervalMs, filter)));
+    return group;
+  }
+
+  /** A group cut by the view's edges: the kept one while it sums the same held columns (any column changed in between went through changed). */
+  private cutGroup(columns: readonly PackedColumn[], i: number, j: number, firstSeq: number, intervalMs: number, filter: SeriesFilter): CellGroup {
+    const firstHeld = columns[i]!.seq;
+    const lastHeld = columns[j - 1]!.seq;
+    const kept = this.cut.get(firstSeq);
+    if (kept && kept.firstHeld === firstHeld && kept.lastHeld === lastHeld) return kept.group;
+    const group = this.sum(columns, i, j, this.size, intervalMs, filter);
+    this.cut.set(firstSeq, { firstHeld, lastHeld, group });
+    return group;
   }
 
   /** Another filter or group size: no kept group is one of its groups. */
   private use(key: string, size: number): void {
     if (key === this.key && size === this.size) return;
     this.whole.clear();
+    this.cut.clear();
     this.key = key;
     this.size = size;
   }
