@@ -29,13 +29,17 @@
  *              columns at 10 per second and every frame that follows is counted
  *   brushing   pointer down in the heat map, 40 moves one frame apart (the d3 brush follows),
  *              with no new columns arriving; the zoom frame after release is shown apart
- * The page marks the frames that paint the heat map and those that give the side panels a new
- * frame (user-timing marks, client/state/marks.ts): scrolling is judged on the worse of the two
- * kinds' p95 (the p95 over all frames moves by a rank when one kind becomes more frequent), and
+ * The page marks the frames that paint the heat map (a part of a new picture painted over
+ * several frames included: those are drawing frames too) and those that give the side panels a
+ * new frame (user-timing marks, client/state/marks.ts): scrolling is judged on the worse of the
+ * two kinds' p95 (the p95 over all frames moves by a rank when one kind becomes more frequent), and
  * the zoom is timed from the release to the end of the frame that painted the zoomed view, with
  * the frames that took, beside its longest frame (which alone rewards spreading work over frames).
  * DOM changes per scrolling frame: the MutationObserver records of the page while it scrolls,
  * per frame: what React and the browser's style and layout work on, counted, not timed.
+ * Pixels painted per column received while scrolling, and the whole-picture repaints among
+ * them: the page counts the device pixels of the heat map it paints (client/testing.ts), counts
+ * of work that neither the machine's load nor the frame rate moves.
  * JS heap: used size after a forced garbage collection (CDP Runtime.getHeapUsage).
  *
  * `--trace DIR` keeps the traces of scrolling and of the zoom (DIR/<window>-scroll.json,
@@ -54,7 +58,7 @@ import { atMost, heading, info, machineLine, numberOption, printFigures, quantil
 import { isMain, onCleanup, runMain } from './lib/cleanup.ts';
 import { startTool, type Tool } from './lib/system.ts';
 import { animationFrames, firstDispatch, longestFrames, untilMarked, type AnimationFrame, type ProfileTraceEvent } from './lib/frame-profile.ts';
-import { DRAW_MARK, PANELS_MARK } from '../client/state/marks.ts';
+import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK } from '../client/state/marks.ts';
 
 export interface ClientDrawOptions {
   readonly widthCss: number;
@@ -148,13 +152,15 @@ interface ScenarioResult {
   /** the frames' busy time, and their span */
   readonly scrolling: FrameStats;
   readonly scrollingSpan: FrameStats;
-  /** the scrolling frames that painted the heat map, and those that gave the side panels a frame (marks.ts) */
+  /** the scrolling frames that painted the heat map (a part of a new picture included), and those that only gave the side panels a frame (marks.ts) */
   readonly scrollingDraw: FrameStats;
   readonly scrollingPanels: FrameStats;
   /** DOM changes per scrolling frame (countDomChanges) */
   readonly scrollDomPerFrame: number;
-  /** device pixels of the heat map painted while scrolling, per drawing frame; null for a client that does not count them */
-  readonly scrollPaintedPerDrawFrame: number | null;
+  /** device pixels of the heat map painted while scrolling, per column received; null for a client that does not count them */
+  readonly scrollPaintedPerColumn: number | null;
+  /** whole pictures begun while scrolling; null for a client that does not count them */
+  readonly scrollWholePictures: number | null;
   readonly brushing: FrameStats;
   readonly brushingSpan: FrameStats;
   readonly zoomMs: number | null;
@@ -212,8 +218,9 @@ interface Hooks {
   frame(): { intervalMs: number; plot: { x: number; y: number; width: number; height: number } } | null;
   columns(): unknown[];
   lastFrameMs: number;
-  /** absent from a client built before it was counted (--client-dir) */
+  /** absent from a client built before they were counted (--client-dir) */
   paintedPxTotal?: number;
+  wholePictures?: number;
 }
 
 export interface HookState {
@@ -226,13 +233,15 @@ export interface HookState {
   readonly lastFrameMs: number | null;
   /** device pixels the page has painted since it opened, null when the client does not count them */
   readonly paintedPxTotal: number | null;
+  /** whole pictures the page has begun to paint since it opened, null when the client does not count them */
+  readonly wholePictures: number | null;
 }
 
 function hooks(page: Page): Promise<HookState> {
   return page.evaluate(() => {
     const h = (window as unknown as { __bpfheat?: Hooks }).__bpfheat;
-    if (!h) return { ready: false, idle: false, complete: false, newest: 0, lastFrameMs: null, paintedPxTotal: null };
-    return { ready: h.ready, idle: h.idle, complete: h.frame() !== null && !h.fetching && h.missing().length === 0, newest: h.seqs().at(-1) ?? 0, lastFrameMs: h.lastFrameMs, paintedPxTotal: h.paintedPxTotal ?? null };
+    if (!h) return { ready: false, idle: false, complete: false, newest: 0, lastFrameMs: null, paintedPxTotal: null, wholePictures: null };
+    return { ready: h.ready, idle: h.idle, complete: h.frame() !== null && !h.fetching && h.missing().length === 0, newest: h.seqs().at(-1) ?? 0, lastFrameMs: h.lastFrameMs, paintedPxTotal: h.paintedPxTotal ?? null, wholePictures: h.wholePictures ?? null };
   });
 }
 
@@ -297,6 +306,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
   const after = await hooks(page);
   const clientLastFrameMs = after.lastFrameMs;
   const scrollPaintedPx = before.paintedPxTotal === null || after.paintedPxTotal === null ? null : after.paintedPxTotal - before.paintedPxTotal;
+  const scrollWholePictures = before.wholePictures === null || after.wholePictures === null ? null : after.wholePictures - before.wholePictures;
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
@@ -323,7 +333,9 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
       await nextFrame(page);
     }, keep('zoom'));
   }
-  const scrollingDraw = frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(DRAW_MARK))));
+  // a frame that painted part of a new picture is a drawing frame: among the heaviest while scrolling
+  const painted = (f: AnimationFrame): boolean => f.marks.includes(DRAW_MARK) || f.marks.includes(DRAW_PART_MARK);
+  const scrollingDraw = frameStats(busy(scrolling.frames.filter(painted)));
   return {
     scenario,
     cells: drawn.cells,
@@ -335,9 +347,10 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     scrolling: frameStats(busy(scrolling.frames)),
     scrollingSpan: frameStats(scrolling.frames.map((f) => f.spanMs)),
     scrollingDraw,
-    scrollingPanels: frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(PANELS_MARK) && !f.marks.includes(DRAW_MARK)))),
+    scrollingPanels: frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(PANELS_MARK) && !painted(f)))),
     scrollDomPerFrame: scrollDomChanges / Math.max(1, scrolling.frames.length),
-    scrollPaintedPerDrawFrame: scrollPaintedPx === null ? null : scrollPaintedPx / Math.max(1, scrollingDraw.count),
+    scrollPaintedPerColumn: scrollPaintedPx === null ? null : scrollPaintedPx / SCROLL_COLUMNS,
+    scrollWholePictures,
     brushing: frameStats(busy(brushing.frames)),
     brushingSpan: frameStats(brushing.frames.map((f) => f.spanMs)),
     zoomMs: zoom.frames.length > 0 ? Math.max(...busy(zoom.frames)) : null,
@@ -401,7 +414,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'px painted/drawing frame', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
+      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'px painted/column', 'whole repaints', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
       results.map((r) => [
         r.scenario.label,
         `${r.cells.toLocaleString('en-US')} × ${r.stepMs / 1000} s`,
@@ -417,7 +430,8 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
         r.scrollingPanels.count,
         ms(r.scrollingPanels.p95),
         r.scrollDomPerFrame.toFixed(1),
-        r.scrollPaintedPerDrawFrame === null ? '—' : Math.round(r.scrollPaintedPerDrawFrame).toLocaleString('en-US'),
+        r.scrollPaintedPerColumn === null ? '—' : Math.round(r.scrollPaintedPerColumn).toLocaleString('en-US'),
+        r.scrollWholePictures ?? '—',
         r.brushing.count,
         ms(r.brushing.p50),
         ms(r.brushing.p95),
@@ -431,7 +445,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
       ]),
     ),
   );
-  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; px painted: device pixels of the heat map painted while scrolling, per drawing frame (the plot is ~1.3 million); heap: JS heap used after GC)");
+  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)");
 
   const figures: Figure[] = [];
   for (const r of results) {
@@ -440,7 +454,8 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
     // judged on the worse of the two kinds of frame: more frames of either kind move a p95 taken over all of them without any frame getting faster
     const worse = Math.max(finite(r.scrollingDraw.p95) ?? -Infinity, finite(r.scrollingPanels.p95) ?? -Infinity);
     figures.push(atMost(PART, `frame while scrolling, ${label} (busy p95 of the worse kind: drawing ${ms(r.scrollingDraw.p95)} ms over ${r.scrollingDraw.count} frames, panels ${ms(r.scrollingPanels.p95)} ms over ${r.scrollingPanels.count}; all ${r.scrolling.count} frames p95 ${ms(r.scrolling.p95)}, p50 ${ms(r.scrolling.p50)}; span p95 ${ms(r.scrollingSpan.p95)} ms)`, Number.isFinite(worse) ? worse : null, 'ms', target, `< ${target} ms`, 1));
-    figures.push(info(PART, `device pixels painted per drawing frame while scrolling, ${label} (a count of work, whatever else the machine runs)`, r.scrollPaintedPerDrawFrame, 'px', 0));
+    figures.push(info(PART, `device pixels painted per column received while scrolling, ${label} (a count of work, whatever else the machine runs)`, r.scrollPaintedPerColumn, 'px', 0));
+    figures.push(info(PART, `whole-picture repaints while scrolling ${SCROLL_COLUMNS} columns, ${label} (each the whole plot, in one frame or over several)`, r.scrollWholePictures, 'pictures', 0));
     figures.push(atMost(PART, `frame while brushing, ${label} (busy p95; p50 ${ms(r.brushing.p50)} ms; span p95 ${ms(r.brushingSpan.p95)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
     figures.push(atMost(PART, `the frame after a zoom, ${label} (busy, the longest; span ${r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs)} ms)`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));
     figures.push(info(PART, `release → zoomed picture drawn, ${label} (over ${r.zoomDrawn?.frames ?? '—'} frames)`, r.zoomDrawn?.ms ?? null, 'ms', 1));

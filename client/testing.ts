@@ -5,7 +5,7 @@
  */
 import type { AppModel } from './state/model.ts';
 import { histogramOf } from '../shared/column.ts';
-import { cellRectPx, drawnGroupFrom, lineCenterPx } from './render/heatmap.ts';
+import { cellRectPx, drawnGroupOfSeq, lineCenterPx } from './render/heatmap.ts';
 import type { PercentileKey } from '../shared/view.ts';
 import type { Exemplar, ExemplarOrder } from '../shared/exemplar.ts';
 import type { ExemplarRegion } from '../shared/protocol.ts';
@@ -23,8 +23,10 @@ export interface TestHooks {
   readonly framesDrawn: number;
   /** device pixels the last frame painted: the whole plot, or only the columns that changed */
   readonly paintedPx: number;
-  /** device pixels painted since the page opened */
+  /** device pixels of the summed heat map painted since the page opened, parts of pictures painted over frames included */
   readonly paintedPxTotal: number;
+  /** whole pictures of the summed heat map begun since the page opened (each a repaint of the whole plot) */
+  readonly wholePictures: number;
   /** messages from the server that could not be decoded (skipped, the connection kept) */
   readonly skippedMessages: number;
   /** compute-and-draw time of the last frame, ms */
@@ -61,7 +63,7 @@ export function installTestHooks(model: AppModel): void {
   const groupOf = (seq: number) => {
     const geometry = frame()?.geometry;
     if (!geometry) return null;
-    const group = drawnGroupFrom(geometry, Math.floor(seq / geometry.groupSize) * geometry.groupSize);
+    const group = drawnGroupOfSeq(geometry, seq);
     return group ? { geometry, group } : null;
   };
   const hooks: TestHooks = {
@@ -89,6 +91,9 @@ export function installTestHooks(model: AppModel): void {
     },
     get paintedPxTotal() {
       return model.paintedPxTotal;
+    },
+    get wholePictures() {
+      return model.wholePictures;
     },
     get skippedMessages() {
       return model.getSnapshot().skipped.count;

@@ -5,10 +5,13 @@
  * where the surface keeps them), at one and at two device pixels per CSS pixel, the columns at
  * the tiles' edges included. The page's clock is paused before looking (Playwright's clock:
  * no animation frame runs), so the screenshot and the hook see the same frame.
+ * And the page's count of the heat map's pixels it paints (the benchmark's count of work while
+ * scrolling, bench/client-draw.ts): a live view paints the columns that come in, not the plot; a
+ * zoom paints a whole new picture, its parts painted over frames included.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { startServer, type RunningServer } from './server.ts';
-import { openDashboard } from './page.ts';
+import { brush, openDashboard, waitIdle } from './page.ts';
 
 let server: RunningServer;
 
@@ -111,3 +114,41 @@ for (const deviceScaleFactor of [1, 2]) {
     });
   });
 }
+
+/** The page's counts of what it painted, the newest column it holds, and the plot's size in device pixels. */
+function painted(page: Page): Promise<{ px: number; wholePictures: number; newest: number; widthPx: number; heightPx: number }> {
+  return page.evaluate(() => {
+    const hooks = window.__bpfheat!;
+    const frame = hooks.frame()!;
+    return {
+      px: hooks.paintedPxTotal,
+      wholePictures: hooks.wholePictures,
+      newest: hooks.seqs().at(-1) ?? 0,
+      widthPx: Math.round(frame.plot.width * frame.dpr),
+      heightPx: Math.round(frame.plot.height * frame.dpr),
+    };
+  });
+}
+
+test("the page counts the heat map's pixels it paints: the columns that come in while live, a whole picture after a zoom", async ({ page }) => {
+  test.setTimeout(90_000);
+  // half a minute across the plot: a column is some twenty device pixels wide
+  await openDashboard(page, `${server.url}?span=30`);
+  const before = await painted(page);
+  const columns = 4;
+  await expect.poll(async () => (await painted(page)).newest, { timeout: 30_000 }).toBeGreaterThanOrEqual(before.newest + columns);
+  const after = await painted(page);
+  const received = after.newest - before.newest;
+  const plotPx = after.widthPx * after.heightPx;
+  const scrolledPx = after.px - before.px;
+  expect(scrolledPx, `${received} columns came in: each painted over the plot's height at least`).toBeGreaterThanOrEqual(received * after.heightPx);
+  // a colour scale that moved repaints the picture whole (counted); one being painted when counting began may end in the interval
+  const wholePx = (after.wholePictures - before.wholePictures + 1) * plotPx;
+  expect(scrolledPx - wholePx, `${received} columns came in: what changed painted, not the plot ${received} times`).toBeLessThan((received * plotPx) / 4);
+
+  await brush(page, [0.2, 0.1], [0.6, 0.9]);
+  await waitIdle(page);
+  const zoomed = await painted(page);
+  expect(zoomed.wholePictures - after.wholePictures, 'the zoomed view is a new picture').toBeGreaterThanOrEqual(1);
+  expect(zoomed.px - after.px, 'the zoomed picture painted whole, over however many frames').toBeGreaterThanOrEqual(zoomed.widthPx * zoomed.heightPx);
+});

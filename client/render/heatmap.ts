@@ -95,6 +95,11 @@ export function drawnGroupFrom(placed: PlacedGroups, firstSeq: number): DrawnGro
   return placed.groups[i]?.firstSeq === firstSeq ? drawnGroup(placed, i) : null;
 }
 
+/** The drawn group that holds a seq (groups start at multiples of the group size), or null. */
+export function drawnGroupOfSeq(geometry: HeatmapGeometry, seq: number): DrawnGroup | null {
+  return drawnGroupFrom(geometry, Math.floor(seq / geometry.groupSize) * geometry.groupSize);
+}
+
 /**
  * One piece of a percentile line: the percentile of the cell groups over device-pixel columns
  * x0Px..x1Px (summed), drawn at the centre of its slot's row. `joined`: it continues the piece
@@ -371,6 +376,13 @@ export class HeatmapRenderer {
   private pieces: ReadonlyMap<number, PieceSlots> = new Map();
   /** device pixels painted by the last draw (the whole plot, or the changed parts) */
   paintedPx = 0;
+  /** whole pictures begun (painted in one call or over several), not only the parts that changed */
+  private picturesBegun = 0;
+
+  /** Whole pictures this renderer has begun to paint: each is a repaint of the whole plot, however many frames it takes. */
+  get wholePictures(): number {
+    return this.picturesBegun;
+  }
 
   /** The surface is new (or was cleared): the next frame paints it whole. */
   forget(): void {
@@ -445,6 +457,7 @@ export class HeatmapRenderer {
       const from = partial && partial.key === key && partial.fromMs === input.fromMs && sameGroups(partial.groups, input.groups) ? partial.paintedTo : 0;
       // a picture that changed while it was being painted is painted whole: never painted in parts forever
       const to = partial && from === 0 ? widthPx : Math.min(widthPx, from + Math.max(1, Math.floor(perCallPx / heightPx)));
+      if (from === 0) this.picturesBegun++;
       painter.cells(from, to);
       if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
       this.paintedPx = (to - from) * heightPx;
@@ -456,6 +469,7 @@ export class HeatmapRenderer {
       surface.put(0, widthPx);
     } else {
       this.partial = null;
+      if (!changed) this.picturesBegun++;
       for (const [from, to] of changed ?? [[0, widthPx]]) {
         painter.cells(from, to);
         if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
@@ -724,8 +738,7 @@ export function slotAtPx(geometry: HeatmapGeometry, yPx: number): number {
 /** The device-pixel rectangle of the drawn cell holding (seq, slot), or null when it is not drawn. */
 export function cellRectPx(geometry: HeatmapGeometry, seq: number, slot: number): { x0: number; y0: number; x1: number; y1: number } | null {
   if (slot < geometry.firstSlot || slot > geometry.lastSlot) return null;
-  const firstSeq = Math.floor(seq / geometry.groupSize) * geometry.groupSize;
-  const group = drawnGroupFrom(geometry, firstSeq);
+  const group = drawnGroupOfSeq(geometry, seq);
   if (!group) return null;
   const { y0, y1 } = slotRowPx(geometry, slot);
   return { x0: group.x0Px, y0, x1: group.x1Px, y1 };

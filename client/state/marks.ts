@@ -1,7 +1,9 @@
 /**
- * User-timing marks (performance.mark) of the frames that paint the heat map and of those that
- * give the side panels a new frame: the benchmark (bench/client-draw.ts) tells the two kinds of
- * frame apart in Chromium's trace by them, and times a zoom to the frame that paints it.
+ * User-timing marks (performance.mark) of the frames that paint the heat map, of those that paint
+ * part of a new picture (painted over several frames), and of those that give the side panels a
+ * new frame: the benchmark (bench/client-draw.ts) tells the kinds of frame apart in Chromium's
+ * trace by them, and times a zoom to the frame that paints it.
  */
 export const DRAW_MARK = 'bpfheat:draw';
+export const DRAW_PART_MARK = 'bpfheat:draw-part';
 export const PANELS_MARK = 'bpfheat:panels';

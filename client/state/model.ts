@@ -20,7 +20,7 @@ import { GroupCache, filterKey, groupSizeOf, type RegionSnapshot } from './rollu
 import { LevelTier, Tier } from './tiers.ts';
 import { FrameScheduler } from './scheduler.ts';
 import { frameStep, panelStep, type FrameStep } from './frame-step.ts';
-import { DRAW_MARK, PANELS_MARK } from './marks.ts';
+import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
 import { DEFAULT_EXEMPLAR_ORDER, type ExemplarOrder } from '../../shared/exemplar.ts';
@@ -186,8 +186,8 @@ export class AppModel {
   private readonly now: () => number;
   /** frames drawn; tests wait on it */
   framesDrawn = 0;
-  /** device pixels painted since the page opened, parts of pictures painted over frames included (the benchmark's count of work per frame) */
-  paintedPxTotal = 0;
+  /** device pixels of the summed heat map painted since the page opened (paintedPxTotal) */
+  private paintedPxSum = 0;
   private skipped: Snapshot['skipped'] = { count: 0, lastReason: null };
   private uncounted: Uncounted | null = null;
   /** history answers not yet added in full (installArriving) */
@@ -341,6 +341,16 @@ export class AppModel {
   /** device pixels the last drawn frame painted (the whole plot, or only what changed) */
   get lastPaintedPx(): number {
     return this.renderer.paintedPx;
+  }
+
+  /** Device pixels of the summed heat map painted since the page opened, parts of pictures painted over frames included (the split view's are not counted): the benchmark's count of work. */
+  get paintedPxTotal(): number {
+    return this.paintedPxSum;
+  }
+
+  /** Whole pictures of the summed heat map begun since the page opened (a repaint of the whole plot each, over however many frames). */
+  get wholePictures(): number {
+    return this.renderer.wholePictures;
   }
 
   /** Shows what went wrong in the page itself (and what it does instead) where the server's errors are shown. */
@@ -624,9 +634,10 @@ export class AppModel {
         moving: extent.live || this.arriving.length > 0,
       };
       geometry = this.renderer.drawParts(this.surface, input, PAINT_PER_FRAME_PX);
-      this.paintedPxTotal += this.renderer.paintedPx;
+      this.paintedPxSum += this.renderer.paintedPx;
       if (!geometry) {
         // a new picture is being painted over frames: the last one stays, with its panels
+        if (this.renderer.paintedPx > 0) performance.mark(DRAW_PART_MARK);
         this.invalidate();
         return false;
       }
