@@ -67,6 +67,11 @@ export function timeUnstamped(tracer: Pick<Tracer, 'timeUnstampedDevices' | 'mod
   }
 }
 
+/** One bad read must not end a long trace: say it once per failure and go on. */
+function sayFailure(step: string, error: unknown): void {
+  process.stderr.write(`bpfheat: ${step} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+}
+
 export function createBpfSource(options: BpfSourceOptions): Source {
   const { mode } = options;
   const tracer = Tracer.open(options.intervalMs, mode);
@@ -87,8 +92,13 @@ export function createBpfSource(options: BpfSourceOptions): Source {
     const known = tracer.devices().length;
     const devices = tracer.devicesFor(taken.series);
     if (devices.length !== known) sink?.devices?.(devices);
-    const exemplars = tracer.takeExemplars();
-    if (exemplars.length > 0) sink?.exemplars?.(exemplars);
+    // the column is already taken from the kernel: an exemplar that fails must not lose it
+    try {
+      const exemplars = tracer.takeExemplars();
+      if (exemplars.length > 0) sink?.exemplars?.(exemplars);
+    } catch (error) {
+      sayFailure('reading exemplars', error);
+    }
     sink?.column(taken);
     for (const device of tracer.unstampedDevices()) {
       if (unstampedSaid.has(device)) continue;
@@ -117,8 +127,7 @@ export function createBpfSource(options: BpfSourceOptions): Source {
     try {
       readReady();
     } catch (error) {
-      // one bad read must not end a long trace: say it once per failure and go on
-      process.stderr.write(`bpfheat: reading a column failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      sayFailure('reading a column', error);
     }
     schedule();
   }

@@ -5,29 +5,26 @@ import type { Column } from '../../shared/column.ts';
 import { makeClock } from './clock.ts';
 import { adaptiveThreshold, decodeExemplar, dropsFromCounters, RecentLatency } from './exemplars.ts';
 
+/** Writes one struct bpfheat_exemplar at `at` in `view` with a comm, field by field. */
+function writeExemplar(view: DataView, at: number, comm: string): void {
+  view.setBigUint64(at, 10_000_123_456n, true); // completion, monotonic ns
+  view.setBigUint64(at + 8, 2_500_000n, true);
+  view.setBigUint64(at + 16, 4096n, true);
+  view.setUint32(at + 24, 65536, true);
+  view.setUint32(at + 28, 4242, true);
+  view.setUint16(at + 32, 3, true);
+  view.setUint8(at + 34, 1);
+  new Uint8Array(view.buffer, view.byteOffset + at + 36, comm.length).set(new TextEncoder().encode(comm));
+}
+
+const written = { timeMs: 1_700_000_000_000.123, latencyNs: 2_500_000, sector: 4096, bytes: 65536, pid: 4242, device: 3, op: 'write' };
+const clockOfWritten = makeClock(1000, 10_000_000_000n, 1_700_000_000_000n * 1_000_000n);
+
 describe('decodeExemplar', () => {
   it('reads struct bpfheat_exemplar field by field', () => {
-    const bytes = new Uint8Array(EXEMPLAR_BYTES);
-    const view = new DataView(bytes.buffer);
-    view.setBigUint64(0, 10_000_123_456n, true); // completion, monotonic ns
-    view.setBigUint64(8, 2_500_000n, true);
-    view.setBigUint64(16, 4096n, true);
-    view.setUint32(24, 65536, true);
-    view.setUint32(28, 4242, true);
-    view.setUint16(32, 3, true);
-    view.setUint8(34, 1);
-    bytes.set(new TextEncoder().encode('postgres'), 36);
-    const clock = makeClock(1000, 10_000_000_000n, 1_700_000_000_000n * 1_000_000n);
-    expect(decodeExemplar(view, clock)).toEqual({
-      timeMs: 1_700_000_000_000.123,
-      latencyNs: 2_500_000,
-      sector: 4096,
-      bytes: 65536,
-      pid: 4242,
-      device: 3,
-      op: 'write',
-      comm: 'postgres',
-    });
+    const view = new DataView(new ArrayBuffer(EXEMPLAR_BYTES));
+    writeExemplar(view, 0, 'postgres');
+    expect(decodeExemplar(view, clockOfWritten)).toEqual({ ...written, comm: 'postgres' });
   });
 
   it('reads a comm of the full 16 bytes without a terminator', () => {
@@ -44,6 +41,15 @@ describe('decodeExemplar', () => {
 
   it('refuses a short record', () => {
     expect(() => decodeExemplar(new DataView(new ArrayBuffer(20)), makeClock(1000, 0n, 0n))).toThrow(RangeError);
+  });
+
+  it('reads a record at an offset into a view that itself starts inside a larger buffer, as the ring hands it over', () => {
+    const buffer = new ArrayBuffer(256);
+    new Uint8Array(buffer).fill(0xff); // bytes around the record that a wrong offset would read
+    const view = new DataView(buffer, 32, 128); // the view starts 32 bytes into the buffer
+    writeExemplar(view, 8, 'abcdefghijklmnop');
+    expect(decodeExemplar(view, clockOfWritten, 8, EXEMPLAR_BYTES)).toEqual({ ...written, comm: 'abcdefghijklmnop' });
+    expect(() => decodeExemplar(view, clockOfWritten, 8, 20)).toThrow(RangeError);
   });
 });
 

@@ -74,6 +74,12 @@ describe('readRecords', () => {
     expect(collect(r, 1024 + 192, 1024 + 256)).toEqual({ seen: [[200, 56]], next: 1024 + 256 });
   });
 
+  it('finds records past 2^32 bytes, where the position no longer fits 32 bits', () => {
+    const r = ring(256);
+    r.write(2 ** 33 + 192, 56);
+    expect(collect(r, 2 ** 33 + 192, 2 ** 33 + 256)).toEqual({ seen: [[200, 56]], next: 2 ** 33 + 256 });
+  });
+
   it('reads nothing when the consumer has caught up', () => {
     expect(collect(ring(256), 640, 640)).toEqual({ seen: [], next: 640 });
   });
@@ -106,5 +112,46 @@ describe('RingReader', () => {
     expect(reader.consume((_, __, length) => lengths.push(length))).toBe(1);
     expect(lengths).toEqual([4, 4]);
     expect(r.consumer[0]).toBe(32n);
+  });
+
+  it('gives back a record whose reader throws, and reads on from the next one at the next call', () => {
+    const r = ring(256);
+    r.write(0, 4, [1]);
+    r.write(16, 4, [2]);
+    r.write(32, 4, [3]);
+    r.producer[0] = 48n;
+    const reader = new RingReader(r);
+    const firsts: number[] = [];
+    const refuseTheSecond = (data: DataView, offset: number) => {
+      if (data.getUint8(offset) === 2) throw new RangeError('a record the decoder refuses');
+      firsts.push(data.getUint8(offset));
+    };
+    expect(() => reader.consume(refuseTheSecond)).toThrow(RangeError);
+    expect(r.consumer[0]).toBe(32n);
+    expect(reader.consume(refuseTheSecond)).toBe(1);
+    expect(firsts).toEqual([1, 3]);
+    expect(r.consumer[0]).toBe(48n);
+  });
+
+  it('reads at most one ring of bytes per call while the producer keeps submitting', () => {
+    const size = 256;
+    const r = ring(size);
+    const reader = new RingReader(r);
+    const submit = (position: number) => {
+      r.write(position, 8, [position / 16]);
+      r.producer[0] = BigInt(position + 16);
+    };
+    submit(0);
+    const read: number[] = [];
+    // each record read makes the producer submit the next: without a bound this never returns
+    const readAndSubmit = (data: DataView, offset: number) => {
+      read.push(data.getUint8(offset));
+      submit(Number(r.producer[0]));
+    };
+    expect(reader.consume(readAndSubmit)).toBe(size / 16);
+    expect(r.consumer[0]).toBe(BigInt(size));
+    expect(reader.consume(readAndSubmit)).toBe(size / 16);
+    expect(r.consumer[0]).toBe(BigInt(2 * size));
+    expect(read).toEqual(Array.from({ length: (2 * size) / 16 }, (_, k) => k));
   });
 });

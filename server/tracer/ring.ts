@@ -1,7 +1,7 @@
 /**
  * Reading a BPF ring buffer (BPF_MAP_TYPE_RINGBUF) straight from its memory, in batches, as
  * libbpf's ringbuf.c does in C: one call per batch instead of one libbpf callback per record
- * through koffi, which cost several microseconds a record (more than decoding it).
+ * through koffi, which cost several microseconds a record.
  *
  * The kernel's layout (kernel/bpf/ringbuf.c): a page holding the consumer position, which user
  * space writes; a page holding the producer position; then the data, mapped twice in a row so that a
@@ -24,8 +24,9 @@ export function recordSpan(header: number): number {
 
 /**
  * Hands each submitted record between the consumer and the producer position to onRecord, as its
- * byte offset into the data and its length, in order; stops at the first still being written.
- * Returns the consumer position to write back: past every record handed over or discarded.
+ * byte offset into the data, its length and the position past it, in order; stops at the first
+ * still being written. Returns the consumer position to write back: past every record handed over
+ * or discarded.
  * headers: the data (both copies) as 32-bit words; mask: the data size - 1.
  */
 export function readRecords(
@@ -33,7 +34,7 @@ export function readRecords(
   mask: number,
   consumer: number,
   producer: number,
-  onRecord: (offset: number, length: number) => void,
+  onRecord: (offset: number, length: number, next: number) => void,
 ): number {
   let position = consumer;
   while (position < producer) {
@@ -41,8 +42,8 @@ export function readRecords(
     // the kernel writes the header last (release) once the record is complete: load it once
     const header = Atomics.load(headers, at >>> 2);
     if (header & BUSY) break;
-    if (!(header & DISCARD)) onRecord(at + RINGBUF_HEADER_BYTES, header & LENGTH_BITS);
     position += recordSpan(header);
+    if (!(header & DISCARD)) onRecord(at + RINGBUF_HEADER_BYTES, header & LENGTH_BITS, position);
   }
   return position;
 }
@@ -67,21 +68,32 @@ export class RingReader {
     this.view = new DataView(buffer, byteOffset, byteLength);
   }
 
-  /** Hands every record submitted so far to onRecord (a view of the data, the record's offset in it
-   * and its length: read it during the call) and gives their space back to the kernel; returns how many. */
+  /**
+   * Hands the records submitted so far to onRecord (a view of the data, the record's offset in it
+   * and its length: read it during the call) and gives their space back to the kernel; returns how
+   * many. At most one ring's worth per call, so a producer faster than decoding cannot hold the
+   * event loop. A record whose onRecord throws is given back too: one bad record must not stop the ring.
+   */
   consume(onRecord: (data: DataView, offset: number, length: number) => void): number {
     const { consumer, producer, size } = this.memory;
+    const start = Number(Atomics.load(consumer, 0));
+    const end = start + size;
     let count = 0;
-    const handOver = (offset: number, length: number): void => {
+    let position = start;
+    const handOver = (offset: number, length: number, next: number): void => {
       count++;
+      position = next;
       onRecord(this.view, offset, length);
     };
-    let position = Number(Atomics.load(consumer, 0));
-    for (;;) {
-      // records submitted while a batch is read are taken too (libbpf's loop)
-      const next = readRecords(this.headers, size - 1, position, Number(Atomics.load(producer, 0)), handOver);
-      if (next === position) break;
-      position = next;
+    try {
+      for (;;) {
+        // records submitted while a batch is read are taken too (libbpf's loop), up to the bound
+        const from = position;
+        position = readRecords(this.headers, size - 1, from, Math.min(Number(Atomics.load(producer, 0)), end), handOver);
+        if (position === from) break;
+        Atomics.store(consumer, 0, BigInt(position));
+      }
+    } finally {
       Atomics.store(consumer, 0, BigInt(position));
     }
     return count;

@@ -12,6 +12,7 @@ import {
   DEVICE_PRESENT,
   DEVICE_UNSTAMPED,
   CONTROL_COUNT,
+  EXEMPLAR_BYTES,
   EXEMPLAR_COUNTS,
   EXEMPLAR_RING_BYTES,
   FLAGS,
@@ -185,6 +186,10 @@ export class Tracer {
   /** what each device is stacked on, read at open while still root */
   private readonly stacking = stackingTable();
   private closed = false;
+  /** counters() after close(): read just before the memory is unmapped */
+  private finalCounters: TracerCounters | null = null;
+  /** a record of the wrong size was said on stderr: once is enough to point at the rebuild */
+  private wrongSizeSaid = false;
   /** no program attaches after detach(): the columns read after it are final */
   private detached = false;
   private attached: ProgramHandle[] = [];
@@ -304,8 +309,14 @@ export class Tracer {
     return Array.from({ length: this.slices }, (_, slice) => (slice * RING_COLUMNS + ring) * COLUMN_CELLS);
   }
 
+  /** The maps' memory is unmapped once closed: reading it would crash the process, not throw. */
+  private mustBeOpen(reading: string): void {
+    if (this.closed) throw new Error(`${reading} after the tracer was closed`);
+  }
+
   /** Reads a column's counters, zeroes them and hands the ring slot back to the kernel. */
   takeColumn(column: bigint): Column {
+    this.mustBeOpen('taking a column');
     const ring = Number(column & BigInt(RING_COLUMNS - 1));
     const firstCells = this.columnCells(column);
     const series = seriesFromCounters(this.cellWords, firstCells);
@@ -320,22 +331,31 @@ export class Tracer {
     return columnWith({ seq: startMs / intervalMs, startMs, intervalMs, series }, drops, unseen);
   }
 
-  /** Exemplars the kernel sent since the last call, oldest first. */
+  /**
+   * Exemplars the kernel sent since the last call, oldest first; none after close(). A record not
+   * EXEMPLAR_BYTES long (a BPF object built from other sources) is skipped, and said once.
+   */
   takeExemplars(): Exemplar[] {
     const taken: Exemplar[] = [];
-    if (this.closed) return taken; // the ring's memory is unmapped
-    this.exemplarRing.consume((data, offset, length) => taken.push(decodeExemplar(data, this.clock, offset, length)));
+    if (this.closed) return taken;
+    this.exemplarRing.consume((data, offset, length) => {
+      if (length === EXEMPLAR_BYTES) taken.push(decodeExemplar(data, this.clock, offset, length));
+      else if (!this.wrongSizeSaid) {
+        this.wrongSizeSaid = true;
+        process.stderr.write(`bpfheat: exemplar records are ${length} bytes, not ${EXEMPLAR_BYTES}: rebuild with \`make -C bpf\`\n`);
+      }
+    });
     return taken;
   }
 
-  /** Takes effect at the next completion: no reload. */
+  /** Takes effect at the next completion: no reload. Nothing to steer after close(). */
   setExemplarThreshold(ns: number): void {
-    this.control[CONTROL.thresholdNs] = BigInt(Math.max(0, Math.round(ns)));
+    if (!this.closed) this.control[CONTROL.thresholdNs] = BigInt(Math.max(0, Math.round(ns)));
   }
 
   /** At most this many exemplars per latency bucket and column: the slow, sparse buckets keep every one. */
   setExemplarCap(perBucket: number): void {
-    this.control[CONTROL.capPerBucket] = BigInt(Math.max(0, Math.round(perBucket)));
+    if (!this.closed) this.control[CONTROL.capPerBucket] = BigInt(Math.max(0, Math.round(perBucket)));
   }
 
   /** Names for every device index in these series; rereads the kernel's device table when one is new. */
@@ -350,6 +370,7 @@ export class Tracer {
 
   /** Names of the devices that completed a request without the kernel's issue time stamp. */
   unstampedDevices(): string[] {
+    this.mustBeOpen('reading the device table');
     const names: string[] = [];
     for (let id = 0; id < MAX_DEVICES - 1; id++) {
       const value = this.deviceIds[id]!;
@@ -360,6 +381,7 @@ export class Tracer {
 
   /** Read through mmap, not bpf(): kernels before 6.5 refuse an unprivileged process every bpf() call. */
   private readDevices(): DeviceInfo[] {
+    this.mustBeOpen('reading the device table');
     const shared = Number(this.stats[STATS.nextDevice]) > MAX_DEVICES; // the last index holds every later device
     const devices: DeviceInfo[] = [];
     for (let id = 0; id < MAX_DEVICES; id++) {
@@ -372,7 +394,9 @@ export class Tracer {
     return devices;
   }
 
+  /** The kernel's counts; after close(), the last ones read before it. */
   counters(): TracerCounters {
+    if (this.finalCounters) return this.finalCounters;
     const read = (stat: number) => Number(this.stats[stat]);
     return {
       missedStart: read(STATS.missedStart),
@@ -394,8 +418,9 @@ export class Tracer {
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
     this.detach();
+    if (this.stats) this.finalCounters = this.counters();
+    this.closed = true;
     for (const memory of this.mappings.splice(0)) memory.unmap();
     bpf.closeObject(this.obj);
   }
