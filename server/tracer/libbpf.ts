@@ -61,6 +61,7 @@ function bind() {
     findProgram: libbpf.func('bpf_program *bpf_object__find_program_by_name(bpf_object *obj, const char *name)'),
     mapFd: libbpf.func('int bpf_map__fd(bpf_map *map)'),
     mapValueSize: libbpf.func('uint32_t bpf_map__value_size(bpf_map *map)'),
+    maxEntries: libbpf.func('uint32_t bpf_map__max_entries(bpf_map *map)'),
     setMaxEntries: libbpf.func('int bpf_map__set_max_entries(bpf_map *map, uint32_t max_entries)'),
     setInitialValue: libbpf.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     programFd: libbpf.func('int bpf_program__fd(bpf_program *prog)'),
@@ -164,6 +165,10 @@ export function mapValueSize(map: BpfMap): number {
   return lib().mapValueSize(map);
 }
 
+/** A map's size: entries, or data bytes for a ring buffer. */
+export function maxEntries(map: BpfMap): number {
+  return lib().maxEntries(map);
+}
 
 /** Sizes a map before load. */
 export function setMaxEntries(map: BpfMap, entries: number): void {
@@ -232,6 +237,7 @@ export function mmapMap(fd: number, bytes: number): MappedMemory {
   return mapShared(fd, bytes, PROT_READ | PROT_WRITE, 0);
 }
 
+/** server/tracer/ring.ts's RingMemory, which this file cannot import (it imports nothing of the project), and unmap. */
 export interface MappedRing {
   /** the consumer position: user space writes it */
   readonly consumer: BigUint64Array;

@@ -246,6 +246,10 @@ export class Tracer {
       if (bpf.mapValueSize(rodata) !== CONFIG_BYTES) {
         throw new UserError(`the BPF object's configuration is ${bpf.mapValueSize(rodata)} bytes, not ${CONFIG_BYTES}: rebuild it with \`make -C bpf\``);
       }
+      const ringBytes = bpf.maxEntries(bpf.findMap(obj, 'exemplars'));
+      if (ringBytes !== EXEMPLAR_RING_BYTES) {
+        throw new UserError(`the BPF object's exemplar ring is ${ringBytes} bytes, not ${EXEMPLAR_RING_BYTES}: rebuild it with \`make -C bpf\``);
+      }
       bpf.setInitialValue(rodata, configBytes(clock, mode, slices));
       bpf.setMaxEntries(bpf.findMap(obj, 'cells'), slices * RING_COLUMNS * COLUMN_CELLS);
       const loaded = programsLoadedFor(mode);
