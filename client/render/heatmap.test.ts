@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { slotOf } from '../../shared/buckets.ts';
 import { SLOTS } from '../../shared/scheme.ts';
 import type { Column } from '../../shared/column.ts';
-import { CLAMPED_COLOR, EMPTY_COLOR, LEVEL_COLORS, PERCENTILE_COLORS } from '../../shared/view.ts';
+import { CLAMPED_COLOR, EMPTY_COLOR, LEVEL_COLORS, PERCENTILE_COLORS, mapTo, type AxisMap } from '../../shared/view.ts';
 import { quantileSlot } from '../../shared/column.ts';
 import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { wholePixels } from '../state/view.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
 import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type TileMaker } from './surface.ts';
-import { HeatmapRenderer, SCALE_EVERY_FRAMES, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
 
 interface FakePixels {
   width: number;
@@ -158,6 +158,52 @@ describe('HeatmapRenderer', () => {
     const grouped = new HeatmapRenderer().draw(surface, input(columns, { toMs: 1_000_000, widthPx: 300 }));
     const group = drawnGroupFrom(grouped, 8)!;
     expect(cellRectPx(grouped, 11, FAST)).toMatchObject({ x0: group.x0Px, x1: group.x1Px });
+  });
+});
+
+describe('pixelOfTime', () => {
+  const widthPx = 1400;
+  const spanMs = 3_600_000;
+  const perMs = widthPx / spanMs;
+  /** A 1-h view starting on device pixel startPx (times since the epoch), its map, and the pixels of 3-s group edges in it. */
+  const viewAt = (startPx: number) => {
+    const fromMs = startPx / perMs;
+    const input = { fromMs, toMs: fromMs + spanMs, widthPx };
+    const xMap: AxisMap = { kind: 'linear', domain: [input.fromMs, input.toMs], range: [0, widthPx] };
+    return { input, xMap, x: pixelOfTime(input, xMap) };
+  };
+  // an epoch-sized start (2025-10-09): its pixel is ~6.8e8, where a start's float error is ~1e-7 px
+  const startPx = Math.round(1.76e12 * perMs);
+  const edgesMs = Array.from({ length: 1201 }, (_, k) => Math.ceil(startPx / perMs / 3000) * 3000 + k * 3000);
+
+  it.each([1, 2, 7, 333])('moves every edge, those on half pixels included, by exactly n when the start moves by n whole pixels (n = %i)', (n) => {
+    const { x } = viewAt(startPx);
+    const shifted = viewAt(startPx + n).x;
+    const halfPixelEdges = edgesMs.filter((ms) => Math.abs((ms * perMs) % 1 - 0.5) < 1e-6);
+    expect(halfPixelEdges.length, 'the 7/6-px groups put every sixth edge on a half pixel').toBeGreaterThan(100);
+    for (const ms of edgesMs) expect(shifted(ms), `the edge at ${ms}`).toBe(x(ms) - n);
+  });
+
+  it('agrees with the rounded map away from half pixels', () => {
+    const { xMap, x } = viewAt(startPx);
+    const awayFromHalf = edgesMs.filter((ms) => Math.abs((mapTo(xMap, ms) % 1) - 0.5) > 1e-3);
+    expect(awayFromHalf.length).toBeGreaterThan(900);
+    for (const ms of awayFromHalf) expect(x(ms), `the edge at ${ms}`).toBe(Math.round(mapTo(xMap, ms)));
+  });
+
+  it('falls back to the rounded map for a start off the pixel grid', () => {
+    const { input, xMap } = viewAt(startPx + 0.3);
+    const x = pixelOfTime(input, xMap);
+    for (const ms of edgesMs) expect(x(ms), `the edge at ${ms}`).toBe(Math.round(mapTo(xMap, ms)));
+  });
+
+  it.each([
+    ['the start', 0, 0],
+    ['the end', spanMs, widthPx],
+    ['the middle', spanMs / 2, widthPx / 2],
+  ])('places %s of a view on a whole pixel at its pixel', (_what, offsetMs, px) => {
+    const { input, x } = viewAt(startPx);
+    expect(x(input.fromMs + offsetMs)).toBe(px);
   });
 });
 

@@ -260,7 +260,7 @@ const WHOLE_PX_SLACK = 1e-3;
  * rounded either way from frame to frame with the float error of the start, and the kept picture
  * was repainted wherever one flipped, most of it at 1 h.
  */
-function pixelOfTime(input: Pick<HeatmapInput, 'fromMs' | 'toMs' | 'widthPx'>, xMap: AxisMap): (ms: number) => number {
+export function pixelOfTime(input: Pick<HeatmapInput, 'fromMs' | 'toMs' | 'widthPx'>, xMap: AxisMap): (ms: number) => number {
   const perMs = input.widthPx / (input.toMs - input.fromMs);
   const start = input.fromMs * perMs;
   const startPx = Math.round(start);
