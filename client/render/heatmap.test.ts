@@ -8,7 +8,7 @@ import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { wholePixels } from '../state/view.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
 import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type TileMaker } from './surface.ts';
-import { HeatmapRenderer, SCALE_EVERY_FRAMES, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
 
 interface FakePixels {
   width: number;
@@ -158,6 +158,43 @@ describe('HeatmapRenderer', () => {
     const grouped = new HeatmapRenderer().draw(surface, input(columns, { toMs: 1_000_000, widthPx: 300 }));
     const group = drawnGroupFrom(grouped, 8)!;
     expect(cellRectPx(grouped, 11, FAST)).toMatchObject({ x0: group.x0Px, x1: group.x1Px });
+  });
+});
+
+describe('groupAtPx, drawnGroupFrom and cellRectPx at the edges', () => {
+  // columns 0, 1 and 3 of four, 100 px each: a gap over 200..300
+  const gapped = () => new HeatmapRenderer().draw(fakeCanvas().surface, input([col(0, 1, 0), col(1, 1, 0), col(3, 1, 0)]));
+
+  it.each([
+    [0, 0],
+    [99, 0],
+    [100, 1],
+    [199, 1],
+    [200, null],
+    [299, null],
+    [300, 3],
+    [399, 3],
+    [400, null],
+    [-1, null],
+  ])('finds at x = %i px the group from seq %s (a group holds its x0Px, not its x1Px; none in a gap or off the picture)', (xPx, firstSeq) => {
+    expect(groupAtPx(gapped(), xPx)?.firstSeq ?? null).toBe(firstSeq);
+  });
+
+  it('finds a group by its first seq only, and no cell in a gap', () => {
+    const geometry = gapped();
+    expect(drawnGroupFrom(geometry, 3)).toMatchObject({ firstSeq: 3, x0Px: 300, x1Px: 400 });
+    for (const seq of [-1, 2, 4]) expect(drawnGroupFrom(geometry, seq), `seq ${seq}`).toBeNull();
+    expect(cellRectPx(geometry, 2, FAST), 'a column in the gap').toBeNull();
+    expect(cellRectPx(geometry, 3, FAST)).toMatchObject({ x0: 300, x1: 400 });
+  });
+
+  it('keeps a group the right edge squeezes to less than a pixel one pixel wide, at the edge', () => {
+    // the view ends 1 ms into column 3: it would be 0.13 px wide
+    const geometry = new HeatmapRenderer().draw(fakeCanvas().surface, input([col(0, 1, 0), col(1, 1, 0), col(3, 1, 0)], { toMs: 3001 }));
+    expect(drawnGroupFrom(geometry, 3)).toMatchObject({ x0Px: 399, x1Px: 400 });
+    expect(groupAtPx(geometry, 399)?.firstSeq).toBe(3);
+    expect(groupAtPx(geometry, 398)).toBeNull();
+    expect(groupAtPx(geometry, 400)).toBeNull();
   });
 });
 
@@ -380,7 +417,7 @@ describe('HeatmapRenderer keeps the picture', () => {
       const groupSize = groupSizeOf(widthPx, fromMs, toMs, 1000);
       const groups = cache.groups(held.filter((c) => c.seq >= fromSeq && c.seq <= toSeq), fromSeq, toSeq, groupSize, 1000, filter, 'latency');
       const drawn: HeatmapInput = { widthPx, heightPx, dpr: 1, fromMs, toMs, intervalMs: 1000, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true, filterKey: 'latency', moving: true, groupSize, groups };
-      kept.draw(keptCanvas.surface, drawn);
+      const { lineWidthPx } = kept.draw(keptCanvas.surface, drawn);
       const fresh = fakeCanvas();
       new HeatmapRenderer().draw(fresh.surface, { ...drawn, moving: false });
       const [a, b] = [keptCanvas.all(), fresh.all()];
@@ -390,8 +427,12 @@ describe('HeatmapRenderer keeps the picture', () => {
       const dx = Math.round(((fromMs - lastFromMs) * widthPx) / spanMs);
       if (frame > 0 && dx > 0) {
         scrolls++;
-        // what came in, the newest group and the piece of the lines it is in (8 px), each with a line width to spare
-        expect(kept.paintedPx, `frame ${frame}: scrolled by ${dx} px`).toBeLessThan((dx + 30) * heightPx);
+        // what came in, and the pieces of the lines that the newest group, widened by a line width
+        // each side, reaches (its own and the one before it), widened by a line width each side
+        const groupPx = Math.ceil((groupSize * 1000 * widthPx) / (toMs - fromMs));
+        const piecePx = groupsPerPiece(drawn) * groupPx;
+        const changedPx = dx + 2 * piecePx + 2 * lineWidthPx;
+        expect(kept.paintedPx, `frame ${frame}: scrolled by ${dx} px`).toBeLessThanOrEqual(changedPx * heightPx);
       }
       lastFromMs = fromMs;
     }

@@ -424,7 +424,7 @@ export class HeatmapRenderer {
     const { widthPx, heightPx } = input;
     const xMap: AxisMap = { kind: 'linear', domain: [input.fromMs, input.toMs], range: [0, widthPx] };
     const { first: firstSlot, last: lastSlot } = slotsIn(input.yRange[0], input.yRange[1]);
-    const { edgePx, cover } = this.rowsOf(heightPx, input.yScale, input.yRange, firstSlot, lastSlot);
+    const { edgePx, cover } = this.rowsOf(heightPx, input.yScale, input.yRange);
     const size = input.groupSize;
     const placed = placeGroups(input, xMap);
 
@@ -567,9 +567,11 @@ export class HeatmapRenderer {
   }
 
   /** The device-pixel rows of the slots' edges on this y axis, and the slots covering each row (rowCover). */
-  private rowsOf(heightPx: number, yScale: YScaleKind, yRange: readonly [number, number], firstSlot: number, lastSlot: number): { edgePx: Float64Array; cover: number[][] } {
+  private rowsOf(heightPx: number, yScale: YScaleKind, yRange: readonly [number, number]): { edgePx: Float64Array; cover: number[][] } {
     const key = `${heightPx}|${yScale}|${yRange[0]}|${yRange[1]}`;
     if (this.rows?.key === key) return this.rows;
+    // the rows' covering slots are those of the y range: the key above holds them
+    const { first: firstSlot, last: lastSlot } = slotsIn(yRange[0], yRange[1]);
     const yMap: AxisMap = { kind: yScale, domain: [yRange[0], yRange[1]], range: [heightPx, 0] };
     const edgePx = new Float64Array(SLOTS + 1);
     for (let slot = 0; slot < SLOTS; slot++) edgePx[slot] = Math.round(mapTo(yMap, slotEdges(slot).low));
