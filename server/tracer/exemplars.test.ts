@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { EXEMPLAR_BYTES, EXEMPLAR_COUNTS, OPS, SLOTS } from '../../shared/scheme.ts';
 import { slotBounds, slotOf } from '../../shared/buckets.ts';
 import type { Column } from '../../shared/column.ts';
+import type { Exemplar } from '../../shared/exemplar.ts';
 import { makeClock } from './clock.ts';
-import { adaptiveThreshold, decodeExemplar, dropsFromCounters, RecentLatency } from './exemplars.ts';
+import { adaptiveThreshold, decodeExemplar, dropsFromCounters, ExemplarRecords, RecentLatency } from './exemplars.ts';
 
 /** Writes one struct bpfheat_exemplar at `at` in `view` with a comm, field by field. */
 function writeExemplar(view: DataView, at: number, comm: string): void {
@@ -50,6 +51,20 @@ describe('decodeExemplar', () => {
     writeExemplar(view, 8, 'abcdefghijklmnop');
     expect(decodeExemplar(view, clockOfWritten, 8, EXEMPLAR_BYTES)).toEqual({ ...written, comm: 'abcdefghijklmnop' });
     expect(() => decodeExemplar(view, clockOfWritten, 8, 20)).toThrow(RangeError);
+  });
+});
+
+describe('ExemplarRecords', () => {
+  it('decodes the records of 56 bytes and skips the others, saying so once with the fix', () => {
+    const view = new DataView(new ArrayBuffer(4 * 64));
+    writeExemplar(view, 0, 'one');
+    writeExemplar(view, 128, 'two');
+    const said: string[] = [];
+    const records = new ExemplarRecords(clockOfWritten, (line) => said.push(line));
+    const taken: Exemplar[] = [];
+    for (const [offset, length] of [[0, EXEMPLAR_BYTES], [64, 40], [128, EXEMPLAR_BYTES], [192, 40]] as const) records.add(taken, view, offset, length);
+    expect(taken).toEqual([{ ...written, comm: 'one' }, { ...written, comm: 'two' }]);
+    expect(said).toEqual(['bpfheat: exemplar records are 40 bytes, not 56: rebuild with `make -C bpf`\n']);
   });
 });
 

@@ -33,6 +33,29 @@ export function decodeExemplar(data: DataView, clock: ColumnClock, offset = 0, l
   };
 }
 
+/**
+ * Decodes the exemplar ring's records as the ring reader hands them over. A record that is not
+ * EXEMPLAR_BYTES long comes from a BPF object built from other sources: it is skipped, and said
+ * once, since every record after it is the same.
+ */
+export class ExemplarRecords {
+  private wrongSizeSaid = false;
+
+  constructor(
+    private readonly clock: ColumnClock,
+    private readonly say: (line: string) => void,
+  ) {}
+
+  /** Adds the record of `length` bytes at `offset` in `data` to `into`, if it is an exemplar. */
+  add(into: Exemplar[], data: DataView, offset: number, length: number): void {
+    if (length === EXEMPLAR_BYTES) into.push(decodeExemplar(data, this.clock, offset, length));
+    else if (!this.wrongSizeSaid) {
+      this.wrongSizeSaid = true;
+      this.say(`bpfheat: exemplar records are ${length} bytes, not ${EXEMPLAR_BYTES}: rebuild with \`make -C bpf\`\n`);
+    }
+  }
+}
+
 /** Dropped exemplars of one column from its block of counters (attempts per [slot], then drops per [device][op][slot]). */
 export function dropsFromCounters(counts: BigUint64Array, firstCounter: number): ExemplarDrops[] {
   const drops: ExemplarDrops[] = [];

@@ -12,7 +12,6 @@ import {
   DEVICE_PRESENT,
   DEVICE_UNSTAMPED,
   CONTROL_COUNT,
-  EXEMPLAR_BYTES,
   EXEMPLAR_COUNTS,
   EXEMPLAR_RING_BYTES,
   FLAGS,
@@ -32,7 +31,7 @@ import * as bpf from './libbpf.ts';
 import { UserError } from '../base/errors.ts';
 import { columnAt, columnStartMs, makeClock, type ColumnClock } from './clock.ts';
 import { deviceOpCounts, seriesFromCounters } from './counters.ts';
-import { decodeExemplar, dropsFromCounters } from './exemplars.ts';
+import { dropsFromCounters, ExemplarRecords } from './exemplars.ts';
 import { RingReader } from './ring.ts';
 import { stackedOn, stackingTable } from './stacking.ts';
 
@@ -188,8 +187,7 @@ export class Tracer {
   private closed = false;
   /** counters() after close(): read just before the memory is unmapped */
   private finalCounters: TracerCounters | null = null;
-  /** a record of the wrong size was said on stderr: once is enough to point at the rebuild */
-  private wrongSizeSaid = false;
+  private readonly exemplarRecords: ExemplarRecords;
   /** no program attaches after detach(): the columns read after it are final */
   private detached = false;
   private attached: ProgramHandle[] = [];
@@ -215,6 +213,7 @@ export class Tracer {
       const ring = bpf.mmapRing(bpf.mapFd(bpf.findMap(obj, 'exemplars')), EXEMPLAR_RING_BYTES);
       this.mappings.push(ring);
       this.exemplarRing = new RingReader(ring);
+      this.exemplarRecords = new ExemplarRecords(clock, (line) => process.stderr.write(line));
       this.deviceIds = new BigUint64Array(this.map('device_ids', MAX_DEVICES * 8));
       for (let k = 0n; k < BigInt(RING_COLUMNS); k++) this.release(firstColumn + k - BigInt(RING_COLUMNS));
       for (const name of programsFor(mode)) this.attach(name);
@@ -335,20 +334,11 @@ export class Tracer {
     return columnWith({ seq: startMs / intervalMs, startMs, intervalMs, series }, drops, unseen);
   }
 
-  /**
-   * Exemplars the kernel sent since the last call, oldest first; none after close(). A record not
-   * EXEMPLAR_BYTES long (a BPF object built from other sources) is skipped, and said once.
-   */
+  /** Exemplars the kernel sent since the last call, oldest first; none after close(). */
   takeExemplars(): Exemplar[] {
     const taken: Exemplar[] = [];
     if (this.closed) return taken;
-    this.exemplarRing.consume((data, offset, length) => {
-      if (length === EXEMPLAR_BYTES) taken.push(decodeExemplar(data, this.clock, offset, length));
-      else if (!this.wrongSizeSaid) {
-        this.wrongSizeSaid = true;
-        process.stderr.write(`bpfheat: exemplar records are ${length} bytes, not ${EXEMPLAR_BYTES}: rebuild with \`make -C bpf\`\n`);
-      }
-    });
+    this.exemplarRing.consume((data, offset, length) => this.exemplarRecords.add(taken, data, offset, length));
     return taken;
   }
 
