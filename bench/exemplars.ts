@@ -5,19 +5,24 @@
  * device's I/Os at or above the threshold (captured plus counted as dropped), it prints the share
  * captured in all, in the slowest tenth and in the slowest hundredth of them, and the share a cap
  * of the same rate over the whole column (first come, first kept: bpfheat before the cap per
- * bucket) would have kept of the same I/Os.
+ * bucket) would have kept of the same I/Os. Then the user-space cost of reading one record: the
+ * ring reader and the decoder (server/tracer/ring.ts, ExemplarRecords) over a full ring's worth of
+ * records laid out as the kernel writes them, in a buffer: CPU time per record, no kernel.
  *
  *   node --import tsx bench/exemplars.ts [--runtime S] [--rate N]
  */
 import { spawn } from 'node:child_process';
-import { SLOTS } from '../shared/scheme.ts';
+import { EXEMPLAR_BYTES, EXEMPLAR_RING_BYTES, SLOTS } from '../shared/scheme.ts';
 import { slotOf } from '../shared/buckets.ts';
 import type { Column } from '../shared/column.ts';
 import type { Exemplar } from '../shared/exemplar.ts';
 import { createBpfSource } from '../server/sources/bpf.ts';
 import { DEFAULT_MODE } from '../server/tracer/tracer.ts';
+import { makeClock } from '../server/tracer/clock.ts';
+import { ExemplarRecords } from '../server/tracer/exemplars.ts';
+import { recordSpan, RingReader, RINGBUF_HEADER_BYTES } from '../server/tracer/ring.ts';
 import { isMain, onCleanup, runMain } from './lib/cleanup.ts';
-import { heading, info, machineLine, numberOption, printFigures, say, table, type Figure } from './lib/report.ts';
+import { heading, info, machineLine, median, numberOption, printFigures, say, table, type Figure } from './lib/report.ts';
 import { kernelBenchProblem, loopDevice } from './lib/system.ts';
 
 const PART = 'Exemplars kept';
@@ -69,13 +74,47 @@ function keptInTail({ above, captured }: Tally, fraction: number): { share: numb
   return { share: ios > 0 ? kept / ios : 0, ios };
 }
 
+/** CPU time per record to read and decode full rings of exemplar records from memory, the median of `rounds`. */
+export function readerCpuPerRecord(rounds: number): { nsPerRecord: number; records: number } {
+  const size = EXEMPLAR_RING_BYTES;
+  const span = recordSpan(EXEMPLAR_BYTES);
+  const data = new Uint8Array(2 * size);
+  const view = new DataView(data.buffer);
+  const comm = new TextEncoder().encode('postgres');
+  for (let at = 0; at < size; at += span) {
+    for (const copy of [0, size]) {
+      view.setUint32(copy + at, EXEMPLAR_BYTES, true);
+      view.setBigUint64(copy + at + RINGBUF_HEADER_BYTES + 8, BigInt(at + 1000), true);
+      data.set(comm, copy + at + RINGBUF_HEADER_BYTES + 36);
+    }
+  }
+  const memory = { consumer: new BigUint64Array(1), producer: new BigUint64Array(1), data, size };
+  const reader = new RingReader(memory);
+  const records = new ExemplarRecords(makeClock(1000, 0n, 0n), () => {});
+  const perRecord: number[] = [];
+  let read = 0;
+  for (let round = 0; round < rounds; round++) {
+    memory.producer[0] = memory.consumer[0]! + BigInt(size);
+    const taken: Exemplar[] = [];
+    const before = process.cpuUsage();
+    reader.consume((d, offset, length) => records.add(taken, d, offset, length));
+    const used = process.cpuUsage(before);
+    perRecord.push(((used.user + used.system) * 1000) / taken.length);
+    read = taken.length;
+  }
+  return { nsPerRecord: median(perRecord), records: read };
+}
+
 export async function benchExemplars(options: ExemplarBenchOptions): Promise<Figure[]> {
   heading('Exemplars kept at fio-class rates (adaptive threshold, cap per latency bucket)');
   say(`machine: ${machineLine()}`);
+  const reading = readerCpuPerRecord(9);
+  say(`reading the ring from memory: ${reading.nsPerRecord.toFixed(0)} ns of CPU per record (median of 9 full rings of ${reading.records} records, in a buffer)`);
+  const readingFigure = info(PART, 'reading and decoding one exemplar record (user-space CPU, from memory)', reading.nsPerRecord, 'ns');
   const problem = kernelBenchProblem(['fio']);
   if (problem) {
     say(`skipped: ${problem}`);
-    return [info(PART, 'captured ÷ at or above the threshold', null, '%')];
+    return [readingFigure, info(PART, 'captured ÷ at or above the threshold', null, '%')];
   }
   const device = loopDevice(256);
   const columns: Column[] = [];
@@ -112,6 +151,7 @@ export async function benchExemplars(options: ExemplarBenchOptions): Promise<Fig
     ),
   );
   return [
+    readingFigure,
     info(PART, 'fio I/Os per second on the loop device', ios / options.runtimeS, 'IOPS'),
     info(PART, 'captured ÷ at or above the threshold', above > 0 ? (captured / above) * 100 : null, '%', 1),
     info(PART, 'captured in the slowest 1 % of those', hundredth.share * 100, '%', 1, `${hundredth.ios} I/Os`),
