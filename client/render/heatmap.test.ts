@@ -401,29 +401,17 @@ describe('HeatmapRenderer keeps the picture', () => {
     const heightPx = 40;
     const spanMs = 3_600_000;
     const firstSeq = 1_764_600_000;
-    const columnAt = (seq: number): Column => ({ seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [90 + (seq % 7), 200 + (seq % 13), 240], counts: [1 + (seq % 5), 1 + (seq % 3), 10] }] });
-    const held = Array.from({ length: 3700 }, (_, k) => PackedColumn.of(columnAt(firstSeq + k)));
+    const held = liveHistory(firstSeq, 3700, 1000);
     const kept = new HeatmapRenderer();
     const keptCanvas = fakeCanvas();
     const cache = new GroupCache();
-    const filter = seriesFilter({ metric: 'latency' });
     let scrolls = 0;
     let lastFromMs = 0;
     for (let frame = 0; frame < 40; frame++) {
-      const newestEndMs = (firstSeq + 3600 + frame) * 1000;
-      const { fromMs, toMs } = wholePixels({ fromMs: newestEndMs - spanMs, toMs: newestEndMs }, true, widthPx);
-      const fromSeq = Math.floor(fromMs / 1000);
-      const toSeq = Math.ceil(toMs / 1000) - 1;
-      const groupSize = groupSizeOf(widthPx, fromMs, toMs, 1000);
-      const groups = cache.groups(held.filter((c) => c.seq >= fromSeq && c.seq <= toSeq), fromSeq, toSeq, groupSize, 1000, filter, 'latency');
-      const drawn: HeatmapInput = { widthPx, heightPx, dpr: 1, fromMs, toMs, intervalMs: 1000, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true, filterKey: 'latency', moving: true, groupSize, groups };
+      const drawn = liveFrame(held, cache, (firstSeq + 3600 + frame) * 1000, spanMs, 1000, widthPx, heightPx);
+      const { fromMs, toMs, groupSize } = drawn;
       const { lineWidthPx } = kept.draw(keptCanvas.surface, drawn);
-      const fresh = fakeCanvas();
-      new HeatmapRenderer().draw(fresh.surface, { ...drawn, moving: false });
-      const [a, b] = [keptCanvas.all(), fresh.all()];
-      let differing = 0;
-      for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differing++;
-      expect(differing, `frame ${frame}`).toBe(0);
+      expect(pixelsDifferingFromFresh(keptCanvas, drawn), `frame ${frame}`).toBe(0);
       const dx = Math.round(((fromMs - lastFromMs) * widthPx) / spanMs);
       if (frame > 0 && dx > 0) {
         scrolls++;
@@ -447,31 +435,19 @@ describe('HeatmapRenderer keeps the picture', () => {
     const spanMs = 7 * 86_400_000;
     const stepMs = 60_000;
     const firstSeq = 29_410_000;
-    const columnAt = (seq: number): Column => ({ seq, startMs: seq * stepMs, intervalMs: stepMs, series: [{ metric: 'latency', device: 0, op: 'read', slots: [90 + (seq % 7), 200 + (seq % 13), 240], counts: [1 + (seq % 5), 1 + (seq % 3), 10] }] });
-    const held = Array.from({ length: 10_200 }, (_, k) => PackedColumn.of(columnAt(firstSeq + k)));
+    const held = liveHistory(firstSeq, 10_200, stepMs);
     const kept = new HeatmapRenderer();
     const keptCanvas = fakeCanvas();
     const cache = new GroupCache();
-    const filter = seriesFilter({ metric: 'latency' });
     let still = 0;
     let lastFromMs = 0;
     for (let frame = 0; frame < 40; frame++) {
       const newest = firstSeq + 10_080 + frame;
       cache.changed(newest); // as the store says of a column added
-      const newestEndMs = (newest + 1) * stepMs;
-      const { fromMs, toMs } = wholePixels({ fromMs: newestEndMs - spanMs, toMs: newestEndMs }, true, widthPx);
-      const fromSeq = Math.floor(fromMs / stepMs);
-      const toSeq = Math.ceil(toMs / stepMs) - 1;
-      const groupSize = groupSizeOf(widthPx, fromMs, toMs, stepMs);
-      const groups = cache.groups(held.filter((c) => c.seq >= fromSeq && c.seq <= Math.min(toSeq, newest)), fromSeq, toSeq, groupSize, stepMs, filter, 'latency');
-      const drawn: HeatmapInput = { widthPx, heightPx, dpr: 1, fromMs, toMs, intervalMs: stepMs, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true, filterKey: 'latency', moving: true, groupSize, groups };
+      const drawn = liveFrame(held, cache, (newest + 1) * stepMs, spanMs, stepMs, widthPx, heightPx, newest);
+      const { fromMs, groups } = drawn;
       kept.draw(keptCanvas.surface, drawn);
-      const fresh = fakeCanvas();
-      new HeatmapRenderer().draw(fresh.surface, { ...drawn, moving: false });
-      const [a, b] = [keptCanvas.all(), fresh.all()];
-      let differing = 0;
-      for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differing++;
-      expect(differing, `frame ${frame}`).toBe(0);
+      expect(pixelsDifferingFromFresh(keptCanvas, drawn), `frame ${frame}`).toBe(0);
       if (frame > 0 && fromMs === lastFromMs && groups[0]!.startMs < fromMs) {
         still++;
         // the newest group's piece of the lines (8 px) with a line width (2 px) either side: not the left edge's piece too
@@ -482,6 +458,33 @@ describe('HeatmapRenderer keeps the picture', () => {
     expect(still, 'frames that took a column and did not move, the left group cut').toBeGreaterThan(20);
   });
 });
+
+/** Columns of a live view, every step one: three latency slots with counts that vary by seq. */
+function liveHistory(firstSeq: number, count: number, stepMs: number): PackedColumn[] {
+  const columnAt = (seq: number): Column => ({ seq, startMs: seq * stepMs, intervalMs: stepMs, series: [{ metric: 'latency', device: 0, op: 'read', slots: [90 + (seq % 7), 200 + (seq % 13), 240], counts: [1 + (seq % 5), 1 + (seq % 3), 10] }] });
+  return Array.from({ length: count }, (_, k) => PackedColumn.of(columnAt(firstSeq + k)));
+}
+
+/** The live view of spanMs ending at newestEndMs, snapped to whole pixels as the page snaps it, its groups from the cache. */
+function liveFrame(held: readonly PackedColumn[], cache: GroupCache, newestEndMs: number, spanMs: number, stepMs: number, widthPx: number, heightPx: number, newestSeq = Infinity): HeatmapInput {
+  const { fromMs, toMs } = wholePixels({ fromMs: newestEndMs - spanMs, toMs: newestEndMs }, true, widthPx);
+  const fromSeq = Math.floor(fromMs / stepMs);
+  const toSeq = Math.ceil(toMs / stepMs) - 1;
+  const groupSize = groupSizeOf(widthPx, fromMs, toMs, stepMs);
+  const shown = held.filter((c) => c.seq >= fromSeq && c.seq <= Math.min(toSeq, newestSeq));
+  const groups = cache.groups(shown, fromSeq, toSeq, groupSize, stepMs, seriesFilter({ metric: 'latency' }), 'latency');
+  return { widthPx, heightPx, dpr: 1, fromMs, toMs, intervalMs: stepMs, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 1, percentiles: true, filterKey: 'latency', moving: true, groupSize, groups };
+}
+
+/** Pixels where a kept picture differs from the same input drawn afresh. */
+function pixelsDifferingFromFresh(kept: ReturnType<typeof fakeCanvas>, drawn: HeatmapInput): number {
+  const fresh = fakeCanvas();
+  new HeatmapRenderer().draw(fresh.surface, { ...drawn, moving: false });
+  const [a, b] = [kept.all(), fresh.all()];
+  let differing = 0;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) differing++;
+  return differing;
+}
 
 /**
  * Tiles over their own pixels, and the picture they show composed from where they are placed:
