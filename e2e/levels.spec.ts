@@ -140,7 +140,7 @@ test('a day opens as roll-ups that sum the one-second columns; zooming into two 
   expect((await cellColours(page, visible)).filter((colour) => colour === EMPTY_COLOR)).toEqual([]);
 });
 
-test('a zoom that changes the level is drawn a few frames after the release, and the side panels follow it in the next frame that does not draw', async ({ page, browser }) => {
+test('a zoom that changes the level is drawn a few frames after the release, and the side panels follow it within a few frames, in a task of their own', async ({ page, browser }) => {
   test.setTimeout(180_000);
   await openDay(page);
   // Chromium's own record of the page's frames, with the marks the page makes when it paints the
@@ -159,8 +159,12 @@ test('a zoom that changes the level is drawn a few frames after the release, and
   const after = frames.filter((f) => f.to >= releasedAt!);
   const drawnAt = drawn!.frames - 1;
   expect(after.slice(0, drawnAt + 1).filter((f) => f.marks.includes(PANELS_MARK)), 'no panels of a view not yet drawn').toEqual([]);
-  const next = after.slice(drawnAt + 1).find((f) => !f.marks.includes(DRAW_MARK));
-  expect(next?.marks, 'the panels in the first frame after the picture that does not paint').toContain(PANELS_MARK);
+  // the panels' own task comes after the picture's frame, in one of the next few frames (one of
+  // those may paint too, the finer level's columns starting the next picture, or only render React)
+  const panelsAt = after.findIndex((f, k) => k > drawnAt && f.marks.includes(PANELS_MARK));
+  const marks = JSON.stringify(after.slice(0, drawnAt + 6).map((f) => f.marks));
+  expect(panelsAt - drawnAt, `frames after the picture until its panels; marks of the frames from the release: ${marks}`).toBeGreaterThan(0);
+  expect(panelsAt - drawnAt, `frames after the picture until its panels; marks of the frames from the release: ${marks}`).toBeLessThanOrEqual(3);
   // and its picture is the zoomed one: about 1/50 of the day
   const zoomed = (await page.evaluate(() => window.__bpfheat!.frame()!))!;
   expect(zoomed.toMs - zoomed.fromMs).toBeLessThan(DAY_S * 1000 * 0.05);
