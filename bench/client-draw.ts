@@ -161,6 +161,8 @@ interface ScenarioResult {
   readonly scrollPaintedPerColumn: number | null;
   /** whole pictures begun while scrolling; null for a client that does not count them */
   readonly scrollWholePictures: number | null;
+  /** React's renders of the page while scrolling, per scrolling frame; null for a client that does not count them */
+  readonly scrollRendersPerFrame: number | null;
   readonly brushing: FrameStats;
   readonly brushingSpan: FrameStats;
   readonly zoomMs: number | null;
@@ -221,6 +223,7 @@ interface Hooks {
   /** absent from a client built before they were counted (--client-dir) */
   paintedPxTotal?: number;
   wholePictures?: number;
+  reactRenders?: number;
 }
 
 export interface HookState {
@@ -235,13 +238,15 @@ export interface HookState {
   readonly paintedPxTotal: number | null;
   /** whole pictures the page has begun to paint since it opened, null when the client does not count them */
   readonly wholePictures: number | null;
+  /** React's renders of the page since it opened, null when the client does not count them */
+  readonly reactRenders: number | null;
 }
 
 function hooks(page: Page): Promise<HookState> {
   return page.evaluate(() => {
     const h = (window as unknown as { __bpfheat?: Hooks }).__bpfheat;
-    if (!h) return { ready: false, idle: false, complete: false, newest: 0, lastFrameMs: null, paintedPxTotal: null, wholePictures: null };
-    return { ready: h.ready, idle: h.idle, complete: h.frame() !== null && !h.fetching && h.missing().length === 0, newest: h.seqs().at(-1) ?? 0, lastFrameMs: h.lastFrameMs, paintedPxTotal: h.paintedPxTotal ?? null, wholePictures: h.wholePictures ?? null };
+    if (!h) return { ready: false, idle: false, complete: false, newest: 0, lastFrameMs: null, paintedPxTotal: null, wholePictures: null, reactRenders: null };
+    return { ready: h.ready, idle: h.idle, complete: h.frame() !== null && !h.fetching && h.missing().length === 0, newest: h.seqs().at(-1) ?? 0, lastFrameMs: h.lastFrameMs, paintedPxTotal: h.paintedPxTotal ?? null, wholePictures: h.wholePictures ?? null, reactRenders: h.reactRenders ?? null };
   });
 }
 
@@ -307,6 +312,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
   const clientLastFrameMs = after.lastFrameMs;
   const scrollPaintedPx = before.paintedPxTotal === null || after.paintedPxTotal === null ? null : after.paintedPxTotal - before.paintedPxTotal;
   const scrollWholePictures = before.wholePictures === null || after.wholePictures === null ? null : after.wholePictures - before.wholePictures;
+  const scrollRenders = before.reactRenders === null || after.reactRenders === null ? null : after.reactRenders - before.reactRenders;
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
@@ -351,6 +357,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     scrollDomPerFrame: scrollDomChanges / Math.max(1, scrolling.frames.length),
     scrollPaintedPerColumn: scrollPaintedPx === null ? null : scrollPaintedPx / SCROLL_COLUMNS,
     scrollWholePictures,
+    scrollRendersPerFrame: scrollRenders === null ? null : scrollRenders / Math.max(1, scrolling.frames.length),
     brushing: frameStats(busy(brushing.frames)),
     brushingSpan: frameStats(brushing.frames.map((f) => f.spanMs)),
     zoomMs: zoom.frames.length > 0 ? Math.max(...busy(zoom.frames)) : null,
@@ -414,7 +421,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'px painted/column', 'whole repaints', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
+      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'React renders/frame', 'px painted/column', 'whole repaints', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
       results.map((r) => [
         r.scenario.label,
         `${r.cells.toLocaleString('en-US')} × ${r.stepMs / 1000} s`,
@@ -430,6 +437,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
         r.scrollingPanels.count,
         ms(r.scrollingPanels.p95),
         r.scrollDomPerFrame.toFixed(1),
+        r.scrollRendersPerFrame === null ? '—' : r.scrollRendersPerFrame.toFixed(2),
         r.scrollPaintedPerColumn === null ? '—' : Math.round(r.scrollPaintedPerColumn).toLocaleString('en-US'),
         r.scrollWholePictures ?? '—',
         r.brushing.count,
@@ -445,7 +453,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
       ]),
     ),
   );
-  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)");
+  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; React renders: renders of the page (its heat-map panel, rendered with every snapshot and hover) while scrolling, per frame; px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)");
 
   const figures: Figure[] = [];
   for (const r of results) {
@@ -455,6 +463,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
     const worse = Math.max(finite(r.scrollingDraw.p95) ?? -Infinity, finite(r.scrollingPanels.p95) ?? -Infinity);
     figures.push(atMost(PART, `frame while scrolling, ${label} (busy p95 of the worse kind: drawing ${ms(r.scrollingDraw.p95)} ms over ${r.scrollingDraw.count} frames, panels ${ms(r.scrollingPanels.p95)} ms over ${r.scrollingPanels.count}; all ${r.scrolling.count} frames p95 ${ms(r.scrolling.p95)}, p50 ${ms(r.scrolling.p50)}; span p95 ${ms(r.scrollingSpan.p95)} ms)`, Number.isFinite(worse) ? worse : null, 'ms', target, `< ${target} ms`, 1));
     figures.push(info(PART, `device pixels painted per column received while scrolling, ${label} (a count of work, whatever else the machine runs)`, r.scrollPaintedPerColumn, 'px', 0));
+    figures.push(info(PART, `React renders per scrolling frame, ${label} (over ${r.scrolling.count} frames, ${r.scrollingDraw.count} of them drawing: a frame that only moved time renders none)`, r.scrollRendersPerFrame, 'renders', 2));
     figures.push(info(PART, `whole-picture repaints while scrolling ${SCROLL_COLUMNS} columns, ${label} (each the whole plot, in one frame or over several)`, r.scrollWholePictures, 'pictures', 0));
     figures.push(atMost(PART, `frame while brushing, ${label} (busy p95; p50 ${ms(r.brushing.p50)} ms; span p95 ${ms(r.brushingSpan.p95)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
     figures.push(atMost(PART, `the frame after a zoom, ${label} (busy, the longest; span ${r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs)} ms)`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));

@@ -9,6 +9,7 @@ import { cellRectPx, drawnGroupOfSeq, lineCenterPx } from './render/heatmap.ts';
 import type { PercentileKey } from '../shared/view.ts';
 import type { Exemplar, ExemplarOrder } from '../shared/exemplar.ts';
 import type { ExemplarRegion } from '../shared/protocol.ts';
+import { renders } from './views/renders.ts';
 
 export interface TestHooks {
   /** a frame with columns has been drawn */
@@ -29,6 +30,8 @@ export interface TestHooks {
   readonly wholePictures: number;
   /** messages from the server that could not be decoded (skipped, the connection kept) */
   readonly skippedMessages: number;
+  /** React's renders of the page since it opened (client/views/renders.ts) */
+  readonly reactRenders: number;
   /** compute-and-draw time of the last frame, ms */
   readonly lastFrameMs: number;
   /** the time and value range drawn, the column interval, the plot in CSS px relative to the page, the device-pixel ratio */
@@ -59,7 +62,7 @@ declare global {
 }
 
 export function installTestHooks(model: AppModel): void {
-  const frame = () => model.getSnapshot().frame;
+  const frame = () => model.shownFrame;
   const groupOf = (seq: number) => {
     const geometry = frame()?.geometry;
     if (!geometry) return null;
@@ -97,6 +100,9 @@ export function installTestHooks(model: AppModel): void {
     },
     get skippedMessages() {
       return model.getSnapshot().skipped.count;
+    },
+    get reactRenders() {
+      return renders.count;
     },
     get lastFrameMs() {
       return model.lastFrameMs;

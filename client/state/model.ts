@@ -1,8 +1,9 @@
 /**
  * The page's one model: columns (store), what is looked at (view state), the connection, the
  * exemplars of the region in view, and the last frame. Everything that changes the picture calls
- * scheduler.request(); the frame task computes the frame once, draws the canvas once, then tells
- * React once. Nothing draws per message; what does not change the picture (exemplars, the
+ * scheduler.request(); the frame task computes the frame once, draws the canvas once, moves the
+ * overlay's time layers with it, and tells React only when what React shows changed (overlay.ts).
+ * Nothing draws per message; what does not change the picture (exemplars, the
  * threshold) tells React in the next frame without drawing.
  */
 import type { Column, Filter } from '../../shared/column.ts';
@@ -23,6 +24,7 @@ import { frameStep, panelStep, type FrameStep } from './frame-step.ts';
 import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
+import { overlayKeyOf, rendersAnew, timeShiftCss } from './overlay.ts';
 import { DEFAULT_EXEMPLAR_ORDER, type ExemplarOrder } from '../../shared/exemplar.ts';
 import * as views from './view.ts';
 import type { Display, ViewState } from './view.ts';
@@ -66,7 +68,13 @@ export function splitBands(plot: RectCss, n: number): RectCss[] {
   return Array.from({ length: n }, (_, k) => ({ x: plot.x, y: plot.y + k * (height + gap), width: plot.width, height }));
 }
 
+/**
+ * What React renders. Published when something it shows changed (rendersAnew), not with every
+ * frame of a scrolling view: `frame` is then older than the picture, and the overlay's parts
+ * placed in time are moved to the picture's frame by the model (setTimeLayer).
+ */
 export interface Snapshot {
+  /** the frame the overlay was rendered for; the picture's own is AppModel.shownFrame */
   readonly frame: FrameData | null;
   /**
    * The frame the side panels show (summary, selection, exemplars): the latest when the view was
@@ -154,7 +162,17 @@ export class AppModel {
   private readonly connection: Connection;
   private readonly history: HistoryLoader;
   private readonly listeners = new Set<() => void>();
+  /** told after every frame shown, whether React was or not (the hover follows the picture) */
+  private readonly frameListeners = new Set<() => void>();
   private snapshot: Snapshot;
+  /** overlayKeyOf(snapshot.frame) */
+  private snapshotKey = overlayKeyOf(null);
+  /** the last frame drawn: the picture shows it */
+  private shown: FrameData | null = null;
+  /** the overlay's groups placed in time for snapshot.frame, moved to the shown frame by a transform */
+  private readonly timeLayers = new Map<string, SVGGElement>();
+  /** the time axis, whose data-domain is kept to the shown frame's */
+  private timeAxis: SVGGElement | null = null;
   /** the heat map's picture: tiles in the plot's element, null until one is attached */
   private surface: TiledSurface | null = null;
   /** the split view's canvases and their renderers, by device id */
@@ -224,7 +242,7 @@ export class AppModel {
       (packed) => this.arrived(packed),
       () => this.invalidate(),
     );
-    this.snapshot = this.makeSnapshot(null);
+    this.snapshot = this.makeSnapshot(null, false);
   }
 
   start(): void {
@@ -249,6 +267,34 @@ export class AppModel {
   };
 
   getSnapshot = (): Snapshot => this.snapshot;
+
+  /** Calls the listener after every frame shown, including those React is not told of. */
+  subscribeFrames(listener: () => void): () => void {
+    this.frameListeners.add(listener);
+    return () => this.frameListeners.delete(listener);
+  }
+
+  /** The frame the picture shows now (the snapshot's may be older: only time moved since). */
+  get shownFrame(): FrameData | null {
+    return this.shown;
+  }
+
+  /**
+   * A group of the overlay placed in time for the snapshot's frame (null: it is gone): the
+   * model moves it with the picture by a transform every frame, as it moves the tiles, so that
+   * a frame that only moved time renders nothing in React. Its transform is the model's.
+   */
+  setTimeLayer(name: string, element: SVGGElement | null): void {
+    if (element) this.timeLayers.set(name, element);
+    else this.timeLayers.delete(name);
+    this.placeTimeLayers();
+  }
+
+  /** The time axis (null: it is gone): its data-domain is kept to the view the picture shows. */
+  setTimeAxis(element: SVGGElement | null): void {
+    this.timeAxis = element;
+    this.placeTimeLayers();
+  }
 
   // ------------------------------------------------------------ inputs
 
@@ -290,7 +336,7 @@ export class AppModel {
 
   /** Zoom to a rectangle given in the panel's CSS pixels. */
   zoomToCss(x0: number, y0: number, x1: number, y1: number, map: { x: (px: number) => number; y: (px: number) => number }): void {
-    const frame = this.snapshot.frame;
+    const frame = this.shown;
     if (!frame) return;
     const fromMs = map.x(Math.min(x0, x1));
     const toMs = map.x(Math.max(x0, x1));
@@ -300,7 +346,7 @@ export class AppModel {
   }
 
   togglePause(): void {
-    const frame = this.snapshot.frame;
+    const frame = this.shown;
     if (this.state.extent.live) {
       if (frame) this.update((s) => views.pause(s, frame.view.fromMs, frame.view.toMs));
     } else {
@@ -309,12 +355,12 @@ export class AppModel {
   }
 
   zoomOut(): void {
-    const frame = this.snapshot.frame;
+    const frame = this.shown;
     if (frame) this.update((s) => views.zoomOut(s, frame.view.fromMs, frame.view.toMs));
   }
 
   zoomIn(): void {
-    const frame = this.snapshot.frame;
+    const frame = this.shown;
     if (frame) this.update((s) => views.zoomIn(s, frame.view.fromMs, frame.view.toMs));
   }
 
@@ -335,7 +381,7 @@ export class AppModel {
 
   /** Nothing waits to be drawn, fetched or answered: what is on screen is what the model holds. */
   get idle(): boolean {
-    return !this.dirty && !this.stale && !this.scheduler.pending && !this.history.busy && this.arriving.length === 0 && !this.exemplars.view.pending;
+    return !this.dirty && !this.stale && this.panelTimer === null && !this.scheduler.pending && !this.history.busy && this.arriving.length === 0 && !this.exemplars.view.pending;
   }
 
   /** device pixels the last drawn frame painted (the whole plot, or only what changed) */
@@ -513,7 +559,7 @@ export class AppModel {
 
   private frame(): void {
     if (!this.dirty) {
-      if (this.stale) this.publish(this.makeSnapshot(this.snapshot.frame));
+      if (this.stale) this.show(this.shown);
       return;
     }
     this.dirty = false;
@@ -531,7 +577,7 @@ export class AppModel {
     } while (step === 'install-more');
     const drawn = step === 'draw' && this.drawFrame(installed > 0);
     // a frame that only did a step still serves what waits for no drawing (the side panels of the last picture)
-    if (!drawn && this.stale) this.publish(this.makeSnapshot(this.snapshot.frame));
+    if (!drawn && this.stale) this.show(this.shown);
     this.lastFrameMs = performance.now() - startMs;
     // the rest of an answer goes in the next frames
     if (this.arriving.length > 0) this.invalidate();
@@ -545,7 +591,7 @@ export class AppModel {
     const meta = this.store.meta;
     const { width, height, dpr } = this.sizeCss;
     if (!meta || width === 0 || height === 0) {
-      this.publish(this.makeSnapshot(null));
+      this.show(null);
       return true;
     }
     const { extent, display } = this.state;
@@ -647,7 +693,7 @@ export class AppModel {
     const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
     if (missing.length === 0) this.drawnWhole = true;
-    this.publish(this.makeSnapshot({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split }));
+    this.show({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split });
     return true;
   }
 
@@ -718,11 +764,42 @@ export class AppModel {
     });
   }
 
-  private makeSnapshot(frame: FrameData | null): Snapshot {
+  /**
+   * Shows a frame (the one drawn now, or the last one again when only what React shows
+   * changed): the overlay's time layers follow it, and React is told when it renders anew.
+   */
+  private show(frame: FrameData | null): void {
+    const changed = this.stale;
+    const drawnNow = frame !== null && frame !== this.shown;
+    this.shown = frame;
+    const next = this.makeSnapshot(frame, drawnNow);
+    const key = overlayKeyOf(frame);
+    if (changed || rendersAnew(this.snapshot, this.snapshotKey, next, key)) {
+      this.snapshotKey = key;
+      this.publish(next);
+    }
+    this.placeTimeLayers();
+    for (const listener of this.frameListeners) listener();
+  }
+
+  /** Moves the overlay's time layers from the snapshot's frame to the shown one, changing the DOM only where it differs. */
+  private placeTimeLayers(): void {
+    const placed = this.snapshot.frame;
+    const shown = this.shown;
+    if (!placed || !shown) return;
+    const { fromMs, toMs } = shown.view;
+    const dx = timeShiftCss(placed.view.fromMs, fromMs, toMs - fromMs, shown.layout.plot.width);
+    const transform = `translate(${dx} 0)`;
+    for (const layer of this.timeLayers.values()) if (layer.getAttribute('transform') !== transform) layer.setAttribute('transform', transform);
+    const domain = `${fromMs},${toMs}`;
+    if (this.timeAxis && this.timeAxis.getAttribute('data-domain') !== domain) this.timeAxis.setAttribute('data-domain', domain);
+  }
+
+  private makeSnapshot(frame: FrameData | null, drawnNow: boolean): Snapshot {
     this.stale = false;
     return {
       frame,
-      panel: this.panelOf(frame),
+      panel: this.panelOf(frame, drawnNow),
       state: this.state,
       connection: this.connectionState,
       meta: this.store.meta,
@@ -742,11 +819,10 @@ export class AppModel {
    * same task: the panels follow it in a frame of their own (a zoom's first picture and the
    * panels of its region were one long frame).
    */
-  private panelOf(frame: FrameData | null): FrameData | null {
+  private panelOf(frame: FrameData | null, drawnNow: boolean): FrameData | null {
     const now = performance.now();
     const kept = this.panel;
     const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter;
-    const drawnNow = frame !== null && frame !== this.snapshot.frame;
     const step = panelStep({ changed: kept.frame !== frame, sameView, sinceMs: now - kept.atMs, drawnNow, timerPending: this.panelTimer !== null }, PANEL_EVERY_MS);
     if (!step.take) {
       if (step.timerMs !== null) {
@@ -756,7 +832,6 @@ export class AppModel {
           this.republish();
         }, step.timerMs);
       }
-      this.stale = true;
       return kept.frame;
     }
     if (frame !== null && kept.frame !== frame) performance.mark(PANELS_MARK);

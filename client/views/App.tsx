@@ -1,6 +1,7 @@
 /**
  * The page: status header, toolbar, heat map with its summary strip, and the selection panel.
- * React renders from the model's snapshot, which changes at most once per animation frame.
+ * React renders from the model's snapshot, published at most once per animation frame and only
+ * when something React shows changed: not for a frame that only moved time (client/state/overlay.ts).
  */
 import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { Exemplar } from '../../shared/exemplar.ts';
@@ -51,7 +52,7 @@ export function App({ model }: { model: AppModel }) {
 
   // the same function in every render, so that the toolbar is rendered only when its own props change
   const onExport = useCallback((): void => {
-    const frame = model.getSnapshot().frame;
+    const frame = model.shownFrame;
     if (!frame) return;
     const { fileName, svg } = exportSvg(frame);
     download(fileName, svg, 'image/svg+xml');

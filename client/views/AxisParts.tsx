@@ -1,7 +1,7 @@
 /** The axis pieces the summed heat map and the split view draw alike. */
-import { memo, useRef } from 'react';
+import { memo, useCallback } from 'react';
 import type { PlacedTick, RectCss } from '../../shared/view.ts';
-import { anchorTicks, type AnchoredTicks } from './scrolling-ticks.ts';
+import type { AppModel } from '../state/model.ts';
 
 interface Tick {
   readonly value: number;
@@ -12,7 +12,7 @@ interface Tick {
 /** The tick marks and labels of a time axis, at the ticks' own x. */
 const TimeTicks = memo(function TimeTicks({ ticks, bottom }: { ticks: readonly Tick[]; bottom: number }) {
   return ticks.map((t) => (
-    <g key={t.value} transform={`translate(${t.px} ${bottom})`}>
+    <g key={t.value} transform={`translate(${t.px} ${bottom})`} data-ms={t.value}>
       <line y2={5} />
       <text y={17} textAnchor="middle">
         {t.label}
@@ -21,13 +21,18 @@ const TimeTicks = memo(function TimeTicks({ ticks, bottom }: { ticks: readonly T
   ));
 });
 
-/** The time axis under the plot, its ticks moved by dx; its domain is in data-domain for tests. */
-function TimeAxisAt({ fromMs, toMs, plot, ticks, dx }: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly Tick[]; dx: number }) {
+/**
+ * The time axis under the plot; its domain is in data-domain for tests. A scrolling one hands
+ * its axis and its ticks' group to the model, which keeps the domain current and moves the ticks
+ * with the picture (AppModel.setTimeAxis, setTimeLayer).
+ */
+function TimeAxisAt(props: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly Tick[]; axisRef?: (g: SVGGElement | null) => void; ticksRef?: (g: SVGGElement | null) => void }) {
+  const { fromMs, toMs, plot, ticks } = props;
   const bottom = plot.y + plot.height;
   return (
-    <g className="axis axis-x" data-domain={`${fromMs},${toMs}`}>
+    <g className="axis axis-x" data-domain={`${fromMs},${toMs}`} ref={props.axisRef}>
       <line x1={plot.x} x2={plot.x + plot.width} y1={bottom} y2={bottom} />
-      <g transform={`translate(${dx} 0)`}>
+      <g className="time-ticks" ref={props.ticksRef}>
         <TimeTicks ticks={ticks} bottom={bottom} />
       </g>
     </g>
@@ -36,19 +41,18 @@ function TimeAxisAt({ fromMs, toMs, plot, ticks, dx }: { fromMs: number; toMs: n
 
 /** The time axis of a view that does not scroll (the split view's bands). */
 export function TimeAxis(props: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly PlacedTick[] }) {
-  return <TimeAxisAt {...props} dx={0} />;
+  return <TimeAxisAt {...props} />;
 }
 
 /**
- * The time axis of a view that scrolls: its ticks are rendered once while the same ones are in
- * view at the same scale, and moved with the picture by one transform a frame (anchorTicks).
+ * The time axis of a view that scrolls: rendered when its ticks change, and between those
+ * renders moved with the picture by the model's frame task (a frame that only moved time
+ * renders nothing in React).
  */
-export function ScrollingTimeAxis({ fromMs, toMs, plot, ticks }: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly PlacedTick[] }) {
-  // kept across renders without causing one: the placement is derived from the props each render
-  const kept = useRef<AnchoredTicks | null>(null);
-  const { anchored, dx } = anchorTicks(kept.current, fromMs, toMs, plot, ticks);
-  kept.current = anchored;
-  return <TimeAxisAt fromMs={fromMs} toMs={toMs} plot={plot} ticks={anchored.ticks} dx={dx} />;
+export function ScrollingTimeAxis({ model, fromMs, toMs, plot, ticks }: { model: AppModel; fromMs: number; toMs: number; plot: RectCss; ticks: readonly PlacedTick[] }) {
+  const axisRef = useCallback((g: SVGGElement | null) => model.setTimeAxis(g), [model]);
+  const ticksRef = useCallback((g: SVGGElement | null) => model.setTimeLayer('ticks', g), [model]);
+  return <TimeAxisAt fromMs={fromMs} toMs={toMs} plot={plot} ticks={ticks} axisRef={axisRef} ticksRef={ticksRef} />;
 }
 
 /** Value ticks to the left of x. */

@@ -4,7 +4,7 @@
  * missing-data bands, the brush, the hover mark and the mark of the exemplar hovered in the
  * selection panel. Hovering moves only the overlay; the picture is not redrawn.
  */
-import { memo, useEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
+import { memo, useCallback, useEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import { brush, select, type D3BrushEvent } from 'd3';
 import {
   CLAMPED_COLOR,
@@ -40,13 +40,17 @@ import type { Metric } from '../../shared/scheme.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import { cellRectPx, groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
+import { timeShiftCss } from '../state/overlay.ts';
 import { exemplarCell } from './drilldown.ts';
+import { countRender } from './renders.ts';
 import { missingReason } from './missing.ts';
 import { SplitAxes, SplitCanvases } from './SplitView.tsx';
 import { ScrollingTimeAxis, ValueTicks } from './AxisParts.tsx';
 
 interface CellHover {
   readonly kind: 'cell';
+  /** the start of the view the group was found in (its x0Px are that frame's) */
+  readonly fromMs: number;
   readonly xCss: number;
   readonly yCss: number;
   readonly group: DrawnGroup;
@@ -64,14 +68,13 @@ interface MissingHover {
 type Hover = CellHover | MissingHover;
 
 const HATCH_ID = 'missing-hatch';
+const PLOT_CLIP_ID = 'plot-clip';
 
 /** Brushes smaller than this (CSS px) are clicks, not zooms. */
 const MIN_BRUSH_CSS = 4;
 
 function useBrush(model: AppModel, frame: FrameData | null, target: RefObject<SVGGElement | null>) {
   const plot = frame?.layout.plot;
-  const frameRef = useRef(frame);
-  frameRef.current = frame;
   useEffect(() => {
     const g = target.current;
     if (!g || !plot) return;
@@ -81,7 +84,8 @@ function useBrush(model: AppModel, frame: FrameData | null, target: RefObject<SV
         [plot.x + plot.width, plot.y + plot.height],
       ])
       .on('end', (event: D3BrushEvent<unknown>) => {
-        const f = frameRef.current;
+        // the region under the brush in the picture shown now, which may have moved since React rendered
+        const f = model.shownFrame;
         if (!event.sourceEvent || !event.selection || !f) return;
         const [[x0, y0], [x1, y1]] = event.selection as [[number, number], [number, number]];
         select(g).call(b.move, null);
@@ -99,7 +103,7 @@ function useBrush(model: AppModel, frame: FrameData | null, target: RefObject<SV
   }, [model, target, plot?.x, plot?.y, plot?.width, plot?.height]);
 }
 
-function Axes({ frame }: { frame: FrameData }) {
+function Axes({ model, frame }: { model: AppModel; frame: FrameData }) {
   const { plot } = frame.layout;
   const bottom = plot.y + plot.height;
   return (
@@ -107,7 +111,7 @@ function Axes({ frame }: { frame: FrameData }) {
       <text className="cell-size muted" x={plot.x} y={bottom + 30}>
         {cellLabel((frame.geometry?.groupSize ?? 1) * frame.intervalMs, frame.view.filter.metric)}
       </text>
-      <ScrollingTimeAxis fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={timeAxisTicks(frame.view, plot)} />
+      <ScrollingTimeAxis model={model} fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={timeAxisTicks(frame.view, plot)} />
       <ValueAxis plot={plot} low={frame.yRange[0]} high={frame.yRange[1]} yScale={frame.view.yScale} metric={frame.view.filter.metric} />
     </g>
   );
@@ -211,14 +215,17 @@ const Legend = memo(function Legend({ bar, titleY, scale, colorBy, metric, cellS
   );
 });
 
+/** The CSS x extent of a run of seqs, beyond the plot where the run is (the bands are clipped to it, and moved with the picture). */
+function runSpanCss(frame: FrameData, [first, last]: readonly [number, number]): { x0: number; x1: number } {
+  const xMap = timeMap(frame.view.fromMs, frame.view.toMs, frame.layout.plot);
+  return { x0: mapTo(xMap, first * frame.intervalMs), x1: mapTo(xMap, (last + 1) * frame.intervalMs) };
+}
+
 /** The CSS x extent of a run of seqs in the plot, clipped to it. */
-function runExtentCss(frame: FrameData, [first, last]: readonly [number, number]): { x0: number; x1: number } {
+function runExtentCss(frame: FrameData, run: readonly [number, number]): { x0: number; x1: number } {
   const { plot } = frame.layout;
-  const xMap = timeMap(frame.view.fromMs, frame.view.toMs, plot);
-  return {
-    x0: Math.max(plot.x, mapTo(xMap, first * frame.intervalMs)),
-    x1: Math.min(plot.x + plot.width, mapTo(xMap, (last + 1) * frame.intervalMs)),
-  };
+  const { x0, x1 } = runSpanCss(frame, run);
+  return { x0: Math.max(plot.x, x0), x1: Math.min(plot.x + plot.width, x1) };
 }
 
 /** Hatched bands where the range has no columns: unknown time, never drawn as idle (the hover text says why). */
@@ -232,7 +239,7 @@ function MissingBands({ frame }: { frame: FrameData }) {
         </pattern>
       </defs>
       {frame.missing.map((run) => {
-        const { x0, x1 } = runExtentCss(frame, run);
+        const { x0, x1 } = runSpanCss(frame, run);
         return x1 > x0 ? <rect key={run[0]} x={x0} y={plot.y} width={x1 - x0} height={plot.height} fill={`url(#${HATCH_ID})`} data-missing={`${run[0]}-${run[1]}`} /> : null;
       })}
     </g>
@@ -308,12 +315,39 @@ function ExemplarMark({ frame, exemplar }: { frame: FrameData; exemplar: Exempla
   );
 }
 
+/** What is under the pointer in a frame: a cell, a stretch of missing data, or nothing. */
+function hoverAt(frame: FrameData | null, xCss: number, yCss: number): Hover | null {
+  const geometry = frame?.geometry;
+  if (!frame || !geometry) return null;
+  const { plot } = frame.layout;
+  const group = groupAtPx(geometry, Math.floor((xCss - plot.x) * geometry.dpr));
+  const slot = slotAtPx(geometry, Math.floor((yCss - plot.y) * geometry.dpr));
+  if (group && slot >= 0) return { kind: 'cell', fromMs: frame.view.fromMs, xCss, yCss, group, slot };
+  const inPlot = yCss >= plot.y && yCss < plot.y + plot.height;
+  const run = inPlot
+    ? frame.missing.find((r) => {
+        const { x0, x1 } = runExtentCss(frame, r);
+        return xCss >= x0 && xCss < x1;
+      })
+    : undefined;
+  return run ? { kind: 'missing', xCss, yCss, run } : null;
+}
+
+/** The same cell with the same counts, or the same missing stretch: what the hover shows has not changed. */
+function sameHover(a: Hover | null, b: Hover | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.kind === 'cell' && b.kind === 'cell') return a.slot === b.slot && a.group.startMs === b.group.startMs && a.group.endMs === b.group.endMs && a.group.histogram === b.group.histogram;
+  if (a.kind === 'missing' && b.kind === 'missing') return a.run[0] === b.run[0] && a.run[1] === b.run[1];
+  return false;
+}
+
 export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; snapshot: Snapshot; highlight: Exemplar | null }) {
   const container = useRef<HTMLDivElement>(null);
   const picture = useRef<HTMLDivElement>(null);
   const brushLayer = useRef<SVGGElement>(null);
   const [hover, setHover] = useState<Hover | null>(null);
   const frame = snapshot.frame;
+  countRender();
   const split = snapshot.state.display.split;
 
   useEffect(() => {
@@ -341,28 +375,30 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
 
   useBrush(model, frame, brushLayer);
 
+  // The pointer over the plot (null: elsewhere, or dragging a brush): the hover follows the
+  // picture under it while the view scrolls, rendering only when the cell under it changes.
+  const pointer = useRef<{ xCss: number; yCss: number } | null>(null);
+  useEffect(
+    () =>
+      model.subscribeFrames(() => {
+        const at = pointer.current;
+        if (!at) return;
+        const next = hoverAt(model.shownFrame, at.xCss, at.yCss);
+        setHover((shown) => (sameHover(shown, next) ? shown : next));
+      }),
+    [model],
+  );
+  const marksLayer = useCallback((g: SVGGElement | null) => model.setTimeLayer('marks', g), [model]);
+  const bandsLayer = useCallback((g: SVGGElement | null) => model.setTimeLayer('bands', g), [model]);
+
   const onPointerMove = (event: PointerEvent<SVGSVGElement>): void => {
-    const geometry = frame?.geometry;
-    if (!frame || !geometry || event.buttons !== 0) {
-      setHover(null);
-      return;
-    }
     const box = event.currentTarget.getBoundingClientRect();
-    const xCss = event.clientX - box.left;
-    const yCss = event.clientY - box.top;
-    const { plot } = frame.layout;
-    const group = groupAtPx(geometry, Math.floor((xCss - plot.x) * geometry.dpr));
-    const slot = slotAtPx(geometry, Math.floor((yCss - plot.y) * geometry.dpr));
-    if (group && slot >= 0) {
-      setHover({ kind: 'cell', xCss, yCss, group, slot });
-      return;
-    }
-    const inPlot = yCss >= plot.y && yCss < plot.y + plot.height;
-    const run = inPlot ? frame.missing.find((r) => {
-      const { x0, x1 } = runExtentCss(frame, r);
-      return xCss >= x0 && xCss < x1;
-    }) : undefined;
-    setHover(run ? { kind: 'missing', xCss, yCss, run } : null);
+    pointer.current = event.buttons === 0 ? { xCss: event.clientX - box.left, yCss: event.clientY - box.top } : null;
+    setHover(pointer.current && hoverAt(model.shownFrame, pointer.current.xCss, pointer.current.yCss));
+  };
+  const onPointerLeave = (): void => {
+    pointer.current = null;
+    setHover(null);
   };
 
   const plot = frame?.layout.plot;
@@ -388,20 +424,31 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
         </svg>
       )}
       {frame && !split && (
-        <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={() => setHover(null)}>
-          <MissingBands frame={frame} />
-          <Axes frame={frame} />
+        <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={onPointerLeave}>
+          <defs>
+            <clipPath id={PLOT_CLIP_ID}>
+              <rect x={frame.layout.plot.x} y={frame.layout.plot.y} width={frame.layout.plot.width} height={frame.layout.plot.height} />
+            </clipPath>
+          </defs>
+          <g clipPath={`url(#${PLOT_CLIP_ID})`}>
+            <g className="time-bands" ref={bandsLayer}>
+              <MissingBands frame={frame} />
+            </g>
+          </g>
+          <Axes model={model} frame={frame} />
           <FrameLegend frame={frame} perSecond={snapshot.state.display.perSecond} perDevice={false} />
-          {cellHover && hoverRow && geometry && (
-            <rect
-              className="hover-cell"
-              x={frame.layout.plot.x + cellHover.group.x0Px / geometry.dpr}
-              y={frame.layout.plot.y + hoverRow.y0 / geometry.dpr}
-              width={(cellHover.group.x1Px - cellHover.group.x0Px) / geometry.dpr}
-              height={(hoverRow.y1 - hoverRow.y0) / geometry.dpr}
-            />
-          )}
-          {highlight && <ExemplarMark frame={frame} exemplar={highlight} />}
+          <g className="time-marks" ref={marksLayer}>
+            {cellHover && hoverRow && geometry && (
+              <rect
+                className="hover-cell"
+                x={frame.layout.plot.x + cellHover.group.x0Px / geometry.dpr + timeShiftCss(cellHover.fromMs, frame.view.fromMs, frame.view.toMs - frame.view.fromMs, frame.layout.plot.width)}
+                y={frame.layout.plot.y + hoverRow.y0 / geometry.dpr}
+                width={(cellHover.group.x1Px - cellHover.group.x0Px) / geometry.dpr}
+                height={(hoverRow.y1 - hoverRow.y0) / geometry.dpr}
+              />
+            )}
+            {highlight && <ExemplarMark frame={frame} exemplar={highlight} />}
+          </g>
           <g className="brush" ref={brushLayer} />
         </svg>
       )}

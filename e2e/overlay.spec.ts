@@ -1,0 +1,113 @@
+/**
+ * The overlay of a scrolling view (client/state/overlay.ts): a frame that only moved time
+ * renders no React component (the model moves the time axis's ticks, the missing-data bands and
+ * the hover mark with the picture by a transform); React renders when what it shows changes, or
+ * on the side panels' four-a-second schedule. And wherever React last rendered them, the ticks,
+ * the band and the hovered cell sit where the frame the picture shows puts them.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { startServer, type RunningServer } from './server.ts';
+import { openDashboard, plotBox } from './page.ts';
+
+let server: RunningServer;
+
+test.beforeAll(async () => {
+  // a column every 40 ms: a live view moves with nearly every frame; the server's synthetic
+  // history (2,000 columns: 80 s) leaves the start of a two-minute view without data
+  server = await startServer({ args: ['--interval', '40'] });
+});
+
+test.afterAll(async () => {
+  await server.stop();
+});
+
+/** Drawn frames and React renders over `frames` animation frames of the page. */
+async function rendersOver(page: Page, frames: number): Promise<{ drawn: number; renders: number }> {
+  return page.evaluate(async (count) => {
+    const hooks = window.__bpfheat!;
+    const before = { drawn: hooks.framesDrawn, renders: hooks.reactRenders };
+    for (let k = 0; k < count; k++) await new Promise(requestAnimationFrame);
+    return { drawn: hooks.framesDrawn - before.drawn, renders: hooks.reactRenders - before.renders };
+  }, frames);
+}
+
+interface Placement {
+  /** the view of the picture shown, and the time axis's data-domain */
+  readonly fromMs: number;
+  readonly toMs: number;
+  readonly domain: string;
+  /** the transform the model gave the ticks (not translate(0 0): React rendered them for an earlier frame) */
+  readonly ticksTransform: string;
+  /** each tick: where the browser shows it, and where the shown frame puts its time (page CSS px) */
+  readonly ticks: { readonly atX: number; readonly wantX: number }[];
+  /** the missing-data band: its right edge as shown, and where the shown frame puts the end of its run */
+  readonly band: { readonly atX: number; readonly wantX: number } | null;
+}
+
+/** Where the overlay's parts are and where the frame the picture shows puts them, read in one task (no frame in between). */
+async function placement(page: Page): Promise<Placement> {
+  return page.evaluate(() => {
+    const hooks = window.__bpfheat!;
+    const frame = hooks.frame()!;
+    const xOf = (ms: number): number => frame.plot.x + ((ms - frame.fromMs) * frame.plot.width) / (frame.toMs - frame.fromMs);
+    const ticks = [...document.querySelectorAll<SVGGElement>('.heatmap-overlay .axis-x .time-ticks [data-ms]')].map((tick) => ({
+      atX: tick.querySelector('line')!.getBoundingClientRect().left,
+      wantX: xOf(Number(tick.dataset.ms)),
+    }));
+    const rect = document.querySelector<SVGRectElement>('.heatmap-overlay [data-missing]');
+    const run = hooks.missing()[0];
+    return {
+      fromMs: frame.fromMs,
+      toMs: frame.toMs,
+      domain: document.querySelector('.heatmap-overlay .axis-x')!.getAttribute('data-domain')!,
+      ticksTransform: document.querySelector('.heatmap-overlay .time-ticks')!.getAttribute('transform') ?? '',
+      ticks,
+      band: rect && run ? { atX: rect.getBoundingClientRect().right, wantX: xOf((run[1] + 1) * frame.intervalMs) } : null,
+    };
+  });
+}
+
+test('a live view that only moves in time renders React at the panels’ pace, not with every frame drawn', async ({ page }) => {
+  // half a minute across the plot: the picture moves by a CSS pixel with every column
+  await openDashboard(page, `${server.url}?span=30`);
+  const { drawn, renders } = await rendersOver(page, 120);
+  expect(drawn, 'frames drawn while the view scrolls').toBeGreaterThan(20);
+  // each drawn frame rendered React before; now the side panels' 4/s (with their header) and a tick that came or went
+  expect(renders, `${renders} React renders in ${drawn} drawn frames`).toBeLessThan(drawn / 2);
+});
+
+test('between React renders, the ticks, the missing-data band and the hovered cell sit where the picture shown puts them', async ({ page }) => {
+  // two minutes of a server that started moments ago: the view begins before its history (a band of no data)
+  await openDashboard(page, `${server.url}?span=120`);
+  const box = await plotBox(page);
+  let moved = 0;
+  for (let sample = 0; sample < 40; sample++) {
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+    const at = await placement(page);
+    expect(at.domain).toBe(`${at.fromMs},${at.toMs}`);
+    expect(at.ticks.length).toBeGreaterThanOrEqual(3);
+    for (const tick of at.ticks) expect(Math.abs(tick.atX - tick.wantX), `tick at ${tick.atX}, its time at ${tick.wantX}`).toBeLessThan(0.6);
+    expect(at.band, 'a band of no data before the server began').not.toBeNull();
+    expect(Math.abs(at.band!.atX - at.band!.wantX), `band ends at ${at.band!.atX}, its run at ${at.band!.wantX}`).toBeLessThan(0.6);
+    if (at.ticksTransform !== 'translate(0 0)') moved++;
+  }
+  expect(moved, 'samples where the overlay was moved by the model, not rendered by React').toBeGreaterThan(5);
+
+  // The pointer held still over the newest cells: the cell outlined is the one under it in the picture shown, while it scrolls.
+  const x = box.x + box.width * 0.97;
+  const y = box.y + box.height * 0.5;
+  await page.mouse.move(x, y);
+  await expect(page.locator('.heatmap-overlay .hover-cell')).toBeVisible();
+  for (let sample = 0; sample < 20; sample++) {
+    const cell = await page.evaluate(async () => {
+      await new Promise(requestAnimationFrame);
+      // the hover's render, if the cell under the pointer changed, comes in a task after the frame's
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      const rect = document.querySelector('.heatmap-overlay .hover-cell')?.getBoundingClientRect();
+      return rect ? { left: rect.left, right: rect.right } : null;
+    });
+    expect(cell, 'a cell outlined under the pointer').not.toBeNull();
+    expect(cell!.left - 0.6, `outlined ${cell!.left}–${cell!.right}, pointer at ${x}`).toBeLessThanOrEqual(x);
+    expect(cell!.right + 0.6).toBeGreaterThan(x);
+  }
+});
