@@ -665,21 +665,90 @@ describe('HeatmapRenderer.drawParts', () => {
     expect(live.paintedPx).toBeLessThan(150 * 50);
   });
 
-  it("paints a moving view whose colour scale moved over calls, showing the last picture until it is whole", () => {
+  it('recolours a moving view whose colour scale moved in parts, each put as it is painted, settling until the last', () => {
     const columns = Array.from({ length: 400 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 3));
     const at = (busiest: number) => input([...columns.slice(0, 399), col(399, busiest, 0)], { widthPx: 400, heightPx: 50, toMs: 400_000, moving: true });
     const renderer = new HeatmapRenderer();
     const canvas = fakeCanvas();
     expect(renderer.draw(canvas.surface, at(7)).colorScale.max).toBe(7);
-    const shown = canvas.all();
-    // the period's first frame reads busiest 70; its scale is taken in the period's last frame, a whole new picture
-    const calls = Array.from({ length: SCALE_EVERY_FRAMES + 2 }, () => renderer.drawParts(canvas.surface, at(70), 150 * 50));
-    expect(calls.slice(0, SCALE_EVERY_FRAMES - 1).map((geometry) => geometry?.colorScale.max), 'kept: the old scale, the picture kept').toEqual(Array(SCALE_EVERY_FRAMES - 1).fill(7));
-    expect(calls.slice(SCALE_EVERY_FRAMES - 1).map((geometry) => geometry?.colorScale.max ?? null), 'the new scale: painted over three calls').toEqual([null, null, 70]);
+    /** the picture under the old scale: the last one before the recolouring */
+    let old = canvas.all();
     const whole = fakeCanvas();
     new HeatmapRenderer().draw(whole.surface, input([...columns.slice(0, 399), col(399, 70, 0)], { widthPx: 400, heightPx: 50, toMs: 400_000 }));
-    expect(canvas.all(), 'whole at the end, as a fixed view of the same cells').toEqual(whole.all());
-    expect(shown, 'the old picture was coloured under the old scale').not.toEqual(whole.all());
+    const recoloured = whole.all();
+    expect(old, 'the old picture was coloured under the old scale').not.toEqual(recoloured);
+    /** Columns of the canvas that show the picture recoloured whole, and those that show the old one. */
+    const columnsLike = (): { recoloured: number; old: number } => {
+      const now = canvas.all();
+      const same = (reference: Uint8ClampedArray, x: number) => Array.from({ length: 50 }, (_, y) => (y * 400 + x) * 4).every((i) => [0, 1, 2].every((c) => now[i + c] === reference[i + c]));
+      const xs = Array.from({ length: 400 }, (_, x) => x);
+      return { recoloured: xs.filter((x) => same(recoloured, x)).length, old: xs.filter((x) => same(old, x) && !same(recoloured, x)).length };
+    };
+    // the period's first frame reads busiest 70; its scale is taken in the period's last frame, then recoloured 150 columns a call
+    const shown: { max: number; settling: boolean; painted: number; like: { recoloured: number; old: number } }[] = [];
+    // (one input: its groups the same objects call after call, as the model hands them over while their columns stay)
+    const busier = at(70);
+    for (let call = 0; call < SCALE_EVERY_FRAMES + 2; call++) {
+      const geometry = renderer.drawParts(canvas.surface, busier, 150 * 50);
+      expect(geometry, `call ${call}: a moving view always shows a picture`).not.toBeNull();
+      if (geometry!.colorScale.max === 7) old = canvas.all();
+      shown.push({ max: geometry!.colorScale.max, settling: geometry!.settling, painted: renderer.paintedPx, like: columnsLike() });
+    }
+    expect(shown.slice(0, SCALE_EVERY_FRAMES - 1).map((s) => s.max), 'kept: the old scale').toEqual(Array(SCALE_EVERY_FRAMES - 1).fill(7));
+    const recolouring = shown.slice(SCALE_EVERY_FRAMES - 1);
+    expect(recolouring.map((s) => s.max), 'the new scale, in the legend from the first part').toEqual([70, 70, 70]);
+    expect(recolouring.map((s) => s.settling)).toEqual([true, true, false]);
+    expect(recolouring.map((s) => s.painted), 'a part a call, the plot once in all').toEqual([150 * 50, 150 * 50, 100 * 50]);
+    // the columns with a cell that changes colour are told apart: each part is shown as soon as it is painted
+    expect(recolouring.map((s) => s.like.recoloured + s.like.old)).toEqual([400, 400, 400]);
+    expect(recolouring[0]!.like.recoloured).toBeGreaterThanOrEqual(150);
+    expect(recolouring[0]!.like.old).toBeGreaterThan(0);
+    expect(recolouring[1]!.like.old, 'fewer old columns after the second part').toBeLessThan(recolouring[0]!.like.old);
+    expect(canvas.all(), 'whole at the end, as a fixed view of the same cells').toEqual(recoloured);
+    expect(renderer.wholePictures, 'the first picture and the recolouring').toBe(2);
+  });
+
+  it('keeps the recoloured parts of a live view that scrolls while it recolours: the plot painted once, no frame over the budget and what changed', () => {
+    const widthPx = 400;
+    const heightPx = 50;
+    const budgetPx = 100 * heightPx;
+    const busySeq = 560;
+    const held = liveHistory(0, 700, 1000).map((c) => (c.seq === busySeq ? PackedColumn.of({ seq: busySeq, startMs: busySeq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [240], counts: [100] }] }) : c));
+    const cache = new GroupCache();
+    const tiles = fakeTiles(widthPx, heightPx);
+    const surface = new TiledSurface(tiles.maker);
+    const renderer = new HeatmapRenderer();
+    // a column a frame, one pixel: the view scrolls by a pixel in every frame of the recolouring
+    const frameAt = (newestSeq: number) => liveFrame(held, cache, (newestSeq + 1) * 1000, widthPx * 1000, 1000, widthPx, heightPx, newestSeq);
+    renderer.draw(surface, frameAt(500));
+    const frames: { newestSeq: number; painted: number; settling: boolean; max: number }[] = [];
+    const compared: number[] = [];
+    for (let newestSeq = 501; newestSeq < 600; newestSeq++) {
+      const drawn = frameAt(newestSeq);
+      const geometry = renderer.drawParts(surface, drawn, budgetPx);
+      expect(geometry, `seq ${newestSeq}: a moving view always shows a picture`).not.toBeNull();
+      frames.push({ newestSeq, painted: renderer.paintedPx, settling: geometry!.settling, max: geometry!.colorScale.max });
+      const expected = fakeCanvas();
+      // a fixed view takes its exact scale: compared where the live one has taken it too
+      if (new HeatmapRenderer().draw(expected.surface, { ...drawn, moving: false }).colorScale.max !== geometry!.colorScale.max || geometry!.settling) continue;
+      const differing = tiles.shown().filter((colour, k) => colour !== expected.pixel(k % widthPx, Math.floor(k / widthPx))).length;
+      expect(differing, `seq ${newestSeq}: a settled picture equals a fresh draw`).toBe(0);
+      compared.push(newestSeq);
+    }
+    expect(compared.filter((seq) => seq > busySeq).length, 'settled frames after the recolouring compared').toBeGreaterThan(10);
+    const steady = frames.filter((f) => f.newestSeq < busySeq);
+    const recolouring = frames.filter((f) => f.settling || (frames[frames.indexOf(f) - 1]?.settling ?? false));
+    expect(new Set(steady.map((f) => f.max)).size, 'one scale before the busy column').toBe(1);
+    expect(recolouring.length, 'recoloured over a few frames').toBeGreaterThanOrEqual(3);
+    expect(recolouring[0]!.max).toBe(100);
+    expect(frames.filter((f) => f.settling).length, 'one recolouring').toBe(recolouring.length - 1);
+    // what a frame paints when nothing is recoloured: the new column and the piece of the lines it is in
+    const changedPx = Math.max(...steady.map((f) => f.painted));
+    expect(changedPx).toBeLessThan(budgetPx / 2);
+    for (const f of recolouring) expect(f.painted, `seq ${f.newestSeq}: a part and what changed, not the plot`).toBeLessThanOrEqual(budgetPx + changedPx);
+    const total = recolouring.reduce((sum, f) => sum + f.painted, 0);
+    expect(total, 'the plot once over the recolouring, and what changed in its frames').toBeLessThanOrEqual(widthPx * heightPx + recolouring.length * changedPx);
+    expect(renderer.wholePictures, 'the first picture and the recolouring').toBe(2);
   });
 });
 

@@ -203,6 +203,12 @@ export interface HeatmapGeometry extends PlacedGroups {
   /** the percentile lines as drawn; empty when they are off */
   readonly lines: Readonly<Record<PercentileKey, readonly LineSegment[]>>;
   readonly cellCount: number;
+  /**
+   * A moving view's picture is being recoloured in parts (HeatmapRenderer.drawParts): some of its
+   * columns still show the colour scale before this one. Nothing that reads the picture's colours
+   * as final (a test, a comparison with a fresh draw) reads it until a frame says false.
+   */
+  readonly settling: boolean;
 }
 
 /** The y extent of a slot's cell, at least one pixel tall, clipped to the canvas. */
@@ -337,8 +343,10 @@ export const SCALE_EVERY_FRAMES = 8;
 
 /** What a frame drew, for drawing the next one from it. */
 interface Drawn {
-  /** everything but the time range that decides a pixel: when it differs, everything is drawn again */
+  /** everything but the time range and the colour scale that decides a pixel: when it differs, everything is drawn again */
   readonly key: string;
+  /** the colour scale the frame's changed columns were painted with */
+  readonly scaleKey: string;
   readonly fromMs: number;
   readonly spanMs: number;
   /** the groups handed over, and where each was drawn */
@@ -371,7 +379,13 @@ export class HeatmapRenderer {
   /** a moving view's next scale, selected a share a frame (colorScaleFor) */
   private readonly selection = new ColorScaleSelection();
   /** a whole picture being painted over calls (drawParts): what it is of, and its columns painted so far */
-  private partial: { readonly key: string; readonly fromMs: number; readonly groups: readonly CellGroup[]; readonly paintedTo: number } | null = null;
+  private partial: { readonly key: string; readonly scaleKey: string; readonly fromMs: number; readonly groups: readonly CellGroup[]; readonly paintedTo: number } | null = null;
+  /**
+   * A moving view being recoloured in parts: the pixel columns [from, to) of the picture that
+   * still show an older colour scale than the last frame's (moved by each scroll, shrunk from
+   * the left by each part painted); null when the picture is of one scale.
+   */
+  private stale: { from: number; to: number } | null = null;
   /** the percentiles of the last frame's pieces of the lines */
   private pieces: ReadonlyMap<number, PieceSlots> = new Map();
   /** device pixels painted by the last draw (the whole plot, or the changed parts) */
@@ -445,40 +459,63 @@ export class HeatmapRenderer {
     this.pixels = buffer.pixels;
     if (buffer.cleared) this.last = null;
     const lineWidthPx = Math.max(2, Math.round(2 * input.dpr));
-    const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
+    const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
+    const scaleKey = [colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max].join('|');
     const { lines, pieces, slots } = input.percentiles ? percentileLines(placed, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: [], slots: new Map<number, PieceSlots>() };
     this.pieces = slots;
-    const changed = this.changedRanges(surface, input, key, placed, lineWidthPx, pieces);
+    const last = this.last;
+    // A moving view keeps its picture through a new colour scale and recolours it in parts (below); a fixed one is painted anew.
+    const keepable = last !== null && last.key === key && (last.scaleKey === scaleKey || input.moving === true);
+    const changed = keepable ? this.changedRanges(surface, input, last, placed, lineWidthPx, pieces) : null;
     const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, firstSlot, lastSlot, edgePx, cover);
-    this.paintedPx = 0;
-    if (!changed && perCallPx < widthPx * heightPx) {
-      // a new picture over several calls: the part painted so far is kept while the picture painted is the same
-      const partial = this.partial;
-      const from = partial && partial.key === key && partial.fromMs === input.fromMs && sameGroups(partial.groups, input.groups) ? partial.paintedTo : 0;
-      // a picture that changed while it was being painted is painted whole: never painted in parts forever
-      const to = partial && from === 0 ? widthPx : Math.min(widthPx, from + Math.max(1, Math.floor(perCallPx / heightPx)));
-      if (from === 0) this.picturesBegun++;
+    const paint = (from: number, to: number): void => {
       painter.cells(from, to);
       if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
-      this.paintedPx = (to - from) * heightPx;
-      if (to < widthPx) {
-        this.partial = { key, fromMs: input.fromMs, groups: input.groups, paintedTo: to };
-        return null;
+      this.paintedPx += (to - from) * heightPx;
+    };
+    this.paintedPx = 0;
+    if (!changed) {
+      this.stale = null;
+      if (perCallPx < widthPx * heightPx) {
+        // a new picture over several calls: the part painted so far is kept while the picture painted is the same
+        const partial = this.partial;
+        const from = partial && partial.key === key && partial.scaleKey === scaleKey && partial.fromMs === input.fromMs && sameGroups(partial.groups, input.groups) ? partial.paintedTo : 0;
+        // a picture that changed while it was being painted is painted whole: never painted in parts forever
+        const to = partial && from === 0 ? widthPx : Math.min(widthPx, from + Math.max(1, Math.floor(perCallPx / heightPx)));
+        if (from === 0) this.picturesBegun++;
+        paint(from, to);
+        if (to < widthPx) {
+          this.partial = { key, scaleKey, fromMs: input.fromMs, groups: input.groups, paintedTo: to };
+          return null;
+        }
+        this.partial = null;
+        surface.put(0, widthPx);
+      } else {
+        this.partial = null;
+        this.picturesBegun++;
+        paint(0, widthPx);
+        surface.put(0, widthPx);
       }
-      this.partial = null;
-      surface.put(0, widthPx);
     } else {
       this.partial = null;
-      if (!changed) this.picturesBegun++;
-      for (const [from, to] of changed ?? [[0, widthPx]]) {
-        painter.cells(from, to);
-        if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
+      // A new scale is put in parts as they are painted, on the surface that scrolls them with the
+      // picture: a part once painted is never painted again for a scroll (painting the picture
+      // whole when it moved mid-repaint was 1.3 million pixels in one frame). Until the stale
+      // columns are painted (a few frames, ~0.1 s) the picture shows two scales and the legend
+      // the new one: acceptable for a live view, whose cells change anyway; `settling` says so.
+      if (last!.scaleKey !== scaleKey) {
+        this.picturesBegun++;
+        this.stale = { from: 0, to: widthPx };
+      }
+      const ranges = this.stale ? withStalePart(changed, this.stale, Math.max(1, Math.floor(perCallPx / heightPx))) : changed;
+      if (this.stale && this.stale.from >= this.stale.to) this.stale = null;
+      for (const [from, to] of ranges) {
+        paint(from, to);
         surface.put(from, to);
-        this.paintedPx += (to - from) * heightPx;
       }
     }
-    this.last = { key, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, placed };
-    return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, ...placed, firstSlot, lastSlot, edgePx, lineWidthPx, lines, cellCount };
+    this.last = { key, scaleKey, fromMs: input.fromMs, spanMs: input.toMs - input.fromMs, placed };
+    return { widthPx, heightPx, dpr: input.dpr, colorScale, groupSize: size, ...placed, firstSlot, lastSlot, edgePx, lineWidthPx, lines, cellCount, settling: this.stale !== null };
   }
 
   /**
@@ -520,18 +557,18 @@ export class HeatmapRenderer {
 
   /**
    * When the picture can be kept, the pixel columns [from, to) to paint after scrolling the
-   * surface: the changed ones, each widened to the pieces of the percentile lines it touches (a
+   * surface (and the stale columns with it): the changed ones, each widened to the pieces of the percentile lines it touches (a
    * piece's percentile is of all its groups), ascending, not overlapping. Null when nothing of
    * the last picture can be kept (nothing scrolled): the picture is painted whole.
    */
-  private changedRanges(surface: Surface, input: HeatmapInput, key: string, placed: PlacedGroups, lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] | null {
+  private changedRanges(surface: Surface, input: HeatmapInput, last: Drawn, placed: PlacedGroups, lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] | null {
     const { widthPx } = input;
-    const last = this.last;
-    if (!last || last.key !== key || last.spanMs !== input.toMs - input.fromMs) return null;
+    if (last.spanMs !== input.toMs - input.fromMs) return null;
     const shift = ((input.fromMs - last.fromMs) * widthPx) / last.spanMs;
     const dx = Math.round(shift);
     if (Math.abs(shift - dx) > WHOLE_PX_SLACK || dx < 0 || dx >= widthPx) return null;
     if (dx > 0) surface.scroll(dx);
+    if (this.stale) this.stale = { from: Math.max(0, this.stale.from - dx), to: this.stale.to - dx };
     const changed: [number, number][] = dx > 0 ? [[widthPx - dx, widthPx]] : [];
     // the groups of both frames, merged by first seq (both ascend): a map of them cost an object per group per frame
     const before = last.placed;
@@ -599,6 +636,23 @@ export class HeatmapRenderer {
     this.cells.set(group, cells);
     return cells;
   }
+}
+
+/**
+ * The ranges to paint in a frame of a moving view being recoloured: the changed ones (ascending,
+ * not overlapping) and the next `partPx` of the stale columns, merged; the stale columns' start
+ * moves past the range that holds it (the part, and a changed range that reached it).
+ */
+export function withStalePart(changed: readonly [number, number][], stale: { from: number; to: number }, partPx: number): [number, number][] {
+  const part: [number, number] = [stale.from, Math.min(stale.to, stale.from + partPx)];
+  const merged: [number, number][] = [];
+  for (const [from, to] of [...changed, ...(part[1] > part[0] ? [part] : [])].sort((a, b) => a[0] - b[0])) {
+    const tail = merged[merged.length - 1];
+    if (tail && from <= tail[1]) tail[1] = Math.max(tail[1], to);
+    else merged.push([from, to]);
+  }
+  for (const [from, to] of merged) if (from <= stale.from && stale.from < to) stale.from = to;
+  return merged;
 }
 
 /**

@@ -127,11 +127,18 @@ const GROUP_WORDS_PER_FRAME = 300_000;
 const DRAW_AFTER_WORDS = 20_000;
 
 /**
- * Device pixels a frame paints of a new picture (HeatmapRenderer.drawParts: a fixed view's, or a
- * moving view's whose colour scale moved): a 1920×1080 page's plot (~1.3 million) in three or
- * four frames, the last of which also puts it and renders the new axes.
+ * Device pixels a frame paints of a fixed view's new picture (HeatmapRenderer.drawParts): a
+ * 1920×1080 page's plot (~1.3 million) in three or four frames, the last of which also puts it
+ * and renders the new axes.
  */
 const PAINT_PER_FRAME_PX = 400_000;
+
+/**
+ * Device pixels a moving view's frame paints of its picture recoloured under a new colour scale,
+ * besides what changed (HeatmapRenderer.drawParts: each part is put as it is painted): the plot
+ * in six or seven frames, each of them a scrolling frame that must stay short.
+ */
+const PAINT_PER_MOVING_FRAME_PX = 200_000;
 
 /** Groups whose cells are taken (HeatmapRenderer.prepareCells) in a frame that does not draw. */
 const CELLS_PER_FRAME = 600;
@@ -679,7 +686,7 @@ export class AppModel {
         // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
         moving: extent.live || this.arriving.length > 0,
       };
-      geometry = this.renderer.drawParts(this.surface, input, PAINT_PER_FRAME_PX);
+      geometry = this.renderer.drawParts(this.surface, input, input.moving ? PAINT_PER_MOVING_FRAME_PX : PAINT_PER_FRAME_PX);
       this.paintedPxSum += this.renderer.paintedPx;
       if (!geometry) {
         // a new picture is being painted over frames: the last one stays, with its panels
@@ -687,6 +694,8 @@ export class AppModel {
         this.invalidate();
         return false;
       }
+      // the rest of a recolouring in the next frames, whether the view moves or not
+      if (geometry.settling) this.invalidate();
       this.framesDrawn++;
       performance.mark(DRAW_MARK);
     }
