@@ -447,14 +447,6 @@ export class HeatmapRenderer {
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;
     const colorScale = this.colorScaleFor(input, cells, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
-    for (const c of cells) {
-      const scale = c.scale;
-      if (scale && scale.kind === colorScale.kind && scale.min === colorScale.min && scale.max === colorScale.max) continue;
-      c.words.fill(0);
-      for (let k = 0; k < c.values.length; k++) c.words[c.slots[k]! - firstSlot] = LEVEL_WORDS[colorLevel(colorScale, c.values[k]!)]!;
-      c.scale = colorScale;
-    }
-
     const buffer = surface.buffer(widthPx, heightPx, input.dpr);
     this.pixels = buffer.pixels;
     if (buffer.cleared) this.last = null;
@@ -467,7 +459,7 @@ export class HeatmapRenderer {
     // A moving view keeps its picture through a new colour scale and recolours it in parts (below); a fixed one is painted anew.
     const keepable = last !== null && last.key === key && (last.scaleKey === scaleKey || input.moving === true);
     const changed = keepable ? this.changedRanges(surface, input, last, placed, lineWidthPx, pieces) : null;
-    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, firstSlot, lastSlot, edgePx, cover);
+    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, colorScale, firstSlot, lastSlot, edgePx, cover);
     const paint = (from: number, to: number): void => {
       painter.cells(from, to);
       if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
@@ -680,6 +672,21 @@ function rowCover(edgePx: Float64Array, heightPx: number, firstSlot: number, las
   return cover;
 }
 
+/**
+ * The pixel words of a group's cells under a colour scale, coloured anew when the scale is not
+ * the one they were coloured under. Done for the groups a frame paints, not for all in view: a
+ * new scale recoloured every cell of a 24-h view in the frame that took it (11 ms in a profile),
+ * where the picture itself is painted in parts over several frames.
+ */
+function colouredWords(cells: GroupCells, scale: ColorScale, firstSlot: number): Int32Array {
+  const kept = cells.scale;
+  if (kept && kept.kind === scale.kind && kept.min === scale.min && kept.max === scale.max) return cells.words;
+  cells.words.fill(0);
+  for (let k = 0; k < cells.values.length; k++) cells.words[cells.slots[k]! - firstSlot] = LEVEL_WORDS[colorLevel(scale, cells.values[k]!)]!;
+  cells.scale = scale;
+  return cells.words;
+}
+
 /** Paints cells and percentile lines into the pixel buffer, within a range of pixel columns. */
 class Painter {
   private readonly stride: number;
@@ -690,6 +697,7 @@ class Painter {
     private readonly heightPx: number,
     private readonly placed: PlacedGroups,
     private readonly groupCells: readonly GroupCells[],
+    private readonly colorScale: ColorScale,
     private readonly firstSlot: number,
     lastSlot: number,
     private readonly edgePx: Float64Array,
@@ -710,7 +718,7 @@ class Painter {
     const [first, end] = this.groupsIn(from, to);
     // Flat copies of the groups painted, for the pixel loop, which reads them once per group and band of rows.
     const words = new Int32Array((end - first) * stride);
-    for (let i = first; i < end; i++) words.set(this.groupCells[i]!.words, (i - first) * stride);
+    for (let i = first; i < end; i++) words.set(colouredWords(this.groupCells[i]!, this.colorScale, this.firstSlot), (i - first) * stride);
     const x0 = this.placed.x0Px.subarray(first, end);
     const x1 = this.placed.x1Px.subarray(first, end);
     // Rows covered by the same slots are the same row of pixels: write the first, copy the rest.

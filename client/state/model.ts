@@ -134,11 +134,11 @@ const DRAW_AFTER_WORDS = 20_000;
 const PAINT_PER_FRAME_PX = 400_000;
 
 /**
- * Device pixels a moving view's frame paints of its picture recoloured under a new colour scale,
- * besides what changed (HeatmapRenderer.drawParts: each part is put as it is painted): the plot
- * in six or seven frames, each of them a scrolling frame that must stay short.
+ * Device pixels a live view's frame paints of a new picture (its picture recoloured under a new
+ * colour scale, besides what changed: HeatmapRenderer.drawParts puts each part as it is
+ * painted): the plot in six or seven frames, each of them a scrolling frame that must stay short.
  */
-const PAINT_PER_MOVING_FRAME_PX = 200_000;
+const PAINT_PER_LIVE_FRAME_PX = 200_000;
 
 /** Groups whose cells are taken (HeatmapRenderer.prepareCells) in a frame that does not draw. */
 const CELLS_PER_FRAME = 600;
@@ -686,7 +686,7 @@ export class AppModel {
         // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
         moving: extent.live || this.arriving.length > 0,
       };
-      geometry = this.renderer.drawParts(this.surface, input, input.moving ? PAINT_PER_MOVING_FRAME_PX : PAINT_PER_FRAME_PX);
+      geometry = this.renderer.drawParts(this.surface, input, extent.live ? PAINT_PER_LIVE_FRAME_PX : PAINT_PER_FRAME_PX);
       this.paintedPxSum += this.renderer.paintedPx;
       if (!geometry) {
         // a new picture is being painted over frames: the last one stays, with its panels
