@@ -39,7 +39,8 @@
  * per frame: what React and the browser's style and layout work on, counted, not timed.
  * Pixels painted per column received while scrolling, and the whole-picture repaints among
  * them: the page counts the device pixels of the heat map it paints (client/testing.ts), counts
- * of work that neither the machine's load nor the frame rate moves.
+ * of work that neither the machine's load nor the frame rate moves; and the same per drawing
+ * frame (the p95, and the most in one frame), from the marks of the frames that paint.
  * JS heap: used size after a forced garbage collection (CDP Runtime.getHeapUsage).
  *
  * `--trace DIR` keeps the traces of scrolling and of the zoom (DIR/<window>-scroll.json,
@@ -163,6 +164,8 @@ interface ScenarioResult {
   readonly scrollWholePictures: number | null;
   /** React's renders of the page while scrolling, per scrolling frame; null for a client that does not count them */
   readonly scrollRendersPerFrame: number | null;
+  /** device pixels painted by the drawing frames while scrolling: the most in one frame, and the p95; null for a client that does not mark them */
+  readonly scrollPaintedPerFrame: { readonly max: number; readonly p95: number } | null;
   readonly brushing: FrameStats;
   readonly brushingSpan: FrameStats;
   readonly zoomMs: number | null;
@@ -301,6 +304,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
 
   // scrolling: held-back columns arrive at SCROLL_RATE per second; each moves the live view
   const before = await hooks(page);
+  const scrollStartMs = await page.evaluate(() => performance.now());
   await countDomChanges(page);
   const scrolling = await traced(browser, page, async () => {
     server.send(`scroll ${SCROLL_COLUMNS}`);
@@ -313,6 +317,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
   const scrollPaintedPx = before.paintedPxTotal === null || after.paintedPxTotal === null ? null : after.paintedPxTotal - before.paintedPxTotal;
   const scrollWholePictures = before.wholePictures === null || after.wholePictures === null ? null : after.wholePictures - before.wholePictures;
   const scrollRenders = before.reactRenders === null || after.reactRenders === null ? null : after.reactRenders - before.reactRenders;
+  const scrollPaintedPerFrame = await paintedPerFrame(page, scrollStartMs);
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
@@ -358,6 +363,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     scrollPaintedPerColumn: scrollPaintedPx === null ? null : scrollPaintedPx / SCROLL_COLUMNS,
     scrollWholePictures,
     scrollRendersPerFrame: scrollRenders === null ? null : scrollRenders / Math.max(1, scrolling.frames.length),
+    scrollPaintedPerFrame,
     brushing: frameStats(busy(brushing.frames)),
     brushingSpan: frameStats(brushing.frames.map((f) => f.spanMs)),
     zoomMs: zoom.frames.length > 0 ? Math.max(...busy(zoom.frames)) : null,
@@ -365,6 +371,25 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     zoomDrawn: zoom.releasedAt === null ? null : untilMarked(zoom.frames, zoom.releasedAt, DRAW_MARK),
     clientLastFrameMs,
   };
+}
+
+/**
+ * Device pixels painted by each drawing frame since `sinceMs` (the page's clock), from the
+ * painting marks' detail (client/state/marks.ts): the most in one frame and the p95, null when
+ * the client's marks carry none (built before 2026-12-02).
+ */
+async function paintedPerFrame(page: Page, sinceMs: number): Promise<{ max: number; p95: number } | null> {
+  const painted = await page.evaluate(
+    ({ since, names }) =>
+      performance
+        .getEntriesByType('mark')
+        .filter((m) => names.includes(m.name) && m.startTime >= since)
+        .map((m) => ((m as PerformanceMark).detail as { paintedPx?: number } | null)?.paintedPx ?? null),
+    { since: sinceMs, names: [DRAW_MARK, DRAW_PART_MARK] },
+  );
+  const counted = painted.filter((px): px is number => px !== null);
+  if (counted.length === 0) return null;
+  return { max: Math.max(...counted), p95: quantile(counted, 0.95) };
 }
 
 function busy(frames: readonly AnimationFrame[]): number[] {
@@ -421,7 +446,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'React renders/frame', 'px painted/column', 'whole repaints', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
+      ['window', 'drawn from', 'load s', 'heap MB', 'scroll frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'drawing frames', 'p95 ms', 'panel frames', 'p95 ms', 'DOM changes/frame', 'React renders/frame', 'px painted/column', 'px/drawing frame p95', 'max', 'whole repaints', 'brush frames', 'p50 ms', 'p95 ms', 'max ms', 'span p95', 'zoom frame ms', 'span', 'release → drawn ms', 'frames', 'client lastFrameMs'],
       results.map((r) => [
         r.scenario.label,
         `${r.cells.toLocaleString('en-US')} × ${r.stepMs / 1000} s`,
@@ -439,6 +464,8 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
         r.scrollDomPerFrame.toFixed(1),
         r.scrollRendersPerFrame === null ? '—' : r.scrollRendersPerFrame.toFixed(2),
         r.scrollPaintedPerColumn === null ? '—' : Math.round(r.scrollPaintedPerColumn).toLocaleString('en-US'),
+        r.scrollPaintedPerFrame === null ? '—' : Math.round(r.scrollPaintedPerFrame.p95).toLocaleString('en-US'),
+        r.scrollPaintedPerFrame === null ? '—' : r.scrollPaintedPerFrame.max.toLocaleString('en-US'),
         r.scrollWholePictures ?? '—',
         r.brushing.count,
         ms(r.brushing.p50),
@@ -453,7 +480,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
       ]),
     ),
   );
-  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; React renders: renders of the page (its heat-map panel, rendered with every snapshot and hover) while scrolling, per frame; px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)");
+  say("(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; React renders: renders of the page (its heat-map panel, rendered with every snapshot and hover) while scrolling, per frame; px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; px/drawing frame: the same per drawing frame, its p95 and the most in one; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)");
 
   const figures: Figure[] = [];
   for (const r of results) {
@@ -464,6 +491,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
     figures.push(atMost(PART, `frame while scrolling, ${label} (busy p95 of the worse kind: drawing ${ms(r.scrollingDraw.p95)} ms over ${r.scrollingDraw.count} frames, panels ${ms(r.scrollingPanels.p95)} ms over ${r.scrollingPanels.count}; all ${r.scrolling.count} frames p95 ${ms(r.scrolling.p95)}, p50 ${ms(r.scrolling.p50)}; span p95 ${ms(r.scrollingSpan.p95)} ms)`, Number.isFinite(worse) ? worse : null, 'ms', target, `< ${target} ms`, 1));
     figures.push(info(PART, `device pixels painted per column received while scrolling, ${label} (a count of work, whatever else the machine runs)`, r.scrollPaintedPerColumn, 'px', 0));
     figures.push(info(PART, `React renders per scrolling frame, ${label} (over ${r.scrolling.count} frames, ${r.scrollingDraw.count} of them drawing: a frame that only moved time renders none)`, r.scrollRendersPerFrame, 'renders', 2));
+    figures.push(info(PART, `device pixels painted in one drawing frame while scrolling, the most, ${label} (p95 ${r.scrollPaintedPerFrame === null ? '—' : Math.round(r.scrollPaintedPerFrame.p95).toLocaleString('en-US')}; a count of work)`, r.scrollPaintedPerFrame?.max ?? null, 'px', 0));
     figures.push(info(PART, `whole-picture repaints while scrolling ${SCROLL_COLUMNS} columns, ${label} (each the whole plot, in one frame or over several)`, r.scrollWholePictures, 'pictures', 0));
     figures.push(atMost(PART, `frame while brushing, ${label} (busy p95; p50 ${ms(r.brushing.p50)} ms; span p95 ${ms(r.brushingSpan.p95)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
     figures.push(atMost(PART, `the frame after a zoom, ${label} (busy, the longest; span ${r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs)} ms)`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));

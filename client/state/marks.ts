@@ -2,7 +2,8 @@
  * User-timing marks (performance.mark) of the frames that paint the heat map, of those that paint
  * part of a new picture (painted over several frames), and of those that give the side panels a
  * new frame: the benchmark (bench/client-draw.ts) tells the kinds of frame apart in Chromium's
- * trace by them, and times a zoom to the frame that paints it.
+ * trace by them, and times a zoom to the frame that paints it. The two marks of painting frames
+ * carry the device pixels the frame painted (`detail.paintedPx`), read back from the page.
  */
 export const DRAW_MARK = 'bpfheat:draw';
 export const DRAW_PART_MARK = 'bpfheat:draw-part';

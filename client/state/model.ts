@@ -690,14 +690,14 @@ export class AppModel {
       this.paintedPxSum += this.renderer.paintedPx;
       if (!geometry) {
         // a new picture is being painted over frames: the last one stays, with its panels
-        if (this.renderer.paintedPx > 0) performance.mark(DRAW_PART_MARK);
+        if (this.renderer.paintedPx > 0) performance.mark(DRAW_PART_MARK, { detail: { paintedPx: this.renderer.paintedPx } });
         this.invalidate();
         return false;
       }
       // the rest of a recolouring in the next frames, whether the view moves or not
       if (geometry.settling) this.invalidate();
       this.framesDrawn++;
-      performance.mark(DRAW_MARK);
+      performance.mark(DRAW_MARK, { detail: { paintedPx: this.renderer.paintedPx } });
     }
     const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
