@@ -493,8 +493,9 @@ export class HeatmapRenderer {
       // A new scale is put in parts as they are painted, on the surface that scrolls them with the
       // picture: a part once painted is never painted again for a scroll (painting the picture
       // whole when it moved mid-repaint was 1.3 million pixels in one frame). Until the stale
-      // columns are painted (a few frames, ~0.1 s) the picture shows two scales and the legend
-      // the new one: acceptable for a live view, whose cells change anyway; `settling` says so.
+      // columns are painted (a few frames, by the caller's budget) the picture shows two scales
+      // and the legend the new one: acceptable for a live view, whose cells change anyway;
+      // `settling` says so.
       if (last!.scaleKey !== scaleKey) {
         this.picturesBegun++;
         this.stale = { from: 0, to: widthPx };

@@ -136,9 +136,13 @@ const PAINT_PER_FRAME_PX = 400_000;
 /**
  * Device pixels a live view's frame paints of a new picture (its picture recoloured under a new
  * colour scale, besides what changed: HeatmapRenderer.drawParts puts each part as it is
- * painted): the plot in six or seven frames, each of them a scrolling frame that must stay short.
+ * painted): the plot in nine frames (~0.15 s of two scales), each of them a scrolling frame that
+ * must stay short. Measured at 24 h under a load average of ~5 (bench:client, 2026-12-02):
+ * drawing frames' p95 7.7–9.1 ms with recolourings at 200,000, 7.6 ms at 100,000, ~7 ms
+ * without any: the load blurs the difference, so the middle, for a recolouring that lasts
+ * ~0.15 s rather than ~0.2 s at 100,000.
  */
-const PAINT_PER_LIVE_FRAME_PX = 200_000;
+const PAINT_PER_LIVE_FRAME_PX = 150_000;
 
 /** Groups whose cells are taken (HeatmapRenderer.prepareCells) in a frame that does not draw. */
 const CELLS_PER_FRAME = 600;
