@@ -24,7 +24,7 @@ import { frameStep, panelStep, type FrameStep } from './frame-step.ts';
 import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
-import { overlayKeyOf, rendersAnew, timeShiftCss } from './overlay.ts';
+import { overlayKeyOf, placedSpanMs, rendersAnew, timeOriginMs, timeShiftCss } from './overlay.ts';
 import { DEFAULT_EXEMPLAR_ORDER, type ExemplarOrder } from '../../shared/exemplar.ts';
 import * as views from './view.ts';
 import type { Display, ViewState } from './view.ts';
@@ -180,10 +180,8 @@ export class AppModel {
   private snapshotKey = overlayKeyOf(null);
   /** the last frame drawn: the picture shows it */
   private shown: FrameData | null = null;
-  /** the overlay's groups placed in time for snapshot.frame, moved to the shown frame by a transform */
+  /** the overlay's groups placed in time from snapshot.frame's origin, moved to the shown frame by a transform */
   private readonly timeLayers = new Map<string, SVGGElement>();
-  /** the time axis, whose data-domain is kept to the shown frame's */
-  private timeAxis: SVGGElement | null = null;
   /** the heat map's picture: tiles in the plot's element, null until one is attached */
   private surface: TiledSurface | null = null;
   /** the split view's canvases and their renderers, by device id */
@@ -291,9 +289,9 @@ export class AppModel {
   }
 
   /**
-   * A group of the overlay placed in time for the snapshot's frame (null: it is gone): the
-   * model moves it with the picture by a transform every frame, as it moves the tiles, so that
-   * a frame that only moved time renders nothing in React. Its transform is the model's.
+   * A group of the overlay placed in time from the snapshot's frame's origin (timeOriginMs; null:
+   * it is gone): the model moves it with the picture by a transform every frame, as it moves the
+   * tiles, so that a frame that only moved time renders nothing in React. Its transform is the model's.
    */
   setTimeLayer(name: string, element: SVGGElement | null): void {
     if (element) this.timeLayers.set(name, element);
@@ -301,10 +299,17 @@ export class AppModel {
     this.placeTimeLayers();
   }
 
-  /** The time axis (null: it is gone): its data-domain is kept to the view the picture shows. */
-  setTimeAxis(element: SVGGElement | null): void {
-    this.timeAxis = element;
-    this.placeTimeLayers();
+  /**
+   * Moves the overlay's time layers from the snapshot's frame's origin to the shown view, writing only a
+   * transform that differs, and not that of an empty layer (no band, no hover: most frames).
+   * After React rendered into a layer it is placed again (HeatmapPanel's layout effect).
+   */
+  placeTimeLayers(): void {
+    const placed = this.snapshot.frame;
+    const shown = this.shown;
+    if (!placed || !shown) return;
+    const transform = `translate(${timeShiftCss(timeOriginMs(placed.view), shown.view.fromMs, placedSpanMs(placed.view), shown.layout.plot.width)} 0)`;
+    for (const layer of this.timeLayers.values()) if (layer.hasChildNodes() && layer.getAttribute('transform') !== transform) layer.setAttribute('transform', transform);
   }
 
   // ------------------------------------------------------------ inputs
@@ -793,19 +798,6 @@ export class AppModel {
     }
     this.placeTimeLayers();
     for (const listener of this.frameListeners) listener();
-  }
-
-  /** Moves the overlay's time layers from the snapshot's frame to the shown one, changing the DOM only where it differs. */
-  private placeTimeLayers(): void {
-    const placed = this.snapshot.frame;
-    const shown = this.shown;
-    if (!placed || !shown) return;
-    const { fromMs, toMs } = shown.view;
-    const dx = timeShiftCss(placed.view.fromMs, fromMs, toMs - fromMs, shown.layout.plot.width);
-    const transform = `translate(${dx} 0)`;
-    for (const layer of this.timeLayers.values()) if (layer.getAttribute('transform') !== transform) layer.setAttribute('transform', transform);
-    const domain = `${fromMs},${toMs}`;
-    if (this.timeAxis && this.timeAxis.getAttribute('data-domain') !== domain) this.timeAxis.setAttribute('data-domain', domain);
   }
 
   private makeSnapshot(frame: FrameData | null, drawnNow: boolean): Snapshot {

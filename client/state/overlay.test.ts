@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { layoutOf } from '../../shared/view.ts';
-import { overlayKeyOf, rendersAnew, timeShiftCss, type OverlayFrame, type RenderedParts } from './overlay.ts';
+import { overlayKeyOf, rendersAnew, timeOriginMs, timeShiftCss, type OverlayFrame, type RenderedParts } from './overlay.ts';
 
 const HOUR_MS = 3_600_000;
 // 04:01:30: the ticks (every 10 minutes) fall inside, none at an edge
@@ -69,6 +69,24 @@ describe('rendersAnew', () => {
     ['the recording ended', { ended: true }, 'k', true],
   ])('%s: %s', (_, change, key, renders) => {
     expect(rendersAnew(parts, 'k', { ...parts, ...change }, key)).toBe(renders);
+  });
+});
+
+describe('timeOriginMs', () => {
+  it.each([
+    // a live hour from 04:01:30 and from 04:59:59 is placed from 04:00; from 05:00, from 05:00
+    [START_MS, START_MS + HOUR_MS, Date.UTC(2026, 11, 2, 4)],
+    [Date.UTC(2026, 11, 2, 4, 59, 59), Date.UTC(2026, 11, 2, 5, 59, 59), Date.UTC(2026, 11, 2, 4)],
+    [Date.UTC(2026, 11, 2, 5), Date.UTC(2026, 11, 2, 6), Date.UTC(2026, 11, 2, 5)],
+    // a 30-s view: 30-s periods
+    [45_000, 75_000, 30_000],
+  ])('a view %d–%d is placed from %d', (fromMs, toMs, origin) => {
+    expect(timeOriginMs({ fromMs, toMs })).toBe(origin);
+  });
+
+  it('keys the origin: a view that moved into the next period renders anew', () => {
+    const lastOfPeriod = Date.UTC(2026, 11, 2, 4, 59, 59);
+    expect(overlayKeyOf(frameAt(lastOfPeriod))).not.toBe(overlayKeyOf(frameAt(lastOfPeriod + 1000)));
   });
 });
 

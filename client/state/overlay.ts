@@ -37,9 +37,11 @@ export function overlayKeyOf(frame: OverlayFrame | null): string {
     .map((t) => `${t.value}:${t.label}`)
     .join(',');
   const bands = frame.missing.map(([first, last]) => `${first <= firstSeq ? '<' : first}-${last}`).join(',');
+  const origin = timeOriginMs(view);
   const scale = geometry ? `${geometry.colorScale.kind} ${geometry.colorScale.min} ${geometry.colorScale.max} ${geometry.groupSize}` : 'no picture';
   return [
-    view.toMs - view.fromMs,
+    placedSpanMs(view),
+    origin,
     frame.intervalMs,
     frame.yRange.join(' '),
     view.utcOffsetMin,
@@ -75,6 +77,26 @@ const RENDERED: readonly (keyof RenderedParts)[] = ['panel', 'state', 'connectio
 /** Whether `next` shows React anything `shown` did not: a part of it changed, or its frame's overlay did (keys from overlayKeyOf). */
 export function rendersAnew(shown: RenderedParts, shownKey: string, next: RenderedParts, nextKey: string): boolean {
   return shownKey !== nextKey || RENDERED.some((part) => shown[part] !== next[part]);
+}
+
+/**
+ * The time the overlay's parts placed in time are placed from (at the plot's left edge), not the
+ * view's start: fixed while a moving view stays within one span-long period, so that React,
+ * rendering for a later frame, writes the same positions (only what came or went is written to
+ * the DOM) and the model's one transform a layer moves them to the view shown.
+ */
+export function timeOriginMs(view: { readonly fromMs: number; readonly toMs: number }): number {
+  const spanMs = placedSpanMs(view);
+  return Math.floor(view.fromMs / spanMs) * spanMs;
+}
+
+/**
+ * The span the overlay is placed by, in whole ms: a live view's start is its end less the span
+ * in floating point, and its end less its start may then differ from the span in the last
+ * bits, which moved every tick by that much and wrote it to the DOM.
+ */
+export function placedSpanMs(view: { readonly fromMs: number; readonly toMs: number }): number {
+  return Math.max(1, Math.round(view.toMs - view.fromMs));
 }
 
 /** The x offset (CSS px) that moves what was placed for a view starting at `placedFromMs` to where a view of the same span starting at `fromMs` puts it. */

@@ -22,15 +22,15 @@ const TimeTicks = memo(function TimeTicks({ ticks, bottom }: { ticks: readonly T
 });
 
 /**
- * The time axis under the plot; its domain is in data-domain for tests. A scrolling one hands
- * its axis and its ticks' group to the model, which keeps the domain current and moves the ticks
- * with the picture (AppModel.setTimeAxis, setTimeLayer).
+ * The time axis under the plot; the domain its ticks were placed for is in data-domain for tests
+ * (a scrolling one's ticks are moved on from it by the model until React renders them again: at
+ * idle it is the picture's). A scrolling one hands its ticks' group to the model (setTimeLayer).
  */
-function TimeAxisAt(props: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly Tick[]; axisRef?: (g: SVGGElement | null) => void; ticksRef?: (g: SVGGElement | null) => void }) {
+function TimeAxisAt(props: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly Tick[]; ticksRef?: (g: SVGGElement | null) => void }) {
   const { fromMs, toMs, plot, ticks } = props;
   const bottom = plot.y + plot.height;
   return (
-    <g className="axis axis-x" data-domain={`${fromMs},${toMs}`} ref={props.axisRef}>
+    <g className="axis axis-x" data-domain={`${fromMs},${toMs}`}>
       <line x1={plot.x} x2={plot.x + plot.width} y1={bottom} y2={bottom} />
       <g className="time-ticks" ref={props.ticksRef}>
         <TimeTicks ticks={ticks} bottom={bottom} />
@@ -50,9 +50,8 @@ export function TimeAxis(props: { fromMs: number; toMs: number; plot: RectCss; t
  * renders nothing in React).
  */
 export function ScrollingTimeAxis({ model, fromMs, toMs, plot, ticks }: { model: AppModel; fromMs: number; toMs: number; plot: RectCss; ticks: readonly PlacedTick[] }) {
-  const axisRef = useCallback((g: SVGGElement | null) => model.setTimeAxis(g), [model]);
   const ticksRef = useCallback((g: SVGGElement | null) => model.setTimeLayer('ticks', g), [model]);
-  return <TimeAxisAt fromMs={fromMs} toMs={toMs} plot={plot} ticks={ticks} axisRef={axisRef} ticksRef={ticksRef} />;
+  return <TimeAxisAt fromMs={fromMs} toMs={toMs} plot={plot} ticks={ticks} ticksRef={ticksRef} />;
 }
 
 /** Value ticks to the left of x. */

@@ -4,7 +4,7 @@
  * missing-data bands, the brush, the hover mark and the mark of the exemplar hovered in the
  * selection panel. Hovering moves only the overlay; the picture is not redrawn.
  */
-import { memo, useCallback, useEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import { brush, select, type D3BrushEvent } from 'd3';
 import {
   CLAMPED_COLOR,
@@ -33,6 +33,7 @@ import {
   valueMap,
   type ColorBy,
   type ColorScale,
+  type PlacedTick,
   type RectCss,
   type YScaleKind,
 } from '../../shared/view.ts';
@@ -40,7 +41,7 @@ import type { Metric } from '../../shared/scheme.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import { cellRectPx, groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
-import { timeShiftCss } from '../state/overlay.ts';
+import { placedSpanMs, timeOriginMs, timeShiftCss } from '../state/overlay.ts';
 import { exemplarCell } from './drilldown.ts';
 import { countRender } from './renders.ts';
 import { missingReason } from './missing.ts';
@@ -111,10 +112,16 @@ function Axes({ model, frame }: { model: AppModel; frame: FrameData }) {
       <text className="cell-size muted" x={plot.x} y={bottom + 30}>
         {cellLabel((frame.geometry?.groupSize ?? 1) * frame.intervalMs, frame.view.filter.metric)}
       </text>
-      <ScrollingTimeAxis model={model} fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={timeAxisTicks(frame.view, plot)} />
+      <ScrollingTimeAxis model={model} fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={placedTicks(frame)} />
       <ValueAxis plot={plot} low={frame.yRange[0]} high={frame.yRange[1]} yScale={frame.view.yScale} metric={frame.view.filter.metric} />
     </g>
   );
+}
+
+/** The time axis's ticks of a frame, on the placed time scale. */
+function placedTicks(frame: FrameData): PlacedTick[] {
+  const xMap = placedTimeMap(frame);
+  return timeAxisTicks(frame.view, frame.layout.plot).map((t) => ({ ...t, px: mapTo(xMap, t.value) }));
 }
 
 /** The value axis: rendered again only when it changes, not with every frame of a scrolling view. */
@@ -215,35 +222,47 @@ const Legend = memo(function Legend({ bar, titleY, scale, colorBy, metric, cellS
   );
 });
 
-/** The CSS x extent of a run of seqs, beyond the plot where the run is (the bands are clipped to it, and moved with the picture). */
-function runSpanCss(frame: FrameData, [first, last]: readonly [number, number]): { x0: number; x1: number } {
-  const xMap = timeMap(frame.view.fromMs, frame.view.toMs, frame.layout.plot);
-  return { x0: mapTo(xMap, first * frame.intervalMs), x1: mapTo(xMap, (last + 1) * frame.intervalMs) };
+/** The CSS x extent of a run of seqs on a time scale, beyond the plot where the run is. */
+function runSpanCss(xMap: ReturnType<typeof timeMap>, intervalMs: number, [first, last]: readonly [number, number]): { x0: number; x1: number } {
+  return { x0: mapTo(xMap, first * intervalMs), x1: mapTo(xMap, (last + 1) * intervalMs) };
 }
 
-/** The CSS x extent of a run of seqs in the plot, clipped to it. */
+/** The CSS x extent of a run of seqs in the plot as the frame shows it, clipped to the plot. */
 function runExtentCss(frame: FrameData, run: readonly [number, number]): { x0: number; x1: number } {
   const { plot } = frame.layout;
-  const { x0, x1 } = runSpanCss(frame, run);
+  const { x0, x1 } = runSpanCss(timeMap(frame.view.fromMs, frame.view.toMs, plot), frame.intervalMs, run);
   return { x0: Math.max(plot.x, x0), x1: Math.min(plot.x + plot.width, x1) };
 }
 
-/** Hatched bands where the range has no columns: unknown time, never drawn as idle (the hover text says why). */
+/** The time scale the overlay's parts placed in time are drawn on: from the frame's origin (timeOriginMs), moved to the view by the model. */
+function placedTimeMap(frame: FrameData): ReturnType<typeof timeMap> {
+  const origin = timeOriginMs(frame.view);
+  return timeMap(origin, origin + placedSpanMs(frame.view), frame.layout.plot);
+}
+
+/** The offset (CSS px) from where the frame puts a time to where the placed time scale does. */
+function placedShiftCss(frame: FrameData, fromMs = frame.view.fromMs): number {
+  return timeShiftCss(fromMs, timeOriginMs(frame.view), placedSpanMs(frame.view), frame.layout.plot.width);
+}
+
+/** The hatching of unknown time (the bands' and the legend's key), in user space: it moves with a band moved. */
+function HatchPattern() {
+  return (
+    <pattern id={HATCH_ID} width={6} height={6} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+      <line y2={6} stroke={MISSING_HATCH_COLOR} strokeWidth={2} />
+    </pattern>
+  );
+}
+
+/** Hatched bands where the range has no columns: unknown time, never drawn as idle (the hover text says why). On the placed time scale. */
 function MissingBands({ frame }: { frame: FrameData }) {
   const { plot } = frame.layout;
-  return (
-    <g className="missing" aria-hidden="true">
-      <defs>
-        <pattern id={HATCH_ID} width={6} height={6} patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-          <line y2={6} stroke={MISSING_HATCH_COLOR} strokeWidth={2} />
-        </pattern>
-      </defs>
-      {frame.missing.map((run) => {
-        const { x0, x1 } = runSpanCss(frame, run);
-        return x1 > x0 ? <rect key={run[0]} x={x0} y={plot.y} width={x1 - x0} height={plot.height} fill={`url(#${HATCH_ID})`} data-missing={`${run[0]}-${run[1]}`} /> : null;
-      })}
-    </g>
-  );
+  const xMap = placedTimeMap(frame);
+  return frame.missing.map((run) => {
+    const { x0, x1 } = runSpanCss(xMap, frame.intervalMs, run);
+    // keyed by its end: the start of a band cut by the view's left edge moves with every column
+    return x1 > x0 ? <rect key={run[1]} x={x0} y={plot.y} width={x1 - x0} height={plot.height} fill={`url(#${HATCH_ID})`} data-missing={`${run[0]}-${run[1]}`} /> : null;
+  });
 }
 
 function MissingTooltip({ snapshot, frame, hover }: { snapshot: Snapshot; frame: FrameData; hover: MissingHover }) {
@@ -302,15 +321,17 @@ function ExemplarMark({ frame, exemplar }: { frame: FrameData; exemplar: Exempla
   const x = mapTo(timeMap(frame.view.fromMs, frame.view.toMs, plot), exemplar.timeMs);
   const y = mapTo(valueMap(frame.view.yScale, frame.yRange, plot), metric === 'latency' ? exemplar.latencyNs : exemplar.bytes);
   const inside = x >= plot.x && x <= plot.x + plot.width && y >= plot.y && y <= plot.y + plot.height;
+  // drawn on the placed time scale, in a layer the model moves with the picture
+  const shift = placedShiftCss(frame);
   return (
     <g className="exemplar-mark" data-seq={seq} data-slot={slot} aria-hidden="true">
       <rect
-        x={plot.x + rect.x0 / geometry.dpr - 2}
+        x={plot.x + rect.x0 / geometry.dpr - 2 + shift}
         y={plot.y + rect.y0 / geometry.dpr - 2}
         width={(rect.x1 - rect.x0) / geometry.dpr + 4}
         height={(rect.y1 - rect.y0) / geometry.dpr + 4}
       />
-      {inside && <circle cx={x} cy={y} r={3} />}
+      {inside && <circle cx={x + shift} cy={y} r={3} />}
     </g>
   );
 }
@@ -391,6 +412,9 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
   const marksLayer = useCallback((g: SVGGElement | null) => model.setTimeLayer('marks', g), [model]);
   const bandsLayer = useCallback((g: SVGGElement | null) => model.setTimeLayer('bands', g), [model]);
 
+  // a layer React just rendered into is moved on to the picture shown (the model skips empty ones)
+  useLayoutEffect(() => model.placeTimeLayers());
+
   const onPointerMove = (event: PointerEvent<SVGSVGElement>): void => {
     const box = event.currentTarget.getBoundingClientRect();
     pointer.current = event.buttons === 0 ? { xCss: event.clientX - box.left, yCss: event.clientY - box.top } : null;
@@ -417,7 +441,9 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
       {frame && split && <SplitCanvases model={model} frame={frame} />}
       {frame && split && (
         <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss}>
-          <MissingBands frame={{ ...frame, missing: [] }} />
+          <defs>
+            <HatchPattern />
+          </defs>
           <SplitAxes frame={frame} />
           <FrameLegend frame={frame} perSecond={false} perDevice />
           <g className="brush" ref={brushLayer} style={{ display: 'none' }} />
@@ -426,12 +452,13 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
       {frame && !split && (
         <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={onPointerLeave}>
           <defs>
+            <HatchPattern />
             <clipPath id={PLOT_CLIP_ID}>
               <rect x={frame.layout.plot.x} y={frame.layout.plot.y} width={frame.layout.plot.width} height={frame.layout.plot.height} />
             </clipPath>
           </defs>
           <g clipPath={`url(#${PLOT_CLIP_ID})`}>
-            <g className="time-bands" ref={bandsLayer}>
+            <g className="missing" aria-hidden="true" ref={bandsLayer}>
               <MissingBands frame={frame} />
             </g>
           </g>
@@ -441,7 +468,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
             {cellHover && hoverRow && geometry && (
               <rect
                 className="hover-cell"
-                x={frame.layout.plot.x + cellHover.group.x0Px / geometry.dpr + timeShiftCss(cellHover.fromMs, frame.view.fromMs, frame.view.toMs - frame.view.fromMs, frame.layout.plot.width)}
+                x={frame.layout.plot.x + cellHover.group.x0Px / geometry.dpr + placedShiftCss(frame, cellHover.fromMs)}
                 y={frame.layout.plot.y + hoverRow.y0 / geometry.dpr}
                 width={(cellHover.group.x1Px - cellHover.group.x0Px) / geometry.dpr}
                 height={(hoverRow.y1 - hoverRow.y0) / geometry.dpr}
