@@ -2,7 +2,9 @@
  * The heat map: an element for the picture of the cells (canvas tiles the model's frame task
  * makes and draws, never React: client/render/surface.ts), and over it one SVG for axes, legend,
  * missing-data bands, the brush, the hover mark and the mark of the exemplar hovered in the
- * selection panel. Hovering moves only the overlay; the picture is not redrawn.
+ * selection panel. Hovering moves only the overlay; the picture is not redrawn. What is placed in
+ * time (the time axis's ticks, the bands, the hover and exemplar marks) is in layers the model
+ * moves with the picture between renders (AppModel.setTimeLayer, client/state/overlay.ts).
  */
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import { brush, select, type D3BrushEvent } from 'd3';
