@@ -8,7 +8,7 @@ import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { wholePixels } from '../state/view.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
 import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type TileMaker } from './surface.ts';
-import { HeatmapRenderer, SCALE_EVERY_FRAMES, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, withStalePart, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
 
 interface FakePixels {
   width: number;
@@ -749,6 +749,22 @@ describe('HeatmapRenderer.drawParts', () => {
     const total = recolouring.reduce((sum, f) => sum + f.painted, 0);
     expect(total, 'the plot once over the recolouring, and what changed in its frames').toBeLessThanOrEqual(widthPx * heightPx + recolouring.length * changedPx);
     expect(renderer.wholePictures, 'the first picture and the recolouring').toBe(2);
+  });
+});
+
+describe('withStalePart', () => {
+  it.each([
+    { what: 'a part from the start of the stale columns', changed: [], stale: { from: 0, to: 400 }, part: 100, ranges: [[0, 100]], after: 100 },
+    { what: 'the rest, narrower than a part', changed: [], stale: { from: 350, to: 400 }, part: 100, ranges: [[350, 400]], after: 400 },
+    { what: 'changed ranges beside it, kept apart', changed: [[10, 12], [395, 400]], stale: { from: 100, to: 390 }, part: 100, ranges: [[10, 12], [100, 200], [395, 400]], after: 200 },
+    { what: 'a changed range overlapping the part: merged, and the start moves past it', changed: [[150, 260]], stale: { from: 100, to: 390 }, part: 100, ranges: [[100, 260]], after: 260 },
+    { what: 'a changed range touching the part: merged', changed: [[200, 210]], stale: { from: 100, to: 390 }, part: 100, ranges: [[100, 210]], after: 210 },
+    { what: 'nothing stale left (scrolled away): the changed ranges alone', changed: [[390, 400]], stale: { from: 0, to: 0 }, part: 100, ranges: [[390, 400]], after: 0 },
+  ] as const)('$what', ({ changed, stale, part, ranges, after }) => {
+    const left = { ...stale };
+    expect(withStalePart(changed.map(([a, b]): [number, number] => [a, b]), left, part)).toEqual(ranges);
+    expect(left.from).toBe(after);
+    expect(left.to).toBe(stale.to);
   });
 });
 
