@@ -3,11 +3,13 @@
  * renders no React component (the model moves the time axis's ticks, the missing-data bands and
  * the hover mark with the picture by a transform); React renders when what it shows changes, or
  * on the side panels' four-a-second schedule. And wherever React last rendered them, the ticks,
- * the band and the hovered cell sit where the frame the picture shows puts them.
+ * the band and the hovered cell sit where the frame the picture shows puts them, and a brush
+ * zooms to the region under it in that frame, not in the one React last rendered.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { startServer, type RunningServer } from './server.ts';
-import { openDashboard, plotBox } from './page.ts';
+import { timeMap, mapFrom } from '../shared/view.ts';
+import { brush, openDashboard, plotBox, waitIdle } from './page.ts';
 
 let server: RunningServer;
 
@@ -106,4 +108,28 @@ test('between React renders, the ticks, the missing-data band and the hovered ce
     expect(cell!.left - 0.6, `outlined ${cell!.left}–${cell!.right}, pointer at ${x}`).toBeLessThanOrEqual(x);
     expect(cell!.right + 0.6).toBeGreaterThan(x);
   }
+});
+
+test('a brush over a scrolling view zooms to the region under it in the picture shown at the release', async ({ page }) => {
+  // half a minute across the plot: the picture moves ~40 CSS px a second, ~10 px in the panels' quarter second
+  await openDashboard(page, `${server.url}?span=30`);
+  // the picture's view when the button is released, read in the release's own task (before the brush's handler)
+  await page.evaluate(() => {
+    const w = window as unknown as { __released?: { fromMs: number; toMs: number } };
+    const keep = (): void => {
+      const frame = window.__bpfheat!.frame()!;
+      w.__released ??= { fromMs: frame.fromMs, toMs: frame.toMs };
+    };
+    window.addEventListener('pointerup', keep, { capture: true });
+    window.addEventListener('mouseup', keep, { capture: true });
+  });
+  await brush(page, [0.3, 0.2], [0.6, 0.8]);
+  const released = await page.evaluate(() => (window as unknown as { __released: { fromMs: number; toMs: number } }).__released);
+  await waitIdle(page);
+  const zoomed = await page.evaluate(() => window.__bpfheat!.frame()!);
+  const box = await plotBox(page);
+  const xMap = timeMap(released.fromMs, released.toMs, { x: 0, y: 0, width: box.width, height: box.height });
+  const msPerPx = (released.toMs - released.fromMs) / box.width;
+  expect(Math.abs(zoomed.fromMs - mapFrom(xMap, 0.3 * box.width)), "the zoom's start against the brush's left edge in the picture released over").toBeLessThanOrEqual(msPerPx);
+  expect(Math.abs(zoomed.toMs - mapFrom(xMap, 0.6 * box.width))).toBeLessThanOrEqual(msPerPx);
 });
