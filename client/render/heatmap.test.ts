@@ -490,7 +490,7 @@ function pixelsDifferingFromFresh(kept: ReturnType<typeof fakeCanvas>, drawn: He
  * Tiles over their own pixels, and the picture they show composed from where they are placed:
  * each pixel of the picture must be shown by exactly one tile (else it reads as null).
  */
-function fakeTiles(widthPx: number, heightPx: number) {
+function fakeTiles(initialWidthPx: number, initialHeightPx: number) {
   const tiles: { data: Uint8ClampedArray; leftPx: number; removed: boolean }[] = [];
   const maker: TileMaker = {
     tile(tileWidth, tileHeight) {
@@ -508,7 +508,8 @@ function fakeTiles(widthPx: number, heightPx: number) {
     },
     image: (width, height) => ({ width, height, data: new Uint8ClampedArray(width * height * 4) }) as unknown as ImageData,
   };
-  const shown = (): (string | null)[] => {
+  /** the picture the live tiles show, of the size given (the first one unless given) */
+  const shown = (widthPx = initialWidthPx, heightPx = initialHeightPx): (string | null)[] => {
     const picture: (string | null)[] = Array.from({ length: widthPx * heightPx }, () => null);
     const covered = new Uint8Array(widthPx * heightPx);
     for (const tile of tiles.filter((t) => !t.removed)) {
@@ -752,6 +753,120 @@ describe('HeatmapRenderer.drawParts', () => {
   });
 });
 
+describe('HeatmapRenderer.drawParts: a recolouring that is interrupted', () => {
+  const widthPx = 400;
+  const heightPx = 50;
+  /** 45 columns a call: a recolouring of the 400-px plot takes nine frames, one more than SCALE_EVERY_FRAMES (as at 1920×1080: 161 of ~1,400) */
+  const partPx = 45;
+  const parts = Math.ceil(widthPx / partPx);
+  /** what a frame of these tests may wait for a settled picture: two scale periods and two recolourings */
+  const settleFrames = 2 * SCALE_EVERY_FRAMES + 2 * parts;
+  /** A column whose only cell (in slot 240) counts n. */
+  const busyColumn = (seq: number, n: number): PackedColumn => PackedColumn.of({ seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [240], counts: [n] }] });
+
+  /** A live view of 400 one-second columns on 400 pixels over held columns, a column a frame (so it scrolls a pixel a frame). */
+  function liveView(held: PackedColumn[]) {
+    const cache = new GroupCache();
+    const tiles = fakeTiles(widthPx, heightPx);
+    const surface = new TiledSurface(tiles.maker);
+    const renderer = new HeatmapRenderer();
+    const frameAt = (newestSeq: number, width = widthPx) => liveFrame(held, cache, (newestSeq + 1) * 1000, width * 1000, 1000, width, heightPx, newestSeq);
+    /** held column seq replaced, as the store tells the group cache */
+    const replace = (seq: number, column: PackedColumn): void => {
+      held[seq] = column;
+      cache.changed(seq);
+    };
+    /** Pixels of the tiles that differ from a fresh draw of the input, and the exact scale's maximum it was drawn with. */
+    const againstFresh = (drawn: HeatmapInput): { differing: number; max: number } => {
+      const fresh = fakeCanvas();
+      const { colorScale } = new HeatmapRenderer().draw(fresh.surface, { ...drawn, moving: false });
+      const differing = tiles.shown(drawn.widthPx, drawn.heightPx).filter((colour, k) => colour !== fresh.pixel(k % drawn.widthPx, Math.floor(k / drawn.widthPx))).length;
+      return { differing, max: colorScale.max };
+    };
+    /**
+     * Draws frames of `next` (numbered from 0) until one is settled under the cells' exact scale,
+     * at most `frames`: how many it took (Infinity when none was) and how its tiles differ from a fresh draw.
+     */
+    const settle = (next: (k: number) => HeatmapInput, frames: number): { frames: number; differing: number } => {
+      for (let k = 0; k < frames; k++) {
+        const drawn = next(k);
+        const geometry = renderer.drawParts(surface, drawn, partPx * heightPx);
+        if (!geometry || geometry.settling) continue;
+        const fresh = againstFresh(drawn);
+        if (fresh.max === geometry.colorScale.max) return { frames: k + 1, differing: fresh.differing };
+      }
+      return { frames: Infinity, differing: NaN };
+    };
+    return { renderer, surface, frameAt, replace, settle };
+  }
+
+  it('takes the next scale only once a recolouring is done: a scale that moves in every period leaves the picture settled between, and no scale waits more than a recolouring', () => {
+    // from seq 500 on, each column's busiest cell is 1.2 times the one before: every period's scale moves by far more than 10%
+    const held = liveHistory(0, 800, 1000).map((c) => (c.seq >= 500 && c.seq < 560 ? busyColumn(c.seq, Math.round(20 * 1.2 ** (c.seq - 500))) : c));
+    const { renderer, surface, frameAt, settle } = liveView(held);
+    renderer.draw(surface, frameAt(499));
+    const frames: { max: number; settling: boolean }[] = [];
+    for (let newestSeq = 500; newestSeq < 560; newestSeq++) {
+      const geometry = renderer.drawParts(surface, frameAt(newestSeq), partPx * heightPx);
+      expect(geometry, `seq ${newestSeq}: a moving view always shows a picture`).not.toBeNull();
+      frames.push({ max: geometry!.colorScale.max, settling: geometry!.settling });
+    }
+    const takes = frames.flatMap((f, k) => (k > 0 && f.max !== frames[k - 1]!.max ? [k] : []));
+    expect(takes.length, 'a new scale in every period').toBeGreaterThanOrEqual(4);
+    for (let t = 1; t < takes.length; t++) {
+      expect(frames.slice(takes[t - 1]!, takes[t]).some((f) => !f.settling), `the recolouring from frame ${takes[t - 1]} ends before frame ${takes[t]} takes a scale`).toBe(true);
+      expect(takes[t]! - takes[t - 1]!, 'the next scale a recolouring late at most').toBeLessThanOrEqual(Math.max(SCALE_EVERY_FRAMES, parts));
+    }
+    expect(Math.max(...takes.slice(1).map((take, t) => take - takes[t]!)), 'nine parts: the scale waited for the last').toBeGreaterThan(SCALE_EVERY_FRAMES);
+    // the cells stop moving: settled, and the picture is a fresh draw's
+    const settled = settle((k) => frameAt(560 + k), settleFrames);
+    expect(settled.frames).toBeLessThanOrEqual(settleFrames);
+    expect(settled.differing).toBe(0);
+  });
+
+  type Live = ReturnType<typeof liveView>;
+  it.each<{ what: string; next: (live: Live, seq: number, k: number) => HeatmapInput }>([
+    {
+      what: 'the cells move the scale again (taken once the recolouring is done)',
+      next: (live, seq, k) => {
+        if (k === 0) live.replace(seq + 1, busyColumn(seq + 1, 1000));
+        return live.frameAt(seq + 1 + k);
+      },
+    },
+    { what: 'another colour quantile (a scale of its own at once: the recolouring starts over)', next: (live, seq, k) => ({ ...live.frameAt(seq + 1 + k), colorQuantile: 0.99 }) },
+    { what: 'a pause (the view fixed: its exact scale, the same)', next: (live, seq) => ({ ...live.frameAt(seq), moving: false }) },
+    {
+      what: 'a pause whose exact scale differs (a new picture, put whole)',
+      next: (live, seq, k) => {
+        if (k === 0) live.replace(seq, busyColumn(seq, 1000));
+        return { ...live.frameAt(seq), moving: false };
+      },
+    },
+    { what: 'a resize', next: (live, seq, k) => live.frameAt(seq + 1 + k, 300) },
+    { what: 'a jump past the width (nothing kept)', next: (live, seq, k) => live.frameAt(seq + 1000 + k) },
+    {
+      what: 'a frame off the pixel grid (in parts, not yet put), then one kept against the last frame put',
+      next: (live, seq, k) => {
+        const drawn = live.frameAt(seq + 1 + k);
+        return k === 0 ? { ...drawn, fromMs: drawn.fromMs + 500, toMs: drawn.toMs + 500 } : drawn;
+      },
+    },
+  ])('$what: settled within a bound, the tiles a fresh draw', ({ next }) => {
+    // busiest 10 until a column of 100 comes in: its period's scale is recoloured in nine parts
+    const held = liveHistory(0, 1800, 1000).map((c) => (c.seq === 560 ? busyColumn(560, 100) : c));
+    const live = liveView(held);
+    live.renderer.draw(live.surface, live.frameAt(499));
+    let seq = 500;
+    let recoloured = 0;
+    // into the recolouring by three parts
+    for (; recoloured < 3 && seq < 600; seq++) if (live.renderer.drawParts(live.surface, live.frameAt(seq), partPx * live.frameAt(seq).heightPx)?.settling) recoloured++;
+    expect(recoloured, 'a recolouring begun').toBe(3);
+    const settled = live.settle((k) => next(live, seq - 1, k), settleFrames);
+    expect(settled.frames, 'settled').toBeLessThanOrEqual(settleFrames);
+    expect(settled.differing).toBe(0);
+  });
+});
+
 describe('withStalePart', () => {
   it.each([
     { what: 'a part from the start of the stale columns', changed: [], stale: { from: 0, to: 400 }, part: 100, ranges: [[0, 100]], after: 100 },
@@ -761,10 +876,8 @@ describe('withStalePart', () => {
     { what: 'a changed range touching the part: merged', changed: [[200, 210]], stale: { from: 100, to: 390 }, part: 100, ranges: [[100, 210]], after: 210 },
     { what: 'nothing stale left (scrolled away): the changed ranges alone', changed: [[390, 400]], stale: { from: 0, to: 0 }, part: 100, ranges: [[390, 400]], after: 0 },
   ] as const)('$what', ({ changed, stale, part, ranges, after }) => {
-    const left = { ...stale };
-    expect(withStalePart(changed.map(([a, b]): [number, number] => [a, b]), left, part)).toEqual(ranges);
-    expect(left.from).toBe(after);
-    expect(left.to).toBe(stale.to);
+    // (frozen: it says where the stale columns start, and leaves them as they were)
+    expect(withStalePart(changed, Object.freeze({ ...stale }), part)).toEqual({ ranges, staleFrom: after });
   });
 });
 

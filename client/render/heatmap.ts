@@ -338,6 +338,11 @@ const SCALE_SLACK = 0.1;
  * that period's last frame (SCALE_EVERY_FRAMES − 1 frames later), one that first shows in its
  * second frame only at the next period's last (2 × SCALE_EVERY_FRAMES − 2 frames later, the
  * longest wait); meanwhile it shows clamped (CLAMPED_COLOR), and a quieter picture keeps the higher scale.
+ * A period's last frame also waits for a recolouring in parts to end (HeatmapRenderer.drawParts):
+ * a recolouring of P parts, P > SCALE_EVERY_FRAMES, takes the next scale P − SCALE_EVERY_FRAMES
+ * frames late (one at 1920×1080: nine parts), so the longest wait is 2 × SCALE_EVERY_FRAMES − 2
+ * plus that. Bounded, where a scale taken mid-recolouring started it over: with parts longer
+ * than the period a live view whose cells kept moving was never of one scale.
  */
 export const SCALE_EVERY_FRAMES = 8;
 
@@ -427,12 +432,16 @@ export class HeatmapRenderer {
   }
 
   /**
-   * draw, but a new picture (a fixed view's; a moving view's whose colour scale moved, or that
-   * jumped) may take several calls (frames): at most `perCallPx` device pixels painted a call,
-   * the picture put only in the call that paints the last of them. Null until then: the picture
-   * shown stays the last one. Painting a zoomed view's 1.3 million pixels took a third of the
-   * longest frame of a zoom, and a week's live view repainted whole in one frame when its colour
-   * scale moved by more than SCALE_SLACK (11.8 ms of painting in a profile).
+   * draw, but a new picture may take several calls (frames), at most `perCallPx` device pixels
+   * painted a call besides what changed, in one of two ways:
+   * - a picture that cannot be kept (a fixed view's, one whose key changed, a moving view that
+   *   jumped or was resized) is painted from its left edge in parts and put whole in the call that
+   *   paints the last of them. Null until then: the picture shown stays the last one. Painting a
+   *   zoomed view's 1.3 million pixels took a third of the longest frame of a zoom.
+   * - a kept moving view whose colour scale moved is recoloured a part a call, each put as it is
+   *   painted, the rest (`stale`) scrolled with the picture; never null, and the geometry says
+   *   `settling` until the last part. A week's live view repainted whole in one frame when its
+   *   colour scale moved by more than SCALE_SLACK (11.8 ms of painting in a profile).
    */
   drawParts(surface: Surface, input: HeatmapInput, perCallPx: number): HeatmapGeometry | null {
     const { widthPx, heightPx } = input;
@@ -467,7 +476,6 @@ export class HeatmapRenderer {
     };
     this.paintedPx = 0;
     if (!changed) {
-      this.stale = null;
       if (perCallPx < widthPx * heightPx) {
         // a new picture over several calls: the part painted so far is kept while the picture painted is the same
         const partial = this.partial;
@@ -488,6 +496,8 @@ export class HeatmapRenderer {
         paint(0, widthPx);
         surface.put(0, widthPx);
       }
+      // only here, with the whole picture put: a call that returned null left the two-scale picture shown, and a later frame kept against it recolours on
+      this.stale = null;
     } else {
       this.partial = null;
       // A new scale is put in parts as they are painted, on the surface that scrolls them with the
@@ -495,13 +505,18 @@ export class HeatmapRenderer {
       // whole when it moved mid-repaint was 1.3 million pixels in one frame). Until the stale
       // columns are painted (a few frames, by the caller's budget) the picture shows two scales
       // and the legend the new one: acceptable for a live view, whose cells change anyway;
-      // `settling` says so.
+      // `settling` says so. The cells' next scale waits for the last part (colorScaleFor); one
+      // the view asks for (another quantile, filter) starts the recolouring over.
       if (last!.scaleKey !== scaleKey) {
         this.picturesBegun++;
         this.stale = { from: 0, to: widthPx };
       }
-      const ranges = this.stale ? withStalePart(changed, this.stale, Math.max(1, Math.floor(perCallPx / heightPx))) : changed;
-      if (this.stale && this.stale.from >= this.stale.to) this.stale = null;
+      let ranges = changed;
+      if (this.stale) {
+        const part = withStalePart(changed, this.stale, Math.max(1, Math.floor(perCallPx / heightPx)));
+        ranges = part.ranges;
+        this.stale = part.staleFrom < this.stale.to ? { from: part.staleFrom, to: this.stale.to } : null;
+      }
       for (const [from, to] of ranges) {
         paint(from, to);
         surface.put(from, to);
@@ -520,6 +535,8 @@ export class HeatmapRenderer {
   private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], basis: string): ColorScale {
     const kept = this.scale;
     if (input.moving && kept && basis === this.scaleBasis) {
+      // the period's last frame waits while the picture is still being recoloured (see SCALE_EVERY_FRAMES): each frame paints a part of it, so not for long
+      if (this.framesOnScale === SCALE_EVERY_FRAMES - 1 && this.stale !== null) return kept;
       if (++this.framesOnScale === 1) this.selection.start(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
       const last = this.framesOnScale === SCALE_EVERY_FRAMES;
       // a share of the values the selection started over (the period's first frame's), read twice
@@ -633,19 +650,20 @@ export class HeatmapRenderer {
 
 /**
  * The ranges to paint in a frame of a moving view being recoloured: the changed ones (ascending,
- * not overlapping) and the next `partPx` of the stale columns, merged; the stale columns' start
- * moves past the range that holds it (the part, and a changed range that reached it).
+ * not overlapping) and the next `partPx` of the stale columns [from, to), merged; and where the
+ * stale columns start after them: past the range that holds their start (the part, and a
+ * changed range that reached it).
  */
-export function withStalePart(changed: readonly [number, number][], stale: { from: number; to: number }, partPx: number): [number, number][] {
+export function withStalePart(changed: readonly (readonly [number, number])[], stale: { readonly from: number; readonly to: number }, partPx: number): { ranges: [number, number][]; staleFrom: number } {
   const part: [number, number] = [stale.from, Math.min(stale.to, stale.from + partPx)];
-  const merged: [number, number][] = [];
+  const ranges: [number, number][] = [];
   for (const [from, to] of [...changed, ...(part[1] > part[0] ? [part] : [])].sort((a, b) => a[0] - b[0])) {
-    const tail = merged[merged.length - 1];
+    const tail = ranges[ranges.length - 1];
     if (tail && from <= tail[1]) tail[1] = Math.max(tail[1], to);
-    else merged.push([from, to]);
+    else ranges.push([from, to]);
   }
-  for (const [from, to] of merged) if (from <= stale.from && stale.from < to) stale.from = to;
-  return merged;
+  const holding = ranges.find(([from, to]) => from <= stale.from && stale.from < to);
+  return { ranges, staleFrom: holding ? holding[1] : stale.from };
 }
 
 /**

@@ -136,8 +136,10 @@ const PAINT_PER_FRAME_PX = 400_000;
 /**
  * Device pixels a live view's frame paints of a new picture (its picture recoloured under a new
  * colour scale, besides what changed: HeatmapRenderer.drawParts puts each part as it is
- * painted): the plot in nine frames (~0.15 s of two scales), each of them a scrolling frame that
- * must stay short. Measured at 24 h under a load average of ~5 (bench:client, 2026-12-02):
+ * painted): a 1920×1080 page's plot in nine frames (~0.15 s of two scales), each of them a
+ * scrolling frame that must stay short. Nine is one more than a scale's period
+ * (SCALE_EVERY_FRAMES): the next scale waits a frame for the last part, rather than each part
+ * being painted wider. Measured at 24 h under a load average of ~5 (bench:client, 2026-12-02):
  * drawing frames' p95 7.7–9.1 ms with recolourings at 200,000, 7.6 ms at 100,000, ~7 ms
  * without any: the load blurs the difference, so the middle, for a recolouring that lasts
  * ~0.15 s rather than ~0.2 s at 100,000.
@@ -703,7 +705,7 @@ export class AppModel {
         this.invalidate();
         return false;
       }
-      // the rest of a recolouring in the next frames, whether the view moves or not
+      // the rest of a recolouring in the next frames, whether the view moves or not: a part a frame, the next scale waiting for the last, so it ends
       if (geometry.settling) this.invalidate();
       this.framesDrawn++;
       performance.mark(DRAW_MARK, { detail: { paintedPx: this.renderer.paintedPx } });
