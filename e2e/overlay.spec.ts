@@ -14,8 +14,7 @@ import { brush, openDashboard, plotBox, waitIdle } from './page.ts';
 let server: RunningServer;
 
 test.beforeAll(async () => {
-  // a column every 40 ms: a live view moves with nearly every frame; the server's synthetic
-  // history (2,000 columns: 80 s) leaves the start of a two-minute view without data
+  // a column every 40 ms: a live view moves with nearly every frame
   server = await startServer({ args: ['--interval', '40'] });
 });
 
@@ -64,8 +63,14 @@ async function placement(page: Page): Promise<Placement> {
   });
 }
 
+/** Every tick within 0.6 px of where the frame shown puts its time. */
+function expectPlaced(at: Placement): void {
+  expect(at.ticks.length).toBeGreaterThanOrEqual(3);
+  for (const tick of at.ticks) expect(Math.abs(tick.atX - tick.wantX), `tick at ${tick.atX}, its time at ${tick.wantX}`).toBeLessThan(0.6);
+}
+
 test('a live view that only moves in time renders React at the panels’ pace, not with every frame drawn', async ({ page }) => {
-  // half a minute across the plot: the picture moves by a CSS pixel with every column
+  // half a minute across the plot: the view moves on with nearly every column (40 ms)
   await openDashboard(page, `${server.url}?span=30`);
   const { drawn, renders } = await rendersOver(page, 120);
   expect(drawn, 'frames drawn while the view scrolls').toBeGreaterThan(20);
@@ -74,39 +79,61 @@ test('a live view that only moves in time renders React at the panels’ pace, n
 });
 
 test('between React renders, the ticks, the missing-data band and the hovered cell sit where the picture shown puts them', async ({ page }) => {
-  // two minutes of a server that started moments ago: the view begins before its history (a band of no data)
-  await openDashboard(page, `${server.url}?span=120`);
-  const box = await plotBox(page);
-  let moved = 0;
-  let last = await placement(page);
-  for (let sample = 0; sample < 100; sample++) {
-    await page.evaluate(() => new Promise(requestAnimationFrame));
-    const at = await placement(page);
-    expect(at.ticks.length).toBeGreaterThanOrEqual(3);
-    for (const tick of at.ticks) expect(Math.abs(tick.atX - tick.wantX), `tick at ${tick.atX}, its time at ${tick.wantX}`).toBeLessThan(0.6);
-    expect(at.band, 'a band of no data before the server began').not.toBeNull();
-    expect(Math.abs(at.band!.atX - at.band!.wantX), `band ends at ${at.band!.atX}, its run at ${at.band!.wantX}`).toBeLessThan(0.6);
-    if (at.fromMs !== last.fromMs && at.renders === last.renders) moved++;
-    last = at;
-  }
-  expect(moved, 'samples where the view moved and React rendered nothing').toBeGreaterThanOrEqual(3);
+  // A server of its own that keeps 2 s of columns: the page never gets what came before it
+  // opened, less those 2 s, so a two-minute view begins with a band of no data for about
+  // 118 s after the page opened, however long the server took to start or the page to load.
+  const keeping = await startServer({ args: ['--interval', '40', '--history', '2s'] });
+  try {
+    await openDashboard(page, `${keeping.url}?span=120`);
+    const openedMs = Date.now();
+    const box = await plotBox(page);
+    let moved = 0;
+    let last = await placement(page);
+    for (let sample = 0; sample < 100; sample++) {
+      await page.evaluate(() => new Promise(requestAnimationFrame));
+      const at = await placement(page);
+      expectPlaced(at);
+      expect(at.band, `a band of no data before the page opened (${(Date.now() - openedMs) / 1000} s ago)`).not.toBeNull();
+      expect(Math.abs(at.band!.atX - at.band!.wantX), `band ends at ${at.band!.atX}, its run at ${at.band!.wantX}`).toBeLessThan(0.6);
+      if (at.fromMs !== last.fromMs && at.renders === last.renders) moved++;
+      last = at;
+    }
+    expect(moved, 'samples where the view moved and React rendered nothing').toBeGreaterThanOrEqual(3);
 
-  // The pointer held still over the newest cells: the cell outlined is the one under it in the picture shown, while it scrolls.
-  const x = box.x + box.width * 0.97;
-  const y = box.y + box.height * 0.5;
-  await page.mouse.move(x, y);
-  await expect(page.locator('.heatmap-overlay .hover-cell')).toBeVisible();
-  for (let sample = 0; sample < 20; sample++) {
-    const cell = await page.evaluate(async () => {
-      await new Promise(requestAnimationFrame);
-      // the hover's render, if the cell under the pointer changed, comes in a task after the frame's
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      const rect = document.querySelector('.heatmap-overlay .hover-cell')?.getBoundingClientRect();
-      return rect ? { left: rect.left, right: rect.right } : null;
-    });
-    expect(cell, 'a cell outlined under the pointer').not.toBeNull();
-    expect(cell!.left - 0.6, `outlined ${cell!.left}–${cell!.right}, pointer at ${x}`).toBeLessThanOrEqual(x);
-    expect(cell!.right + 0.6).toBeGreaterThan(x);
+    // The pointer held still over the newest cells: the cell outlined is the one under it in the
+    // picture shown, while it scrolls, read as soon as the frame is (its render is in the frame).
+    const x = box.x + box.width * 0.97;
+    const y = box.y + box.height * 0.5;
+    await page.mouse.move(x, y);
+    await expect(page.locator('.heatmap-overlay .hover-cell')).toBeVisible();
+    for (let sample = 0; sample < 20; sample++) {
+      const cell = await page.evaluate(async () => {
+        await new Promise(requestAnimationFrame);
+        const rect = document.querySelector('.heatmap-overlay .hover-cell')?.getBoundingClientRect();
+        return rect ? { left: rect.left, right: rect.right } : null;
+      });
+      expect(cell, 'a cell outlined under the pointer').not.toBeNull();
+      expect(cell!.left - 0.6, `outlined ${cell!.left}–${cell!.right}, pointer at ${x}`).toBeLessThanOrEqual(x);
+      expect(cell!.right + 0.6).toBeGreaterThan(x);
+    }
+  } finally {
+    await keeping.stop();
+  }
+});
+
+test('a view zoomed in to a span of a fractional number of milliseconds has its ticks where the picture shown puts them', async ({ page }) => {
+  // a minute halved ten times: 58.59375 ms; placed by a whole-ms span (59), the ticks sat up to ~15 px off
+  await openDashboard(page, `${server.url}?span=60`);
+  const spanShown = (): Promise<number> => page.evaluate(() => window.__bpfheat!.frame()!.toMs - window.__bpfheat!.frame()!.fromMs);
+  for (let press = 1; press <= 10; press++) {
+    await page.locator('body').press('+');
+    // a zoom is of the view drawn: the next press waits for this one's
+    await expect.poll(spanShown).toBeCloseTo(60_000 / 2 ** press, 3);
+  }
+  await waitIdle(page);
+  for (let sample = 0; sample < 30; sample++) {
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+    expectPlaced(await placement(page));
   }
 });
 

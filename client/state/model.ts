@@ -21,10 +21,10 @@ import { GroupCache, filterKey, groupSizeOf, type RegionSnapshot } from './rollu
 import { LevelTier, Tier } from './tiers.ts';
 import { FrameScheduler } from './scheduler.ts';
 import { frameStep, panelStep, type FrameStep } from './frame-step.ts';
-import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK } from './marks.ts';
+import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK, markFrame } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
-import { overlayKeyOf, placedSpanMs, rendersAnew, timeOriginMs, timeShiftCss } from './overlay.ts';
+import { layerShiftCss, overlayKeyOf, rendersAnew } from './overlay.ts';
 import { DEFAULT_EXEMPLAR_ORDER, type ExemplarOrder } from '../../shared/exemplar.ts';
 import * as views from './view.ts';
 import type { Display, ViewState } from './view.ts';
@@ -33,6 +33,13 @@ export interface FrameData {
   readonly id: number;
   /** the view as drawn: concrete time and y range, sized like the panel */
   readonly view: SnapshotView;
+  /**
+   * The view's span as chosen: a live view's extent span, which its end less its start differs
+   * from in the last bits, differently with every tick; a paused view's end less its start. What
+   * the overlay is placed by (client/state/overlay.ts), so that a render for a later frame of
+   * one view writes the same positions.
+   */
+  readonly spanMs: number;
   readonly yRange: readonly [number, number];
   readonly layout: Layout;
   /** the step of the columns drawn: the server's interval, or a roll-up level's step */
@@ -267,6 +274,7 @@ export class AppModel {
     this.removeTask?.();
     this.scheduler.dispose();
     this.listeners.clear();
+    this.frameListeners.clear();
     if (this.panelTimer !== null) clearTimeout(this.panelTimer);
   }
 
@@ -310,7 +318,7 @@ export class AppModel {
     const placed = this.snapshot.frame;
     const shown = this.shown;
     if (!placed || !shown) return;
-    const transform = `translate(${timeShiftCss(timeOriginMs(placed.view), shown.view.fromMs, placedSpanMs(placed.view), shown.layout.plot.width)} 0)`;
+    const transform = `translate(${layerShiftCss(placed, shown.view.fromMs)} 0)`;
     for (const layer of this.timeLayers.values()) if (layer.hasChildNodes() && layer.getAttribute('transform') !== transform) layer.setAttribute('transform', transform);
   }
 
@@ -701,19 +709,19 @@ export class AppModel {
       this.paintedPxSum += this.renderer.paintedPx;
       if (!geometry) {
         // a new picture is being painted over frames: the last one stays, with its panels
-        if (this.renderer.paintedPx > 0) performance.mark(DRAW_PART_MARK, { detail: { paintedPx: this.renderer.paintedPx } });
+        if (this.renderer.paintedPx > 0) markFrame(DRAW_PART_MARK, { paintedPx: this.renderer.paintedPx });
         this.invalidate();
         return false;
       }
       // the rest of a recolouring in the next frames, whether the view moves or not: a part a frame, the next scale waiting for the last, so it ends
       if (geometry.settling) this.invalidate();
       this.framesDrawn++;
-      performance.mark(DRAW_MARK, { detail: { paintedPx: this.renderer.paintedPx } });
+      markFrame(DRAW_MARK, { paintedPx: this.renderer.paintedPx });
     }
     const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
     if (missing.length === 0) this.drawnWhole = true;
-    this.show({ id: this.frameId, view, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split });
+    this.show({ id: this.frameId, view, spanMs: extent.live ? extent.spanMs : toMs - fromMs, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split });
     return true;
   }
 
@@ -841,7 +849,7 @@ export class AppModel {
       }
       return kept.frame;
     }
-    if (frame !== null && kept.frame !== frame) performance.mark(PANELS_MARK);
+    if (frame !== null && kept.frame !== frame) markFrame(PANELS_MARK);
     this.panel = { frame, state: this.state, atMs: now };
     return frame;
   }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { layoutOf } from '../../shared/view.ts';
-import { overlayKeyOf, rendersAnew, timeOriginMs, timeShiftCss, type OverlayFrame, type RenderedParts } from './overlay.ts';
+import { layoutOf, mapTo, timeAxisTicks, timeMap } from '../../shared/view.ts';
+import { wholePixels } from './view.ts';
+import { layerShiftCss, overlayKeyOf, placedTimeMap, rendersAnew, timeOriginMs, timeShiftCss, type OverlayFrame, type RenderedParts } from './overlay.ts';
 
 const HOUR_MS = 3_600_000;
 // 04:01:30: the ticks (every 10 minutes) fall inside, none at an edge
@@ -12,6 +13,7 @@ function frameAt(fromMs: number, change: Partial<OverlayFrame> = {}): OverlayFra
   return {
     id: fromMs,
     view: { fromMs, toMs: fromMs + HOUR_MS, utcOffsetMin: 0 },
+    spanMs: HOUR_MS,
     yRange: [10, 30],
     layout,
     intervalMs: 1000,
@@ -34,7 +36,7 @@ describe('overlayKeyOf', () => {
     ['the legend scale rose', frameAt(START_MS, { geometry: { groupSize: 2, colorScale: { kind: 'log', min: 1, max: 41 } } }), false],
     ['wider cells', frameAt(START_MS, { geometry: { groupSize: 3, colorScale: { kind: 'log', min: 1, max: 40 } } }), false],
     ['another value range', frameAt(START_MS, { yRange: [10, 31] }), false],
-    ['another span', frameAt(START_MS, { view: { fromMs: START_MS, toMs: START_MS + 2 * HOUR_MS, utcOffsetMin: 0 } }), false],
+    ['another span', frameAt(START_MS, { view: { fromMs: START_MS, toMs: START_MS + 2 * HOUR_MS, utcOffsetMin: 0 }, spanMs: 2 * HOUR_MS }), false],
     ['no columns in the range', frameAt(START_MS, { columns: { length: 0 } }), false],
     ['no picture attached', frameAt(START_MS, { geometry: null }), false],
   ])('%s: same key %s', (_, frame, same) => {
@@ -81,7 +83,7 @@ describe('timeOriginMs', () => {
     // a 30-s view: 30-s periods
     [45_000, 75_000, 30_000],
   ])('a view %d–%d is placed from %d', (fromMs, toMs, origin) => {
-    expect(timeOriginMs({ fromMs, toMs })).toBe(origin);
+    expect(timeOriginMs(fromMs, toMs - fromMs)).toBe(origin);
   });
 
   it('keys the origin: a view that moved into the next period renders anew', () => {
@@ -98,5 +100,36 @@ describe('timeShiftCss', () => {
     [5000, 5000, HOUR_MS, 1000, 0],
   ])('placed at %d, shown at %d (span %d, %d px): %d px', (placed, from, span, width, dx) => {
     expect(timeShiftCss(placed, from, span, width)).toBeCloseTo(dx, 9);
+  });
+});
+
+describe('placedTimeMap and layerShiftCss', () => {
+  // A live view at 1,200 device px, as the model computes it (wholePixels): its end less its
+  // start differs from the span in the last bits. Fractional spans are what `+` makes of an hour.
+  const widthPx = layout.plot.width;
+  const liveView = (spanMs: number, nowMs: number) => ({ ...wholePixels({ fromMs: nowMs - spanMs, toMs: nowMs }, true, widthPx), utcOffsetMin: 0 });
+  it.each([
+    ['an hour', HOUR_MS],
+    ['an hour zoomed in 17 times', HOUR_MS / 2 ** 17],
+    ['an hour zoomed in 18 times', HOUR_MS / 2 ** 18],
+    ['a brushed 1,000.37 ms', 1000.37],
+  ])('%s: a tick placed for one frame and moved by the layer shift sits where the frame shown puts its time', (_, spanMs) => {
+    const placedView = liveView(spanMs, START_MS);
+    const placed = { view: placedView, spanMs, layout };
+    for (const pixels of [0, 1, 7, 300]) {
+      const shown = liveView(spanMs, START_MS + (pixels * spanMs) / widthPx);
+      const shownMap = timeMap(shown.fromMs, shown.toMs, layout.plot);
+      const ticks = timeAxisTicks(placedView, layout.plot);
+      expect(ticks.length).toBeGreaterThanOrEqual(2);
+      for (const tick of ticks) {
+        expect(mapTo(placedTimeMap(placed), tick.value) + layerShiftCss(placed, shown.fromMs)).toBeCloseTo(mapTo(shownMap, tick.value), 3);
+      }
+    }
+  });
+
+  it('keys two frames of a live view of a fractional span a pixel apart alike (its span, not its end less its start)', () => {
+    const spanMs = HOUR_MS / 2 ** 17;
+    const key = (pixels: number) => overlayKeyOf(frameAt(0, { view: liveView(spanMs, START_MS + (pixels * spanMs) / widthPx), spanMs }));
+    expect(key(1)).toBe(key(2));
   });
 });

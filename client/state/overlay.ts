@@ -5,13 +5,15 @@
  * or went, a band of missing data that appeared or grew, the legend's scale, the header's
  * inputs, or the side panels' frame (four times a second while the view moves).
  */
-import { timeAxisTicks, type SnapshotView, type Layout } from '../../shared/view.ts';
+import { timeAxisTicks, timeMap, type SnapshotView, type Layout } from '../../shared/view.ts';
 import type { HeatmapGeometry } from '../render/heatmap.ts';
 
 /** What of a frame the overlay renders (the rest of FrameData is read by the model and the side panels). */
 export interface OverlayFrame {
   readonly id: number;
   readonly view: Pick<SnapshotView, 'fromMs' | 'toMs' | 'utcOffsetMin'>;
+  /** the span the overlay is placed by (FrameData.spanMs) */
+  readonly spanMs: number;
   readonly yRange: readonly [number, number];
   readonly layout: Layout;
   readonly intervalMs: number;
@@ -32,15 +34,14 @@ export function overlayKeyOf(frame: OverlayFrame | null): string {
   if (frame === null) return 'none';
   const { view, geometry } = frame;
   if (frame.split.length > 0) return `split ${frame.id}`;
-  const firstSeq = Math.floor(view.fromMs / frame.intervalMs);
   const ticks = timeAxisTicks(view, frame.layout.plot)
     .map((t) => `${t.value}:${t.label}`)
     .join(',');
-  const bands = frame.missing.map(([first, last]) => `${first <= firstSeq ? '<' : first}-${last}`).join(',');
-  const origin = timeOriginMs(view);
+  const bands = frame.missing.map((run) => `${cutByLeftEdge(frame, run) ? '<' : run[0]}-${run[1]}`).join(',');
+  const origin = timeOriginMs(view.fromMs, frame.spanMs);
   const scale = geometry ? `${geometry.colorScale.kind} ${geometry.colorScale.min} ${geometry.colorScale.max} ${geometry.groupSize}` : 'no picture';
   return [
-    placedSpanMs(view),
+    frame.spanMs,
     origin,
     frame.intervalMs,
     frame.yRange.join(' '),
@@ -52,6 +53,11 @@ export function overlayKeyOf(frame: OverlayFrame | null): string {
     ticks,
     bands,
   ].join('|');
+}
+
+/** Whether a run of missing seqs starts at or before the view's first seq: its band starts at the view's left edge, which moves every frame. */
+export function cutByLeftEdge(frame: Pick<OverlayFrame, 'view' | 'intervalMs'>, [first]: readonly [number, number]): boolean {
+  return first <= Math.floor(frame.view.fromMs / frame.intervalMs);
 }
 
 /**
@@ -83,23 +89,25 @@ export function rendersAnew(shown: RenderedParts, shownKey: string, next: Render
  * The time the overlay's parts placed in time are placed from (at the plot's left edge), not the
  * view's start: fixed while a moving view stays within one span-long period, so that React,
  * rendering for a later frame, writes the same positions (only what came or went is written to
- * the DOM) and the model's one transform a layer moves them to the view shown.
+ * the DOM) and the model's one transform a layer moves them to the view shown. `spanMs` is the
+ * frame's (FrameData.spanMs): the same in every frame of a view, to the last bit.
  */
-export function timeOriginMs(view: { readonly fromMs: number; readonly toMs: number }): number {
-  const spanMs = placedSpanMs(view);
-  return Math.floor(view.fromMs / spanMs) * spanMs;
-}
-
-/**
- * The span the overlay is placed by, in whole ms: a live view's start is its end less the span
- * in floating point, and its end less its start may then differ from the span in the last
- * bits, which moved every tick by that much and wrote it to the DOM.
- */
-export function placedSpanMs(view: { readonly fromMs: number; readonly toMs: number }): number {
-  return Math.max(1, Math.round(view.toMs - view.fromMs));
+export function timeOriginMs(fromMs: number, spanMs: number): number {
+  return Math.floor(fromMs / spanMs) * spanMs;
 }
 
 /** The x offset (CSS px) that moves what was placed for a view starting at `placedFromMs` to where a view of the same span starting at `fromMs` puts it. */
 export function timeShiftCss(placedFromMs: number, fromMs: number, spanMs: number, plotWidthCss: number): number {
   return ((placedFromMs - fromMs) * plotWidthCss) / spanMs;
+}
+
+/** The time scale the overlay's parts placed in time are drawn on: from the frame's origin (timeOriginMs), a span long. */
+export function placedTimeMap(frame: Pick<OverlayFrame, 'view' | 'spanMs' | 'layout'>): ReturnType<typeof timeMap> {
+  const origin = timeOriginMs(frame.view.fromMs, frame.spanMs);
+  return timeMap(origin, origin + frame.spanMs, frame.layout.plot);
+}
+
+/** The x offset (CSS px) of a layer placed for the frame `placed` (placedTimeMap) shown at a view of its span starting at `shownFromMs`. */
+export function layerShiftCss(placed: Pick<OverlayFrame, 'view' | 'spanMs' | 'layout'>, shownFromMs: number): number {
+  return timeShiftCss(timeOriginMs(placed.view.fromMs, placed.spanMs), shownFromMs, placed.spanMs, placed.layout.plot.width);
 }

@@ -6,6 +6,7 @@
  * time (the time axis's ticks, the bands, the hover and exemplar marks) is in layers the model
  * moves with the picture between renders (AppModel.setTimeLayer, client/state/overlay.ts).
  */
+import { flushSync } from 'react-dom';
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import { brush, select, type D3BrushEvent } from 'd3';
 import {
@@ -43,7 +44,7 @@ import type { Metric } from '../../shared/scheme.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import { cellRectPx, groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
-import { placedSpanMs, timeOriginMs, timeShiftCss } from '../state/overlay.ts';
+import { cutByLeftEdge, placedTimeMap, timeOriginMs, timeShiftCss } from '../state/overlay.ts';
 import { exemplarCell } from './drilldown.ts';
 import { countRender } from './renders.ts';
 import { missingReason } from './missing.ts';
@@ -72,6 +73,9 @@ type Hover = CellHover | MissingHover;
 
 const HATCH_ID = 'missing-hatch';
 const PLOT_CLIP_ID = 'plot-clip';
+const MARKS_CLIP_ID = 'marks-clip';
+/** How far beyond its cell an exemplar's mark reaches (outline 2 px out with a 2-px stroke; dot of 3 px with a 1-px stroke). */
+const MARK_MARGIN_CSS = 4;
 
 /** Brushes smaller than this (CSS px) are clicks, not zooms. */
 const MIN_BRUSH_CSS = 4;
@@ -236,15 +240,9 @@ function runExtentCss(frame: FrameData, run: readonly [number, number]): { x0: n
   return { x0: Math.max(plot.x, x0), x1: Math.min(plot.x + plot.width, x1) };
 }
 
-/** The time scale the overlay's parts placed in time are drawn on: from the frame's origin (timeOriginMs), moved to the view by the model. */
-function placedTimeMap(frame: FrameData): ReturnType<typeof timeMap> {
-  const origin = timeOriginMs(frame.view);
-  return timeMap(origin, origin + placedSpanMs(frame.view), frame.layout.plot);
-}
-
 /** The offset (CSS px) from where the frame puts a time to where the placed time scale does. */
 function placedShiftCss(frame: FrameData, fromMs = frame.view.fromMs): number {
-  return timeShiftCss(fromMs, timeOriginMs(frame.view), placedSpanMs(frame.view), frame.layout.plot.width);
+  return timeShiftCss(fromMs, timeOriginMs(frame.view.fromMs, frame.spanMs), frame.spanMs, frame.layout.plot.width);
 }
 
 /** The hatching of unknown time (the bands' and the legend's key), in user space: it moves with a band moved. */
@@ -262,8 +260,10 @@ function MissingBands({ frame }: { frame: FrameData }) {
   const xMap = placedTimeMap(frame);
   return frame.missing.map((run) => {
     const { x0, x1 } = runSpanCss(xMap, frame.intervalMs, run);
-    // keyed by its end: the start of a band cut by the view's left edge moves with every column
-    return x1 > x0 ? <rect key={run[1]} x={x0} y={plot.y} width={x1 - x0} height={plot.height} fill={`url(#${HATCH_ID})`} data-missing={`${run[0]}-${run[1]}`} /> : null;
+    // keyed by its end: the start of a band cut by the view's left edge moves with every column,
+    // and is not rendered for (overlayKeyOf), so its data-missing names the edge, not a seq
+    const first = cutByLeftEdge(frame, run) ? 'edge' : run[0];
+    return x1 > x0 ? <rect key={run[1]} x={x0} y={plot.y} width={x1 - x0} height={plot.height} fill={`url(#${HATCH_ID})`} data-missing={`${first}-${run[1]}`} /> : null;
   });
 }
 
@@ -399,7 +399,9 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
   useBrush(model, frame, brushLayer);
 
   // The pointer over the plot (null: elsewhere, or dragging a brush): the hover follows the
-  // picture under it while the view scrolls, rendering only when the cell under it changes.
+  // picture under it while the view scrolls, rendering only when the cell under it changes, and
+  // then in the frame task that moved the picture (flushSync): a render scheduled as usual
+  // comes in a later task, after the frame is painted with the last cell, moved off the pointer.
   const pointer = useRef<{ xCss: number; yCss: number } | null>(null);
   useEffect(
     () =>
@@ -407,7 +409,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
         const at = pointer.current;
         if (!at) return;
         const next = hoverAt(model.shownFrame, at.xCss, at.yCss);
-        setHover((shown) => (sameHover(shown, next) ? shown : next));
+        flushSync(() => setHover((shown) => (sameHover(shown, next) ? shown : next)));
       }),
     [model],
   );
@@ -458,6 +460,15 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
             <clipPath id={PLOT_CLIP_ID}>
               <rect x={frame.layout.plot.x} y={frame.layout.plot.y} width={frame.layout.plot.width} height={frame.layout.plot.height} />
             </clipPath>
+            {/* the marks, moved by the model between renders, stay off the axes when their cell scrolls out */}
+            <clipPath id={MARKS_CLIP_ID}>
+              <rect
+                x={frame.layout.plot.x - MARK_MARGIN_CSS}
+                y={frame.layout.plot.y - MARK_MARGIN_CSS}
+                width={frame.layout.plot.width + 2 * MARK_MARGIN_CSS}
+                height={frame.layout.plot.height + 2 * MARK_MARGIN_CSS}
+              />
+            </clipPath>
           </defs>
           <g clipPath={`url(#${PLOT_CLIP_ID})`}>
             <g className="missing" aria-hidden="true" ref={bandsLayer}>
@@ -466,17 +477,19 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
           </g>
           <Axes model={model} frame={frame} />
           <FrameLegend frame={frame} perSecond={snapshot.state.display.perSecond} perDevice={false} />
-          <g className="time-marks" ref={marksLayer}>
-            {cellHover && hoverRow && geometry && (
-              <rect
-                className="hover-cell"
-                x={frame.layout.plot.x + cellHover.group.x0Px / geometry.dpr + placedShiftCss(frame, cellHover.fromMs)}
-                y={frame.layout.plot.y + hoverRow.y0 / geometry.dpr}
-                width={(cellHover.group.x1Px - cellHover.group.x0Px) / geometry.dpr}
-                height={(hoverRow.y1 - hoverRow.y0) / geometry.dpr}
-              />
-            )}
-            {highlight && <ExemplarMark frame={frame} exemplar={highlight} />}
+          <g clipPath={`url(#${MARKS_CLIP_ID})`}>
+            <g className="time-marks" ref={marksLayer}>
+              {cellHover && hoverRow && geometry && (
+                <rect
+                  className="hover-cell"
+                  x={frame.layout.plot.x + cellHover.group.x0Px / geometry.dpr + placedShiftCss(frame, cellHover.fromMs)}
+                  y={frame.layout.plot.y + hoverRow.y0 / geometry.dpr}
+                  width={(cellHover.group.x1Px - cellHover.group.x0Px) / geometry.dpr}
+                  height={(hoverRow.y1 - hoverRow.y0) / geometry.dpr}
+                />
+              )}
+              {highlight && <ExemplarMark frame={frame} exemplar={highlight} />}
+            </g>
           </g>
           <g className="brush" ref={brushLayer} />
         </svg>
