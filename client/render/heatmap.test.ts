@@ -859,7 +859,7 @@ describe('HeatmapRenderer.drawParts: a recolouring that is interrupted', () => {
     let seq = 500;
     let recoloured = 0;
     // into the recolouring by three parts
-    for (; recoloured < 3 && seq < 600; seq++) if (live.renderer.drawParts(live.surface, live.frameAt(seq), partPx * live.frameAt(seq).heightPx)?.settling) recoloured++;
+    for (; recoloured < 3 && seq < 600; seq++) if (live.renderer.drawParts(live.surface, live.frameAt(seq), partPx * heightPx)?.settling) recoloured++;
     expect(recoloured, 'a recolouring begun').toBe(3);
     const settled = live.settle((k) => next(live, seq - 1, k), settleFrames);
     expect(settled.frames, 'settled').toBeLessThanOrEqual(settleFrames);
