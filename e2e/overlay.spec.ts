@@ -122,7 +122,7 @@ test('between React renders, the ticks, the missing-data band and the hovered ce
 });
 
 test('a view zoomed in to a span of a fractional number of milliseconds has its ticks where the picture shown puts them', async ({ page }) => {
-  // a minute halved ten times: 58.59375 ms; placed by a whole-ms span (59), the ticks sat up to ~15 px off
+  // a minute halved ten times: 58.59375 ms; placed by a whole-ms span (59), ticks two spans from where they are placed from sat ~1.4% of the plot off
   await openDashboard(page, `${server.url}?span=60`);
   const spanShown = (): Promise<number> => page.evaluate(() => window.__bpfheat!.frame()!.toMs - window.__bpfheat!.frame()!.fromMs);
   for (let press = 1; press <= 10; press++) {
