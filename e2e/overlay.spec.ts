@@ -1,7 +1,7 @@
 /**
  * The overlay of a scrolling view (client/state/overlay.ts): a frame that only moved time
- * renders no React component (the model moves the time axis's ticks, the missing-data bands and
- * the hover mark with the picture by a transform); React renders when what it shows changes, or
+ * renders no React component (the time axis's ticks, the missing-data bands and the hover mark
+ * are moved with the picture by a transform after each frame shown: client/views/timeLayer.ts); React renders when what it shows changes, or
  * on the side panels' four-a-second schedule. And wherever React last rendered them, the ticks,
  * the band and the hovered cell sit where the frame the picture shows puts them, and a brush
  * zooms to the region under it in that frame, not in the one React last rendered.

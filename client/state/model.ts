@@ -1,8 +1,8 @@
 /**
  * The page's one model: columns (store), what is looked at (view state), the connection, the
  * exemplars of the region in view, and the last frame. Everything that changes the picture calls
- * scheduler.request(); the frame task computes the frame once, draws the canvas once, moves the
- * overlay's time layers with it, and tells React only when what React shows changed (overlay.ts).
+ * scheduler.request(); the frame task computes the frame once, draws the canvas once, tells
+ * the frame's listeners (the overlay's time layers follow the picture), and tells React only when what React shows changed (overlay.ts).
  * Nothing draws per message; what does not change the picture (exemplars, the
  * threshold) tells React in the next frame without drawing.
  */
@@ -24,7 +24,7 @@ import { frameStep, panelStep, type FrameStep } from './frame-step.ts';
 import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK, markFrame } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
-import { layerShiftCss, overlayKeyOf, rendersAnew } from './overlay.ts';
+import { overlayKeyOf, rendersAnew } from './overlay.ts';
 import { DEFAULT_EXEMPLAR_ORDER, type ExemplarOrder } from '../../shared/exemplar.ts';
 import * as views from './view.ts';
 import type { Display, ViewState } from './view.ts';
@@ -78,7 +78,7 @@ export function splitBands(plot: RectCss, n: number): RectCss[] {
 /**
  * What React renders. Published when something it shows changed (rendersAnew), not with every
  * frame of a scrolling view: `frame` is then older than the picture, and the overlay's parts
- * placed in time are moved to the picture's frame by the model (setTimeLayer).
+ * placed in time are moved to the picture's frame by the views (client/views/timeLayer.ts).
  */
 export interface Snapshot {
   /** the frame the overlay was rendered for; the picture's own is AppModel.shownFrame */
@@ -182,15 +182,13 @@ export class AppModel {
   private readonly connection: Connection;
   private readonly history: HistoryLoader;
   private readonly listeners = new Set<() => void>();
-  /** told after every frame shown, whether React was or not (the hover follows the picture) */
+  /** told after every frame shown, whether React was or not (the overlay's time layers and the hover follow the picture) */
   private readonly frameListeners = new Set<() => void>();
   private snapshot: Snapshot;
   /** overlayKeyOf(snapshot.frame) */
   private snapshotKey = overlayKeyOf(null);
   /** the last frame drawn: the picture shows it */
   private shown: FrameData | null = null;
-  /** the overlay's groups placed in time from snapshot.frame's origin, moved to the shown frame by a transform */
-  private readonly timeLayers = new Map<string, SVGGElement>();
   /** the heat map's picture: tiles in the plot's element, null until one is attached */
   private surface: TiledSurface | null = null;
   /** the split view's canvases and their renderers, by device id */
@@ -296,30 +294,6 @@ export class AppModel {
   /** The frame the picture shows now (the snapshot's may be older: only time moved since). */
   get shownFrame(): FrameData | null {
     return this.shown;
-  }
-
-  /**
-   * A group of the overlay placed in time from the snapshot's frame's origin (timeOriginMs; null:
-   * it is gone): the model moves it with the picture by a transform every frame, as it moves the
-   * tiles, so that a frame that only moved time renders nothing in React. Its transform is the model's.
-   */
-  setTimeLayer(name: string, element: SVGGElement | null): void {
-    if (element) this.timeLayers.set(name, element);
-    else this.timeLayers.delete(name);
-    this.placeTimeLayers();
-  }
-
-  /**
-   * Moves the overlay's time layers from the snapshot's frame's origin to the shown view, writing only a
-   * transform that differs, and not that of an empty layer (no band, no hover: most frames).
-   * After React rendered into a layer it is placed again (HeatmapPanel's layout effect).
-   */
-  placeTimeLayers(): void {
-    const placed = this.snapshot.frame;
-    const shown = this.shown;
-    if (!placed || !shown) return;
-    const transform = `translate(${layerShiftCss(placed, shown.view.fromMs)} 0)`;
-    for (const layer of this.timeLayers.values()) if (layer.hasChildNodes() && layer.getAttribute('transform') !== transform) layer.setAttribute('transform', transform);
   }
 
   // ------------------------------------------------------------ inputs
@@ -794,7 +768,8 @@ export class AppModel {
 
   /**
    * Shows a frame (the one drawn now, or the last one again when only what React shows
-   * changed): the overlay's time layers follow it, and React is told when it renders anew.
+   * changed): React is told when it renders anew, and the frame's listeners always (the
+   * overlay's time layers and the hover follow the picture).
    */
   private show(frame: FrameData | null): void {
     const changed = this.stale;
@@ -806,7 +781,6 @@ export class AppModel {
       this.snapshotKey = key;
       this.publish(next);
     }
-    this.placeTimeLayers();
     for (const listener of this.frameListeners) listener();
   }
 

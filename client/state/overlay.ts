@@ -1,7 +1,7 @@
 /**
  * Whether React must render a new snapshot, or the frame only moved time. A scrolling view's
  * frame moves the picture's tiles and the overlay's parts placed in time by transforms (the
- * model's timeLayers); React renders only when something it shows changed: a tick that came
+ * model its tiles, the views their time layers: client/views/timeLayer.ts); React renders only when something it shows changed: a tick that came
  * or went, a band of missing data that appeared or grew, the legend's scale, the header's
  * inputs, or the side panels' frame (four times a second while the view moves).
  */

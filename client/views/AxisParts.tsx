@@ -1,7 +1,8 @@
 /** The axis pieces the summed heat map and the split view draw alike. */
-import { memo, useCallback } from 'react';
+import { memo } from 'react';
 import type { PlacedTick, RectCss } from '../../shared/view.ts';
-import type { AppModel } from '../state/model.ts';
+import type { AppModel, FrameData } from '../state/model.ts';
+import { useTimeLayer } from './timeLayer.ts';
 
 interface Tick {
   readonly value: number;
@@ -24,7 +25,7 @@ const TimeTicks = memo(function TimeTicks({ ticks, bottom }: { ticks: readonly T
 /**
  * The time axis under the plot; the domain its ticks were placed for is in data-domain for tests
  * (a scrolling one's ticks are moved on from it by the model until React renders them again: at
- * idle it is the picture's). A scrolling one hands its ticks' group to the model (setTimeLayer).
+ * idle it is the picture's). A scrolling one's ticks are a time layer (useTimeLayer).
  */
 function TimeAxisAt(props: { fromMs: number; toMs: number; plot: RectCss; ticks: readonly Tick[]; ticksRef?: (g: SVGGElement | null) => void }) {
   const { fromMs, toMs, plot, ticks } = props;
@@ -46,12 +47,12 @@ export function TimeAxis(props: { fromMs: number; toMs: number; plot: RectCss; t
 
 /**
  * The time axis of a view that scrolls: rendered when its ticks change, and between those
- * renders moved with the picture by the model's frame task (a frame that only moved time
- * renders nothing in React).
+ * renders moved with the picture after every frame the model shows (a frame that only moved
+ * time renders nothing in React).
  */
-export function ScrollingTimeAxis({ model, fromMs, toMs, plot, ticks }: { model: AppModel; fromMs: number; toMs: number; plot: RectCss; ticks: readonly PlacedTick[] }) {
-  const ticksRef = useCallback((g: SVGGElement | null) => model.setTimeLayer('ticks', g), [model]);
-  return <TimeAxisAt fromMs={fromMs} toMs={toMs} plot={plot} ticks={ticks} ticksRef={ticksRef} />;
+export function ScrollingTimeAxis({ model, frame, ticks }: { model: AppModel; frame: FrameData; ticks: readonly PlacedTick[] }) {
+  const ticksRef = useTimeLayer(model, frame);
+  return <TimeAxisAt fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={frame.layout.plot} ticks={ticks} ticksRef={ticksRef} />;
 }
 
 /** Value ticks to the left of x. */

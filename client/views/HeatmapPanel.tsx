@@ -4,10 +4,10 @@
  * missing-data bands, the brush, the hover mark and the mark of the exemplar hovered in the
  * selection panel. Hovering moves only the overlay; the picture is not redrawn. What is placed in
  * time (the time axis's ticks, the bands, the hover and exemplar marks) is in layers the model
- * moves with the picture between renders (AppModel.setTimeLayer, client/state/overlay.ts).
+ * moves with the picture between renders (useTimeLayer, client/state/overlay.ts).
  */
 import { flushSync } from 'react-dom';
-import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
+import { memo, useEffect, useRef, useState, type PointerEvent, type RefObject } from 'react';
 import { brush, select, type D3BrushEvent } from 'd3';
 import {
   CLAMPED_COLOR,
@@ -50,6 +50,7 @@ import { countRender } from './renders.ts';
 import { missingReason } from './missing.ts';
 import { SplitAxes, SplitCanvases } from './SplitView.tsx';
 import { ScrollingTimeAxis, ValueTicks } from './AxisParts.tsx';
+import { useTimeLayer } from './timeLayer.ts';
 
 interface CellHover {
   readonly kind: 'cell';
@@ -118,7 +119,7 @@ function Axes({ model, frame }: { model: AppModel; frame: FrameData }) {
       <text className="cell-size muted" x={plot.x} y={bottom + 30}>
         {cellLabel((frame.geometry?.groupSize ?? 1) * frame.intervalMs, frame.view.filter.metric)}
       </text>
-      <ScrollingTimeAxis model={model} fromMs={frame.view.fromMs} toMs={frame.view.toMs} plot={plot} ticks={placedTicks(frame)} />
+      <ScrollingTimeAxis model={model} frame={frame} ticks={placedTicks(frame)} />
       <ValueAxis plot={plot} low={frame.yRange[0]} high={frame.yRange[1]} yScale={frame.view.yScale} metric={frame.view.filter.metric} />
     </g>
   );
@@ -323,7 +324,7 @@ function ExemplarMark({ frame, exemplar }: { frame: FrameData; exemplar: Exempla
   const x = mapTo(timeMap(frame.view.fromMs, frame.view.toMs, plot), exemplar.timeMs);
   const y = mapTo(valueMap(frame.view.yScale, frame.yRange, plot), metric === 'latency' ? exemplar.latencyNs : exemplar.bytes);
   const inside = x >= plot.x && x <= plot.x + plot.width && y >= plot.y && y <= plot.y + plot.height;
-  // drawn on the placed time scale, in a layer the model moves with the picture
+  // drawn on the placed time scale, in a layer moved with the picture (useTimeLayer)
   const shift = placedShiftCss(frame);
   return (
     <g className="exemplar-mark" data-seq={seq} data-slot={slot} aria-hidden="true">
@@ -413,11 +414,8 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
       }),
     [model],
   );
-  const marksLayer = useCallback((g: SVGGElement | null) => model.setTimeLayer('marks', g), [model]);
-  const bandsLayer = useCallback((g: SVGGElement | null) => model.setTimeLayer('bands', g), [model]);
-
-  // a layer React just rendered into is moved on to the picture shown (the model skips empty ones)
-  useLayoutEffect(() => model.placeTimeLayers());
+  const marksLayer = useTimeLayer(model, frame);
+  const bandsLayer = useTimeLayer(model, frame);
 
   const onPointerMove = (event: PointerEvent<SVGSVGElement>): void => {
     const box = event.currentTarget.getBoundingClientRect();
