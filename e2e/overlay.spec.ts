@@ -38,8 +38,8 @@ interface Placement {
   readonly renders: number;
   /** each tick: where the browser shows it, and where the shown frame puts its time (page CSS px) */
   readonly ticks: { readonly atX: number; readonly wantX: number }[];
-  /** the missing-data band: its right edge as shown, and where the shown frame puts the end of its run */
-  readonly band: { readonly atX: number; readonly wantX: number } | null;
+  /** the missing-data band: its right edge as shown, and where the shown frame puts the end of its run; its data-missing, and the run's */
+  readonly band: { readonly atX: number; readonly wantX: number; readonly named: string | null; readonly run: readonly [number, number] } | null;
 }
 
 /** Where the overlay's parts are and where the frame the picture shows puts them, read in one task (no frame in between). */
@@ -58,7 +58,7 @@ async function placement(page: Page): Promise<Placement> {
       fromMs: frame.fromMs,
       renders: hooks.reactRenders,
       ticks,
-      band: rect && run ? { atX: rect.getBoundingClientRect().right, wantX: xOf((run[1] + 1) * frame.intervalMs) } : null,
+      band: rect && run ? { atX: rect.getBoundingClientRect().right, wantX: xOf((run[1] + 1) * frame.intervalMs), named: rect.getAttribute('data-missing'), run } : null,
     };
   });
 }
@@ -95,6 +95,8 @@ test('between React renders, the ticks, the missing-data band and the hovered ce
       expectPlaced(at);
       expect(at.band, `a band of no data before the page opened (${(Date.now() - openedMs) / 1000} s ago)`).not.toBeNull();
       expect(Math.abs(at.band!.atX - at.band!.wantX), `band ends at ${at.band!.atX}, its run at ${at.band!.wantX}`).toBeLessThan(0.6);
+      // cut by the view's left edge, whose seq moves with every column: named by the edge, not a seq of a past render
+      expect(at.band!.named).toBe(`edge-${at.band!.run[1]}`);
       if (at.fromMs !== last.fromMs && at.renders === last.renders) moved++;
       last = at;
     }
