@@ -58,7 +58,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { atMost, heading, info, machineLine, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, onCleanup, runMain } from './lib/cleanup.ts';
 import { startTool, type Tool } from './lib/system.ts';
-import { animationFrames, firstDispatch, longestFrames, untilMarked, type AnimationFrame, type ProfileTraceEvent } from './lib/frame-profile.ts';
+import { animationFrames, firstDispatch, frameWork, longestFrames, summarizeWork, untilMarked, type AnimationFrame, type FrameWork, type ProfileTraceEvent, type WorkSummary } from './lib/frame-profile.ts';
 import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK } from '../client/state/marks.ts';
 
 export interface ClientDrawOptions {
@@ -156,6 +156,9 @@ interface ScenarioResult {
   /** the scrolling frames that painted the heat map (a part of a new picture included), and those that only gave the side panels a frame (marks.ts) */
   readonly scrollingDraw: FrameStats;
   readonly scrollingPanels: FrameStats;
+  /** the main thread's script, style and layout in each of the two kinds (frameWork): what a panel frame spends beside React is mostly layout */
+  readonly drawWork: WorkSummary;
+  readonly panelWork: WorkSummary;
   /** DOM changes per scrolling frame (countDomChanges) */
   readonly scrollDomPerFrame: number;
   /** device pixels of the heat map painted while scrolling, per column received; null for a client that does not count them */
@@ -187,9 +190,10 @@ function frameStats(durations: readonly number[]): FrameStats {
 
 const TRACE_CATEGORIES = ['devtools.timeline', 'blink.user_timing', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame'];
 
-/** What a traced action gave: its animation frames, and when the page first saw a mouse button released (null: not in it). */
+/** What a traced action gave: its animation frames with the main thread's work in each, and when the page first saw a mouse button released (null: not in it). */
 interface Traced {
   readonly frames: readonly AnimationFrame[];
+  readonly work: readonly FrameWork[];
   readonly releasedAt: number | null;
 }
 
@@ -211,7 +215,7 @@ async function traced(browser: Browser, page: Page, action: () => Promise<void>,
     say(longestFrames(parsed, 5));
   }
   const { thread, frames } = animationFrames(parsed);
-  return { frames, releasedAt: firstDispatch(parsed, thread, ['mouseup', 'pointerup']) };
+  return { frames, work: frameWork(parsed, thread, frames), releasedAt: firstDispatch(parsed, thread, ['mouseup', 'pointerup']) };
 }
 
 interface Hooks {
@@ -321,7 +325,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
-  const none: Traced = { frames: [], releasedAt: null };
+  const none: Traced = { frames: [], work: [], releasedAt: null };
   let brushing = none;
   let zoom = none;
   if (plot) {
@@ -346,7 +350,9 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
   }
   // a frame that painted part of a new picture is a drawing frame: among the heaviest while scrolling
   const painted = (f: AnimationFrame): boolean => f.marks.includes(DRAW_MARK) || f.marks.includes(DRAW_PART_MARK);
+  const panels = (f: AnimationFrame): boolean => f.marks.includes(PANELS_MARK) && !painted(f);
   const scrollingDraw = frameStats(busy(scrolling.frames.filter(painted)));
+  const workOf = (kind: (f: AnimationFrame) => boolean): WorkSummary => summarizeWork(scrolling.work.filter((_, k) => kind(scrolling.frames[k]!)));
   return {
     scenario,
     cells: drawn.cells,
@@ -358,7 +364,9 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     scrolling: frameStats(busy(scrolling.frames)),
     scrollingSpan: frameStats(scrolling.frames.map((f) => f.spanMs)),
     scrollingDraw,
-    scrollingPanels: frameStats(busy(scrolling.frames.filter((f) => f.marks.includes(PANELS_MARK) && !painted(f)))),
+    scrollingPanels: frameStats(busy(scrolling.frames.filter(panels))),
+    drawWork: workOf(painted),
+    panelWork: workOf(panels),
     scrollDomPerFrame: scrollDomChanges / Math.max(1, scrolling.frames.length),
     scrollPaintedPerColumn: scrollPaintedPx === null ? null : scrollPaintedPx / SCROLL_COLUMNS,
     scrollWholePictures,
@@ -487,6 +495,21 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
       ]),
     ),
   );
+  say();
+  say(
+    table(
+      ['window', 'scrolling frames', 'count', 'script p50 ms', 'p95', 'style p50 ms', 'p95', 'layout p50 ms', 'p95', 'layouts', 'of the whole page', 'dirty objects p50'],
+      results.flatMap((r) =>
+        (
+          [
+            ['drawing', r.drawWork],
+            ['panels', r.panelWork],
+          ] as const
+        ).map(([kind, w]) => [r.scenario.label, kind, w.frames, ms(w.scriptMs.p50), ms(w.scriptMs.p95), ms(w.styleMs.p50), ms(w.styleMs.p95), ms(w.layoutMs.p50), ms(w.layoutMs.p95), w.layouts, w.wholePageLayouts, Number.isFinite(w.dirtyObjectsP50) ? w.dirtyObjectsP50 : '—']),
+      ),
+    ),
+  );
+  say("(the main thread's work in each kind of scrolling frame, from the trace's timeline events: script (timers, animation-frame callbacks with React's renders, events, microtasks), style recalculation and layout; a layout of the whole page began from the document: no element inside stopped the invalidation of what changed)");
   say(`(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; React renders: renders of the page (its heat-map panel, rendered with every snapshot and hover) while scrolling, per column received (${SCROLL_RATE} a second: the side panels' 4 renders a second alone are ${(4 / SCROLL_RATE).toFixed(2)} a column); px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; px/drawing frame: the same per drawing frame, its p95 and the most in one; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)`);
 
   const figures: Figure[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { animationFrames, busyMs, firstDispatch, longestFrames, untilMarked, type ProfileTraceEvent } from './frame-profile.ts';
+import { animationFrames, busyMs, firstDispatch, frameWork, longestFrames, summarizeWork, untilMarked, type ProfileTraceEvent } from './frame-profile.ts';
 
 const MAIN = { pid: 1, tid: 10 };
 const OTHER = { pid: 2, tid: 20 };
@@ -89,6 +89,53 @@ describe('firstDispatch', () => {
   it("finds the event's first dispatch on the page's thread only", () => {
     expect(firstDispatch({ traceEvents: trace }, '1:10', ['mouseup', 'pointerup'])).toBe(4600);
     expect(firstDispatch({ traceEvents: trace }, '1:10', ['keydown'])).toBeNull();
+  });
+});
+
+describe('frameWork', () => {
+  const work = (name: string, ts: number, dur: number, args?: ProfileTraceEvent['args']): ProfileTraceEvent => ({ name, ph: 'X', ts, dur, ...MAIN, args });
+  // the first frame (1000–5000 µs): an animation-frame callback of 1 ms with a call inside it and
+  // a microtask after it, the mouseup's 10 µs, style, and a layout of the whole page; the second a partial layout and
+  // a timer reaching past its end; the other page's layout is not this page's
+  const worked = [
+    ...trace,
+    work('FireAnimationFrame', 1100, 1000),
+    work('FunctionCall', 1200, 500),
+    work('RunMicrotasks', 2100, 400),
+    work('UpdateLayoutTree', 2600, 200),
+    work('Layout', 2900, 700, { beginData: { dirtyObjects: 13 }, endData: { layoutRoots: [{ nodeName: '#document' }] } }),
+    work('Layout', 5100, 100, { beginData: { dirtyObjects: 4 }, endData: { layoutRoots: [{ nodeName: "svg class='heatmap-overlay'" }] } }),
+    work('TimerFire', 8500, 1000),
+    { ...work('Layout', 2000, 3000, { beginData: { dirtyObjects: 99 } }), ...OTHER },
+  ];
+  const { thread, frames } = animationFrames({ traceEvents: worked });
+  const [first, second] = frameWork({ traceEvents: worked }, thread, frames);
+  it('times script once where one script event runs inside another, and each step by its part in the frame', () => {
+    expect(first).toMatchObject({ scriptMs: 1.41, styleMs: 0.2, layoutMs: 0.7 });
+    expect(second).toMatchObject({ scriptMs: 0.5, styleMs: 0, layoutMs: 0.1 });
+  });
+  it("names where each of the frame's layouts began and how many objects it found dirty", () => {
+    expect(first!.layouts).toEqual([{ dirtyObjects: 13, root: '#document' }]);
+    expect(second!.layouts).toEqual([{ dirtyObjects: 4, root: "svg class='heatmap-overlay'" }]);
+  });
+});
+
+describe('summarizeWork', () => {
+  const frameOf = (scriptMs: number, layoutMs: number, roots: readonly string[]) => ({ scriptMs, styleMs: 0.1, layoutMs, layouts: roots.map((root, k) => ({ dirtyObjects: 4 + k, root })) });
+  it('takes the median and the p95 of each step over the frames, and counts the layouts of the whole page', () => {
+    const work = [frameOf(1, 0.5, ['#document']), frameOf(3, 0.2, ['div class="summary"', '#document']), frameOf(2, 0, [])];
+    expect(summarizeWork(work)).toEqual({
+      frames: 3,
+      scriptMs: { p50: 2, p95: 3 },
+      styleMs: { p50: 0.1, p95: 0.1 },
+      layoutMs: { p50: 0.2, p95: 0.5 },
+      layouts: 3,
+      wholePageLayouts: 2,
+      dirtyObjectsP50: 4,
+    });
+  });
+  it('has no figures, not zeros, for no frames', () => {
+    expect(summarizeWork([])).toMatchObject({ frames: 0, layouts: 0, scriptMs: { p50: NaN, p95: NaN } });
   });
 });
 

@@ -7,6 +7,7 @@
  * including what they called). A profile of a few frames, where a p95 on a shared machine only
  * says that something was slow.
  */
+import { quantile } from './report.ts';
 
 export interface ProfileTraceEvent {
   readonly name: string;
@@ -19,6 +20,8 @@ export interface ProfileTraceEvent {
   readonly cat?: string;
   readonly args?: {
     name?: string;
+    beginData?: { dirtyObjects?: number };
+    endData?: { layoutRoots?: { nodeName?: string }[] };
     data?: {
       type?: string;
       startTime?: number;
@@ -102,6 +105,65 @@ export function untilMarked(frames: readonly AnimationFrame[], atUs: number, mar
 export function firstDispatch(trace: { traceEvents: readonly ProfileTraceEvent[] }, thread: string, types: readonly string[]): number | null {
   const dispatched = trace.traceEvents.filter((e) => e.name === 'EventDispatch' && `${e.pid}:${e.tid}` === thread && types.includes(e.args?.data?.type ?? ''));
   return dispatched.length > 0 ? Math.min(...dispatched.map((e) => e.ts)) : null;
+}
+
+/** The main thread's own work in a frame, from the trace's timeline events (no profiler needed). */
+export interface FrameWork {
+  /** ms of JavaScript: timers, animation-frame callbacks, events, messages and microtasks (one inside another counted once) */
+  readonly scriptMs: number;
+  /** ms of style recalculation (UpdateLayoutTree) */
+  readonly styleMs: number;
+  /** ms of layout */
+  readonly layoutMs: number;
+  /** the layouts run in the frame: the objects they found dirty and the node each began from (#document: the whole page) */
+  readonly layouts: readonly { readonly dirtyObjects: number; readonly root: string }[];
+}
+
+/** The events whose time is the page's JavaScript (a script's own events nest inside them). */
+const SCRIPT_EVENTS = ['FunctionCall', 'TimerFire', 'FireAnimationFrame', 'EventDispatch', 'RunMicrotasks'];
+
+/** What the page's main thread (`thread`, pid:tid) did in each frame: script, style and layout, and where its layouts began. */
+export function frameWork(trace: { traceEvents: readonly ProfileTraceEvent[] }, thread: string, frames: readonly AnimationFrame[]): FrameWork[] {
+  const onThread = [...trace.traceEvents].filter((e) => `${e.pid}:${e.tid}` === thread && e.ph === 'X' && e.dur !== undefined).sort((a, b) => a.ts - b.ts);
+  const named = (names: readonly string[]): ProfileTraceEvent[] => onThread.filter((e) => names.includes(e.name));
+  const script = named(SCRIPT_EVENTS);
+  const style = named(['UpdateLayoutTree']);
+  const layout = named(['Layout']);
+  return frames.map((frame) => ({
+    scriptMs: busyMs(script, frame.from, frame.to),
+    styleMs: busyMs(style, frame.from, frame.to),
+    layoutMs: busyMs(layout, frame.from, frame.to),
+    layouts: layout
+      .filter((e) => e.ts >= frame.from && e.ts < frame.to)
+      .map((e) => ({ dirtyObjects: e.args?.beginData?.dirtyObjects ?? 0, root: e.args?.endData?.layoutRoots?.[0]?.nodeName ?? 'unknown' })),
+  }));
+}
+
+/** The work of a kind of frame, summed up: medians and p95s (ms) over its frames, and how many of their layouts were of the whole page. */
+export interface WorkSummary {
+  readonly frames: number;
+  readonly scriptMs: { readonly p50: number; readonly p95: number };
+  readonly styleMs: { readonly p50: number; readonly p95: number };
+  readonly layoutMs: { readonly p50: number; readonly p95: number };
+  readonly layouts: number;
+  /** layouts that began from the document (nothing inside was a boundary the invalidation stopped at) */
+  readonly wholePageLayouts: number;
+  /** the median of the objects a layout found dirty */
+  readonly dirtyObjectsP50: number;
+}
+
+export function summarizeWork(work: readonly FrameWork[]): WorkSummary {
+  const spread = (values: readonly number[]) => ({ p50: quantile(values, 0.5), p95: quantile(values, 0.95) });
+  const layouts = work.flatMap((w) => w.layouts);
+  return {
+    frames: work.length,
+    scriptMs: spread(work.map((w) => w.scriptMs)),
+    styleMs: spread(work.map((w) => w.styleMs)),
+    layoutMs: spread(work.map((w) => w.layoutMs)),
+    layouts: layouts.length,
+    wholePageLayouts: layouts.filter((l) => l.root === '#document').length,
+    dirtyObjectsP50: quantile(layouts.map((l) => l.dirtyObjects), 0.5),
+  };
 }
 
 interface ProfileNode {
