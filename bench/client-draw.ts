@@ -498,18 +498,18 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'scrolling frames', 'count', 'script p50 ms', 'p95', 'style p50 ms', 'p95', 'layout p50 ms', 'p95', 'layouts', 'of the whole page', 'dirty objects p50'],
+      ['window', 'scrolling frames', 'count', 'script p50 ms', 'p95', 'style p50 ms', 'p95', 'layout p50 ms', 'p95', 'other p50 ms', 'p95', 'layouts', 'of the whole page', 'dirty objects p50'],
       results.flatMap((r) =>
         (
           [
             ['drawing', r.drawWork],
             ['panels', r.panelWork],
           ] as const
-        ).map(([kind, w]) => [r.scenario.label, kind, w.frames, ms(w.scriptMs.p50), ms(w.scriptMs.p95), ms(w.styleMs.p50), ms(w.styleMs.p95), ms(w.layoutMs.p50), ms(w.layoutMs.p95), w.layouts, w.wholePageLayouts, Number.isFinite(w.dirtyObjectsP50) ? w.dirtyObjectsP50 : '—']),
+        ).map(([kind, w]) => [r.scenario.label, kind, w.frames, ms(w.scriptMs.p50), ms(w.scriptMs.p95), ms(w.styleMs.p50), ms(w.styleMs.p95), ms(w.layoutMs.p50), ms(w.layoutMs.p95), ms(w.otherMs.p50), ms(w.otherMs.p95), w.layouts, w.wholePageLayouts, Number.isFinite(w.dirtyObjectsP50) ? w.dirtyObjectsP50 : '—']),
       ),
     ),
   );
-  say("(the main thread's work in each kind of scrolling frame, from the trace's timeline events: script (timers, animation-frame callbacks with React's renders, events, microtasks), style recalculation and layout; a layout of the whole page began from the document: no element inside stopped the invalidation of what changed)");
+  say("(the main thread's work in each kind of scrolling frame, from the trace's timeline events: script (timers, animation-frame callbacks with React's renders, events, microtasks), style recalculation and layout; other: the busy time in none of those nor pre-paint, paint or GC (the thread waiting inside a task, or not given a core: on a loaded machine the longest frames' excess); a layout of the whole page began from the document: no element inside stopped the invalidation of what changed)");
   say(`(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; React renders: renders of the page (its heat-map panel, rendered with every snapshot and hover) while scrolling, per column received (${SCROLL_RATE} a second: the side panels' 4 renders a second alone are ${(4 / SCROLL_RATE).toFixed(2)} a column); px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; px/drawing frame: the same per drawing frame, its p95 and the most in one; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)`);
 
   const figures: Figure[] = [];

@@ -114,6 +114,11 @@ describe('frameWork', () => {
     expect(first).toMatchObject({ scriptMs: 1.41, styleMs: 0.2, layoutMs: 0.7 });
     expect(second).toMatchObject({ scriptMs: 0.5, styleMs: 0, layoutMs: 0.1 });
   });
+  it('leaves what the busy time holds beyond them as other: the tasks with nothing of the page inside', () => {
+    // busy 2.5 and 1 ms (animationFrames' test above)
+    expect(first!.otherMs).toBeCloseTo(2.5 - 1.41 - 0.2 - 0.7, 9);
+    expect(second!.otherMs).toBeCloseTo(1 - 0.5 - 0.1, 9);
+  });
   it("names where each of the frame's layouts began and how many objects it found dirty", () => {
     expect(first!.layouts).toEqual([{ dirtyObjects: 13, root: '#document' }]);
     expect(second!.layouts).toEqual([{ dirtyObjects: 4, root: "svg class='heatmap-overlay'" }]);
@@ -121,7 +126,7 @@ describe('frameWork', () => {
 });
 
 describe('summarizeWork', () => {
-  const frameOf = (scriptMs: number, layoutMs: number, roots: readonly string[]) => ({ scriptMs, styleMs: 0.1, layoutMs, layouts: roots.map((root, k) => ({ dirtyObjects: 4 + k, root })) });
+  const frameOf = (scriptMs: number, layoutMs: number, roots: readonly string[]) => ({ scriptMs, styleMs: 0.1, layoutMs, otherMs: 1, layouts: roots.map((root, k) => ({ dirtyObjects: 4 + k, root })) });
   it('takes the median and the p95 of each step over the frames, and counts the layouts of the whole page', () => {
     const work = [frameOf(1, 0.5, ['#document']), frameOf(3, 0.2, ['div class="summary"', '#document']), frameOf(2, 0, [])];
     expect(summarizeWork(work)).toEqual({
@@ -129,6 +134,7 @@ describe('summarizeWork', () => {
       scriptMs: { p50: 2, p95: 3 },
       styleMs: { p50: 0.1, p95: 0.1 },
       layoutMs: { p50: 0.2, p95: 0.5 },
+      otherMs: { p50: 1, p95: 1 },
       layouts: 3,
       wholePageLayouts: 2,
       dirtyObjectsP50: 4,

@@ -115,6 +115,8 @@ export interface FrameWork {
   readonly styleMs: number;
   /** ms of layout */
   readonly layoutMs: number;
+  /** ms of the frame's busy time in none of these (nor pre-paint, paint, GC): the thread waiting, or not given a core */
+  readonly otherMs: number;
   /** the layouts run in the frame: the objects they found dirty and the node each began from (#document: the whole page) */
   readonly layouts: readonly { readonly dirtyObjects: number; readonly root: string }[];
 }
@@ -129,10 +131,12 @@ export function frameWork(trace: { traceEvents: readonly ProfileTraceEvent[] }, 
   const script = named(SCRIPT_EVENTS);
   const style = named(['UpdateLayoutTree']);
   const layout = named(['Layout']);
+  const accounted = named([...SCRIPT_EVENTS, ...RENDER_STEPS]);
   return frames.map((frame) => ({
     scriptMs: busyMs(script, frame.from, frame.to),
     styleMs: busyMs(style, frame.from, frame.to),
     layoutMs: busyMs(layout, frame.from, frame.to),
+    otherMs: frame.busyMs - busyMs(accounted, frame.from, frame.to),
     layouts: layout
       .filter((e) => e.ts >= frame.from && e.ts < frame.to)
       .map((e) => ({ dirtyObjects: e.args?.beginData?.dirtyObjects ?? 0, root: e.args?.endData?.layoutRoots?.[0]?.nodeName ?? 'unknown' })),
@@ -145,6 +149,7 @@ export interface WorkSummary {
   readonly scriptMs: { readonly p50: number; readonly p95: number };
   readonly styleMs: { readonly p50: number; readonly p95: number };
   readonly layoutMs: { readonly p50: number; readonly p95: number };
+  readonly otherMs: { readonly p50: number; readonly p95: number };
   readonly layouts: number;
   /** layouts that began from the document (nothing inside was a boundary the invalidation stopped at) */
   readonly wholePageLayouts: number;
@@ -160,6 +165,7 @@ export function summarizeWork(work: readonly FrameWork[]): WorkSummary {
     scriptMs: spread(work.map((w) => w.scriptMs)),
     styleMs: spread(work.map((w) => w.styleMs)),
     layoutMs: spread(work.map((w) => w.layoutMs)),
+    otherMs: spread(work.map((w) => w.otherMs)),
     layouts: layouts.length,
     wholePageLayouts: layouts.filter((l) => l.root === '#document').length,
     dirtyObjectsP50: quantile(layouts.map((l) => l.dirtyObjects), 0.5),
