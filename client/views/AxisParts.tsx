@@ -10,7 +10,12 @@ interface Tick {
   readonly label: string;
 }
 
-/** The tick marks and labels of a time axis, at the ticks' own x. */
+/** The same ticks at the same places: a render for a later frame of a scrolling view (its ticks placed from a fixed origin) mostly has them. */
+function sameTicks(a: { ticks: readonly Tick[]; bottom: number }, b: { ticks: readonly Tick[]; bottom: number }): boolean {
+  return a.bottom === b.bottom && a.ticks.length === b.ticks.length && a.ticks.every((t, k) => t.value === b.ticks[k]!.value && t.px === b.ticks[k]!.px && t.label === b.ticks[k]!.label);
+}
+
+/** The tick marks and labels of a time axis, at the ticks' own x; rendered again only when one of them changed. */
 const TimeTicks = memo(function TimeTicks({ ticks, bottom }: { ticks: readonly Tick[]; bottom: number }) {
   return ticks.map((t) => (
     <g key={t.value} transform={`translate(${t.px} ${bottom})`} data-ms={t.value}>
@@ -20,7 +25,7 @@ const TimeTicks = memo(function TimeTicks({ ticks, bottom }: { ticks: readonly T
       </text>
     </g>
   ));
-});
+}, sameTicks);
 
 /**
  * The time axis under the plot; the domain its ticks were placed for is in data-domain for tests
