@@ -44,7 +44,7 @@ import type { Metric } from '../../shared/scheme.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
 import { cellRectPx, groupAtPx, slotAtPx, slotRowPx, type DrawnGroup } from '../render/heatmap.ts';
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
-import { cutByLeftEdge, placedTimeMap, timeOriginMs, timeShiftCss } from '../state/overlay.ts';
+import { cutByLeftEdge, layerShiftCss, placedTimeMap } from '../state/overlay.ts';
 import { exemplarCell } from './drilldown.ts';
 import { countRender } from './renders.ts';
 import { missingReason } from './missing.ts';
@@ -241,9 +241,9 @@ function runExtentCss(frame: FrameData, run: readonly [number, number]): { x0: n
   return { x0: Math.max(plot.x, x0), x1: Math.min(plot.x + plot.width, x1) };
 }
 
-/** The offset (CSS px) from where the frame puts a time to where the placed time scale does. */
+/** The offset (CSS px) from where the frame puts a time to where the placed time scale does: the way back of the layers' shift. */
 function placedShiftCss(frame: FrameData, fromMs = frame.view.fromMs): number {
-  return timeShiftCss(fromMs, timeOriginMs(frame.view.fromMs, frame.spanMs), frame.spanMs, frame.layout.plot.width);
+  return -layerShiftCss(frame, fromMs);
 }
 
 /** The hatching of unknown time (the bands' and the legend's key), in user space: it moves with a band moved. */
