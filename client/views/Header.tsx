@@ -45,6 +45,25 @@ function UncountedNote({ uncounted }: { uncounted: Uncounted }) {
   );
 }
 
+/** The text with every digit a 0: as wide as the text in tabular figures, and the same while only digits change. */
+export function digitsAsZeros(text: string): string {
+  return text.replace(/[0-9]/g, '0');
+}
+
+/**
+ * Text whose digits change while its width does not (a moving view's time range, once a second):
+ * its box is sized by the text with every digit a 0 (drawn invisibly by the style sheet from
+ * data-size) and the text is placed over it in a box of its own, so that a new time lays out
+ * that box alone, not the header and the page around it.
+ */
+function SteadyText({ text }: { text: string }) {
+  return (
+    <span className="steady-text" data-size={digitsAsZeros(text)}>
+      <span>{text}</span>
+    </span>
+  );
+}
+
 export function Header({ snapshot }: { snapshot: Snapshot }) {
   const { meta, connection, frame, state } = snapshot;
   const now = useSecondTicker(connection.kind === 'offline');
@@ -67,7 +86,7 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
       </span>
       {view && (
         <span className="range">
-          {formatDateTime(view.fromMs, view.utcOffsetMin)} – {formatDateTime(view.toMs, view.utcOffsetMin).slice(11)} {formatUtcOffset(view.utcOffsetMin)} ({formatSpan(view.toMs - view.fromMs)})
+          <SteadyText text={`${formatDateTime(view.fromMs, view.utcOffsetMin)} – ${formatDateTime(view.toMs, view.utcOffsetMin).slice(11)} ${formatUtcOffset(view.utcOffsetMin)} (${formatSpan(view.toMs - view.fromMs)})`} />
           {!snapshot.ended && (
             <>
               {' · '}

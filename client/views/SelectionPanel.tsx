@@ -1,4 +1,4 @@
-import { memo, useMemo } from 'react';
+import { memo, useMemo, type ReactNode } from 'react';
 import type { Metric } from '../../shared/scheme.ts';
 import { formatCount, formatDateTime, formatSlotRange, formatValue, type RegionStats } from '../../shared/view.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
@@ -27,11 +27,11 @@ export const SelectionPanel = memo(function SelectionPanel({ model, frame, meta,
   // Exemplars are asked for by the region's cells, on the axis of either metric.
   const held = region?.count ?? 0;
   const breakdown = useMemo(() => (frame ? breakdownOf(frame) : null), [frame]);
-  if (!frame || !region || !breakdown) return <aside className="selection" aria-label="Selection" />;
+  if (!frame || !region || !breakdown) return <SelectionBox />;
   const metric = frame.view.filter.metric;
   const deviceName = (id: number): string => meta?.devices.find((d) => d.id === id)?.name ?? `dev${id}`;
   return (
-    <aside className="selection" aria-label="Selection">
+    <SelectionBox>
       <h2>{state.stack.length > 0 ? 'Zoomed region' : 'Whole view'}</h2>
       <p className="muted">
         {formatDateTime(frame.view.fromMs, frame.view.utcOffsetMin)} + {((frame.view.toMs - frame.view.fromMs) / 1000).toFixed(1)} s
@@ -45,9 +45,22 @@ export const SelectionPanel = memo(function SelectionPanel({ model, frame, meta,
       <h3>By operation</h3>
       <BreakdownTable rows={breakdown.byOp.map((d) => ({ key: d.op, stats: d.stats }))} metric={metric} />
       <Exemplars model={model} frame={frame} meta={meta} exemplars={exemplars} held={held} onHighlight={onHighlight} />
-    </aside>
+    </SelectionBox>
   );
 });
+
+/**
+ * The panel's box, sized by the page's grid, and its content in an absolutely placed box of the
+ * same size: the browser lays out what changes inside it (four times a second while the view
+ * moves) without laying out the page (a grid item is not a layout boundary; this inner box is).
+ */
+function SelectionBox({ children }: { children?: ReactNode }) {
+  return (
+    <aside className="selection" aria-label="Selection">
+      <div className="selection-body">{children}</div>
+    </aside>
+  );
+}
 
 function BreakdownTable({ rows, metric }: { rows: { key: string; stats: RegionStats }[]; metric: Metric }) {
   if (rows.length === 0) return <p className="muted">no I/O in this region</p>;
