@@ -46,7 +46,7 @@ function UncountedNote({ uncounted }: { uncounted: Uncounted }) {
 }
 
 /** The text with every digit a 0: as wide as the text in tabular figures, and the same while only digits change. */
-export function digitsAsZeros(text: string): string {
+function digitsAsZeros(text: string): string {
   return text.replace(/[0-9]/g, '0');
 }
 
