@@ -6,7 +6,7 @@
 import type { AppModel } from './state/model.ts';
 import { histogramOf } from '../shared/column.ts';
 import { cellRectPx, drawnGroupOfSeq, lineCenterPx } from './render/heatmap.ts';
-import type { PercentileKey } from '../shared/view.ts';
+import type { ColorScale, PercentileKey } from '../shared/view.ts';
 import type { Exemplar, ExemplarOrder } from '../shared/exemplar.ts';
 import type { ExemplarRegion } from '../shared/protocol.ts';
 import { renders } from './views/renders.ts';
@@ -34,8 +34,8 @@ export interface TestHooks {
   readonly reactRenders: number;
   /** compute-and-draw time of the last frame, ms */
   readonly lastFrameMs: number;
-  /** the time and value range drawn, the column interval, the plot in CSS px relative to the page, the device-pixel ratio */
-  frame(): { fromMs: number; toMs: number; yRange: [number, number]; intervalMs: number; groupSize: number; dpr: number; plot: { x: number; y: number; width: number; height: number } } | null;
+  /** the time and value range drawn, the column interval, the plot in CSS px relative to the page, the device-pixel ratio, the colour scale the picture is drawn under (the legend's) */
+  frame(): { fromMs: number; toMs: number; yRange: [number, number]; intervalMs: number; groupSize: number; dpr: number; plot: { x: number; y: number; width: number; height: number }; colorScale: ColorScale } | null;
   /** the filtered histogram of every column in the frame, sparse */
   columns(): { seq: number; startMs: number; slots: number[]; counts: number[] }[];
   /** every column seq held, ascending */
@@ -119,6 +119,7 @@ export function installTestHooks(model: AppModel): void {
         groupSize: f.geometry.groupSize,
         dpr: f.geometry.dpr,
         plot: { x: box?.left ?? 0, y: box?.top ?? 0, width: box?.width ?? 0, height: box?.height ?? 0 },
+        colorScale: { ...f.geometry.colorScale },
       };
     },
     columns() {

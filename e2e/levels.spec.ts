@@ -12,9 +12,10 @@ import type { Column } from '../shared/column.ts';
 import { EMPTY_COLOR } from '../shared/view.ts';
 import { columnLine, endLine, headerLine } from '../server/formats/recording.ts';
 import { startServer, type RunningServer } from './server.ts';
-import { brush, openDashboard, waitIdle } from './page.ts';
+import { brush, openDashboard, pause, waitIdle } from './page.ts';
 import { animationFrames, firstDispatch, untilMarked, type ProfileTraceEvent } from '../bench/lib/frame-profile.ts';
 import { DRAW_MARK, PANELS_MARK } from '../client/state/marks.ts';
+import { CHUNK_ROLLUPS } from '../client/net/history.ts';
 
 let server: RunningServer | null = null;
 let dir: string | null = null;
@@ -28,11 +29,19 @@ test.afterEach(async () => {
 
 const DAY_S = 86_400;
 
-/** A day of one-second columns whose counts change from second to second, as a recording. */
-function dayRecording(first: number): string {
+/**
+ * A day of one-second columns whose counts change from second to second, as a recording: those
+ * of the seconds [busy[0], busy[1]) of the day; the other seconds hold a single I/O each, in the
+ * lowest or the highest slot of the busy ones (so the y axis fitted to either is the same).
+ */
+function dayRecording(first: number, busy: readonly [number, number] = [0, DAY_S]): string {
   dir = mkdtempSync(join(tmpdir(), 'bpfheat-levels-'));
   const lines = [headerLine({ intervalMs: 1000, source: 'bpf', host: 'levels-test', startedMs: first * 1000, devices: [{ id: 0, name: 'vda' }] })];
   for (let seq = first; seq < first + DAY_S; seq++) {
+    if (seq < first + busy[0] || seq >= first + busy[1]) {
+      lines.push(columnLine({ seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [seq % 2 === 0 ? 80 : 124], counts: [1] }] }));
+      continue;
+    }
     const series: Column['series'][number][] = [{ metric: 'latency', device: 0, op: 'read', slots: [80 + (seq % 11), 120 + ((seq >> 4) % 5)], counts: [1 + (seq % 7), 1 + (seq % 3)] }];
     if (seq % 2 === 0) series.push({ metric: 'latency', device: 0, op: 'write', slots: [100], counts: [1 + (seq % 5)] });
     lines.push(columnLine({ seq, startMs: seq * 1000, intervalMs: 1000, series }));
@@ -79,13 +88,17 @@ async function cellColours(page: Page, cells: [number, number][]): Promise<strin
   }, cells);
 }
 
+/** A server replaying a day of one-second columns (dayRecording) that starts at `first`, the whole day in its history. */
+async function serveDay(first: number, busy?: readonly [number, number]): Promise<void> {
+  server = await startServer({ replay: dayRecording(first, busy), args: ['--speed', '0'] });
+  await expect.poll(async () => ((await (await fetch(`${server!.url}api/meta`)).json()) as { history: { columns: number } }).history.columns, { timeout: 60_000 }).toBe(DAY_S);
+}
+
 /** A server replaying a day of one-second columns, and the page opened on that day, drawn whole. */
 async function openDay(page: Page): Promise<void> {
   const first = Math.floor(Date.now() / 1000) - 2 * DAY_S;
-  server = await startServer({ replay: dayRecording(first), args: ['--speed', '0'] });
-  // The whole day in the server's history first, then the page, opened on that day.
-  await expect.poll(async () => ((await (await fetch(`${server!.url}api/meta`)).json()) as { history: { columns: number } }).history.columns, { timeout: 60_000 }).toBe(DAY_S);
-  await openDashboard(page, `${server.url}?from=${first * 1000}&to=${(first + DAY_S) * 1000}`);
+  await serveDay(first);
+  await openDashboard(page, `${server!.url}?from=${first * 1000}&to=${(first + DAY_S) * 1000}`);
   await waitDrawnWhole(page);
 }
 
@@ -138,6 +151,30 @@ test('a day opens as roll-ups that sum the one-second columns; zooming into two 
   });
   expect(visible.length).toBeGreaterThan(120);
   expect((await cellColours(page, visible)).filter((colour) => colour === EMPTY_COLOR)).toEqual([]);
+});
+
+test("a live view's history, once drawn whole, is under the colour scale of its cells, not of the backfill's before it came", async ({ page }) => {
+  test.setTimeout(180_000);
+  // Busy for 40 minutes that end 20 minutes before the day does, an I/O a second around them: the
+  // 15-min backfill alone has a scale of a few I/Os a cell, the view's busy cells are 5% of it.
+  // The day starts on a chunk of 10-s roll-ups (CHUNK_ROLLUPS): the view's are one answer, whose
+  // newest slice, added last, holds the busy cells.
+  const first = Math.floor((Date.now() / 1000 - 2 * DAY_S) / (CHUNK_ROLLUPS * 10)) * CHUNK_ROLLUPS * 10;
+  await serveDay(first, [DAY_S - 3600, DAY_S - 1200]);
+  // A live view of the day's last half (the recording has ended: no column comes to move it on).
+  await openDashboard(page, `${server!.url}?span=${DAY_S / 2}`);
+  await waitDrawnWhole(page);
+  const live = (await page.evaluate(() => window.__bpfheat!.frame()!))!;
+  expect(live.intervalMs, 'a roll-up step: the hours came as history, after the backfill').toBeGreaterThanOrEqual(10_000);
+  // The same range paused is a fixed view, drawn under the exact scale of its cells.
+  await pause(page);
+  const fixed = (await page.evaluate(() => window.__bpfheat!.frame()!))!;
+  expect([fixed.fromMs, fixed.toMs, fixed.intervalMs, fixed.groupSize]).toEqual([live.fromMs, live.toMs, live.intervalMs, live.groupSize]);
+  // a quiet cell holds an I/O every other second of its roll-ups: a scale of those alone would be more than 10% off
+  const quietCell = (live.intervalMs / 1000 / 2) * live.groupSize;
+  expect(fixed.colorScale.max, 'the busy cells set the scale').toBeGreaterThan(1.1 * quietCell);
+  // a moving view keeps a scale within 10% of its cells' (HeatmapRenderer.steadyScale)
+  expect(Math.abs(live.colorScale.max - fixed.colorScale.max), `the live view's maximum ${live.colorScale.max} against the exact ${fixed.colorScale.max}`).toBeLessThanOrEqual(0.1 * fixed.colorScale.max);
 });
 
 test('a zoom that changes the level is drawn a few frames after the release, and the side panels follow it within a few frames, in a task of their own', async ({ page, browser }) => {

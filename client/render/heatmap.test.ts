@@ -951,6 +951,18 @@ describe('HeatmapRenderer colour scale', () => {
     expect(at(126, false)).toBe(126);
   });
 
+  it('takes the exact scale at once in the frame that sees history added in full (a new historyVersion), and holds it as before', () => {
+    const renderer = new HeatmapRenderer();
+    const { surface } = fakeCanvas();
+    const at = (busiest: number, historyVersion: number) => renderer.draw(surface, { ...input([col(0, busiest, 0), col(1, 1, 0)]), moving: true, historyVersion }).colorScale.max;
+    expect(at(100, 0)).toBe(100);
+    expect(at(300, 0), "a load's slice: the scale holds until its period's end").toBe(100);
+    expect(at(300, 1), 'the load added in full: at once').toBe(300);
+    expect(at(320, 1), 'within 10%: held').toBe(300);
+    expect(at(500, 1), "beyond: at the period's end, as before").toBe(300);
+    expect(at(310, 2), 'another load within 10% of the scale: held').toBe(300);
+  });
+
   it("takes the scale of a period's first frame at its last: a busier cell waits up to 2 × SCALE_EVERY_FRAMES − 2 frames", () => {
     const renderer = new HeatmapRenderer();
     const { surface } = fakeCanvas();

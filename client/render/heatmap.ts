@@ -55,6 +55,16 @@ export interface HeatmapInput {
    * (steadyScale); a fixed view is drawn with its exact scale, so a link redraws it the same
    */
   readonly moving?: boolean;
+  /**
+   * The times history was added in full to the columns drawn (the last answer of a load added): a
+   * moving view takes its exact colour scale in the frame that sees a new count, as for any other
+   * change of what the scale is of, not at the end of its period (SCALE_EVERY_FRAMES). A load's
+   * slices are drawn under the scale of the cells before them, and the picture stayed under it
+   * until the next period's end, which a live view waiting for its next column (a held or ended
+   * source, a long interval) does not reach: the benchmark's loaded 24-h and 7-d views were shown
+   * clamped above about half their exact maximum, and recoloured whole as they began to scroll.
+   */
+  readonly historyVersion?: number;
 }
 
 /** One drawn cell column: the columns of seqs firstSeq..firstSeq + groupSize − 1 in view, summed. */
@@ -455,7 +465,7 @@ export class HeatmapRenderer {
     const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;
-    const colorScale = this.colorScaleFor(input, cells, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs].join('|'));
+    const colorScale = this.colorScaleFor(input, cells, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs, input.historyVersion ?? 0].join('|'));
     const buffer = surface.buffer(widthPx, heightPx, input.dpr);
     this.pixels = buffer.pixels;
     if (buffer.cleared) this.last = null;

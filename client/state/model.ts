@@ -226,6 +226,8 @@ export class AppModel {
   private uncounted: Uncounted | null = null;
   /** history answers not yet added in full (installArriving) */
   private readonly arriving: { readonly packed: PackedColumns; next: number }[] = [];
+  /** the times history was added in full: nothing more arriving or asked for (HeatmapInput.historyVersion) */
+  private historyVersion = 0;
   private panel: { frame: FrameData | null; state: ViewState; atMs: number };
   private panelTimer: ReturnType<typeof setTimeout> | null = null;
   /** how long the last frame took to compute and draw, in ms (for the frame-time benchmark) */
@@ -519,6 +521,7 @@ export class AppModel {
       answer.next = to;
       if (to === packed.count) this.arriving.shift();
     }
+    if (budget < INSTALL_PER_FRAME && this.arriving.length === 0 && !this.history.busy) this.historyVersion++;
     return INSTALL_PER_FRAME - budget;
   }
 
@@ -678,6 +681,7 @@ export class AppModel {
         // the picture moves while it scrolls, and while a history answer is being added
         // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
         moving: extent.live || this.arriving.length > 0,
+        historyVersion: this.historyVersion,
       };
       geometry = this.renderer.drawParts(this.surface, input, extent.live ? PAINT_PER_LIVE_FRAME_PX : PAINT_PER_FRAME_PX);
       this.paintedPxSum += this.renderer.paintedPx;
