@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { slotEdges, slotOf } from './buckets.ts';
+import { quantileSlot } from './column.ts';
 import {
   CLAMPED_LEVEL,
   COLOR_LEVELS,
@@ -30,6 +31,7 @@ import {
   regionStats,
   slotsIn,
   timeTicks,
+  timeTickRun,
   valueTicks,
   type AxisMap,
 } from './view.ts';
@@ -269,6 +271,23 @@ describe('geometry', () => {
     expect(slotsIn(0, Infinity)).toEqual({ first: 0, last: SLOTS - 1 });
   });
 
+  it.each([
+    [0, Infinity],
+    [1000, 1_000_000],
+    [0.9, 1],
+    [slotEdges(40).low, slotEdges(40).high],
+    [slotEdges(40).high, slotEdges(41).high],
+    [2 ** 41, 2 ** 42],
+    [5, 5],
+    [10, 1],
+    [-1, 0.5],
+  ])('slotsIn(%d, %d) is every slot whose edges overlap the range', (low, high) => {
+    const overlapping = Array.from({ length: SLOTS }, (_, slot) => slot).filter((slot) => slotEdges(slot).high > low && slotEdges(slot).low < high);
+    const { first, last } = slotsIn(low, high);
+    if (overlapping.length > 0) expect({ first, last }).toEqual({ first: overlapping[0], last: overlapping.at(-1) });
+    else expect(last).toBeLessThan(first);
+  });
+
   it('fitYRange covers every non-empty slot with round ends', () => {
     const h = new Float64Array(SLOTS);
     h[slotOf(30_000)] = 1;
@@ -319,6 +338,24 @@ describe('geometry', () => {
     expect(ticks.map((t) => t.label)).toEqual(['10:01', '10:02', '10:03', '10:04', '10:05']);
   });
 
+  // the run is the round clock times from the first at or after the start, a step apart, up to and with the end
+  it.each([
+    ['5 min from a second past the minute, UTC', Date.UTC(2025, 0, 1, 10, 0, 3), 300_000, 6, 0],
+    ['an hour ending on a tick', Date.UTC(2025, 0, 1, 10, 0, 0) + 0.25, 3_600_000 - 0.25, 17, 0],
+    ['an hour in a zone 5:30 ahead', Date.UTC(2025, 0, 1, 10, 7, 11) + 0.6, 3_600_000, 17, 330],
+    ['a day in a zone 8 behind', Date.UTC(2025, 0, 1, 3, 0, 0) - 0.125, 86_400_000, 17, -480],
+    ['a week: steps of whole days', Date.UTC(2025, 0, 1, 3, 0, 0), 7 * 86_400_000, 4, 60],
+    ['a span shorter than any step but the finest', Date.UTC(2025, 0, 1) + 0.2, 0.5, 2, 0],
+    ['no span', Date.UTC(2025, 0, 1), 0, 6, 0],
+  ])('the time tick run of %s', (_, fromMs, spanMs, maxCount, offsetMin) => {
+    const { firstMs, stepMs, count } = timeTickRun(fromMs, fromMs + spanMs, maxCount, offsetMin);
+    const values: number[] = [];
+    if (spanMs > 0) for (let local = Math.ceil((fromMs + offsetMin * 60_000) / stepMs) * stepMs; local - offsetMin * 60_000 <= fromMs + spanMs; local += stepMs) values.push(local - offsetMin * 60_000);
+    expect(Array.from({ length: count }, (_, k) => firstMs + k * stepMs)).toEqual(values);
+    expect(count).toBeLessThanOrEqual(maxCount + 1);
+    expect(timeTicks(fromMs, fromMs + spanMs, maxCount, offsetMin).map((t) => t.value)).toEqual(values);
+  });
+
   it('value ticks use 1-2-5 decades for latency and powers of two for size', () => {
     expect(valueTicks('log', 1000, 1e9, 10, 'latency').map((t) => t.label)).toEqual(['1 µs', '10 µs', '100 µs', '1 ms', '10 ms', '100 ms', '1 s']);
     expect(valueTicks('log', 1000, 100_000, 10, 'latency').map((t) => t.label)).toEqual(['1 µs', '2 µs', '5 µs', '10 µs', '20 µs', '50 µs', '100 µs']);
@@ -335,5 +372,34 @@ describe('region statistics', () => {
     h[200] = 1;
     expect(regionStats(h)).toEqual({ count: 100, min: 100, p50: 100, p90: 120, p99: 120, max: 200 });
     expect(regionStats(new Float64Array(SLOTS))).toEqual({ count: 0, min: -1, p50: -1, p90: -1, p99: -1, max: -1 });
+  });
+
+  // the statistics of the slots first..last, read in place, are those of the histogram with every other slot emptied
+  const sparse = new Float64Array(SLOTS);
+  sparse[3] = 7;
+  sparse[40] = 1;
+  sparse[41] = 900;
+  sparse[200] = 2;
+  sparse[SLOTS - 1] = 5;
+  const dense = Float64Array.from({ length: SLOTS }, (_, slot) => (slot * 7919) % 13);
+  const one = new Float64Array(SLOTS);
+  one[150] = 1;
+  it.each([
+    ['sparse, every slot', sparse, 0, SLOTS - 1],
+    ['sparse, from the middle of a gap', sparse, 10, 250],
+    ['sparse, one slot', sparse, 41, 41],
+    ['sparse, an empty stretch', sparse, 42, 199],
+    ['sparse, the overflow slot alone', sparse, SLOTS - 1, SLOTS - 1],
+    ['sparse, bounds beyond the slots', sparse, -5, SLOTS + 9],
+    ['dense, a low range', dense, 0, 30],
+    ['dense, a high range', dense, 280, SLOTS - 1],
+    ['one I/O, a range around it', one, 100, 200],
+    ['one I/O, a range beside it', one, 151, 300],
+    ['an inverted range', dense, 50, 40],
+  ])('%s: the range read in place', (_, histogram, first, last) => {
+    const kept = histogram.map((n, slot) => (slot >= first && slot <= last ? n : 0));
+    const count = kept.reduce((a, b) => a + b, 0);
+    const at = (q: number): number => quantileSlot(kept, q);
+    expect(regionStats(histogram, first, last)).toEqual({ count, min: at(Number.MIN_VALUE), p50: at(0.5), p90: at(0.9), p99: at(0.99), max: at(1) });
   });
 });

@@ -10,7 +10,8 @@
  */
 import { SLOTS, type Metric } from './scheme.ts';
 import { slotBounds, slotEdges } from './buckets.ts';
-import { histogramOf, histogramTotal, maxSlot, minSlot, quantileSlot, type Column, type DeviceInfo, type Filter, type SourceKind } from './column.ts';
+import { partitionPoint } from './search.ts';
+import { histogramOf, type Column, type DeviceInfo, type Filter, type SourceKind } from './column.ts';
 
 export type YScaleKind = 'log' | 'linear';
 export type ColorScaleKind = 'linear' | 'sqrt' | 'log';
@@ -314,10 +315,9 @@ export function slotMiddle(slot: number): number {
 
 /** Slots whose edges overlap [low, high], as an inclusive range (first > last when none). */
 export function slotsIn(low: number, high: number): { first: number; last: number } {
-  let first = 0;
-  while (first < SLOTS && slotEdges(first).high <= low) first++;
-  let last = SLOTS - 1;
-  while (last >= 0 && slotEdges(last).low >= high) last--;
+  // the edges ascend with the slot: found by bisection (asked per drawing frame and side-panel update)
+  const first = partitionPoint(0, SLOTS, (slot) => slotEdges(slot).high <= low);
+  const last = partitionPoint(0, SLOTS, (slot) => slotEdges(slot).low < high) - 1;
   return { first, last };
 }
 
@@ -382,19 +382,30 @@ const TIME_STEPS_MS = [
   1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
 ];
 
+/** Where the ticks of a time axis fall, without their labels: the first (ms), the step between them and how many. */
+export interface TickRun {
+  readonly firstMs: number;
+  readonly stepMs: number;
+  readonly count: number;
+}
+
+/** The round clock times in the label time zone that timeTicks labels, at most maxCount of them. */
+export function timeTickRun(fromMs: number, toMs: number, maxCount: number, utcOffsetMin: number): TickRun {
+  const span = toMs - fromMs;
+  if (!(span > 0)) return { firstMs: fromMs, stepMs: 1, count: 0 };
+  const stepMs = TIME_STEPS_MS.find((s) => span / s <= maxCount) ?? Math.ceil(span / maxCount / 86_400_000) * 86_400_000;
+  const offsetMs = utcOffsetMin * 60_000;
+  const firstMs = Math.ceil((fromMs + offsetMs) / stepMs) * stepMs - offsetMs;
+  return { firstMs, stepMs, count: firstMs <= toMs ? Math.floor((toMs - firstMs) / stepMs) + 1 : 0 };
+}
+
 /** Ticks on round clock times in the label time zone, at most maxCount of them. */
 export function timeTicks(fromMs: number, toMs: number, maxCount: number, utcOffsetMin: number): Tick[] {
-  const span = toMs - fromMs;
-  if (!(span > 0)) return [];
-  const step = TIME_STEPS_MS.find((s) => span / s <= maxCount) ?? Math.ceil(span / maxCount / 86_400_000) * 86_400_000;
-  const offsetMs = utcOffsetMin * 60_000;
-  const ticks: Tick[] = [];
-  for (let local = Math.ceil((fromMs + offsetMs) / step) * step; local - offsetMs <= toMs; local += step) {
-    const ms = local - offsetMs;
-    const label = step >= 86_400_000 ? formatDateTime(ms, utcOffsetMin).slice(5, 10) : formatClock(ms, utcOffsetMin, step);
-    ticks.push({ value: ms, label });
-  }
-  return ticks;
+  const { firstMs, stepMs, count } = timeTickRun(fromMs, toMs, maxCount, utcOffsetMin);
+  return Array.from({ length: count }, (_, k) => {
+    const ms = firstMs + k * stepMs;
+    return { value: ms, label: stepMs >= 86_400_000 ? formatDateTime(ms, utcOffsetMin).slice(5, 10) : formatClock(ms, utcOffsetMin, stepMs) };
+  });
 }
 
 function linearTicks(low: number, high: number, maxCount: number, metric: Metric): Tick[] {
@@ -772,22 +783,33 @@ export interface RegionStats {
   readonly max: number;
 }
 
-/** Histogram of a region: the sum of the columns' histograms, restricted to the slots first..last. */
-export function regionHistogram(histograms: readonly ArrayLike<number>[], first = 0, last = SLOTS - 1): Float64Array {
-  const sum = new Float64Array(SLOTS);
-  for (const histogram of histograms) for (let slot = Math.max(0, first); slot <= Math.min(last, SLOTS - 1); slot++) sum[slot]! += histogram[slot]!;
-  return sum;
-}
-
-export function regionStats(histogram: ArrayLike<number>): RegionStats {
-  return {
-    count: histogramTotal(histogram),
-    min: minSlot(histogram),
-    p50: quantileSlot(histogram, 0.5),
-    p90: quantileSlot(histogram, 0.9),
-    p99: quantileSlot(histogram, 0.99),
-    max: maxSlot(histogram),
-  };
+/**
+ * Statistics of the slots first..last of a histogram (the region's value range), read in place:
+ * the side panels take them from several kept sums four times a second while a view moves.
+ */
+export function regionStats(histogram: ArrayLike<number>, first = 0, last = SLOTS - 1): RegionStats {
+  const from = Math.max(0, first);
+  const to = Math.min(last, histogram.length - 1);
+  let count = 0;
+  let min = -1;
+  let max = -1;
+  for (let slot = from; slot <= to; slot++) {
+    const n = histogram[slot]!;
+    if (n === 0) continue;
+    count += n;
+    if (min < 0) min = slot;
+    max = slot;
+  }
+  if (count === 0) return { count, min, p50: -1, p90: -1, p99: -1, max };
+  const ranks = [0.5, 0.9, 0.99].map((q) => Math.max(1, Math.ceil(q * count)));
+  const at = [max, max, max];
+  let seen = 0;
+  let next = 0;
+  for (let slot = min; slot <= max && next < ranks.length; slot++) {
+    seen += histogram[slot]!;
+    while (next < ranks.length && seen >= ranks[next]!) at[next++] = slot;
+  }
+  return { count, min, p50: at[0]!, p90: at[1]!, p99: at[2]!, max };
 }
 
 /** Block I/O moves whole sectors: every request size is a multiple of this. */
@@ -834,7 +856,17 @@ export function axisTicks(
 /** The time axis's ticks (axisTicks.x). */
 export function timeAxisTicks(view: Pick<SnapshotView, 'fromMs' | 'toMs' | 'utcOffsetMin'>, plot: RectCss): PlacedTick[] {
   const xMap = timeMap(view.fromMs, view.toMs, plot);
-  return timeTicks(view.fromMs, view.toMs, Math.max(2, Math.floor(plot.width / 110)), view.utcOffsetMin).map((t) => ({ ...t, px: mapTo(xMap, t.value) }));
+  return timeTicks(view.fromMs, view.toMs, timeTickCount(plot), view.utcOffsetMin).map((t) => ({ ...t, px: mapTo(xMap, t.value) }));
+}
+
+/** Where the time axis's ticks fall (timeAxisTicks), without labelling them: what changes when a tick comes or goes. */
+export function timeAxisTickRun(view: Pick<SnapshotView, 'fromMs' | 'toMs' | 'utcOffsetMin'>, plot: RectCss): TickRun {
+  return timeTickRun(view.fromMs, view.toMs, timeTickCount(plot), view.utcOffsetMin);
+}
+
+/** At most one time tick per 110 CSS px of plot (a clock label's width), at least two. */
+function timeTickCount(plot: RectCss): number {
+  return Math.max(2, Math.floor(plot.width / 110));
 }
 
 /** The value axis's ticks (axisTicks.y). */

@@ -5,7 +5,7 @@
  * or went, a band of missing data that appeared or grew, the legend's scale, the header's
  * inputs, or the side panels' frame (four times a second while the view moves).
  */
-import { timeAxisTicks, timeMap, type SnapshotView, type Layout } from '../../shared/view.ts';
+import { timeAxisTickRun, timeMap, type SnapshotView, type Layout } from '../../shared/view.ts';
 import type { HeatmapGeometry } from '../render/heatmap.ts';
 
 /** What of a frame the overlay renders (the rest of FrameData is read by the model and the side panels). */
@@ -34,9 +34,9 @@ export function overlayKeyOf(frame: OverlayFrame | null): string {
   if (frame === null) return 'none';
   const { view, geometry } = frame;
   if (frame.split.length > 0) return `split ${frame.id}`;
-  const ticks = timeAxisTicks(view, frame.layout.plot)
-    .map((t) => `${t.value}:${t.label}`)
-    .join(',');
+  // where the ticks fall: their labels follow from the values, the step and the time zone (not formatted every frame)
+  const run = timeAxisTickRun(view, frame.layout.plot);
+  const ticks = `${run.firstMs}+${run.stepMs}×${run.count}`;
   const bands = frame.missing.map((run) => `${cutByLeftEdge(frame, run) ? '<' : run[0]}-${run[1]}`).join(',');
   const origin = timeOriginMs(view.fromMs, frame.spanMs);
   const scale = geometry ? `${geometry.colorScale.kind} ${geometry.colorScale.min} ${geometry.colorScale.max} ${geometry.groupSize}` : 'no picture';

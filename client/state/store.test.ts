@@ -23,6 +23,36 @@ describe('ColumnStore', () => {
     expect(s.newestEndMs).toBe(15_000);
   });
 
+  it('reports the holes of any range as a walk over its seqs would', () => {
+    const walked = (held: ReadonlySet<number>, fromSeq: number, toSeq: number): [number, number][] => {
+      const runs: [number, number][] = [];
+      for (let seq = fromSeq; seq <= toSeq; seq++) {
+        if (held.has(seq)) continue;
+        const last = runs.at(-1);
+        if (last && last[1] === seq - 1) last[1] = seq;
+        else runs.push([seq, seq]);
+      }
+      return runs;
+    };
+    let seed = 7;
+    const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const layouts: number[][] = [
+      [],
+      Array.from({ length: 50 }, (_, k) => k + 100),
+      Array.from({ length: 300 }, (_, k) => k).filter(() => random() < 0.8),
+      Array.from({ length: 300 }, (_, k) => k * 3),
+      [0, 1, 2, 50, 51, 52, 53, 299],
+    ];
+    for (const seqs of layouts) {
+      const s = store();
+      for (const seq of seqs) s.add(column(seq));
+      const held = new Set(seqs);
+      for (const [fromSeq, toSeq] of [[0, 299], [-10, 320], [100, 149], [101, 148], [50, 50], [53, 60], [310, 330], [20, 10]] as const) {
+        expect(s.missing(fromSeq, toSeq), `${seqs.length} held, ${fromSeq}..${toSeq}`).toEqual(walked(held, fromSeq, toSeq));
+      }
+    }
+  });
+
   it('takes the hosts a devices message names (a host that began exporting later), and keeps them when it names none', () => {
     const s = new ColumnStore();
     s.setHello({ type: 'hello', version: 1, source: 'prometheus', host: 'fleet', scheme: { name: 'otel-exponential', scale: 3, slots: 323 }, devices: [], hosts: ['db1'], ops: [], metrics: [], intervalMs: 1000, steps: [1000], oldestSeq: null, newestSeq: null, selfStats: null, exemplarCapture: null });

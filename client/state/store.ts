@@ -178,18 +178,32 @@ export class ColumnStore {
     return this.between(fromSeq, toSeq);
   }
 
-  /** Seq runs in fromSeq..toSeq that are not held: [first, last] inclusive, ascending. */
+  /**
+   * Seq runs in fromSeq..toSeq that are not held: [first, last] inclusive, ascending. A drawing
+   * frame asks every time (a live view's right edge is mostly a column ahead of the newest), so
+   * it jumps over each stretch of held columns by bisection rather than walking a window of them:
+   * seqs are unique and ascending, so seq − index is the same along a stretch without a gap and
+   * larger after one.
+   */
   missing(fromSeq: number, toSeq: number): [number, number][] {
-    const start = this.lowerBound(fromSeq);
+    const columns = this.columns;
     const end = this.lowerBound(toSeq + 1);
-    // Seqs are unique: as many columns as seqs means none is missing, without walking a day of them.
-    if (end - start === toSeq - fromSeq + 1) return [];
     const runs: [number, number][] = [];
     let expected = fromSeq;
-    for (let i = start; i < end; i++) {
-      const seq = this.columns[i]!.seq;
+    let i = this.lowerBound(fromSeq);
+    while (i < end) {
+      const seq = columns[i]!.seq;
       if (seq > expected) runs.push([expected, seq - 1]);
-      expected = seq + 1;
+      const offset = seq - i;
+      let low = i + 1;
+      let high = end;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (columns[mid]!.seq - mid > offset) high = mid;
+        else low = mid + 1;
+      }
+      expected = columns[low - 1]!.seq + 1;
+      i = low;
     }
     if (expected <= toSeq) runs.push([expected, toSeq]);
     return runs;

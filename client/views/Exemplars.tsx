@@ -4,12 +4,12 @@
  * them, the table of them, and the capture threshold. Hovering a row hands the exemplar up, and
  * the heat map marks its cell in its overlay: the canvas is not redrawn.
  */
-import { useMemo, useState, type FormEvent } from 'react';
+import { memo, useMemo, useState, type FormEvent } from 'react';
 import { droppedIn, EXEMPLAR_ORDERS, type Exemplar, type ExemplarOrder } from '../../shared/exemplar.ts';
 import type { ExemplarCapture } from '../../shared/protocol.ts';
 import { formatBytes, formatClock, formatCount, formatLatency } from '../../shared/view.ts';
 import type { AppModel, FrameData, Snapshot } from '../state/model.ts';
-import { describeCapture, nextSort, parseThreshold, sortExemplars, sortForOrder, topProcesses, type Sort, type SortKey } from './drilldown.ts';
+import { describeCapture, nextSort, parseThreshold, sortExemplars, sortForOrder, topProcesses, type SortKey } from './drilldown.ts';
 
 /** Rows drawn at first: enough to read, few enough that a live list stays cheap to re-render. */
 const FIRST_ROWS = 200;
@@ -105,7 +105,7 @@ export function Exemplars({ model, frame, meta, exemplars, held, onHighlight }: 
           <h3>Top processes{exemplars.truncated > 0 ? ` (of the ${listed} ${order} listed)` : ''}</h3>
           <ProcessTable rows={processes} />
           <h3>Exemplars</h3>
-          <ExemplarTable key={order} firstSort={sortForOrder(order)} exemplars={exemplars.listed} offsetMin={frame?.view.utcOffsetMin ?? 0} meta={meta} onHighlight={onHighlight} />
+          <ExemplarTable key={order} order={order} exemplars={exemplars.listed} offsetMin={frame?.view.utcOffsetMin ?? 0} meta={meta} onHighlight={onHighlight} />
         </>
       )}
     </section>
@@ -158,7 +158,8 @@ function ThresholdControl({ model, capture }: { model: AppModel; capture: Exempl
   );
 }
 
-function ProcessTable({ rows }: { rows: ReturnType<typeof topProcesses> }) {
+/** Rendered again only when the list changes, not with the region's counts four times a second. */
+const ProcessTable = memo(function ProcessTable({ rows }: { rows: ReturnType<typeof topProcesses> }) {
   return (
     <table className="breakdown processes" aria-label="Top processes">
       <thead>
@@ -185,11 +186,11 @@ function ProcessTable({ rows }: { rows: ReturnType<typeof topProcesses> }) {
       </tbody>
     </table>
   );
-}
+});
 
 interface ExemplarTableProps {
-  /** the sort it opens with: that of the order the rows were chosen by */
-  readonly firstSort: Sort;
+  /** the order the rows were chosen by: the table opens sorted by it */
+  readonly order: ExemplarOrder;
   readonly exemplars: readonly Exemplar[];
   /** the view's offset from UTC, minutes */
   readonly offsetMin: number;
@@ -197,8 +198,13 @@ interface ExemplarTableProps {
   readonly onHighlight: (exemplar: Exemplar | null) => void;
 }
 
-function ExemplarTable({ firstSort, exemplars, offsetMin, meta, onHighlight }: ExemplarTableProps) {
-  const [sort, setSort] = useState(firstSort);
+/**
+ * Rendered again only when one of its props changes (the list, the time zone, the devices' names):
+ * not with the region's counts, which a moving view changes four times a second, so its rows
+ * (up to all of them, 9 elements each) are not rendered and compared every time.
+ */
+const ExemplarTable = memo(function ExemplarTable({ order, exemplars, offsetMin, meta, onHighlight }: ExemplarTableProps) {
+  const [sort, setSort] = useState(() => sortForOrder(order));
   const [all, setAll] = useState(false);
   const sorted = useMemo(() => sortExemplars(exemplars, sort), [exemplars, sort]);
   const shown = all ? sorted : sorted.slice(0, FIRST_ROWS);
@@ -243,4 +249,4 @@ function ExemplarTable({ firstSort, exemplars, offsetMin, meta, onHighlight }: E
       )}
     </>
   );
-}
+});

@@ -5,7 +5,7 @@
  * the columns in view.
  */
 import { OPS, type Op } from '../../shared/scheme.ts';
-import { regionHistogram, regionStats, slotsIn, type RegionStats } from '../../shared/view.ts';
+import { regionStats, slotsIn, type RegionStats } from '../../shared/view.ts';
 import type { FrameData } from '../state/model.ts';
 
 /** The whole visible time range, every bucket. */
@@ -16,7 +16,7 @@ export function summaryOf(frame: FrameData): RegionStats {
 /** The visible region: time range × value range. */
 export function regionOf(frame: FrameData): RegionStats {
   const { first, last } = slotsIn(frame.yRange[0], frame.yRange[1]);
-  return regionStats(regionHistogram([frame.sums.total], first, last));
+  return regionStats(frame.sums.total, first, last);
 }
 
 export interface Breakdown {
@@ -27,7 +27,7 @@ export interface Breakdown {
 /** The region's statistics per device and per operation; most I/Os first, ties by device id and op order. */
 export function breakdownOf(frame: FrameData): Breakdown {
   const { first, last } = slotsIn(frame.yRange[0], frame.yRange[1]);
-  const stats = (h: Float64Array): RegionStats => regionStats(regionHistogram([h], first, last));
+  const stats = (h: Float64Array): RegionStats => regionStats(h, first, last);
   return {
     byDevice: [...frame.sums.byDevice]
       .map(([id, h]) => ({ id, stats: stats(h) }))
