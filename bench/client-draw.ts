@@ -41,6 +41,10 @@
  * them: the page counts the device pixels of the heat map it paints (client/testing.ts), counts
  * of work that neither the machine's load nor the frame rate moves; and the same per drawing
  * frame (the p95, and the most in one frame), from the marks of the frames that paint.
+ * Recolouring: after the scroll, the held live view is switched to another colour scale, which
+ * recolours it a part a frame as a live colour maximum that moved does (the scroll itself has no
+ * recolouring once the page's history is in): the busy time and work of the frames that paint a
+ * part, after the switch's own frame; then it is switched back.
  * JS heap: used size after a forced garbage collection (CDP Runtime.getHeapUsage).
  *
  * `--trace DIR` keeps the traces of scrolling and of the zoom (DIR/<window>-scroll.json,
@@ -81,6 +85,9 @@ const DAY = 86_400;
 const SCROLL_COLUMNS = 50;
 const SCROLL_RATE = 10;
 const BRUSH_MOVES = 40;
+/** the colour scale the recolouring switches the page to, and back (the page opens with sqrt) */
+const RECOLOUR_TO = 'linear';
+const RECOLOUR_FROM = 'sqrt';
 const LOAD_TIMEOUT_MS = 120_000;
 
 interface Scenario {
@@ -169,6 +176,12 @@ interface ScenarioResult {
   readonly scrollRendersPerColumn: number | null;
   /** device pixels painted by the drawing frames while scrolling: the most in one frame, and the p95; null for a client that does not mark them */
   readonly scrollPaintedPerFrame: { readonly max: number; readonly p95: number } | null;
+  /** the live view recoloured (its colour scale switched, no column arriving): the frames that painted a part after the switch's own, their work, and the pixels each painted */
+  readonly recolourParts: FrameStats;
+  readonly recolourWork: WorkSummary;
+  readonly recolourPxPerPart: number | null;
+  /** busy time of the frame the switch was drawn in (it also renders the toolbar and legend) */
+  readonly recolourSwitchMs: number | null;
   readonly brushing: FrameStats;
   readonly brushingSpan: FrameStats;
   readonly zoomMs: number | null;
@@ -323,6 +336,17 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
   const scrollRenders = before.reactRenders === null || after.reactRenders === null ? null : after.reactRenders - before.reactRenders;
   const scrollPaintedPerFrame = await paintedPerFrame(page);
 
+  // recolouring: the held live view's colour scale switched, which recolours it a part a frame, each put as painted (as a live view's maximum that moved by more than 10% does)
+  await watchPaintedPx(page);
+  const recolour = await traced(browser, page, async () => {
+    await page.getByLabel('Colour').selectOption(RECOLOUR_TO);
+    await waitFor(page, (h) => h.idle, 20_000);
+    await nextFrame(page);
+  }, keep('recolour'));
+  const recolourPx = await paintedList(page);
+  await page.getByLabel('Colour').selectOption(RECOLOUR_FROM);
+  await waitFor(page, (h) => h.idle, 20_000);
+
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
   const none: Traced = { frames: [], work: [], releasedAt: null };
@@ -352,6 +376,9 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
   const painted = (f: AnimationFrame): boolean => f.marks.includes(DRAW_MARK) || f.marks.includes(DRAW_PART_MARK);
   const panels = (f: AnimationFrame): boolean => f.marks.includes(PANELS_MARK) && !painted(f);
   const scrollingDraw = frameStats(busy(scrolling.frames.filter(painted)));
+  // the switch's own frame renders the toolbar and the legend too: the parts are the drawing frames after it
+  const recolourDrawing = recolour.frames.flatMap((f, k) => (painted(f) ? [k] : []));
+  const partFrames = recolourDrawing.slice(1);
   const workOf = (kind: (f: AnimationFrame) => boolean): WorkSummary => summarizeWork(scrolling.work.filter((_, k) => kind(scrolling.frames[k]!)));
   return {
     scenario,
@@ -372,6 +399,10 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     scrollWholePictures,
     scrollRendersPerColumn: scrollRenders === null ? null : scrollRenders / SCROLL_COLUMNS,
     scrollPaintedPerFrame,
+    recolourParts: frameStats(partFrames.map((k) => recolour.frames[k]!.busyMs)),
+    recolourWork: summarizeWork(partFrames.map((k) => recolour.work[k]!)),
+    recolourPxPerPart: recolourPx.length > 1 ? quantile(recolourPx.slice(1), 0.5) : null,
+    recolourSwitchMs: recolourDrawing.length > 0 ? recolour.frames[recolourDrawing[0]!]!.busyMs : null,
     brushing: frameStats(busy(brushing.frames)),
     brushingSpan: frameStats(brushing.frames.map((f) => f.spanMs)),
     zoomMs: zoom.frames.length > 0 ? Math.max(...busy(zoom.frames)) : null,
@@ -396,13 +427,15 @@ async function watchPaintedPx(page: Page): Promise<void> {
   }, [DRAW_MARK, DRAW_PART_MARK]);
 }
 
-/**
- * Device pixels painted by each drawing frame since watchPaintedPx: the most in one frame and the
- * p95, null when the client's marks carry none (built before 176e967).
- */
-async function paintedPerFrame(page: Page): Promise<{ max: number; p95: number } | null> {
+/** Device pixels painted by each drawing frame since watchPaintedPx, in order (none for a client whose marks carry none, built before 176e967). */
+async function paintedList(page: Page): Promise<number[]> {
   const painted = await page.evaluate(() => (window as unknown as { __paintedPx: (number | null)[] }).__paintedPx);
-  const counted = painted.filter((px): px is number => px !== null);
+  return painted.filter((px): px is number => px !== null);
+}
+
+/** Device pixels painted by each drawing frame since watchPaintedPx: the most in one frame and the p95, null when the client's marks carry none. */
+async function paintedPerFrame(page: Page): Promise<{ max: number; p95: number } | null> {
+  const counted = await paintedList(page);
   if (counted.length === 0) return null;
   return { max: Math.max(...counted), p95: quantile(counted, 0.95) };
 }
@@ -509,6 +542,14 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
       ),
     ),
   );
+  say();
+  say(
+    table(
+      ['window', 'recolouring: part frames', 'busy p50 ms', 'p95', 'max', 'script p50 ms', 'p95', 'other p50 ms', 'p95', 'px/part p50', "the switch's frame ms"],
+      results.map((r) => [r.scenario.label, r.recolourParts.count, ms(r.recolourParts.p50), ms(r.recolourParts.p95), ms(r.recolourParts.max), ms(r.recolourWork.scriptMs.p50), ms(r.recolourWork.scriptMs.p95), ms(r.recolourWork.otherMs.p50), ms(r.recolourWork.otherMs.p95), r.recolourPxPerPart === null ? '—' : Math.round(r.recolourPxPerPart).toLocaleString('en-US'), r.recolourSwitchMs === null ? '—' : ms(r.recolourSwitchMs)]),
+    ),
+  );
+  say(`(recolouring: the live view, no column arriving, switched from the ${RECOLOUR_FROM} to the ${RECOLOUR_TO} colour scale, which recolours it a part a frame, each part put on the tiles as it is painted, as when a live view's colour maximum moves by more than 10%; part frames: the drawing frames after the switch's own, which also renders the toolbar and legend)`);
   say("(the main thread's work in each kind of scrolling frame, from the trace's timeline events: script (timers, animation-frame callbacks with React's renders, events, microtasks), style recalculation and layout; other: the busy time in none of those nor pre-paint, paint or GC (the thread waiting inside a task, or not given a core: on a loaded machine the longest frames' excess); a layout of the whole page began from the document: no element inside stopped the invalidation of what changed)");
   say(`(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; React renders: renders of the page (its heat-map panel, rendered with every snapshot and hover) while scrolling, per column received (${SCROLL_RATE} a second: the side panels' 4 renders a second alone are ${(4 / SCROLL_RATE).toFixed(2)} a column); px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; px/drawing frame: the same per drawing frame, its p95 and the most in one; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)`);
 
@@ -523,6 +564,7 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
     figures.push(info(PART, `React renders per column received while scrolling, ${label} (${SCROLL_RATE} columns a second; the side panels render 4 times a second, ${(4 / SCROLL_RATE).toFixed(2)} a column; a frame that only moved time renders none)`, r.scrollRendersPerColumn, 'renders', 2));
     figures.push(info(PART, `device pixels painted in one drawing frame while scrolling, the most, ${label} (p95 ${r.scrollPaintedPerFrame === null ? '—' : Math.round(r.scrollPaintedPerFrame.p95).toLocaleString('en-US')}; a count of work)`, r.scrollPaintedPerFrame?.max ?? null, 'px', 0));
     figures.push(info(PART, `whole-picture repaints while scrolling ${SCROLL_COLUMNS} columns, ${label} (each the whole plot, in one frame or over several)`, r.scrollWholePictures, 'pictures', 0));
+    figures.push(info(PART, `frame painting a part of a live view's recolouring, ${label} (busy p95 over ${r.recolourParts.count} part frames; p50 ${ms(r.recolourParts.p50)} ms; script p50 ${ms(r.recolourWork.scriptMs.p50)} ms; ${r.recolourPxPerPart === null ? '—' : Math.round(r.recolourPxPerPart).toLocaleString('en-US')} px a part)`, finite(r.recolourParts.p95), 'ms', 1));
     figures.push(atMost(PART, `frame while brushing, ${label} (busy p95; p50 ${ms(r.brushing.p50)} ms; span p95 ${ms(r.brushingSpan.p95)} ms)`, finite(r.brushing.p95), 'ms', target, `< ${target} ms`, 1));
     figures.push(atMost(PART, `the frame after a zoom, ${label} (busy, the longest; span ${r.zoomSpanMs === null ? '—' : ms(r.zoomSpanMs)} ms)`, r.zoomMs, 'ms', ZOOM_TARGET_MS, `< ${ZOOM_TARGET_MS} ms`, 1));
     figures.push(info(PART, `release → zoomed picture drawn, ${label} (over ${r.zoomDrawn?.frames ?? '—'} frames)`, r.zoomDrawn?.ms ?? null, 'ms', 1));
