@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import { formatDateTime, formatSpan, formatUtcOffset, sourceLabel } from '../../shared/view.ts';
 import type { Uncounted } from '../../shared/protocol.ts';
 import type { ConnectionState } from '../net/connection.ts';
@@ -64,15 +64,38 @@ function SteadyText({ text }: { text: string }) {
   );
 }
 
+/**
+ * The status line. A moving view's side-panel updates (four times a second) render it for its
+ * time range: the parts that did not change are not rendered again (memo), only the range.
+ */
 export function Header({ snapshot }: { snapshot: Snapshot }) {
   const { meta, connection, frame, state } = snapshot;
-  const now = useSecondTicker(connection.kind === 'offline');
   const view = frame?.view;
-  const stacked = meta ? stackedNote(devicesShown(meta.devices, state.display.devices)) : null;
-  const hosts = meta?.hosts ?? [];
-  const shownHosts = state.display.hosts.length === 0 ? hosts : hosts.filter((h) => state.display.hosts.includes(h));
   return (
     <header className="header">
+      <Identity meta={meta} chosenHosts={state.display.hosts} />
+      <Status connection={connection} ended={snapshot.ended} />
+      {view && <Range fromMs={view.fromMs} toMs={view.toMs} utcOffsetMin={view.utcOffsetMin} ended={snapshot.ended} live={state.extent.live} />}
+      <Notes
+        meta={meta}
+        chosenDevices={state.display.devices}
+        chosenHosts={state.display.hosts}
+        connection={connection}
+        uncounted={snapshot.uncounted}
+        loadingHistory={snapshot.loadingHistory}
+        error={snapshot.error}
+        skipped={snapshot.skipped}
+      />
+    </header>
+  );
+}
+
+/** The page's name, the host, the source, and which of the hosts the picture sums. */
+const Identity = memo(function Identity({ meta, chosenHosts }: { meta: Snapshot['meta']; chosenHosts: readonly string[] }) {
+  const hosts = meta?.hosts ?? [];
+  const shownHosts = chosenHosts.length === 0 ? hosts : hosts.filter((h) => chosenHosts.includes(h));
+  return (
+    <>
       <h1>bpfheat</h1>
       <span className="host" title="host">{meta?.host ?? '…'}</span>
       {meta && <span className={`source source-${meta.source}`}>{sourceLabel(meta.source)}</span>}
@@ -81,31 +104,60 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
           {shownHosts.length === hosts.length ? `all ${hosts.length} hosts` : `${shownHosts.length} of ${hosts.length} hosts`}: {shownHosts.join(', ')}
         </span>
       )}
-      <span className={`status status-${connection.kind}`} role="status" aria-live="polite" data-status={connection.kind} data-attempt={'attempt' in connection ? connection.attempt : undefined}>
-        {statusText(connection, snapshot.ended, now)}
-      </span>
-      {view && (
-        <span className="range">
-          <SteadyText text={`${formatDateTime(view.fromMs, view.utcOffsetMin)} – ${formatDateTime(view.toMs, view.utcOffsetMin).slice(11)} ${formatUtcOffset(view.utcOffsetMin)} (${formatSpan(view.toMs - view.fromMs)})`} />
-          {!snapshot.ended && (
-            <>
-              {' · '}
-              <strong>{state.extent.live ? 'following now' : 'paused'}</strong>
-            </>
-          )}
-        </span>
+    </>
+  );
+});
+
+const Status = memo(function Status({ connection, ended }: { connection: ConnectionState; ended: boolean }) {
+  const now = useSecondTicker(connection.kind === 'offline');
+  return (
+    <span className={`status status-${connection.kind}`} role="status" aria-live="polite" data-status={connection.kind} data-attempt={'attempt' in connection ? connection.attempt : undefined}>
+      {statusText(connection, ended, now)}
+    </span>
+  );
+});
+
+const Range = memo(function Range({ fromMs, toMs, utcOffsetMin, ended, live }: { fromMs: number; toMs: number; utcOffsetMin: number; ended: boolean; live: boolean }) {
+  return (
+    <span className="range">
+      <SteadyText text={`${formatDateTime(fromMs, utcOffsetMin)} – ${formatDateTime(toMs, utcOffsetMin).slice(11)} ${formatUtcOffset(utcOffsetMin)} (${formatSpan(toMs - fromMs)})`} />
+      {!ended && (
+        <>
+          {' · '}
+          <strong>{live ? 'following now' : 'paused'}</strong>
+        </>
       )}
+    </span>
+  );
+});
+
+interface NotesProps {
+  readonly meta: Snapshot['meta'];
+  readonly chosenDevices: readonly string[];
+  readonly chosenHosts: readonly string[];
+  readonly connection: ConnectionState;
+  readonly uncounted: Snapshot['uncounted'];
+  readonly loadingHistory: boolean;
+  readonly error: string | null;
+  readonly skipped: Snapshot['skipped'];
+}
+
+/** What the picture stacks, what the tracer could not count, what is being fetched, and what went wrong. */
+const Notes = memo(function Notes({ meta, chosenDevices, chosenHosts, connection, uncounted, loadingHistory, error, skipped }: NotesProps) {
+  const stacked = meta ? stackedNote(devicesShown(meta.devices, chosenDevices)) : null;
+  return (
+    <>
       {stacked && (
         <span className="stacked-note" role="note">
           {stacked}
         </span>
       )}
-      {snapshot.uncounted && <UncountedNote uncounted={snapshot.uncounted} />}
-      {snapshot.loadingHistory && <span className="loading">fetching history…</span>}
-      {snapshot.error && (
+      {uncounted && <UncountedNote uncounted={uncounted} />}
+      {loadingHistory && <span className="loading">fetching history…</span>}
+      {error && (
         <span className="error" role="alert">
-          {snapshot.error}
-          {connection.kind === 'refused' && state.display.hosts.length > 0 && (
+          {error}
+          {connection.kind === 'refused' && chosenHosts.length > 0 && (
             <>
               {' — '}
               <a href={`${window.location.pathname}${allHostsSearch(window.location.search)}`}>view all hosts</a>
@@ -113,11 +165,11 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
           )}
         </span>
       )}
-      {snapshot.skipped.count > 0 && (
-        <span className="skipped" data-count={snapshot.skipped.count} title={`the last: ${snapshot.skipped.lastReason ?? ''}`}>
-          {snapshot.skipped.count} unreadable message{snapshot.skipped.count === 1 ? '' : 's'} skipped
+      {skipped.count > 0 && (
+        <span className="skipped" data-count={skipped.count} title={`the last: ${skipped.lastReason ?? ''}`}>
+          {skipped.count} unreadable message{skipped.count === 1 ? '' : 's'} skipped
         </span>
       )}
-    </header>
+    </>
   );
-}
+});
