@@ -255,6 +255,22 @@ function HatchPattern() {
   );
 }
 
+/** The hatching and the plot's clips: rendered again only when the plot moves (the layout is one object while its size stays). */
+const PlotDefs = memo(function PlotDefs({ plot }: { plot: RectCss }) {
+  return (
+    <defs>
+      <HatchPattern />
+      <clipPath id={PLOT_CLIP_ID}>
+        <rect x={plot.x} y={plot.y} width={plot.width} height={plot.height} />
+      </clipPath>
+      {/* the marks, moved by the model between renders, stay off the axes when their cell scrolls out */}
+      <clipPath id={MARKS_CLIP_ID}>
+        <rect x={plot.x - MARK_MARGIN_CSS} y={plot.y - MARK_MARGIN_CSS} width={plot.width + 2 * MARK_MARGIN_CSS} height={plot.height + 2 * MARK_MARGIN_CSS} />
+      </clipPath>
+    </defs>
+  );
+});
+
 /** Hatched bands where the range has no columns: unknown time, never drawn as idle (the hover text says why). On the placed time scale. */
 function MissingBands({ frame }: { frame: FrameData }) {
   const { plot } = frame.layout;
@@ -453,21 +469,7 @@ export function HeatmapPanel({ model, snapshot, highlight }: { model: AppModel; 
       )}
       {frame && !split && (
         <svg className="heatmap-overlay" width={frame.layout.widthCss} height={frame.layout.heightCss} onPointerMove={onPointerMove} onPointerLeave={onPointerLeave}>
-          <defs>
-            <HatchPattern />
-            <clipPath id={PLOT_CLIP_ID}>
-              <rect x={frame.layout.plot.x} y={frame.layout.plot.y} width={frame.layout.plot.width} height={frame.layout.plot.height} />
-            </clipPath>
-            {/* the marks, moved by the model between renders, stay off the axes when their cell scrolls out */}
-            <clipPath id={MARKS_CLIP_ID}>
-              <rect
-                x={frame.layout.plot.x - MARK_MARGIN_CSS}
-                y={frame.layout.plot.y - MARK_MARGIN_CSS}
-                width={frame.layout.plot.width + 2 * MARK_MARGIN_CSS}
-                height={frame.layout.plot.height + 2 * MARK_MARGIN_CSS}
-              />
-            </clipPath>
-          </defs>
+          <PlotDefs plot={frame.layout.plot} />
           <g clipPath={`url(#${PLOT_CLIP_ID})`}>
             <g className="missing" aria-hidden="true" ref={bandsLayer}>
               <MissingBands frame={frame} />
