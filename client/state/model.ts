@@ -12,7 +12,8 @@ import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type Rect
 import { HeatmapRenderer, type HeatmapGeometry, type HeatmapInput } from '../render/heatmap.ts';
 import { CanvasSurface, TiledSurface, domTiles } from '../render/surface.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
-import { CHUNK_COLUMNS, CHUNK_ROLLUPS, HistoryLoader, type FetchColumns } from '../net/history.ts';
+import { CHUNK_COLUMNS, CHUNK_ROLLUPS, type FetchColumns } from '../net/history.ts';
+import { HistoryArrivals } from './arrivals.ts';
 import { rollupSeqOf, stepFor } from '../../shared/rollup.ts';
 import type { PackedColumns } from '../../shared/protocol.ts';
 import { ColumnStore, DEFAULT_CAPACITY, type ServerMeta } from './store.ts';
@@ -180,7 +181,7 @@ export class AppModel {
   private state: ViewState;
   private connectionState: ConnectionState = { kind: 'connecting', attempt: 1 };
   private readonly connection: Connection;
-  private readonly history: HistoryLoader;
+  private readonly history: HistoryArrivals;
   private readonly listeners = new Set<() => void>();
   /** told after every frame shown, whether React was or not (the overlay's time layers and the hover follow the picture) */
   private readonly frameListeners = new Set<() => void>();
@@ -224,10 +225,6 @@ export class AppModel {
   private paintedPxSum = 0;
   private skipped: Snapshot['skipped'] = { count: 0, lastReason: null };
   private uncounted: Uncounted | null = null;
-  /** history answers not yet added in full (installArriving) */
-  private readonly arriving: { readonly packed: PackedColumns; next: number }[] = [];
-  /** the times history was added in full: nothing more arriving or asked for (HeatmapInput.historyVersion) */
-  private historyVersion = 0;
   private panel: { frame: FrameData | null; state: ViewState; atMs: number };
   private panelTimer: ReturnType<typeof setTimeout> | null = null;
   /** how long the last frame took to compute and draw, in ms (for the frame-time benchmark) */
@@ -243,7 +240,10 @@ export class AppModel {
     this.now = options.now ?? Date.now;
     this.connection = new Connection(options.location, {
       message: (message) => this.receive(message),
-      packed: (packed) => this.arrived(packed),
+      packed: (packed) => {
+        this.history.arrived(packed);
+        this.invalidate();
+      },
       state: (state) => {
         this.connectionState = state;
         if (state.kind !== 'live') this.live = false;
@@ -255,11 +255,7 @@ export class AppModel {
         this.republish();
       },
     });
-    this.history = new HistoryLoader(
-      options.fetchColumns,
-      (packed) => this.arrived(packed),
-      () => this.invalidate(),
-    );
+    this.history = new HistoryArrivals(options.fetchColumns, () => this.invalidate());
     this.snapshot = this.makeSnapshot(null, false);
   }
 
@@ -383,7 +379,7 @@ export class AppModel {
 
   /** Nothing waits to be drawn, fetched or answered: what is on screen is what the model holds. */
   get idle(): boolean {
-    return !this.dirty && !this.stale && this.panelTimer === null && !this.scheduler.pending && !this.history.busy && this.arriving.length === 0 && !this.exemplars.view.pending;
+    return !this.dirty && !this.stale && this.panelTimer === null && !this.scheduler.pending && !this.history.loading && !this.exemplars.view.pending;
   }
 
   /** device pixels the last drawn frame painted (the whole plot, or only what changed) */
@@ -425,7 +421,6 @@ export class AppModel {
         // A (re)started server: its history may hold chunks the last one did not, and the answers
         // of the last one not yet added are in its device ids, not this one's.
         this.history.forget();
-        this.arriving.length = 0;
         // A new connection watches nothing: the next frame after `live` asks again.
         this.exemplars.reset();
         break;
@@ -491,38 +486,19 @@ export class AppModel {
     for (const level of this.levels.values()) level.columnAdded(column.seq, this.store);
   }
 
-  /** A history answer (or the backfill at a roll-up step): columns of the base tier, or the roll-ups of a level. */
-  private arrived(packed: PackedColumns): void {
-    this.arriving.push({ packed, next: 0 });
-    this.invalidate();
-  }
-
   /**
-   * Adds up to INSTALL_PER_FRAME columns of the history answers that have arrived: a slice per
-   * frame, so that no frame pays for a whole answer (thousands of columns to sum and group).
-   * Returns how many it added.
+   * Adds columns `from` to `to` of a history answer (or of the backfill at a roll-up step):
+   * columns of the base tier, or the roll-ups of a level.
    */
-  private installArriving(): number {
-    let budget = INSTALL_PER_FRAME;
-    while (budget > 0 && this.arriving.length > 0) {
-      const answer = this.arriving[0]!;
-      const { packed } = answer;
-      const from = answer.next;
-      const to = Math.min(packed.count, from + budget);
-      if (packed.stepMs === this.store.meta?.intervalMs) {
-        const columns: Column[] = [];
-        for (let i = from; i < to; i++) columns.push(this.devices.column(PackedColumn.fromPacked(packed, i)));
-        this.store.addAll(columns);
-        for (const level of this.levels.values()) for (const column of columns) level.columnAdded(column.seq, this.store);
-      } else {
-        this.levels.get(packed.stepMs)?.received(packed, from, to, this.store, (rollup) => this.devices.column(rollup));
-      }
-      budget -= to - from;
-      answer.next = to;
-      if (to === packed.count) this.arriving.shift();
+  private addHistory(packed: PackedColumns, from: number, to: number): void {
+    if (packed.stepMs === this.store.meta?.intervalMs) {
+      const columns: Column[] = [];
+      for (let i = from; i < to; i++) columns.push(this.devices.column(PackedColumn.fromPacked(packed, i)));
+      this.store.addAll(columns);
+      for (const level of this.levels.values()) for (const column of columns) level.columnAdded(column.seq, this.store);
+    } else {
+      this.levels.get(packed.stepMs)?.received(packed, from, to, this.store, (rollup) => this.devices.column(rollup));
     }
-    if (budget < INSTALL_PER_FRAME && this.arriving.length === 0 && !this.history.busy) this.historyVersion++;
-    return INSTALL_PER_FRAME - budget;
   }
 
   /** The tier a frame of this many ms per device pixel draws from. */
@@ -575,15 +551,15 @@ export class AppModel {
     let installed: number;
     let step: FrameStep;
     do {
-      installed = this.installArriving();
-      step = frameStep({ installed, arrivingLeft: this.arriving.length, firstLoad: !this.drawnWhole, elapsedMs: performance.now() - startMs }, FRAME_BUDGET);
+      installed = this.history.addSlice(INSTALL_PER_FRAME, (packed, from, to) => this.addHistory(packed, from, to));
+      step = frameStep({ installed, arrivingLeft: this.history.answersLeft, firstLoad: !this.drawnWhole, elapsedMs: performance.now() - startMs }, FRAME_BUDGET);
     } while (step === 'install-more');
     const drawn = step === 'draw' && this.drawFrame(installed > 0);
     // a frame that only did a step still serves what waits for no drawing (the side panels of the last picture)
     if (!drawn && this.stale) this.show(this.shown);
     this.lastFrameMs = performance.now() - startMs;
     // the rest of an answer goes in the next frames
-    if (this.arriving.length > 0) this.invalidate();
+    if (this.history.answersLeft > 0) this.invalidate();
   }
 
   /**
@@ -680,8 +656,8 @@ export class AppModel {
         filterKey: key,
         // the picture moves while it scrolls, and while a history answer is being added
         // (a slice per frame): the colour scale may then hold (see HeatmapInput.moving)
-        moving: extent.live || this.arriving.length > 0,
-        historyVersion: this.historyVersion,
+        moving: extent.live || this.history.answersLeft > 0,
+        historyVersion: this.history.version,
       };
       geometry = this.renderer.drawParts(this.surface, input, extent.live ? PAINT_PER_LIVE_FRAME_PX : PAINT_PER_FRAME_PX);
       this.paintedPxSum += this.renderer.paintedPx;
@@ -797,7 +773,7 @@ export class AppModel {
       connection: this.connectionState,
       meta: this.store.meta,
       exemplars: this.exemplars.view,
-      loadingHistory: this.history.busy || this.arriving.length > 0,
+      loadingHistory: this.history.loading,
       error: this.serverError ?? this.sourceProblem ?? this.history.lastError ?? this.pageProblem,
       skipped: this.skipped,
       ended: this.ended,
