@@ -135,13 +135,3 @@ export function quantileSlot(histogram: ArrayLike<number>, q: number): number {
   }
   return histogram.length - 1;
 }
-
-export function minSlot(histogram: ArrayLike<number>): number {
-  for (let slot = 0; slot < histogram.length; slot++) if (histogram[slot]! > 0) return slot;
-  return -1;
-}
-
-export function maxSlot(histogram: ArrayLike<number>): number {
-  for (let slot = histogram.length - 1; slot >= 0; slot--) if (histogram[slot]! > 0) return slot;
-  return -1;
-}

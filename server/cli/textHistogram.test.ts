@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SLOTS } from '../../shared/scheme.ts';
 import { slotOf } from '../../shared/buckets.ts';
-import { maxSlot, minSlot } from '../../shared/column.ts';
+import { regionStats } from '../../shared/view.ts';
 import { formatByProcess, formatHeading, formatSampleNote, formatTextHistogram, TEXT_UNITS, textRows } from './textHistogram.ts';
 
 function histogram(entries: [number, number][]): Float64Array {
@@ -129,7 +129,8 @@ describe('--text --log2 rows', () => {
     for (const v of latenciesNs) h[slotOf(v)]! += 1;
     const fine = formatTextHistogram(h, TEXT_UNITS.usecs).trimEnd().split('\n');
     const log2 = formatTextHistogram(h, TEXT_UNITS.usecs, 'log2').trimEnd().split('\n');
-    expect(fine.length - 1).toBe(maxSlot(h) - minSlot(h) + 1);
+    const { min, max } = regionStats(h);
+    expect(fine.length - 1).toBe(max - min + 1);
     expect(log2.slice(0, 4)).toEqual([
       '                   usecs           : count    distribution',
       '           0.002 -> 0.004            : 1        |*************                           |',
