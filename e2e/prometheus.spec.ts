@@ -163,8 +163,11 @@ test('a page whose address names an unknown host says so, stops, and links to al
   // refused is final: no reconnecting (the back-off's first retry would come after 0.5 s)
   await page.waitForTimeout(1500);
   expect(sockets).toHaveLength(1);
+  // the link opens the view as it is now, not as the page opened
+  await page.getByRole('combobox', { name: 'Colour' }).selectOption('log');
+  await expect(banner.getByRole('link', { name: 'view all hosts' })).toHaveAttribute('href', /\?color=log$/);
   await banner.getByRole('link', { name: 'view all hosts' }).click();
-  await page.waitForURL((url) => !url.searchParams.has('host'));
+  await page.waitForURL((url) => !url.searchParams.has('host') && url.searchParams.get('color') === 'log');
   await expect(page.locator('.hosts-shown')).toContainText('all 2 hosts');
 });
 

@@ -3,7 +3,7 @@ import { formatDateTime, formatSpan, formatUtcOffset, sourceLabel } from '../../
 import type { Uncounted } from '../../shared/protocol.ts';
 import type { ConnectionState } from '../net/connection.ts';
 import type { Snapshot } from '../state/model.ts';
-import { allHostsSearch } from '../state/view.ts';
+import { allHostsSearch, stateToUrl, type ViewState } from '../state/view.ts';
 import { devicesShown, stackedNote } from './stacking.ts';
 
 function statusText(connection: ConnectionState, ended: boolean, nowMs: number): string {
@@ -79,7 +79,7 @@ export function Header({ snapshot }: { snapshot: Snapshot }) {
       <Notes
         meta={meta}
         chosenDevices={state.display.devices}
-        chosenHosts={state.display.hosts}
+        state={state}
         connection={connection}
         uncounted={snapshot.uncounted}
         loadingHistory={snapshot.loadingHistory}
@@ -134,7 +134,8 @@ const Range = memo(function Range({ fromMs, toMs, utcOffsetMin, ended, live }: {
 interface NotesProps {
   readonly meta: Snapshot['meta'];
   readonly chosenDevices: readonly string[];
-  readonly chosenHosts: readonly string[];
+  /** the view: the "view all hosts" link opens it (the address bar's query is rewritten with every view change, which renders nothing here) */
+  readonly state: ViewState;
   readonly connection: ConnectionState;
   readonly uncounted: Snapshot['uncounted'];
   readonly loadingHistory: boolean;
@@ -143,7 +144,7 @@ interface NotesProps {
 }
 
 /** What the picture stacks, what the tracer could not count, what is being fetched, and what went wrong. */
-const Notes = memo(function Notes({ meta, chosenDevices, chosenHosts, connection, uncounted, loadingHistory, error, skipped }: NotesProps) {
+const Notes = memo(function Notes({ meta, chosenDevices, state, connection, uncounted, loadingHistory, error, skipped }: NotesProps) {
   const stacked = meta ? stackedNote(devicesShown(meta.devices, chosenDevices)) : null;
   return (
     <>
@@ -157,10 +158,10 @@ const Notes = memo(function Notes({ meta, chosenDevices, chosenHosts, connection
       {error && (
         <span className="error" role="alert">
           {error}
-          {connection.kind === 'refused' && chosenHosts.length > 0 && (
+          {connection.kind === 'refused' && state.display.hosts.length > 0 && (
             <>
               {' — '}
-              <a href={`${window.location.pathname}${allHostsSearch(window.location.search)}`}>view all hosts</a>
+              <a href={`${window.location.pathname}${allHostsSearch(stateToUrl(state, window.location.search))}`}>view all hosts</a>
             </>
           )}
         </span>
