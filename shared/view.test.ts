@@ -340,15 +340,17 @@ describe('geometry', () => {
 
   // the run is the round clock times from the first at or after the start, a step apart, up to and with the end
   it.each([
-    ['5 min from a second past the minute, UTC', Date.UTC(2025, 0, 1, 10, 0, 3), 300_000, 6, 0],
-    ['an hour ending on a tick', Date.UTC(2025, 0, 1, 10, 0, 0) + 0.25, 3_600_000 - 0.25, 17, 0],
-    ['an hour in a zone 5:30 ahead', Date.UTC(2025, 0, 1, 10, 7, 11) + 0.6, 3_600_000, 17, 330],
-    ['a day in a zone 8 behind', Date.UTC(2025, 0, 1, 3, 0, 0) - 0.125, 86_400_000, 17, -480],
-    ['a week: steps of whole days', Date.UTC(2025, 0, 1, 3, 0, 0), 7 * 86_400_000, 4, 60],
-    ['a span shorter than any step but the finest', Date.UTC(2025, 0, 1) + 0.2, 0.5, 2, 0],
-    ['no span', Date.UTC(2025, 0, 1), 0, 6, 0],
-  ])('the time tick run of %s', (_, fromMs, spanMs, maxCount, offsetMin) => {
+    ['5 min from a second past the minute, UTC', Date.UTC(2025, 0, 1, 10, 0, 3), 300_000, 6, 0, { firstMs: Date.UTC(2025, 0, 1, 10, 1), stepMs: 60_000, count: 5 }],
+    ['an hour ending on a tick', Date.UTC(2025, 0, 1, 10, 0, 0) + 0.25, 3_600_000 - 0.25, 17, 0, { firstMs: Date.UTC(2025, 0, 1, 10, 5), stepMs: 300_000, count: 12 }],
+    ['an hour in a zone 5:30 ahead', Date.UTC(2025, 0, 1, 10, 7, 11) + 0.6, 3_600_000, 17, 330, { firstMs: Date.UTC(2025, 0, 1, 10, 10), stepMs: 300_000, count: 12 }],
+    ['a day in a zone 8 behind', Date.UTC(2025, 0, 1, 3, 0, 0) - 0.125, 86_400_000, 17, -480, { firstMs: Date.UTC(2025, 0, 1, 4), stepMs: 7_200_000, count: 12 }],
+    // two-day steps from the epoch in the zone: 2 Jan 00:00 at UTC+1
+    ['a week: steps of whole days', Date.UTC(2025, 0, 1, 3, 0, 0), 7 * 86_400_000, 4, 60, { firstMs: Date.UTC(2025, 0, 1, 23), stepMs: 172_800_000, count: 4 }],
+    ['a span shorter than any step but the finest', Date.UTC(2025, 0, 1) + 0.2, 0.5, 2, 0, { firstMs: Date.UTC(2025, 0, 1) + 1, stepMs: 1, count: 0 }],
+    ['no span', Date.UTC(2025, 0, 1), 0, 6, 0, { firstMs: Date.UTC(2025, 0, 1), stepMs: 1, count: 0 }],
+  ])('the time tick run of %s', (_, fromMs, spanMs, maxCount, offsetMin, expected) => {
     const { firstMs, stepMs, count } = timeTickRun(fromMs, fromMs + spanMs, maxCount, offsetMin);
+    expect({ firstMs, stepMs, count }).toEqual(expected);
     const values: number[] = [];
     if (spanMs > 0) for (let local = Math.ceil((fromMs + offsetMin * 60_000) / stepMs) * stepMs; local - offsetMin * 60_000 <= fromMs + spanMs; local += stepMs) values.push(local - offsetMin * 60_000);
     expect(Array.from({ length: count }, (_, k) => firstMs + k * stepMs)).toEqual(values);
