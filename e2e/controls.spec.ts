@@ -1,7 +1,8 @@
 /**
  * The smaller things a user meets: Space pauses whatever button has the focus, a link to a zoom
  * reopens as a zoom with Back, a metric change keeps Back, a linear y axis fits the data, the
- * legend says what a cell is, nothing is cut at the usual screen sizes, and 900×700 is usable.
+ * legend says what a cell is, nothing is cut at the usual screen sizes, 900×700 is usable, and the
+ * time range wraps on a narrow page.
  */
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
@@ -150,6 +151,20 @@ test('at 900×700 the heat map keeps most of the width and a readable time axis'
   expect((await axisDomains(page)).xLabels.length).toBeGreaterThanOrEqual(4);
   // the selection panel is under it, reachable by scrolling
   await expect(page.getByRole('complementary', { name: 'Selection' })).toBeAttached();
+});
+
+test('on a page 280 px wide the time range wraps inside the page, its text whole over its box', async ({ page }) => {
+  await page.setViewportSize({ width: 280, height: 700 });
+  await openDashboard(page, server.url);
+  await pause(page);
+  const range = page.locator('.range .steady-text');
+  const box = (await range.boundingBox())!;
+  const text = (await range.locator('> span').boundingBox())!;
+  expect(box.x + box.width, 'the range runs off the page').toBeLessThanOrEqual(280);
+  expect(text).toEqual(box);
+  // a line is at most ~1.2 font sizes high (line-height: normal)
+  const fontPx = await range.evaluate((element) => parseFloat(getComputedStyle(element).fontSize));
+  expect(box.height, 'the range is on more than one line').toBeGreaterThan(1.5 * fontPx);
 });
 
 test('split by device: one heat map per device on the same axes, each with its own cells', async ({ page }) => {
