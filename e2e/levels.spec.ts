@@ -156,7 +156,8 @@ test('a day opens as roll-ups that sum the one-second columns; zooming into two 
 test("a live view's history, once drawn whole, is under the colour scale of its cells, not of the backfill's before it came", async ({ page }) => {
   test.setTimeout(180_000);
   // Busy for 40 minutes that end 20 minutes before the day does, an I/O a second around them: the
-  // 15-min backfill alone has a scale of a few I/Os a cell, the view's busy cells are 5% of it.
+  // 15-min backfill alone has a scale of a few I/Os a cell; the busy 40 minutes are ~5% of the
+  // 12-h view's time (its columns), enough to set the scale of its cells.
   // The day starts on a chunk of 10-s roll-ups (CHUNK_ROLLUPS): the view's are one answer, whose
   // newest slice, added last, holds the busy cells.
   const first = Math.floor((Date.now() / 1000 - 2 * DAY_S) / (CHUNK_ROLLUPS * 10)) * CHUNK_ROLLUPS * 10;
