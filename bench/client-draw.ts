@@ -85,10 +85,11 @@ const DAY = 86_400;
 const SCROLL_COLUMNS = 50;
 const SCROLL_RATE = 10;
 const BRUSH_MOVES = 40;
-/** the colour scale the recolouring switches the page to, and back (the page opens with sqrt) */
+/** the colour scale the recolouring switches the page to (and then back to the one it had) */
 const RECOLOUR_TO = 'linear';
-const RECOLOUR_FROM = 'sqrt';
 const LOAD_TIMEOUT_MS = 120_000;
+/** how long a drawn view may take to be drawn again after a change (a recolouring, a zoom) */
+const IDLE_TIMEOUT_MS = 20_000;
 
 interface Scenario {
   readonly label: string;
@@ -176,11 +177,16 @@ interface ScenarioResult {
   readonly scrollRendersPerColumn: number | null;
   /** device pixels painted by the drawing frames while scrolling: the most in one frame, and the p95; null for a client that does not mark them */
   readonly scrollPaintedPerFrame: { readonly max: number; readonly p95: number } | null;
-  /** the live view recoloured (its colour scale switched, no column arriving): the frames that painted a part after the switch's own, their work, and the pixels each painted */
+  /** the live view recoloured (its colour scale switched from this one, no column arriving) */
+  readonly recolourFrom: string;
+  /** the frames that painted a part after the switch's own (which also renders the toolbar and legend), their work, and the pixels each part painted */
   readonly recolourParts: FrameStats;
   readonly recolourWork: WorkSummary;
   readonly recolourPxPerPart: number | null;
-  /** busy time of the frame the switch was drawn in (it also renders the toolbar and legend) */
+  /** the parts painted (the page's painting marks) and the frames of the trace that painted one, the switch's own included: the two agree when no part is lost or merged */
+  readonly recolourPartsPainted: number;
+  readonly recolourPartFramesTraced: number;
+  /** busy time of the frame the switch's change event fell in */
   readonly recolourSwitchMs: number | null;
   readonly brushing: FrameStats;
   readonly brushingSpan: FrameStats;
@@ -203,11 +209,12 @@ function frameStats(durations: readonly number[]): FrameStats {
 
 const TRACE_CATEGORIES = ['devtools.timeline', 'blink.user_timing', 'disabled-by-default-devtools.timeline', 'disabled-by-default-devtools.timeline.frame'];
 
-/** What a traced action gave: its animation frames with the main thread's work in each, and when the page first saw a mouse button released (null: not in it). */
+/** What a traced action gave: its animation frames with the main thread's work in each, and when the page first saw a mouse button released and a control changed (null: not in it). */
 interface Traced {
   readonly frames: readonly AnimationFrame[];
   readonly work: readonly FrameWork[];
   readonly releasedAt: number | null;
+  readonly changedAt: number | null;
 }
 
 /** The action's animation frames; with `keep`, the trace (with JS samples) is written there and its longest frames are profiled. */
@@ -228,7 +235,7 @@ async function traced(browser: Browser, page: Page, action: () => Promise<void>,
     say(longestFrames(parsed, 5));
   }
   const { thread, frames } = animationFrames(parsed);
-  return { frames, work: frameWork(parsed, thread, frames), releasedAt: firstDispatch(parsed, thread, ['mouseup', 'pointerup']) };
+  return { frames, work: frameWork(parsed, thread, frames), releasedAt: firstDispatch(parsed, thread, ['mouseup', 'pointerup']), changedAt: firstDispatch(parsed, thread, ['change']) };
 }
 
 interface Hooks {
@@ -270,12 +277,19 @@ function hooks(page: Page): Promise<HookState> {
   });
 }
 
-/** Polls the page's test hooks until `test` holds (or the time is up): how every page bench waits. */
-export async function waitFor(page: Page, test: (h: HookState) => boolean, timeoutMs: number): Promise<HookState> {
+/**
+ * Polls the page's test hooks until `test` holds: how every page bench waits. When the time is
+ * up it throws, naming `awaited`, or without one returns the state for the caller to report.
+ */
+export async function waitFor(page: Page, test: (h: HookState) => boolean, timeoutMs: number, awaited?: string): Promise<HookState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const h = await hooks(page);
-    if (test(h) || Date.now() > deadline) return h;
+    if (test(h)) return h;
+    if (Date.now() > deadline) {
+      if (awaited !== undefined) throw new Error(`waited ${timeoutMs / 1000} s for ${awaited}: the page is still busy (a slower machine: raise the timeout)`);
+      return h;
+    }
     await sleep(50);
   }
 }
@@ -325,7 +339,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
   await countDomChanges(page);
   const scrolling = await traced(browser, page, async () => {
     server.send(`scroll ${SCROLL_COLUMNS}`);
-    await waitFor(page, (h) => h.newest >= before.newest + SCROLL_COLUMNS && h.idle, (SCROLL_COLUMNS / SCROLL_RATE) * 1000 + 20_000);
+    await waitFor(page, (h) => h.newest >= before.newest + SCROLL_COLUMNS && h.idle, (SCROLL_COLUMNS / SCROLL_RATE) * 1000 + 20_000, 'the scrolled columns drawn');
     await nextFrame(page);
   }, keep('scroll'));
   const scrollDomChanges = await countDomChanges(page);
@@ -338,18 +352,21 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
 
   // recolouring: the held live view's colour scale switched, which recolours it a part a frame, each put as painted (as a live view's maximum that moved by more than 10% does)
   await watchPaintedPx(page);
+  const colourSelect = page.getByLabel('Colour');
+  const recolourFrom = await colourSelect.inputValue();
+  if (recolourFrom === RECOLOUR_TO) throw new Error(`the page opened with the ${RECOLOUR_TO} colour scale: the recolouring needs another one to switch from`);
   const recolour = await traced(browser, page, async () => {
-    await page.getByLabel('Colour').selectOption(RECOLOUR_TO);
-    await waitFor(page, (h) => h.idle, 20_000);
+    await colourSelect.selectOption(RECOLOUR_TO);
+    await waitFor(page, (h) => h.idle, IDLE_TIMEOUT_MS, 'the recoloured view drawn');
     await nextFrame(page);
   }, keep('recolour'));
   const recolourPx = await paintedList(page);
-  await page.getByLabel('Colour').selectOption(RECOLOUR_FROM);
-  await waitFor(page, (h) => h.idle, 20_000);
+  await colourSelect.selectOption(recolourFrom);
+  await waitFor(page, (h) => h.idle, IDLE_TIMEOUT_MS, 'the view drawn back in its colour scale');
 
   // brushing: a drag across the heat map, one move per frame; no column arrives meanwhile
   const plot = await page.evaluate(() => (window as unknown as { __bpfheat: Hooks }).__bpfheat.frame()?.plot ?? null);
-  const none: Traced = { frames: [], work: [], releasedAt: null };
+  const none: Traced = { frames: [], work: [], releasedAt: null, changedAt: null };
   let brushing = none;
   let zoom = none;
   if (plot) {
@@ -368,7 +385,7 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     });
     zoom = await traced(browser, page, async () => {
       await page.mouse.up();
-      await waitFor(page, (h) => h.idle, 20_000);
+      await waitFor(page, (h) => h.idle, IDLE_TIMEOUT_MS, 'the zoomed view drawn');
       await nextFrame(page);
     }, keep('zoom'));
   }
@@ -376,9 +393,11 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
   const painted = (f: AnimationFrame): boolean => f.marks.includes(DRAW_MARK) || f.marks.includes(DRAW_PART_MARK);
   const panels = (f: AnimationFrame): boolean => f.marks.includes(PANELS_MARK) && !painted(f);
   const scrollingDraw = frameStats(busy(scrolling.frames.filter(painted)));
-  // the switch's own frame renders the toolbar and the legend too: the parts are the drawing frames after it
-  const recolourDrawing = recolour.frames.flatMap((f, k) => (painted(f) ? [k] : []));
-  const partFrames = recolourDrawing.slice(1);
+  // the switch's own frame (the one its change event fell in) renders the toolbar and the legend
+  // too, and may paint the first part: the part frames timed are the drawing frames after it
+  const switchFrame = recolour.changedAt === null ? -1 : recolour.frames.findIndex((f) => f.to >= recolour.changedAt!);
+  const recolourDrawing = switchFrame < 0 ? [] : recolour.frames.flatMap((f, k) => (k >= switchFrame && painted(f) ? [k] : []));
+  const partFrames = recolourDrawing.filter((k) => k > switchFrame);
   const workOf = (kind: (f: AnimationFrame) => boolean): WorkSummary => summarizeWork(scrolling.work.filter((_, k) => kind(scrolling.frames[k]!)));
   return {
     scenario,
@@ -399,10 +418,13 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
     scrollWholePictures,
     scrollRendersPerColumn: scrollRenders === null ? null : scrollRenders / SCROLL_COLUMNS,
     scrollPaintedPerFrame,
+    recolourFrom,
     recolourParts: frameStats(partFrames.map((k) => recolour.frames[k]!.busyMs)),
     recolourWork: summarizeWork(partFrames.map((k) => recolour.work[k]!)),
-    recolourPxPerPart: recolourPx.length > 1 ? quantile(recolourPx.slice(1), 0.5) : null,
-    recolourSwitchMs: recolourDrawing.length > 0 ? recolour.frames[recolourDrawing[0]!]!.busyMs : null,
+    recolourPxPerPart: recolourPx.length > 0 ? quantile(recolourPx, 0.5) : null,
+    recolourPartsPainted: recolourPx.length,
+    recolourPartFramesTraced: recolourDrawing.length,
+    recolourSwitchMs: switchFrame < 0 ? null : recolour.frames[switchFrame]!.busyMs,
     brushing: frameStats(busy(brushing.frames)),
     brushingSpan: frameStats(brushing.frames.map((f) => f.spanMs)),
     zoomMs: zoom.frames.length > 0 ? Math.max(...busy(zoom.frames)) : null,
@@ -419,11 +441,15 @@ async function measure(browser: Browser, page: Page, server: Tool, url: string, 
  */
 async function watchPaintedPx(page: Page): Promise<void> {
   await page.evaluate((names) => {
+    const w = window as unknown as { __paintedPx?: (number | null)[]; __paintedPxObserver?: PerformanceObserver };
+    // the last call's observer stops: each mark is counted once, in the newest list
+    w.__paintedPxObserver?.disconnect();
     const painted: (number | null)[] = [];
-    (window as unknown as { __paintedPx: (number | null)[] }).__paintedPx = painted;
-    new PerformanceObserver((list) => {
+    w.__paintedPx = painted;
+    w.__paintedPxObserver = new PerformanceObserver((list) => {
       for (const mark of list.getEntries()) if (names.includes(mark.name)) painted.push(((mark as PerformanceMark).detail as { paintedPx?: number } | null)?.paintedPx ?? null);
-    }).observe({ type: 'mark' });
+    });
+    w.__paintedPxObserver.observe({ type: 'mark' });
   }, [DRAW_MARK, DRAW_PART_MARK]);
 }
 
@@ -545,11 +571,11 @@ export async function benchClientDraw(options: ClientDrawOptions): Promise<Figur
   say();
   say(
     table(
-      ['window', 'recolouring: part frames', 'busy p50 ms', 'p95', 'max', 'script p50 ms', 'p95', 'other p50 ms', 'p95', 'px/part p50', "the switch's frame ms"],
-      results.map((r) => [r.scenario.label, r.recolourParts.count, ms(r.recolourParts.p50), ms(r.recolourParts.p95), ms(r.recolourParts.max), ms(r.recolourWork.scriptMs.p50), ms(r.recolourWork.scriptMs.p95), ms(r.recolourWork.otherMs.p50), ms(r.recolourWork.otherMs.p95), r.recolourPxPerPart === null ? '—' : Math.round(r.recolourPxPerPart).toLocaleString('en-US'), r.recolourSwitchMs === null ? '—' : ms(r.recolourSwitchMs)]),
+      ['window', 'recolouring: parts painted', 'drawing frames traced', 'part frames', 'busy p50 ms', 'p95', 'max', 'script p50 ms', 'p95', 'other p50 ms', 'p95', 'px/part p50', "the switch's frame ms"],
+      results.map((r) => [r.scenario.label, r.recolourPartsPainted, r.recolourPartFramesTraced, r.recolourParts.count, ms(r.recolourParts.p50), ms(r.recolourParts.p95), ms(r.recolourParts.max), ms(r.recolourWork.scriptMs.p50), ms(r.recolourWork.scriptMs.p95), ms(r.recolourWork.otherMs.p50), ms(r.recolourWork.otherMs.p95), r.recolourPxPerPart === null ? '—' : Math.round(r.recolourPxPerPart).toLocaleString('en-US'), r.recolourSwitchMs === null ? '—' : ms(r.recolourSwitchMs)]),
     ),
   );
-  say(`(recolouring: the live view, no column arriving, switched from the ${RECOLOUR_FROM} to the ${RECOLOUR_TO} colour scale, which recolours it a part a frame, each part put on the tiles as it is painted, as when a live view's colour maximum moves by more than 10%; part frames: the drawing frames after the switch's own, which also renders the toolbar and legend)`);
+  say(`(recolouring: the live view, no column arriving, switched from the ${results[0]?.recolourFrom ?? '—'} to the ${RECOLOUR_TO} colour scale, which recolours it a part a frame, each part put on the tiles as it is painted, as when a live view's colour maximum moves by more than 10%; parts painted: the page's painting marks; drawing frames traced: the frames of the trace that painted, from the one the change event fell in (the two agree when no part is lost); part frames: the drawing frames after the switch's own, which also renders the toolbar and legend, timed)`);
   say("(the main thread's work in each kind of scrolling frame, from the trace's timeline events: script (timers, animation-frame callbacks with React's renders, events, microtasks), style recalculation and layout; other: the busy time in none of those nor pre-paint, paint or GC (the thread waiting inside a task, or not given a core: on a loaded machine the longest frames' excess); a layout of the whole page began from the document: no element inside stopped the invalidation of what changed)");
   say(`(frame: the main thread's busy time in each rendered frame (its tasks: input, canvas, React, style, layout, paint); span: from the frame's first task to the end of its rendering update, waits included; both from Chromium's trace; drawing frames: those that painted the heat map, or part of a new picture painted over several frames, panel frames: those that only gave the side panels a new frame (user-timing marks); release → drawn: from the mouse button's release to the end of the frame that painted the zoomed view, and the frames that took, the release's own included; DOM changes: MutationObserver records while scrolling, per frame; React renders: renders of the page (its heat-map panel, rendered with every snapshot and hover) while scrolling, per column received (${SCROLL_RATE} a second: the side panels' 4 renders a second alone are ${(4 / SCROLL_RATE).toFixed(2)} a column); px painted/column: device pixels of the heat map painted while scrolling (parts of pictures included), per column received (the plot is ~1.3 million), whatever the frame rate; px/drawing frame: the same per drawing frame, its p95 and the most in one; whole repaints: pictures painted whole (in one frame or over several) while scrolling, each the whole plot; heap: JS heap used after GC)`);
 
