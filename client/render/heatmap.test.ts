@@ -8,7 +8,7 @@ import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { wholePixels } from '../state/view.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
 import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type TileMaker } from './surface.ts';
-import { HeatmapRenderer, SCALE_EVERY_FRAMES, withStalePart, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, withStalePart, rowBands, sameGroupIndexes, type CellGroup, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
 
 interface FakePixels {
   width: number;
@@ -864,6 +864,33 @@ describe('HeatmapRenderer.drawParts: a recolouring that is interrupted', () => {
     const settled = live.settle((k) => next(live, seq - 1, k), settleFrames);
     expect(settled.frames, 'settled').toBeLessThanOrEqual(settleFrames);
     expect(settled.differing).toBe(0);
+  });
+});
+
+describe('rowBands: rows covered by the same slots, painted once and copied', () => {
+  it.each<[string, number[][], { y0: number; y1: number; slots: number[] }[]]>([
+    ['no rows', [], []],
+    ['one row', [[3]], [{ y0: 0, y1: 1, slots: [3] }]],
+    ['a slot over three rows, then an empty row', [[5], [5], [5], []], [{ y0: 0, y1: 3, slots: [5] }, { y0: 3, y1: 4, slots: [] }]],
+    ['one-pixel rows that overlap (a linear axis): each cover its own band', [[1, 2], [2], [2], [2, 3]], [{ y0: 0, y1: 1, slots: [1, 2] }, { y0: 1, y1: 3, slots: [2] }, { y0: 3, y1: 4, slots: [2, 3] }]],
+    ['equal covers apart are two bands', [[4], [], [4]], [{ y0: 0, y1: 1, slots: [4] }, { y0: 1, y1: 2, slots: [] }, { y0: 2, y1: 3, slots: [4] }]],
+  ])('%s', (_, cover, bands) => {
+    expect(rowBands(cover)).toEqual(bands);
+  });
+});
+
+describe('sameGroupIndexes: the last frame\'s groups found in this one by identity', () => {
+  const group = (firstSeq: number): CellGroup => ({ firstSeq, startMs: firstSeq, endMs: firstSeq + 1, histogram: [], percentileSlots: { p50: -1, p99: -1, max: -1 } });
+  const [a, b, c, d, e] = [0, 2, 4, 6, 8].map(group) as [CellGroup, CellGroup, CellGroup, CellGroup, CellGroup];
+  it.each<[string, CellGroup[], CellGroup[], number[]]>([
+    ['nothing before', [], [a, b], [-1, -1]],
+    ['the same groups', [a, b, c], [a, b, c], [0, 1, 2]],
+    ['scrolled by one: the oldest left, a new one came', [a, b, c], [b, c, d], [1, 2, -1]],
+    ['a group of the same first seq summed anew is not the same', [a, b, c], [a, group(2), c], [0, -1, 2]],
+    ['a gap in this frame, groups after it kept', [a, b, c, d], [a, d, e], [0, 3, -1]],
+    ['jumped past every group', [a, b], [d, e], [-1, -1]],
+  ])('%s', (_, before, groups, same) => {
+    expect([...sameGroupIndexes(before, groups)]).toEqual(same);
   });
 });
 

@@ -387,7 +387,7 @@ export class HeatmapRenderer {
   private last: Drawn | null = null;
   private scale: ColorScale | null = null;
   /** the slots' edges and the rows' covering slots, kept while the y axis and the plot's height stay (a scrolling view's frames share them) */
-  private rows: { key: string; edgePx: Float64Array; cover: number[][] } | null = null;
+  private rows: { key: string; edgePx: Float64Array; bands: readonly RowBand[] } | null = null;
   /** what the colour scale was taken for, and the frames drawn with it since */
   private scaleBasis = '';
   private framesOnScale = 0;
@@ -401,6 +401,8 @@ export class HeatmapRenderer {
    * the left by each part painted); null when the picture is of one scale.
    */
   private stale: { from: number; to: number } | null = null;
+  /** the last frame's groups and their cells (cellsOfGroups) */
+  private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: readonly GroupCells[] } = { groups: [], cells: [] };
   /** the percentiles of the last frame's pieces of the lines */
   private pieces: ReadonlyMap<number, PieceSlots> = new Map();
   /** device pixels painted by the last draw (the whole plot, or the changed parts) */
@@ -427,8 +429,12 @@ export class HeatmapRenderer {
   prepareCells(groups: readonly CellGroup[], colorBy: ColorBy, yRange: readonly [number, number], budget: number): { done: boolean; taken: number } {
     const { first: firstSlot, last: lastSlot } = slotsIn(yRange[0], yRange[1]);
     const key = cellKeyOf(colorBy, firstSlot, lastSlot);
+    const before = this.lastCells;
+    const same = sameGroupIndexes(before.groups, groups);
     let taken = 0;
-    for (const group of groups) {
+    for (let j = 0; j < groups.length; j++) {
+      const group = groups[j]!;
+      if (same[j]! >= 0 && before.cells[same[j]!]!.key === key) continue;
       if (this.cells.get(group)?.key === key) continue;
       if (taken >= budget) return { done: false, taken };
       this.cellsOf(group, key, firstSlot, lastSlot, colorBy);
@@ -457,12 +463,12 @@ export class HeatmapRenderer {
     const { widthPx, heightPx } = input;
     const xMap: AxisMap = { kind: 'linear', domain: [input.fromMs, input.toMs], range: [0, widthPx] };
     const { first: firstSlot, last: lastSlot } = slotsIn(input.yRange[0], input.yRange[1]);
-    const { edgePx, cover } = this.rowsOf(heightPx, input.yScale, input.yRange);
+    const { edgePx, bands } = this.rowsOf(heightPx, input.yScale, input.yRange);
     const size = input.groupSize;
     const placed = placeGroups(input, xMap);
 
     const cellKey = cellKeyOf(input.colorBy, firstSlot, lastSlot);
-    const cells = input.groups.map((g) => this.cellsOf(g, cellKey, firstSlot, lastSlot, input.colorBy));
+    const cells = this.cellsOfGroups(input.groups, cellKey, firstSlot, lastSlot, input.colorBy);
     let cellCount = 0;
     for (const c of cells) cellCount += c.values.length;
     const colorScale = this.colorScaleFor(input, cells, [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, input.colorScale, input.colorQuantile, size, input.intervalMs, input.filterKey, input.toMs - input.fromMs, input.historyVersion ?? 0].join('|'));
@@ -478,7 +484,7 @@ export class HeatmapRenderer {
     // A moving view keeps its picture through a new colour scale and recolours it in parts (below); a fixed one is painted anew.
     const keepable = last !== null && last.key === key && (last.scaleKey === scaleKey || input.moving === true);
     const changed = keepable ? this.changedRanges(surface, input, last, placed, lineWidthPx, pieces) : null;
-    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, colorScale, firstSlot, lastSlot, edgePx, cover);
+    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, colorScale, firstSlot, lastSlot, edgePx, bands);
     const paint = (from: number, to: number): void => {
       painter.cells(from, to);
       if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
@@ -623,8 +629,8 @@ export class HeatmapRenderer {
     return merged;
   }
 
-  /** The device-pixel rows of the slots' edges on this y axis, and the slots covering each row (rowCover). */
-  private rowsOf(heightPx: number, yScale: YScaleKind, yRange: readonly [number, number]): { edgePx: Float64Array; cover: number[][] } {
+  /** The device-pixel rows of the slots' edges on this y axis, and the bands of rows covered by the same slots (rowBands). */
+  private rowsOf(heightPx: number, yScale: YScaleKind, yRange: readonly [number, number]): { edgePx: Float64Array; bands: readonly RowBand[] } {
     const key = `${heightPx}|${yScale}|${yRange[0]}|${yRange[1]}`;
     if (this.rows?.key === key) return this.rows;
     // the rows' covering slots are those of the y range: the key above holds them
@@ -633,8 +639,25 @@ export class HeatmapRenderer {
     const edgePx = new Float64Array(SLOTS + 1);
     for (let slot = 0; slot < SLOTS; slot++) edgePx[slot] = Math.round(mapTo(yMap, slotEdges(slot).low));
     edgePx[SLOTS] = Math.round(mapTo(yMap, slotEdges(SLOTS - 1).high));
-    this.rows = { key, edgePx, cover: rowCover(edgePx, heightPx, firstSlot, lastSlot) };
+    this.rows = { key, edgePx, bands: rowBands(rowCover(edgePx, heightPx, firstSlot, lastSlot)) };
     return this.rows;
+  }
+
+  /**
+   * The cells of each group: a group of the last frame's is matched by a walk of both lists
+   * (sameGroupIndexes), the rest looked up (cellsOf). A WeakMap lookup per group in view, twice a
+   * frame (prepareCells and here), was a tenth of a scrolling frame's script at 1 h.
+   */
+  private cellsOfGroups(groups: readonly CellGroup[], key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): GroupCells[] {
+    const before = this.lastCells;
+    const same = sameGroupIndexes(before.groups, groups);
+    const cells = new Array<GroupCells>(groups.length);
+    for (let j = 0; j < groups.length; j++) {
+      const kept = same[j]! >= 0 ? before.cells[same[j]!]! : null;
+      cells[j] = kept && kept.key === key ? kept : this.cellsOf(groups[j]!, key, firstSlot, lastSlot, colorBy);
+    }
+    this.lastCells = { groups, cells };
+    return cells;
   }
 
   private cellsOf(group: CellGroup, key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): GroupCells {
@@ -677,6 +700,22 @@ export function withStalePart(changed: readonly (readonly [number, number])[], s
 }
 
 /**
+ * For each group of `groups`, the index of the same object in `before`, or -1: both ascend by
+ * first seq, so one walk of the two finds them (a scrolling view's frames share all their groups
+ * but the newest and those cut by the edges).
+ */
+export function sameGroupIndexes(before: readonly CellGroup[], groups: readonly CellGroup[]): Int32Array {
+  const same = new Int32Array(groups.length).fill(-1);
+  let i = 0;
+  for (let j = 0; j < groups.length; j++) {
+    const firstSeq = groups[j]!.firstSeq;
+    while (i < before.length && before[i]!.firstSeq < firstSeq) i++;
+    if (before[i] === groups[j]) same[j] = i;
+  }
+  return same;
+}
+
+/**
  * The same groups, one by one: the model hands over the same object while a group's columns do
  * not change, but sums the groups cut by the view's edges anew each frame: those are compared
  * by their counts.
@@ -701,6 +740,27 @@ function rowCover(edgePx: Float64Array, heightPx: number, firstSlot: number, las
   return cover;
 }
 
+/** Rows y0..y1 (exclusive) covered by the same slots (ascending; empty: no visible slot): one row of pixels painted, the rest copies of it. */
+export interface RowBand {
+  readonly y0: number;
+  readonly y1: number;
+  readonly slots: readonly number[];
+}
+
+/** The rows' covers as bands of equal neighbours, top to bottom. */
+export function rowBands(cover: readonly (readonly number[])[]): RowBand[] {
+  const bands: RowBand[] = [];
+  let y0 = 0;
+  for (let y = 1; y <= cover.length; y++) {
+    const first = cover[y0]!;
+    const row = cover[y];
+    if (row && row.length === first.length && row.every((slot, k) => slot === first[k])) continue;
+    bands.push({ y0, y1: y, slots: first });
+    y0 = y;
+  }
+  return bands;
+}
+
 /**
  * The pixel words of a group's cells under a colour scale, coloured anew when the scale is not
  * the one they were coloured under. Done for the groups a frame paints, not for all in view: a
@@ -716,6 +776,9 @@ function colouredWords(cells: GroupCells, scale: ColorScale, firstSlot: number):
   return cells.words;
 }
 
+/** Widest range of pixel columns whose rows are copied word by word rather than by copyWithin. */
+const NARROW_PX = 64;
+
 /** Paints cells and percentile lines into the pixel buffer, within a range of pixel columns. */
 class Painter {
   private readonly stride: number;
@@ -730,7 +793,7 @@ class Painter {
     private readonly firstSlot: number,
     lastSlot: number,
     private readonly edgePx: Float64Array,
-    private readonly cover: readonly (readonly number[])[],
+    private readonly bands: readonly RowBand[],
   ) {
     this.stride = Math.max(0, lastSlot - firstSlot + 1);
   }
@@ -743,29 +806,29 @@ class Painter {
   }
 
   cells(from: number, to: number): void {
-    const { pixels, widthPx, cover, stride } = this;
+    const { pixels, widthPx, bands, stride } = this;
     const [first, end] = this.groupsIn(from, to);
     // Flat copies of the groups painted, for the pixel loop, which reads them once per group and band of rows.
     const words = new Int32Array((end - first) * stride);
     for (let i = first; i < end; i++) words.set(colouredWords(this.groupCells[i]!, this.colorScale, this.firstSlot), (i - first) * stride);
     const x0 = this.placed.x0Px.subarray(first, end);
     const x1 = this.placed.x1Px.subarray(first, end);
-    // Rows covered by the same slots are the same row of pixels: write the first, copy the rest.
-    for (let y = 0; y < this.heightPx; y++) {
-      const row = y * widthPx;
-      const slots = cover[y]!;
-      const above = y > 0 ? cover[y - 1]! : null;
-      if (above && above.length === slots.length && above.every((slot, k) => slot === slots[k])) {
-        pixels.copyWithin(row + from, row - widthPx + from, row - widthPx + to);
-        continue;
-      }
-      pixels.fill(EMPTY_WORD, row + from, row + to);
+    const narrow = to - from <= NARROW_PX;
+    for (const { y0, y1, slots } of bands) {
+      // The band's first row is painted, the rest are copies of it.
+      const top = y0 * widthPx;
+      pixels.fill(EMPTY_WORD, top + from, top + to);
       for (let i = 0; i < end - first; i++) {
         const base = i * stride - this.firstSlot;
         let word = 0;
         for (let k = slots.length - 1; k >= 0 && word === 0; k--) word = words[base + slots[k]!]!;
         if (word === 0) continue;
-        for (let x = Math.max(from, x0[i]!), right = Math.min(to, x1[i]!); x < right; x++) pixels[row + x] = word;
+        for (let x = Math.max(from, x0[i]!), right = Math.min(to, x1[i]!); x < right; x++) pixels[top + x] = word;
+      }
+      // a scrolling frame paints a few columns: plain stores beat a copyWithin call per row
+      for (let row = top + widthPx; row < y1 * widthPx; row += widthPx) {
+        if (narrow) for (let x = from; x < to; x++) pixels[row + x] = pixels[top + x]!;
+        else pixels.copyWithin(row + from, top + from, top + to);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tileLeftPx, tileRuns, tilesFor, type TileRun } from './surface.ts';
+import { copyColumns, tileLeftPx, tileRuns, tilesFor, type TileRun } from './surface.ts';
 
 // A ring of four 256-pixel tiles (1,024 pixels), as TiledSurface makes for a picture 513 to 768 pixels wide.
 const TILE = 256;
@@ -59,6 +59,27 @@ describe('tileRuns: picture columns split by the tiles they land on', () => {
       for (const run of tileRuns(0, 768, TILE, RING, originPx)) {
         expect(tileLeftPx(run.tile, TILE, RING, originPx) + run.localPx, `origin ${originPx}`).toBe(run.fromPx);
       }
+    }
+  });
+});
+
+describe('copyColumns: a part of the buffer into the first columns of an image', () => {
+  // a buffer 100 pixels wide and 3 tall whose pixel (x, y) is the word y × 1000 + x
+  const width = 100;
+  const height = 3;
+  const pixels = Int32Array.from({ length: width * height }, (_, k) => Math.floor(k / width) * 1000 + (k % width));
+  it.each([
+    ['narrow: copied word by word', 10, 17, 8],
+    ['one column', 99, 100, 1],
+    ['wide: copied by rows', 0, 100, 128],
+    ['wide, into an image as wide', 20, 90, 70],
+  ])('%s (columns %i..%i into an image %i wide)', (_, from, to, imageWidth) => {
+    const image = { width: imageWidth, height, data: new Uint8ClampedArray(imageWidth * height * 4) } as unknown as ImageData;
+    copyColumns(pixels, width, height, from, to, image);
+    const words = new Int32Array(image.data.buffer);
+    for (let y = 0; y < height; y++) {
+      const row = Array.from(words.subarray(y * imageWidth, (y + 1) * imageWidth));
+      expect(row, `row ${y}`).toEqual([...Array.from({ length: to - from }, (_, x) => y * 1000 + from + x), ...new Array<number>(imageWidth - (to - from)).fill(0)]);
     }
   });
 });

@@ -24,10 +24,20 @@ export interface Surface {
   put(from: number, to: number): void;
 }
 
+/** Widest part whose rows are copied word by word: a subarray and a set() call per row cost more than a few stores. */
+const COPIED_BY_WORD_PX = 64;
+
 /** Copies the columns [from, to) of a buffer width pixels wide into the first columns of an image (of at least that width). */
-function copyColumns(pixels: Int32Array, width: number, height: number, from: number, to: number, image: ImageData): void {
+export function copyColumns(pixels: Int32Array, width: number, height: number, from: number, to: number, image: ImageData): void {
   const words = new Int32Array(image.data.buffer);
-  for (let y = 0; y < height; y++) words.set(pixels.subarray(y * width + from, y * width + to), y * image.width);
+  const columns = to - from;
+  if (columns > COPIED_BY_WORD_PX) {
+    for (let y = 0; y < height; y++) words.set(pixels.subarray(y * width + from, y * width + to), y * image.width);
+    return;
+  }
+  for (let y = 0, source = from, target = 0; y < height; y++, source += width, target += image.width) {
+    for (let x = 0; x < columns; x++) words[target + x] = pixels[source + x]!;
+  }
 }
 
 /**
