@@ -27,7 +27,8 @@ import {
   quantileOfPositive,
   quantileOfPositiveParts,
   colorScaleOfParts,
-  ColorScaleSelection,
+  ColorScaleCounts,
+  bucketedValues,
   regionStats,
   slotsIn,
   timeTicks,
@@ -165,36 +166,40 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
     expect(quantileOfPositiveParts(parts, q)).toBe(bySorting(parts, q));
   });
 
-  it('gives the scale sorting gives, read a share at a time, whatever the shares (ColorScaleSelection)', () => {
+  it('gives the scale sorting gives while parts are added and taken out, in any order (ColorScaleCounts)', () => {
     let seed = 5;
     const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const selection = new ColorScaleSelection();
-    for (let trial = 0; trial < 60; trial++) {
-      const parts = Array.from({ length: Math.floor(random() * 12) }, () => Array.from({ length: Math.floor(random() * 300) }, () => (random() < 0.3 ? 0 : Math.floor(random() * 2 ** (1 + Math.floor(random() * 16))))));
+    const counts = new ColorScaleCounts();
+    let held: ReturnType<typeof bucketedValues<number[]>>[] = [];
+    for (let trial = 0; trial < 200; trial++) {
+      // a part or two in, a random one out now and then: as a scrolling view's groups come and go
+      for (let k = Math.floor(random() * 3); k > 0; k--) {
+        const part = bucketedValues(Array.from({ length: Math.floor(random() * 300) }, () => (random() < 0.3 ? 0 : Math.floor(random() * 2 ** (1 + Math.floor(random() * 16))) * (trial % 2 === 1 ? 1 + random() : 1))));
+        counts.add(part, 1);
+        held.push(part);
+      }
+      if (held.length > 0 && random() < 0.5) {
+        const gone = held[Math.floor(random() * held.length)]!;
+        counts.add(gone, -1);
+        held = held.filter((part) => part !== gone);
+      }
+      const parts = held.map((part) => part.values);
       const q = trial % 4 === 0 ? 0.99 : random();
       const positive = parts.flat().filter((v) => v > 0);
-      const whole = { kind: 'sqrt', min: positive.length > 0 ? Math.min(...positive) : 0, max: bySorting(parts, q) };
-      for (const share of [1, 7, 64, 1000]) {
-        selection.start(parts, 'sqrt', q);
-        let steps = 0;
-        let scale = selection.step(share);
-        while (!scale) {
-          scale = selection.step(share);
-          expect(++steps, 'each share reads values').toBeLessThan(10_000);
-        }
-        expect(scale, `shares of ${share}`).toEqual(whole);
-      }
+      const sorted = { kind: 'sqrt', min: positive.length > 0 ? Math.min(...positive) : 0, max: bySorting(parts, q) };
+      expect(counts.scaleOf(held, 'sqrt', q), `trial ${trial}`).toEqual(sorted);
+      expect(colorScaleOfParts(parts, 'sqrt', q), `trial ${trial}`).toEqual(sorted);
     }
   });
 
-  it('reads no more values a step than its share: a scale over 2 × n values needs 2n / share steps', () => {
-    const parts = [[1, 2, 3, 4], [5, 6], [], [7, 8]];
-    const selection = new ColorScaleSelection().start(parts, 'linear', 0.5);
-    expect(selection.values, 'the values it started over, what a share is of').toBe(8);
-    const results = Array.from({ length: 8 }, () => selection.step(2));
-    expect(results.slice(0, 7)).toEqual(Array(7).fill(null));
-    expect(results[7]).toEqual({ kind: 'linear', min: 1, max: 4 });
-    expect(selection.step(0)).toEqual({ kind: 'linear', min: 1, max: 4 });
+  it('bucketedValues: a bucket per positive value, ascending with it, none for the rest, and the range of them', () => {
+    const part = bucketedValues([0, 1, 3, Number.NaN, 1.5, -2, 3]);
+    const [none, one, three, nan, oneAndHalf, negative, threeAgain] = part.buckets;
+    expect(one! < oneAndHalf! && oneAndHalf! < three!).toBe(true);
+    expect(threeAgain).toBe(three);
+    expect([none, nan, negative]).toEqual([0xffff, 0xffff, 0xffff]);
+    expect([part.lowBucket, part.highBucket]).toEqual([one, three]);
+    expect(bucketedValues([0, Number.NaN])).toMatchObject({ lowBucket: 2 ** 15, highBucket: -1 });
   });
 
   it('takes the smallest positive value as the minimum, whatever the parts', () => {

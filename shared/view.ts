@@ -536,151 +536,107 @@ function valueBucket(value: number): number {
  * per bucket (valueBucket), the bucket holding the rank is found in the counts, and a second pass
  * selects within the values of that bucket alone (some hundreds of ~70,000 cells of a busy view;
  * most of them in a sparse one of low counts, where they are mostly one value: then no selection
- * is run). Exactly the value sorting would give; two passes over the values and no array of all
- * of them (the copy and the selection over it were 1–4 ms of a frame, and garbage).
+ * is run). Exactly the value sorting would give; two passes over the values and no copy of them,
+ * only their buckets, two bytes a value (the copy and the selection over it were 1–4 ms of a
+ * frame, and garbage). ColorScaleCounts keeps the counts for parts that come and go.
  */
 export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: number): number {
-  return wholeSelection.start(parts, 'linear', q).step(Infinity)!.max;
+  return colorScaleOfParts(parts, 'linear', q).max;
 }
 
-/** Where a ColorScaleSelection is: counting the values per bucket, collecting those of the rank's bucket, or done. */
-type SelectionPass = 'counting' | 'collecting' | 'done';
-
-/** Values of the rank's bucket a ColorScaleSelection keeps room for between selections, whatever the last one needed. */
+/** Values of the rank's bucket a ColorScaleCounts keeps room for between scales, whatever the last one needed. */
 const IN_BUCKET_KEPT = 4096;
 
+/** The bucket of a value that is not positive: counted by no selection. */
+const NO_BUCKET = 0xffff;
+
+/** Cell values with the bucket of each (valueBucket), and the range of their buckets: what ColorScaleCounts counts. */
+export interface BucketedValues {
+  readonly values: ArrayLike<number>;
+  /** the bucket of each value, NO_BUCKET for one that is not positive */
+  readonly buckets: Uint16Array;
+  /** the lowest and highest bucket of a positive value; VALUE_BUCKETS and -1 when none is */
+  readonly lowBucket: number;
+  readonly highBucket: number;
+}
+
+export function bucketedValues<V extends ArrayLike<number>>(values: V): BucketedValues & { readonly values: V } {
+  const buckets = new Uint16Array(values.length);
+  let lowBucket = VALUE_BUCKETS;
+  let highBucket = -1;
+  for (let k = 0; k < values.length; k++) {
+    const value = values[k]!;
+    const bucket = value > 0 ? valueBucket(value) : NO_BUCKET;
+    buckets[k] = bucket;
+    if (bucket === NO_BUCKET) continue;
+    if (bucket < lowBucket) lowBucket = bucket;
+    if (bucket > highBucket) highBucket = bucket;
+  }
+  return { values, buckets, lowBucket, highBucket };
+}
+
 /**
- * colorScaleOfParts taken a share at a time: the radix selection of quantileOfPositiveParts (its
- * two passes over the values) and the smallest positive value, resumable after any number of
- * values, so that a moving view can spread the exact scale of its cells over frames. The parts
- * must not change while it runs (a frame's cells are kept per group and never change in place).
+ * colorScaleOfParts kept as parts come and go: the counts per bucket of the radix selection are
+ * kept (add, with sign −1 to take a part out), so a scale costs the scan of the counts and the
+ * values of the rank's bucket alone, read only from the parts whose buckets reach it. A moving
+ * view changes a few parts a frame (its newest column groups), where both passes over every cell
+ * in view (~100,000 at 1 h) were a share of every frame's script.
  */
-export class ColorScaleSelection {
+export class ColorScaleCounts {
   private readonly counts = new Uint32Array(VALUE_BUCKETS);
-  private parts: readonly ArrayLike<number>[] = [];
-  private kind: ColorScaleKind = 'linear';
-  private q = 1;
-  private pass: SelectionPass = 'counting';
-  private part = 0;
-  private index = 0;
   private positive = 0;
-  private min = Infinity;
-  private rank = 0;
-  private bucket = 0;
-  private below = 0;
   private inBucket = new Float64Array(0);
-  private collected = 0;
-  private valueCount = 0;
-  private lowest = Infinity;
-  private highest = -Infinity;
-  private scale: ColorScale | null = null;
 
-  /** Begins over these parts (dropping any selection under way). */
-  start(parts: readonly ArrayLike<number>[], kind: ColorScaleKind, q: number): this {
-    if (!(q >= 0 && q <= 1)) throw new RangeError(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
-    this.parts = parts;
-    this.kind = kind;
-    this.q = q;
-    this.pass = 'counting';
-    this.valueCount = 0;
-    for (const values of parts) this.valueCount += values.length;
-    this.part = 0;
-    this.index = 0;
-    this.positive = 0;
-    this.min = Infinity;
-    this.scale = null;
+  add(part: BucketedValues, sign: 1 | -1): void {
+    const { buckets } = part;
+    for (let k = 0; k < buckets.length; k++) {
+      const bucket = buckets[k]!;
+      if (bucket === NO_BUCKET) continue;
+      this.counts[bucket]! += sign;
+      this.positive += sign;
+    }
+  }
+
+  clear(): void {
     this.counts.fill(0);
-    return this;
+    this.positive = 0;
   }
 
-  /** The values in the parts given to start: a selection reads each of them twice. */
-  get values(): number {
-    return this.valueCount;
-  }
-
-  /** Reads up to `budget` more values; the scale once every value is read, else null. */
-  step(budget: number): ColorScale | null {
-    let left = budget;
-    while (this.pass !== 'done' && left > 0) {
-      const values = this.parts[this.part];
-      if (!values) {
-        this.endPass();
-        continue;
-      }
-      const end = Math.min(values.length, this.index + left);
-      if (this.pass === 'counting') this.count(values, end);
-      else this.collect(values, end);
-      left -= end - this.index;
-      this.index = end;
-      if (end === values.length) {
-        this.part++;
-        this.index = 0;
-      }
-    }
-    if (this.pass !== 'done' && this.part >= this.parts.length) this.endPass();
-    return this.scale;
-  }
-
-  private count(values: ArrayLike<number>, end: number): void {
-    for (let i = this.index; i < end; i++) {
-      const value = values[i]!;
-      if (value > 0) {
-        this.counts[valueBucket(value)]!++;
-        this.positive++;
-        if (value < this.min) this.min = value;
+  /** The colour scale of these parts, which must be those added and not taken out: colorScaleOfParts's. */
+  scaleOf(parts: readonly BucketedValues[], kind: ColorScaleKind, q: number): ColorScale {
+    if (!(q >= 0 && q <= 1)) throw new RangeError(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
+    if (this.positive === 0) return { kind, min: 0, max: 0 };
+    const rank = Math.min(this.positive, Math.max(1, Math.ceil(q * this.positive))) - 1;
+    let lowest = 0;
+    while (this.counts[lowest] === 0) lowest++;
+    let bucket = lowest;
+    let below = 0;
+    while (below + this.counts[bucket]! <= rank) below += this.counts[bucket++]!;
+    const needed = this.counts[bucket]!;
+    if (this.inBucket.length < needed || this.inBucket.length > Math.max(IN_BUCKET_KEPT, 4 * needed)) this.inBucket = new Float64Array(needed);
+    let min = Infinity;
+    let collected = 0;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const { values, buckets, lowBucket, highBucket } of parts) {
+      // only parts that hold the rank's bucket or the lowest one (its smallest value is the minimum) are read
+      if ((lowBucket > bucket || highBucket < bucket) && lowBucket !== lowest) continue;
+      for (let k = 0; k < buckets.length; k++) {
+        const b = buckets[k]!;
+        if (b === lowest && values[k]! < min) min = values[k]!;
+        if (b !== bucket) continue;
+        const value = values[k]!;
+        this.inBucket[collected++] = value;
+        if (value < low) low = value;
+        if (value > high) high = value;
       }
     }
-  }
-
-  private collect(values: ArrayLike<number>, end: number): void {
-    for (let i = this.index; i < end; i++) {
-      const value = values[i]!;
-      if (value > 0 && valueBucket(value) === this.bucket) {
-        this.inBucket[this.collected++] = value;
-        if (value < this.lowest) this.lowest = value;
-        if (value > this.highest) this.highest = value;
-      }
-    }
-  }
-
-  /** The end of a pass over every part: the bucket holding the rank, then the value at the rank. */
-  private endPass(): void {
-    this.part = 0;
-    this.index = 0;
-    const min = Number.isFinite(this.min) ? this.min : 0;
-    if (this.pass === 'counting') {
-      if (this.positive === 0) {
-        this.finish({ kind: this.kind, min, max: 0 });
-        return;
-      }
-      this.rank = Math.min(this.positive, Math.max(1, Math.ceil(this.q * this.positive))) - 1;
-      let bucket = 0;
-      let below = 0;
-      while (below + this.counts[bucket]! <= this.rank) below += this.counts[bucket++]!;
-      this.bucket = bucket;
-      this.below = below;
-      const needed = this.counts[bucket]!;
-      // grown to the bucket's values, and shrunk again once far larger than a bucket needs (one busy view's bucket is not kept for good)
-      if (this.inBucket.length < needed || this.inBucket.length > Math.max(IN_BUCKET_KEPT, 4 * needed)) this.inBucket = new Float64Array(needed);
-      this.collected = 0;
-      this.lowest = Infinity;
-      this.highest = -Infinity;
-      this.pass = 'collecting';
-      return;
-    }
-    const max = this.lowest === this.highest ? this.lowest : select(this.inBucket.subarray(0, this.collected), this.rank - this.below);
-    this.finish({ kind: this.kind, min, max });
-  }
-
-  private finish(scale: ColorScale): void {
-    this.scale = scale;
-    this.pass = 'done';
-    this.parts = [];
+    return { kind, min, max: low === high ? low : select(this.inBucket.subarray(0, collected), rank - below) };
   }
 }
 
-/** The selection quantileOfPositiveParts and colorScaleOfParts run whole, in one call. */
-const wholeSelection = new ColorScaleSelection();
+/** The counts quantileOfPositiveParts and colorScaleOfParts take their scale from, cleared after each. */
+const wholeCounts = new ColorScaleCounts();
 
 /** Hoare's selection: the k-th smallest element (0-based), reordering the array. */
 function select(a: Float64Array, k: number): number {
@@ -715,7 +671,13 @@ export function colorScaleOf(values: ArrayLike<number>, kind: ColorScaleKind, qu
 
 /** colorScaleOf over the values of several arrays taken together (a frame's cells, kept per column group). */
 export function colorScaleOfParts(parts: readonly ArrayLike<number>[], kind: ColorScaleKind, quantile: number): ColorScale {
-  return wholeSelection.start(parts, kind, quantile).step(Infinity)!;
+  const bucketed = parts.map((values) => bucketedValues(values));
+  for (const part of bucketed) wholeCounts.add(part, 1);
+  try {
+    return wholeCounts.scaleOf(bucketed, kind, quantile);
+  } finally {
+    wholeCounts.clear();
+  }
 }
 
 /** Position of a value on the scale: 0..1 inside it, above 1 when clamped, -1 for an empty cell. */

@@ -20,7 +20,9 @@ import {
   cellValue,
   colorLevel,
   colorScaleOfParts,
-  ColorScaleSelection,
+  bucketedValues,
+  ColorScaleCounts,
+  type BucketedValues,
   mapTo,
   slotsIn,
   type AxisMap,
@@ -317,8 +319,8 @@ export function pixelWord(hex: string): number {
 const LEVEL_WORDS = Int32Array.from(LEVEL_COLORS, pixelWord);
 const EMPTY_WORD = pixelWord(EMPTY_COLOR) | 0;
 
-/** A group's visible non-empty cells: what the colour scale reads, and their colours under the last scale. */
-interface GroupCells {
+/** A group's visible non-empty cells: what the colour scale reads (with their buckets), and their colours under the last scale. */
+interface GroupCells extends BucketedValues {
   /** colour-by and visible slots the cells were taken under */
   readonly key: string;
   /** the value of each visible non-empty cell, ascending by slot */
@@ -339,11 +341,12 @@ function cellKeyOf(colorBy: ColorBy, firstSlot: number, lastSlot: number): strin
 const SCALE_SLACK = 0.1;
 
 /**
- * A moving view takes a new exact colour scale (a quantile of every cell in view, the most costly
- * step of a frame) once in this many frames; in between it keeps the scale it has. The quantile is
- * of the cells of the period's first frame, selected a share in each frame of the period
- * (ColorScaleSelection) and taken in its last: taken whole in one frame it made that frame the
- * longest of a scrolling view's (5–27 ms in a profile under load, one frame in 8). So the scale
+ * A moving view takes a new exact colour scale (a quantile of every cell in view) once in this
+ * many frames; in between it keeps the scale it has. The quantile is of the cells of the period's
+ * first frame, taken there from the counts kept per value bucket (ColorScaleCounts: the frame
+ * reads only the values of the rank's bucket) and shown from its last. (Selected over all the
+ * cells whole in one frame, it made that frame the longest of a scrolling view's, 5–27 ms in a
+ * profile under load; spread over the period's frames, it was a tenth of each one's script.) So the scale
  * lags the cells: a busier cell that first shows in a period's first frame colours the scale at
  * that period's last frame (SCALE_EVERY_FRAMES − 1 frames later), one that first shows in its
  * second frame only at the next period's last (2 × SCALE_EVERY_FRAMES − 2 frames later, the
@@ -391,8 +394,14 @@ export class HeatmapRenderer {
   /** what the colour scale was taken for, and the frames drawn with it since */
   private scaleBasis = '';
   private framesOnScale = 0;
-  /** a moving view's next scale, selected a share a frame (colorScaleFor) */
-  private readonly selection = new ColorScaleSelection();
+  /**
+   * The counts of the last frame's cells per value bucket, kept as groups come and go
+   * (cellsOfGroups) while the view moves (`counting`): a moving view's scale is taken from them.
+   */
+  private readonly counts = new ColorScaleCounts();
+  private counting = false;
+  /** a moving view's next scale: that of its period's first frame, taken in its last (colorScaleFor) */
+  private nextScale: ColorScale | null = null;
   /** a whole picture being painted over calls (drawParts): what it is of, and its columns painted so far */
   private partial: { readonly key: string; readonly scaleKey: string; readonly fromMs: number; readonly groups: readonly CellGroup[]; readonly paintedTo: number } | null = null;
   /**
@@ -549,22 +558,28 @@ export class HeatmapRenderer {
    * of the period's first frame, its two passes over them spread over the period's frames.
    */
   private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], basis: string): ColorScale {
+    this.countCells(input.moving === true, cells);
     const kept = this.scale;
     if (input.moving && kept && basis === this.scaleBasis) {
       // the period's last frame waits while the picture is still being recoloured (see SCALE_EVERY_FRAMES): each frame paints a part of it, so not for long
       if (this.framesOnScale === SCALE_EVERY_FRAMES - 1 && this.stale !== null) return kept;
-      if (++this.framesOnScale === 1) this.selection.start(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
-      const last = this.framesOnScale === SCALE_EVERY_FRAMES;
-      // a share of the values the selection started over (the period's first frame's), read twice
-      const scale = this.selection.step(last ? Infinity : Math.ceil((2 * this.selection.values) / SCALE_EVERY_FRAMES));
-      if (!last) return kept;
+      if (++this.framesOnScale === 1) this.nextScale = this.counts.scaleOf(cells, input.colorScale, input.colorQuantile);
+      if (this.framesOnScale < SCALE_EVERY_FRAMES) return kept;
       this.framesOnScale = 0;
-      return this.steadyScale(scale!);
+      return this.steadyScale(this.nextScale!);
     }
     this.scaleBasis = basis;
     this.framesOnScale = 0;
-    const exact = colorScaleOfParts(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
+    const exact = input.moving ? this.counts.scaleOf(cells, input.colorScale, input.colorQuantile) : colorScaleOfParts(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
     return input.moving ? this.steadyScale(exact) : (this.scale = exact);
+  }
+
+  /** Counts a moving view's cells from now on (all of them in the first frame it moves, then those that come and go); a fixed view's are not kept. */
+  private countCells(moving: boolean, cells: readonly GroupCells[]): void {
+    if (moving === this.counting) return;
+    this.counts.clear();
+    this.counting = moving;
+    if (moving) for (const c of cells) this.counts.add(c, 1);
   }
 
   /**
@@ -656,6 +671,15 @@ export class HeatmapRenderer {
       const kept = same[j]! >= 0 ? before.cells[same[j]!]! : null;
       cells[j] = kept && kept.key === key ? kept : this.cellsOf(groups[j]!, key, firstSlot, lastSlot, colorBy);
     }
+    if (this.counting) {
+      // the counts follow the cells: those of the last frame kept stay, the rest go, the new come
+      const stays = new Uint8Array(before.cells.length);
+      for (let j = 0; j < cells.length; j++) {
+        if (same[j]! >= 0 && cells[j] === before.cells[same[j]!]) stays[same[j]!] = 1;
+        else this.counts.add(cells[j]!, 1);
+      }
+      for (let i = 0; i < stays.length; i++) if (!stays[i]) this.counts.add(before.cells[i]!, -1);
+    }
     this.lastCells = { groups, cells };
     return cells;
   }
@@ -675,7 +699,7 @@ export class HeatmapRenderer {
         slots[n++] = slot;
       }
     }
-    const cells: GroupCells = { key, values, slots, words: new Int32Array(Math.max(0, lastSlot - firstSlot + 1)), scale: null };
+    const cells: GroupCells = { key, ...bucketedValues(values), slots, words: new Int32Array(Math.max(0, lastSlot - firstSlot + 1)), scale: null };
     this.cells.set(group, cells);
     return cells;
   }
