@@ -192,14 +192,14 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
     }
   });
 
-  it('bucketedValues: a bucket per positive value, ascending with it, none for the rest, and the range of them', () => {
+  it('bucketedValues: a bucket per positive value, ascending with it, none for the rest, their range and the smallest value', () => {
     const part = bucketedValues([0, 1, 3, Number.NaN, 1.5, -2, 3]);
     const [none, one, three, nan, oneAndHalf, negative, threeAgain] = part.buckets;
     expect(one! < oneAndHalf! && oneAndHalf! < three!).toBe(true);
     expect(threeAgain).toBe(three);
     expect([none, nan, negative]).toEqual([0xffff, 0xffff, 0xffff]);
-    expect([part.lowBucket, part.highBucket]).toEqual([one, three]);
-    expect(bucketedValues([0, Number.NaN])).toMatchObject({ lowBucket: 2 ** 15, highBucket: -1 });
+    expect([part.lowBucket, part.highBucket, part.min]).toEqual([one, three, 1]);
+    expect(bucketedValues([0, Number.NaN])).toMatchObject({ lowBucket: 2 ** 15, highBucket: -1, min: Infinity });
   });
 
   it('takes the smallest positive value as the minimum, whatever the parts', () => {

@@ -558,12 +558,15 @@ export interface BucketedValues {
   /** the lowest and highest bucket of a positive value; VALUE_BUCKETS and -1 when none is */
   readonly lowBucket: number;
   readonly highBucket: number;
+  /** the smallest positive value, Infinity when none is */
+  readonly min: number;
 }
 
 export function bucketedValues<V extends ArrayLike<number>>(values: V): BucketedValues & { readonly values: V } {
   const buckets = new Uint16Array(values.length);
   let lowBucket = VALUE_BUCKETS;
   let highBucket = -1;
+  let min = Infinity;
   for (let k = 0; k < values.length; k++) {
     const value = values[k]!;
     const bucket = value > 0 ? valueBucket(value) : NO_BUCKET;
@@ -571,8 +574,9 @@ export function bucketedValues<V extends ArrayLike<number>>(values: V): Bucketed
     if (bucket === NO_BUCKET) continue;
     if (bucket < lowBucket) lowBucket = bucket;
     if (bucket > highBucket) highBucket = bucket;
+    if (value < min) min = value;
   }
-  return { values, buckets, lowBucket, highBucket };
+  return { values, buckets, lowBucket, highBucket, min };
 }
 
 /**
@@ -607,9 +611,7 @@ export class ColorScaleCounts {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
     if (this.positive === 0) return { kind, min: 0, max: 0 };
     const rank = Math.min(this.positive, Math.max(1, Math.ceil(q * this.positive))) - 1;
-    let lowest = 0;
-    while (this.counts[lowest] === 0) lowest++;
-    let bucket = lowest;
+    let bucket = 0;
     let below = 0;
     while (below + this.counts[bucket]! <= rank) below += this.counts[bucket++]!;
     const needed = this.counts[bucket]!;
@@ -618,13 +620,13 @@ export class ColorScaleCounts {
     let collected = 0;
     let low = Infinity;
     let high = -Infinity;
-    for (const { values, buckets, lowBucket, highBucket } of parts) {
-      // only parts that hold the rank's bucket or the lowest one (its smallest value is the minimum) are read
-      if ((lowBucket > bucket || highBucket < bucket) && lowBucket !== lowest) continue;
+    for (const part of parts) {
+      if (part.min < min) min = part.min;
+      // only the parts that hold the rank's bucket are read
+      if (part.lowBucket > bucket || part.highBucket < bucket) continue;
+      const { values, buckets } = part;
       for (let k = 0; k < buckets.length; k++) {
-        const b = buckets[k]!;
-        if (b === lowest && values[k]! < min) min = values[k]!;
-        if (b !== bucket) continue;
+        if (buckets[k] !== bucket) continue;
         const value = values[k]!;
         this.inBucket[collected++] = value;
         if (value < low) low = value;
