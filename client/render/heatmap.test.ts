@@ -273,7 +273,7 @@ describe('percentileLines', () => {
     ['an empty group has no line, and the line goes on after it', [group(0, [10]), group(1, []), group(2, [10])], 1, { p50: [[0, 1, 10, false], [2, 3, 10, true]], p99: [[0, 1, 10, false], [2, 3, 10, true]], max: [[0, 1, 10, false], [2, 3, 10, true]] }],
   ];
   it.each(cases)('%s', (_name, groups, perPiece, expected) => {
-    const { lines } = percentileLines({ groups, x0Px: Int32Array.from(groups, (g) => g.x0Px), x1Px: Int32Array.from(groups, (g) => g.x1Px) }, 1, perPiece);
+    const { lines } = percentileLines({ groups, x0Px: Int32Array.from(groups, (g) => g.x0Px), x1Px: Int32Array.from(groups, (g) => g.x1Px), firstSeqs: Float64Array.from(groups, (g) => g.firstSeq) }, 1, perPiece);
     for (const key of ['p50', 'p99', 'max'] as const) {
       expect(lines[key].map((s) => [s.x0Px, s.x1Px, s.slot, s.joined]), key).toEqual(expected[key]);
     }

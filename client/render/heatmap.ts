@@ -94,6 +94,11 @@ export interface PlacedGroups {
   readonly groups: readonly CellGroup[];
   readonly x0Px: Int32Array;
   readonly x1Px: Int32Array;
+  /**
+   * the groups' first seqs: what the walks of a frame's groups compare (the lines' pieces, what
+   * changed since the last frame) read from here, not from ~1,200 objects spread over the heap
+   */
+  readonly firstSeqs: Float64Array;
 }
 
 /** Group i of placed groups, with where it was drawn. */
@@ -128,9 +133,9 @@ export interface LineSegment {
 /** Narrowest piece of a percentile line, in CSS px: a line drawn per one-pixel group zigzags into a filled band. */
 export const MIN_LINE_SEGMENT_CSS = 8;
 
-/** The percentiles of one piece of the lines, and the histograms (by identity) they were taken of. */
+/** The percentiles of one piece of the lines, and the groups (by identity: a group's histogram never changes) they were taken of. */
 export interface PieceSlots {
-  readonly histograms: readonly ArrayLike<number>[];
+  readonly groups: readonly CellGroup[];
   readonly slots: Readonly<Record<PercentileKey, number>>;
 }
 
@@ -153,33 +158,31 @@ export function percentileLines(
   const pieces: [number, number][] = [];
   const slotsByPiece = new Map<number, PieceSlots>();
   const pieceSeqs = groupSize * perPiece;
-  const { groups, x0Px, x1Px } = placed;
+  const { groups, x0Px, x1Px, firstSeqs } = placed;
   let start = 0;
   let joined = false;
   while (start < groups.length) {
-    const piece = Math.floor(groups[start]!.firstSeq / pieceSeqs);
+    const firstSeq = firstSeqs[start]!;
+    const piece = Math.floor(firstSeq / pieceSeqs);
     let end = start + 1;
-    while (end < groups.length && Math.floor(groups[end]!.firstSeq / pieceSeqs) === piece && groups[end]!.firstSeq === groups[end - 1]!.firstSeq + groupSize) end++;
-    const first = groups[start]!;
-    const before = kept.get(first.firstSeq);
-    // compared in place: a scrolling view keeps all its pieces but the newest, and a copy of each piece's histograms was garbage every frame
-    let same = before !== undefined && before.histograms.length === end - start;
-    for (let k = 0; same && k < end - start; k++) same = before!.histograms[k] === groups[start + k]!.histogram;
+    while (end < groups.length && Math.floor(firstSeqs[end]! / pieceSeqs) === piece && firstSeqs[end] === firstSeqs[end - 1]! + groupSize) end++;
+    const before = kept.get(firstSeq);
+    // compared in place: a scrolling view keeps all its pieces but the newest, and a copy of each piece's groups was garbage every frame
+    let same = before !== undefined && before.groups.length === end - start;
+    for (let k = 0; same && k < end - start; k++) same = before!.groups[k] === groups[start + k];
     let taken: PieceSlots;
     if (same) taken = before!;
     else {
-      const histograms = groups.slice(start, end).map((g) => g.histogram);
-      taken = { histograms, slots: end - start === 1 ? first.percentileSlots : piecePercentiles(histograms) };
+      const pieceGroups = groups.slice(start, end);
+      taken = { groups: pieceGroups, slots: end - start === 1 ? pieceGroups[0]!.percentileSlots : piecePercentiles(pieceGroups.map((g) => g.histogram)) };
     }
     const { slots } = taken;
-    slotsByPiece.set(first.firstSeq, taken);
-    const last = groups[end - 1]!;
+    slotsByPiece.set(firstSeq, taken);
     pieces.push([x0Px[start]!, x1Px[end - 1]!]);
     for (const key of ['p50', 'p99', 'max'] as const) {
-      if (slots[key] >= 0) lines[key].push({ x0Px: x0Px[start]!, x1Px: x1Px[end - 1]!, slot: slots[key], firstSeq: first.firstSeq, joined });
+      if (slots[key] >= 0) lines[key].push({ x0Px: x0Px[start]!, x1Px: x1Px[end - 1]!, slot: slots[key], firstSeq, joined });
     }
-    const next = groups[end];
-    joined = next !== undefined && next.firstSeq === last.firstSeq + groupSize;
+    joined = end < groups.length && firstSeqs[end] === firstSeqs[end - 1]! + groupSize;
     start = end;
   }
   return { lines, pieces, slots: slotsByPiece };
@@ -292,8 +295,10 @@ function placeGroups(input: HeatmapInput, xMap: AxisMap): PlacedGroups {
   const x = pixelOfTime(input, xMap);
   const x0 = new Int32Array(groups.length);
   const x1 = new Int32Array(groups.length);
+  const firstSeqs = new Float64Array(groups.length);
   for (let i = 0; i < groups.length; i++) {
     const group = groups[i]!;
+    firstSeqs[i] = group.firstSeq;
     let x0Px = Math.max(0, x(group.startMs));
     let x1Px = Math.min(widthPx, x(group.endMs));
     if (x1Px - x0Px < 1) {
@@ -303,7 +308,7 @@ function placeGroups(input: HeatmapInput, xMap: AxisMap): PlacedGroups {
     x0[i] = x0Px;
     x1[i] = x1Px;
   }
-  return { groups, x0Px: x0, x1Px: x1 };
+  return { groups, x0Px: x0, x1Px: x1, firstSeqs };
 }
 
 /** #rrggbb as one pixel of a Uint32Array view of ImageData (whose bytes are R, G, B, A in memory order). */
@@ -412,6 +417,8 @@ export class HeatmapRenderer {
   private stale: { from: number; to: number } | null = null;
   /** the last frame's groups and their cells (cellsOfGroups) */
   private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: readonly GroupCells[] } = { groups: [], cells: [] };
+  /** prepareCells's walk of these groups against lastCells (sameGroupIndexes), for the draw that follows it */
+  private matched: { readonly before: HeatmapRenderer['lastCells']; readonly groups: readonly CellGroup[]; readonly same: Int32Array } | null = null;
   /** the percentiles of the last frame's pieces of the lines */
   private pieces: ReadonlyMap<number, PieceSlots> = new Map();
   /** device pixels painted by the last draw (the whole plot, or the changed parts) */
@@ -440,6 +447,7 @@ export class HeatmapRenderer {
     const key = cellKeyOf(colorBy, firstSlot, lastSlot);
     const before = this.lastCells;
     const same = sameGroupIndexes(before.groups, groups);
+    this.matched = { before, groups, same };
     let taken = 0;
     for (let j = 0; j < groups.length; j++) {
       const group = groups[j]!;
@@ -616,11 +624,11 @@ export class HeatmapRenderer {
     const gone = (i: number): void => void changed.push([before.x0Px[i]! - dx - lineWidthPx, before.x1Px[i]! - dx + lineWidthPx]);
     let i = 0;
     for (let j = 0; j < placed.groups.length; j++) {
-      const now = placed.groups[j]!;
-      while (i < before.groups.length && before.groups[i]!.firstSeq < now.firstSeq) gone(i++);
-      if (before.groups[i]?.firstSeq === now.firstSeq) {
+      const firstSeq = placed.firstSeqs[j]!;
+      while (i < before.groups.length && before.firstSeqs[i]! < firstSeq) gone(i++);
+      if (i < before.groups.length && before.firstSeqs[i] === firstSeq) {
         // the scroll dropped what was left of the canvas: a group cut by the left edge is kept where it stays cut there
-        const kept = before.groups[i] === now && Math.max(0, before.x0Px[i]! - dx) === placed.x0Px[j] && before.x1Px[i]! - dx === placed.x1Px[j];
+        const kept = before.groups[i] === placed.groups[j] && Math.max(0, before.x0Px[i]! - dx) === placed.x0Px[j] && before.x1Px[i]! - dx === placed.x1Px[j];
         i++;
         if (kept) continue;
       }
@@ -665,7 +673,10 @@ export class HeatmapRenderer {
    */
   private cellsOfGroups(groups: readonly CellGroup[], key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): GroupCells[] {
     const before = this.lastCells;
-    const same = sameGroupIndexes(before.groups, groups);
+    const matched = this.matched;
+    // the walk of prepareCells in the same frame, over the same lists
+    const same = matched && matched.before === before && matched.groups === groups ? matched.same : sameGroupIndexes(before.groups, groups);
+    this.matched = null;
     const cells = new Array<GroupCells>(groups.length);
     for (let j = 0; j < groups.length; j++) {
       const kept = same[j]! >= 0 ? before.cells[same[j]!]! : null;
