@@ -142,6 +142,22 @@ describe('RegionSums and GroupCache', () => {
     for (const g of drawn) expect(Array.from(g.histogram)).toEqual(sumOf(held.slice(g.firstSeq, g.firstSeq + 4), filter));
   });
 
+  it('GroupCache.groups after a prepare that summed everything hands over the groups a fresh cache would, frame after frame, also after a column changed', () => {
+    const { store, groups } = world(400);
+    for (let seq = 0; seq < 200; seq++) store.add(randomColumn(seq));
+    const filter: Filter = { metric: 'latency' };
+    const [compiled, key] = [seriesFilter(filter), filterKey(filter)];
+    const fresh = (fromSeq: number, toSeq: number) => new GroupCache().groups(store.between(fromSeq, toSeq), fromSeq, toSeq, 3, 1000, compiled, key).map((g) => [g.firstSeq, Array.from(g.histogram)]);
+    for (const [fromSeq, toSeq] of [[10, 150], [11, 151], [12, 153]] as const) {
+      // a column replaced before the last frame: its group is summed anew
+      if (toSeq === 153) store.add(randomColumn(100));
+      const held = store.between(fromSeq, toSeq);
+      expect(groups.prepare(held, fromSeq, toSeq, 3, 1000, compiled, key, Infinity).done).toBe(true);
+      const drawn = groups.groups(held, fromSeq, toSeq, 3, 1000, compiled, key);
+      expect(drawn.map((g) => [g.firstSeq, Array.from(g.histogram)]), `${fromSeq}..${toSeq}`).toEqual(fresh(fromSeq, toSeq));
+    }
+  });
+
   it('a filter changed while a view is being summed starts the sums again under it: the groups are of the new filter, never of the old', () => {
     const { store, groups } = world(5000);
     for (let seq = 0; seq < 3000; seq++) store.add({ ...randomColumn(seq), seq, startMs: seq * 1000 });
