@@ -29,6 +29,7 @@ import {
   colorScaleOfParts,
   ColorScaleCounts,
   bucketedValues,
+  type BucketedValues,
   regionStats,
   slotsIn,
   timeTicks,
@@ -170,36 +171,39 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
     let seed = 5;
     const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const counts = new ColorScaleCounts();
-    let held: ReturnType<typeof bucketedValues<number[]>>[] = [];
+    let held: { values: number[]; part: BucketedValues }[] = [];
     for (let trial = 0; trial < 200; trial++) {
       // a part or two in, a random one out now and then: as a scrolling view's groups come and go
       for (let k = Math.floor(random() * 3); k > 0; k--) {
-        const part = bucketedValues(Array.from({ length: Math.floor(random() * 300) }, () => (random() < 0.3 ? 0 : Math.floor(random() * 2 ** (1 + Math.floor(random() * 16))) * (trial % 2 === 1 ? 1 + random() : 1))));
+        const values = Array.from({ length: Math.floor(random() * 300) }, () => (random() < 0.3 ? 0 : Math.floor(random() * 2 ** (1 + Math.floor(random() * 16))) * (trial % 2 === 1 ? 1 + random() : 1)));
+        const part = bucketedValues(values);
         counts.add(part, 1);
-        held.push(part);
+        held.push({ values, part });
       }
       if (held.length > 0 && random() < 0.5) {
         const gone = held[Math.floor(random() * held.length)]!;
-        counts.add(gone, -1);
-        held = held.filter((part) => part !== gone);
+        counts.add(gone.part, -1);
+        held = held.filter((h) => h !== gone);
       }
-      const parts = held.map((part) => part.values);
+      const parts = held.map((h) => h.values);
       const q = trial % 4 === 0 ? 0.99 : random();
       const positive = parts.flat().filter((v) => v > 0);
       const sorted = { kind: 'sqrt', min: positive.length > 0 ? Math.min(...positive) : 0, max: bySorting(parts, q) };
-      expect(counts.scaleOf(held, 'sqrt', q), `trial ${trial}`).toEqual(sorted);
+      expect(counts.scaleOf(held.map((h) => h.part), 'sqrt', q), `trial ${trial}`).toEqual(sorted);
       expect(colorScaleOfParts(parts, 'sqrt', q), `trial ${trial}`).toEqual(sorted);
     }
   });
 
-  it('bucketedValues: a bucket per positive value, ascending with it, none for the rest, their range and the smallest value', () => {
-    const part = bucketedValues([0, 1, 3, Number.NaN, 1.5, -2, 3]);
-    const [none, one, three, nan, oneAndHalf, negative, threeAgain] = part.buckets;
-    expect(one! < oneAndHalf! && oneAndHalf! < three!).toBe(true);
-    expect(threeAgain).toBe(three);
-    expect([none, nan, negative]).toEqual([0xffff, 0xffff, 0xffff]);
-    expect([part.lowBucket, part.highBucket, part.min]).toEqual([one, three, 1]);
-    expect(bucketedValues([0, Number.NaN])).toMatchObject({ lowBucket: 2 ** 15, highBucket: -1, min: Infinity });
+  it.each([
+    ['nothing', [], [], 'none'],
+    ['no positive value', [0, -2, Number.NaN], [], 'none'],
+    ['the positive values ascending, each with its bucket', [3, 0, 1, Number.NaN, 1.5, -2, 3, 1.03], [1, 1.03, 1.5, 3, 3], '1 and 1.03 share one, 1.5 and 3 their own'],
+  ])('bucketedValues: %s', (_, values, sorted, buckets) => {
+    const part = bucketedValues(values);
+    expect(Array.from(part.sorted)).toEqual(sorted);
+    const b = Array.from(part.buckets);
+    expect(b).toHaveLength(sorted.length);
+    if (buckets !== 'none') expect([b[0] === b[1], b[1]! < b[2]!, b[2]! < b[3]!, b[3] === b[4]], buckets).toEqual([true, true, true, true]);
   });
 
   it('takes the smallest positive value as the minimum, whatever the parts', () => {

@@ -531,14 +531,13 @@ function valueBucket(value: number): number {
 }
 
 /**
- * quantileOfPositive over the values of several arrays taken together, without copying them:
- * the cells of a frame are kept per column group. A radix selection: one pass counts the values
- * per bucket (valueBucket), the bucket holding the rank is found in the counts, and a second pass
- * selects within the values of that bucket alone (some hundreds of ~70,000 cells of a busy view;
- * most of them in a sparse one of low counts, where they are mostly one value: then no selection
- * is run). Exactly the value sorting would give; two passes over the values and no copy of them,
- * only their buckets, two bytes a value (the copy and the selection over it were 1–4 ms of a
- * frame, and garbage). ColorScaleCounts keeps the counts for parts that come and go.
+ * quantileOfPositive over the values of several arrays taken together (the cells of a frame are
+ * kept per column group). A radix selection: the values are counted per bucket (valueBucket), the
+ * bucket holding the rank is found in the counts, and only the values of that bucket are selected
+ * among (some hundreds of ~70,000 cells of a busy view; most of them in a sparse one of low counts,
+ * where they are mostly one value: then no selection is run). Exactly the value sorting would
+ * give. Each part is sorted on its own (bucketedValues), so that ColorScaleCounts, which keeps the
+ * counts for parts that come and go, finds the bucket's values in a part by bisection.
  */
 export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: number): number {
   return colorScaleOfParts(parts, 'linear', q).max;
@@ -547,42 +546,29 @@ export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: 
 /** Values of the rank's bucket a ColorScaleCounts keeps room for between scales, whatever the last one needed. */
 const IN_BUCKET_KEPT = 4096;
 
-/** The bucket of a value that is not positive: counted by no selection. */
-const NO_BUCKET = 0xffff;
-
-/** Cell values with the bucket of each (valueBucket), and the range of their buckets: what ColorScaleCounts counts. */
+/** Cell values as ColorScaleCounts counts them: the positive ones ascending, with the bucket of each (valueBucket). */
 export interface BucketedValues {
-  readonly values: ArrayLike<number>;
-  /** the bucket of each value, NO_BUCKET for one that is not positive */
+  readonly sorted: Float64Array;
+  /** ascending with the values */
   readonly buckets: Uint16Array;
-  /** the lowest and highest bucket of a positive value; VALUE_BUCKETS and -1 when none is */
-  readonly lowBucket: number;
-  readonly highBucket: number;
-  /** the smallest positive value, Infinity when none is */
-  readonly min: number;
 }
 
-export function bucketedValues<V extends ArrayLike<number>>(values: V): BucketedValues & { readonly values: V } {
-  const buckets = new Uint16Array(values.length);
-  let lowBucket = VALUE_BUCKETS;
-  let highBucket = -1;
-  let min = Infinity;
-  for (let k = 0; k < values.length; k++) {
-    const value = values[k]!;
-    const bucket = value > 0 ? valueBucket(value) : NO_BUCKET;
-    buckets[k] = bucket;
-    if (bucket === NO_BUCKET) continue;
-    if (bucket < lowBucket) lowBucket = bucket;
-    if (bucket > highBucket) highBucket = bucket;
-    if (value < min) min = value;
-  }
-  return { values, buckets, lowBucket, highBucket, min };
+export function bucketedValues(values: ArrayLike<number>): BucketedValues {
+  let n = 0;
+  for (let k = 0; k < values.length; k++) if (values[k]! > 0) n++;
+  const sorted = new Float64Array(n);
+  n = 0;
+  for (let k = 0; k < values.length; k++) if (values[k]! > 0) sorted[n++] = values[k]!;
+  sorted.sort();
+  const buckets = new Uint16Array(n);
+  for (let k = 0; k < n; k++) buckets[k] = valueBucket(sorted[k]!);
+  return { sorted, buckets };
 }
 
 /**
  * colorScaleOfParts kept as parts come and go: the counts per bucket of the radix selection are
  * kept (add, with sign −1 to take a part out), so a scale costs the scan of the counts and the
- * values of the rank's bucket alone, read only from the parts whose buckets reach it. A moving
+ * values of the rank's bucket alone, found in each part by bisection. A moving
  * view changes a few parts a frame (its newest column groups), where both passes over every cell
  * in view (~100,000 at 1 h) were a share of every frame's script.
  */
@@ -593,12 +579,8 @@ export class ColorScaleCounts {
 
   add(part: BucketedValues, sign: 1 | -1): void {
     const { buckets } = part;
-    for (let k = 0; k < buckets.length; k++) {
-      const bucket = buckets[k]!;
-      if (bucket === NO_BUCKET) continue;
-      this.counts[bucket]! += sign;
-      this.positive += sign;
-    }
+    for (let k = 0; k < buckets.length; k++) this.counts[buckets[k]!]! += sign;
+    this.positive += sign * buckets.length;
   }
 
   clear(): void {
@@ -620,14 +602,15 @@ export class ColorScaleCounts {
     let collected = 0;
     let low = Infinity;
     let high = -Infinity;
-    for (const part of parts) {
-      if (part.min < min) min = part.min;
-      // only the parts that hold the rank's bucket are read
-      if (part.lowBucket > bucket || part.highBucket < bucket) continue;
-      const { values, buckets } = part;
-      for (let k = 0; k < buckets.length; k++) {
-        if (buckets[k] !== bucket) continue;
-        const value = values[k]!;
+    for (const { sorted, buckets } of parts) {
+      const n = buckets.length;
+      if (n === 0) continue;
+      if (sorted[0]! < min) min = sorted[0]!;
+      if (buckets[0]! > bucket || buckets[n - 1]! < bucket) continue;
+      // the part's values of the rank's bucket, found by bisection: a part is not read through
+      const end = partitionPoint(0, n, (k) => buckets[k]! <= bucket);
+      for (let k = partitionPoint(0, end, (k) => buckets[k]! < bucket); k < end; k++) {
+        const value = sorted[k]!;
         this.inBucket[collected++] = value;
         if (value < low) low = value;
         if (value > high) high = value;
@@ -673,7 +656,7 @@ export function colorScaleOf(values: ArrayLike<number>, kind: ColorScaleKind, qu
 
 /** colorScaleOf over the values of several arrays taken together (a frame's cells, kept per column group). */
 export function colorScaleOfParts(parts: readonly ArrayLike<number>[], kind: ColorScaleKind, quantile: number): ColorScale {
-  const bucketed = parts.map((values) => bucketedValues(values));
+  const bucketed = parts.map(bucketedValues);
   for (const part of bucketed) wholeCounts.add(part, 1);
   try {
     return wholeCounts.scaleOf(bucketed, kind, quantile);

@@ -19,7 +19,6 @@ import {
   PERCENTILE_COLORS,
   cellValue,
   colorLevel,
-  colorScaleOfParts,
   bucketedValues,
   ColorScaleCounts,
   type BucketedValues,
@@ -324,7 +323,7 @@ export function pixelWord(hex: string): number {
 const LEVEL_WORDS = Int32Array.from(LEVEL_COLORS, pixelWord);
 const EMPTY_WORD = pixelWord(EMPTY_COLOR) | 0;
 
-/** A group's visible non-empty cells: what the colour scale reads (with their buckets), and their colours under the last scale. */
+/** A group's visible non-empty cells: what the colour scale reads (sorted, with their buckets), and their colours under the last scale. */
 interface GroupCells extends BucketedValues {
   /** colour-by and visible slots the cells were taken under */
   readonly key: string;
@@ -399,12 +398,8 @@ export class HeatmapRenderer {
   /** what the colour scale was taken for, and the frames drawn with it since */
   private scaleBasis = '';
   private framesOnScale = 0;
-  /**
-   * The counts of the last frame's cells per value bucket, kept as groups come and go
-   * (cellsOfGroups) while the view moves (`counting`): a moving view's scale is taken from them.
-   */
+  /** The counts of the last frame's cells per value bucket, kept as groups come and go (cellsOfGroups): the colour scale is taken from them. */
   private readonly counts = new ColorScaleCounts();
-  private counting = false;
   /** a moving view's next scale: that of its period's first frame, taken in its last (colorScaleFor) */
   private nextScale: ColorScale | null = null;
   /** a whole picture being painted over calls (drawParts): what it is of, and its columns painted so far */
@@ -566,7 +561,6 @@ export class HeatmapRenderer {
    * of the period's first frame, its two passes over them spread over the period's frames.
    */
   private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], basis: string): ColorScale {
-    this.countCells(input.moving === true, cells);
     const kept = this.scale;
     if (input.moving && kept && basis === this.scaleBasis) {
       // the period's last frame waits while the picture is still being recoloured (see SCALE_EVERY_FRAMES): each frame paints a part of it, so not for long
@@ -578,16 +572,8 @@ export class HeatmapRenderer {
     }
     this.scaleBasis = basis;
     this.framesOnScale = 0;
-    const exact = input.moving ? this.counts.scaleOf(cells, input.colorScale, input.colorQuantile) : colorScaleOfParts(cells.map((c) => c.values), input.colorScale, input.colorQuantile);
+    const exact = this.counts.scaleOf(cells, input.colorScale, input.colorQuantile);
     return input.moving ? this.steadyScale(exact) : (this.scale = exact);
-  }
-
-  /** Counts a moving view's cells from now on (all of them in the first frame it moves, then those that come and go); a fixed view's are not kept. */
-  private countCells(moving: boolean, cells: readonly GroupCells[]): void {
-    if (moving === this.counting) return;
-    this.counts.clear();
-    this.counting = moving;
-    if (moving) for (const c of cells) this.counts.add(c, 1);
   }
 
   /**
@@ -682,15 +668,13 @@ export class HeatmapRenderer {
       const kept = same[j]! >= 0 ? before.cells[same[j]!]! : null;
       cells[j] = kept && kept.key === key ? kept : this.cellsOf(groups[j]!, key, firstSlot, lastSlot, colorBy);
     }
-    if (this.counting) {
-      // the counts follow the cells: those of the last frame kept stay, the rest go, the new come
-      const stays = new Uint8Array(before.cells.length);
-      for (let j = 0; j < cells.length; j++) {
-        if (same[j]! >= 0 && cells[j] === before.cells[same[j]!]) stays[same[j]!] = 1;
-        else this.counts.add(cells[j]!, 1);
-      }
-      for (let i = 0; i < stays.length; i++) if (!stays[i]) this.counts.add(before.cells[i]!, -1);
+    // the counts follow the cells: those of the last frame kept stay, the rest go, the new come
+    const stays = new Uint8Array(before.cells.length);
+    for (let j = 0; j < cells.length; j++) {
+      if (same[j]! >= 0 && cells[j] === before.cells[same[j]!]) stays[same[j]!] = 1;
+      else this.counts.add(cells[j]!, 1);
     }
+    for (let i = 0; i < stays.length; i++) if (!stays[i]) this.counts.add(before.cells[i]!, -1);
     this.lastCells = { groups, cells };
     return cells;
   }
@@ -710,7 +694,7 @@ export class HeatmapRenderer {
         slots[n++] = slot;
       }
     }
-    const cells: GroupCells = { key, ...bucketedValues(values), slots, words: new Int32Array(Math.max(0, lastSlot - firstSlot + 1)), scale: null };
+    const cells: GroupCells = { key, values, ...bucketedValues(values), slots, words: new Int32Array(Math.max(0, lastSlot - firstSlot + 1)), scale: null };
     this.cells.set(group, cells);
     return cells;
   }
