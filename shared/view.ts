@@ -531,13 +531,13 @@ function valueBucket(value: number): number {
 }
 
 /**
- * quantileOfPositive over the values of several arrays taken together (the cells of a frame are
- * kept per column group). A radix selection: the values are counted per bucket (valueBucket), the
- * bucket holding the rank is found in the counts, and only the values of that bucket are selected
- * among (some hundreds of ~70,000 cells of a busy view; most of them in a sparse one of low counts,
- * where they are mostly one value: then no selection is run). Exactly the value sorting would
- * give. Each part is sorted on its own (bucketedValues), so that ColorScaleCounts, which keeps the
- * counts for parts that come and go, finds the bucket's values in a part by bisection.
+ * quantileOfPositive over the values of several arrays taken together, without copying them (the
+ * cells of a frame are kept per column group). A radix selection: one pass counts the values per
+ * bucket (valueBucket), the bucket holding the rank is found in the counts, and a second pass
+ * collects the values of that bucket alone (some hundreds of ~70,000 cells of a busy view; most of
+ * them in a sparse one of low counts, where they are mostly one value: then no selection is run)
+ * and selects among them. Exactly the value sorting would give, in two linear passes and no copy
+ * of the values. ColorScaleCounts keeps the counts for parts that come and go.
  */
 export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: number): number {
   return colorScaleOfParts(parts, 'linear', q).max;
@@ -568,9 +568,10 @@ export function bucketedValues(values: ArrayLike<number>): BucketedValues {
 /**
  * colorScaleOfParts kept as parts come and go: the counts per bucket of the radix selection are
  * kept (add, with sign −1 to take a part out), so a scale costs the scan of the counts and the
- * values of the rank's bucket alone, found in each part by bisection. A moving
- * view changes a few parts a frame (its newest column groups), where both passes over every cell
- * in view (~100,000 at 1 h) were a share of every frame's script.
+ * values of the rank's bucket alone, found by bisection in each part, which is kept sorted with
+ * its buckets (bucketedValues). A moving view changes a few parts a frame (its newest column
+ * groups), where both passes over every cell in view (~100,000 at 1 h) were a share of every
+ * frame's script.
  */
 export class ColorScaleCounts {
   private readonly counts = new Uint32Array(VALUE_BUCKETS);
@@ -590,12 +591,9 @@ export class ColorScaleCounts {
 
   /** The colour scale of these parts, which must be those added and not taken out: colorScaleOfParts's. */
   scaleOf(parts: readonly BucketedValues[], kind: ColorScaleKind, q: number): ColorScale {
-    if (!(q >= 0 && q <= 1)) throw new RangeError(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
+    checkQuantile(q);
     if (this.positive === 0) return { kind, min: 0, max: 0 };
-    const rank = Math.min(this.positive, Math.max(1, Math.ceil(q * this.positive))) - 1;
-    let bucket = 0;
-    let below = 0;
-    while (below + this.counts[bucket]! <= rank) below += this.counts[bucket++]!;
+    const { bucket, rankInBucket } = rankBucket(this.counts, this.positive, q);
     const needed = this.counts[bucket]!;
     if (this.inBucket.length < needed || this.inBucket.length > Math.max(IN_BUCKET_KEPT, 4 * needed)) this.inBucket = new Float64Array(needed);
     let min = Infinity;
@@ -616,12 +614,25 @@ export class ColorScaleCounts {
         if (value > high) high = value;
       }
     }
-    return { kind, min, max: low === high ? low : select(this.inBucket.subarray(0, collected), rank - below) };
+    return { kind, min, max: low === high ? low : select(this.inBucket.subarray(0, collected), rankInBucket) };
   }
 }
 
-/** The counts quantileOfPositiveParts and colorScaleOfParts take their scale from, cleared after each. */
-const wholeCounts = new ColorScaleCounts();
+function checkQuantile(q: number): void {
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
+}
+
+/** The bucket holding the nearest-rank q-quantile of `positive` values counted per bucket, and the quantile's rank among that bucket's values. */
+function rankBucket(counts: Uint32Array, positive: number, q: number): { bucket: number; rankInBucket: number } {
+  const rank = Math.min(positive, Math.max(1, Math.ceil(q * positive))) - 1;
+  let bucket = 0;
+  let below = 0;
+  while (below + counts[bucket]! <= rank) below += counts[bucket++]!;
+  return { bucket, rankInBucket: rank - below };
+}
+
+/** The counts per bucket of colorScaleOfParts, zeroed after each call. */
+const oneShotCounts = new Uint32Array(VALUE_BUCKETS);
 
 /** Hoare's selection: the k-th smallest element (0-based), reordering the array. */
 function select(a: Float64Array, k: number): number {
@@ -654,14 +665,39 @@ export function colorScaleOf(values: ArrayLike<number>, kind: ColorScaleKind, qu
   return colorScaleOfParts([values], kind, quantile);
 }
 
-/** colorScaleOf over the values of several arrays taken together (a frame's cells, kept per column group). */
+/** colorScaleOf over the values of several arrays taken together (quantileOfPositiveParts's two passes). */
 export function colorScaleOfParts(parts: readonly ArrayLike<number>[], kind: ColorScaleKind, quantile: number): ColorScale {
-  const bucketed = parts.map(bucketedValues);
-  for (const part of bucketed) wholeCounts.add(part, 1);
+  checkQuantile(quantile);
+  let positive = 0;
+  let min = Infinity;
   try {
-    return wholeCounts.scaleOf(bucketed, kind, quantile);
+    for (const values of parts) {
+      for (let k = 0; k < values.length; k++) {
+        const value = values[k]!;
+        if (!(value > 0)) continue;
+        oneShotCounts[valueBucket(value)]!++;
+        positive++;
+        if (value < min) min = value;
+      }
+    }
+    if (positive === 0) return { kind, min: 0, max: 0 };
+    const { bucket, rankInBucket } = rankBucket(oneShotCounts, positive, quantile);
+    const inBucket = new Float64Array(oneShotCounts[bucket]!);
+    let collected = 0;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const values of parts) {
+      for (let k = 0; k < values.length; k++) {
+        const value = values[k]!;
+        if (!(value > 0) || valueBucket(value) !== bucket) continue;
+        inBucket[collected++] = value;
+        if (value < low) low = value;
+        if (value > high) high = value;
+      }
+    }
+    return { kind, min, max: low === high ? low : select(inBucket, rankInBucket) };
   } finally {
-    wholeCounts.clear();
+    oneShotCounts.fill(0);
   }
 }
 
