@@ -558,7 +558,8 @@ export class HeatmapRenderer {
    * The colour scale of this frame: the exact one of the cells (a quantile of all of them), but a
    * moving view keeps the last one while it is close (steadyScale), and takes a new one only once
    * in SCALE_EVERY_FRAMES frames while nothing else about the picture changes: that of the cells
-   * of the period's first frame, its two passes over them spread over the period's frames.
+   * of the period's first frame, taken there by one ColorScaleCounts.scaleOf call and shown from
+   * the period's last frame.
    */
   private colorScaleFor(input: HeatmapInput, cells: readonly GroupCells[], basis: string): ColorScale {
     const kept = this.scale;
