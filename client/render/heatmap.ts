@@ -357,8 +357,8 @@ const SCALE_SLACK = 0.1;
  * longest wait); meanwhile it shows clamped (CLAMPED_COLOR), and a quieter picture keeps the higher scale.
  * A period's last frame also waits for a recolouring in parts to end (HeatmapRenderer.drawParts):
  * a recolouring of P parts, P > SCALE_EVERY_FRAMES, takes the next scale P − SCALE_EVERY_FRAMES
- * frames late (one at 1920×1080: nine parts), so the longest wait is 2 × SCALE_EVERY_FRAMES − 2
- * plus that. Bounded, where a scale taken mid-recolouring started it over: with parts longer
+ * frames late (P grows with the plot's pixels: bench:client prints it per page size), so the
+ * longest wait is 2 × SCALE_EVERY_FRAMES − 2 plus that. Bounded, where a scale taken mid-recolouring started it over: with parts longer
  * than the period a live view whose cells kept moving was never of one scale.
  */
 export const SCALE_EVERY_FRAMES = 8;
