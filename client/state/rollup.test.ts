@@ -158,6 +158,33 @@ describe('RegionSums and GroupCache', () => {
     }
   });
 
+  it("GroupCache.groups after a done prepare reads no column (the prepare's walk is kept), and walks the columns again after a changed column or another filter in between", () => {
+    const { store, groups } = world(400);
+    for (let seq = 0; seq < 200; seq++) store.add(randomColumn(seq));
+    const latency: Filter = { metric: 'latency' };
+    const writes: Filter = { metric: 'latency', ops: ['write'] };
+    let reads = 0;
+    // the view's columns, counting each read of one of them
+    const held = new Proxy(store.between(10, 150), {
+      get(target, property, receiver) {
+        if (typeof property === 'string' && /^\d+$/.test(property)) reads++;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const fresh = (filter: Filter) => new GroupCache().groups(store.between(10, 150), 10, 150, 3, 1000, seriesFilter(filter), filterKey(filter)).map((g) => [g.firstSeq, Array.from(g.histogram)]);
+    const prepareThenCount = (between: () => void, filter: Filter): number => {
+      expect(groups.prepare(held, 10, 150, 3, 1000, seriesFilter(latency), filterKey(latency), Infinity).done).toBe(true);
+      between();
+      reads = 0;
+      const drawn = groups.groups(held, 10, 150, 3, 1000, seriesFilter(filter), filterKey(filter));
+      expect(drawn.map((g) => [g.firstSeq, Array.from(g.histogram)])).toEqual(fresh(filter));
+      return reads;
+    };
+    expect(prepareThenCount(() => {}, latency), 'the prepared groups handed over').toBe(0);
+    expect(prepareThenCount(() => groups.changed(100), latency), 'a column changed after the prepare').toBeGreaterThanOrEqual(held.length);
+    expect(prepareThenCount(() => {}, writes), 'another filter than the prepare\'s').toBeGreaterThanOrEqual(held.length);
+  });
+
   it('a filter changed while a view is being summed starts the sums again under it: the groups are of the new filter, never of the old', () => {
     const { store, groups } = world(5000);
     for (let seq = 0; seq < 3000; seq++) store.add({ ...randomColumn(seq), seq, startMs: seq * 1000 });
