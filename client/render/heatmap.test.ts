@@ -930,6 +930,66 @@ describe('HeatmapRenderer.prepareCells', () => {
     new HeatmapRenderer().draw(plain.surface, drawn);
     expect(prepared.all()).toEqual(plain.all());
   });
+
+  it("hands its walk of the groups to the draw of the same list (one sameGroupIndexes walk fewer), and a draw of another list walks anew: scale and pixels as a renderer that never prepared", () => {
+    const held = Array.from({ length: 300 }, (_, seq) => col(seq, 1 + (seq % 7), seq % 5 === 0 ? 1 + (seq % 3) : 0));
+    const cache = new GroupCache();
+    const filter = seriesFilter({ metric: 'latency' });
+    // each group object behind one proxy that counts the reads of its first seq (the walk reads them)
+    let firstSeqReads = 0;
+    const proxies = new WeakMap<CellGroup, CellGroup>();
+    const counted = (group: CellGroup): CellGroup => {
+      let proxy = proxies.get(group);
+      if (!proxy) {
+        proxy = new Proxy(group, {
+          get(target, property, receiver) {
+            if (property === 'firstSeq') firstSeqReads++;
+            return Reflect.get(target, property, receiver) as unknown;
+          },
+        });
+        proxies.set(group, proxy);
+      }
+      return proxy;
+    };
+    // a live view of 200 columns on 100 px, one pixel (two columns) newer a frame
+    const frame = (k: number): HeatmapInput => {
+      const fromSeq = 2 * k;
+      const packed = held.filter((c) => c.seq >= fromSeq && c.seq < fromSeq + 200).map((c) => PackedColumn.of(c));
+      const groups = cache.groups(packed, fromSeq, fromSeq + 199, 2, 1000, filter, 'latency').map(counted);
+      return { widthPx: 100, heightPx: 120, dpr: 1, fromMs: fromSeq * 1000, toMs: (fromSeq + 200) * 1000, intervalMs: 1000, yScale: 'log', yRange: [1000, 1e9], colorBy: 'count', colorScale: 'linear', colorQuantile: 0.9, percentiles: true, filterKey: 'latency', moving: true, groupSize: 2, groups };
+    };
+    const readsOf = (run: () => void): number => {
+      firstSeqReads = 0;
+      run();
+      return firstSeqReads;
+    };
+    const prepared = { renderer: new HeatmapRenderer(), canvas: fakeCanvas() };
+    const plain = { renderer: new HeatmapRenderer(), canvas: fakeCanvas() };
+    /** The frame drawn by both renderers, `before` run on the prepared one first: the reads of each draw; scale and pixels must agree. */
+    const drawBoth = (view: HeatmapInput, before: () => void, what: string): { prepared: number; plain: number } => {
+      before();
+      const scales: unknown[] = [];
+      const reads = {
+        prepared: readsOf(() => scales.push(prepared.renderer.draw(prepared.canvas.surface, view).colorScale)),
+        plain: readsOf(() => scales.push(plain.renderer.draw(plain.canvas.surface, view).colorScale)),
+      };
+      expect(scales[0], `${what}: the scale`).toEqual(scales[1]);
+      expect(prepared.canvas.all(), `${what}: the pixels`).toEqual(plain.canvas.all());
+      return reads;
+    };
+    const views = Array.from({ length: 5 }, (_, k) => frame(k));
+    drawBoth(views[0]!, () => {}, 'the first frame');
+    const walk = readsOf(() => sameGroupIndexes(views[0]!.groups, views[1]!.groups));
+    expect(walk, 'a walk reads a first seq of each group in view').toBeGreaterThanOrEqual(views[1]!.groups.length);
+    const same = drawBoth(views[1]!, () => prepared.renderer.prepareCells(views[1]!.groups, 'count', [1000, 1e9], Infinity), 'prepared with the same list');
+    expect(same.plain - same.prepared, 'the prepared walk used').toBe(walk);
+    const other = drawBoth(views[3]!, () => prepared.renderer.prepareCells(views[2]!.groups, 'count', [1000, 1e9], Infinity), 'prepared with another list');
+    expect(other.prepared, 'the prepared walk of another list thrown away').toBe(other.plain);
+    prepared.renderer.prepareCells(views[4]!.groups, 'count', [1000, 1e9], Infinity);
+    drawBoth(views[2]!, () => {}, 'a draw of another list between the prepare and its own');
+    const stale = drawBoth(views[4]!, () => {}, 'the prepared list drawn after another');
+    expect(stale.prepared, 'the walk against a frame since drawn thrown away').toBe(stale.plain);
+  });
 });
 
 describe('HeatmapRenderer staging', () => {
