@@ -117,14 +117,17 @@ describe('HistoryArrivals: when history is added in full (the version the colour
     expect(arrivals.version).toBe(2);
   });
 
-  it('forgets what arrived from a server that is gone', async () => {
+  it('forgets what arrived from a server that is gone, and what it had added: no version moves for it', async () => {
     const { server, arrivals, frame, added } = page();
     arrivals.request(STEP_MS, CHUNK_ROLLUPS, [[5, 5]]);
-    server.calls[0]!.resolve(rollups(0, 10));
+    server.calls[0]!.resolve(rollups(0, 400));
     await flush();
+    // a slice of the answer added, the rest not yet
+    expect(frame()).toBe(SLICE);
     arrivals.forget();
     expect(arrivals.loading).toBe(false);
     expect(frame()).toBe(0);
-    expect(added).toEqual([]);
+    expect(added).toEqual([[0, SLICE - 1]]);
+    expect(arrivals.version, 'nothing of the new server added').toBe(0);
   });
 });

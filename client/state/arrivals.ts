@@ -84,6 +84,7 @@ export class HistoryArrivals {
   forget(): void {
     this.loader.forget();
     this.arriving.length = 0;
+    this.addedSinceVersion = false;
   }
 
   dispose(): void {
