@@ -21,7 +21,7 @@ export class HistoryArrivals {
   private addedSinceVersion = false;
   version = 0;
 
-  /** `changed`: an answer arrived or a request settled (the page draws a frame). */
+  /** `changed`: called when a request settles, answered or failed (the page draws a frame). */
   constructor(fetchColumns: FetchColumns, changed: () => void) {
     this.loader = new HistoryLoader(
       fetchColumns,
