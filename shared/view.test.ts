@@ -194,6 +194,15 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
     }
   });
 
+  it('says in one line when the parts given are not those counted (ColorScaleCounts.scaleOf)', () => {
+    const counts = new ColorScaleCounts();
+    const added = bucketedValues([1, 2, 3]);
+    counts.add(added, 1);
+    expect(() => counts.scaleOf([], 'linear', 0.5)).toThrow("ColorScaleCounts.scaleOf: the parts hold 0 values of the quantile's bucket where the counts hold 1: pass exactly the parts added and not taken out");
+    expect(() => counts.scaleOf([added, bucketedValues([2])], 'linear', 0.5)).toThrow('the parts hold 2 values of the quantile');
+    expect(counts.scaleOf([added], 'linear', 0.5)).toEqual({ kind: 'linear', min: 1, max: 2 });
+  });
+
   it.each([
     ['nothing', [], [], 'none'],
     ['no positive value', [0, -2, Number.NaN], [], 'none'],

@@ -614,6 +614,7 @@ export class ColorScaleCounts {
         if (value > high) high = value;
       }
     }
+    if (collected !== needed) throw new Error(`ColorScaleCounts.scaleOf: the parts hold ${collected} values of the quantile's bucket where the counts hold ${needed}: pass exactly the parts added and not taken out`);
     return { kind, min, max: low === high ? low : select(this.inBucket.subarray(0, collected), rankInBucket) };
   }
 }
