@@ -11,7 +11,7 @@
 import { SLOTS } from '../../shared/scheme.ts';
 import { slotEdges } from '../../shared/buckets.ts';
 import { partitionPoint } from '../../shared/search.ts';
-import type { Surface } from './surface.ts';
+import { COPIED_BY_WORD_PX, type Surface } from './surface.ts';
 import {
   EMPTY_COLOR,
   LEVEL_COLORS,
@@ -796,9 +796,6 @@ function colouredWords(cells: GroupCells, scale: ColorScale, firstSlot: number):
   return cells.words;
 }
 
-/** Widest range of pixel columns whose rows are copied word by word rather than by copyWithin. */
-const NARROW_PX = 64;
-
 /** Paints cells and percentile lines into the pixel buffer, within a range of pixel columns. */
 class Painter {
   private readonly stride: number;
@@ -833,7 +830,7 @@ class Painter {
     for (let i = first; i < end; i++) words.set(colouredWords(this.groupCells[i]!, this.colorScale, this.firstSlot), (i - first) * stride);
     const x0 = this.placed.x0Px.subarray(first, end);
     const x1 = this.placed.x1Px.subarray(first, end);
-    const narrow = to - from <= NARROW_PX;
+    const narrow = to - from <= COPIED_BY_WORD_PX;
     for (const { y0, y1, slots } of bands) {
       // The band's first row is painted, the rest are copies of it.
       const top = y0 * widthPx;

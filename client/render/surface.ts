@@ -24,8 +24,11 @@ export interface Surface {
   put(from: number, to: number): void;
 }
 
-/** Widest part whose rows are copied word by word: a subarray and a set() call per row cost more than a few stores. */
-const COPIED_BY_WORD_PX = 64;
+/**
+ * Widest range of pixel columns whose rows are copied word by word, here and by the heat map's
+ * painter: for so few words a call per row (a subarray and set(), copyWithin) costs more than the stores.
+ */
+export const COPIED_BY_WORD_PX = 64;
 
 /** Copies the columns [from, to) of a buffer width pixels wide into the first columns of an image (of at least that width). */
 export function copyColumns(pixels: Int32Array, width: number, height: number, from: number, to: number, image: ImageData): void {
