@@ -24,9 +24,6 @@ import {
   levelColor,
   mapFrom,
   mapTo,
-  quantileOfPositive,
-  quantileOfPositiveParts,
-  colorScaleOfParts,
   ColorScaleCounts,
   bucketedValues,
   type BucketedValues,
@@ -36,6 +33,8 @@ import {
   timeTickRun,
   valueTicks,
   type AxisMap,
+  type ColorScale,
+  type ColorScaleKind,
 } from './view.ts';
 import { SLOTS } from './scheme.ts';
 
@@ -80,10 +79,28 @@ describe('unit formatting', () => {
   });
 });
 
+/** The colour maximum of these values (colorScaleOf's). */
+const quantileOf = (values: readonly number[], q: number): number => colorScaleOf(values, 'linear', q).max;
+
+/**
+ * The colour scale of the values of these parts taken together, both ways: colorScaleOf over all
+ * of them, and a ColorScaleCounts that counted each part (the renderer's). The two must agree.
+ */
+function scaleOfParts(parts: readonly (readonly number[])[], kind: ColorScaleKind, q: number): ColorScale {
+  const whole = colorScaleOf(parts.flat(), kind, q);
+  const counts = new ColorScaleCounts();
+  const bucketed = parts.map((values) => bucketedValues(values));
+  for (const part of bucketed) counts.add(part, 1);
+  expect(counts.scaleOf(bucketed, kind, q), 'kept in counts').toEqual(whole);
+  return whole;
+}
+
+const quantileOfParts = (parts: readonly (readonly number[])[], q: number): number => scaleOfParts(parts, 'linear', q).max;
+
 describe('colour maximum from a high percentile', () => {
   it('one hot cell among many does not set the maximum', () => {
     const values = [...new Array<number>(100).fill(1), 1000];
-    expect(quantileOfPositive(values, 0.99)).toBe(1);
+    expect(quantileOf(values, 0.99)).toBe(1);
     const scale = colorScaleOf(values, 'linear', 0.99);
     expect(scale.max).toBe(1);
     expect(colorLevel(scale, 1000)).toBe(CLAMPED_LEVEL);
@@ -91,14 +108,14 @@ describe('colour maximum from a high percentile', () => {
   });
 
   it('with few cells the maximum is the largest (nearest rank)', () => {
-    expect(quantileOfPositive([3, 9, 1, 4], 0.99)).toBe(9);
-    expect(quantileOfPositive([3, 9, 1, 4], 0.5)).toBe(3);
+    expect(quantileOf([3, 9, 1, 4], 0.99)).toBe(9);
+    expect(quantileOf([3, 9, 1, 4], 0.5)).toBe(3);
   });
 
   it('ignores empty cells and is 0 when all are empty', () => {
-    expect(quantileOfPositive([0, 0, 5, 0], 0.99)).toBe(5);
-    expect(quantileOfPositive([0, 0], 0.99)).toBe(0);
-    expect(quantileOfPositive([], 0.99)).toBe(0);
+    expect(quantileOf([0, 0, 5, 0], 0.99)).toBe(5);
+    expect(quantileOf([0, 0], 0.99)).toBe(0);
+    expect(quantileOf([], 0.99)).toBe(0);
   });
 
   it('agrees with sorting on random data', () => {
@@ -109,7 +126,7 @@ describe('colour maximum from a high percentile', () => {
       const q = random();
       const positive = values.filter((v) => v > 0).sort((a, b) => a - b);
       const expected = positive.length === 0 ? 0 : positive[Math.min(positive.length, Math.max(1, Math.ceil(q * positive.length))) - 1];
-      expect(quantileOfPositive(values, q)).toBe(expected);
+      expect(quantileOf(values, q)).toBe(expected);
     }
   });
 });
@@ -123,16 +140,16 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
 
   it('equals sorting on fixed inputs split into parts, empty parts included', () => {
     const parts = [[5, 0, 3], [], [0.25, 1e9, 7, 7, 7], [2 ** -30, 1]];
-    for (const q of [0, 0.1, 0.5, 0.9, 0.99, 1]) expect(quantileOfPositiveParts(parts, q)).toBe(bySorting(parts, q));
-    expect(quantileOfPositiveParts(parts, 0.99)).toBe(1e9);
-    expect(quantileOfPositiveParts(parts, 0.5)).toBe(5);
-    expect(quantileOfPositiveParts([[], [0, 0]], 0.99)).toBe(0);
+    for (const q of [0, 0.1, 0.5, 0.9, 0.99, 1]) expect(quantileOfParts(parts, q)).toBe(bySorting(parts, q));
+    expect(quantileOfParts(parts, 0.99)).toBe(1e9);
+    expect(quantileOfParts(parts, 0.5)).toBe(5);
+    expect(quantileOfParts([[], [0, 0]], 0.99)).toBe(0);
   });
 
   it('tells apart values in the same sixteenth of an octave (one bucket)', () => {
     // 1024..1087 share a bucket: the rank is selected among them, not rounded to the bucket
     const parts = [[1030, 1024, 1087], [1025, 1031], [1029]];
-    expect([0.01, 0.2, 0.4, 0.6, 0.8, 1].map((q) => quantileOfPositiveParts(parts, q))).toEqual([1024, 1025, 1029, 1030, 1031, 1087]);
+    expect([0.01, 0.2, 0.4, 0.6, 0.8, 1].map((q) => quantileOfParts(parts, q))).toEqual([1024, 1025, 1029, 1030, 1031, 1087]);
   });
 
   it('equals sorting on random counts and byte-weighted values, over random splits', () => {
@@ -147,9 +164,9 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
         }),
       );
       const q = trial % 3 === 0 ? 0.99 : random();
-      expect(quantileOfPositiveParts(parts, q)).toBe(bySorting(parts, q));
+      expect(quantileOfParts(parts, q)).toBe(bySorting(parts, q));
       const positive = parts.flat().filter((v) => v > 0);
-      expect(colorScaleOfParts(parts, 'log', q)).toEqual({ kind: 'log', min: positive.length > 0 ? Math.min(...positive) : 0, max: bySorting(parts, q) });
+      expect(scaleOfParts(parts, 'log', q)).toEqual({ kind: 'log', min: positive.length > 0 ? Math.min(...positive) : 0, max: bySorting(parts, q) });
     }
   });
 
@@ -163,8 +180,8 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
     ['NaN and negatives are not positive', [[Number.NaN, 4, -1], [Number.NaN, 2]], 1, 4],
     ['many equal values in one bucket', [Array.from({ length: 5000 }, () => 1), [2]], 0.99, 1],
   ])('%s', (_, parts, q, expected) => {
-    expect(quantileOfPositiveParts(parts, q)).toBe(expected);
-    expect(quantileOfPositiveParts(parts, q)).toBe(bySorting(parts, q));
+    expect(quantileOfParts(parts, q)).toBe(expected);
+    expect(quantileOfParts(parts, q)).toBe(bySorting(parts, q));
   });
 
   it('gives the scale sorting gives while parts are added and taken out, in any order (ColorScaleCounts)', () => {
@@ -190,7 +207,7 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
       const positive = parts.flat().filter((v) => v > 0);
       const sorted = { kind: 'sqrt', min: positive.length > 0 ? Math.min(...positive) : 0, max: bySorting(parts, q) };
       expect(counts.scaleOf(held.map((h) => h.part), 'sqrt', q), `trial ${trial}`).toEqual(sorted);
-      expect(colorScaleOfParts(parts, 'sqrt', q), `trial ${trial}`).toEqual(sorted);
+      expect(colorScaleOf(parts.flat(), 'sqrt', q), `trial ${trial}`).toEqual(sorted);
     }
   });
 
@@ -216,12 +233,14 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
   });
 
   it('takes the smallest positive value as the minimum, whatever the parts', () => {
-    expect(colorScaleOfParts([[0, 7, Number.NaN], [3e-310, 2]], 'log', 0.99).min).toBe(3e-310);
-    expect(colorScaleOfParts([[0], []], 'log', 0.99)).toEqual({ kind: 'log', min: 0, max: 0 });
+    expect(scaleOfParts([[0, 7, Number.NaN], [3e-310, 2]], 'log', 0.99).min).toBe(3e-310);
+    expect(scaleOfParts([[0], []], 'log', 0.99)).toEqual({ kind: 'log', min: 0, max: 0 });
   });
 
   it.each([-0.1, 1.5, Number.NaN])('rejects the quantile %f with a line naming it', (q) => {
-    expect(() => quantileOfPositiveParts([[1, 2]], q)).toThrow(`colour quantile ${q} is not within 0..1: give a fraction such as 0.99`);
+    const line = `colour quantile ${q} is not within 0..1: give a fraction such as 0.99`;
+    expect(() => colorScaleOf([1, 2], 'linear', q)).toThrow(line);
+    expect(() => new ColorScaleCounts().scaleOf([], 'linear', q)).toThrow(line);
   });
 });
 

@@ -510,14 +510,6 @@ export interface ColorScale {
   readonly max: number;
 }
 
-/**
- * The q-quantile (nearest rank) of the positive values: the colour maximum, so that one hot
- * cell among many does not wash out the rest. 0 when none is positive.
- */
-export function quantileOfPositive(values: ArrayLike<number>, q: number): number {
-  return quantileOfPositiveParts([values], q);
-}
-
 // A positive double's high 32 bits grow with its value: their top 16 (sign, exponent, 4 bits of
 // mantissa) put it in one of 32,768 buckets that ascend by value, each spanning 1/16 of an octave.
 const BITS = new Float64Array(1);
@@ -528,19 +520,6 @@ const VALUE_BUCKETS = 1 << 15;
 function valueBucket(value: number): number {
   BITS[0] = value;
   return BITS_WORDS[HIGH_WORD]! >>> 16;
-}
-
-/**
- * quantileOfPositive over the values of several arrays taken together, without copying them (the
- * cells of a frame are kept per column group). A radix selection: one pass counts the values per
- * bucket (valueBucket), the bucket holding the rank is found in the counts, and a second pass
- * collects the values of that bucket alone (some hundreds of ~70,000 cells of a busy view; most of
- * them in a sparse one of low counts, where they are mostly one value: then no selection is run)
- * and selects among them. Exactly the value sorting would give, in two linear passes and no copy
- * of the values. ColorScaleCounts keeps the counts for parts that come and go.
- */
-export function quantileOfPositiveParts(parts: readonly ArrayLike<number>[], q: number): number {
-  return colorScaleOfParts(parts, 'linear', q).max;
 }
 
 /** Values of the rank's bucket a ColorScaleCounts keeps room for between scales, whatever the last one needed. */
@@ -566,7 +545,7 @@ export function bucketedValues(values: ArrayLike<number>): BucketedValues {
 }
 
 /**
- * colorScaleOfParts kept as parts come and go: the counts per bucket of the radix selection are
+ * colorScaleOf over parts that come and go: the counts per bucket of its radix selection are
  * kept (add, with sign −1 to take a part out), so a scale costs the scan of the counts and the
  * values of the rank's bucket alone, found by bisection in each part, which is kept sorted with
  * its buckets (bucketedValues). A moving view changes a few parts a frame (its newest column
@@ -589,7 +568,7 @@ export class ColorScaleCounts {
     this.positive = 0;
   }
 
-  /** The colour scale of these parts, which must be those added and not taken out: colorScaleOfParts's. */
+  /** The colour scale of these parts' values taken together, colorScaleOf's: they must be the parts added and not taken out. */
   scaleOf(parts: readonly BucketedValues[], kind: ColorScaleKind, q: number): ColorScale {
     checkQuantile(q);
     if (this.positive === 0) return { kind, min: 0, max: 0 };
@@ -632,7 +611,7 @@ function rankBucket(counts: Uint32Array, positive: number, q: number): { bucket:
   return { bucket, rankInBucket: rank - below };
 }
 
-/** The counts per bucket of colorScaleOfParts, zeroed after each call. */
+/** The counts per bucket of colorScaleOf, zeroed after each call. */
 const oneShotCounts = new Uint32Array(VALUE_BUCKETS);
 
 /** Hoare's selection: the k-th smallest element (0-based), reordering the array. */
@@ -661,25 +640,27 @@ function select(a: Float64Array, k: number): number {
   return a[k]!;
 }
 
-/** The colour scale of a set of cell values: max from the quantile, min the smallest positive value. */
+/**
+ * The colour scale of a set of cell values: min the smallest positive value, max the quantile
+ * (nearest rank) of the positive ones, so that one hot cell among many does not wash out the
+ * rest; both 0 when none is positive. A radix selection, without copying the values: one pass
+ * counts them per bucket (valueBucket), the bucket holding the rank is found in the counts, and a
+ * second pass collects the values of that bucket alone (some hundreds of ~70,000 cells of a busy
+ * view; most of them in a sparse one of low counts, where they are mostly one value: then no
+ * selection is run) and selects among them. Exactly the value sorting would give.
+ * ColorScaleCounts keeps the counts for parts that come and go.
+ */
 export function colorScaleOf(values: ArrayLike<number>, kind: ColorScaleKind, quantile: number): ColorScale {
-  return colorScaleOfParts([values], kind, quantile);
-}
-
-/** colorScaleOf over the values of several arrays taken together (quantileOfPositiveParts's two passes). */
-export function colorScaleOfParts(parts: readonly ArrayLike<number>[], kind: ColorScaleKind, quantile: number): ColorScale {
   checkQuantile(quantile);
   let positive = 0;
   let min = Infinity;
   try {
-    for (const values of parts) {
-      for (let k = 0; k < values.length; k++) {
-        const value = values[k]!;
-        if (!(value > 0)) continue;
-        oneShotCounts[valueBucket(value)]!++;
-        positive++;
-        if (value < min) min = value;
-      }
+    for (let k = 0; k < values.length; k++) {
+      const value = values[k]!;
+      if (!(value > 0)) continue;
+      oneShotCounts[valueBucket(value)]!++;
+      positive++;
+      if (value < min) min = value;
     }
     if (positive === 0) return { kind, min: 0, max: 0 };
     const { bucket, rankInBucket } = rankBucket(oneShotCounts, positive, quantile);
@@ -687,14 +668,12 @@ export function colorScaleOfParts(parts: readonly ArrayLike<number>[], kind: Col
     let collected = 0;
     let low = Infinity;
     let high = -Infinity;
-    for (const values of parts) {
-      for (let k = 0; k < values.length; k++) {
-        const value = values[k]!;
-        if (!(value > 0) || valueBucket(value) !== bucket) continue;
-        inBucket[collected++] = value;
-        if (value < low) low = value;
-        if (value > high) high = value;
-      }
+    for (let k = 0; k < values.length; k++) {
+      const value = values[k]!;
+      if (!(value > 0) || valueBucket(value) !== bucket) continue;
+      inBucket[collected++] = value;
+      if (value < low) low = value;
+      if (value > high) high = value;
     }
     return { kind, min, max: low === high ? low : select(inBucket, rankInBucket) };
   } finally {
