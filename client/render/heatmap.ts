@@ -350,16 +350,20 @@ const SCALE_SLACK = 0.1;
  * first frame, taken there from the counts kept per value bucket (ColorScaleCounts: the frame
  * reads only the values of the rank's bucket) and shown from its last. (Selected over all the
  * cells whole in one frame, it made that frame the longest of a scrolling view's, 5–27 ms in a
- * profile under load; spread over the period's frames, it was a tenth of each one's script.) So the scale
+ * profile under load; spread over the period's frames, it was a tenth of each one's script.
+ * Taken from the kept counts it costs little, so the period no longer spreads a cost; what it
+ * still buys is a picture that takes a new scale, each a recolouring of the whole plot over
+ * several frames when it moves beyond SCALE_SLACK, at most once a period.) So the scale
  * lags the cells: a busier cell that first shows in a period's first frame colours the scale at
  * that period's last frame (SCALE_EVERY_FRAMES − 1 frames later), one that first shows in its
  * second frame only at the next period's last (2 × SCALE_EVERY_FRAMES − 2 frames later, the
  * longest wait); meanwhile it shows clamped (CLAMPED_COLOR), and a quieter picture keeps the higher scale.
  * A period's last frame also waits for a recolouring in parts to end (HeatmapRenderer.drawParts):
  * a recolouring of P parts, P > SCALE_EVERY_FRAMES, takes the next scale P − SCALE_EVERY_FRAMES
- * frames late (P grows with the plot's pixels: bench:client prints it per page size), so the
- * longest wait is 2 × SCALE_EVERY_FRAMES − 2 plus that. Bounded, where a scale taken mid-recolouring started it over: with parts longer
- * than the period a live view whose cells kept moving was never of one scale.
+ * frames late (P grows with the plot's pixels: bench:client prints it for its page), so the
+ * longest wait is 2 × SCALE_EVERY_FRAMES − 2 plus that. Bounded, where a scale taken
+ * mid-recolouring started it over: with parts longer than the period a live view whose cells
+ * kept moving was never of one scale.
  */
 export const SCALE_EVERY_FRAMES = 8;
 
