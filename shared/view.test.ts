@@ -27,6 +27,7 @@ import {
   ColorScaleCounts,
   bucketedValues,
   type BucketedValues,
+  nearestRankSlots,
   regionStats,
   slotsIn,
   timeTicks,
@@ -400,6 +401,26 @@ describe('geometry', () => {
     expect(valueTicks('log', 1000, 100_000, 10, 'latency').map((t) => t.label)).toEqual(['1 µs', '2 µs', '5 µs', '10 µs', '20 µs', '50 µs', '100 µs']);
     expect(valueTicks('log', 512, 2 ** 20, 6, 'size').map((t) => t.label)).toEqual(['1 KiB', '4 KiB', '16 KiB', '64 KiB', '256 KiB', '1 MiB']);
     expect(valueTicks('linear', 0, 10_000_000, 5, 'latency').map((t) => t.label)).toEqual(['0 ns', '2 ms', '4 ms', '6 ms', '8 ms', '10 ms']);
+  });
+});
+
+describe('nearestRankSlots', () => {
+  it('gives quantileSlot of the range for each quantile, repeated ones too, into the slots handed over', () => {
+    let seed = 11;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const quantiles = [Number.MIN_VALUE, 0.25, 0.5, 0.5, 0.9, 0.999, 1];
+    const slots = new Int32Array(quantiles.length);
+    for (let trial = 0; trial < 300; trial++) {
+      const h = new Float64Array(SLOTS);
+      for (let k = Math.floor(random() * 25); k > 0; k--) h[Math.floor(random() * SLOTS)]! += 1 + Math.floor(random() * (random() < 0.1 ? 5000 : 4));
+      const first = Math.floor(random() * SLOTS) - 10;
+      const last = first + Math.floor(random() * SLOTS);
+      const kept = h.map((n, slot) => (slot >= first && slot <= last ? n : 0));
+      slots.fill(-2);
+      const count = nearestRankSlots(h, first, last, quantiles, slots);
+      expect(count).toBe(kept.reduce((a, b) => a + b, 0));
+      expect([...slots]).toEqual(quantiles.map((q) => quantileSlot(kept, q)));
+    }
   });
 });
 

@@ -765,32 +765,54 @@ export interface RegionStats {
 }
 
 /**
+ * The slots of nearest-rank quantiles of a histogram's slots first..last (clamped to the
+ * histogram), read in place in one walk: slots[k] is the slot of quantiles[k] (ascending; 0 < q
+ * <= 1, so Number.MIN_VALUE is the lowest non-empty slot and 1 the highest), −1 when the range
+ * is empty; returns the count in the range. The rule of quantileSlot (shared/column.ts). Writes
+ * into the caller's `slots` and allocates nothing: the side panels' statistics (regionStats) and
+ * each drawn cell group's percentile lines (percentileSlotsOf, client/render/heatmap.ts) both
+ * take several quantiles of a histogram, often.
+ */
+export function nearestRankSlots(histogram: ArrayLike<number>, first: number, last: number, quantiles: readonly number[], slots: Int32Array): number {
+  const from = Math.max(0, first);
+  const to = Math.min(last, histogram.length - 1);
+  let count = 0;
+  let lowest = -1;
+  let highest = -1;
+  for (let slot = from; slot <= to; slot++) {
+    const n = histogram[slot]!;
+    if (!(n > 0)) continue;
+    count += n;
+    if (lowest < 0) lowest = slot;
+    highest = slot;
+  }
+  let next = 0;
+  if (count > 0) {
+    let rank = Math.max(1, Math.ceil(quantiles[0]! * count));
+    let seen = 0;
+    for (let slot = lowest; slot <= highest && next < quantiles.length; slot++) {
+      seen += histogram[slot]!;
+      while (next < quantiles.length && seen >= rank) {
+        slots[next++] = slot;
+        if (next < quantiles.length) rank = Math.max(1, Math.ceil(quantiles[next]! * count));
+      }
+    }
+  }
+  for (; next < quantiles.length; next++) slots[next] = count > 0 ? highest : -1;
+  return count;
+}
+
+/** The quantiles of RegionStats, in its order: min, p50, p90, p99, max. */
+const REGION_QUANTILES = [Number.MIN_VALUE, 0.5, 0.9, 0.99, 1];
+const regionSlots = new Int32Array(REGION_QUANTILES.length);
+
+/**
  * Statistics of the slots first..last of a histogram (the region's value range), read in place:
  * the side panels take them from several kept sums four times a second while a view moves.
  */
 export function regionStats(histogram: ArrayLike<number>, first = 0, last = SLOTS - 1): RegionStats {
-  const from = Math.max(0, first);
-  const to = Math.min(last, histogram.length - 1);
-  let count = 0;
-  let min = -1;
-  let max = -1;
-  for (let slot = from; slot <= to; slot++) {
-    const n = histogram[slot]!;
-    if (n === 0) continue;
-    count += n;
-    if (min < 0) min = slot;
-    max = slot;
-  }
-  if (count === 0) return { count, min, p50: -1, p90: -1, p99: -1, max };
-  const ranks = [0.5, 0.9, 0.99].map((q) => Math.max(1, Math.ceil(q * count)));
-  const at = [max, max, max];
-  let seen = 0;
-  let next = 0;
-  for (let slot = min; slot <= max && next < ranks.length; slot++) {
-    seen += histogram[slot]!;
-    while (next < ranks.length && seen >= ranks[next]!) at[next++] = slot;
-  }
-  return { count, min, p50: at[0]!, p90: at[1]!, p99: at[2]!, max };
+  const count = nearestRankSlots(histogram, first, last, REGION_QUANTILES, regionSlots);
+  return { count, min: regionSlots[0]!, p50: regionSlots[1]!, p90: regionSlots[2]!, p99: regionSlots[3]!, max: regionSlots[4]! };
 }
 
 /** Block I/O moves whole sectors: every request size is a multiple of this. */

@@ -23,6 +23,7 @@ import {
   ColorScaleCounts,
   type BucketedValues,
   mapTo,
+  nearestRankSlots,
   slotsIn,
   type AxisMap,
   type ColorBy,
@@ -241,32 +242,14 @@ export function lineCenterPx(geometry: Pick<HeatmapGeometry, 'edgePx'>, slot: nu
   return Math.round((geometry.edgePx[slot]! + geometry.edgePx[slot + 1]!) / 2);
 }
 
-/**
- * p50, p99 and max in one pass over the histogram: the same nearest-rank rule as quantileSlot
- * (shared/column.ts; a unit test holds them equal), three times cheaper for thousands of columns.
- */
+/** The quantiles of the percentile lines, in the order of percentileSlotsOf's answer: p50, p99, max. */
+const LINE_QUANTILES = [0.5, 0.99, 1];
+const lineSlots = new Int32Array(LINE_QUANTILES.length);
+
+/** p50, p99 and max of a histogram in one walk (nearestRankSlots: quantileSlot's rule, a unit test holds them equal), -1 when it is empty. */
 export function percentileSlotsOf(histogram: ArrayLike<number>): { p50: number; p99: number; max: number } {
-  let total = 0;
-  let max = -1;
-  for (let slot = 0; slot < histogram.length; slot++) {
-    const count = histogram[slot]!;
-    if (count > 0) {
-      total += count;
-      max = slot;
-    }
-  }
-  if (total === 0) return { p50: -1, p99: -1, max: -1 };
-  const rank50 = Math.max(1, Math.ceil(0.5 * total));
-  const rank99 = Math.max(1, Math.ceil(0.99 * total));
-  let p50 = -1;
-  let p99 = -1;
-  let seen = 0;
-  for (let slot = 0; slot <= max && p99 < 0; slot++) {
-    seen += histogram[slot]!;
-    if (p50 < 0 && seen >= rank50) p50 = slot;
-    if (seen >= rank99) p99 = slot;
-  }
-  return { p50, p99, max };
+  nearestRankSlots(histogram, 0, histogram.length - 1, LINE_QUANTILES, lineSlots);
+  return { p50: lineSlots[0]!, p99: lineSlots[1]!, max: lineSlots[2]! };
 }
 
 /** How close to a whole device pixel a view's start counts as on it (as for a scroll: HeatmapRenderer.changedRanges). */
