@@ -279,6 +279,30 @@ describe('percentileLines', () => {
     }
   });
 
+  it('keep the last frame\'s pieces and segments that are drawn the same, and equal the lines taken afresh', () => {
+    const groups = Array.from({ length: 12 }, (_, seq) => group(seq, seq % 3 === 0 ? [10, 20, 20] : [10, 12]));
+    const placedAt = (list: DrawnGroup[], dx: number) => ({ groups: list, x0Px: Int32Array.from(list, (g) => g.x0Px + dx), x1Px: Int32Array.from(list, (g) => g.x1Px + dx), firstSeqs: Float64Array.from(list, (g) => g.firstSeq) });
+    const first = percentileLines(placedAt(groups, 0), 1, 4);
+    const still = percentileLines(placedAt(groups, 0), 1, 4, first.pieces);
+    expect(still.lines).toEqual(first.lines);
+    for (const key of ['p50', 'p99', 'max'] as const) still.lines[key].forEach((segment, i) => expect(segment).toBe(first.lines[key][i]));
+    expect(still.pieces.taken).toEqual(first.pieces.taken);
+    still.pieces.taken.forEach((taken, i) => expect(taken).toBe(first.pieces.taken[i]));
+    // moved by a pixel: the same percentiles, new segments where they are drawn now
+    const moved = percentileLines(placedAt(groups, -1), 1, 4, first.pieces);
+    expect(moved.lines).toEqual(percentileLines(placedAt(groups, -1), 1, 4).lines);
+    expect(moved.lines.max[0]).not.toBe(first.lines.max[0]);
+    moved.pieces.taken.forEach((taken, i) => expect(taken).toBe(first.pieces.taken[i]));
+    // the newest group changed (a column came in): its piece is taken again, the others kept
+    const newer = [...groups.slice(0, 11), group(11, [30])];
+    const changed = percentileLines(placedAt(newer, 0), 1, 4, first.pieces);
+    expect(changed.lines).toEqual(percentileLines(placedAt(newer, 0), 1, 4).lines);
+    expect(changed.lines.max[2]!.slot).toBe(30);
+    expect(changed.lines.max[1]).toBe(first.lines.max[1]);
+    expect([...changed.pieces.x0Px]).toEqual([0, 4, 8]);
+    expect([...changed.pieces.x1Px]).toEqual([4, 8, 12]);
+  });
+
   it('leave the cells between the lines visible when the max jumps in every one-pixel column', () => {
     const { surface, pixel } = fakeCanvas();
     const MID = slotOf(1_000_000);

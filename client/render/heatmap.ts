@@ -140,52 +140,102 @@ export interface PieceSlots {
 }
 
 /**
+ * A frame's pieces of the percentile lines, ascending by first seq (and in x): piece k over the
+ * device-pixel columns x0Px[k]..x1Px[k], its percentiles, and its segment of each line (in
+ * PERCENTILE_KEYS order; null where it has none), which the next frame keeps while the piece is
+ * drawn the same. In typed arrays and flat lists, not a tuple, a map entry and three new
+ * segments a piece: those were most of the renderer's garbage, ~170 pieces a frame at 1 h.
+ */
+export interface LinePieces {
+  readonly count: number;
+  readonly firstSeqs: Float64Array;
+  readonly x0Px: Int32Array;
+  readonly x1Px: Int32Array;
+  readonly taken: readonly PieceSlots[];
+  readonly segments: readonly (LineSegment | null)[];
+}
+
+const PERCENTILE_KEYS = ['p50', 'p99', 'max'] as const;
+
+const NO_PIECES: LinePieces = { count: 0, firstSeqs: new Float64Array(0), x0Px: new Int32Array(0), x1Px: new Int32Array(0), taken: [], segments: [] };
+
+/** Where the piece of the lines that starts at group `start` ends: at a gap in the data, or at the next multiple of pieceSeqs. */
+function pieceEnd(firstSeqs: Float64Array, start: number, groupSize: number, pieceSeqs: number): number {
+  const piece = Math.floor(firstSeqs[start]! / pieceSeqs);
+  let end = start + 1;
+  while (end < firstSeqs.length && Math.floor(firstSeqs[end]! / pieceSeqs) === piece && firstSeqs[end] === firstSeqs[end - 1]! + groupSize) end++;
+  return end;
+}
+
+/**
  * The percentile lines over the drawn groups: `perPiece` adjacent groups summed into one piece,
  * so a line stays a line at any window (a max that jumps in every column would otherwise fill
  * the band between its highs and lows). Pieces are aligned to seqs (a multiple of perPiece
  * groups), so a scrolling view keeps them; a gap in the data ends a piece and the line.
- * Also the x extent of every piece, lines or not, for repainting a piece whole, and the
- * percentiles of every piece by its first seq: handed back as `kept`, a piece of the same
- * histograms is not summed again (a scrolling view changes only the newest piece).
+ * Also the pieces (LinePieces): the x extent of every piece, lines or not, for repainting a
+ * piece whole, and its percentiles and segments: handed back as `kept`, a piece of the same
+ * histograms is not summed again (a scrolling view changes only the newest piece), nor its
+ * segments made again while it is drawn where it was.
  */
 export function percentileLines(
   placed: PlacedGroups,
   groupSize: number,
   perPiece: number,
-  kept: ReadonlyMap<number, PieceSlots> = new Map(),
-): { lines: Record<PercentileKey, LineSegment[]>; pieces: [number, number][]; slots: Map<number, PieceSlots> } {
-  const lines: Record<PercentileKey, LineSegment[]> = { p50: [], p99: [], max: [] };
-  const pieces: [number, number][] = [];
-  const slotsByPiece = new Map<number, PieceSlots>();
+  kept: LinePieces = NO_PIECES,
+): { lines: Record<PercentileKey, LineSegment[]>; pieces: LinePieces } {
   const pieceSeqs = groupSize * perPiece;
   const { groups, x0Px, x1Px, firstSeqs } = placed;
+  let count = 0;
+  for (let start = 0; start < groups.length; start = pieceEnd(firstSeqs, start, groupSize, pieceSeqs)) count++;
+  const pieces = { count, firstSeqs: new Float64Array(count), x0Px: new Int32Array(count), x1Px: new Int32Array(count), taken: new Array<PieceSlots>(count), segments: new Array<LineSegment | null>(count * PERCENTILE_KEYS.length) };
+  // the last frame's piece of the same first seq, found by a walk of both (they ascend)
+  let b = 0;
   let start = 0;
   let joined = false;
-  while (start < groups.length) {
+  const lineLengths = [0, 0, 0];
+  for (let k = 0; k < count; k++) {
+    const end = pieceEnd(firstSeqs, start, groupSize, pieceSeqs);
     const firstSeq = firstSeqs[start]!;
-    const piece = Math.floor(firstSeq / pieceSeqs);
-    let end = start + 1;
-    while (end < groups.length && Math.floor(firstSeqs[end]! / pieceSeqs) === piece && firstSeqs[end] === firstSeqs[end - 1]! + groupSize) end++;
-    const before = kept.get(firstSeq);
+    const x0 = x0Px[start]!;
+    const x1 = x1Px[end - 1]!;
+    while (b < kept.count && kept.firstSeqs[b]! < firstSeq) b++;
+    const before = b < kept.count && kept.firstSeqs[b] === firstSeq ? kept.taken[b]! : undefined;
     // compared in place: a scrolling view keeps all its pieces but the newest, and a copy of each piece's groups was garbage every frame
     let same = before !== undefined && before.groups.length === end - start;
-    for (let k = 0; same && k < end - start; k++) same = before!.groups[k] === groups[start + k];
+    for (let g = 0; same && g < end - start; g++) same = before!.groups[g] === groups[start + g];
     let taken: PieceSlots;
     if (same) taken = before!;
     else {
       const pieceGroups = groups.slice(start, end);
       taken = { groups: pieceGroups, slots: end - start === 1 ? pieceGroups[0]!.percentileSlots : piecePercentiles(pieceGroups.map((g) => g.histogram)) };
     }
-    const { slots } = taken;
-    slotsByPiece.set(firstSeq, taken);
-    pieces.push([x0Px[start]!, x1Px[end - 1]!]);
-    for (const key of ['p50', 'p99', 'max'] as const) {
-      if (slots[key] >= 0) lines[key].push({ x0Px: x0Px[start]!, x1Px: x1Px[end - 1]!, slot: slots[key], firstSeq, joined });
+    const drawnAlike = same && kept.x0Px[b] === x0 && kept.x1Px[b] === x1;
+    pieces.firstSeqs[k] = firstSeq;
+    pieces.x0Px[k] = x0;
+    pieces.x1Px[k] = x1;
+    pieces.taken[k] = taken;
+    for (let line = 0; line < PERCENTILE_KEYS.length; line++) {
+      const key = PERCENTILE_KEYS[line]!;
+      const slot = taken.slots[key];
+      const keptSegment = drawnAlike ? kept.segments[b * PERCENTILE_KEYS.length + line]! : null;
+      const segment = slot < 0 ? null : keptSegment && keptSegment.joined === joined ? keptSegment : { x0Px: x0, x1Px: x1, slot, firstSeq, joined };
+      pieces.segments[k * PERCENTILE_KEYS.length + line] = segment;
+      if (segment) lineLengths[line]!++;
     }
     joined = end < groups.length && firstSeqs[end] === firstSeqs[end - 1]! + groupSize;
     start = end;
   }
-  return { lines, pieces, slots: slotsByPiece };
+  // each line made at its length: grown a push at a time, its copies were garbage too
+  const lineOf = (line: number): LineSegment[] => {
+    const segments = new Array<LineSegment>(lineLengths[line]!);
+    let n = 0;
+    for (let k = 0; k < count; k++) {
+      const segment = pieces.segments[k * PERCENTILE_KEYS.length + line];
+      if (segment) segments[n++] = segment;
+    }
+    return segments;
+  };
+  return { lines: { p50: lineOf(0), p99: lineOf(1), max: lineOf(2) }, pieces };
 }
 
 /** p50, p99 and max of histograms summed. */
@@ -401,8 +451,8 @@ export class HeatmapRenderer {
   private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: readonly GroupCells[] } = { groups: [], cells: [] };
   /** prepareCells's walk of these groups against lastCells (sameGroupIndexes), for the draw that follows it */
   private matched: { readonly before: HeatmapRenderer['lastCells']; readonly groups: readonly CellGroup[]; readonly same: Int32Array } | null = null;
-  /** the percentiles of the last frame's pieces of the lines */
-  private pieces: ReadonlyMap<number, PieceSlots> = new Map();
+  /** the last frame's pieces of the lines, with their percentiles and segments */
+  private pieces: LinePieces = NO_PIECES;
   /** device pixels painted by the last draw (the whole plot, or the changed parts) */
   paintedPx = 0;
   /** whole pictures begun (painted in one call or over several), not only the parts that changed */
@@ -477,8 +527,8 @@ export class HeatmapRenderer {
     const lineWidthPx = Math.max(2, Math.round(2 * input.dpr));
     const key = [widthPx, heightPx, input.yScale, input.yRange[0], input.yRange[1], cellKey, size, input.intervalMs, input.percentiles, lineWidthPx].join('|');
     const scaleKey = [colorScale.kind, colorScale.kind === 'log' ? colorScale.min : 0, colorScale.max].join('|');
-    const { lines, pieces, slots } = input.percentiles ? percentileLines(placed, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: [], slots: new Map<number, PieceSlots>() };
-    this.pieces = slots;
+    const { lines, pieces } = input.percentiles ? percentileLines(placed, size, groupsPerPiece(input), this.pieces) : { lines: { p50: [], p99: [], max: [] }, pieces: NO_PIECES };
+    this.pieces = pieces;
     const last = this.last;
     // A moving view keeps its picture through a new colour scale and recolours it in parts (below); a fixed one is painted anew.
     const keepable = last !== null && last.key === key && (last.scaleKey === scaleKey || input.moving === true);
@@ -584,7 +634,7 @@ export class HeatmapRenderer {
    * piece's percentile is of all its groups), ascending, not overlapping. Null when nothing of
    * the last picture can be kept (nothing scrolled): the picture is painted whole.
    */
-  private changedRanges(surface: Surface, input: HeatmapInput, last: Drawn, placed: PlacedGroups, lineWidthPx: number, pieces: readonly [number, number][]): [number, number][] | null {
+  private changedRanges(surface: Surface, input: HeatmapInput, last: Drawn, placed: PlacedGroups, lineWidthPx: number, pieces: LinePieces): [number, number][] | null {
     const { widthPx } = input;
     if (last.spanMs !== input.toMs - input.fromMs) return null;
     const shift = ((input.fromMs - last.fromMs) * widthPx) / last.spanMs;
@@ -611,7 +661,9 @@ export class HeatmapRenderer {
     while (i < before.groups.length) gone(i++);
     for (const range of changed) {
       const [from, to] = range;
-      for (const [x0, x1] of pieces) {
+      for (let k = 0; k < pieces.count; k++) {
+        const x0 = pieces.x0Px[k]!;
+        const x1 = pieces.x1Px[k]!;
         if (x1 <= from || x0 >= to) continue;
         range[0] = Math.min(range[0], x0 - lineWidthPx);
         range[1] = Math.max(range[1], x1 + lineWidthPx);
