@@ -448,7 +448,14 @@ export class HeatmapRenderer {
    */
   private stale: { from: number; to: number } | null = null;
   /** the last frame's groups and their cells (cellsOfGroups) */
-  private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: readonly GroupCells[] } = { groups: [], cells: [] };
+  private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: GroupCells[] } = { groups: [], cells: [] };
+  /**
+   * The cells list of the frame before the last, filled again for the next one, and which of the
+   * last frame's cells stay (cellsOfGroups): made anew, a list of every group in view and its
+   * flags were garbage every frame.
+   */
+  private spareCells: GroupCells[] = [];
+  private stays = new Uint8Array(0);
   /** prepareCells's walk of these groups against lastCells (sameGroupIndexes), for the draw that follows it */
   private matched: { readonly before: HeatmapRenderer['lastCells']; readonly groups: readonly CellGroup[]; readonly same: Int32Array } | null = null;
   /** the last frame's pieces of the lines, with their percentiles and segments */
@@ -703,18 +710,22 @@ export class HeatmapRenderer {
     // the walk of prepareCells in the same frame, over the same lists
     const same = matched && matched.before === before && matched.groups === groups ? matched.same : sameGroupIndexes(before.groups, groups);
     this.matched = null;
-    const cells = new Array<GroupCells>(groups.length);
+    const cells = this.spareCells;
+    cells.length = groups.length;
     for (let j = 0; j < groups.length; j++) {
       const kept = same[j]! >= 0 ? before.cells[same[j]!]! : null;
       cells[j] = kept && kept.key === key ? kept : this.cellsOf(groups[j]!, key, firstSlot, lastSlot, colorBy);
     }
     // the counts follow the cells: those of the last frame kept stay, the rest go, the new come
-    const stays = new Uint8Array(before.cells.length);
+    if (this.stays.length < before.cells.length) this.stays = new Uint8Array(before.cells.length);
+    const stays = this.stays;
+    stays.fill(0, 0, before.cells.length);
     for (let j = 0; j < cells.length; j++) {
       if (same[j]! >= 0 && cells[j] === before.cells[same[j]!]) stays[same[j]!] = 1;
       else this.counts.add(cells[j]!, 1);
     }
-    for (let i = 0; i < stays.length; i++) if (!stays[i]) this.counts.add(before.cells[i]!, -1);
+    for (let i = 0; i < before.cells.length; i++) if (!stays[i]) this.counts.add(before.cells[i]!, -1);
+    this.spareCells = before.cells;
     this.lastCells = { groups, cells };
     return cells;
   }
