@@ -635,7 +635,12 @@ export class AppModel {
     // history, during an outage, after a recording's end, not yet fetched. Drawn hatched.
     const missing = tier.store.missing(fromSeq, toSeq);
     const newestEndMs = this.store.newestEndMs;
-    if (this.live && missing.length > 0 && newestEndMs !== null) {
+    // Columns are asked for once live: during the backfill the columns still to come would be
+    // asked for too. Roll-ups are asked for during it: a level's chunks hold the backfill's
+    // minutes whenever they are asked for, and a week's first chunk took the server ~0.75 s,
+    // which the page spent waiting after its backfill (held roll-ups take the backfill's
+    // columns newer than the answer counted: LevelTier).
+    if ((this.live || tier !== this.base) && missing.length > 0 && newestEndMs !== null) {
       // Only what the server can still have: up to (the step of) its newest column, and columns
       // not before its oldest one. Its roll-ups reach further back, by how much the page is not
       // told: each chunk is asked for once.
