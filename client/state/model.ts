@@ -804,12 +804,15 @@ export class AppModel {
    * The panels' frame: this one, unless only time moved and they were updated less than
    * PANEL_EVERY_MS ago (then again once it is over). A frame just drawn is not taken in the
    * same task: the panels follow it in a frame of their own (a zoom's first picture and the
-   * panels of its region were one long frame).
+   * panels of its region were one long frame). A frame whose view was completed (the last of
+   * its missing history came in) is taken at once too: the panels' numbers were of part of it,
+   * and a loaded week's waited up to PANEL_EVERY_MS after its picture.
    */
   private panelOf(frame: FrameData | null, drawnNow: boolean): FrameData | null {
     const now = performance.now();
     const kept = this.panel;
-    const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter;
+    const completed = kept.frame !== null && frame !== null && kept.frame.missing.length > 0 && frame.missing.length === 0;
+    const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter && !completed;
     const step = panelStep({ changed: kept.frame !== frame, sameView, sinceMs: now - kept.atMs, drawnNow, timerPending: this.panelTimer !== null }, PANEL_EVERY_MS);
     if (!step.take) {
       if (step.timerMs !== null) {
