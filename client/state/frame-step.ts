@@ -9,7 +9,7 @@
  *                 (a week's ~34 slices at one a frame took ~0.7 s longer)
  *   sum           the view's new groups are being summed (GroupCache.prepare, over frames)
  *   sum-more      the same, in the page's first load with time left: the frame sums on (a
- *                 week's ~6 million words took ~20 frames of ~1.5 ms work each, waiting for vsync)
+ *                 loaded week's took 12 frames of 1–2 ms work each, ~0.2 s mostly waiting for vsync)
  *   take-cells    the new groups' cells are being taken (HeatmapRenderer.prepareCells, over frames)
  *   take-cells-more  the same, in the page's first load with time left: the frame takes more
  *   draw          the picture is painted and published
