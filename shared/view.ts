@@ -592,8 +592,6 @@ export class ColorScaleCounts {
     if (this.inBucket.length < needed || this.inBucket.length > Math.max(IN_BUCKET_KEPT, 4 * needed)) this.inBucket = new Float64Array(needed);
     let min = Infinity;
     let collected = 0;
-    let low = Infinity;
-    let high = -Infinity;
     for (const { sorted, buckets } of parts) {
       const n = buckets.length;
       if (n === 0) continue;
@@ -601,15 +599,10 @@ export class ColorScaleCounts {
       if (buckets[0]! > bucket || buckets[n - 1]! < bucket) continue;
       // the part's values of the rank's bucket, found by bisection: a part is not read through
       const end = firstBucketAbove(buckets, n, bucket);
-      for (let k = firstBucketAbove(buckets, end, bucket - 1); k < end; k++) {
-        const value = sorted[k]!;
-        this.inBucket[collected++] = value;
-        if (value < low) low = value;
-        if (value > high) high = value;
-      }
+      for (let k = firstBucketAbove(buckets, end, bucket - 1); k < end; k++) this.inBucket[collected++] = sorted[k]!;
     }
     if (collected !== needed) throw new Error(`ColorScaleCounts.scaleOf: the parts hold ${collected} values of the quantile's bucket where the counts hold ${needed}: pass exactly the parts added and not taken out`);
-    return { kind, min, max: low === high ? low : select(this.inBucket.subarray(0, collected), rankInBucket) };
+    return { kind, min, max: rankAmong(this.inBucket, collected, rankInBucket) };
   }
 }
 
@@ -655,6 +648,22 @@ function rankBucket(counts: Uint32Array, positive: number, q: number, blocks?: U
 
 /** The counts per bucket of colorScaleOf, zeroed after each call. */
 const oneShotCounts = new Uint32Array(VALUE_BUCKETS);
+
+/**
+ * The value of rank `rank` (0-based) among the first `count` of `values`, reordering them: the
+ * values of the quantile's bucket, however the caller found them (colorScaleOf, ColorScaleCounts).
+ * Most of a sparse view's are one value: then no selection is run.
+ */
+function rankAmong(values: Float64Array, count: number, rank: number): number {
+  let low = Infinity;
+  let high = -Infinity;
+  for (let k = 0; k < count; k++) {
+    const value = values[k]!;
+    if (value < low) low = value;
+    if (value > high) high = value;
+  }
+  return low === high ? low : select(values.subarray(0, count), rank);
+}
 
 /** Hoare's selection: the k-th smallest element (0-based), reordering the array. */
 function select(a: Float64Array, k: number): number {
@@ -708,16 +717,11 @@ export function colorScaleOf(values: ArrayLike<number>, kind: ColorScaleKind, qu
     const { bucket, rankInBucket } = rankBucket(oneShotCounts, positive, quantile);
     const inBucket = new Float64Array(oneShotCounts[bucket]!);
     let collected = 0;
-    let low = Infinity;
-    let high = -Infinity;
     for (let k = 0; k < values.length; k++) {
       const value = values[k]!;
-      if (!(value > 0) || valueBucket(value) !== bucket) continue;
-      inBucket[collected++] = value;
-      if (value < low) low = value;
-      if (value > high) high = value;
+      if (value > 0 && valueBucket(value) === bucket) inBucket[collected++] = value;
     }
-    return { kind, min, max: low === high ? low : select(inBucket, rankInBucket) };
+    return { kind, min, max: rankAmong(inBucket, collected, rankInBucket) };
   } finally {
     oneShotCounts.fill(0);
   }

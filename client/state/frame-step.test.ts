@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { frameStep, panelStep, type FrameProgress, type FrameStep, type PanelProgress, type PanelStep } from './frame-step.ts';
 
-const budget = { drawAfterWords: 20_000, drawAfterCells: 64, installFirstLoadMs: 40 };
+const budget = { drawAfterWords: 20_000, drawAfterCells: 64, firstLoadStepMs: 40 };
 
 describe('frameStep', () => {
   const cases: [string, FrameProgress, FrameStep][] = [
@@ -22,6 +22,13 @@ describe('frameStep', () => {
     ['all cells taken, many this frame: draw in the next', { installed: 0, arrivingLeft: 0, summed: { done: true, words: 0 }, cells: { done: true, taken: 65 } }, 'take-cells'],
     ['all cells taken, a scroll\'s few this frame: draw', { installed: 0, arrivingLeft: 0, summed: { done: true, words: 400 }, cells: { done: true, taken: 2 } }, 'draw'],
     ['installing comes before summing', { installed: 300, arrivingLeft: 1, summed: { done: false, words: 1 } }, 'install'],
+    ['groups left to sum in the first load, time left: sum on', { installed: 0, arrivingLeft: 0, firstLoad: true, elapsedMs: 5, summed: { done: false, words: 300_000 } }, 'sum-more'],
+    ['... its time used: the next frame', { installed: 0, arrivingLeft: 0, firstLoad: true, elapsedMs: 40, summed: { done: false, words: 300_000 } }, 'sum'],
+    ['... all summed, many words this frame: draw in the next', { installed: 0, arrivingLeft: 0, firstLoad: true, elapsedMs: 5, summed: { done: true, words: 300_000 } }, 'sum'],
+    ['a view drawn whole before: one budget of groups a frame', { installed: 0, arrivingLeft: 0, firstLoad: false, elapsedMs: 1, summed: { done: false, words: 300_000 } }, 'sum'],
+    ['cells left to take in the first load, time left: take on', { installed: 0, arrivingLeft: 0, firstLoad: true, elapsedMs: 5, summed: { done: true, words: 0 }, cells: { done: false, taken: 600 } }, 'take-cells-more'],
+    ['... its time used: the next frame', { installed: 0, arrivingLeft: 0, firstLoad: true, elapsedMs: 40, summed: { done: true, words: 0 }, cells: { done: false, taken: 600 } }, 'take-cells'],
+    ['... all taken, many this frame: draw in the next', { installed: 0, arrivingLeft: 0, firstLoad: true, elapsedMs: 5, summed: { done: true, words: 0 }, cells: { done: true, taken: 600 } }, 'take-cells'],
     ['summing comes before cells', { installed: 0, arrivingLeft: 0, summed: { done: false, words: 1 }, cells: { done: false, taken: 1 } }, 'sum'],
   ];
   it.each(cases)('%s', (_, progress, step) => {

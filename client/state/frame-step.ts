@@ -8,13 +8,16 @@
  *                 picture to keep smooth, so the frame adds another slice until its time is used
  *                 (a week's ~34 slices at one a frame took ~0.7 s longer)
  *   sum           the view's new groups are being summed (GroupCache.prepare, over frames)
+ *   sum-more      the same, in the page's first load with time left: the frame sums on (a
+ *                 loaded week's took 12 frames of 1–2 ms work each, ~0.2 s mostly waiting for vsync)
  *   take-cells    the new groups' cells are being taken (HeatmapRenderer.prepareCells, over frames)
+ *   take-cells-more  the same, in the page's first load with time left: the frame takes more
  *   draw          the picture is painted and published
  *
  * A frame that did a large step does not also paint: it draws in the next frame. Steps not yet
  * run in the frame are left out (undefined): the answer is then what is known so far.
  */
-export type FrameStep = 'install' | 'install-more' | 'sum' | 'take-cells' | 'draw';
+export type FrameStep = 'install' | 'install-more' | 'sum' | 'sum-more' | 'take-cells' | 'take-cells-more' | 'draw';
 
 export interface FrameProgress {
   /** columns of history answers added in this frame */
@@ -36,15 +39,18 @@ export interface FrameBudget {
   readonly drawAfterWords: number;
   /** groups whose cells a frame may take and still paint */
   readonly drawAfterCells: number;
-  /** ms a frame may spend adding slices of history in the page's first load */
-  readonly installFirstLoadMs: number;
+  /** ms a frame may spend on steps (adding slices of history, summing groups, taking cells) in the page's first load */
+  readonly firstLoadStepMs: number;
 }
 
 export function frameStep(progress: FrameProgress, budget: FrameBudget): FrameStep {
   const { installed, arrivingLeft, firstLoad = false, elapsedMs = Infinity, summed, cells } = progress;
-  if (installed > 0 && arrivingLeft > 0) return firstLoad && elapsedMs < budget.installFirstLoadMs ? 'install-more' : 'install';
-  if (summed && (!summed.done || summed.words > budget.drawAfterWords)) return 'sum';
-  if (cells && (!cells.done || cells.taken > budget.drawAfterCells)) return 'take-cells';
+  const timeLeft = firstLoad && elapsedMs < budget.firstLoadStepMs;
+  if (installed > 0 && arrivingLeft > 0) return timeLeft ? 'install-more' : 'install';
+  if (summed && !summed.done) return timeLeft ? 'sum-more' : 'sum';
+  if (summed && summed.words > budget.drawAfterWords) return 'sum';
+  if (cells && !cells.done) return timeLeft ? 'take-cells-more' : 'take-cells';
+  if (cells && cells.taken > budget.drawAfterCells) return 'take-cells';
   return 'draw';
 }
 

@@ -161,12 +161,13 @@ const CELLS_PER_FRAME = 600;
 const CELLS_DRAW_AFTER = 64;
 
 /**
- * Ms a frame adds slices of history in during the page's first load (no view drawn whole yet):
- * several slices a frame, yet under the 50 ms of a long task, so that input is still answered.
+ * Ms a frame spends on steps (adding slices of history, summing groups, taking cells) during the
+ * page's first load (no view drawn whole yet): several budgets a frame, yet under the 50 ms of a
+ * long task, so that input is still answered.
  */
-const INSTALL_FIRST_LOAD_MS = 40;
+const FIRST_LOAD_STEP_MS = 40;
 
-const FRAME_BUDGET = { drawAfterWords: DRAW_AFTER_WORDS, drawAfterCells: CELLS_DRAW_AFTER, installFirstLoadMs: INSTALL_FIRST_LOAD_MS };
+const FRAME_BUDGET = { drawAfterWords: DRAW_AFTER_WORDS, drawAfterCells: CELLS_DRAW_AFTER, firstLoadStepMs: FIRST_LOAD_STEP_MS };
 
 /** The side panels follow a moving view this often: four times a second is what the eye reads numbers at. */
 const PANEL_EVERY_MS = 250;
@@ -554,7 +555,7 @@ export class AppModel {
       installed = this.history.addSlice(INSTALL_PER_FRAME, (packed, from, to) => this.addHistory(packed, from, to));
       step = frameStep({ installed, arrivingLeft: this.history.answersLeft, firstLoad: !this.drawnWhole, elapsedMs: performance.now() - startMs }, FRAME_BUDGET);
     } while (step === 'install-more');
-    const drawn = step === 'draw' && this.drawFrame(installed > 0);
+    const drawn = step === 'draw' && this.drawFrame(installed > 0, startMs);
     // a frame that only did a step still serves what waits for no drawing (the side panels of the last picture)
     if (!drawn && this.stale) this.show(this.shown);
     this.lastFrameMs = performance.now() - startMs;
@@ -566,7 +567,7 @@ export class AppModel {
    * `afterInstall`: this frame already added a slice of history: it draws only what needs little
    * summing. Returns whether it published a frame (false: a step of the work was done, see frameStep).
    */
-  private drawFrame(afterInstall: boolean): boolean {
+  private drawFrame(afterInstall: boolean, startMs: number): boolean {
     const meta = this.store.meta;
     const { width, height, dpr } = this.sizeCss;
     if (!meta || width === 0 || height === 0) {
@@ -586,8 +587,14 @@ export class AppModel {
     const { fromSeq, toSeq } = tier.store.seqRange(fromMs, toMs);
     const columns = tier.store.between(fromSeq, toSeq);
     const size = groupSizeOf(widthPx, fromMs, toMs, step);
-    const prepared = this.surface ? tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, afterInstall ? DRAW_AFTER_WORDS : GROUP_WORDS_PER_FRAME) : null;
-    if (frameStep({ installed: 0, arrivingLeft: 0, summed: prepared }, FRAME_BUDGET) === 'sum') {
+    const firstLoad = !this.drawnWhole;
+    const progress = { installed: 0, arrivingLeft: 0, firstLoad };
+    let summing: FrameStep;
+    do {
+      const prepared = this.surface ? tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, afterInstall ? DRAW_AFTER_WORDS : GROUP_WORDS_PER_FRAME) : null;
+      summing = frameStep({ ...progress, elapsedMs: performance.now() - startMs, summed: prepared }, FRAME_BUDGET);
+    } while (summing === 'sum-more');
+    if (summing === 'sum') {
       // A view with thousands of groups to sum (a zoom): the last picture stays until they are,
       // and so do the side panels, the exemplars watched and the history asked for: all follow
       // the picture, not a view it does not show yet. It is drawn in the frame after the last
@@ -616,8 +623,12 @@ export class AppModel {
     };
     const yRange = resolveYRange(base, [sums.total]);
     const groups = tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key);
-    const cells = this.surface ? this.renderer.prepareCells(groups, display.colorBy, yRange, CELLS_PER_FRAME) : null;
-    if (frameStep({ installed: 0, arrivingLeft: 0, cells }, FRAME_BUDGET) === 'take-cells') {
+    let taking: FrameStep;
+    do {
+      const cells = this.surface ? this.renderer.prepareCells(groups, display.colorBy, yRange, CELLS_PER_FRAME) : null;
+      taking = frameStep({ ...progress, elapsedMs: performance.now() - startMs, cells }, FRAME_BUDGET);
+    } while (taking === 'take-cells-more');
+    if (taking === 'take-cells') {
       // and so are the cells of the new groups: taken over frames, then coloured and drawn
       this.invalidate();
       return false;
@@ -635,7 +646,12 @@ export class AppModel {
     // history, during an outage, after a recording's end, not yet fetched. Drawn hatched.
     const missing = tier.store.missing(fromSeq, toSeq);
     const newestEndMs = this.store.newestEndMs;
-    if (this.live && missing.length > 0 && newestEndMs !== null) {
+    // Columns are asked for once live: during the backfill the columns still to come would be
+    // asked for too. Roll-ups are asked for during it: a level's chunks hold the backfill's
+    // minutes whenever they are asked for, and a week's first chunk took the server ~0.75 s,
+    // which the page spent waiting after its backfill (held roll-ups take the backfill's
+    // columns newer than the answer counted: LevelTier).
+    if ((this.live || tier !== this.base) && missing.length > 0 && newestEndMs !== null) {
       // Only what the server can still have: up to (the step of) its newest column, and columns
       // not before its oldest one. Its roll-ups reach further back, by how much the page is not
       // told: each chunk is asked for once.
@@ -659,7 +675,9 @@ export class AppModel {
         moving: extent.live || this.history.answersLeft > 0,
         historyVersion: this.history.version,
       };
-      geometry = this.renderer.drawParts(this.surface, input, extent.live ? PAINT_PER_LIVE_FRAME_PX : PAINT_PER_FRAME_PX);
+      // the page's first load has no picture to keep smooth: each of its pictures (or recolourings) is painted in one frame, not over several
+      const perCallPx = firstLoad ? Infinity : extent.live ? PAINT_PER_LIVE_FRAME_PX : PAINT_PER_FRAME_PX;
+      geometry = this.renderer.drawParts(this.surface, input, perCallPx);
       this.paintedPxSum += this.renderer.paintedPx;
       if (!geometry) {
         // a new picture is being painted over frames: the last one stays, with its panels
@@ -786,12 +804,15 @@ export class AppModel {
    * The panels' frame: this one, unless only time moved and they were updated less than
    * PANEL_EVERY_MS ago (then again once it is over). A frame just drawn is not taken in the
    * same task: the panels follow it in a frame of their own (a zoom's first picture and the
-   * panels of its region were one long frame).
+   * panels of its region were one long frame). A frame whose view was completed (the last of
+   * its missing history came in) is taken at once too: the panels' numbers were of part of it,
+   * and a loaded week's waited up to PANEL_EVERY_MS after its picture.
    */
   private panelOf(frame: FrameData | null, drawnNow: boolean): FrameData | null {
     const now = performance.now();
     const kept = this.panel;
-    const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter;
+    const completed = kept.frame !== null && frame !== null && kept.frame.missing.length > 0 && frame.missing.length === 0;
+    const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter && !completed;
     const step = panelStep({ changed: kept.frame !== frame, sameView, sinceMs: now - kept.atMs, drawnNow, timerPending: this.panelTimer !== null }, PANEL_EVERY_MS);
     if (!step.take) {
       if (step.timerMs !== null) {

@@ -38,6 +38,21 @@ describe('LevelTier', () => {
     expect(held(tier)).toEqual(rollUp(all, 10_000));
   });
 
+  it('stays exact when columns of an older roll-up come between those of the newest (a history answer of columns)', () => {
+    const store = base();
+    const tier = new LevelTier(10_000, 1000);
+    const add = (seqs: number[]): void => {
+      for (const seq of seqs) {
+        store.add(column(seq));
+        tier.columnAdded(seq, store);
+      }
+    };
+    add([1000, 1001, 1002, 1010, 1011]);
+    add([1003, 1004]);
+    add([1012, 1013]);
+    expect(held(tier)).toEqual(rollUp([1000, 1001, 1002, 1003, 1004, 1010, 1011, 1012, 1013].map(column), 10_000));
+  });
+
   it('makes a roll-up from the page’s own columns only when it holds every one of its step', () => {
     const store = base();
     const tier = new LevelTier(10_000, 1000);

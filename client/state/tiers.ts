@@ -44,6 +44,13 @@ export class LevelTier extends Tier {
   declare readonly stepMs: number;
   /** per held roll-up seq: the newest column seq it counts */
   private readonly through = new Map<number, number>();
+  /**
+   * The roll-up columns were last counted into, with its sum kept: the next column of its step
+   * is added to the sum alone, while the roll-up held is still the one made from it. Summed anew
+   * from the held roll-up with each column, the newest minute of a 24-h or 7-d view cost a
+   * roll-up's series read back per column received (~20 ms a frame of a week's backfill).
+   */
+  private open: { readonly seq: number; readonly sum: ColumnSum; made: PackedColumn } | null = null;
 
   constructor(
     stepMs: number,
@@ -98,10 +105,16 @@ export class LevelTier extends Tier {
     if (newer.length === 0) return;
     const held = this.store.get(rollupSeq);
     if (!held) return;
-    const sum = new ColumnSum();
-    sum.add(held);
-    for (const column of newer) sum.add(column);
-    this.store.add(sum.toColumn(rollupSeq, rollupSeq * this.stepMs, this.stepMs));
+    let open = this.open;
+    if (!open || open.seq !== rollupSeq || open.made !== held) {
+      const sum = new ColumnSum();
+      sum.add(held);
+      open = this.open = { seq: rollupSeq, sum, made: held };
+    }
+    for (const column of newer) open.sum.add(column);
+    const made = PackedColumn.of(open.sum.toColumn(rollupSeq, rollupSeq * this.stepMs, this.stepMs));
+    this.store.add(made);
+    open.made = made;
     this.through.set(rollupSeq, newer[newer.length - 1]!.seq);
   }
 
