@@ -8,6 +8,7 @@ import {
   ProtocolError,
   decodeClientMessage,
   decodeColumn,
+  decodeOwnColumnMessage,
   decodePackedColumns,
   decodeServerMessage,
   encodeClientMessage,
@@ -99,6 +100,19 @@ const clientMessages: ClientMessage[] = [
   { type: 'set-threshold', thresholdNs: 0 },
   { type: 'set-threshold', thresholdNs: null },
 ];
+
+describe('decodeOwnColumnMessage', () => {
+  const columnMessages = serverMessages.flatMap((m) => (m.type === 'column' ? [m.column] : []));
+
+  it.each(columnMessages.map((c, k) => [k, c] as const))('reads column message %i back as the validating decoder does', (_k, original) => {
+    const text = encodeServerMessage({ type: 'column', column: original });
+    const checked = decodeServerMessage(text);
+    expect(checked.type).toBe('column');
+    const own = decodeOwnColumnMessage(text);
+    expect(own).toStrictEqual(checked.type === 'column' ? checked.column : null);
+    expect(encodeServerMessage({ type: 'column', column: own })).toBe(text);
+  });
+});
 
 describe('round trip', () => {
   it.each(serverMessages.map((m) => [m.type, m] as const))('server message %s decodes to what was encoded', (_type, message) => {

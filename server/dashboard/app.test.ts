@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_SNAPSHOT_COLUMNS } from './http.ts';
 import { closeAll, column, connect, INTERVAL_MS, start, until } from '../../test/dashboard-harness.ts';
+import type { Column } from '../../shared/column.ts';
+import { decodeServerMessage, encodePackedColumns } from '../../shared/protocol.ts';
+import { syntheticColumn } from '../sources/synthetic.ts';
 
 afterEach(closeAll);
 
@@ -136,6 +139,36 @@ describe('shutdown', () => {
 });
 
 describe('/api/columns', () => {
+  it('answers, packed and as JSON, what the held columns decoded by the validating decoder give', async () => {
+    const { dashboard, url, history } = await start();
+    const drops = [{ device: 0, op: 'read', count: 2, slot: 120 }, { device: 1, op: 'write', count: 1 }] as const;
+    for (let seq = 0; seq < 150; seq++) {
+      const synthetic = syntheticColumn(7, seq, INTERVAL_MS);
+      dashboard.sink.column(seq % 7 === 3 ? { ...synthetic, droppedExemplars: [...drops], unseen: [{ device: 0, op: 'read', count: seq }] } : synthetic);
+    }
+    const to = 150 * INTERVAL_MS;
+    for (const step of [INTERVAL_MS, 10_000, 60_000]) {
+      const held = history.heldAt(step, 0, to);
+      const checked = held.entries.map((entry) => decodeServerMessage(entry.wire.toString('utf8')));
+      const expected: Column[] = [...checked.map((m) => (m.type === 'column' ? m.column : null)!), ...(held.open ? [held.open] : [])];
+      expect(expected.length, `step ${step}`).toBeGreaterThan(2);
+
+      const packed = Buffer.from(await (await fetch(`${url}/api/columns?from=0&to=${to}&step=${step}&format=packed`)).arrayBuffer());
+      expect(packed.equals(encodePackedColumns(expected, step, history.newestSeq)), `packed at step ${step}`).toBe(true);
+
+      const json = (await (await fetch(`${url}/api/columns?from=0&to=${to}&step=${step}`)).json()) as { columns: unknown[] };
+      const sparse = expected.map((c) => {
+        const histogram = new Map<number, number>();
+        for (const s of c.series) if (s.metric === 'latency') s.slots.forEach((slot, k) => histogram.set(slot, (histogram.get(slot) ?? 0) + s.counts[k]!));
+        const slots = [...histogram.keys()].sort((a, b) => a - b);
+        const unseen = (c.unseen ?? []).reduce((sum, u) => sum + u.count, 0);
+        const counts = slots.map((slot) => histogram.get(slot)!);
+        return { seq: c.seq, startMs: c.startMs, intervalMs: c.intervalMs, total: counts.reduce((a, b) => a + b, 0), slots, counts, ...(unseen > 0 ? { unseen } : {}) };
+      });
+      expect(json.columns, `JSON at step ${step}`).toStrictEqual(sparse);
+    }
+  });
+
   it("gives each column's completions no program saw on the devices and ops asked for", async () => {
     const { dashboard, url, source } = await start();
     source.table = [...source.table, { id: 1, name: 'nvme0n1' }];
