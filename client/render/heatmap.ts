@@ -447,7 +447,7 @@ export class HeatmapRenderer {
    */
   private stale: { from: number; to: number } | null = null;
   /** the last frame's groups and their cells (cellsOfGroups) */
-  private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: GroupCells[] } = { groups: [], cells: [] };
+  private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: readonly GroupCells[] } = { groups: [], cells: [] };
   /**
    * The cells list of the frame before the last, filled again for the next one, and which of the
    * last frame's cells stay (cellsOfGroups): made anew, a list of every group in view and its
@@ -702,8 +702,10 @@ export class HeatmapRenderer {
    * The cells of each group: a group of the last frame's is matched by a walk of both lists
    * (sameGroupIndexes), the rest looked up (cellsOf). A WeakMap lookup per group in view, twice a
    * frame (prepareCells and here), was a tenth of a scrolling frame's script at 1 h.
+   * The list returned is valid until the next call but one, which fills it again (spareCells):
+   * use it within the frame and do not keep it.
    */
-  private cellsOfGroups(groups: readonly CellGroup[], key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): GroupCells[] {
+  private cellsOfGroups(groups: readonly CellGroup[], key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): readonly GroupCells[] {
     const before = this.lastCells;
     const matched = this.matched;
     // the walk of prepareCells in the same frame, over the same lists
@@ -724,7 +726,8 @@ export class HeatmapRenderer {
       else this.counts.add(cells[j]!, 1);
     }
     for (let i = 0; i < before.cells.length; i++) if (!stays[i]) this.counts.add(before.cells[i]!, -1);
-    this.spareCells = before.cells;
+    // lastCells' list is kept read-only for its readers; only here, once no longer the last frame's, is it filled again
+    this.spareCells = before.cells as GroupCells[];
     this.lastCells = { groups, cells };
     return cells;
   }
