@@ -212,6 +212,43 @@ describe('colour maximum of cells kept in parts (radix selection)', () => {
     }
   });
 
+  it('gives the scale sorting gives after more values change between scales than there are buckets, in and out, and after few again (ColorScaleCounts)', () => {
+    let seed = 11;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    // values over 2^0..2^30 with fractions: a spread over many blocks of buckets
+    const partOf = (): number[] => Array.from({ length: 100 }, () => (1 + random()) * 2 ** Math.floor(random() * 30));
+    const counts = new ColorScaleCounts();
+    let held: { values: number[]; part: BucketedValues }[] = [];
+    const expectSorted = (step: string): void => {
+      const parts = held.map((h) => h.values);
+      for (const q of [0.5, 0.99, 1]) {
+        expect(counts.scaleOf(held.map((h) => h.part), 'log', q), `${step}, q ${q}`).toEqual({ kind: 'log', min: Math.min(...parts.flat()), max: bySorting(parts, q) });
+      }
+    };
+    const addOne = (): void => {
+      const values = partOf();
+      const part = bucketedValues(values);
+      counts.add(part, 1);
+      held.push({ values, part });
+    };
+    const takeOut = (n: number): void => {
+      for (const gone of held.slice(0, n)) counts.add(gone.part, -1);
+      held = held.slice(n);
+    };
+    // a new picture's first frame: 500 parts of 100 values, more than the 32,768 buckets
+    for (let k = 0; k < 500; k++) addOne();
+    expectSorted('all added');
+    // a scrolling frame: a few parts out and in
+    takeOut(3);
+    for (let k = 0; k < 2; k++) addOne();
+    expectSorted('a few changed');
+    // most taken out at once, then a few again
+    takeOut(400);
+    expectSorted('most taken out');
+    addOne();
+    expectSorted('one added after');
+  });
+
   it('says in one line when the parts given are not those counted (ColorScaleCounts.scaleOf)', () => {
     const counts = new ColorScaleCounts();
     const added = bucketedValues([1, 2, 3]);

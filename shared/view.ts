@@ -519,12 +519,20 @@ const VALUE_BUCKETS = 1 << 15;
 
 /**
  * Buckets counted together in a ColorScaleCounts' blocks (2^BLOCK_BITS a block): the rank's
- * bucket is found over 128 blocks and the buckets of one, not over all below it: ~16,000 for a
- * 1-h view's p99 of counts, ~0.2 ms of ColorScaleCounts.scaleOf in Node's unoptimised code, as
- * the page's profiles suggest it runs there, once in SCALE_EVERY_FRAMES frames (0.4–1.4 ms a call,
- * where Node's optimised code takes ~0.06 ms).
+ * bucket is found over 128 blocks and the 256 buckets of one, not over all below it (~16,000 for
+ * a 1-h view's p99 of counts). The price is a second sum per value added, kept in step while few
+ * values change between scales (a scrolling view's newest groups), and otherwise left to one
+ * pass over the counts at the next scale (BLOCKS_RESUMMED_ABOVE).
  */
 const BLOCK_BITS = 8;
+
+/**
+ * Values added or taken out since the last scale beyond which a ColorScaleCounts stops keeping
+ * its blocks in step and sums them from the counts at the next scale: a new picture's first
+ * frame (a week's load, a zoom, a filter) adds every cell in view, over 100,000 values at 7 d,
+ * where the pass over the buckets costs as much as keeping the blocks of about as many values.
+ */
+const BLOCKS_RESUMMED_ABOVE = VALUE_BUCKETS;
 
 function valueBucket(value: number): number {
   BITS[0] = value;
@@ -565,28 +573,38 @@ export class ColorScaleCounts {
   private readonly counts = new Uint32Array(VALUE_BUCKETS);
   /** the counts summed per block of buckets (rankBucket) */
   private readonly blocks = new Uint32Array(VALUE_BUCKETS >>> BLOCK_BITS);
+  /** values added or taken out since the last scale: above BLOCKS_RESUMMED_ABOVE, the blocks are out of step until it sums them */
+  private changedSinceScale = 0;
   private positive = 0;
   private inBucket = new Float64Array(0);
 
   add(part: BucketedValues, sign: 1 | -1): void {
     const { buckets } = part;
-    for (let k = 0; k < buckets.length; k++) {
-      this.counts[buckets[k]!]! += sign;
-      this.blocks[buckets[k]! >>> BLOCK_BITS]! += sign;
+    this.changedSinceScale += buckets.length;
+    if (this.changedSinceScale > BLOCKS_RESUMMED_ABOVE) for (let k = 0; k < buckets.length; k++) this.counts[buckets[k]!]! += sign;
+    else {
+      for (let k = 0; k < buckets.length; k++) {
+        this.counts[buckets[k]!]! += sign;
+        this.blocks[buckets[k]! >>> BLOCK_BITS]! += sign;
+      }
     }
     this.positive += sign * buckets.length;
   }
 
-  clear(): void {
-    this.counts.fill(0);
-    this.blocks.fill(0);
-    this.positive = 0;
+  private sumBlocks(): void {
+    for (let block = 0, bucket = 0; block < this.blocks.length; block++) {
+      let sum = 0;
+      for (const end = bucket + (1 << BLOCK_BITS); bucket < end; bucket++) sum += this.counts[bucket]!;
+      this.blocks[block] = sum;
+    }
   }
 
   /** The colour scale of these parts' values taken together, colorScaleOf's: they must be the parts added and not taken out. */
   scaleOf(parts: readonly BucketedValues[], kind: ColorScaleKind, q: number): ColorScale {
     checkQuantile(q);
     if (this.positive === 0) return { kind, min: 0, max: 0 };
+    if (this.changedSinceScale > BLOCKS_RESUMMED_ABOVE) this.sumBlocks();
+    this.changedSinceScale = 0;
     const { bucket, rankInBucket } = rankBucket(this.counts, this.positive, q, this.blocks);
     const needed = this.counts[bucket]!;
     if (this.inBucket.length < needed || this.inBucket.length > Math.max(IN_BUCKET_KEPT, 4 * needed)) this.inBucket = new Float64Array(needed);
@@ -608,10 +626,8 @@ export class ColorScaleCounts {
 
 /**
  * The first of buckets[0..n) above `bucket` (n when none is): partitionPoint's bisection written
- * out for this one array type. Through partitionPoint, two new closures and a call through one at
- * every step for each of a 1-h view's ~1,200 parts made scaleOf ~0.5 ms of the frame that takes
- * a scale (one in SCALE_EVERY_FRAMES; 0.7–1.5 ms in the profiled page), three times this (in
- * Node, called as seldom as the page calls it).
+ * out for this one array type: through partitionPoint, each of a 1-h view's ~1,200 parts made
+ * two new closures, and every step of its bisection a call through one.
  */
 function firstBucketAbove(buckets: Uint16Array, n: number, bucket: number): number {
   let low = 0;

@@ -279,9 +279,11 @@ describe('percentileLines', () => {
     }
   });
 
+  /** The groups placed at their pixels moved by dx and widened by `scale` about x = 0. */
+  const placedAt = (list: DrawnGroup[], dx: number, scale = 1) => ({ groups: list, x0Px: Int32Array.from(list, (g) => g.x0Px * scale + dx), x1Px: Int32Array.from(list, (g) => g.x1Px * scale + dx), firstSeqs: Float64Array.from(list, (g) => g.firstSeq) });
+
   it('keep the last frame\'s pieces and segments that are drawn the same, and equal the lines taken afresh', () => {
     const groups = Array.from({ length: 12 }, (_, seq) => group(seq, seq % 3 === 0 ? [10, 20, 20] : [10, 12]));
-    const placedAt = (list: DrawnGroup[], dx: number) => ({ groups: list, x0Px: Int32Array.from(list, (g) => g.x0Px + dx), x1Px: Int32Array.from(list, (g) => g.x1Px + dx), firstSeqs: Float64Array.from(list, (g) => g.firstSeq) });
     const first = percentileLines(placedAt(groups, 0), 1, 4);
     const still = percentileLines(placedAt(groups, 0), 1, 4, first.pieces);
     expect(still.lines).toEqual(first.lines);
@@ -301,6 +303,39 @@ describe('percentileLines', () => {
     expect(changed.lines.max[1]).toBe(first.lines.max[1]);
     expect([...changed.pieces.x0Px]).toEqual([0, 4, 8]);
     expect([...changed.pieces.x1Px]).toEqual([4, 8, 12]);
+  });
+
+  it('make a kept piece\'s segments again when its join to the piece before changes, though it is drawn where it was', () => {
+    const groups = Array.from({ length: 12 }, (_, seq) => group(seq, seq % 3 === 0 ? [10, 20, 20] : [10, 12]));
+    const first = percentileLines(placedAt(groups, 0), 1, 4);
+    // the group at seq 3 evicted: the piece 4..7 is the same groups at the same pixels, but a gap now comes before it
+    const evicted = groups.filter((g) => g.firstSeq !== 3);
+    const gapped = percentileLines(placedAt(evicted, 0), 1, 4, first.pieces);
+    expect(gapped.lines).toEqual(percentileLines(placedAt(evicted, 0), 1, 4).lines);
+    expect(gapped.pieces.taken[1]).toBe(first.pieces.taken[1]);
+    for (const key of ['p50', 'p99', 'max'] as const) {
+      expect(gapped.lines[key][1]!.joined, key).toBe(false);
+      expect(gapped.lines[key][1], key).not.toBe(first.lines[key][1]);
+    }
+    // seq 3 back (late history): joined again
+    const filled = percentileLines(placedAt(groups, 0), 1, 4, gapped.pieces);
+    expect(filled.lines).toEqual(first.lines);
+    for (const key of ['p50', 'p99', 'max'] as const) {
+      expect(filled.lines[key][1]!.joined, key).toBe(true);
+      expect(filled.lines[key][1], key).not.toBe(gapped.lines[key][1]);
+    }
+  });
+
+  it('make a kept piece\'s segments again when only its right edge moved (a zoom about the left edge)', () => {
+    const groups = Array.from({ length: 12 }, (_, seq) => group(seq, seq % 3 === 0 ? [10, 20, 20] : [10, 12]));
+    const first = percentileLines(placedAt(groups, 0), 1, 1);
+    const zoomed = percentileLines(placedAt(groups, 0, 2), 1, 1, first.pieces);
+    expect(zoomed.lines).toEqual(percentileLines(placedAt(groups, 0, 2), 1, 1).lines);
+    expect([zoomed.pieces.x0Px[0], zoomed.pieces.x1Px[0]]).toEqual([0, 2]);
+    for (const key of ['p50', 'p99', 'max'] as const) {
+      expect(zoomed.lines[key][0]!.x1Px, key).toBe(2);
+      expect(zoomed.lines[key][0], key).not.toBe(first.lines[key][0]);
+    }
   });
 
   it('leave the cells between the lines visible when the max jumps in every one-pixel column', () => {

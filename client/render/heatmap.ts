@@ -142,7 +142,7 @@ export interface PieceSlots {
 /**
  * A frame's pieces of the percentile lines, ascending by first seq (and in x): piece k over the
  * device-pixel columns x0Px[k]..x1Px[k], its percentiles, and its segment of each line (in
- * PERCENTILE_KEYS order; null where it has none), which the next frame keeps while the piece is
+ * PERCENTILES order; null where it has none), which the next frame keeps while the piece is
  * drawn the same. In typed arrays and flat lists, not a tuple, a map entry and three new
  * segments a piece: those were most of the renderer's garbage, ~170 pieces a frame at 1 h.
  */
@@ -154,8 +154,6 @@ export interface LinePieces {
   readonly taken: readonly PieceSlots[];
   readonly segments: readonly (LineSegment | null)[];
 }
-
-const PERCENTILE_KEYS = ['p50', 'p99', 'max'] as const;
 
 const NO_PIECES: LinePieces = { count: 0, firstSeqs: new Float64Array(0), x0Px: new Int32Array(0), x1Px: new Int32Array(0), taken: [], segments: [] };
 
@@ -187,19 +185,19 @@ export function percentileLines(
   const { groups, x0Px, x1Px, firstSeqs } = placed;
   let count = 0;
   for (let start = 0; start < groups.length; start = pieceEnd(firstSeqs, start, groupSize, pieceSeqs)) count++;
-  const pieces = { count, firstSeqs: new Float64Array(count), x0Px: new Int32Array(count), x1Px: new Int32Array(count), taken: new Array<PieceSlots>(count), segments: new Array<LineSegment | null>(count * PERCENTILE_KEYS.length) };
+  const pieces = { count, firstSeqs: new Float64Array(count), x0Px: new Int32Array(count), x1Px: new Int32Array(count), taken: new Array<PieceSlots>(count), segments: new Array<LineSegment | null>(count * PERCENTILES.length) };
   // the last frame's piece of the same first seq, found by a walk of both (they ascend)
-  let b = 0;
+  let keptAt = 0;
   let start = 0;
   let joined = false;
-  const lineLengths = [0, 0, 0];
+  const lineLengths = new Array<number>(PERCENTILES.length).fill(0);
   for (let k = 0; k < count; k++) {
     const end = pieceEnd(firstSeqs, start, groupSize, pieceSeqs);
     const firstSeq = firstSeqs[start]!;
     const x0 = x0Px[start]!;
     const x1 = x1Px[end - 1]!;
-    while (b < kept.count && kept.firstSeqs[b]! < firstSeq) b++;
-    const before = b < kept.count && kept.firstSeqs[b] === firstSeq ? kept.taken[b]! : undefined;
+    while (keptAt < kept.count && kept.firstSeqs[keptAt]! < firstSeq) keptAt++;
+    const before = keptAt < kept.count && kept.firstSeqs[keptAt] === firstSeq ? kept.taken[keptAt]! : undefined;
     // compared in place: a scrolling view keeps all its pieces but the newest, and a copy of each piece's groups was garbage every frame
     let same = before !== undefined && before.groups.length === end - start;
     for (let g = 0; same && g < end - start; g++) same = before!.groups[g] === groups[start + g];
@@ -209,36 +207,36 @@ export function percentileLines(
       const pieceGroups = groups.slice(start, end);
       taken = { groups: pieceGroups, slots: end - start === 1 ? pieceGroups[0]!.percentileSlots : piecePercentiles(pieceGroups.map((g) => g.histogram)) };
     }
-    const drawnAlike = same && kept.x0Px[b] === x0 && kept.x1Px[b] === x1;
+    const drawnAlike = same && kept.x0Px[keptAt] === x0 && kept.x1Px[keptAt] === x1;
     pieces.firstSeqs[k] = firstSeq;
     pieces.x0Px[k] = x0;
     pieces.x1Px[k] = x1;
     pieces.taken[k] = taken;
-    for (let line = 0; line < PERCENTILE_KEYS.length; line++) {
-      const key = PERCENTILE_KEYS[line]!;
-      const slot = taken.slots[key];
-      const keptSegment = drawnAlike ? kept.segments[b * PERCENTILE_KEYS.length + line]! : null;
+    for (let line = 0; line < PERCENTILES.length; line++) {
+      const slot = taken.slots[PERCENTILES[line]!.key];
+      const keptSegment = drawnAlike ? kept.segments[keptAt * PERCENTILES.length + line] : null;
       const segment = slot < 0 ? null : keptSegment && keptSegment.joined === joined ? keptSegment : { x0Px: x0, x1Px: x1, slot, firstSeq, joined };
-      pieces.segments[k * PERCENTILE_KEYS.length + line] = segment;
+      pieces.segments[k * PERCENTILES.length + line] = segment;
       if (segment) lineLengths[line]!++;
     }
     joined = end < groups.length && firstSeqs[end] === firstSeqs[end - 1]! + groupSize;
     start = end;
   }
   // each line made at its length: grown a push at a time, its copies were garbage too
-  const lineOf = (line: number): LineSegment[] => {
+  const lines = {} as Record<PercentileKey, LineSegment[]>;
+  for (let line = 0; line < PERCENTILES.length; line++) {
     const segments = new Array<LineSegment>(lineLengths[line]!);
     let n = 0;
     for (let k = 0; k < count; k++) {
-      const segment = pieces.segments[k * PERCENTILE_KEYS.length + line];
+      const segment = pieces.segments[k * PERCENTILES.length + line];
       if (segment) segments[n++] = segment;
     }
-    return segments;
-  };
-  return { lines: { p50: lineOf(0), p99: lineOf(1), max: lineOf(2) }, pieces };
+    lines[PERCENTILES[line]!.key] = segments;
+  }
+  return { lines, pieces };
 }
 
-/** p50, p99 and max of histograms summed. */
+/** The slot of each of PERCENTILES in histograms summed. */
 function piecePercentiles(histograms: readonly ArrayLike<number>[]): Record<PercentileKey, number> {
   const sum = new Float64Array(histograms[0]!.length);
   for (const h of histograms) for (let slot = 0; slot < sum.length; slot++) sum[slot]! += h[slot]!;
@@ -292,14 +290,15 @@ export function lineCenterPx(geometry: Pick<HeatmapGeometry, 'edgePx'>, slot: nu
   return Math.round((geometry.edgePx[slot]! + geometry.edgePx[slot + 1]!) / 2);
 }
 
-/** The quantiles of the percentile lines, in the order of percentileSlotsOf's answer: p50, p99, max. */
-const LINE_QUANTILES = [0.5, 0.99, 1];
+const LINE_QUANTILES = PERCENTILES.map((p) => p.q);
 const lineSlots = new Int32Array(LINE_QUANTILES.length);
 
-/** p50, p99 and max of a histogram in one walk (nearestRankSlots: quantileSlot's rule, a unit test holds them equal), -1 when it is empty. */
-export function percentileSlotsOf(histogram: ArrayLike<number>): { p50: number; p99: number; max: number } {
+/** The slot of each of PERCENTILES in a histogram, in one walk (nearestRankSlots: quantileSlot's rule, a unit test holds them equal), -1 when it is empty. */
+export function percentileSlotsOf(histogram: ArrayLike<number>): Record<PercentileKey, number> {
   nearestRankSlots(histogram, 0, histogram.length - 1, LINE_QUANTILES, lineSlots);
-  return { p50: lineSlots[0]!, p99: lineSlots[1]!, max: lineSlots[2]! };
+  const slots = {} as Record<PercentileKey, number>;
+  for (let line = 0; line < PERCENTILES.length; line++) slots[PERCENTILES[line]!.key] = lineSlots[line]!;
+  return slots;
 }
 
 /** How close to a whole device pixel a view's start counts as on it (as for a scroll: HeatmapRenderer.changedRanges). */
@@ -448,7 +447,7 @@ export class HeatmapRenderer {
    */
   private stale: { from: number; to: number } | null = null;
   /** the last frame's groups and their cells (cellsOfGroups) */
-  private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: GroupCells[] } = { groups: [], cells: [] };
+  private lastCells: { readonly groups: readonly CellGroup[]; readonly cells: readonly GroupCells[] } = { groups: [], cells: [] };
   /**
    * The cells list of the frame before the last, filled again for the next one, and which of the
    * last frame's cells stay (cellsOfGroups): made anew, a list of every group in view and its
@@ -703,8 +702,10 @@ export class HeatmapRenderer {
    * The cells of each group: a group of the last frame's is matched by a walk of both lists
    * (sameGroupIndexes), the rest looked up (cellsOf). A WeakMap lookup per group in view, twice a
    * frame (prepareCells and here), was a tenth of a scrolling frame's script at 1 h.
+   * The list returned is valid until the next call but one, which fills it again (spareCells):
+   * use it within the frame and do not keep it.
    */
-  private cellsOfGroups(groups: readonly CellGroup[], key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): GroupCells[] {
+  private cellsOfGroups(groups: readonly CellGroup[], key: string, firstSlot: number, lastSlot: number, colorBy: ColorBy): readonly GroupCells[] {
     const before = this.lastCells;
     const matched = this.matched;
     // the walk of prepareCells in the same frame, over the same lists
@@ -725,7 +726,8 @@ export class HeatmapRenderer {
       else this.counts.add(cells[j]!, 1);
     }
     for (let i = 0; i < before.cells.length; i++) if (!stays[i]) this.counts.add(before.cells[i]!, -1);
-    this.spareCells = before.cells;
+    // lastCells' list is kept read-only for its readers; only here, once no longer the last frame's, is it filled again
+    this.spareCells = before.cells as GroupCells[];
     this.lastCells = { groups, cells };
     return cells;
   }
