@@ -1,6 +1,7 @@
 /**
  * What one animation frame does while a view needs more work than a frame should hold (a zoom
- * that changes the level, a history answer being added): one step a frame, then the picture.
+ * that changes the level, a history answer being added): one step a frame (in the page's first
+load, as many as its time allows), then the picture.
  *
  *   install       a slice of a history answer was added and more are to come: nothing else (the
  *                 last picture stays)
@@ -14,8 +15,10 @@
  *   take-cells-more  the same, in the page's first load with time left: the frame takes more
  *   draw          the picture is painted and published
  *
- * A frame that did a large step does not also paint: it draws in the next frame. Steps not yet
- * run in the frame are left out (undefined): the answer is then what is known so far.
+ * A frame that did a large step does not also paint: it draws in the next frame. "Large" is of
+ * the frame's totals (every call of the step in it, stepWhileTimeLeft), and in the first load
+ * also a step that ran once the frame's time was used. Steps not yet run in the frame are left
+ * out (undefined): the answer is then what is known so far.
  */
 export type FrameStep = 'install' | 'install-more' | 'sum' | 'sum-more' | 'take-cells' | 'take-cells-more' | 'draw';
 
@@ -29,9 +32,9 @@ export interface FrameProgress {
   /** ms this frame has run so far */
   readonly elapsedMs?: number;
   /** the summing of the view's groups in this frame: finished or not, and the words it summed */
-  readonly summed?: { readonly done: boolean; readonly words: number } | null;
+  readonly summed?: StepCall | null;
   /** the taking of the groups' cells in this frame: finished or not, and the groups it took */
-  readonly cells?: { readonly done: boolean; readonly taken: number } | null;
+  readonly cells?: StepCall | null;
 }
 
 export interface FrameBudget {
@@ -46,17 +49,58 @@ export interface FrameBudget {
 export function frameStep(progress: FrameProgress, budget: FrameBudget): FrameStep {
   const { installed, arrivingLeft, firstLoad = false, elapsedMs = Infinity, summed, cells } = progress;
   const timeLeft = firstLoad && elapsedMs < budget.firstLoadStepMs;
+  // in the first load, a frame whose time is used paints in the next, whatever step used it
+  const timeUsed = firstLoad && !timeLeft;
   if (installed > 0 && arrivingLeft > 0) return timeLeft ? 'install-more' : 'install';
-  if (summed && !summed.done) return timeLeft ? 'sum-more' : 'sum';
-  if (summed && summed.words > budget.drawAfterWords) return 'sum';
-  if (cells && !cells.done) return timeLeft ? 'take-cells-more' : 'take-cells';
-  if (cells && cells.taken > budget.drawAfterCells) return 'take-cells';
+  if (summed && (!summed.done || summed.amount > budget.drawAfterWords || (timeUsed && summed.amount > 0))) return summed.done ? 'sum' : more('sum', timeLeft);
+  if (cells && (!cells.done || cells.amount > budget.drawAfterCells || (timeUsed && cells.amount > 0))) return cells.done ? 'take-cells' : more('take-cells', timeLeft);
   return 'draw';
+}
+
+function more(step: 'sum' | 'take-cells', timeLeft: boolean): FrameStep {
+  if (!timeLeft) return step;
+  return step === 'sum' ? 'sum-more' : 'take-cells-more';
+}
+
+/** One call of a step that runs over frames: whether all of it is done, and how much this call did (words summed, groups whose cells were taken). */
+export interface StepCall {
+  readonly done: boolean;
+  readonly amount: number;
+}
+
+/**
+ * Runs a step (`run`, given how many calls came before it in this frame) as long as the frame
+ * has time for more of it (frameStep's sum-more, take-cells-more), and returns frameStep's answer
+ * for the frame. `stepOf` is given the frame's totals, not the last call's: a frame that summed
+ * many budgets must not pass as one that summed a last small one, and go on to paint. `run`
+ * returns null when there is nothing to run it on (no canvas).
+ */
+export function stepWhileTimeLeft(run: (callsBefore: number) => StepCall | null, stepOf: (frameTotal: StepCall | null) => FrameStep): FrameStep {
+  let amount = 0;
+  let calls = 0;
+  let step: FrameStep;
+  do {
+    const call = run(calls++);
+    amount += call?.amount ?? 0;
+    step = stepOf(call && { done: call.done, amount });
+  } while (step === 'sum-more' || step === 'take-cells-more');
+  return step;
+}
+
+/**
+ * Whether a frame drawn in the page's first load ends it: its view is whole, or the history it
+ * can have has settled (the page is live or the recording ended, nothing is asked for or waits
+ * to be added). The second is what ends it for a view with stretches that never arrive: older
+ * than the server's history, an outage. Such a view in a first load that never ended painted
+ * every picture and recolouring whole in one frame, for the life of the page.
+ */
+export function endsFirstLoad(drawn: { readonly missingStretches: number; readonly caughtUp: boolean; readonly historyLoading: boolean }): boolean {
+  return drawn.missingStretches === 0 || (drawn.caughtUp && !drawn.historyLoading);
 }
 
 /**
  * Whether the side panels take this frame, and if not, when to look again: they follow a moving
- * view (only time moved) every `everyMs`, any other change at once, and never in the task that
+ * view (only time moved) every `everyMs`, any other change (and a view completed) at once, and never in the task that
  * drew the frame (they come in a frame of their own). `timerMs`: set the timer to this (replacing
  * a pending one), or null: keep the pending one.
  */
@@ -67,6 +111,8 @@ export interface PanelProgress {
   readonly changed: boolean;
   /** only time moved since the panels' frame: the same state and filter */
   readonly sameView: boolean;
+  /** the frame completes the panels' view: the last of its missing history came in (their numbers were of part of it) */
+  readonly completed: boolean;
   /** ms since the panels took a frame */
   readonly sinceMs: number;
   /** the frame was drawn in this task */
@@ -76,7 +122,7 @@ export interface PanelProgress {
 }
 
 export function panelStep(progress: PanelProgress, everyMs: number): PanelStep {
-  const wait = progress.sameView ? everyMs - progress.sinceMs : 0;
+  const wait = progress.sameView && !progress.completed ? everyMs - progress.sinceMs : 0;
   if (!progress.changed || (wait <= 0 && !progress.drawnNow)) return { take: true };
   // a view changed (wait 0) does not wait for the timer of a moving one
   if (progress.timerPending && wait > 0) return { take: false, timerMs: null };

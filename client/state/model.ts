@@ -21,7 +21,7 @@ import { PackedColumn, seriesFilter } from './packed.ts';
 import { GroupCache, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
 import { LevelTier, Tier } from './tiers.ts';
 import { FrameScheduler } from './scheduler.ts';
-import { frameStep, panelStep, type FrameStep } from './frame-step.ts';
+import { endsFirstLoad, frameStep, panelStep, stepWhileTimeLeft, type FrameStep } from './frame-step.ts';
 import { DRAW_MARK, DRAW_PART_MARK, PANELS_MARK, markFrame } from './marks.ts';
 import { RegionExemplars, watchRegion, type ExemplarsView } from './exemplars.ts';
 import { DeviceTable } from './devices.ts';
@@ -230,8 +230,8 @@ export class AppModel {
   private panelTimer: ReturnType<typeof setTimeout> | null = null;
   /** how long the last frame took to compute and draw, in ms (for the frame-time benchmark) */
   lastFrameMs = 0;
-  /** a view was drawn whole (nothing missing in it): the page's first load is over */
-  private drawnWhole = false;
+  /** the page's first load is over: a view was drawn whole, or its history settled (endsFirstLoad) */
+  private firstLoadOver = false;
 
   constructor(options: ModelOptions) {
     this.state = options.initial;
@@ -548,12 +548,13 @@ export class AppModel {
     // else while more are to come (the picture of the last frame stays); then the new groups
     // summed (GroupCache.prepare, over frames), then the picture drawn. A frame that did two of
     // these was the long frame after a zoom that changes the level (~3,500 roll-ups fetched).
-    // In the page's first load a frame adds slices until its time is used (frameStep).
+    // In the page's first load a frame runs steps until its time is used (frameStep): it adds
+    // slices, sums and takes cells, and paints only in a frame that did little of them.
     let installed: number;
     let step: FrameStep;
     do {
       installed = this.history.addSlice(INSTALL_PER_FRAME, (packed, from, to) => this.addHistory(packed, from, to));
-      step = frameStep({ installed, arrivingLeft: this.history.answersLeft, firstLoad: !this.drawnWhole, elapsedMs: performance.now() - startMs }, FRAME_BUDGET);
+      step = frameStep({ installed, arrivingLeft: this.history.answersLeft, firstLoad: !this.firstLoadOver, elapsedMs: performance.now() - startMs }, FRAME_BUDGET);
     } while (step === 'install-more');
     const drawn = step === 'draw' && this.drawFrame(installed > 0, startMs);
     // a frame that only did a step still serves what waits for no drawing (the side panels of the last picture)
@@ -564,8 +565,11 @@ export class AppModel {
   }
 
   /**
-   * `afterInstall`: this frame already added a slice of history: it draws only what needs little
-   * summing. Returns whether it published a frame (false: a step of the work was done, see frameStep).
+   * `afterInstall`: this frame already added a slice of history: its first summing call sums
+   * only what a frame that paints may (in the first load, later calls sum on while its time
+   * lasts, and it paints in the next frame). `startMs`: when the frame began, for the first
+   * load's time a frame (FIRST_LOAD_STEP_MS). Returns whether it published a frame (false: a
+   * step of the work was done, see frameStep).
    */
   private drawFrame(afterInstall: boolean, startMs: number): boolean {
     const meta = this.store.meta;
@@ -587,13 +591,17 @@ export class AppModel {
     const { fromSeq, toSeq } = tier.store.seqRange(fromMs, toMs);
     const columns = tier.store.between(fromSeq, toSeq);
     const size = groupSizeOf(widthPx, fromMs, toMs, step);
-    const firstLoad = !this.drawnWhole;
+    const firstLoad = !this.firstLoadOver;
     const progress = { installed: 0, arrivingLeft: 0, firstLoad };
-    let summing: FrameStep;
-    do {
-      const prepared = this.surface ? tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, afterInstall ? DRAW_AFTER_WORDS : GROUP_WORDS_PER_FRAME) : null;
-      summing = frameStep({ ...progress, elapsedMs: performance.now() - startMs, summed: prepared }, FRAME_BUDGET);
-    } while (summing === 'sum-more');
+    const summing = stepWhileTimeLeft(
+      (callsBefore) => {
+        if (!this.surface) return null;
+        const budget = afterInstall && callsBefore === 0 ? DRAW_AFTER_WORDS : GROUP_WORDS_PER_FRAME;
+        const prepared = tier.groups.prepare(columns, fromSeq, toSeq, size, step, compiled, key, budget);
+        return { done: prepared.done, amount: prepared.words };
+      },
+      (summed) => frameStep({ ...progress, elapsedMs: performance.now() - startMs, summed }, FRAME_BUDGET),
+    );
     if (summing === 'sum') {
       // A view with thousands of groups to sum (a zoom): the last picture stays until they are,
       // and so do the side panels, the exemplars watched and the history asked for: all follow
@@ -623,11 +631,14 @@ export class AppModel {
     };
     const yRange = resolveYRange(base, [sums.total]);
     const groups = tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key);
-    let taking: FrameStep;
-    do {
-      const cells = this.surface ? this.renderer.prepareCells(groups, display.colorBy, yRange, CELLS_PER_FRAME) : null;
-      taking = frameStep({ ...progress, elapsedMs: performance.now() - startMs, cells }, FRAME_BUDGET);
-    } while (taking === 'take-cells-more');
+    const taking = stepWhileTimeLeft(
+      () => {
+        if (!this.surface) return null;
+        const taken = this.renderer.prepareCells(groups, display.colorBy, yRange, CELLS_PER_FRAME);
+        return { done: taken.done, amount: taken.taken };
+      },
+      (cells) => frameStep({ ...progress, elapsedMs: performance.now() - startMs, cells }, FRAME_BUDGET),
+    );
     if (taking === 'take-cells') {
       // and so are the cells of the new groups: taken over frames, then coloured and drawn
       this.invalidate();
@@ -650,8 +661,11 @@ export class AppModel {
     // asked for too. Roll-ups are asked for during it: a level's chunks hold the backfill's
     // minutes whenever they are asked for, and a week's first chunk took the server ~0.75 s,
     // which the page spent waiting after its backfill (held roll-ups take the backfill's
-    // columns newer than the answer counted: LevelTier).
-    if ((this.live || tier !== this.base) && missing.length > 0 && newestEndMs !== null) {
+    // columns newer than the answer counted: LevelTier). Only on a connection whose hello was
+    // seen (live or backfilling): while connecting or offline the next server may be another
+    // one, whose answers the page would install with the last one's device ids and then hold.
+    const backfilling = this.connectionState.kind === 'backfilling';
+    if ((this.live || (tier !== this.base && backfilling)) && missing.length > 0 && newestEndMs !== null) {
       // Only what the server can still have: up to (the step of) its newest column, and columns
       // not before its oldest one. Its roll-ups reach further back, by how much the page is not
       // told: each chunk is asked for once.
@@ -692,7 +706,7 @@ export class AppModel {
     }
     const split = display.split ? this.drawSplit(meta, filter, layout.plot, dpr, columns, fromSeq, toSeq, step, fromMs, toMs, yRange) : [];
     this.frameId++;
-    if (missing.length === 0) this.drawnWhole = true;
+    if (endsFirstLoad({ missingStretches: missing.length, caughtUp: this.live || this.ended, historyLoading: this.history.loading })) this.firstLoadOver = true;
     this.show({ id: this.frameId, view, spanMs: extent.live ? extent.spanMs : toMs - fromMs, yRange, layout, intervalMs: step, columns, sums, geometry, missing, split });
     return true;
   }
@@ -812,8 +826,8 @@ export class AppModel {
     const now = performance.now();
     const kept = this.panel;
     const completed = kept.frame !== null && frame !== null && kept.frame.missing.length > 0 && frame.missing.length === 0;
-    const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter && !completed;
-    const step = panelStep({ changed: kept.frame !== frame, sameView, sinceMs: now - kept.atMs, drawnNow, timerPending: this.panelTimer !== null }, PANEL_EVERY_MS);
+    const sameView = kept.frame !== null && frame !== null && kept.state === this.state && kept.frame.view.filter === frame.view.filter;
+    const step = panelStep({ changed: kept.frame !== frame, sameView, completed, sinceMs: now - kept.atMs, drawnNow, timerPending: this.panelTimer !== null }, PANEL_EVERY_MS);
     if (!step.take) {
       if (step.timerMs !== null) {
         if (this.panelTimer !== null) clearTimeout(this.panelTimer);

@@ -45,12 +45,13 @@ export class LevelTier extends Tier {
   /** per held roll-up seq: the newest column seq it counts */
   private readonly through = new Map<number, number>();
   /**
-   * The roll-up columns were last counted into, with its sum kept: the next column of its step
-   * is added to the sum alone, while the roll-up held is still the one made from it. Summed anew
-   * from the held roll-up with each column, the newest minute of a 24-h or 7-d view cost a
-   * roll-up's series read back per column received (~20 ms a frame of a week's backfill).
+   * The running sum of the last roll-up caught up, and the packed column made from it: while the
+   * store still holds that column, the next columns are added to this sum rather than summing the
+   * held roll-up again (~20 ms a frame of a week's backfill). Any other column held at its seq (an
+   * answer received, the roll-up evicted and made again, another seq) is summed anew: the sum is
+   * of that column alone, or columns would count twice.
    */
-  private open: { readonly seq: number; readonly sum: ColumnSum; made: PackedColumn } | null = null;
+  private lastSum: { readonly sum: ColumnSum; made: PackedColumn } | null = null;
 
   constructor(
     stepMs: number,
@@ -105,16 +106,16 @@ export class LevelTier extends Tier {
     if (newer.length === 0) return;
     const held = this.store.get(rollupSeq);
     if (!held) return;
-    let open = this.open;
-    if (!open || open.seq !== rollupSeq || open.made !== held) {
+    let summing = this.lastSum;
+    if (!summing || summing.made !== held) {
       const sum = new ColumnSum();
       sum.add(held);
-      open = this.open = { seq: rollupSeq, sum, made: held };
+      summing = this.lastSum = { sum, made: held };
     }
-    for (const column of newer) open.sum.add(column);
-    const made = PackedColumn.of(open.sum.toColumn(rollupSeq, rollupSeq * this.stepMs, this.stepMs));
+    for (const column of newer) summing.sum.add(column);
+    const made = PackedColumn.of(summing.sum.toColumn(rollupSeq, rollupSeq * this.stepMs, this.stepMs));
     this.store.add(made);
-    open.made = made;
+    summing.made = made;
     this.through.set(rollupSeq, newer[newer.length - 1]!.seq);
   }
 
