@@ -18,6 +18,14 @@ function base(): ColumnStore {
 
 const held = (tier: LevelTier): Column[] => tier.store.between(0, Number.MAX_SAFE_INTEGER).map((c) => ({ seq: c.seq, startMs: c.startMs, intervalMs: c.intervalMs, series: c.series }));
 
+/** Columns arriving at the page one by one, as the live stream adds them. */
+function addColumns(store: ColumnStore, tier: LevelTier, seqs: readonly number[]): void {
+  for (const seq of seqs) {
+    store.add(column(seq));
+    tier.columnAdded(seq, store);
+  }
+}
+
 describe('LevelTier', () => {
   it('keeps fetched roll-ups exact while columns keep arriving, whichever comes first', () => {
     const all = Array.from({ length: 95 }, (_, k) => column(1000 + k)); // seqs 1000..1094
@@ -41,12 +49,7 @@ describe('LevelTier', () => {
   it('stays exact when columns of an older roll-up come between those of the newest (columns of a history answer added among live ones)', () => {
     const store = base();
     const tier = new LevelTier(10_000, 1000);
-    const add = (seqs: number[]): void => {
-      for (const seq of seqs) {
-        store.add(column(seq));
-        tier.columnAdded(seq, store);
-      }
-    };
+    const add = (seqs: number[]): void => addColumns(store, tier, seqs);
     add([1000, 1001, 1002, 1010, 1011]);
     add([1003, 1004]);
     add([1012, 1013]);
@@ -56,12 +59,7 @@ describe('LevelTier', () => {
   it('stays exact when a roll-up it made and keeps summing is replaced by an answer that counts fewer of its columns', () => {
     const store = base();
     const tier = new LevelTier(10_000, 1000);
-    const add = (seqs: number[]): void => {
-      for (const seq of seqs) {
-        store.add(column(seq));
-        tier.columnAdded(seq, store);
-      }
-    };
+    const add = (seqs: number[]): void => addColumns(store, tier, seqs);
     add([1010, 1011, 1012, 1013, 1014]); // 101 made from the page's columns, its sum kept
     const answered = decodePackedColumns(encodePackedColumns(rollUp([1010, 1011].map(column), 10_000), 10_000, 1011));
     tier.received(answered, 0, answered.count, store, (c) => c);
@@ -73,10 +71,7 @@ describe('LevelTier', () => {
   it('leaves a roll-up it kept summing to eviction, and sums the next one afresh', () => {
     const store = base();
     const tier = new LevelTier(10_000, 1000);
-    const add = (seq: number): void => {
-      store.add(column(seq));
-      tier.columnAdded(seq, store);
-    };
+    const add = (seq: number): void => addColumns(store, tier, [seq]);
     // a full level, the oldest roll-up (0) the last one summed
     for (let rollup = 0; rollup < LEVEL_CAPACITY; rollup++) add(rollup * 10);
     add(1);
@@ -92,10 +87,7 @@ describe('LevelTier', () => {
   it('makes a roll-up from the page’s own columns only when it holds every one of its step', () => {
     const store = base();
     const tier = new LevelTier(10_000, 1000);
-    for (const seq of [1005, 1006, 1010, 1011]) {
-      store.add(column(seq));
-      tier.columnAdded(seq, store);
-    }
+    addColumns(store, tier, [1005, 1006, 1010, 1011]);
     // 100 (seqs 1000..1009) lacks 1000..1004: left to be fetched; 101 starts at 1010: made
     expect(held(tier)).toEqual(rollUp([column(1010), column(1011)], 10_000));
   });
