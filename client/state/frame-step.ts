@@ -1,7 +1,7 @@
 /**
  * What one animation frame does while a view needs more work than a frame should hold (a zoom
  * that changes the level, a history answer being added): one step a frame (in the page's first
-load, as many as its time allows), then the picture.
+ * load, as many as its time allows), then the picture.
  *
  *   install       a slice of a history answer was added and more are to come: nothing else (the
  *                 last picture stays)
