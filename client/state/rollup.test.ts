@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { histogramOf, type Column, type Filter } from '../../shared/column.ts';
 import { OPS, SLOTS } from '../../shared/scheme.ts';
 import { ColumnStore } from './store.ts';
-import { seriesFilter } from './packed.ts';
+import { seriesFilter, type PackedColumn } from './packed.ts';
 import { GroupCache, RegionSums, cellGroup, filterKey, groupSizeOf } from './rollup.ts';
 
 let seed = 7;
@@ -181,7 +181,10 @@ describe('RegionSums and GroupCache', () => {
       return reads;
     };
     expect(prepareThenCount(() => {}, latency), 'the prepared groups handed over').toBe(0);
-    expect(prepareThenCount(() => groups.changed(100), latency), 'a column changed after the prepare').toBeGreaterThanOrEqual(held.length);
+    // the groups before the changed column's are the last walk's; the columns from its group (99..101) on are read again
+    const afterChange = prepareThenCount(() => groups.changed(100), latency);
+    expect(afterChange, 'a column changed after the prepare').toBeGreaterThanOrEqual(150 - 99 + 1);
+    expect(afterChange, 'a column changed after the prepare').toBeLessThan(held.length);
     expect(prepareThenCount(() => {}, writes), 'another filter than the prepare\'s').toBeGreaterThanOrEqual(held.length);
   });
 
@@ -202,5 +205,60 @@ describe('RegionSums and GroupCache', () => {
     expect(drawn).toHaveLength(1000);
     for (const g of drawn) expect(Array.from(g.histogram)).toEqual(sumOf(held.slice(g.firstSeq, g.firstSeq + 3), after));
     expect(drawn.some((g) => Array.from(g.histogram).join() !== sumOf(held.slice(g.firstSeq, g.firstSeq + 3), before).join()), 'the filters differ on these columns').toBe(true);
+  });
+
+  it("GroupCache's walk of a scrolling view reads the columns at its edges, not every column in view, and hands over the groups a fresh cache would", () => {
+    const { store, groups } = world(5000);
+    for (let seq = 0; seq < 3600; seq++) store.add(randomColumn(seq));
+    const filter: Filter = { metric: 'latency' };
+    const [compiled, key] = [seriesFilter(filter), filterKey(filter)];
+    let reads = 0;
+    const counted = (columns: readonly PackedColumn[]) =>
+      new Proxy(columns, {
+        get(target, property, receiver) {
+          if (typeof property === 'string' && /^\d+$/.test(property)) reads++;
+          return Reflect.get(target, property, receiver) as unknown;
+        },
+      });
+    const fresh = (fromSeq: number, toSeq: number) => new GroupCache().groups(store.between(fromSeq, toSeq), fromSeq, toSeq, 3, 1000, compiled, key).map((g) => [g.firstSeq, Array.from(g.histogram)]);
+    // a live view: its right edge a column ahead of the newest, each frame a new column and the view one to the right
+    let [fromSeq, toSeq] = [1, 3600];
+    groups.groups(store.between(fromSeq, toSeq), fromSeq, toSeq, 3, 1000, compiled, key);
+    for (let frame = 0; frame < 12; frame++) {
+      store.add(randomColumn(toSeq));
+      if (frame === 5) store.add(randomColumn(toSeq - 1000));
+      if (frame === 8) store.add(randomColumn(fromSeq + 7));
+      fromSeq++;
+      toSeq++;
+      reads = 0;
+      const held = counted(store.between(fromSeq, toSeq));
+      expect(groups.prepare(held, fromSeq, toSeq, 3, 1000, compiled, key, Infinity).done).toBe(true);
+      const drawn = groups.groups(held, fromSeq, toSeq, 3, 1000, compiled, key);
+      expect(drawn.map((g) => [g.firstSeq, Array.from(g.histogram)]), `frame ${frame}`).toEqual(fresh(fromSeq, toSeq));
+      if (frame === 5) expect(reads, 'a column replaced in the middle: the columns from it to the right edge read again').toBeGreaterThan(1000);
+      else if (frame === 8) expect(reads, 'a column replaced near the left edge: from it to the right edge').toBeGreaterThan(3000);
+      else expect(reads, `frame ${frame}: the edges and the bisections to them`).toBeLessThan(60);
+    }
+  });
+
+  it("a frame's groups, once handed over, are never changed by later frames (the renderer keeps the last frame's list)", () => {
+    const { store, groups } = world(400);
+    for (let seq = 0; seq < 300; seq++) store.add(randomColumn(seq));
+    const filter: Filter = { metric: 'latency' };
+    const [compiled, key] = [seriesFilter(filter), filterKey(filter)];
+    const held = groups.groups(store.between(50, 250), 50, 250, 3, 1000, compiled, key);
+    const asHanded = held.map((g) => ({ group: g, histogram: Array.from(g.histogram) }));
+    for (let frame = 0; frame < 20; frame++) {
+      store.add(randomColumn(store.newestSeq! + 1));
+      store.add(randomColumn(60 + pick(200)));
+      const fromSeq = 51 + frame;
+      const drawn = groups.groups(store.between(fromSeq, 250 + frame), fromSeq, 250 + frame, 3, 1000, compiled, key);
+      expect(drawn, 'a new list each frame').not.toBe(held);
+    }
+    expect(held).toHaveLength(asHanded.length);
+    held.forEach((g, k) => {
+      expect(g).toBe(asHanded[k]!.group);
+      expect(Array.from(g.histogram)).toEqual(asHanded[k]!.histogram);
+    });
   });
 });

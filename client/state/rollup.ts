@@ -14,6 +14,7 @@ import { SLOTS, OPS, type Op } from '../../shared/scheme.ts';
 import type { Filter } from '../../shared/column.ts';
 import { percentileSlotsOf, type CellGroup } from '../render/heatmap.ts';
 import type { PackedColumn, SeriesFilter } from './packed.ts';
+import { partitionPoint } from '../../shared/search.ts';
 
 /** One identity per filter, whatever the order of its device and op lists. */
 export function filterKey(filter: Filter): string {
@@ -127,6 +128,12 @@ export function cellGroup(first: { readonly seq: number; readonly startMs: numbe
  * every few frames: summed anew each frame, it was a new object the renderer repainted with its
  * piece of the percentile lines). Only groups of the latest view are kept: a few thousand at
  * most, one per device-pixel column.
+ *
+ * The list of the last walk is kept too: the next view's walk copies the run of its groups that
+ * both views hold whole and no column of which changed since, and walks only the columns around
+ * it (a scrolling view's edges), not every column in view (3,600 at 1 h, with a map look-up per
+ * group: the model's largest work in a scrolling frame). Each walk's list is a new array, never
+ * changed afterwards: the renderer keeps the last frame's to compare with the next.
  */
 export class GroupCache {
   private key: string | null = null;
@@ -136,10 +143,20 @@ export class GroupCache {
   private readonly cut = new Map<number, { readonly firstHeld: number; readonly lastHeld: number; readonly group: CellGroup }>();
   /** the groups of the view the last prepare() found all summed, for the groups() call that follows it */
   private prepared: { readonly columns: readonly PackedColumn[]; readonly fromSeq: number; readonly toSeq: number; readonly groups: CellGroup[] } | null = null;
+  /** the groups of the last walk that got to its end, of seqs fromSeq..toSeq */
+  private walked: { readonly fromSeq: number; readonly toSeq: number; readonly groups: readonly CellGroup[] } | null = null;
+  /** the lowest and highest seq inside the walked view changed since that walk (none: low > high) */
+  private changedLow = Infinity;
+  private changedHigh = -Infinity;
 
   /** A column was added, replaced or evicted: its group is summed again when next drawn. */
   changed(seq: number): void {
     this.prepared = null;
+    const walked = this.walked;
+    if (walked && seq >= walked.fromSeq && seq <= walked.toSeq) {
+      this.changedLow = Math.min(this.changedLow, seq);
+      this.changedHigh = Math.max(this.changedHigh, seq);
+    }
     const firstSeq = Math.floor(seq / this.size) * this.size;
     this.whole.delete(firstSeq);
     this.cut.delete(firstSeq);
@@ -178,26 +195,73 @@ export class GroupCache {
 
   /** The view's groups, the whole ones not kept summed while `budget` words last; null groups when it ran out. */
   private walk(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, intervalMs: number, filter: SeriesFilter, budget: number): { groups: CellGroup[] | null; words: number } {
-    const size = this.size;
     const out: CellGroup[] = [];
-    let summed = 0;
-    let i = 0;
-    while (i < columns.length) {
+    const progress = { summed: 0, budget };
+    const kept = this.keptRun(fromSeq, toSeq);
+    let finished: boolean;
+    if (kept) {
+      const firstAfter = partitionPoint(0, columns.length, (i) => columns[i]!.seq < kept.fromSeq);
+      const lastAfter = partitionPoint(firstAfter, columns.length, (i) => columns[i]!.seq <= kept.toSeq);
+      finished = this.walkColumns(columns, 0, firstAfter, fromSeq, toSeq, intervalMs, filter, progress, out);
+      if (finished) {
+        for (let k = kept.first; k < kept.end; k++) out.push(kept.groups[k]!);
+        finished = this.walkColumns(columns, lastAfter, columns.length, fromSeq, toSeq, intervalMs, filter, progress, out);
+      }
+    } else finished = this.walkColumns(columns, 0, columns.length, fromSeq, toSeq, intervalMs, filter, progress, out);
+    if (!finished) return { groups: null, words: progress.summed };
+    this.walked = { fromSeq, toSeq, groups: out };
+    this.changedLow = Infinity;
+    this.changedHigh = -Infinity;
+    return { groups: out, words: progress.summed };
+  }
+
+  /**
+   * The groups of the last walk this view can take as they are: those of seqs fromSeq..toSeq
+   * (whole groups, aligned to the size) whole in both views, short of any column changed since
+   * (a scrolling view's new column lands at its right edge, an evicted one at its left); they
+   * are groups[first..end) of the last walk's list. Null when none is left.
+   */
+  private keptRun(fromSeq: number, toSeq: number): { readonly fromSeq: number; readonly toSeq: number; readonly groups: readonly CellGroup[]; readonly first: number; readonly end: number } | null {
+    const walked = this.walked;
+    if (!walked) return null;
+    const size = this.size;
+    let low = Math.ceil(Math.max(walked.fromSeq, fromSeq) / size) * size;
+    let high = Math.floor((Math.min(walked.toSeq, toSeq) + 1) / size) * size - 1;
+    if (this.changedLow <= high && this.changedHigh >= low) {
+      if (this.changedLow > low) high = Math.floor(this.changedLow / size) * size - 1;
+      else if (this.changedHigh < high) low = (Math.floor(this.changedHigh / size) + 1) * size;
+      else return null;
+    }
+    if (low > high) return null;
+    const groups = walked.groups;
+    const first = partitionPoint(0, groups.length, (k) => groups[k]!.firstSeq < low);
+    const end = partitionPoint(first, groups.length, (k) => groups[k]!.firstSeq <= high);
+    return { fromSeq: low, toSeq: high, groups, first, end };
+  }
+
+  /**
+   * Appends the groups of columns[begin..end) to `out` (the view's whole groups not kept summed
+   * while the budget lasts); false when it ran out. begin and end fall between groups.
+   */
+  private walkColumns(columns: readonly PackedColumn[], begin: number, end: number, fromSeq: number, toSeq: number, intervalMs: number, filter: SeriesFilter, progress: { summed: number; readonly budget: number }, out: CellGroup[]): boolean {
+    const size = this.size;
+    let i = begin;
+    while (i < end) {
       const firstSeq = Math.floor(columns[i]!.seq / size) * size;
       let j = i + 1;
-      while (j < columns.length && columns[j]!.seq < firstSeq + size) j++;
+      while (j < end && columns[j]!.seq < firstSeq + size) j++;
       if (firstSeq >= fromSeq && firstSeq + size - 1 <= toSeq) {
         let group = this.whole.get(firstSeq);
         if (!group) {
-          if (summed >= budget) return { groups: null, words: summed };
+          if (progress.summed >= progress.budget) return false;
           this.whole.set(firstSeq, (group = this.sum(columns, i, j, size, intervalMs, filter)));
-          for (let k = i; k < j; k++) summed += columns[k]!.data.length;
+          for (let k = i; k < j; k++) progress.summed += columns[k]!.data.length;
         }
         out.push(group);
       } else out.push(this.cutGroup(columns, i, j, firstSeq, intervalMs, filter));
       i = j;
     }
-    return { groups: out, words: summed };
+    return true;
   }
 
   /** A group cut by the view's edges: the kept one while it sums the same held columns (any column changed in between went through changed). */
@@ -215,6 +279,7 @@ export class GroupCache {
   private use(key: string, size: number): void {
     if (key === this.key && size === this.size) return;
     this.prepared = null;
+    this.walked = null;
     this.whole.clear();
     this.cut.clear();
     this.key = key;
