@@ -261,4 +261,29 @@ describe('RegionSums and GroupCache', () => {
       expect(Array.from(g.histogram)).toEqual(asHanded[k]!.histogram);
     });
   });
+
+  it('RegionSums.snapshot is the last one again while the sums did not change, and a snapshot handed over is never changed by later moves or columns', () => {
+    const { store, sums } = world(400);
+    for (let seq = 0; seq < 300; seq++) store.add(randomColumn(seq));
+    const filter: Filter = { metric: 'latency' };
+    const [compiled, key] = [seriesFilter(filter), filterKey(filter)];
+    sums.moveTo(store, 50, 250, compiled, key);
+    const held = sums.snapshot();
+    const asHanded = { total: [...held.total], byDevice: [...held.byDevice].map(([d, h]) => [d, [...h]]), byOp: [...held.byOp].map(([o, h]) => [o, [...h]]) };
+    sums.moveTo(store, 50, 250, compiled, key);
+    expect(sums.snapshot(), 'the same view, nothing changed').toBe(held);
+    store.add(randomColumn(100));
+    const replaced = sums.snapshot();
+    expect(replaced, 'a column in view replaced').not.toBe(held);
+    expect([...replaced.total]).toEqual(sumOf(store.between(50, 250), filter));
+    sums.moveTo(store, 51, 251, compiled, key);
+    expect(sums.snapshot(), 'the view moved').not.toBe(replaced);
+    const sizes: Filter = { metric: 'size' };
+    sums.moveTo(store, 51, 251, seriesFilter(sizes), filterKey(sizes));
+    expect(sums.snapshot(), 'another filter').not.toBe(held);
+    expect([...sums.snapshot().total]).toEqual(sumOf(store.between(51, 251), sizes));
+    expect([...sums.snapshot().total], 'the sums did change').not.toEqual(asHanded.total);
+    expect({ total: [...held.total], byDevice: [...held.byDevice].map(([d, h]) => [d, [...h]]), byOp: [...held.byOp].map(([o, h]) => [o, [...h]]) }).toEqual(asHanded);
+  });
 });
+

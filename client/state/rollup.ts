@@ -55,6 +55,10 @@ export class RegionSums {
   private byOp = new Map<number, Float64Array>();
   /** [total, its device's, its op's] per (device, op): what one series adds into */
   private targets = new Map<number, Float64Array[]>();
+  /** bumped by every change of the sums */
+  private version = 0;
+  /** the last snapshot, and the version it copied */
+  private copied: { readonly version: number; readonly snapshot: RegionSnapshot } | null = null;
 
   /** A column of the store changed: `before` left it, `after` took its place (either may be null). */
   changed(before: PackedColumn | null, after: PackedColumn | null): void {
@@ -74,6 +78,7 @@ export class RegionSums {
       this.byDevice = new Map();
       this.byOp = new Map();
       this.targets = new Map();
+      this.version++;
       for (const column of held.between(fromSeq, toSeq)) this.add(column, 1);
     } else {
       // Leaving first, entering second; each range is empty when that edge did not move that way.
@@ -86,13 +91,23 @@ export class RegionSums {
     this.toSeq = toSeq;
   }
 
+  /**
+   * The sums as they are now, copied: the last snapshot again while they did not change since
+   * (a view that does not move is drawn in several frames, and each copied them all).
+   */
   snapshot(): RegionSnapshot {
+    if (this.copied?.version === this.version) return this.copied.snapshot;
+    const byDevice = new Map<number, Float64Array>();
+    for (const [device, h] of this.byDevice) byDevice.set(device, h.slice());
     const byOp = new Map<Op, Float64Array>();
     for (const [op, h] of this.byOp) byOp.set(OPS[op]!, h.slice());
-    return { total: this.total.slice(), byDevice: new Map([...this.byDevice].map(([id, h]) => [id, h.slice()])), byOp };
+    const snapshot = { total: this.total.slice(), byDevice, byOp };
+    this.copied = { version: this.version, snapshot };
+    return snapshot;
   }
 
   private add(column: PackedColumn, sign: number): void {
+    this.version++;
     column.addTo(this.filter!, sign, (device, op) => {
       const key = device * OPS.length + op;
       let targets = this.targets.get(key);
