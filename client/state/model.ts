@@ -629,7 +629,7 @@ export class AppModel {
       widthCss: width,
       heightCss: height,
     };
-    const yRange = resolveYRange(base, [tier.sums.totalNow]);
+    const yRange = resolveYRange(base, [sums.total]);
     const groups = tier.groups.groups(columns, fromSeq, toSeq, size, step, compiled, key);
     const taking = stepWhileTimeLeft(
       () => {

@@ -26,7 +26,7 @@ export interface HeldColumns {
   between(fromSeq: number, toSeq: number): readonly PackedColumn[];
 }
 
-/** The view's summed histograms as one frame saw them: never changed afterwards. */
+/** The view's summed histograms as one frame saw them: copies, never changed afterwards. */
 export interface RegionSnapshot {
   readonly total: Float64Array;
   readonly byDevice: ReadonlyMap<number, Float64Array>;
@@ -39,106 +39,6 @@ function histogramIn<K>(map: Map<K, Float64Array>, key: K): Float64Array {
   return h;
 }
 
-/** Filtered histograms summed: in total, per device, per op (by its index in OPS). */
-class Histograms {
-  readonly total: Float64Array;
-  readonly byDevice = new Map<number, Float64Array>();
-  readonly byOp = new Map<number, Float64Array>();
-  /** [total, its device's, its op's] per (device, op): what one series adds into */
-  private readonly targets = new Map<number, Float64Array[]>();
-
-  /** Empty, or a copy of `of`. */
-  constructor(of?: Histograms) {
-    this.total = of ? of.total.slice() : new Float64Array(SLOTS);
-    if (of) {
-      for (const [device, h] of of.byDevice) this.byDevice.set(device, h.slice());
-      for (const [op, h] of of.byOp) this.byOp.set(op, h.slice());
-    }
-  }
-
-  add(column: PackedColumn, filter: SeriesFilter, sign: number): void {
-    column.addTo(filter, sign, (device, op) => {
-      const key = device * OPS.length + op;
-      let targets = this.targets.get(key);
-      if (!targets) this.targets.set(key, (targets = [this.total, histogramIn(this.byDevice, device), histogramIn(this.byOp, op)]));
-      return targets;
-    });
-  }
-}
-
-/** A column added into the sums (sign 1) or taken out of them (−1). */
-interface SumsChange {
-  readonly column: PackedColumn;
-  readonly sign: number;
-}
-
-/**
- * A snapshot that copies the sums when first read: those of the snapshot before it, with the
- * columns added and taken out since, in the same order (counts are integers, so the sums are
- * exactly those RegionSums held). A scrolling view's frame took a copy of every histogram; the
- * side panels read a frame's sums four times a second, and most frames' never.
- */
-class ChainedSnapshot implements RegionSnapshot {
-  private made: Histograms | null;
-  private before: ChainedSnapshot | null;
-  private changes: readonly SumsChange[];
-  private namedOps: Map<Op, Float64Array> | null = null;
-
-  constructor(
-    made: Histograms | null,
-    before: ChainedSnapshot | null,
-    changes: readonly SumsChange[],
-    private readonly filter: SeriesFilter,
-    /** snapshots not copied yet from this one back to a copied one, this one included */
-    readonly unmade: number,
-  ) {
-    this.made = made;
-    this.before = before;
-    this.changes = changes;
-  }
-
-  /** its sums are copied: the next snapshot starts a chain anew */
-  get copied(): boolean {
-    return this.made !== null;
-  }
-
-  get total(): Float64Array {
-    return this.histograms().total;
-  }
-
-  get byDevice(): ReadonlyMap<number, Float64Array> {
-    return this.histograms().byDevice;
-  }
-
-  get byOp(): ReadonlyMap<Op, Float64Array> {
-    if (!this.namedOps) {
-      this.namedOps = new Map();
-      for (const [op, h] of this.histograms().byOp) this.namedOps.set(OPS[op]!, h);
-    }
-    return this.namedOps;
-  }
-
-  private histograms(): Histograms {
-    if (this.made) return this.made;
-    const chain: ChainedSnapshot[] = [];
-    let copied: ChainedSnapshot = this;
-    while (!copied.made) {
-      chain.push(copied);
-      copied = copied.before!;
-    }
-    const made = new Histograms(copied.made);
-    for (let k = chain.length - 1; k >= 0; k--) for (const { column, sign } of chain[k]!.changes) made.add(column, this.filter, sign);
-    this.made = made;
-    this.before = null;
-    this.changes = [];
-    return made;
-  }
-}
-
-/** Snapshots left uncopied in a row (a page whose panels read none: each is copied then), and changes one holds (a history answer's columns: copied then). */
-const MAX_UNMADE = 64;
-const MAX_CHANGES = 256;
-
 /**
  * The sum of the filtered histograms of the held columns with seq in fromSeq..toSeq. Counts are
  * integers, so adding a column and later subtracting it leaves the sums exactly as they were:
@@ -150,13 +50,15 @@ export class RegionSums {
   private filter: SeriesFilter | null = null;
   private fromSeq = 0;
   private toSeq = -1;
-  private sums = new Histograms();
+  private total = new Float64Array(SLOTS);
+  private byDevice = new Map<number, Float64Array>();
+  private byOp = new Map<number, Float64Array>();
+  /** [total, its device's, its op's] per (device, op): what one series adds into */
+  private targets = new Map<number, Float64Array[]>();
   /** bumped by every change of the sums */
   private version = 0;
-  /** the last snapshot, and the version it is of */
-  private last: { readonly version: number; readonly snapshot: ChainedSnapshot } | null = null;
-  /** the changes since the last snapshot, for the next one to make its sums from */
-  private changes: SumsChange[] = [];
+  /** the last snapshot, and the version it copied */
+  private copied: { readonly version: number; readonly snapshot: RegionSnapshot } | null = null;
 
   /** A column of the store changed: `before` left it, `after` took its place (either may be null). */
   changed(before: PackedColumn | null, after: PackedColumn | null): void {
@@ -172,10 +74,11 @@ export class RegionSums {
     if (key !== this.key || toSeq < this.fromSeq || fromSeq > this.toSeq || moved > toSeq - fromSeq + 1) {
       this.key = key;
       this.filter = filter;
-      this.sums = new Histograms();
+      this.total = new Float64Array(SLOTS);
+      this.byDevice = new Map();
+      this.byOp = new Map();
+      this.targets = new Map();
       this.version++;
-      this.last = null;
-      this.changes = [];
       for (const column of held.between(fromSeq, toSeq)) this.add(column, 1);
     } else {
       // Leaving first, entering second; each range is empty when that edge did not move that way.
@@ -188,34 +91,29 @@ export class RegionSums {
     this.toSeq = toSeq;
   }
 
-  /** The total as it is now, read in place (a frame's y fit): changed by the next column or move, so not to be kept. */
-  get totalNow(): ArrayLike<number> {
-    return this.sums.total;
-  }
-
   /**
-   * The sums as they are now, as a snapshot never changed afterwards: the last one again while
-   * they did not change since; else one that copies them when first read (ChainedSnapshot).
+   * The sums as they are now, copied: the last snapshot again while they did not change since
+   * (a view that does not move is drawn in several frames, and each copied them all).
    */
   snapshot(): RegionSnapshot {
-    const last = this.last;
-    if (last?.version === this.version) return last.snapshot;
-    const unmade = last ? (last.snapshot.copied ? 1 : last.snapshot.unmade + 1) : Infinity;
-    const snapshot = unmade <= MAX_UNMADE ? new ChainedSnapshot(null, last!.snapshot, this.changes, this.filter!, unmade) : new ChainedSnapshot(new Histograms(this.sums), null, [], this.filter!, 0);
-    this.last = { version: this.version, snapshot };
-    this.changes = [];
+    if (this.copied?.version === this.version) return this.copied.snapshot;
+    const byDevice = new Map<number, Float64Array>();
+    for (const [device, h] of this.byDevice) byDevice.set(device, h.slice());
+    const byOp = new Map<Op, Float64Array>();
+    for (const [op, h] of this.byOp) byOp.set(OPS[op]!, h.slice());
+    const snapshot = { total: this.total.slice(), byDevice, byOp };
+    this.copied = { version: this.version, snapshot };
     return snapshot;
   }
 
   private add(column: PackedColumn, sign: number): void {
     this.version++;
-    this.sums.add(column, this.filter!, sign);
-    if (!this.last) return;
-    this.changes.push({ column, sign });
-    if (this.changes.length > MAX_CHANGES) {
-      this.last = null;
-      this.changes = [];
-    }
+    column.addTo(this.filter!, sign, (device, op) => {
+      const key = device * OPS.length + op;
+      let targets = this.targets.get(key);
+      if (!targets) this.targets.set(key, (targets = [this.total, histogramIn(this.byDevice, device), histogramIn(this.byOp, op)]));
+      return targets;
+    });
   }
 }
 
