@@ -144,11 +144,13 @@ export function cellGroup(first: { readonly seq: number; readonly startMs: numbe
  * piece of the percentile lines). Only groups of the latest view are kept: a few thousand at
  * most, one per device-pixel column.
  *
- * The list of the last walk is kept too: the next view's walk copies the run of its groups that
- * both views hold whole and no column of which changed since, and walks only the columns around
- * it (a scrolling view's edges), not every column in view (3,600 at 1 h, with a map look-up per
- * group: the model's largest work in a scrolling frame). Each walk's list is a new array, never
- * changed afterwards: the renderer keeps the last frame's to compare with the next.
+ * The list of the last walk is kept too: the next view's walk copies the runs of its groups that
+ * both views hold whole and no column of which changed since (one on each side of the changed
+ * seqs), and walks only the columns around them (a scrolling view's edges, a replaced column's
+ * group), not every column in view (3,600 at 1 h, with a map look-up per group: the model's
+ * largest work in a scrolling frame). A prepare() that summed everything is such a walk, so the
+ * groups() call after it reads only the groups cut by the view's edges. Each walk's list is a new
+ * array, never changed afterwards: the renderer keeps the last frame's to compare with the next.
  */
 export class GroupCache {
   private key: string | null = null;
@@ -156,23 +158,17 @@ export class GroupCache {
   private readonly whole = new Map<number, CellGroup>();
   /** the groups cut by the view's edges, by first seq, with the seqs of the first and last held columns they sum */
   private readonly cut = new Map<number, { readonly firstHeld: number; readonly lastHeld: number; readonly group: CellGroup }>();
-  /** the groups of the view the last prepare() found all summed, for the groups() call that follows it */
-  private prepared: { readonly columns: readonly PackedColumn[]; readonly fromSeq: number; readonly toSeq: number; readonly groups: CellGroup[] } | null = null;
-  /** the groups of the last walk that got to its end, of seqs fromSeq..toSeq */
-  private walked: { readonly fromSeq: number; readonly toSeq: number; readonly groups: readonly CellGroup[] } | null = null;
-  /** the lowest and highest seq inside the walked view changed since that walk (none: low > high) */
-  private changedLow = Infinity;
-  private changedHigh = -Infinity;
+  /**
+   * The groups of the last walk that got to its end, of seqs fromSeq..toSeq, and the first seqs
+   * of the groups inside that view a column of which changed since (at most one per group).
+   */
+  private walked: { readonly fromSeq: number; readonly toSeq: number; readonly groups: readonly CellGroup[]; readonly changed: Set<number> } | null = null;
 
   /** A column was added, replaced or evicted: its group is summed again when next drawn. */
   changed(seq: number): void {
-    this.prepared = null;
-    const walked = this.walked;
-    if (walked && seq >= walked.fromSeq && seq <= walked.toSeq) {
-      this.changedLow = Math.min(this.changedLow, seq);
-      this.changedHigh = Math.max(this.changedHigh, seq);
-    }
     const firstSeq = Math.floor(seq / this.size) * this.size;
+    const walked = this.walked;
+    if (walked && seq >= walked.fromSeq && seq <= walked.toSeq) walked.changed.add(firstSeq);
     this.whole.delete(firstSeq);
     this.cut.delete(firstSeq);
   }
@@ -181,23 +177,18 @@ export class GroupCache {
    * Sums the whole groups of the view not kept yet, up to about `budget` words of column data
    * (what summing costs: a roll-up holds more than a column), and says whether none is left
    * (`done`) and how many words it summed: a view that needs thousands of new groups (a zoom) is
-   * summed over a few frames, not in one. `columns` as for groups(). A call that is done keeps
-   * the view's groups for the groups() call of the same frame: each walk read every column
-   * object in view (3,600 at 1 h), ~0.1 ms of a scrolling frame.
+   * summed over a few frames, not in one. `columns` as for groups().
    */
   prepare(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, size: number, intervalMs: number, filter: SeriesFilter, key: string, budget: number): { done: boolean; words: number } {
     this.use(key, size);
     const walked = this.walk(columns, fromSeq, toSeq, intervalMs, filter, budget);
-    this.prepared = walked.groups ? { columns, fromSeq, toSeq, groups: walked.groups } : null;
     return { done: walked.groups !== null, words: walked.words };
   }
 
   /** `columns`: the held columns of seqs fromSeq..toSeq, ascending. */
   groups(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, size: number, intervalMs: number, filter: SeriesFilter, key: string): CellGroup[] {
     this.use(key, size);
-    const prepared = this.prepared;
-    this.prepared = null;
-    const out = prepared && prepared.columns === columns && prepared.fromSeq === fromSeq && prepared.toSeq === toSeq ? prepared.groups : this.walk(columns, fromSeq, toSeq, intervalMs, filter, Infinity).groups!;
+    const out = this.walk(columns, fromSeq, toSeq, intervalMs, filter, Infinity).groups!;
     if (this.whole.size > 2 * out.length + 16) {
       for (const firstSeq of this.whole.keys()) if (firstSeq < fromSeq || firstSeq > toSeq) this.whole.delete(firstSeq);
     }
@@ -211,50 +202,49 @@ export class GroupCache {
   /** The view's groups, the whole ones not kept summed while `budget` words last; null groups when it ran out. */
   private walk(columns: readonly PackedColumn[], fromSeq: number, toSeq: number, intervalMs: number, filter: SeriesFilter, budget: number): { groups: CellGroup[] | null; words: number } {
     const progress = { summed: 0, budget };
-    const kept = this.keptRun(fromSeq, toSeq);
-    let out: CellGroup[] = [];
-    if (kept) {
-      const firstAfter = partitionPoint(0, columns.length, (i) => columns[i]!.seq < kept.fromSeq);
-      const lastAfter = partitionPoint(firstAfter, columns.length, (i) => columns[i]!.seq <= kept.toSeq);
-      const before: CellGroup[] = [];
-      const after: CellGroup[] = [];
-      if (!this.walkColumns(columns, 0, firstAfter, fromSeq, toSeq, intervalMs, filter, progress, before)) return { groups: null, words: progress.summed };
-      if (!this.walkColumns(columns, lastAfter, columns.length, fromSeq, toSeq, intervalMs, filter, progress, after)) return { groups: null, words: progress.summed };
-      // made at its length: pushing a frame's 1,200 groups one by one grew it several times, ~3 times its size of garbage a frame
-      out = new Array<CellGroup>(before.length + kept.end - kept.first + after.length);
-      let at = 0;
-      for (const group of before) out[at++] = group;
-      for (let k = kept.first; k < kept.end; k++) out[at++] = kept.groups[k]!;
-      for (const group of after) out[at++] = group;
-    } else if (!this.walkColumns(columns, 0, columns.length, fromSeq, toSeq, intervalMs, filter, progress, out)) return { groups: null, words: progress.summed };
-    this.walked = { fromSeq, toSeq, groups: out };
-    this.changedLow = Infinity;
-    this.changedHigh = -Infinity;
+    const parts: CellGroup[][] = [];
+    let begin = 0;
+    for (const run of this.keptRuns(fromSeq, toSeq)) {
+      const runBegin = partitionPoint(begin, columns.length, (i) => columns[i]!.seq < run.fromSeq);
+      const beforeRun: CellGroup[] = [];
+      if (!this.walkColumns(columns, begin, runBegin, fromSeq, toSeq, intervalMs, filter, progress, beforeRun)) return { groups: null, words: progress.summed };
+      parts.push(beforeRun, run.groups.slice(run.first, run.end));
+      begin = partitionPoint(runBegin, columns.length, (i) => columns[i]!.seq <= run.toSeq);
+    }
+    const rest: CellGroup[] = [];
+    if (!this.walkColumns(columns, begin, columns.length, fromSeq, toSeq, intervalMs, filter, progress, rest)) return { groups: null, words: progress.summed };
+    // concat: one array at its length, of packed elements (one made at its length and filled by index is holey, which the renderer's walks over it pay for)
+    const out = parts.length === 0 ? rest : ([] as CellGroup[]).concat(...parts, rest);
+    this.walked = { fromSeq, toSeq, groups: out, changed: new Set() };
     return { groups: out, words: progress.summed };
   }
 
   /**
-   * The groups of the last walk this view can take as they are: those of seqs fromSeq..toSeq
-   * (whole groups, aligned to the size) whole in both views, short of any column changed since
-   * (a scrolling view's new column lands at its right edge, an evicted one at its left); they
-   * are groups[first..end) of the last walk's list. Null when none is left.
+   * The runs of the last walk's groups this view can take as they are, ascending: those of seqs
+   * fromSeq..toSeq (whole groups, aligned to the size) whole in both views, split around the
+   * groups changed since (a scrolling view's new column lands at its right edge, an evicted one
+   * at its left, a late or replaced one anywhere); each is groups[first..end) of the last walk's
+   * list.
    */
-  private keptRun(fromSeq: number, toSeq: number): { readonly fromSeq: number; readonly toSeq: number; readonly groups: readonly CellGroup[]; readonly first: number; readonly end: number } | null {
+  private keptRuns(fromSeq: number, toSeq: number): { readonly fromSeq: number; readonly toSeq: number; readonly groups: readonly CellGroup[]; readonly first: number; readonly end: number }[] {
     const walked = this.walked;
-    if (!walked) return null;
+    if (!walked) return [];
     const size = this.size;
+    const high = Math.floor((Math.min(walked.toSeq, toSeq) + 1) / size) * size - 1;
+    const spans: [number, number][] = [];
     let low = Math.ceil(Math.max(walked.fromSeq, fromSeq) / size) * size;
-    let high = Math.floor((Math.min(walked.toSeq, toSeq) + 1) / size) * size - 1;
-    if (this.changedLow <= high && this.changedHigh >= low) {
-      if (this.changedLow > low) high = Math.floor(this.changedLow / size) * size - 1;
-      else if (this.changedHigh < high) low = (Math.floor(this.changedHigh / size) + 1) * size;
-      else return null;
+    for (const changed of [...walked.changed].sort((a, b) => a - b)) {
+      if (changed > high) break;
+      if (changed > low) spans.push([low, changed - 1]);
+      low = Math.max(low, changed + size);
     }
-    if (low > high) return null;
+    if (low <= high) spans.push([low, high]);
     const groups = walked.groups;
-    const first = partitionPoint(0, groups.length, (k) => groups[k]!.firstSeq < low);
-    const end = partitionPoint(first, groups.length, (k) => groups[k]!.firstSeq <= high);
-    return { fromSeq: low, toSeq: high, groups, first, end };
+    return spans.map(([from, to]) => {
+      const first = partitionPoint(0, groups.length, (k) => groups[k]!.firstSeq < from);
+      const end = partitionPoint(first, groups.length, (k) => groups[k]!.firstSeq <= to);
+      return { fromSeq: from, toSeq: to, groups, first, end };
+    });
   }
 
   /**
@@ -296,7 +286,6 @@ export class GroupCache {
   /** Another filter or group size: no kept group is one of its groups. */
   private use(key: string, size: number): void {
     if (key === this.key && size === this.size) return;
-    this.prepared = null;
     this.walked = null;
     this.whole.clear();
     this.cut.clear();
