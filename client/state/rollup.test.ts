@@ -3,7 +3,7 @@ import { histogramOf, type Column, type Filter } from '../../shared/column.ts';
 import { OPS, SLOTS } from '../../shared/scheme.ts';
 import { ColumnStore } from './store.ts';
 import { seriesFilter, type PackedColumn } from './packed.ts';
-import { GroupCache, RegionSums, cellGroup, filterKey, groupSizeOf } from './rollup.ts';
+import { GroupCache, RegionSums, cellGroup, filterKey, groupSizeOf, type RegionSnapshot } from './rollup.ts';
 
 let seed = 7;
 const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
@@ -38,6 +38,47 @@ function world(capacity: number) {
   return { store, sums, groups };
 }
 
+interface Wandering {
+  fromSeq: number;
+  toSeq: number;
+  filter: Filter;
+}
+
+const filters: Filter[] = [{ metric: 'latency' }, { metric: 'latency', devices: [1, 2] }, { metric: 'size', ops: ['write'] }];
+
+/** One random step of a view and its store: a scroll, a late or replaced column, a history answer, a pan and zoom, a jump, another filter, or nothing. */
+function wander(store: ColumnStore, view: Wandering): void {
+  const r = random();
+  if (r < 0.4) {
+    // scroll, as a live view does: a new column (now and then after a missing one), the window one to the right
+    store.add(randomColumn(store.newestSeq! + 1 + (random() < 0.1 ? 1 : 0)));
+    view.fromSeq++;
+    view.toSeq++;
+  } else if (r < 0.55) {
+    store.add(randomColumn(store.newestSeq! - pick(450)));
+  } else if (r < 0.6) {
+    store.addAll(Array.from({ length: 1 + pick(300) }, (_, k) => randomColumn(view.fromSeq + k)));
+  } else if (r < 0.7) {
+    view.fromSeq += pick(61) - 30;
+    view.toSeq = Math.max(view.fromSeq, view.toSeq + pick(61) - 30);
+  } else if (r < 0.75) {
+    view.fromSeq = store.newestSeq! - pick(1000);
+    view.toSeq = view.fromSeq + pick(500);
+  } else if (r < 0.8) {
+    view.filter = filters[pick(filters.length)]!;
+  }
+}
+
+/** A snapshot's nonzero histograms, by key in order (a device or op whose columns all left keeps a histogram of zeros). */
+function plainSnapshot(snapshot: RegionSnapshot) {
+  const nonzero = <K,>(map: ReadonlyMap<K, Float64Array>) =>
+    [...map]
+      .filter(([, h]) => h.some((n) => n !== 0))
+      .map(([k, h]) => [k, [...h]] as const)
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return { total: [...snapshot.total], byDevice: nonzero(snapshot.byDevice), byOp: nonzero(snapshot.byOp) };
+}
+
 describe('groupSizeOf', () => {
   it('is 1 while a column is a pixel or wider, else the columns that make a pixel', () => {
     expect(groupSizeOf(100, 0, 100_000, 1000)).toBe(1);
@@ -58,30 +99,11 @@ describe('cellGroup', () => {
 describe('RegionSums and GroupCache', () => {
   it('equal summing the window anew, whatever the window does and whatever the store does meanwhile', () => {
     const { store, sums, groups } = world(400);
-    const filters: Filter[] = [{ metric: 'latency' }, { metric: 'latency', devices: [1, 2] }, { metric: 'size', ops: ['write'] }];
-    let filter = filters[0]!;
-    let [fromSeq, toSeq] = [100, 200];
+    const view: Wandering = { fromSeq: 100, toSeq: 200, filter: filters[0]! };
     for (let seq = 0; seq < 300; seq++) if (random() < 0.9) store.add(randomColumn(seq));
     for (let step = 0; step < 300; step++) {
-      const r = random();
-      if (r < 0.4) {
-        // scroll, as a live view does: a new column, the window one to the right
-        store.add(randomColumn(store.newestSeq! + 1 + (random() < 0.1 ? 1 : 0)));
-        fromSeq++;
-        toSeq++;
-      } else if (r < 0.55) {
-        // a late or replaced column anywhere
-        store.add(randomColumn(store.newestSeq! - pick(450)));
-      } else if (r < 0.7) {
-        // pan and zoom
-        fromSeq += pick(61) - 30;
-        toSeq = Math.max(fromSeq, toSeq + pick(61) - 30);
-      } else if (r < 0.75) {
-        fromSeq = store.newestSeq! - pick(1000);
-        toSeq = fromSeq + pick(500);
-      } else if (r < 0.8) {
-        filter = filters[pick(filters.length)]!;
-      }
+      wander(store, view);
+      const { fromSeq, toSeq, filter } = view;
       const compiled = seriesFilter(filter);
       const key = filterKey(filter);
       const held = store.between(fromSeq, toSeq);
@@ -272,7 +294,7 @@ describe('RegionSums and GroupCache', () => {
     const [compiled, key] = [seriesFilter(filter), filterKey(filter)];
     sums.moveTo(store, 50, 250, compiled, key);
     const held = sums.snapshot();
-    const asHanded = { total: [...held.total], byDevice: [...held.byDevice].map(([d, h]) => [d, [...h]]), byOp: [...held.byOp].map(([o, h]) => [o, [...h]]) };
+    const asHanded = plainSnapshot(held);
     sums.moveTo(store, 50, 250, compiled, key);
     expect(sums.snapshot(), 'the same view, nothing changed').toBe(held);
     store.add(randomColumn(100));
@@ -280,13 +302,30 @@ describe('RegionSums and GroupCache', () => {
     expect(replaced, 'a column in view replaced').not.toBe(held);
     expect([...replaced.total]).toEqual(sumOf(store.between(50, 250), filter));
     sums.moveTo(store, 51, 251, compiled, key);
-    expect(sums.snapshot(), 'the view moved').not.toBe(replaced);
+    const moved = sums.snapshot();
+    expect(moved, 'the view moved').not.toBe(replaced);
     const sizes: Filter = { metric: 'size' };
     sums.moveTo(store, 51, 251, seriesFilter(sizes), filterKey(sizes));
-    expect(sums.snapshot(), 'another filter').not.toBe(held);
+    expect(sums.snapshot(), 'another filter').not.toBe(moved);
     expect([...sums.snapshot().total]).toEqual(sumOf(store.between(51, 251), sizes));
     expect([...sums.snapshot().total], 'the sums did change').not.toEqual(asHanded.total);
-    expect({ total: [...held.total], byDevice: [...held.byDevice].map(([d, h]) => [d, [...h]]), byOp: [...held.byOp].map(([o, h]) => [o, [...h]]) }).toEqual(asHanded);
+    expect(plainSnapshot(held)).toEqual(asHanded);
+  });
+
+  it('a snapshot read frames later, in any order, holds the sums of the moment it was taken, whatever moved and changed in between', () => {
+    const { store, sums } = world(400);
+    const view: Wandering = { fromSeq: 100, toSeq: 200, filter: filters[0]! };
+    for (let seq = 0; seq < 300; seq++) if (random() < 0.9) store.add(randomColumn(seq));
+    const held: { snapshot: RegionSnapshot; expected: ReturnType<typeof plainSnapshot>; step: number }[] = [];
+    for (let step = 0; step < 400; step++) {
+      wander(store, view);
+      const [compiled, key] = [seriesFilter(view.filter), filterKey(view.filter)];
+      sums.moveTo(store, view.fromSeq, view.toSeq, compiled, key);
+      const fresh = new RegionSums();
+      fresh.moveTo(store, view.fromSeq, view.toSeq, compiled, key);
+      held.push({ snapshot: sums.snapshot(), expected: plainSnapshot(fresh.snapshot()), step });
+    }
+    for (const k of held.map((_, k) => k).sort(() => random() - 0.5)) expect(plainSnapshot(held[k]!.snapshot), `taken at step ${held[k]!.step}`).toEqual(held[k]!.expected);
   });
 });
 
