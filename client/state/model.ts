@@ -589,7 +589,7 @@ export class AppModel {
     const tier = this.tierFor(meta, (toMs - fromMs) / widthPx);
     const step = tier.stepMs ?? meta.intervalMs;
     const { fromSeq, toSeq } = tier.store.seqRange(fromMs, toMs);
-    const columns = tier.store.window(fromSeq, toSeq);
+    const columns = tier.store.betweenKept(fromSeq, toSeq);
     const size = groupSizeOf(widthPx, fromMs, toMs, step);
     const firstLoad = !this.firstLoadOver;
     const progress = { installed: 0, arrivingLeft: 0, firstLoad };

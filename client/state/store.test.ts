@@ -99,25 +99,25 @@ describe('ColumnStore', () => {
     expect(merged.get(5)).toBeUndefined();
   });
 
-  it("window() hands over the last call's array while neither the range nor the store changed, and never changes an array it handed over", () => {
+  it("betweenKept() hands over the last call's array while neither the range nor the store changed, and never changes an array it handed over", () => {
     const s = store(6);
     for (const seq of [1, 2, 3, 5]) s.add(column(seq, { 4: seq }));
-    const held = s.window(1, 6);
+    const held = s.betweenKept(1, 6);
     const asHanded = [...held];
     expect(held.map((c) => c.seq)).toEqual([1, 2, 3, 5]);
-    expect(s.window(1, 6), 'nothing changed').toBe(held);
-    expect(s.window(2, 6), 'another range').not.toBe(held);
-    expect(s.window(1, 6), 'the first range again').not.toBe(held);
-    const again = s.window(1, 6);
+    expect(s.betweenKept(1, 6), 'nothing changed').toBe(held);
+    expect(s.betweenKept(2, 6), 'another range').not.toBe(held);
+    expect(s.betweenKept(1, 6), 'the first range again').not.toBe(held);
+    const again = s.betweenKept(1, 6);
     s.add(column(6, { 4: 6 }));
-    const grown = s.window(1, 6);
+    const grown = s.betweenKept(1, 6);
     expect(grown, 'a column added').not.toBe(again);
     expect(grown.map((c) => c.seq)).toEqual([1, 2, 3, 5, 6]);
     // a replaced column, a column inserted in a hole, and evictions past the capacity of 6
     s.add(column(2, { 7: 1 }));
     s.add(column(4, { 4: 4 }));
     s.add(column(7, { 4: 7 }));
-    expect(s.window(1, 7).map((c) => c.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(s.betweenKept(1, 7).map((c) => c.seq)).toEqual([2, 3, 4, 5, 6, 7]);
     expect(held).toEqual(asHanded);
     held.forEach((c, k) => expect(c).toBe(asHanded[k]));
   });

@@ -44,8 +44,8 @@ export class ColumnStore {
   private columns: PackedColumn[] = [];
   /** seq ranges the server said it no longer holds ('gap' messages) */
   private readonly gaps: { fromSeq: number; toSeq: number }[] = [];
-  /** the last window() answer, and the range and version it is of */
-  private lastWindow: { readonly fromSeq: number; readonly toSeq: number; readonly version: number; readonly columns: readonly PackedColumn[] } | null = null;
+  /** the last betweenKept() answer, and the range and version it is of */
+  private lastBetween: { readonly fromSeq: number; readonly toSeq: number; readonly version: number; readonly columns: readonly PackedColumn[] } | null = null;
 
   constructor(
     capacity = DEFAULT_CAPACITY,
@@ -171,13 +171,14 @@ export class ColumnStore {
    * The columns of seqs fromSeq..toSeq, as between(), for a frame to hold: the last call's array
    * while neither the range nor the store changed since. A view that does not move is drawn in
    * several frames (a picture painted in parts, a zoom's groups summed and their cells taken), and
-   * each copied the references of the window's 3,600 to 10,000 columns.
+   * each copied the references of the window's 3,600 to 10,000 columns. No help to a moving view
+   * (a scrolling one): its range differs in every frame, and each frame copies them still.
    */
-  window(fromSeq: number, toSeq: number): readonly PackedColumn[] {
-    const last = this.lastWindow;
+  betweenKept(fromSeq: number, toSeq: number): readonly PackedColumn[] {
+    const last = this.lastBetween;
     if (last && last.fromSeq === fromSeq && last.toSeq === toSeq && last.version === this.version) return last.columns;
     const columns = this.between(fromSeq, toSeq);
-    this.lastWindow = { fromSeq, toSeq, version: this.version, columns };
+    this.lastBetween = { fromSeq, toSeq, version: this.version, columns };
     return columns;
   }
 
