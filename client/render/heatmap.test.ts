@@ -7,8 +7,8 @@ import { quantileSlot } from '../../shared/column.ts';
 import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { wholePixels } from '../state/view.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
-import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type TileMaker } from './surface.ts';
-import { HeatmapRenderer, SCALE_EVERY_FRAMES, withStalePart, rowBands, sameGroupIndexes, type CellGroup, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type Tile, type TileMaker } from './surface.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, withStalePart, rowBands, sameGroupIndexes, type CellGroup, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapGeometry, type HeatmapInput } from './heatmap.ts';
 
 interface FakePixels {
   width: number;
@@ -809,6 +809,47 @@ describe('HeatmapRenderer.drawParts', () => {
     const total = recolouring.reduce((sum, f) => sum + f.painted, 0);
     expect(total, 'the plot once over the recolouring, and what changed in its frames').toBeLessThanOrEqual(widthPx * heightPx + recolouring.length * changedPx);
     expect(renderer.wholePictures, 'the first picture and the recolouring').toBe(2);
+  });
+});
+
+describe('HeatmapRenderer.drawParts: a recolouring in parts of half a tile', () => {
+  it('puts each part on one tile, and ends on the pixels of a fresh draw', () => {
+    const widthPx = 700;
+    const heightPx = 40;
+    const tiles = fakeTiles(widthPx, heightPx);
+    // which tiles each call puts on
+    let touched = new Set<Tile>();
+    const maker: TileMaker = {
+      ...tiles.maker,
+      tile: (tileWidth, tileHeight, dpr) => {
+        const tile: Tile = tiles.maker.tile(tileWidth, tileHeight, dpr);
+        return { ...tile, put: (image, xPx, width) => (touched.add(tile), tile.put(image, xPx, width)) };
+      },
+    };
+    const surface = new TiledSurface(maker);
+    const renderer = new HeatmapRenderer();
+    const held = liveHistory(0, 1200, 1000);
+    const cache = new GroupCache();
+    // scrolled by 100 columns from the ring's origin: the tiles' edges are not at the plot's
+    const frameAt = (newestSeq: number, change: Partial<HeatmapInput> = {}): HeatmapInput => ({ ...liveFrame(held, cache, (newestSeq + 1) * 1000, widthPx * 1000, 1000, widthPx, heightPx, newestSeq), ...change });
+    renderer.draw(surface, frameAt(900));
+    for (let seq = 901; seq <= 1000; seq++) renderer.draw(surface, frameAt(seq));
+    const sqrt = frameAt(1000, { colorScale: 'sqrt' });
+    const perTile = (TILE_PX / 2) * heightPx;
+    const tilesPut: number[] = [];
+    let geometry: HeatmapGeometry | null = null;
+    do {
+      touched = new Set();
+      geometry = renderer.drawParts(surface, sqrt, perTile);
+      tilesPut.push(touched.size);
+    } while (geometry?.settling && tilesPut.length < 20);
+    expect(geometry?.settling, 'settled').toBe(false);
+    expect(tilesPut.length, 'the plot in parts of half a tile, one more where a tile is cut by the edges').toBeLessThanOrEqual(Math.ceil(widthPx / (TILE_PX / 2)) + 1);
+    expect(tilesPut.every((n) => n === 1), `tiles put a call: ${tilesPut.join(' ')}`).toBe(true);
+    const fresh = fakeCanvas();
+    new HeatmapRenderer().draw(fresh.surface, { ...sqrt, moving: false });
+    const differing = tiles.shown().filter((colour, k) => colour !== fresh.pixel(k % widthPx, Math.floor(k / widthPx))).length;
+    expect(differing).toBe(0);
   });
 });
 

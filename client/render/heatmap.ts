@@ -585,7 +585,7 @@ export class HeatmapRenderer {
       }
       let ranges = changed;
       if (this.stale) {
-        const part = withStalePart(changed, this.stale, Math.max(1, Math.floor(perCallPx / heightPx)));
+        const part = withStalePart(changed, this.stale, Math.max(1, Math.floor(perCallPx / heightPx)), (from, to) => surface.partEnd(from, to));
         ranges = part.ranges;
         this.stale = part.staleFrom < this.stale.to ? { from: part.staleFrom, to: this.stale.to } : null;
       }
@@ -759,9 +759,15 @@ export class HeatmapRenderer {
  * not overlapping) and the next `partPx` of the stale columns [from, to), merged; and where the
  * stale columns start after them: past the range that holds their start (the part, and a
  * changed range that reached it).
+ * The part ends where `partEnd` puts it (Surface.partEnd: on a tile's edge), at most partPx wide.
  */
-export function withStalePart(changed: readonly (readonly [number, number])[], stale: { readonly from: number; readonly to: number }, partPx: number): { ranges: [number, number][]; staleFrom: number } {
-  const part: [number, number] = [stale.from, Math.min(stale.to, stale.from + partPx)];
+export function withStalePart(
+  changed: readonly (readonly [number, number])[],
+  stale: { readonly from: number; readonly to: number },
+  partPx: number,
+  partEnd: (from: number, to: number) => number = (_from, to) => to,
+): { ranges: [number, number][]; staleFrom: number } {
+  const part: [number, number] = [stale.from, partEnd(stale.from, Math.min(stale.to, stale.from + partPx))];
   const ranges: [number, number][] = [];
   for (const [from, to] of [...changed, ...(part[1] > part[0] ? [part] : [])].sort((a, b) => a[0] - b[0])) {
     const tail = ranges[ranges.length - 1];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyColumns, tileLeftPx, tileRuns, tilesFor, type TileRun } from './surface.ts';
+import { CanvasSurface, TiledSurface, copyColumns, tileLeftPx, tileRuns, tilesFor, type TileMaker, type TileRun } from './surface.ts';
 
 // A ring of four 256-pixel tiles (1,024 pixels), as TiledSurface makes for a picture 513 to 768 pixels wide.
 const TILE = 256;
@@ -81,5 +81,47 @@ describe('copyColumns: a part of the buffer into the first columns of an image',
       const row = Array.from(words.subarray(y * imageWidth, (y + 1) * imageWidth));
       expect(row, `row ${y}`).toEqual([...Array.from({ length: to - from }, (_, x) => y * 1000 + from + x), ...new Array<number>(imageWidth - (to - from)).fill(0)]);
     }
+  });
+});
+
+describe('partEnd: where a part of the picture ends, on a tile edge when it is at least half a tile wide', () => {
+  // tiles that show nothing: partEnd reads only where the ring lies
+  const maker: TileMaker = {
+    tile: () => ({ put: () => {}, place: () => {}, read: () => [0, 0, 0], source: {} as CanvasImageSource, remove: () => {} }),
+    image: (width, height) => ({ width, height, data: new Uint8ClampedArray(width * height * 4) }) as unknown as ImageData,
+  };
+  // a picture 700 pixels wide: a ring of four tiles (RING)
+  const surfaceScrolled = (dx: number): TiledSurface => {
+    const surface = new TiledSurface(maker);
+    surface.buffer(700, 4, 1);
+    if (dx > 0) surface.scroll(dx);
+    return surface;
+  };
+  it.each([
+    ['within one tile: its end', 0, 0, 200, 200],
+    ['up to an edge: its end', 0, 56, 256, 256],
+    ['across an edge: cut there', 0, 100, 294, 256],
+    ['across two edges: cut at the last', 0, 0, 600, 512],
+    ['narrower than half a tile, across an edge: its end', 0, 200, 327, 327],
+    ['half a tile, across an edge: cut there', 0, 200, 328, 256],
+    ['scrolled 10: the edges at 246 and 502', 10, 200, 400, 246],
+    ["scrolled 1000: the ring's end is an edge (column 24)", 1000, 0, 200, 24],
+  ])('%s (scrolled %i, columns %i..%i: ends at %i)', (_, dx, from, to, end) => {
+    expect(surfaceScrolled(dx).partEnd(from, to)).toBe(end);
+  });
+
+  it('lands every part it cuts on one tile', () => {
+    for (const dx of [0, 1, 100, 255, 256, 700, 1023]) {
+      const surface = surfaceScrolled(dx);
+      for (let from = 0; from < 700; from = surface.partEnd(from, Math.min(700, from + 128))) {
+        const end = surface.partEnd(from, Math.min(700, from + 128));
+        expect(tileRuns(from, end, TILE, RING, dx % RING).length, `scrolled ${dx}, from ${from}`).toBe(1);
+      }
+    }
+  });
+
+  it('one canvas: a part ends where it was asked to', () => {
+    const surface = new CanvasSurface({} as CanvasRenderingContext2D);
+    expect(surface.partEnd(100, 294)).toBe(294);
   });
 });

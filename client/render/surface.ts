@@ -22,6 +22,12 @@ export interface Surface {
   scroll(dx: number): void;
   /** Shows the buffer's pixel columns [from, to) at the same columns of the picture. */
   put(from: number, to: number): void;
+  /**
+   * Where a part of the picture that may run over the columns [from, to) ends, at `to` or before
+   * it, so that its put touches as few of the surface's pieces as it can (as they lie now: a
+   * scroll moves them).
+   */
+  partEnd(from: number, to: number): number;
 }
 
 /**
@@ -132,6 +138,10 @@ export class CanvasSurface implements Surface {
     }
     staging.put();
     this.ctx.drawImage(staging.source, 0, 0, width, image.height, from, 0, width, image.height);
+  }
+
+  partEnd(_from: number, to: number): number {
+    return to;
   }
 }
 
@@ -271,6 +281,20 @@ export class TiledSurface implements Surface {
       this.tiles[run.tile]!.put(image, run.localPx, run.widthPx);
     }
     if (to > from) this.drawn = true;
+  }
+
+  /**
+   * At the last tile's left edge within (from, to) (the ring's wrap is one too: the ring is whole
+   * tiles), for a part at least half a tile wide: each tile a put touches is a canvas Chromium
+   * copies whole to show (256 × 770 px, 0.8 MB), and a part up to a tile wide that crossed an
+   * edge changed two. A narrower part ends at `to`: cut at the edges it would take more frames
+   * than tiles it spares.
+   */
+  partEnd(from: number, to: number): number {
+    if (2 * (to - from) < TILE_PX) return to;
+    let end = to;
+    for (let edge = from + TILE_PX - ((this.originPx + from) % TILE_PX); edge < to; edge += TILE_PX) end = edge;
+    return end;
   }
 
   /** Something is drawn: a picture was put on the tiles since they were made. */

@@ -10,7 +10,7 @@ import type { Column, Filter } from '../../shared/column.ts';
 import { uncountedOf, type ServerMessage, type Uncounted } from '../../shared/protocol.ts';
 import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type RectCss, type SnapshotView } from '../../shared/view.ts';
 import { HeatmapRenderer, type HeatmapGeometry, type HeatmapInput } from '../render/heatmap.ts';
-import { CanvasSurface, TiledSurface, domTiles } from '../render/surface.ts';
+import { CanvasSurface, TILE_PX, TiledSurface, domTiles } from '../render/surface.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
 import { CHUNK_COLUMNS, CHUNK_ROLLUPS, type FetchColumns } from '../net/history.ts';
 import { HistoryArrivals } from './arrivals.ts';
@@ -142,17 +142,19 @@ const DRAW_AFTER_WORDS = 20_000;
 const PAINT_PER_FRAME_PX = 400_000;
 
 /**
- * Device pixels a live view's frame paints of a new picture (its picture recoloured under a new
+ * Pixel columns a live view's frame paints of a new picture (its picture recoloured under a new
  * colour scale, besides what changed: HeatmapRenderer.drawParts puts each part as it is
- * painted): a 1920×1080 page's plot in nine frames (~0.15 s of two scales), each of them a
- * scrolling frame that must stay short. Nine is one more than a scale's period
- * (SCALE_EVERY_FRAMES): the next scale waits a frame for the last part, rather than each part
- * being painted wider. Measured at 24 h under a load average of ~5 (bench:client, 2026-12-02):
- * drawing frames' p95 7.7–9.1 ms with recolourings at 200,000, 7.6 ms at 100,000, ~7 ms
- * without any: the load blurs the difference, so the middle, for a recolouring that lasts
- * ~0.15 s rather than ~0.2 s at 100,000.
+ * painted): half a tile, so that each part lands on one tile (TiledSurface.partEnd); the
+ * benchmark's page (1920×1080) takes 10 parts (~0.17 s of two scales), each of them a scrolling
+ * frame that must stay short, and the next scale waits for the last (SCALE_EVERY_FRAMES).
+ * Parts of 150,000 px (165 columns there, 8 parts) crossed a tile's edge in most frames and put
+ * on two tiles. In a Chromium harness of the renderer alone (that plot, a day's 1,441 groups,
+ * 2026-12-02) a part frame was 2.5–3.4 ms busy on average against 2.7–3.6 ms with those parts
+ * (drawParts' script 1.2–1.4 against 1.6–1.8 ms), its p95 3.5–5.7 against 3.7–11 ms; a whole
+ * tile a part was no better than the 150,000 px. Under a load average of ~5 the drawing frames'
+ * p95 was 7.7–9.1 ms with parts of 200,000 px, 7.6 ms at 100,000, ~7 ms without any recolouring.
  */
-const PAINT_PER_LIVE_FRAME_PX = 150_000;
+const LIVE_PART_COLUMNS = TILE_PX / 2;
 
 /** Groups whose cells are taken (HeatmapRenderer.prepareCells) in a frame that does not draw. */
 const CELLS_PER_FRAME = 600;
@@ -690,7 +692,7 @@ export class AppModel {
         historyVersion: this.history.version,
       };
       // the page's first load has no picture to keep smooth: each of its pictures (or recolourings) is painted in one frame, not over several
-      const perCallPx = firstLoad ? Infinity : extent.live ? PAINT_PER_LIVE_FRAME_PX : PAINT_PER_FRAME_PX;
+      const perCallPx = firstLoad ? Infinity : extent.live ? LIVE_PART_COLUMNS * heightPx : PAINT_PER_FRAME_PX;
       geometry = this.renderer.drawParts(this.surface, input, perCallPx);
       this.paintedPxSum += this.renderer.paintedPx;
       if (!geometry) {
