@@ -759,7 +759,8 @@ export class HeatmapRenderer {
  * not overlapping) and the next `partPx` of the stale columns [from, to), merged; and where the
  * stale columns start after them: past the range that holds their start (the part, and a
  * changed range that reached it).
- * The part ends where `partEnd` puts it (Surface.partEnd: on a tile's edge), at most partPx wide.
+ * The part ends where `partEnd` puts it within its `partPx` (Surface.partEnd: on a tile's edge
+ * within it), or at the stale columns' end.
  */
 export function withStalePart(
   changed: readonly (readonly [number, number])[],
@@ -767,7 +768,7 @@ export function withStalePart(
   partPx: number,
   partEnd: (from: number, to: number) => number = (_from, to) => to,
 ): { ranges: [number, number][]; staleFrom: number } {
-  const part: [number, number] = [stale.from, partEnd(stale.from, Math.min(stale.to, stale.from + partPx))];
+  const part: [number, number] = [stale.from, Math.min(stale.to, partEnd(stale.from, stale.from + partPx))];
   const ranges: [number, number][] = [];
   for (const [from, to] of [...changed, ...(part[1] > part[0] ? [part] : [])].sort((a, b) => a[0] - b[0])) {
     const tail = ranges[ranges.length - 1];

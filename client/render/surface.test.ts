@@ -84,7 +84,7 @@ describe('copyColumns: a part of the buffer into the first columns of an image',
   });
 });
 
-describe('partEnd: where a part of the picture ends, on a tile edge when it is at least half a tile wide', () => {
+describe('partEnd: where a part of the picture ends, on a tile edge when it is at most a tile wide', () => {
   // tiles that show nothing: partEnd reads only where the ring lies
   const maker: TileMaker = {
     tile: () => ({ put: () => {}, place: () => {}, read: () => [0, 0, 0], source: {} as CanvasImageSource, remove: () => {} }),
@@ -101,22 +101,28 @@ describe('partEnd: where a part of the picture ends, on a tile edge when it is a
     ['within one tile: its end', 0, 0, 200, 200],
     ['up to an edge: its end', 0, 56, 256, 256],
     ['across an edge: cut there', 0, 100, 294, 256],
-    ['across two edges: cut at the last', 0, 0, 600, 512],
-    ['narrower than half a tile, across an edge: its end', 0, 200, 327, 327],
-    ['half a tile, across an edge: cut there', 0, 200, 328, 256],
+    ['a tile wide, across an edge: cut there', 0, 100, 356, 256],
+    ['wider than a tile: its end', 0, 100, 357, 357],
+    ['across two edges: its end (wider than a tile)', 0, 0, 600, 600],
+    ['no bound (a picture painted whole): its end', 0, 0, Infinity, Infinity],
+    ['narrow, across an edge: cut there', 0, 200, 300, 256],
+    ['narrow, before an edge: its end', 0, 200, 255, 255],
     ['scrolled 10: the edges at 246 and 502', 10, 200, 400, 246],
     ["scrolled 1000: the ring's end is an edge (column 24)", 1000, 0, 200, 24],
   ])('%s (scrolled %i, columns %i..%i: ends at %i)', (_, dx, from, to, end) => {
     expect(surfaceScrolled(dx).partEnd(from, to)).toBe(end);
   });
 
-  it('lands every part it cuts on one tile', () => {
+  it('lands every part it cuts on one tile, half-tile parts one more than uncut at most', () => {
     for (const dx of [0, 1, 100, 255, 256, 700, 1023]) {
       const surface = surfaceScrolled(dx);
+      let parts = 0;
       for (let from = 0; from < 700; from = surface.partEnd(from, Math.min(700, from + 128))) {
         const end = surface.partEnd(from, Math.min(700, from + 128));
         expect(tileRuns(from, end, TILE, RING, dx % RING).length, `scrolled ${dx}, from ${from}`).toBe(1);
+        parts++;
       }
+      expect(parts, `scrolled ${dx}`).toBeLessThanOrEqual(Math.ceil(700 / 128) + 1);
     }
   });
 

@@ -23,9 +23,9 @@ export interface Surface {
   /** Shows the buffer's pixel columns [from, to) at the same columns of the picture. */
   put(from: number, to: number): void;
   /**
-   * Where a part of the picture that may run over the columns [from, to) ends, at `to` or before
-   * it, so that its put touches as few of the surface's pieces as it can (as they lie now: a
-   * scroll moves them).
+   * Where a part of the picture that starts at `from` and may run to `to` (Infinity: no bound)
+   * ends: at `to`, or before it at the last edge between the surface's pieces within it (as they
+   * lie now: a scroll moves them), so that its put touches one piece.
    */
   partEnd(from: number, to: number): number;
 }
@@ -284,17 +284,16 @@ export class TiledSurface implements Surface {
   }
 
   /**
-   * At the last tile's left edge within (from, to) (the ring's wrap is one too: the ring is whole
-   * tiles), for a part at least half a tile wide: each tile a put touches is a canvas Chromium
-   * copies whole to show (256 × 770 px, 0.8 MB), and a part up to a tile wide that crossed an
-   * edge changed two. A narrower part ends at `to`: cut at the edges it would take more frames
-   * than tiles it spares.
+   * At the tile's left edge within (from, to), if there is one (the ring's wrap is one too: the
+   * ring is whole tiles): each tile a put touches is a canvas Chromium copies whole to show, and a
+   * part that crossed an edge changed two. A part wider than a tile ends at `to`: it touches two
+   * or more tiles however it is cut, and cutting it would only add frames (a picture painted
+   * whole, by draw or in the first load, is such a part).
    */
   partEnd(from: number, to: number): number {
-    if (2 * (to - from) < TILE_PX) return to;
-    let end = to;
-    for (let edge = from + TILE_PX - ((this.originPx + from) % TILE_PX); edge < to; edge += TILE_PX) end = edge;
-    return end;
+    if (to - from > TILE_PX) return to;
+    const edge = from + TILE_PX - ((this.originPx + from) % TILE_PX);
+    return edge < to ? edge : to;
   }
 
   /** Something is drawn: a picture was put on the tiles since they were made. */
