@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CanvasSurface, TiledSurface, copyColumns, tileLeftPx, tileRuns, tilesFor, type TileMaker, type TileRun } from './surface.ts';
+import { CanvasSurface, TiledSurface, copyColumns, tileLeftPx, tilePartColumns, tileRuns, tilesFor, type TileMaker, type TileRun } from './surface.ts';
 
 // A ring of four 256-pixel tiles (1,024 pixels), as TiledSurface makes for a picture 513 to 768 pixels wide.
 const TILE = 256;
@@ -129,5 +129,29 @@ describe('partEnd: where a part of the picture ends, on a tile edge when it is a
   it('one canvas: a part ends where it was asked to', () => {
     const surface = new CanvasSurface({} as CanvasRenderingContext2D);
     expect(surface.partEnd(100, 294)).toBe(294);
+  });
+});
+
+describe('tilePartColumns: a tile split in equal parts, the widest within a budget of pixels', () => {
+  it.each([
+    ['a short plot: half a tile', 40, 150_000, 128],
+    ['the benchmark at ratio 1 (~900 tall): half a tile', 909, 150_000, 128],
+    ['half a tile just within', 1171, 150_000, 128],
+    ['half a tile just over: a third', 1172, 150_000, 86],
+    ['ratio 2 (~1,800 tall): a quarter', 1818, 150_000, 64],
+    ['taller than the budget: a column', 200_000, 150_000, 1],
+  ])('%s (%i tall, %i px: %i columns)', (_, heightPx, maxPx, columns) => {
+    expect(tilePartColumns(heightPx, maxPx)).toBe(columns);
+  });
+
+  it('lands every part after the first edge on one tile, each within the budget', () => {
+    for (const heightPx of [100, 770, 1172, 1500, 1818, 3000]) {
+      const columns = tilePartColumns(heightPx, 150_000);
+      expect(columns * heightPx, `${heightPx} tall`).toBeLessThanOrEqual(150_000);
+      // from a tile's edge: the parts split the tile with none of a few columns before the next edge
+      const parts: number[] = [];
+      for (let from = 0; from < TILE; from = Math.min(TILE, from + columns)) parts.push(Math.min(TILE, from + columns) - from);
+      expect(Math.min(...parts), `${heightPx} tall: ${parts.join(' ')}`).toBeGreaterThanOrEqual(columns - parts.length);
+    }
   });
 });

@@ -148,6 +148,19 @@ export class CanvasSurface implements Surface {
 /** Device pixels across one tile of a TiledSurface. */
 export const TILE_PX = 256;
 
+/**
+ * The pixel columns of a part of a recolouring put tile by tile (TiledSurface.partEnd): a tile
+ * split in equal parts, the widest of at most `maxPx` pixels at this height, and at most half a
+ * tile (a part frame of a whole tile measured no shorter than one of 150,000 px). Parts that
+ * split a tile evenly stay on one tile from the first edge on, with no sliver of a part before
+ * the next edge.
+ */
+export function tilePartColumns(heightPx: number, maxPx: number): number {
+  let parts = 2;
+  while (parts < TILE_PX && Math.ceil(TILE_PX / parts) * heightPx > maxPx) parts++;
+  return Math.ceil(TILE_PX / parts);
+}
+
 /** Tiles in the ring of a picture this wide: one more than cover it, so that a scroll never shows a gap. */
 export function tilesFor(widthPx: number, tilePx: number): number {
   return Math.ceil(widthPx / tilePx) + 1;
