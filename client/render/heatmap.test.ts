@@ -7,8 +7,8 @@ import { quantileSlot } from '../../shared/column.ts';
 import { GroupCache, groupSizeOf } from '../state/rollup.ts';
 import { wholePixels } from '../state/view.ts';
 import { PackedColumn, seriesFilter } from '../state/packed.ts';
-import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type TileMaker } from './surface.ts';
-import { HeatmapRenderer, SCALE_EVERY_FRAMES, withStalePart, rowBands, sameGroupIndexes, type CellGroup, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapInput } from './heatmap.ts';
+import { CanvasSurface, STAGED_MAX_PX, TILE_PX, TiledSurface, type Staging, type Tile, type TileMaker } from './surface.ts';
+import { HeatmapRenderer, SCALE_EVERY_FRAMES, withStalePart, rowBands, sameGroupIndexes, type CellGroup, cellRectPx, drawnGroup, drawnGroupFrom, groupAtPx, lineCenterPx, groupsPerPiece, percentileLines, percentileSlotsOf, pixelOfTime, slotAtPx, slotRowPx, type DrawnGroup, type HeatmapGeometry, type HeatmapInput } from './heatmap.ts';
 
 interface FakePixels {
   width: number;
@@ -768,22 +768,26 @@ describe('HeatmapRenderer.drawParts', () => {
     expect(renderer.wholePictures, 'the first picture and the recolouring').toBe(2);
   });
 
-  it('keeps the recoloured parts of a live view that scrolls while it recolours: the plot painted once, no frame over the budget and what changed', () => {
-    const widthPx = 400;
+  it.each([
+    { plot: '400 px, parts of 100 columns', widthPx: 400, partPx: 100 },
+    { plot: '1,200 px, parts of half a tile (cut at the tiles\' edges)', widthPx: 1200, partPx: TILE_PX / 2 },
+  ])('keeps the recoloured parts of a live view that scrolls while it recolours: the plot painted once, no frame over the budget and what changed ($plot)', ({ widthPx, partPx }) => {
     const heightPx = 50;
-    const budgetPx = 100 * heightPx;
-    const busySeq = 560;
-    const held = liveHistory(0, 700, 1000).map((c) => (c.seq === busySeq ? PackedColumn.of({ seq: busySeq, startMs: busySeq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [240], counts: [100] }] }) : c));
+    const budgetPx = partPx * heightPx;
+    // the view's columns all held from its first frame on
+    const shift = widthPx - 400;
+    const busySeq = 560 + shift;
+    const held = liveHistory(0, 700 + shift, 1000).map((c) => (c.seq === busySeq ? PackedColumn.of({ seq: busySeq, startMs: busySeq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [240], counts: [100] }] }) : c));
     const cache = new GroupCache();
     const tiles = fakeTiles(widthPx, heightPx);
     const surface = new TiledSurface(tiles.maker);
     const renderer = new HeatmapRenderer();
     // a column a frame, one pixel: the view scrolls by a pixel in every frame of the recolouring
     const frameAt = (newestSeq: number) => liveFrame(held, cache, (newestSeq + 1) * 1000, widthPx * 1000, 1000, widthPx, heightPx, newestSeq);
-    renderer.draw(surface, frameAt(500));
+    renderer.draw(surface, frameAt(500 + shift));
     const frames: { newestSeq: number; painted: number; settling: boolean; max: number }[] = [];
     const compared: number[] = [];
-    for (let newestSeq = 501; newestSeq < 600; newestSeq++) {
+    for (let newestSeq = 501 + shift; newestSeq < 600 + shift; newestSeq++) {
       const drawn = frameAt(newestSeq);
       const geometry = renderer.drawParts(surface, drawn, budgetPx);
       expect(geometry, `seq ${newestSeq}: a moving view always shows a picture`).not.toBeNull();
@@ -812,18 +816,106 @@ describe('HeatmapRenderer.drawParts', () => {
   });
 });
 
-describe('HeatmapRenderer.drawParts: a recolouring that is interrupted', () => {
-  const widthPx = 400;
+describe('HeatmapRenderer.drawParts: a recolouring in parts of half a tile', () => {
+  const widthPx = 700;
+  const heightPx = 40;
+  /** A live view on tiles that counts the tiles each put touches, drawn to seq 1000: scrolled by 100 columns from the ring's origin, so the tiles' edges are not at the plot's. */
+  function tiledLiveView() {
+    const tiles = fakeTiles(widthPx, heightPx);
+    let touched = new Set<Tile>();
+    const maker: TileMaker = {
+      ...tiles.maker,
+      tile: (tileWidth, tileHeight, dpr) => {
+        const tile: Tile = tiles.maker.tile(tileWidth, tileHeight, dpr);
+        return { ...tile, put: (image, xPx, width) => (touched.add(tile), tile.put(image, xPx, width)) };
+      },
+    };
+    const surface = new TiledSurface(maker);
+    /** each put of the surface since the last call of takePuts: its columns and the tiles it touched */
+    let puts: { from: number; to: number; tiles: number }[] = [];
+    const put = surface.put.bind(surface);
+    surface.put = (from, to) => {
+      touched = new Set();
+      put(from, to);
+      puts.push({ from, to, tiles: touched.size });
+    };
+    const takePuts = () => [puts, (puts = [])][0]!;
+    const renderer = new HeatmapRenderer();
+    const held = liveHistory(0, 1200, 1000);
+    const cache = new GroupCache();
+    const frameAt = (newestSeq: number, change: Partial<HeatmapInput> = {}): HeatmapInput => ({ ...liveFrame(held, cache, (newestSeq + 1) * 1000, widthPx * 1000, 1000, widthPx, heightPx, newestSeq), ...change });
+    renderer.draw(surface, frameAt(900));
+    for (let seq = 901; seq <= 1000; seq++) renderer.draw(surface, frameAt(seq));
+    takePuts();
+    /** Pixels of the tiles that differ from a fresh draw of the input. */
+    const differing = (drawn: HeatmapInput): number => {
+      const fresh = fakeCanvas();
+      new HeatmapRenderer().draw(fresh.surface, { ...drawn, moving: false });
+      return tiles.shown().filter((colour, k) => colour !== fresh.pixel(k % widthPx, Math.floor(k / widthPx))).length;
+    };
+    return { renderer, surface, frameAt, takePuts, differing };
+  }
+
+  it('puts each part on one tile, and ends on the pixels of a fresh draw', () => {
+    const { renderer, surface, frameAt, takePuts, differing } = tiledLiveView();
+    const sqrt = frameAt(1000, { colorScale: 'sqrt' });
+    const tilesPut: number[] = [];
+    let geometry: HeatmapGeometry | null = null;
+    do {
+      geometry = renderer.drawParts(surface, sqrt, (TILE_PX / 2) * heightPx);
+      tilesPut.push(...takePuts().map((p) => p.tiles));
+    } while (geometry?.settling && tilesPut.length < 20);
+    expect(geometry?.settling, 'settled').toBe(false);
+    expect(tilesPut.length, 'the plot in parts of half a tile, one more where a tile is cut by the edges').toBeLessThanOrEqual(Math.ceil(widthPx / (TILE_PX / 2)) + 1);
+    expect(tilesPut.every((n) => n === 1), `tiles put a call: ${tilesPut.join(' ')}`).toBe(true);
+    expect(differing(sqrt)).toBe(0);
+  });
+
+  it("scrolling a pixel a call: each part on one tile, the newest column's ranges apart, and ends on a fresh draw", () => {
+    const { renderer, surface, frameAt, takePuts, differing } = tiledLiveView();
+    const calls: { from: number; to: number; tiles: number }[][] = [];
+    let seq = 1000;
+    let geometry: HeatmapGeometry | null = null;
+    do {
+      seq++;
+      geometry = renderer.drawParts(surface, frameAt(seq, { colorScale: 'sqrt' }), (TILE_PX / 2) * heightPx);
+      calls.push(takePuts());
+    } while (geometry?.settling && calls.length < 20);
+    expect(geometry?.settling, 'settled').toBe(false);
+    expect(calls.length, 'half-tile parts, one more where a tile is cut by the edges').toBeLessThanOrEqual(Math.ceil(widthPx / (TILE_PX / 2)) + 1);
+    // what a new column changes is at the plot's right end; the parts of the recolouring are the rest
+    const parts = calls.map((puts) => puts.filter((p) => p.to < widthPx));
+    expect(parts.filter((puts) => puts.length > 0).length, 'a part in most calls').toBeGreaterThanOrEqual(calls.length - 1);
+    for (const [k, puts] of parts.entries()) for (const p of puts) expect(p.tiles, `call ${k}: columns ${p.from}..${p.to}`).toBe(1);
+    expect(differing(frameAt(seq, { colorScale: 'sqrt' }))).toBe(0);
+  });
+
+  it('draw: a recolouring painted whole in one call on a plot wider than two tiles, as a fresh draw', () => {
+    const { renderer, surface, frameAt, takePuts, differing } = tiledLiveView();
+    const sqrt = frameAt(1001, { colorScale: 'sqrt' });
+    expect(renderer.draw(surface, sqrt).settling).toBe(false);
+    expect(takePuts().some((p) => p.from === 0 && p.to === widthPx), 'the plot put in one').toBe(true);
+    expect(differing(sqrt)).toBe(0);
+  });
+});
+
+// 45 columns a call: a recolouring of the 400-px plot takes ten frames, two more than SCALE_EVERY_FRAMES (its parts cut at the tiles' edges);
+// half a tile a call on a 1,200-px plot, as a live view's parts at 1920×1080 (128 columns of ~1,400): ten or eleven frames
+describe.each([
+  { plot: '400 px, parts of 45 columns', widthPx: 400, partPx: 45 },
+  { plot: '1,200 px, parts of half a tile', widthPx: 1200, partPx: TILE_PX / 2 },
+])('HeatmapRenderer.drawParts: a recolouring that is interrupted ($plot)', ({ widthPx, partPx }) => {
   const heightPx = 50;
-  /** 45 columns a call: a recolouring of the 400-px plot takes nine frames, one more than SCALE_EVERY_FRAMES (as at 1920×1080: 161 of ~1,400) */
-  const partPx = 45;
-  const parts = Math.ceil(widthPx / partPx);
+  /** the parts of a recolouring, at most: one more for each tile edge within the plot, where a part is cut */
+  const parts = Math.ceil(widthPx / partPx) + Math.ceil(widthPx / TILE_PX);
+  /** seqs after the first 400 moved on so that the view's columns are all held from its first frame on */
+  const shift = widthPx - 400;
   /** what a frame of these tests may wait for a settled picture: two scale periods and two recolourings */
   const settleFrames = 2 * SCALE_EVERY_FRAMES + 2 * parts;
   /** A column whose only cell (in slot 240) counts n. */
   const busyColumn = (seq: number, n: number): PackedColumn => PackedColumn.of({ seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: 0, op: 'read', slots: [240], counts: [n] }] });
 
-  /** A live view of 400 one-second columns on 400 pixels over held columns, a column a frame (so it scrolls a pixel a frame). */
+  /** A live view of one-second columns, a column a pixel, over held columns, a column a frame (so it scrolls a pixel a frame). */
   function liveView(held: PackedColumn[]) {
     const cache = new GroupCache();
     const tiles = fakeTiles(widthPx, heightPx);
@@ -861,11 +953,11 @@ describe('HeatmapRenderer.drawParts: a recolouring that is interrupted', () => {
 
   it('takes the next scale only once a recolouring is done: a scale that moves in every period leaves the picture settled between, and no scale waits more than a recolouring', () => {
     // from seq 500 on, each column's busiest cell is 1.2 times the one before: every period's scale moves by far more than 10%
-    const held = liveHistory(0, 800, 1000).map((c) => (c.seq >= 500 && c.seq < 560 ? busyColumn(c.seq, Math.round(20 * 1.2 ** (c.seq - 500))) : c));
+    const held = liveHistory(0, 800 + shift, 1000).map((c) => (c.seq >= 500 + shift && c.seq < 560 + shift ? busyColumn(c.seq, Math.round(20 * 1.2 ** (c.seq - 500 - shift))) : c));
     const { renderer, surface, frameAt, settle } = liveView(held);
-    renderer.draw(surface, frameAt(499));
+    renderer.draw(surface, frameAt(499 + shift));
     const frames: { max: number; settling: boolean }[] = [];
-    for (let newestSeq = 500; newestSeq < 560; newestSeq++) {
+    for (let newestSeq = 500 + shift; newestSeq < 560 + shift; newestSeq++) {
       const geometry = renderer.drawParts(surface, frameAt(newestSeq), partPx * heightPx);
       expect(geometry, `seq ${newestSeq}: a moving view always shows a picture`).not.toBeNull();
       frames.push({ max: geometry!.colorScale.max, settling: geometry!.settling });
@@ -876,9 +968,9 @@ describe('HeatmapRenderer.drawParts: a recolouring that is interrupted', () => {
       expect(frames.slice(takes[t - 1]!, takes[t]).some((f) => !f.settling), `the recolouring from frame ${takes[t - 1]} ends before frame ${takes[t]} takes a scale`).toBe(true);
       expect(takes[t]! - takes[t - 1]!, 'the next scale a recolouring late at most').toBeLessThanOrEqual(Math.max(SCALE_EVERY_FRAMES, parts));
     }
-    expect(Math.max(...takes.slice(1).map((take, t) => take - takes[t]!)), 'nine parts: the scale waited for the last').toBeGreaterThan(SCALE_EVERY_FRAMES);
+    expect(Math.max(...takes.slice(1).map((take, t) => take - takes[t]!)), 'more parts than a period: the scale waited for the last').toBeGreaterThan(SCALE_EVERY_FRAMES);
     // the cells stop moving: settled, and the picture is a fresh draw's
-    const settled = settle((k) => frameAt(560 + k), settleFrames);
+    const settled = settle((k) => frameAt(560 + shift + k), settleFrames);
     expect(settled.frames).toBeLessThanOrEqual(settleFrames);
     expect(settled.differing).toBe(0);
   });
@@ -902,7 +994,7 @@ describe('HeatmapRenderer.drawParts: a recolouring that is interrupted', () => {
       },
     },
     { what: 'a resize', next: (live, seq, k) => live.frameAt(seq + 1 + k, 300) },
-    { what: 'a jump past the width (nothing kept)', next: (live, seq, k) => live.frameAt(seq + 1000 + k) },
+    { what: 'a jump past the width (nothing kept)', next: (live, seq, k) => live.frameAt(seq + 2 * widthPx + k) },
     {
       what: 'a frame off the pixel grid (in parts, not yet put), then one kept against the last frame put',
       next: (live, seq, k) => {
@@ -911,14 +1003,14 @@ describe('HeatmapRenderer.drawParts: a recolouring that is interrupted', () => {
       },
     },
   ])('$what: settled within a bound, the tiles a fresh draw', ({ next }) => {
-    // busiest 10 until a column of 100 comes in: its period's scale is recoloured in nine parts
-    const held = liveHistory(0, 1800, 1000).map((c) => (c.seq === 560 ? busyColumn(560, 100) : c));
+    // busiest 10 until a column of 100 comes in: its period's scale is recoloured in parts
+    const held = liveHistory(0, 1800 + shift, 1000).map((c) => (c.seq === 560 + shift ? busyColumn(560 + shift, 100) : c));
     const live = liveView(held);
-    live.renderer.draw(live.surface, live.frameAt(499));
-    let seq = 500;
+    live.renderer.draw(live.surface, live.frameAt(499 + shift));
+    let seq = 500 + shift;
     let recoloured = 0;
     // into the recolouring by three parts
-    for (; recoloured < 3 && seq < 600; seq++) if (live.renderer.drawParts(live.surface, live.frameAt(seq), partPx * heightPx)?.settling) recoloured++;
+    for (; recoloured < 3 && seq < 600 + shift; seq++) if (live.renderer.drawParts(live.surface, live.frameAt(seq), partPx * heightPx)?.settling) recoloured++;
     expect(recoloured, 'a recolouring begun').toBe(3);
     const settled = live.settle((k) => next(live, seq - 1, k), settleFrames);
     expect(settled.frames, 'settled').toBeLessThanOrEqual(settleFrames);
@@ -964,6 +1056,19 @@ describe('withStalePart', () => {
   ] as const)('$what', ({ changed, stale, part, ranges, after }) => {
     // (frozen: it says where the stale columns start, and leaves them as they were)
     expect(withStalePart(changed, Object.freeze({ ...stale }), part)).toEqual({ ranges, staleFrom: after });
+  });
+
+  // tiles' edges every 256 columns from column 0, as TiledSurface.partEnd puts them for a ring at its origin
+  const atEdge = (from: number, to: number): number => (to - from > 256 ? to : Math.min(to, (Math.floor(from / 256) + 1) * 256));
+  it.each([
+    { what: 'a part across an edge: cut there', changed: [], stale: { from: 200, to: 700 }, part: 128, ranges: [[200, 256]], after: 256 },
+    { what: 'a part from an edge: whole', changed: [], stale: { from: 256, to: 700 }, part: 128, ranges: [[256, 384]], after: 384 },
+    { what: 'a cut part, a changed range from before the cut to past it: merged, the start past the range', changed: [[250, 300]], stale: { from: 200, to: 700 }, part: 128, ranges: [[200, 300]], after: 300 },
+    { what: 'the rest, narrower than a part, before the next edge: whole', changed: [], stale: { from: 520, to: 600 }, part: 128, ranges: [[520, 600]], after: 600 },
+    { what: 'the rest, narrower than a part, across an edge: cut there', changed: [], stale: { from: 500, to: 560 }, part: 128, ranges: [[500, 512]], after: 512 },
+    { what: 'no bound (draw): the stale columns whole', changed: [], stale: { from: 0, to: 700 }, part: Infinity, ranges: [[0, 700]], after: 700 },
+  ] as const)('cut by partEnd: $what', ({ changed, stale, part, ranges, after }) => {
+    expect(withStalePart(changed, Object.freeze({ ...stale }), part, atEdge)).toEqual({ ranges, staleFrom: after });
   });
 });
 

@@ -459,6 +459,7 @@ export class HeatmapRenderer {
   private matched: { readonly before: HeatmapRenderer['lastCells']; readonly groups: readonly CellGroup[]; readonly same: Int32Array } | null = null;
   /** the last frame's pieces of the lines, with their percentiles and segments */
   private pieces: LinePieces = NO_PIECES;
+  private readonly painterScratch: PainterScratch = { words: new Int32Array(0) };
   /** device pixels painted by the last draw (the whole plot, or the changed parts) */
   paintedPx = 0;
   /** whole pictures begun (painted in one call or over several), not only the parts that changed */
@@ -539,7 +540,7 @@ export class HeatmapRenderer {
     // A moving view keeps its picture through a new colour scale and recolours it in parts (below); a fixed one is painted anew.
     const keepable = last !== null && last.key === key && (last.scaleKey === scaleKey || input.moving === true);
     const changed = keepable ? this.changedRanges(surface, input, last, placed, lineWidthPx, pieces) : null;
-    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, colorScale, firstSlot, lastSlot, edgePx, bands);
+    const painter = new Painter(this.pixels, widthPx, heightPx, placed, cells, colorScale, firstSlot, lastSlot, edgePx, bands, this.painterScratch);
     const paint = (from: number, to: number): void => {
       painter.cells(from, to);
       if (input.percentiles) painter.lines(from, to, lines, lineWidthPx, firstSlot, lastSlot, input.dpr);
@@ -584,7 +585,7 @@ export class HeatmapRenderer {
       }
       let ranges = changed;
       if (this.stale) {
-        const part = withStalePart(changed, this.stale, Math.max(1, Math.floor(perCallPx / heightPx)));
+        const part = withStalePart(changed, this.stale, Math.max(1, Math.floor(perCallPx / heightPx)), (from, to) => surface.partEnd(from, to));
         ranges = part.ranges;
         this.stale = part.staleFrom < this.stale.to ? { from: part.staleFrom, to: this.stale.to } : null;
       }
@@ -758,9 +759,16 @@ export class HeatmapRenderer {
  * not overlapping) and the next `partPx` of the stale columns [from, to), merged; and where the
  * stale columns start after them: past the range that holds their start (the part, and a
  * changed range that reached it).
+ * The part ends where `partEnd` puts it within its `partPx` (Surface.partEnd: on a tile's edge
+ * within it), or at the stale columns' end.
  */
-export function withStalePart(changed: readonly (readonly [number, number])[], stale: { readonly from: number; readonly to: number }, partPx: number): { ranges: [number, number][]; staleFrom: number } {
-  const part: [number, number] = [stale.from, Math.min(stale.to, stale.from + partPx)];
+export function withStalePart(
+  changed: readonly (readonly [number, number])[],
+  stale: { readonly from: number; readonly to: number },
+  partPx: number,
+  partEnd: (from: number, to: number) => number = (_from, to) => to,
+): { ranges: [number, number][]; staleFrom: number } {
+  const part: [number, number] = [stale.from, Math.min(stale.to, partEnd(stale.from, stale.from + partPx))];
   const ranges: [number, number][] = [];
   for (const [from, to] of [...changed, ...(part[1] > part[0] ? [part] : [])].sort((a, b) => a[0] - b[0])) {
     const tail = ranges[ranges.length - 1];
@@ -848,6 +856,15 @@ function colouredWords(cells: GroupCells, scale: ColorScale, firstSlot: number):
   return cells.words;
 }
 
+/**
+ * The painter's flat copy of the groups' words, kept by the renderer from frame to frame: made
+ * anew for each range painted, a recolouring's part (~130 groups × the visible slots, up to
+ * 323) was up to 170 KB of garbage a frame.
+ */
+interface PainterScratch {
+  words: Int32Array;
+}
+
 /** Paints cells and percentile lines into the pixel buffer, within a range of pixel columns. */
 class Painter {
   private readonly stride: number;
@@ -863,6 +880,7 @@ class Painter {
     lastSlot: number,
     private readonly edgePx: Float64Array,
     private readonly bands: readonly RowBand[],
+    private readonly scratch: PainterScratch,
   ) {
     this.stride = Math.max(0, lastSlot - firstSlot + 1);
   }
@@ -878,7 +896,8 @@ class Painter {
     const { pixels, widthPx, bands, stride } = this;
     const [first, end] = this.groupsIn(from, to);
     // Flat copies of the groups painted, for the pixel loop, which reads them once per group and band of rows.
-    const words = new Int32Array((end - first) * stride);
+    if (this.scratch.words.length < (end - first) * stride) this.scratch.words = new Int32Array((end - first) * stride);
+    const words = this.scratch.words;
     for (let i = first; i < end; i++) words.set(colouredWords(this.groupCells[i]!, this.colorScale, this.firstSlot), (i - first) * stride);
     const x0 = this.placed.x0Px.subarray(first, end);
     const x1 = this.placed.x1Px.subarray(first, end);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyColumns, tileLeftPx, tileRuns, tilesFor, type TileRun } from './surface.ts';
+import { CanvasSurface, TiledSurface, copyColumns, tileLeftPx, tilePartColumns, tileRuns, tilesFor, type TileMaker, type TileRun } from './surface.ts';
 
 // A ring of four 256-pixel tiles (1,024 pixels), as TiledSurface makes for a picture 513 to 768 pixels wide.
 const TILE = 256;
@@ -80,6 +80,78 @@ describe('copyColumns: a part of the buffer into the first columns of an image',
     for (let y = 0; y < height; y++) {
       const row = Array.from(words.subarray(y * imageWidth, (y + 1) * imageWidth));
       expect(row, `row ${y}`).toEqual([...Array.from({ length: to - from }, (_, x) => y * 1000 + from + x), ...new Array<number>(imageWidth - (to - from)).fill(0)]);
+    }
+  });
+});
+
+describe('partEnd: where a part of the picture ends, on a tile edge when it is at most a tile wide', () => {
+  // tiles that show nothing: partEnd reads only where the ring lies
+  const maker: TileMaker = {
+    tile: () => ({ put: () => {}, place: () => {}, read: () => [0, 0, 0], source: {} as CanvasImageSource, remove: () => {} }),
+    image: (width, height) => ({ width, height, data: new Uint8ClampedArray(width * height * 4) }) as unknown as ImageData,
+  };
+  // a picture 700 pixels wide: a ring of four tiles (RING)
+  const surfaceScrolled = (dx: number): TiledSurface => {
+    const surface = new TiledSurface(maker);
+    surface.buffer(700, 4, 1);
+    if (dx > 0) surface.scroll(dx);
+    return surface;
+  };
+  it.each([
+    ['within one tile: its end', 0, 0, 200, 200],
+    ['up to an edge: its end', 0, 56, 256, 256],
+    ['across an edge: cut there', 0, 100, 294, 256],
+    ['a tile wide, across an edge: cut there', 0, 100, 356, 256],
+    ['wider than a tile: its end', 0, 100, 357, 357],
+    ['across two edges: its end (wider than a tile)', 0, 0, 600, 600],
+    ['no bound (a picture painted whole): its end', 0, 0, Infinity, Infinity],
+    ['narrow, across an edge: cut there', 0, 200, 300, 256],
+    ['narrow, before an edge: its end', 0, 200, 255, 255],
+    ['scrolled 10: the edges at 246 and 502', 10, 200, 400, 246],
+    ["scrolled 1000: the ring's end is an edge (column 24)", 1000, 0, 200, 24],
+  ])('%s (scrolled %i, columns %i..%i: ends at %i)', (_, dx, from, to, end) => {
+    expect(surfaceScrolled(dx).partEnd(from, to)).toBe(end);
+  });
+
+  it('lands every part it cuts on one tile, half-tile parts one more than uncut at most', () => {
+    for (const dx of [0, 1, 100, 255, 256, 700, 1023]) {
+      const surface = surfaceScrolled(dx);
+      let parts = 0;
+      for (let from = 0; from < 700; from = surface.partEnd(from, Math.min(700, from + 128))) {
+        const end = surface.partEnd(from, Math.min(700, from + 128));
+        expect(tileRuns(from, end, TILE, RING, dx % RING).length, `scrolled ${dx}, from ${from}`).toBe(1);
+        parts++;
+      }
+      expect(parts, `scrolled ${dx}`).toBeLessThanOrEqual(Math.ceil(700 / 128) + 1);
+    }
+  });
+
+  it('one canvas: a part ends where it was asked to', () => {
+    const surface = new CanvasSurface({} as CanvasRenderingContext2D);
+    expect(surface.partEnd(100, 294)).toBe(294);
+  });
+});
+
+describe('tilePartColumns: a tile split in equal parts, the widest within a budget of pixels', () => {
+  it.each([
+    ['a short plot: half a tile', 40, 150_000, 128],
+    ['the benchmark at ratio 1 (~900 tall): half a tile', 909, 150_000, 128],
+    ['half a tile just within', 1171, 150_000, 128],
+    ['half a tile just over: a third', 1172, 150_000, 86],
+    ['ratio 2 (~1,800 tall): a quarter', 1818, 150_000, 64],
+    ['taller than the budget: a column', 200_000, 150_000, 1],
+  ])('%s (%i tall, %i px: %i columns)', (_, heightPx, maxPx, columns) => {
+    expect(tilePartColumns(heightPx, maxPx)).toBe(columns);
+  });
+
+  it('lands every part after the first edge on one tile, each within the budget', () => {
+    for (const heightPx of [100, 770, 1172, 1500, 1818, 3000]) {
+      const columns = tilePartColumns(heightPx, 150_000);
+      expect(columns * heightPx, `${heightPx} tall`).toBeLessThanOrEqual(150_000);
+      // from a tile's edge: the parts split the tile with none of a few columns before the next edge
+      const parts: number[] = [];
+      for (let from = 0; from < TILE; from = Math.min(TILE, from + columns)) parts.push(Math.min(TILE, from + columns) - from);
+      expect(Math.min(...parts), `${heightPx} tall: ${parts.join(' ')}`).toBeGreaterThanOrEqual(columns - parts.length);
     }
   });
 });

@@ -22,6 +22,12 @@ export interface Surface {
   scroll(dx: number): void;
   /** Shows the buffer's pixel columns [from, to) at the same columns of the picture. */
   put(from: number, to: number): void;
+  /**
+   * Where a part of the picture that starts at `from` and may run to `to` (Infinity: no bound)
+   * ends: at `to`, or before it at the last edge between the surface's pieces within it (as they
+   * lie now: a scroll moves them), so that its put touches one piece.
+   */
+  partEnd(from: number, to: number): number;
 }
 
 /**
@@ -133,10 +139,27 @@ export class CanvasSurface implements Surface {
     staging.put();
     this.ctx.drawImage(staging.source, 0, 0, width, image.height, from, 0, width, image.height);
   }
+
+  partEnd(_from: number, to: number): number {
+    return to;
+  }
 }
 
 /** Device pixels across one tile of a TiledSurface. */
 export const TILE_PX = 256;
+
+/**
+ * The pixel columns of a part of a recolouring put tile by tile (TiledSurface.partEnd): a tile
+ * split in equal parts, the widest of at most `maxPx` pixels at this height, and at most half a
+ * tile (a part frame of a whole tile measured no shorter than one of 150,000 px). Parts that
+ * split a tile evenly stay on one tile from the first edge on, with no sliver of a part before
+ * the next edge.
+ */
+export function tilePartColumns(heightPx: number, maxPx: number): number {
+  let parts = 2;
+  while (parts < TILE_PX && Math.ceil(TILE_PX / parts) * heightPx > maxPx) parts++;
+  return Math.ceil(TILE_PX / parts);
+}
 
 /** Tiles in the ring of a picture this wide: one more than cover it, so that a scroll never shows a gap. */
 export function tilesFor(widthPx: number, tilePx: number): number {
@@ -271,6 +294,19 @@ export class TiledSurface implements Surface {
       this.tiles[run.tile]!.put(image, run.localPx, run.widthPx);
     }
     if (to > from) this.drawn = true;
+  }
+
+  /**
+   * At the tile's left edge within (from, to), if there is one (the ring's wrap is one too: the
+   * ring is whole tiles): each tile a put touches is a canvas Chromium copies whole to show, and a
+   * part that crossed an edge changed two. A part wider than a tile ends at `to`: it touches two
+   * or more tiles however it is cut, and cutting it would only add frames (a picture painted
+   * whole, by draw or in the first load, is such a part).
+   */
+  partEnd(from: number, to: number): number {
+    if (to - from > TILE_PX) return to;
+    const edge = from + TILE_PX - ((this.originPx + from) % TILE_PX);
+    return edge < to ? edge : to;
   }
 
   /** Something is drawn: a picture was put on the tiles since they were made. */

@@ -10,7 +10,7 @@ import type { Column, Filter } from '../../shared/column.ts';
 import { uncountedOf, type ServerMessage, type Uncounted } from '../../shared/protocol.ts';
 import { DEFAULT_COLOR_QUANTILE, layoutOf, resolveYRange, type Layout, type RectCss, type SnapshotView } from '../../shared/view.ts';
 import { HeatmapRenderer, type HeatmapGeometry, type HeatmapInput } from '../render/heatmap.ts';
-import { CanvasSurface, TiledSurface, domTiles } from '../render/surface.ts';
+import { CanvasSurface, TiledSurface, domTiles, tilePartColumns } from '../render/surface.ts';
 import { Connection, type ConnectionState } from '../net/connection.ts';
 import { CHUNK_COLUMNS, CHUNK_ROLLUPS, type FetchColumns } from '../net/history.ts';
 import { HistoryArrivals } from './arrivals.ts';
@@ -137,22 +137,30 @@ const DRAW_AFTER_WORDS = 20_000;
 /**
  * Device pixels a frame paints of a fixed view's new picture (HeatmapRenderer.drawParts): a
  * 1920×1080 page's plot (~1.3 million) in three or four frames, the last of which also puts it
- * and renders the new axes.
+ * and renders the new axes. A kept moving view recoloured in parts of this many is cut at a
+ * tile's edge only where a part is at most a tile wide (TiledSurface.partEnd): not at ratio 1
+ * (~440 columns), but at 2 (~220).
  */
 const PAINT_PER_FRAME_PX = 400_000;
 
 /**
- * Device pixels a live view's frame paints of a new picture (its picture recoloured under a new
- * colour scale, besides what changed: HeatmapRenderer.drawParts puts each part as it is
- * painted): a 1920×1080 page's plot in nine frames (~0.15 s of two scales), each of them a
- * scrolling frame that must stay short. Nine is one more than a scale's period
- * (SCALE_EVERY_FRAMES): the next scale waits a frame for the last part, rather than each part
- * being painted wider. Measured at 24 h under a load average of ~5 (bench:client, 2026-12-02):
- * drawing frames' p95 7.7–9.1 ms with recolourings at 200,000, 7.6 ms at 100,000, ~7 ms
- * without any: the load blurs the difference, so the middle, for a recolouring that lasts
- * ~0.15 s rather than ~0.2 s at 100,000.
+ * Device pixels a live view's frame paints at most of a new picture (its picture recoloured under
+ * a new colour scale, besides what changed: HeatmapRenderer.drawParts puts each part as it is
+ * painted), in parts that split a tile evenly (tilePartColumns), so that each lands on one tile
+ * (TiledSurface.partEnd): half a tile (128 columns) on the benchmark's page (1920×1080, its plot
+ * ~910 pixels tall: 10–11 parts by where the tiles' edges lie, 10 in its runs, ~0.17 s of two
+ * scales), a quarter at device-pixel ratio 2 (64 columns: about 40 parts, ~0.65 s, by count),
+ * where half a tile would be ~230,000 px a frame. Each part is a scrolling frame that must stay
+ * short, and the next scale waits for the last (SCALE_EVERY_FRAMES). Parts of 150,000 px uncut
+ * (165 columns at ratio 1: 8 parts in the benchmark's runs; 82 at ratio 2: about 30) crossed a
+ * tile's edge in most frames and put on two tiles. In a Chromium harness of the renderer alone
+ * (that plot, a day's 1,441 groups, 2026-12-02) a part frame was 2.5–3.4 ms busy on average
+ * against 2.7–3.6 ms with those parts, its p95 3.5–5.7 against 3.7–11 ms; the recolouring's total
+ * busy time was not measured: it has more frames, so it may be no shorter. Under a load average of
+ * ~5 the drawing frames' p95 was 7.7–9.1 ms with parts of 200,000 px, 7.6 ms at 100,000, ~7 ms
+ * without any recolouring.
  */
-const PAINT_PER_LIVE_FRAME_PX = 150_000;
+const LIVE_PART_MAX_PX = 150_000;
 
 /** Groups whose cells are taken (HeatmapRenderer.prepareCells) in a frame that does not draw. */
 const CELLS_PER_FRAME = 600;
@@ -690,7 +698,7 @@ export class AppModel {
         historyVersion: this.history.version,
       };
       // the page's first load has no picture to keep smooth: each of its pictures (or recolourings) is painted in one frame, not over several
-      const perCallPx = firstLoad ? Infinity : extent.live ? PAINT_PER_LIVE_FRAME_PX : PAINT_PER_FRAME_PX;
+      const perCallPx = firstLoad ? Infinity : extent.live ? tilePartColumns(heightPx, LIVE_PART_MAX_PX) * heightPx : PAINT_PER_FRAME_PX;
       geometry = this.renderer.drawParts(this.surface, input, perCallPx);
       this.paintedPxSum += this.renderer.paintedPx;
       if (!geometry) {
