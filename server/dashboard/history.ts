@@ -12,29 +12,85 @@
  * Levels of detail: beside the columns, each level keeps exact roll-ups of a coarser step
  * (shared/rollup.ts) in a ring of its own, so a day or a week can be answered in a few thousand
  * cells. A level's ring is bounded like the columns' and may reach further back (defaultLevels).
+ * Roll-ups are never sent one by one, only in large answers, most of them packed: so they are
+ * kept packed, ROLLUPS_PER_CHUNK to a message, and a packed answer is runs of those copied.
  */
 import { partitionPoint } from '../../shared/search.ts';
-import type { Column } from '../../shared/column.ts';
-import { decodeOwnColumnMessage, encodeServerMessage } from '../../shared/protocol.ts';
+import { columnWith, type Column, type DeviceOpCount } from '../../shared/column.ts';
+import { OPS } from '../../shared/scheme.ts';
+import { decodeOwnColumnMessage, encodePackedColumns, encodeServerMessage, joinPackedColumns, ownPackedColumns, packedColumnAt, packedColumnBytes, type PackedColumns, type PackedRange, type PackedSeriesFilter } from '../../shared/protocol.ts';
 import { ColumnSum, LEVEL_STEPS_MS, rollupSeqOf, stepFor, stepsOf } from '../../shared/rollup.ts';
 
-export interface HistoryEntry {
+/** What a ring keeps of any column: where it lies in time. */
+export interface HeldEntry {
   readonly seq: number;
   readonly startMs: number;
   readonly intervalMs: number;
+}
+
+export interface HistoryEntry extends HeldEntry {
   /** the encoded `column` server message, exactly as sent on the wire */
   readonly wire: Buffer;
 }
 
-/** A bounded ring of encoded columns, ascending by seq. */
-export class ColumnRing {
+/** A finished roll-up: column `index` of its chunk. */
+export interface RollupEntry extends HeldEntry {
+  readonly chunk: RollupChunk;
+  readonly index: number;
+  /** what its column takes in the chunk's packed message (counted as wide as its own counts need), its unseen counts included */
+  readonly bytes: number;
+  /** its completions no program saw, which the packed form does not carry: [device, op index, count] each; null when none */
+  readonly unseen: Float64Array | null;
+}
+
+/**
+ * Consecutive finished roll-ups of a level, one packed message for up to this many: few enough
+ * that the roll-ups not packed yet hold little, enough that an answer copies long runs.
+ */
+export const ROLLUPS_PER_CHUNK = 64;
+
+/**
+ * Roll-ups packed together: kept as they are while the chunk fills, packed once when it is full.
+ * A chunk's memory goes when the ring has evicted its last roll-up.
+ */
+export class RollupChunk {
+  private filling: Column[] | null = [];
+  private packed: PackedColumns | null = null;
+
+  get full(): boolean {
+    return this.filling === null;
+  }
+
+  /** Adds the next roll-up; returns its index in the chunk. */
+  add(column: Column): number {
+    const filling = this.filling!;
+    filling.push(column);
+    this.packed = null;
+    if (filling.length === ROLLUPS_PER_CHUNK) {
+      this.packed = ownPackedColumns(encodePackedColumns(filling, column.intervalMs, null));
+      this.filling = null;
+    }
+    return filling.length - 1;
+  }
+
+  /** The chunk's roll-ups so far, packed (while it fills, packed anew after each one added). */
+  columns(): PackedColumns {
+    return (this.packed ??= ownPackedColumns(encodePackedColumns(this.filling!, 1, null)));
+  }
+}
+
+/** A bounded ring of held columns, ascending by seq; `bytesOf` says what an entry's column takes. */
+export class ColumnRing<Entry extends HeldEntry> {
   readonly capacity: number;
   /** grows to capacity, then entries are overwritten in place (head = the oldest) */
-  private readonly ring: HistoryEntry[] = [];
+  private readonly ring: Entry[] = [];
   private head = 0;
   private byteCount = 0;
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly bytesOf: (entry: Entry) => number,
+  ) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`history capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
   }
@@ -43,7 +99,7 @@ export class ColumnRing {
     return this.ring.length;
   }
 
-  /** bytes of wire messages held */
+  /** bytes of the columns held (bytesOf each) */
   get bytes(): number {
     return this.byteCount;
   }
@@ -57,16 +113,16 @@ export class ColumnRing {
   }
 
   /** The i-th oldest entry, 0 <= i < size. */
-  at(i: number): HistoryEntry {
+  at(i: number): Entry {
     if (!(i >= 0 && i < this.ring.length)) throw new RangeError(`history index ${i} is outside 0..${this.ring.length - 1}`);
     return this.ring[(this.head + i) % this.ring.length]!;
   }
 
   /** Appends an entry; returns the one evicted to make room, if any. */
-  push(entry: HistoryEntry): HistoryEntry | null {
+  push(entry: Entry): Entry | null {
     const newest = this.newestSeq;
     if (newest !== null && entry.seq <= newest) throw new RangeError(`history seq must ascend: ${entry.seq} after ${newest}`);
-    this.byteCount += entry.wire.length;
+    this.byteCount += this.bytesOf(entry);
     if (this.ring.length < this.capacity) {
       this.ring.push(entry);
       return null;
@@ -74,7 +130,7 @@ export class ColumnRing {
     const evicted = this.ring[this.head]!;
     this.ring[this.head] = entry;
     this.head = (this.head + 1) % this.capacity;
-    this.byteCount -= evicted.wire.length;
+    this.byteCount -= this.bytesOf(evicted);
     return evicted;
   }
 
@@ -91,7 +147,7 @@ export class ColumnRing {
     });
   }
 
-  get(seq: number): HistoryEntry | undefined {
+  get(seq: number): Entry | undefined {
     const i = this.indexOfSeq(seq);
     if (i >= this.ring.length) return undefined;
     const entry = this.at(i);
@@ -99,7 +155,7 @@ export class ColumnRing {
   }
 
   /** Entries whose column overlaps [fromMs, toMs), oldest first. */
-  *inTimeRange(fromMs: number, toMs: number): Generator<HistoryEntry> {
+  *inTimeRange(fromMs: number, toMs: number): Generator<Entry> {
     for (let i = this.indexOfTime(fromMs); i < this.ring.length; i++) {
       const entry = this.at(i);
       if (entry.startMs >= toMs) return;
@@ -139,17 +195,18 @@ export function defaultLevels(intervalMs: number, capacity: number): LevelSpec[]
 }
 
 /**
- * Roll-ups of one step: the finished ones as encoded `column` messages in a ring of their own,
- * and the one still filling (the step of the newest column) as a running sum.
+ * Roll-ups of one step: the finished ones packed (RollupEntry) in a ring of their own, and the
+ * one still filling (the step of the newest column) as a running sum.
  */
 export class RollupLevel {
   readonly stepMs: number;
-  readonly ring: ColumnRing;
+  readonly ring: ColumnRing<RollupEntry>;
   private open: { seq: number; sum: ColumnSum } | null = null;
+  private chunk = new RollupChunk();
 
   constructor(spec: LevelSpec) {
     this.stepMs = spec.stepMs;
-    this.ring = new ColumnRing(spec.capacity);
+    this.ring = new ColumnRing<RollupEntry>(spec.capacity, rollupBytes);
   }
 
   add(column: Column): void {
@@ -166,17 +223,14 @@ export class RollupLevel {
 
   /** Roll-ups overlapping [fromMs, toMs), oldest first, the open one included. */
   columns(fromMs: number, toMs: number): Column[] {
-    const { entries, open } = this.entries(fromMs, toMs);
-    const out = decodeEntries(entries);
-    if (open) out.push(open);
-    return out;
+    return heldColumns(this.entries(fromMs, toMs));
   }
 
   /** What columns() decodes, not decoded yet: the finished roll-ups' entries and the open one if it overlaps. */
   entries(fromMs: number, toMs: number): HeldColumns {
     const open = this.open;
     const overlaps = open !== null && open.seq * this.stepMs < toMs && (open.seq + 1) * this.stepMs > fromMs;
-    return { entries: [...this.ring.inTimeRange(fromMs, toMs)], open: overlaps ? this.openColumn() : null };
+    return { entries: [], rollups: [...this.ring.inTimeRange(fromMs, toMs)], open: overlaps ? this.openColumn() : null };
   }
 
   count(fromMs: number, toMs: number): number {
@@ -194,7 +248,17 @@ export class RollupLevel {
 
   private close(): void {
     const column = this.openColumn()!;
-    this.ring.push({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, wire: encodeColumn(column) });
+    if (this.chunk.full) this.chunk = new RollupChunk();
+    const unseen = column.unseen ?? [];
+    this.ring.push({
+      seq: column.seq,
+      startMs: column.startMs,
+      intervalMs: column.intervalMs,
+      chunk: this.chunk,
+      index: this.chunk.add(column),
+      bytes: packedColumnBytes(column) + 24 * unseen.length,
+      unseen: unseen.length > 0 ? Float64Array.from(unseen.flatMap((u) => [u.device, OPS.indexOf(u.op), u.count])) : null,
+    });
     this.open = null;
   }
 }
@@ -203,12 +267,31 @@ function encodeColumn(column: Column): Buffer {
   return Buffer.from(encodeServerMessage({ type: 'column', column }));
 }
 
+function rollupBytes(entry: RollupEntry): number {
+  return entry.bytes;
+}
+
+/** A roll-up's unseen completions as the Column has them. */
+export function rollupUnseen(entry: RollupEntry): DeviceOpCount[] {
+  const unseen: DeviceOpCount[] = [];
+  for (let k = 0; entry.unseen && k < entry.unseen.length; k += 3) unseen.push({ device: entry.unseen[k]!, op: OPS[entry.unseen[k + 1]!]!, count: entry.unseen[k + 2]! });
+  return unseen;
+}
+
+/** The roll-up the entry was packed from. */
+export function rollupColumn(entry: RollupEntry): Column {
+  const { droppedExemplars, ...column } = packedColumnAt(entry.chunk.columns(), entry.index);
+  return columnWith(column, droppedExemplars ?? [], rollupUnseen(entry));
+}
+
 /**
  * Columns held, taken at once but not decoded yet (the rings are overwritten in place as columns
- * arrive, while a big answer decodes them over many turns): entries, then the open roll-up, if any.
+ * arrive, while a big answer decodes them over many turns): the columns' entries or a level's
+ * finished roll-ups (one kind or the other, the other empty), then the open roll-up, if any.
  */
 export interface HeldColumns {
   readonly entries: readonly HistoryEntry[];
+  readonly rollups: readonly RollupEntry[];
   readonly open: Column | null;
 }
 
@@ -219,15 +302,44 @@ export function decodeEntries(entries: Iterable<HistoryEntry>): Column[] {
   return columns;
 }
 
+/** Every held column, decoded, oldest first. */
+export function heldColumns(held: HeldColumns): Column[] {
+  const columns = [...decodeEntries(held.entries), ...held.rollups.map(rollupColumn)];
+  if (held.open) columns.push(held.open);
+  return columns;
+}
+
+/**
+ * The held columns as ranges of packed messages for joinPackedColumns, each a few milliseconds of
+ * work at most: the columns' entries decoded and packed `perPart` at a time, each chunk's run of
+ * finished roll-ups as it is kept, then the open roll-up.
+ */
+export function* packedParts(held: HeldColumns, perPart: number): Generator<PackedRange> {
+  const packed = (columns: readonly Column[]): PackedRange => ({ columns: ownPackedColumns(encodePackedColumns(columns, 1, null)), from: 0, to: columns.length });
+  for (let from = 0; from < held.entries.length; from += perPart) yield packed(decodeEntries(held.entries.slice(from, from + perPart)));
+  for (let k = 0; k < held.rollups.length; ) {
+    const { chunk, index } = held.rollups[k]!;
+    let to = index + 1;
+    for (k++; k < held.rollups.length && held.rollups[k]!.chunk === chunk; k++) to = held.rollups[k]!.index + 1;
+    yield { columns: chunk.columns(), from: index, to };
+  }
+  if (held.open) yield packed([held.open]);
+}
+
+/** The held columns as one packed answer at `stepMs`, with only the series `keep` takes (all when omitted). */
+export function packedAnswer(held: HeldColumns, stepMs: number, throughSeq: number | null, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
+  return joinPackedColumns([...packedParts(held, Math.max(1, held.entries.length))], stepMs, throughSeq, keep);
+}
+
 /**
  * The history: the columns themselves (the ring this class is) and, beside them, the roll-ups
  * of each level. record() keeps a column in both.
  */
-export class History extends ColumnRing {
+export class History extends ColumnRing<HistoryEntry> {
   readonly levels: readonly RollupLevel[];
 
   constructor(capacity: number, levels: readonly LevelSpec[] = []) {
-    super(capacity);
+    super(capacity, (entry) => entry.wire.length);
     this.levels = levels.map((spec) => new RollupLevel(spec));
   }
 
@@ -267,15 +379,20 @@ export class History extends ColumnRing {
 
   /** The columns, or the roll-ups of a level step, overlapping [fromMs, toMs), oldest first. */
   columnsAt(stepMs: number, fromMs: number, toMs: number): Column[] {
-    return this.level(stepMs)?.columns(fromMs, toMs) ?? decodeEntries(this.inTimeRange(fromMs, toMs));
+    return heldColumns(this.heldAt(stepMs, fromMs, toMs));
   }
 
   /** What columnsAt decodes, not decoded yet. */
   heldAt(stepMs: number, fromMs: number, toMs: number): HeldColumns {
-    return this.level(stepMs)?.entries(fromMs, toMs) ?? { entries: [...this.inTimeRange(fromMs, toMs)], open: null };
+    return this.level(stepMs)?.entries(fromMs, toMs) ?? { entries: [...this.inTimeRange(fromMs, toMs)], rollups: [], open: null };
   }
 
-  /** Bytes held by the columns and every level's finished roll-ups. */
+  /** columnsAt's columns as one packed answer, with only the series `keep` takes (all when omitted). */
+  packedAt(stepMs: number, fromMs: number, toMs: number, throughSeq: number | null, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
+    return packedAnswer(this.heldAt(stepMs, fromMs, toMs), stepMs, throughSeq, keep);
+  }
+
+  /** Bytes held by the columns (their wire messages) and every level's finished roll-ups (packed). */
   get totalBytes(): number {
     return this.levels.reduce((sum, level) => sum + level.ring.bytes, this.bytes);
   }
