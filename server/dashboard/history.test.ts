@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { History, defaultLevels, type HistoryEntry } from './history.ts';
+import { History, ROLLUPS_PER_CHUNK, defaultLevels, type HistoryEntry } from './history.ts';
 import type { Column } from '../../shared/column.ts';
 import { rollUp } from '../../shared/rollup.ts';
+import { encodePackedColumns, packedColumnBytes } from '../../shared/protocol.ts';
 
 function entry(seq: number, bytes = 10, intervalMs = 1000): HistoryEntry {
   return { seq, startMs: seq * intervalMs, intervalMs, wire: Buffer.alloc(bytes, 120) };
@@ -116,6 +117,32 @@ describe('History levels', () => {
     expect(history.level(60_000)!.span()).toEqual({ fromMs: (83 - 8) * 60_000, toMs: 84 * 60_000 });
     expect(history.totalBytes).toBe(history.bytes + history.level(10_000)!.ring.bytes + history.level(60_000)!.ring.bytes);
     expect(history.steps(1000)).toEqual([1000, 10_000, 60_000]);
+  });
+
+  it('keeps finished roll-ups packed across chunks, and answers any range of them packed as encodePackedColumns would', () => {
+    const history = new History(100, [{ stepMs: 10_000, capacity: 70 }]);
+    const recorded: Column[] = [];
+    for (let seq = 0; seq < 1005; seq++) {
+      const c = column(seq, 1 + (seq % 3));
+      recorded.push(seq % 11 === 0 ? { ...c, droppedExemplars: [{ device: 1, op: 'write', count: 2, slot: 40 }], unseen: [{ device: 0, op: 'read', count: seq }] } : c);
+      history.record(recorded.at(-1)!);
+    }
+    // 100 finished (the first 30 evicted: held from the middle of the first chunk into the second) and one filling
+    const rollups = rollUp(recorded, 10_000);
+    expect(ROLLUPS_PER_CHUNK).toBeLessThan(100);
+    expect(history.level(10_000)!.ring.oldestSeq).toBe(30);
+    const ranges: [number, number][] = [[0, 2_000_000], [305_000, 655_000], [640_000, 650_000], [995_000, 1_000_001], [700_000, 1_000_000]];
+    for (const [from, to] of ranges) {
+      const expected = rollups.filter((r) => r.seq >= 30 && r.startMs < to && r.startMs + 10_000 > from);
+      expect(history.columnsAt(10_000, from, to), `[${from}, ${to})`).toEqual(expected);
+      const packed = history.packedAt(10_000, from, to, 1004);
+      expect(Buffer.from(packed).equals(encodePackedColumns(expected, 10_000, 1004)), `packed [${from}, ${to})`).toBe(true);
+      const latency = history.packedAt(10_000, from, to, 1004, (metric, device) => metric === 'latency' && device === 1);
+      const latencyExpected = expected.map((r) => ({ ...r, series: r.series.filter((s) => s.device === 1) }));
+      expect(Buffer.from(latency).equals(encodePackedColumns(latencyExpected, 10_000, 1004)), `device 1 [${from}, ${to})`).toBe(true);
+    }
+    const held = rollups.filter((r) => r.seq >= 30 && r.seq < 100);
+    expect(history.level(10_000)!.ring.bytes).toBe(held.reduce((sum, r) => sum + packedColumnBytes(r) + 24 * (r.unseen?.length ?? 0), 0));
   });
 
   it('defaults: 10 s for 48 h, 1 min for 7 days, 10 min for 30 days, never less than the columns cover', () => {

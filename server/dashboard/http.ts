@@ -201,11 +201,8 @@ export function snapshotColumns(history: History, intervalMs: number, q: RangeQu
   return columnsIn(history, snapshotStep(history, intervalMs, q, view), q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
 }
 
-/** Entries decoded per part of an answer: a few milliseconds of work. */
+/** Columns (entries decoded, or roll-ups read) per part of an answer: a few milliseconds of work. */
 const DECODE_PART = 128;
-
-/** Packed roll-ups read per part of an answer: a few milliseconds of work. */
-const ROLLUP_PART = 512;
 
 /** Held columns in parts, each a turn's work: the entries decoded, the roll-ups as `ofRollup` makes them. */
 async function* heldInParts<T>(held: HeldColumns, turns: Turns, ofColumn: (column: Column) => T, ofRollup: (rollup: RollupEntry) => T): AsyncGenerator<T[]> {
@@ -213,8 +210,8 @@ async function* heldInParts<T>(held: HeldColumns, turns: Turns, ofColumn: (colum
     yield decodeEntries(held.entries.slice(from, from + DECODE_PART)).map(ofColumn);
     await turns.pause();
   }
-  for (let from = 0; from < held.rollups.length; from += ROLLUP_PART) {
-    yield held.rollups.slice(from, from + ROLLUP_PART).map(ofRollup);
+  for (let from = 0; from < held.rollups.length; from += DECODE_PART) {
+    yield held.rollups.slice(from, from + DECODE_PART).map(ofRollup);
     await turns.pause();
   }
   if (held.open) yield [ofColumn(held.open)];
