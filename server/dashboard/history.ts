@@ -67,7 +67,7 @@ export class RollupChunk {
     filling.push(column);
     this.packed = null;
     if (filling.length === ROLLUPS_PER_CHUNK) {
-      this.packed = ownPackedColumns(encodePackedColumns(filling, column.intervalMs, null));
+      this.packed = packedOf(filling);
       this.filling = null;
     }
     return filling.length - 1;
@@ -75,8 +75,13 @@ export class RollupChunk {
 
   /** The chunk's roll-ups so far, packed (while it fills, packed anew after each one added). */
   columns(): PackedColumns {
-    return (this.packed ??= ownPackedColumns(encodePackedColumns(this.filling!, 1, null)));
+    return (this.packed ??= packedOf(this.filling!));
   }
+}
+
+/** Columns as a packed message kept in memory (its header's step and newest seq are never read). */
+function packedOf(columns: readonly Column[]): PackedColumns {
+  return ownPackedColumns(encodePackedColumns(columns, 1, null));
 }
 
 /** A bounded ring of held columns, ascending by seq; `bytesOf` says what an entry's column takes. */
@@ -315,7 +320,7 @@ export function heldColumns(held: HeldColumns): Column[] {
  * finished roll-ups as it is kept, then the open roll-up.
  */
 export function* packedParts(held: HeldColumns, perPart: number): Generator<PackedRange> {
-  const packed = (columns: readonly Column[]): PackedRange => ({ columns: ownPackedColumns(encodePackedColumns(columns, 1, null)), from: 0, to: columns.length });
+  const packed = (columns: readonly Column[]): PackedRange => ({ columns: packedOf(columns), from: 0, to: columns.length });
   for (let from = 0; from < held.entries.length; from += perPart) yield packed(decodeEntries(held.entries.slice(from, from + perPart)));
   for (let k = 0; k < held.rollups.length; ) {
     const { chunk, index } = held.rollups[k]!;
