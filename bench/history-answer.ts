@@ -72,7 +72,7 @@ const jsonHttp: number[] = [];
 let sizes = '';
 for (let round = 0; round < ROUNDS; round++) {
   const held = timed(take, () => history.heldAt(60_000, fromMs, toMs));
-  const packed = timed(join, () => packedAnswer(held, 60_000, null));
+  const packed = timed(join, () => packedAnswer(held, 60_000));
   const packedBytes = await fetchTime(packedHttp, `${url}&format=packed`);
   const jsonBytes = await fetchTime(jsonHttp, url);
   sizes = `packed ${(packed.byteLength / 2 ** 20).toFixed(1)} MiB (${(packedBytes / 2 ** 20).toFixed(1)} MiB sent), JSON ${(jsonBytes / 2 ** 20).toFixed(1)} MiB`;

@@ -155,7 +155,7 @@ describe('/api/columns', () => {
     for (const step of [INTERVAL_MS, 10_000, 60_000, 600_000]) {
       const expected =
         step === INTERVAL_MS
-          ? history.heldAt(step, 0, to).entries.map((entry) => decodeServerMessage(entry.wire.toString('utf8'))).map((m) => (m.type === 'column' ? m.column : null)!)
+          ? [...history.inTimeRange(0, to)].map((entry) => decodeServerMessage(entry.wire.toString('utf8'))).map((m) => (m.type === 'column' ? m.column : null)!)
           : rollUp(sent, step);
       expect(expected.length, `step ${step}`).toBeGreaterThan(1);
       expect(history.columnsAt(step, 0, to), `held at step ${step}`).toEqual(expected);
@@ -180,6 +180,24 @@ describe('/api/columns', () => {
       });
       expect(json.columns, `JSON at step ${step}`).toStrictEqual(sparse);
     }
+  });
+
+  it('names as its newest seq the one of the roll-ups taken, not a column recorded while the answer is built', async () => {
+    const { dashboard, url, history } = await start();
+    const sent = Array.from({ length: 25 }, (_, seq) => syntheticColumn(7, seq, INTERVAL_MS));
+    for (const c of sent) dashboard.sink.column(c);
+    const heldAt = history.heldAt.bind(history);
+    let late: Column | null = syntheticColumn(7, 25, INTERVAL_MS);
+    history.heldAt = (...args) => {
+      const held = heldAt(...args);
+      if (late) dashboard.sink.column(late);
+      late = null;
+      return held;
+    };
+    const packed = Buffer.from(await (await fetch(`${url}/api/columns?from=0&to=${30 * INTERVAL_MS}&step=10000&format=packed`)).arrayBuffer());
+    expect(history.newestSeq).toBe(25);
+    expect(decodePackedColumns(packed).throughSeq).toBe(24);
+    expect(packed.equals(encodePackedColumns(rollUp(sent, 10_000), 10_000, 24))).toBe(true);
   });
 
   it("gives each column's completions no program saw on the devices and ops asked for", async () => {

@@ -135,9 +135,9 @@ describe('History levels', () => {
     for (const [from, to] of ranges) {
       const expected = rollups.filter((r) => r.seq >= 30 && r.startMs < to && r.startMs + 10_000 > from);
       expect(history.columnsAt(10_000, from, to), `[${from}, ${to})`).toEqual(expected);
-      const packed = history.packedAt(10_000, from, to, 1004);
+      const packed = history.packedAt(10_000, from, to);
       expect(Buffer.from(packed).equals(encodePackedColumns(expected, 10_000, 1004)), `packed [${from}, ${to})`).toBe(true);
-      const latency = history.packedAt(10_000, from, to, 1004, (metric, device) => metric === 'latency' && device === 1);
+      const latency = history.packedAt(10_000, from, to, (metric, device) => metric === 'latency' && device === 1);
       const latencyExpected = expected.map((r) => ({ ...r, series: r.series.filter((s) => s.device === 1) }));
       expect(Buffer.from(latency).equals(encodePackedColumns(latencyExpected, 10_000, 1004)), `device 1 [${from}, ${to})`).toBe(true);
     }

@@ -226,16 +226,11 @@ export class RollupLevel {
     return this.open && this.open.sum.toColumn(this.open.seq, this.open.seq * this.stepMs, this.stepMs);
   }
 
-  /** Roll-ups overlapping [fromMs, toMs), oldest first, the open one included. */
-  columns(fromMs: number, toMs: number): Column[] {
-    return heldColumns(this.entries(fromMs, toMs));
-  }
-
-  /** What columns() decodes, not decoded yet: the finished roll-ups' entries and the open one if it overlaps. */
-  entries(fromMs: number, toMs: number): HeldColumns {
+  /** The roll-ups overlapping [fromMs, toMs) as heldColumns decodes them: the finished ones' entries and the open one if it overlaps. */
+  held(fromMs: number, toMs: number): HeldRollups {
     const open = this.open;
     const overlaps = open !== null && open.seq * this.stepMs < toMs && (open.seq + 1) * this.stepMs > fromMs;
-    return { entries: [], rollups: [...this.ring.inTimeRange(fromMs, toMs)], open: overlaps ? this.openColumn() : null };
+    return { kind: 'rollups', rollups: [...this.ring.inTimeRange(fromMs, toMs)], open: overlaps ? this.openColumn() : null };
   }
 
   count(fromMs: number, toMs: number): number {
@@ -289,16 +284,19 @@ export function rollupColumn(entry: RollupEntry): Column {
   return columnWith(column, droppedExemplars ?? [], rollupUnseen(entry));
 }
 
-/**
- * Columns held, taken at once but not decoded yet (the rings are overwritten in place as columns
- * arrive, while a big answer decodes them over many turns): the columns' entries or a level's
- * finished roll-ups (one kind or the other, the other empty), then the open roll-up, if any.
- */
-export interface HeldColumns {
-  readonly entries: readonly HistoryEntry[];
+/** A level's finished roll-ups held, then the open one, if any. */
+export interface HeldRollups {
+  readonly kind: 'rollups';
   readonly rollups: readonly RollupEntry[];
   readonly open: Column | null;
 }
+
+/**
+ * Columns held, taken at once but not decoded yet (the rings are overwritten in place as columns
+ * arrive, while a big answer decodes them over many turns): the columns' entries, or a level's
+ * roll-ups; with the newest column seq at the moment they were taken, which they all count.
+ */
+export type HeldColumns = ({ readonly kind: 'columns'; readonly entries: readonly HistoryEntry[] } | HeldRollups) & { readonly throughSeq: number | null };
 
 /** The entries' columns: their wire bytes were encoded here from valid columns, so they are read back unchecked. */
 export function decodeEntries(entries: Iterable<HistoryEntry>): Column[] {
@@ -309,7 +307,8 @@ export function decodeEntries(entries: Iterable<HistoryEntry>): Column[] {
 
 /** Every held column, decoded, oldest first. */
 export function heldColumns(held: HeldColumns): Column[] {
-  const columns = [...decodeEntries(held.entries), ...held.rollups.map(rollupColumn)];
+  if (held.kind === 'columns') return decodeEntries(held.entries);
+  const columns = held.rollups.map(rollupColumn);
   if (held.open) columns.push(held.open);
   return columns;
 }
@@ -321,7 +320,10 @@ export function heldColumns(held: HeldColumns): Column[] {
  */
 export function* packedParts(held: HeldColumns, perPart: number): Generator<PackedRange> {
   const packed = (columns: readonly Column[]): PackedRange => ({ columns: packedOf(columns), from: 0, to: columns.length });
-  for (let from = 0; from < held.entries.length; from += perPart) yield packed(decodeEntries(held.entries.slice(from, from + perPart)));
+  if (held.kind === 'columns') {
+    for (let from = 0; from < held.entries.length; from += perPart) yield packed(decodeEntries(held.entries.slice(from, from + perPart)));
+    return;
+  }
   for (let k = 0; k < held.rollups.length; ) {
     const { chunk, index } = held.rollups[k]!;
     let to = index + 1;
@@ -332,8 +334,8 @@ export function* packedParts(held: HeldColumns, perPart: number): Generator<Pack
 }
 
 /** The held columns as one packed answer at `stepMs`, with only the series `keep` takes (all when omitted). */
-export function packedAnswer(held: HeldColumns, stepMs: number, throughSeq: number | null, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
-  return joinPackedColumns([...packedParts(held, Math.max(1, held.entries.length))], stepMs, throughSeq, keep);
+export function packedAnswer(held: HeldColumns, stepMs: number, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
+  return joinPackedColumns([...packedParts(held, held.kind === 'columns' ? Math.max(1, held.entries.length) : 1)], stepMs, held.throughSeq, keep);
 }
 
 /**
@@ -387,14 +389,15 @@ export class History extends ColumnRing<HistoryEntry> {
     return heldColumns(this.heldAt(stepMs, fromMs, toMs));
   }
 
-  /** What columnsAt decodes, not decoded yet. */
+  /** What columnsAt decodes, not decoded yet, and the newest seq now. */
   heldAt(stepMs: number, fromMs: number, toMs: number): HeldColumns {
-    return this.level(stepMs)?.entries(fromMs, toMs) ?? { entries: [...this.inTimeRange(fromMs, toMs)], rollups: [], open: null };
+    const held = this.level(stepMs)?.held(fromMs, toMs) ?? { kind: 'columns', entries: [...this.inTimeRange(fromMs, toMs)] };
+    return { ...held, throughSeq: this.newestSeq };
   }
 
-  /** columnsAt's columns as one packed answer, with only the series `keep` takes (all when omitted). */
-  packedAt(stepMs: number, fromMs: number, toMs: number, throughSeq: number | null, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
-    return packedAnswer(this.heldAt(stepMs, fromMs, toMs), stepMs, throughSeq, keep);
+  /** columnsAt's columns as one packed answer through the newest seq, with only the series `keep` takes (all when omitted). */
+  packedAt(stepMs: number, fromMs: number, toMs: number, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
+    return packedAnswer(this.heldAt(stepMs, fromMs, toMs), stepMs, keep);
   }
 
   /** Bytes held by the columns (their wire messages) and every level's finished roll-ups (packed). */

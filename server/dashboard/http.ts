@@ -206,9 +206,12 @@ const DECODE_PART = 128;
 
 /** Held columns in parts, each a turn's work: the entries decoded, the roll-ups as `ofRollup` makes them. */
 async function* heldInParts<T>(held: HeldColumns, turns: Turns, ofColumn: (column: Column) => T, ofRollup: (rollup: RollupEntry) => T): AsyncGenerator<T[]> {
-  for (let from = 0; from < held.entries.length; from += DECODE_PART) {
-    yield decodeEntries(held.entries.slice(from, from + DECODE_PART)).map(ofColumn);
-    await turns.pause();
+  if (held.kind === 'columns') {
+    for (let from = 0; from < held.entries.length; from += DECODE_PART) {
+      yield decodeEntries(held.entries.slice(from, from + DECODE_PART)).map(ofColumn);
+      await turns.pause();
+    }
+    return;
   }
   for (let from = 0; from < held.rollups.length; from += DECODE_PART) {
     yield held.rollups.slice(from, from + DECODE_PART).map(ofRollup);
@@ -398,12 +401,14 @@ export function createHttpApp(deps: HttpDeps): Express {
       // Whole columns, so the page filters locally: only the series of the devices, ops and metric named.
       const keep: PackedSeriesFilter = (metric, device, op) => (!query.has('metric') || metric === q.metric) && (!q.devices || q.devices.includes(device)) && (!q.ops || q.ops.includes(op));
       await heavyAnswer(res, async () => {
+        const taken = held();
         const parts: PackedRange[] = [];
-        for (const part of packedParts(held(), DECODE_PART)) {
+        for (const part of packedParts(taken, DECODE_PART)) {
           parts.push(part);
           await turns.pause();
         }
-        const packed = joinPackedColumns(parts, stepMs, deps.history.newestSeq, keep);
+        // the seq read with the columns taken: one recorded while the answer is built is in neither
+        const packed = joinPackedColumns(parts, stepMs, taken.throughSeq, keep);
         res.set({ 'Cache-Control': 'no-store', 'Content-Type': PACKED_CONTENT_TYPE });
         await streamAnswer(res, [Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)], { turns });
       });

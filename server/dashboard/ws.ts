@@ -475,7 +475,7 @@ export class ColumnStream {
     const interval = this.source.intervalMs;
     const step = this.history.answerStep(interval, toMs - fromMs, client.backfill.stepMs, client.backfill.widthPx);
     if (step === interval) return first.seq;
-    const packed = this.history.packedAt(step, fromMs, toMs, newest.seq);
+    const packed = this.history.packedAt(step, fromMs, toMs);
     client.ws.send(packed, { binary: true }, client.written);
     return newest.seq + 1;
   }
