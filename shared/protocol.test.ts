@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Column } from './column.ts';
+import { histogramOf, type Column, type Filter } from './column.ts';
 import { METRICS, OPS, SLOTS } from './scheme.ts';
 import {
   BUCKET_SCHEME,
@@ -15,9 +15,9 @@ import {
   encodePackedColumns,
   encodeServerMessage,
   joinPackedColumns,
+  packedHistogramOf,
   ownPackedColumns,
   packedColumnAt,
-  packedColumnBytes,
   uncountedOf,
   type ClientMessage,
   type ServerMessage,
@@ -307,10 +307,18 @@ describe('joinPackedColumns: ranges of packed messages joined by copying', () =>
     }
     expect(decodePackedColumns(joinPackedColumns(parts, 1000, null, (metric) => metric === 'latency')).counts).toBeInstanceOf(Uint32Array);
   });
+});
 
-  it('counts what a column takes in a packed message, whatever the columns around it', () => {
-    for (const c of [...first, ...second]) {
-      expect(packedColumnBytes(c)).toBe(encodePackedColumns([c], 1, null).byteLength - encodePackedColumns([], 1, null).byteLength);
+describe('packedHistogramOf: a packed column summed under a filter', () => {
+  it('gives what histogramOf gives for the column, wide counts included', () => {
+    const wide: Column = { seq: 3, startMs: 3000, intervalMs: 1000, series: [...column.series, { metric: 'size', device: 4, op: 'write', slots: [60, 61], counts: [2 ** 40, 5] }] };
+    const columns: Column[] = [column, { seq: 2, startMs: 2000, intervalMs: 1000, series: [] }, wide];
+    const p = ownPackedColumns(encodePackedColumns(columns, 1, null));
+    const filters: Filter[] = [{ metric: 'latency' }, { metric: 'size' }, { metric: 'size', devices: [4], ops: ['write'] }, { metric: 'latency', devices: [], ops: ['read'] }, { metric: 'size', devices: [9] }];
+    for (const filter of filters) {
+      const sums = columns.map((c) => Array.from(histogramOf(c, filter)));
+      expect(sums.some((h) => h.some((n) => n > 0)) || filter.devices?.[0] === 9, JSON.stringify(filter)).toBe(true);
+      expect(columns.map((_, i) => Array.from(packedHistogramOf(p, i, filter))), JSON.stringify(filter)).toEqual(sums);
     }
   });
 });

@@ -7,7 +7,7 @@
  * with metric and op as indexes into METRICS and OPS.
  */
 import { METRICS, OPS, SLOTS, type Metric, type Op } from './scheme.ts';
-import { columnWith, type Column, type DeviceInfo, type DeviceOpCount, type ExemplarDrops, type Series, type SourceKind } from './column.ts';
+import { columnWith, takesSeries, type Column, type DeviceInfo, type DeviceOpCount, type ExemplarDrops, type Filter, type Series, type SourceKind } from './column.ts';
 import { EXEMPLAR_ORDERS, type Exemplar, type ExemplarOrder } from './exemplar.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -655,18 +655,6 @@ export function encodePackedColumns(columns: readonly Column[], stepMs: number, 
   return new Uint8Array(buffer);
 }
 
-/** The bytes a column takes in a packed message (its header apart), its counts as wide as they need. */
-export function packedColumnBytes(column: Column): number {
-  const sizes: PackedSizes = {
-    columns: 1,
-    series: column.series.length,
-    entries: column.series.reduce((sum, s) => sum + s.slots.length, 0),
-    drops: column.droppedExemplars?.length ?? 0,
-    wideCounts: column.series.some((s) => s.counts.some((count) => count > 0xffff_ffff)),
-  };
-  return packedLength(sizes) - PACKED_HEADER_BYTES;
-}
-
 /** Reads and checks a packed message; the arrays are views of its bytes (copied once only when they are not 8-byte aligned). */
 export function decodePackedColumns(input: ArrayBuffer | Uint8Array): PackedColumns {
   let bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
@@ -761,6 +749,18 @@ export interface PackedRange {
 function packedStart(p: PackedColumns, i: number): { series: number; entry: number; drop: number } {
   const series = i > 0 ? p.seriesEnd[i - 1]! : 0;
   return { series, entry: series > 0 ? p.entryEnd[series - 1]! : 0, drop: i > 0 ? p.dropEnd[i - 1]! : 0 };
+}
+
+/** Column i's histogram under a filter, summed over the series it takes, as histogramOf sums a Column's. */
+export function packedHistogramOf(p: PackedColumns, i: number, filter: Filter): Float64Array {
+  const histogram = new Float64Array(SLOTS);
+  let from = packedStart(p, i).entry;
+  for (let j = packedStart(p, i).series; j < p.seriesEnd[i]!; j++) {
+    const end = p.entryEnd[j]!;
+    if (takesSeries(filter, METRICS[p.metric[j]!]!, p.device[j]!, OPS[p.op[j]!]!)) for (let k = from; k < end; k++) histogram[p.slots[k]!]! += p.counts[k]!;
+    from = end;
+  }
+  return histogram;
 }
 
 /**

@@ -16,9 +16,8 @@
  * kept packed, ROLLUPS_PER_CHUNK to a message, and a packed answer is runs of those copied.
  */
 import { partitionPoint } from '../../shared/search.ts';
-import { columnWith, type Column, type DeviceOpCount } from '../../shared/column.ts';
-import { OPS } from '../../shared/scheme.ts';
-import { decodeOwnColumnMessage, encodePackedColumns, encodeServerMessage, joinPackedColumns, ownPackedColumns, packedColumnAt, packedColumnBytes, type PackedColumns, type PackedRange, type PackedSeriesFilter } from '../../shared/protocol.ts';
+import { columnWith, type Column } from '../../shared/column.ts';
+import { decodeOwnColumnMessage, encodePackedColumns, encodeServerMessage, joinPackedColumns, ownPackedColumns, packedColumnAt, type PackedColumns, type PackedRange, type PackedSeriesFilter } from '../../shared/protocol.ts';
 import { ColumnSum, LEVEL_STEPS_MS, rollupSeqOf, stepFor, stepsOf } from '../../shared/rollup.ts';
 
 /** What a ring keeps of any column: where it lies in time. */
@@ -33,15 +32,14 @@ export interface HistoryEntry extends HeldEntry {
   readonly wire: Buffer;
 }
 
-/** A finished roll-up: column `index` of its chunk. */
-export interface RollupEntry extends HeldEntry {
+/** A finished roll-up: column `index` of its chunk, and its completions no program saw (which the packed form does not carry). */
+export interface RollupEntry extends HeldEntry, Pick<Column, 'unseen'> {
   readonly chunk: RollupChunk;
   readonly index: number;
-  /** what its column takes in the chunk's packed message (counted as wide as its own counts need), its unseen counts included */
-  readonly bytes: number;
-  /** its completions no program saw, which the packed form does not carry: [device, op index, count] each; null when none */
-  readonly unseen: Float64Array | null;
 }
+
+/** What a roll-up's unseen counts take beside it: a small object each (its op string shared) and its slot in their array. */
+const UNSEEN_COUNT_BYTES = 48;
 
 /**
  * Consecutive finished roll-ups of a level, one packed message for up to this many: few enough
@@ -55,7 +53,7 @@ export const ROLLUPS_PER_CHUNK = 64;
  */
 export class RollupChunk {
   private filling: Column[] | null = [];
-  private packed: PackedColumns | null = null;
+  private packedColumns: PackedColumns | null = null;
 
   get full(): boolean {
     return this.filling === null;
@@ -65,17 +63,28 @@ export class RollupChunk {
   add(column: Column): number {
     const filling = this.filling!;
     filling.push(column);
-    this.packed = null;
+    this.packedColumns = null;
     if (filling.length === ROLLUPS_PER_CHUNK) {
-      this.packed = packedOf(filling);
+      this.packedColumns = packedOf(filling);
       this.filling = null;
     }
     return filling.length - 1;
   }
 
-  /** The chunk's roll-ups so far, packed (while it fills, packed anew after each one added). */
-  columns(): PackedColumns {
-    return (this.packed ??= packedOf(this.filling!));
+  /**
+   * The chunk's roll-ups so far, packed. While it fills, the first read after each add packs them
+   * anew (63 at most): roll-ups are read only for large answers, which cost far more.
+   */
+  packed(): PackedColumns {
+    return (this.packedColumns ??= packedOf(this.filling!));
+  }
+
+  /**
+   * The bytes of its packed message (its counts as wide as its widest needs): what it holds once
+   * full. While it fills, this packs it, and its roll-ups' Column objects take more than that.
+   */
+  get bytes(): number {
+    return this.packed().seq.buffer.byteLength;
   }
 }
 
@@ -205,13 +214,24 @@ export function defaultLevels(intervalMs: number, capacity: number): LevelSpec[]
  */
 export class RollupLevel {
   readonly stepMs: number;
+  /** the finished roll-ups; its bytes are their unseen counts, the chunks are counted apart */
   readonly ring: ColumnRing<RollupEntry>;
   private open: { seq: number; sum: ColumnSum } | null = null;
   private chunk = new RollupChunk();
+  /** the packed messages of the full chunks that still hold a roll-up of the ring */
+  private fullChunkBytes = 0;
 
   constructor(spec: LevelSpec) {
     this.stepMs = spec.stepMs;
-    this.ring = new ColumnRing<RollupEntry>(spec.capacity, rollupBytes);
+    this.ring = new ColumnRing<RollupEntry>(spec.capacity, unseenBytes);
+  }
+
+  /**
+   * Bytes held by the finished roll-ups: every chunk with one still in the ring, whole (a chunk
+   * goes with its last roll-up), the filling one as packed, and their unseen counts.
+   */
+  get bytes(): number {
+    return this.fullChunkBytes + (this.chunk.full ? 0 : this.chunk.bytes) + this.ring.bytes;
   }
 
   add(column: Column): void {
@@ -249,16 +269,16 @@ export class RollupLevel {
   private close(): void {
     const column = this.openColumn()!;
     if (this.chunk.full) this.chunk = new RollupChunk();
-    const unseen = column.unseen ?? [];
-    this.ring.push({
+    const evicted = this.ring.push({
       seq: column.seq,
       startMs: column.startMs,
       intervalMs: column.intervalMs,
       chunk: this.chunk,
       index: this.chunk.add(column),
-      bytes: packedColumnBytes(column) + 24 * unseen.length,
-      unseen: unseen.length > 0 ? Float64Array.from(unseen.flatMap((u) => [u.device, OPS.indexOf(u.op), u.count])) : null,
+      unseen: column.unseen,
     });
+    if (evicted?.index === ROLLUPS_PER_CHUNK - 1) this.fullChunkBytes -= evicted.chunk.bytes;
+    if (this.chunk.full) this.fullChunkBytes += this.chunk.bytes;
     this.open = null;
   }
 }
@@ -267,21 +287,14 @@ function encodeColumn(column: Column): Buffer {
   return Buffer.from(encodeServerMessage({ type: 'column', column }));
 }
 
-function rollupBytes(entry: RollupEntry): number {
-  return entry.bytes;
-}
-
-/** A roll-up's unseen completions as the Column has them. */
-export function rollupUnseen(entry: RollupEntry): DeviceOpCount[] {
-  const unseen: DeviceOpCount[] = [];
-  for (let k = 0; entry.unseen && k < entry.unseen.length; k += 3) unseen.push({ device: entry.unseen[k]!, op: OPS[entry.unseen[k + 1]!]!, count: entry.unseen[k + 2]! });
-  return unseen;
+function unseenBytes(entry: RollupEntry): number {
+  return UNSEEN_COUNT_BYTES * (entry.unseen?.length ?? 0);
 }
 
 /** The roll-up the entry was packed from. */
 export function rollupColumn(entry: RollupEntry): Column {
-  const { droppedExemplars, ...column } = packedColumnAt(entry.chunk.columns(), entry.index);
-  return columnWith(column, droppedExemplars ?? [], rollupUnseen(entry));
+  const { droppedExemplars, ...column } = packedColumnAt(entry.chunk.packed(), entry.index);
+  return columnWith(column, droppedExemplars ?? [], entry.unseen ?? []);
 }
 
 /** A level's finished roll-ups held, then the open one, if any. */
@@ -314,9 +327,9 @@ export function heldColumns(held: HeldColumns): Column[] {
 }
 
 /**
- * The held columns as ranges of packed messages for joinPackedColumns, each a few milliseconds of
- * work at most: the columns' entries decoded and packed `perPart` at a time, each chunk's run of
- * finished roll-ups as it is kept, then the open roll-up.
+ * The held columns as ranges of packed messages for joinPackedColumns: the columns' entries
+ * decoded and packed `perPart` at a time (a few milliseconds of work each), or each chunk's run of
+ * finished roll-ups as it is kept (no work) and then the open roll-up.
  */
 export function* packedParts(held: HeldColumns, perPart: number): Generator<PackedRange> {
   const packed = (columns: readonly Column[]): PackedRange => ({ columns: packedOf(columns), from: 0, to: columns.length });
@@ -328,7 +341,7 @@ export function* packedParts(held: HeldColumns, perPart: number): Generator<Pack
     const { chunk, index } = held.rollups[k]!;
     let to = index + 1;
     for (k++; k < held.rollups.length && held.rollups[k]!.chunk === chunk; k++) to = held.rollups[k]!.index + 1;
-    yield { columns: chunk.columns(), from: index, to };
+    yield { columns: chunk.packed(), from: index, to };
   }
   if (held.open) yield packed([held.open]);
 }
@@ -402,6 +415,6 @@ export class History extends ColumnRing<HistoryEntry> {
 
   /** Bytes held by the columns (their wire messages) and every level's finished roll-ups (packed). */
   get totalBytes(): number {
-    return this.levels.reduce((sum, level) => sum + level.ring.bytes, this.bytes);
+    return this.levels.reduce((sum, level) => sum + level.bytes, this.bytes);
   }
 }

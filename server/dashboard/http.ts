@@ -30,12 +30,12 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
 import { histogramOf, unseenOf, type Column, type DeviceInfo, type Filter } from '../../shared/column.ts';
-import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, joinPackedColumns, type PackedRange, type PackedSeriesFilter } from '../../shared/protocol.ts';
+import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, joinPackedColumns, packedHistogramOf, type PackedRange, type PackedSeriesFilter } from '../../shared/protocol.ts';
 import { heatmapSvgParts } from '../../shared/svg.ts';
 import { exportFileName, layoutOf, snapshotView, type SnapshotView } from '../../shared/view.ts';
 import { DEFAULT_EXEMPLAR_ORDER, EXEMPLAR_ORDERS, droppedIn } from '../../shared/exemplar.ts';
 import type { ClientBundle } from './bundle.ts';
-import { decodeEntries, packedParts, rollupColumn, rollupUnseen, type HeldColumns, type History, type RollupEntry } from './history.ts';
+import { decodeEntries, packedParts, rollupColumn, type HeldColumns, type History, type RollupEntry } from './history.ts';
 import { serveMetrics, type MetricsExporter } from './metrics.ts';
 import type { RunAs } from './privileges.ts';
 import { checkRequest, tokenCookie, type AccessPolicy } from './security.ts';
@@ -225,25 +225,6 @@ function decodedColumns(held: HeldColumns, turns: Turns): AsyncGenerator<Column[
   return heldInParts(held, turns, (column) => column, rollupColumn);
 }
 
-/** The series a filter looks at (its empty device or op lists take all), as joinPackedColumns names them. */
-function seriesFilter(filter: Filter): PackedSeriesFilter {
-  return (metric, device, op) => metric === filter.metric && (!filter.devices?.length || filter.devices.includes(device)) && (!filter.ops?.length || filter.ops.includes(op));
-}
-
-/** A packed roll-up's histogram summed over the series `keep` takes, as histogramOf sums a column's. */
-function rollupHistogram(rollup: RollupEntry, keep: PackedSeriesFilter): Float64Array {
-  const p = rollup.chunk.columns();
-  const histogram = new Float64Array(SLOTS);
-  const firstSeries = rollup.index > 0 ? p.seriesEnd[rollup.index - 1]! : 0;
-  let from = firstSeries > 0 ? p.entryEnd[firstSeries - 1]! : 0;
-  for (let j = firstSeries; j < p.seriesEnd[rollup.index]!; j++) {
-    const end = p.entryEnd[j]!;
-    if (keep(METRICS[p.metric[j]!]!, p.device[j]!, OPS[p.op[j]!]!)) for (let k = from; k < end; k++) histogram[p.slots[k]!]! += p.counts[k]!;
-    from = end;
-  }
-  return histogram;
-}
-
 /** A histogram, sparse: the slots that are not empty and their counts. */
 function sparseOf(histogram: Float64Array): { slots: number[]; counts: number[]; total: number } {
   const slots: number[] = [];
@@ -369,7 +350,7 @@ export function createHttpApp(deps: HttpDeps): Express {
           stepMs: level.stepMs,
           capacity: level.ring.capacity,
           columns: level.ring.size,
-          bytes: level.ring.bytes,
+          bytes: level.bytes,
           fromMs: level.span()?.fromMs ?? null,
           toMs: level.span()?.toMs ?? null,
         })),
@@ -415,7 +396,6 @@ export function createHttpApp(deps: HttpDeps): Express {
       return;
     }
     const filter = { metric: q.metric, devices: q.devices, ops: q.ops };
-    const keep = seriesFilter(filter);
     const allDevices = deps.source.devices();
     const head = {
       source: deps.source.kind,
@@ -434,7 +414,7 @@ export function createHttpApp(deps: HttpDeps): Express {
       yield `${JSON.stringify(head).slice(0, -1)},"columns":[`;
       let separator = '';
       const ofColumn = (column: Column): string => jsonColumn(column, histogramOf(column, filter), unseenOf(column, filter));
-      const ofRollup = (rollup: RollupEntry): string => jsonColumn(rollup, rollupHistogram(rollup, keep), unseenOf({ ...rollup, series: [], unseen: rollupUnseen(rollup) }, filter));
+      const ofRollup = (rollup: RollupEntry): string => jsonColumn(rollup, packedHistogramOf(rollup.chunk.packed(), rollup.index, filter), unseenOf(rollup, filter));
       for await (const columns of heldInParts(held(), turns, ofColumn, ofRollup)) {
         let part = '';
         for (const column of columns) {
