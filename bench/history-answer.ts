@@ -58,7 +58,7 @@ async function fetchTime(into: number[], url: string): Promise<number> {
 const built = performance.now();
 const history = weekHistory();
 const level = history.level(60_000)!;
-console.log(`week of 1-min roll-ups: ${level.ring.size} held, ${(level.ring.bytes / 2 ** 20).toFixed(1)} MiB (${Math.round(level.ring.bytes / level.ring.size)} B each), built in ${((performance.now() - built) / 1000).toFixed(1)} s`);
+console.log(`week of 1-min roll-ups: ${level.ring.size} held, ${(level.bytes / 2 ** 20).toFixed(1)} MiB (${Math.round(level.bytes / level.ring.size)} B each), built in ${((performance.now() - built) / 1000).toFixed(1)} s`);
 const toMs = (WEEK_MINUTES + 60) * 60_000;
 const fromMs = toMs - ANSWER_ROLLUPS * 60_000;
 const source = { kind: 'synthetic' as const, intervalMs: 1000, devices: () => SYNTHETIC_DEVICES, selfStats: () => null };

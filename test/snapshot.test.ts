@@ -101,6 +101,26 @@ describe('bpfheat snapshot of a recording', () => {
 });
 
 describe('bpfheat snapshot of an imported trace', () => {
+  it('answers its 10-s level with the exact roll-ups of its own columns past a full chunk of them', async () => {
+    const lines = ['time latency'];
+    // 12 minutes at 500-ms columns: 72 roll-ups of 10 s, the first 64 packed together
+    for (let k = 0; k < 2400; k++) lines.push(`${1_764_076_800 + k * 0.3} ${Math.round(50 + 5000 * ((k * 7919) % 1000) ** 2 / 1e6)}`);
+    const trace = join(dir, 'long-trace.txt');
+    writeFileSync(trace, `${lines.join('\n')}\n`);
+    const served = await serve(['--import', trace, '--interval', '500', '--port', '0']);
+    try {
+      await loaded(served, 1440);
+      const packedAt = async (step: number): Promise<Uint8Array> => new Uint8Array(await (await fetch(`${served.base}/api/columns?from=0&step=${step}&format=packed`)).arrayBuffer());
+      const held = decodePackedColumns(await packedAt(500));
+      const columns = Array.from({ length: held.count }, (_, i) => packedColumnAt(held, i));
+      const rollups = rollUp(columns, 10_000);
+      expect(rollups.length).toBeGreaterThan(64);
+      expect(Buffer.from(await packedAt(10_000)).equals(encodePackedColumns(rollups, 10_000, held.throughSeq))).toBe(true);
+    } finally {
+      await served.stop();
+    }
+  });
+
   it('writes what /api/snapshot.svg returns when the server imports the same file', async () => {
     const lines = ['time latency'];
     for (let k = 0; k < 2000; k++) lines.push(`${1_764_076_800 + k * 0.013} ${Math.round(50 + 5000 * ((k * 7919) % 1000) ** 2 / 1e6)}`);
