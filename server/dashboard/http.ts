@@ -388,7 +388,9 @@ export function createHttpApp(deps: HttpDeps): Express {
           parts.push(part);
           await turns.pause();
         }
-        // the seq read with the columns taken: one recorded while the answer is built is in neither
+        // the seq read with the columns taken: one recorded while the answer is built is in neither.
+        // The join copies in one piece, longer than a turn's budget: 28-56 ms for a week's 10,000
+        // roll-ups (bench/history-answer.ts).
         const packed = joinPackedColumns(parts, stepMs, taken.throughSeq, keep);
         res.set({ 'Cache-Control': 'no-store', 'Content-Type': PACKED_CONTENT_TYPE });
         await streamAnswer(res, [Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)], { turns });
