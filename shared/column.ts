@@ -76,27 +76,28 @@ export interface Filter {
 
 
 /** Whether a filter's devices and ops (none listed: all) take a device's op. */
-function selects(filter: Omit<Filter, 'metric'>, device: number, op: Op): boolean {
+export function selects(filter: Omit<Filter, 'metric'>, device: number, op: Op): boolean {
   if (filter.devices && filter.devices.length > 0 && !filter.devices.includes(device)) return false;
   return !(filter.ops && filter.ops.length > 0 && !filter.ops.includes(op));
 }
 
-function matches(series: Series, filter: Filter): boolean {
-  return series.metric === filter.metric && selects(filter, series.device, series.op);
+/** Whether a filter takes the series of a metric, device and op. */
+export function takesSeries(filter: Filter, metric: Metric, device: number, op: Op): boolean {
+  return metric === filter.metric && selects(filter, device, op);
 }
 
 /** The column's histogram under a filter: one count per slot, summed over the matching series. */
 export function histogramOf(column: Column, filter: Filter): Float64Array {
   const histogram = new Float64Array(SLOTS);
   for (const series of column.series) {
-    if (!matches(series, filter)) continue;
+    if (!takesSeries(filter, series.metric, series.device, series.op)) continue;
     for (let k = 0; k < series.slots.length; k++) histogram[series.slots[k]!]! += series.counts[k]!;
   }
   return histogram;
 }
 
 /** Completions the kernel accounted in a column on the filter's devices and ops that no program saw. */
-export function unseenOf(column: Column, filter: Omit<Filter, 'metric'>): number {
+export function unseenOf(column: Pick<Column, 'unseen'>, filter: Omit<Filter, 'metric'>): number {
   let unseen = 0;
   for (const u of column.unseen ?? []) if (selects(filter, u.device, u.op)) unseen += u.count;
   return unseen;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Column } from './column.ts';
+import { histogramOf, type Column, type Filter } from './column.ts';
 import { METRICS, OPS, SLOTS } from './scheme.ts';
 import {
   BUCKET_SCHEME,
@@ -14,6 +14,9 @@ import {
   encodeClientMessage,
   encodePackedColumns,
   encodeServerMessage,
+  joinPackedColumns,
+  packedHistogramOf,
+  ownPackedColumns,
   packedColumnAt,
   uncountedOf,
   type ClientMessage,
@@ -256,6 +259,67 @@ describe('packed columns', () => {
     const fractional = wide.slice();
     new DataView(fractional.buffer).setFloat64(wideCountsAt, 2.5, true);
     expect(() => decodePackedColumns(fractional)).toThrow(/not a positive integer/);
+  });
+});
+
+describe('joinPackedColumns: ranges of packed messages joined by copying', () => {
+  const wide: Column = { seq: 1_764_000_006, startMs: 1_764_000_006_000, intervalMs: 1000, series: [{ metric: 'size', device: 4, op: 'write', slots: [60, 61], counts: [2 ** 40, 5] }] };
+  const first: Column[] = [
+    column,
+    { seq: 1_764_000_001, startMs: 1_764_000_001_000, intervalMs: 1000, series: [] },
+    { seq: 1_764_000_002, startMs: 1_764_000_002_000, intervalMs: 1000, series: column.series, droppedExemplars: [{ device: 2, op: 'write', count: 7 }] },
+  ];
+  const second: Column[] = [
+    { seq: 1_764_000_005, startMs: 1_764_000_005_000, intervalMs: 1000, series: [...column.series].reverse(), droppedExemplars: [{ device: 3, op: 'discard', count: 1, slot: 130 }] },
+    wide,
+    { seq: 1_764_000_007, startMs: 1_764_000_007_000, intervalMs: 1000, series: column.series.slice(0, 1) },
+  ];
+  const range = (columns: Column[], from: number, to: number) => ({ columns: ownPackedColumns(encodePackedColumns(columns, 1, null)), from, to });
+  const filtered = (columns: Column[], keep: (s: Column['series'][number]) => boolean): Column[] => columns.map((c) => ({ ...c, series: c.series.filter(keep) }));
+
+  it('gives the bytes encodePackedColumns gives for the columns of the ranges, in order', () => {
+    const cases: [ReturnType<typeof range>[], Column[]][] = [
+      [[range(first, 0, 3), range(second, 0, 3)], [...first, ...second]],
+      [[range(first, 1, 3), range(second, 0, 1)], [...first.slice(1), second[0]!]],
+      [[range(first, 2, 3), range(second, 2, 3)], [first[2]!, second[2]!]],
+      [[range(second, 1, 2)], [wide]],
+      [[range(first, 1, 2)], [first[1]!]],
+      [[], []],
+    ];
+    for (const [parts, expected] of cases) {
+      const joined = joinPackedColumns(parts, 60_000, 1_764_000_009);
+      expect(Buffer.from(joined).equals(encodePackedColumns(expected, 60_000, 1_764_000_009)), `${expected.map((c) => c.seq).join(',')}`).toBe(true);
+    }
+  });
+
+  it('keeps only the series the filter takes, the drops of every column, and counts narrow unless a kept one is wide', () => {
+    const parts = [range(first, 0, 3), range(second, 0, 3)];
+    const filters: ((s: Column['series'][number]) => boolean)[] = [
+      (s) => s.metric === 'latency',
+      (s) => s.metric === 'size' && s.device === 4,
+      (s) => s.op === 'other' || s.op === 'write',
+      () => false,
+    ];
+    for (const keep of filters) {
+      const expected = encodePackedColumns(filtered([...first, ...second], keep), 1000, null);
+      const joined = joinPackedColumns(parts, 1000, null, (metric, device, op) => keep({ metric, device, op, slots: [], counts: [] }));
+      expect(Buffer.from(joined).equals(expected), String(keep)).toBe(true);
+    }
+    expect(decodePackedColumns(joinPackedColumns(parts, 1000, null, (metric) => metric === 'latency')).counts).toBeInstanceOf(Uint32Array);
+  });
+});
+
+describe('packedHistogramOf: a packed column summed under a filter', () => {
+  it('gives what histogramOf gives for the column, wide counts included', () => {
+    const wide: Column = { seq: 3, startMs: 3000, intervalMs: 1000, series: [...column.series, { metric: 'size', device: 4, op: 'write', slots: [60, 61], counts: [2 ** 40, 5] }] };
+    const columns: Column[] = [column, { seq: 2, startMs: 2000, intervalMs: 1000, series: [] }, wide];
+    const p = ownPackedColumns(encodePackedColumns(columns, 1, null));
+    const filters: Filter[] = [{ metric: 'latency' }, { metric: 'size' }, { metric: 'size', devices: [4], ops: ['write'] }, { metric: 'latency', devices: [], ops: ['read'] }, { metric: 'size', devices: [9] }];
+    for (const filter of filters) {
+      const sums = columns.map((c) => Array.from(histogramOf(c, filter)));
+      expect(sums.some((h) => h.some((n) => n > 0)) || filter.devices?.[0] === 9, JSON.stringify(filter)).toBe(true);
+      expect(columns.map((_, i) => Array.from(packedHistogramOf(p, i, filter))), JSON.stringify(filter)).toEqual(sums);
+    }
   });
 });
 

@@ -7,7 +7,7 @@
  * with metric and op as indexes into METRICS and OPS.
  */
 import { METRICS, OPS, SLOTS, type Metric, type Op } from './scheme.ts';
-import { columnWith, type Column, type DeviceInfo, type DeviceOpCount, type ExemplarDrops, type Series, type SourceKind } from './column.ts';
+import { columnWith, takesSeries, type Column, type DeviceInfo, type DeviceOpCount, type ExemplarDrops, type Filter, type Series, type SourceKind } from './column.ts';
 import { EXEMPLAR_ORDERS, type Exemplar, type ExemplarOrder } from './exemplar.ts';
 
 export const PROTOCOL_VERSION = 1;
@@ -721,4 +721,126 @@ export function packedColumnAt(p: PackedColumns, i: number): Column {
     droppedExemplars.push(p.dropSlot[k] === NO_DROP_SLOT ? drop : { ...drop, slot: p.dropSlot[k]! });
   }
   return { ...column, droppedExemplars };
+}
+
+/**
+ * A packed message this process encoded itself: its arrays as views of its bytes, unchecked
+ * (decodePackedColumns, for anything from outside, gives the same views after checking every
+ * count). The bytes must start 8-byte aligned, as encodePackedColumns returns them.
+ */
+export function ownPackedColumns(bytes: Uint8Array): PackedColumns {
+  const header = new Uint32Array(bytes.buffer, bytes.byteOffset, PACKED_HEADER_BYTES / 4);
+  const sizes: PackedSizes = { columns: header[3]!, series: header[4]!, entries: header[5]!, drops: header[6]!, wideCounts: (header[2]! & COUNTS_F64) !== 0 };
+  const throughSeq = new Float64Array(bytes.buffer, bytes.byteOffset + 32, 1)[0]!;
+  return { stepMs: header[7]!, throughSeq, count: sizes.columns, ...packedSections(bytes.buffer, bytes.byteOffset, sizes).views };
+}
+
+/** Which series a joined packed message keeps, by metric, device and op. */
+export type PackedSeriesFilter = (metric: Metric, device: number, op: Op) => boolean;
+
+/** Columns [from, to) of a packed message. */
+export interface PackedRange {
+  readonly columns: PackedColumns;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Where column i's series, entries and drops begin in a packed message: the running ends of the column before. */
+function packedStart(p: PackedColumns, i: number): { series: number; entry: number; drop: number } {
+  const series = i > 0 ? p.seriesEnd[i - 1]! : 0;
+  return { series, entry: series > 0 ? p.entryEnd[series - 1]! : 0, drop: i > 0 ? p.dropEnd[i - 1]! : 0 };
+}
+
+/** Column i's histogram under a filter, summed over the series it takes, as histogramOf sums a Column's. */
+export function packedHistogramOf(p: PackedColumns, i: number, filter: Filter): Float64Array {
+  const histogram = new Float64Array(SLOTS);
+  let from = packedStart(p, i).entry;
+  for (let j = packedStart(p, i).series; j < p.seriesEnd[i]!; j++) {
+    const end = p.entryEnd[j]!;
+    if (takesSeries(filter, METRICS[p.metric[j]!]!, p.device[j]!, OPS[p.op[j]!]!)) for (let k = from; k < end; k++) histogram[p.slots[k]!]! += p.counts[k]!;
+    from = end;
+  }
+  return histogram;
+}
+
+/**
+ * Ranges of packed messages, their columns ascending from one range to the next, joined into
+ * one message: the bytes encodePackedColumns gives for all their columns, each with only the
+ * series `keep` takes (all when it is omitted), made by copying the arrays' runs without making
+ * a Column of any of them.
+ */
+export function joinPackedColumns(parts: readonly PackedRange[], stepMs: number, throughSeq: number | null, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
+  const kept = parts.map(({ columns: p, from, to }) => {
+    const first = packedStart(p, from).series;
+    const series = new Uint8Array(packedStart(p, to).series - first);
+    for (let j = 0; j < series.length; j++) series[j] = !keep || keep(METRICS[p.metric[first + j]!]!, p.device[first + j]!, OPS[p.op[first + j]!]!) ? 1 : 0;
+    return series;
+  });
+  let columns = 0;
+  let series = 0;
+  let entries = 0;
+  let drops = 0;
+  let wideCounts = false;
+  parts.forEach(({ columns: p, from, to }, part) => {
+    const start = packedStart(p, from);
+    columns += to - from;
+    drops += packedStart(p, to).drop - start.drop;
+    kept[part]!.forEach((isKept, s) => {
+      if (isKept === 0) return;
+      const j = start.series + s;
+      const first = j > 0 ? p.entryEnd[j - 1]! : 0;
+      series++;
+      entries += p.entryEnd[j]! - first;
+      if (p.counts instanceof Float64Array) for (let k = first; k < p.entryEnd[j]!; k++) if (p.counts[k]! > 0xffff_ffff) wideCounts = true;
+    });
+  });
+  const sizes: PackedSizes = { columns, series, entries, drops, wideCounts };
+  const buffer = new ArrayBuffer(packedLength(sizes));
+  const header = new DataView(buffer, 0, PACKED_HEADER_BYTES);
+  [PACKED_MAGIC, PACKED_VERSION, wideCounts ? COUNTS_F64 : 0, columns, series, entries, drops, stepMs].forEach((word, k) => header.setUint32(4 * k, word, true));
+  header.setFloat64(32, throughSeq ?? -1, true);
+  const v = packedSections(buffer, 0, sizes).views;
+  let i = 0;
+  let j = 0;
+  let e = 0;
+  let d = 0;
+  parts.forEach(({ columns: p, from, to }, part) => {
+    const start = packedStart(p, from);
+    const end = packedStart(p, to);
+    v.seq.set(p.seq.subarray(from, to), i);
+    v.startMs.set(p.startMs.subarray(from, to), i);
+    v.intervalMs.set(p.intervalMs.subarray(from, to), i);
+    v.dropDevice.set(p.dropDevice.subarray(start.drop, end.drop), d);
+    v.dropOp.set(p.dropOp.subarray(start.drop, end.drop), d);
+    v.dropCount.set(p.dropCount.subarray(start.drop, end.drop), d);
+    v.dropSlot.set(p.dropSlot.subarray(start.drop, end.drop), d);
+    // the entries of consecutive kept series are copied as one run
+    let runFrom = start.entry;
+    let runTo = start.entry;
+    const copyRun = (): void => {
+      v.slots.set(p.slots.subarray(runFrom, runTo), e);
+      v.counts.set(p.counts.subarray(runFrom, runTo), e);
+      e += runTo - runFrom;
+    };
+    let s = start.series;
+    for (let c = from; c < to; c++) {
+      for (; s < p.seriesEnd[c]!; s++) {
+        if (kept[part]![s - start.series] === 0) {
+          copyRun();
+          runFrom = runTo = p.entryEnd[s]!;
+          continue;
+        }
+        v.metric[j] = p.metric[s]!;
+        v.device[j] = p.device[s]!;
+        v.op[j] = p.op[s]!;
+        v.entryEnd[j++] = e + p.entryEnd[s]! - runFrom;
+        runTo = p.entryEnd[s]!;
+      }
+      v.seriesEnd[i] = j;
+      v.dropEnd[i++] = d + p.dropEnd[c]! - start.drop;
+    }
+    copyRun();
+    d += end.drop - start.drop;
+  });
+  return new Uint8Array(buffer);
 }

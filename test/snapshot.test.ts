@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePackedColumns, encodePackedColumns, packedColumnAt } from '../shared/protocol.ts';
+import { rollUp } from '../shared/rollup.ts';
 import { runBpfheat } from './cli.ts';
 import { serve, type Served } from './server-harness.ts';
 
@@ -64,6 +66,21 @@ describe('bpfheat snapshot of a recording', () => {
     expect(meta.host, 'the dashboard shows this machine\'s name for a replay: pass the source\'s host to the ColumnStream').toBe('demo-host');
   });
 
+  it('answers /api/columns at every level with the exact roll-ups of its own columns, packed and in JSON', async () => {
+    const range = `from=${DEMO_START_MS}&to=${DEMO_START_MS + 120_000}`;
+    const packedAt = async (step: number): Promise<Uint8Array> => new Uint8Array(await (await fetch(`${served.base}/api/columns?${range}&step=${step}&format=packed`)).arrayBuffer());
+    const seconds = decodePackedColumns(await packedAt(1000));
+    const columns = Array.from({ length: seconds.count }, (_, i) => packedColumnAt(seconds, i));
+    expect(columns).toHaveLength(120);
+    for (const step of [10_000, 60_000]) {
+      const rollups = rollUp(columns, step);
+      expect(Buffer.from(await packedAt(step)).equals(encodePackedColumns(rollups, step, seconds.throughSeq)), `packed at step ${step}`).toBe(true);
+      const json = (await served.get(`/api/columns?${range}&step=${step}&device=synth-sda`)).body as { columns: { seq: number; total: number }[] };
+      const sda = rollups.map((r) => r.series.filter((s) => s.metric === 'latency' && s.device === 1).reduce((sum, s) => sum + s.counts.reduce((a, b) => a + b, 0), 0));
+      expect(json.columns.map((c) => c.total), `JSON at step ${step}`).toEqual(sda);
+    }
+  });
+
   it.each<[string, Record<string, string | string[]>]>([
     ['the server\'s default range', {}],
     ['one minute of one device', { from: String(DEMO_START_MS + 10_000), to: String(DEMO_START_MS + 70_000), device: 'synth-sda' }],
@@ -84,6 +101,26 @@ describe('bpfheat snapshot of a recording', () => {
 });
 
 describe('bpfheat snapshot of an imported trace', () => {
+  it('answers its 10-s level with the exact roll-ups of its own columns past a full chunk of them', async () => {
+    const lines = ['time latency'];
+    // 12 minutes at 500-ms columns: 72 roll-ups of 10 s, the first 64 packed together
+    for (let k = 0; k < 2400; k++) lines.push(`${1_764_076_800 + k * 0.3} ${Math.round(50 + 5000 * ((k * 7919) % 1000) ** 2 / 1e6)}`);
+    const trace = join(dir, 'long-trace.txt');
+    writeFileSync(trace, `${lines.join('\n')}\n`);
+    const served = await serve(['--import', trace, '--interval', '500', '--port', '0']);
+    try {
+      await loaded(served, 1440);
+      const packedAt = async (step: number): Promise<Uint8Array> => new Uint8Array(await (await fetch(`${served.base}/api/columns?from=0&step=${step}&format=packed`)).arrayBuffer());
+      const held = decodePackedColumns(await packedAt(500));
+      const columns = Array.from({ length: held.count }, (_, i) => packedColumnAt(held, i));
+      const rollups = rollUp(columns, 10_000);
+      expect(rollups.length).toBeGreaterThan(64);
+      expect(Buffer.from(await packedAt(10_000)).equals(encodePackedColumns(rollups, 10_000, held.throughSeq))).toBe(true);
+    } finally {
+      await served.stop();
+    }
+  });
+
   it('writes what /api/snapshot.svg returns when the server imports the same file', async () => {
     const lines = ['time latency'];
     for (let k = 0; k < 2000; k++) lines.push(`${1_764_076_800 + k * 0.013} ${Math.round(50 + 5000 * ((k * 7919) % 1000) ** 2 / 1e6)}`);
@@ -100,6 +137,12 @@ describe('bpfheat snapshot of an imported trace', () => {
       const difference = firstDifference(readFileSync(out, 'utf8'), fromServer.text);
       if (difference) expect.fail(`the snapshot differs from /api/snapshot.svg at ${difference}`);
       expect(fromServer.text).toContain('IMPORTED trace');
+      // its levels: the exact roll-ups of its own columns
+      const packedAt = async (step: number): Promise<Uint8Array> => new Uint8Array(await (await fetch(`${served.base}/api/columns?from=0&step=${step}&format=packed`)).arrayBuffer());
+      const held = decodePackedColumns(await packedAt(500));
+      const columns = Array.from({ length: held.count }, (_, i) => packedColumnAt(held, i));
+      expect(columns).toHaveLength(52);
+      expect(Buffer.from(await packedAt(10_000)).equals(encodePackedColumns(rollUp(columns, 10_000), 10_000, held.throughSeq))).toBe(true);
     } finally {
       await served.stop();
     }

@@ -7,7 +7,8 @@ import WebSocket from 'ws';
 import { MAX_SNAPSHOT_COLUMNS } from './http.ts';
 import { closeAll, column, connect, INTERVAL_MS, start, until } from '../../test/dashboard-harness.ts';
 import type { Column } from '../../shared/column.ts';
-import { decodeServerMessage, encodePackedColumns } from '../../shared/protocol.ts';
+import { decodePackedColumns, decodeServerMessage, encodePackedColumns, packedColumnAt } from '../../shared/protocol.ts';
+import { rollUp } from '../../shared/rollup.ts';
 import { syntheticColumn } from '../sources/synthetic.ts';
 
 afterEach(closeAll);
@@ -139,22 +140,34 @@ describe('shutdown', () => {
 });
 
 describe('/api/columns', () => {
-  it('answers, packed and as JSON, what the held columns decoded by the validating decoder give', async () => {
-    const { dashboard, url, history } = await start();
+  it('answers, packed and as JSON, what the validating decoder reads of the held columns, and the exact roll-ups of them at every level', async () => {
+    const { dashboard, url, history, source } = await start();
+    source.table = [...source.table, { id: 1, name: 'nvme0n1' }];
     const drops = [{ device: 0, op: 'read', count: 2, slot: 120 }, { device: 1, op: 'write', count: 1 }] as const;
-    for (let seq = 0; seq < 150; seq++) {
+    const sent: Column[] = [];
+    // 700 columns: roll-ups at 10 s in more than one chunk, a whole 10-min one and the one filling
+    for (let seq = 0; seq < 700; seq++) {
       const synthetic = syntheticColumn(7, seq, INTERVAL_MS);
-      dashboard.sink.column(seq % 7 === 3 ? { ...synthetic, droppedExemplars: [...drops], unseen: [{ device: 0, op: 'read', count: seq }] } : synthetic);
+      sent.push(seq % 7 === 3 ? { ...synthetic, droppedExemplars: [...drops], unseen: [{ device: 0, op: 'read', count: seq }] } : synthetic);
+      dashboard.sink.column(sent.at(-1)!);
     }
-    const to = 150 * INTERVAL_MS;
-    for (const step of [INTERVAL_MS, 10_000, 60_000]) {
-      const held = history.heldAt(step, 0, to);
-      const checked = held.entries.map((entry) => decodeServerMessage(entry.wire.toString('utf8')));
-      const expected: Column[] = [...checked.map((m) => (m.type === 'column' ? m.column : null)!), ...(held.open ? [held.open] : [])];
-      expect(expected.length, `step ${step}`).toBeGreaterThan(2);
+    const to = 700 * INTERVAL_MS;
+    for (const step of [INTERVAL_MS, 10_000, 60_000, 600_000]) {
+      const expected =
+        step === INTERVAL_MS
+          ? [...history.inTimeRange(0, to)].map((entry) => decodeServerMessage(entry.wire.toString('utf8'))).map((m) => (m.type === 'column' ? m.column : null)!)
+          : rollUp(sent, step);
+      expect(expected.length, `step ${step}`).toBeGreaterThan(1);
+      expect(history.columnsAt(step, 0, to), `held at step ${step}`).toEqual(expected);
 
       const packed = Buffer.from(await (await fetch(`${url}/api/columns?from=0&to=${to}&step=${step}&format=packed`)).arrayBuffer());
       expect(packed.equals(encodePackedColumns(expected, step, history.newestSeq)), `packed at step ${step}`).toBe(true);
+      const read = decodePackedColumns(packed);
+      expect(Array.from({ length: read.count }, (_, i) => packedColumnAt(read, i)), `packed read back at step ${step}`).toEqual(expected.map(({ unseen: _, ...c }) => c));
+
+      const writes = Buffer.from(await (await fetch(`${url}/api/columns?from=0&to=${to}&step=${step}&format=packed&metric=latency&device=nvme0n1&op=write`)).arrayBuffer());
+      const writesExpected = expected.map((c) => ({ ...c, series: c.series.filter((s) => s.metric === 'latency' && s.device === 1 && s.op === 'write') }));
+      expect(writes.equals(encodePackedColumns(writesExpected, step, history.newestSeq)), `packed writes at step ${step}`).toBe(true);
 
       const json = (await (await fetch(`${url}/api/columns?from=0&to=${to}&step=${step}`)).json()) as { columns: unknown[] };
       const sparse = expected.map((c) => {
@@ -167,6 +180,24 @@ describe('/api/columns', () => {
       });
       expect(json.columns, `JSON at step ${step}`).toStrictEqual(sparse);
     }
+  });
+
+  it('names as its newest seq the one of the roll-ups taken, not a column recorded while the answer is built', async () => {
+    const { dashboard, url, history } = await start();
+    const sent = Array.from({ length: 25 }, (_, seq) => syntheticColumn(7, seq, INTERVAL_MS));
+    for (const c of sent) dashboard.sink.column(c);
+    const heldAt = history.heldAt.bind(history);
+    let late: Column | null = syntheticColumn(7, 25, INTERVAL_MS);
+    history.heldAt = (...args) => {
+      const held = heldAt(...args);
+      if (late) dashboard.sink.column(late);
+      late = null;
+      return held;
+    };
+    const packed = Buffer.from(await (await fetch(`${url}/api/columns?from=0&to=${30 * INTERVAL_MS}&step=10000&format=packed`)).arrayBuffer());
+    expect(history.newestSeq).toBe(25);
+    expect(decodePackedColumns(packed).throughSeq).toBe(24);
+    expect(packed.equals(encodePackedColumns(rollUp(sent, 10_000), 10_000, 24))).toBe(true);
   });
 
   it("gives each column's completions no program saw on the devices and ops asked for", async () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { History, defaultLevels, type HistoryEntry } from './history.ts';
+import { History, ROLLUPS_PER_CHUNK, defaultLevels, type HistoryEntry } from './history.ts';
 import type { Column } from '../../shared/column.ts';
 import { rollUp } from '../../shared/rollup.ts';
+import { decodePackedColumns, encodePackedColumns, type PackedSeriesFilter } from '../../shared/protocol.ts';
+import { syntheticColumn } from '../sources/synthetic.ts';
 
 function entry(seq: number, bytes = 10, intervalMs = 1000): HistoryEntry {
   return { seq, startMs: seq * intervalMs, intervalMs, wire: Buffer.alloc(bytes, 120) };
@@ -79,6 +81,12 @@ function column(seq: number, count: number): Column {
   return { seq, startMs: seq * 1000, intervalMs: 1000, series: [{ metric: 'latency', device: seq % 2, op: 'read', slots: [10 + (seq % 7)], counts: [count] }] };
 }
 
+/** Busy-disk columns (both metrics, several devices and ops): 30 made and repeated, as syntheticColumn takes milliseconds each. */
+const busySamples = Array.from({ length: 30 }, (_, k) => syntheticColumn(3, k, 1000));
+function busyColumn(seq: number): Column {
+  return { ...busySamples[seq % busySamples.length]!, seq, startMs: seq * 1000 };
+}
+
 describe('History levels', () => {
   const levels = [
     { stepMs: 10_000, capacity: 30 },
@@ -114,8 +122,66 @@ describe('History levels', () => {
     expect(history.level(10_000)!.ring.size).toBe(30);
     expect(history.level(60_000)!.ring.size).toBe(8);
     expect(history.level(60_000)!.span()).toEqual({ fromMs: (83 - 8) * 60_000, toMs: 84 * 60_000 });
-    expect(history.totalBytes).toBe(history.bytes + history.level(10_000)!.ring.bytes + history.level(60_000)!.ring.bytes);
+    expect(history.totalBytes).toBe(history.bytes + history.level(10_000)!.bytes + history.level(60_000)!.bytes);
     expect(history.steps(1000)).toEqual([1000, 10_000, 60_000]);
+  });
+
+  it('keeps finished roll-ups packed across chunks, and answers any range of them packed as encodePackedColumns would', () => {
+    const history = new History(100, [{ stepMs: 10_000, capacity: 70 }]);
+    const recorded: Column[] = [];
+    for (let seq = 0; seq < 1500; seq++) {
+      const c = busyColumn(seq);
+      // one series past 2^32 in roll-up 100: the counts of its chunk (64..127) go 8 bytes wide
+      const counted = seq === 1005 ? { ...c, series: c.series.map((s, j) => (j === 0 ? { ...s, counts: s.counts.map((n) => n + 2 ** 33) } : s)) } : c;
+      recorded.push(seq % 11 === 0 ? { ...counted, droppedExemplars: [{ device: 1, op: 'write', count: 2, slot: 40 }], unseen: [{ device: 0, op: 'read', count: seq }] } : counted);
+      history.record(recorded.at(-1)!);
+    }
+    // 149 finished: the first chunk evicted, the second held from roll-up 79, the third filling
+    const rollups = rollUp(recorded, 10_000);
+    const level = history.level(10_000)!;
+    expect(ROLLUPS_PER_CHUNK).toBe(64);
+    expect([level.ring.oldestSeq, level.ring.newestSeq]).toEqual([79, 148]);
+    const wide = recorded[1005]!.series[0]!;
+    const filters: [string, PackedSeriesFilter][] = [
+      [`${wide.metric} ${wide.op}, the wide series among them`, (metric, _, op) => metric === wide.metric && op === wide.op],
+      ['the other metric, writes', (metric, _, op) => metric !== wide.metric && op === 'write'],
+    ];
+    const ranges: [number, number][] = [[0, 2_000_000], [995_000, 1_005_000], [790_000, 1_300_000], [1_270_000, 1_290_000], [1_400_000, 1_500_001]];
+    for (const [from, to] of ranges) {
+      const expected = rollups.filter((r) => r.seq >= 79 && r.startMs < to && r.startMs + 10_000 > from);
+      expect(history.columnsAt(10_000, from, to), `[${from}, ${to})`).toEqual(expected);
+      const packed = history.packedAt(10_000, from, to);
+      expect(Buffer.from(packed).equals(encodePackedColumns(expected, 10_000, 1499)), `packed [${from}, ${to})`).toBe(true);
+      for (const [name, keep] of filters) {
+        const kept = expected.map((r) => ({ ...r, series: r.series.filter((s) => keep(s.metric, s.device, s.op)) }));
+        expect(kept.some((r) => r.series.length > 0)).toBe(true);
+        expect(Buffer.from(history.packedAt(10_000, from, to, keep)).equals(encodePackedColumns(kept, 10_000, 1499)), `${name} [${from}, ${to})`).toBe(true);
+      }
+    }
+  });
+
+  it("counts a level's bytes as its chunks hold them: a chunk whole while one of its roll-ups is held, 8-byte counts across it if one needs them", () => {
+    const history = new History(100, [{ stepMs: 10_000, capacity: 70 }]);
+    const recorded: Column[] = [];
+    for (let seq = 0; seq < 1500; seq++) {
+      const c = busyColumn(seq);
+      recorded.push(seq === 1005 ? { ...c, series: [{ ...c.series[0]!, counts: c.series[0]!.counts.map((n) => n + 2 ** 33) }, ...c.series.slice(1)] } : c);
+      if (seq % 100 === 7) recorded[seq] = { ...recorded[seq]!, unseen: [{ device: 0, op: 'read', count: 3 }, { device: 1, op: 'write', count: 1 }] };
+      history.record(recorded[seq]!);
+    }
+    const level = history.level(10_000)!;
+    const rollups = rollUp(recorded, 10_000);
+    const chunkOf = (k: number): Column[] => rollups.slice(k * ROLLUPS_PER_CHUNK, Math.min((k + 1) * ROLLUPS_PER_CHUNK, 149));
+    const [second, filling] = [encodePackedColumns(chunkOf(1), 1, null), encodePackedColumns(chunkOf(2), 1, null)];
+    expect(decodePackedColumns(second).counts).toBeInstanceOf(Float64Array);
+    const held = history.heldAt(10_000, 0, 2_000_000);
+    if (held.kind !== 'rollups') throw new Error('a level holds roll-ups');
+    const chunks = new Set(held.rollups.map((r) => r.chunk));
+    expect([...chunks].reduce((sum, chunk) => sum + chunk.packed().seq.buffer.byteLength, 0)).toBe(second.byteLength + filling.byteLength);
+    const unseenCounts = held.rollups.reduce((sum, r) => sum + (r.unseen?.length ?? 0), 0);
+    expect(unseenCounts).toBe(2 * 7);
+    expect(level.bytes).toBe(second.byteLength + filling.byteLength + 48 * unseenCounts);
+    expect(history.totalBytes).toBe(history.bytes + level.bytes);
   });
 
   it('defaults: 10 s for 48 h, 1 min for 7 days, 10 min for 30 days, never less than the columns cover', () => {

@@ -12,29 +12,99 @@
  * Levels of detail: beside the columns, each level keeps exact roll-ups of a coarser step
  * (shared/rollup.ts) in a ring of its own, so a day or a week can be answered in a few thousand
  * cells. A level's ring is bounded like the columns' and may reach further back (defaultLevels).
+ * Roll-ups are never sent one by one, only in large answers, most of them packed: so they are
+ * kept packed, ROLLUPS_PER_CHUNK to a message, and a packed answer is runs of those copied.
  */
 import { partitionPoint } from '../../shared/search.ts';
-import type { Column } from '../../shared/column.ts';
-import { decodeOwnColumnMessage, encodeServerMessage } from '../../shared/protocol.ts';
+import { columnWith, type Column } from '../../shared/column.ts';
+import { decodeOwnColumnMessage, encodePackedColumns, encodeServerMessage, joinPackedColumns, ownPackedColumns, packedColumnAt, type PackedColumns, type PackedRange, type PackedSeriesFilter } from '../../shared/protocol.ts';
 import { ColumnSum, LEVEL_STEPS_MS, rollupSeqOf, stepFor, stepsOf } from '../../shared/rollup.ts';
 
-export interface HistoryEntry {
+/** What a ring keeps of any column: where it lies in time. */
+export interface HeldEntry {
   readonly seq: number;
   readonly startMs: number;
   readonly intervalMs: number;
+}
+
+export interface HistoryEntry extends HeldEntry {
   /** the encoded `column` server message, exactly as sent on the wire */
   readonly wire: Buffer;
 }
 
-/** A bounded ring of encoded columns, ascending by seq. */
-export class ColumnRing {
+/** A finished roll-up: column `index` of its chunk, and its completions no program saw (which the packed form does not carry). */
+export interface RollupEntry extends HeldEntry, Pick<Column, 'unseen'> {
+  readonly chunk: RollupChunk;
+  readonly index: number;
+}
+
+/** What a roll-up's unseen counts take beside it: a small object each (its op string shared) and its slot in their array. */
+const UNSEEN_COUNT_BYTES = 48;
+
+/**
+ * Consecutive finished roll-ups of a level, one packed message for up to this many: few enough
+ * that the roll-ups not packed yet hold little, enough that an answer copies long runs.
+ */
+export const ROLLUPS_PER_CHUNK = 64;
+
+/**
+ * Roll-ups packed together: kept as they are while the chunk fills, packed once when it is full.
+ * A chunk's memory goes when the ring has evicted its last roll-up.
+ */
+export class RollupChunk {
+  private filling: Column[] | null = [];
+  private packedColumns: PackedColumns | null = null;
+
+  get full(): boolean {
+    return this.filling === null;
+  }
+
+  /** Adds the next roll-up; returns its index in the chunk. */
+  add(column: Column): number {
+    const filling = this.filling!;
+    filling.push(column);
+    this.packedColumns = null;
+    if (filling.length === ROLLUPS_PER_CHUNK) {
+      this.packedColumns = packedOf(filling);
+      this.filling = null;
+    }
+    return filling.length - 1;
+  }
+
+  /**
+   * The chunk's roll-ups so far, packed. While it fills, the first read after each add packs them
+   * anew (63 at most): roll-ups are read only for large answers, which cost far more.
+   */
+  packed(): PackedColumns {
+    return (this.packedColumns ??= packedOf(this.filling!));
+  }
+
+  /**
+   * The bytes of its packed message (its counts as wide as its widest needs): what it holds once
+   * full. While it fills, this packs it, and its roll-ups' Column objects take more than that.
+   */
+  get bytes(): number {
+    return this.packed().seq.buffer.byteLength;
+  }
+}
+
+/** Columns as a packed message kept in memory (its header's step and newest seq are never read). */
+function packedOf(columns: readonly Column[]): PackedColumns {
+  return ownPackedColumns(encodePackedColumns(columns, 1, null));
+}
+
+/** A bounded ring of held columns, ascending by seq; `bytesOf` says what an entry's column takes. */
+export class ColumnRing<Entry extends HeldEntry> {
   readonly capacity: number;
   /** grows to capacity, then entries are overwritten in place (head = the oldest) */
-  private readonly ring: HistoryEntry[] = [];
+  private readonly ring: Entry[] = [];
   private head = 0;
   private byteCount = 0;
 
-  constructor(capacity: number) {
+  constructor(
+    capacity: number,
+    private readonly bytesOf: (entry: Entry) => number,
+  ) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`history capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
   }
@@ -43,7 +113,7 @@ export class ColumnRing {
     return this.ring.length;
   }
 
-  /** bytes of wire messages held */
+  /** bytes of the columns held (bytesOf each) */
   get bytes(): number {
     return this.byteCount;
   }
@@ -57,16 +127,16 @@ export class ColumnRing {
   }
 
   /** The i-th oldest entry, 0 <= i < size. */
-  at(i: number): HistoryEntry {
+  at(i: number): Entry {
     if (!(i >= 0 && i < this.ring.length)) throw new RangeError(`history index ${i} is outside 0..${this.ring.length - 1}`);
     return this.ring[(this.head + i) % this.ring.length]!;
   }
 
   /** Appends an entry; returns the one evicted to make room, if any. */
-  push(entry: HistoryEntry): HistoryEntry | null {
+  push(entry: Entry): Entry | null {
     const newest = this.newestSeq;
     if (newest !== null && entry.seq <= newest) throw new RangeError(`history seq must ascend: ${entry.seq} after ${newest}`);
-    this.byteCount += entry.wire.length;
+    this.byteCount += this.bytesOf(entry);
     if (this.ring.length < this.capacity) {
       this.ring.push(entry);
       return null;
@@ -74,7 +144,7 @@ export class ColumnRing {
     const evicted = this.ring[this.head]!;
     this.ring[this.head] = entry;
     this.head = (this.head + 1) % this.capacity;
-    this.byteCount -= evicted.wire.length;
+    this.byteCount -= this.bytesOf(evicted);
     return evicted;
   }
 
@@ -91,7 +161,7 @@ export class ColumnRing {
     });
   }
 
-  get(seq: number): HistoryEntry | undefined {
+  get(seq: number): Entry | undefined {
     const i = this.indexOfSeq(seq);
     if (i >= this.ring.length) return undefined;
     const entry = this.at(i);
@@ -99,7 +169,7 @@ export class ColumnRing {
   }
 
   /** Entries whose column overlaps [fromMs, toMs), oldest first. */
-  *inTimeRange(fromMs: number, toMs: number): Generator<HistoryEntry> {
+  *inTimeRange(fromMs: number, toMs: number): Generator<Entry> {
     for (let i = this.indexOfTime(fromMs); i < this.ring.length; i++) {
       const entry = this.at(i);
       if (entry.startMs >= toMs) return;
@@ -139,17 +209,29 @@ export function defaultLevels(intervalMs: number, capacity: number): LevelSpec[]
 }
 
 /**
- * Roll-ups of one step: the finished ones as encoded `column` messages in a ring of their own,
- * and the one still filling (the step of the newest column) as a running sum.
+ * Roll-ups of one step: the finished ones packed (RollupEntry) in a ring of their own, and the
+ * one still filling (the step of the newest column) as a running sum.
  */
 export class RollupLevel {
   readonly stepMs: number;
-  readonly ring: ColumnRing;
+  /** the finished roll-ups; its bytes are their unseen counts, the chunks are counted apart */
+  readonly ring: ColumnRing<RollupEntry>;
   private open: { seq: number; sum: ColumnSum } | null = null;
+  private chunk = new RollupChunk();
+  /** the packed messages of the full chunks that still hold a roll-up of the ring */
+  private fullChunkBytes = 0;
 
   constructor(spec: LevelSpec) {
     this.stepMs = spec.stepMs;
-    this.ring = new ColumnRing(spec.capacity);
+    this.ring = new ColumnRing<RollupEntry>(spec.capacity, unseenBytes);
+  }
+
+  /**
+   * Bytes held by the finished roll-ups: every chunk with one still in the ring, whole (a chunk
+   * goes with its last roll-up), the filling one as packed, and their unseen counts.
+   */
+  get bytes(): number {
+    return this.fullChunkBytes + (this.chunk.full ? 0 : this.chunk.bytes) + this.ring.bytes;
   }
 
   add(column: Column): void {
@@ -164,19 +246,11 @@ export class RollupLevel {
     return this.open && this.open.sum.toColumn(this.open.seq, this.open.seq * this.stepMs, this.stepMs);
   }
 
-  /** Roll-ups overlapping [fromMs, toMs), oldest first, the open one included. */
-  columns(fromMs: number, toMs: number): Column[] {
-    const { entries, open } = this.entries(fromMs, toMs);
-    const out = decodeEntries(entries);
-    if (open) out.push(open);
-    return out;
-  }
-
-  /** What columns() decodes, not decoded yet: the finished roll-ups' entries and the open one if it overlaps. */
-  entries(fromMs: number, toMs: number): HeldColumns {
+  /** The roll-ups overlapping [fromMs, toMs) as heldColumns decodes them: the finished ones' entries and the open one if it overlaps. */
+  held(fromMs: number, toMs: number): HeldRollups {
     const open = this.open;
     const overlaps = open !== null && open.seq * this.stepMs < toMs && (open.seq + 1) * this.stepMs > fromMs;
-    return { entries: [...this.ring.inTimeRange(fromMs, toMs)], open: overlaps ? this.openColumn() : null };
+    return { kind: 'rollups', rollups: [...this.ring.inTimeRange(fromMs, toMs)], open: overlaps ? this.openColumn() : null };
   }
 
   count(fromMs: number, toMs: number): number {
@@ -194,7 +268,17 @@ export class RollupLevel {
 
   private close(): void {
     const column = this.openColumn()!;
-    this.ring.push({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, wire: encodeColumn(column) });
+    if (this.chunk.full) this.chunk = new RollupChunk();
+    const evicted = this.ring.push({
+      seq: column.seq,
+      startMs: column.startMs,
+      intervalMs: column.intervalMs,
+      chunk: this.chunk,
+      index: this.chunk.add(column),
+      unseen: column.unseen,
+    });
+    if (evicted?.index === ROLLUPS_PER_CHUNK - 1) this.fullChunkBytes -= evicted.chunk.bytes;
+    if (this.chunk.full) this.fullChunkBytes += this.chunk.bytes;
     this.open = null;
   }
 }
@@ -203,14 +287,29 @@ function encodeColumn(column: Column): Buffer {
   return Buffer.from(encodeServerMessage({ type: 'column', column }));
 }
 
-/**
- * Columns held, taken at once but not decoded yet (the rings are overwritten in place as columns
- * arrive, while a big answer decodes them over many turns): entries, then the open roll-up, if any.
- */
-export interface HeldColumns {
-  readonly entries: readonly HistoryEntry[];
+function unseenBytes(entry: RollupEntry): number {
+  return UNSEEN_COUNT_BYTES * (entry.unseen?.length ?? 0);
+}
+
+/** The roll-up the entry was packed from. */
+export function rollupColumn(entry: RollupEntry): Column {
+  const { droppedExemplars, ...column } = packedColumnAt(entry.chunk.packed(), entry.index);
+  return columnWith(column, droppedExemplars ?? [], entry.unseen ?? []);
+}
+
+/** A level's finished roll-ups held, then the open one, if any. */
+export interface HeldRollups {
+  readonly kind: 'rollups';
+  readonly rollups: readonly RollupEntry[];
   readonly open: Column | null;
 }
+
+/**
+ * Columns held, taken at once but not decoded yet (the rings are overwritten in place as columns
+ * arrive, while a big answer decodes them over many turns): the columns' entries, or a level's
+ * roll-ups; with the newest column seq at the moment they were taken, which they all count.
+ */
+export type HeldColumns = ({ readonly kind: 'columns'; readonly entries: readonly HistoryEntry[] } | HeldRollups) & { readonly throughSeq: number | null };
 
 /** The entries' columns: their wire bytes were encoded here from valid columns, so they are read back unchecked. */
 export function decodeEntries(entries: Iterable<HistoryEntry>): Column[] {
@@ -219,15 +318,48 @@ export function decodeEntries(entries: Iterable<HistoryEntry>): Column[] {
   return columns;
 }
 
+/** Every held column, decoded, oldest first. */
+export function heldColumns(held: HeldColumns): Column[] {
+  if (held.kind === 'columns') return decodeEntries(held.entries);
+  const columns = held.rollups.map(rollupColumn);
+  if (held.open) columns.push(held.open);
+  return columns;
+}
+
+/**
+ * The held columns as ranges of packed messages for joinPackedColumns: the columns' entries
+ * decoded and packed `perPart` at a time (a few milliseconds of work each), or each chunk's run of
+ * finished roll-ups as it is kept (no work) and then the open roll-up.
+ */
+export function* packedParts(held: HeldColumns, perPart: number): Generator<PackedRange> {
+  const packed = (columns: readonly Column[]): PackedRange => ({ columns: packedOf(columns), from: 0, to: columns.length });
+  if (held.kind === 'columns') {
+    for (let from = 0; from < held.entries.length; from += perPart) yield packed(decodeEntries(held.entries.slice(from, from + perPart)));
+    return;
+  }
+  for (let k = 0; k < held.rollups.length; ) {
+    const { chunk, index } = held.rollups[k]!;
+    let to = index + 1;
+    for (k++; k < held.rollups.length && held.rollups[k]!.chunk === chunk; k++) to = held.rollups[k]!.index + 1;
+    yield { columns: chunk.packed(), from: index, to };
+  }
+  if (held.open) yield packed([held.open]);
+}
+
+/** The held columns as one packed answer at `stepMs`, with only the series `keep` takes (all when omitted). */
+export function packedAnswer(held: HeldColumns, stepMs: number, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
+  return joinPackedColumns([...packedParts(held, held.kind === 'columns' ? Math.max(1, held.entries.length) : 1)], stepMs, held.throughSeq, keep);
+}
+
 /**
  * The history: the columns themselves (the ring this class is) and, beside them, the roll-ups
  * of each level. record() keeps a column in both.
  */
-export class History extends ColumnRing {
+export class History extends ColumnRing<HistoryEntry> {
   readonly levels: readonly RollupLevel[];
 
   constructor(capacity: number, levels: readonly LevelSpec[] = []) {
-    super(capacity);
+    super(capacity, (entry) => entry.wire.length);
     this.levels = levels.map((spec) => new RollupLevel(spec));
   }
 
@@ -267,16 +399,22 @@ export class History extends ColumnRing {
 
   /** The columns, or the roll-ups of a level step, overlapping [fromMs, toMs), oldest first. */
   columnsAt(stepMs: number, fromMs: number, toMs: number): Column[] {
-    return this.level(stepMs)?.columns(fromMs, toMs) ?? decodeEntries(this.inTimeRange(fromMs, toMs));
+    return heldColumns(this.heldAt(stepMs, fromMs, toMs));
   }
 
-  /** What columnsAt decodes, not decoded yet. */
+  /** What columnsAt decodes, not decoded yet, and the newest seq now. */
   heldAt(stepMs: number, fromMs: number, toMs: number): HeldColumns {
-    return this.level(stepMs)?.entries(fromMs, toMs) ?? { entries: [...this.inTimeRange(fromMs, toMs)], open: null };
+    const held = this.level(stepMs)?.held(fromMs, toMs) ?? { kind: 'columns', entries: [...this.inTimeRange(fromMs, toMs)] };
+    return { ...held, throughSeq: this.newestSeq };
   }
 
-  /** Bytes held by the columns and every level's finished roll-ups. */
+  /** columnsAt's columns as one packed answer through the newest seq, with only the series `keep` takes (all when omitted). */
+  packedAt(stepMs: number, fromMs: number, toMs: number, keep?: PackedSeriesFilter): Uint8Array<ArrayBuffer> {
+    return packedAnswer(this.heldAt(stepMs, fromMs, toMs), stepMs, keep);
+  }
+
+  /** Bytes held by the columns (their wire messages) and every level's finished roll-ups (packed). */
   get totalBytes(): number {
-    return this.levels.reduce((sum, level) => sum + level.ring.bytes, this.bytes);
+    return this.levels.reduce((sum, level) => sum + level.bytes, this.bytes);
   }
 }

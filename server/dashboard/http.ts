@@ -30,12 +30,12 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { METRICS, METRIC_UNIT, OPS, SLOTS, type Metric, type Op } from '../../shared/scheme.ts';
 import { histogramOf, unseenOf, type Column, type DeviceInfo, type Filter } from '../../shared/column.ts';
-import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, encodePackedColumns } from '../../shared/protocol.ts';
+import { BUCKET_SCHEME, PACKED_CONTENT_TYPE, PROTOCOL_VERSION, joinPackedColumns, packedHistogramOf, type PackedRange, type PackedSeriesFilter } from '../../shared/protocol.ts';
 import { heatmapSvgParts } from '../../shared/svg.ts';
 import { exportFileName, layoutOf, snapshotView, type SnapshotView } from '../../shared/view.ts';
 import { DEFAULT_EXEMPLAR_ORDER, EXEMPLAR_ORDERS, droppedIn } from '../../shared/exemplar.ts';
 import type { ClientBundle } from './bundle.ts';
-import { decodeEntries, type HeldColumns, type History } from './history.ts';
+import { decodeEntries, packedParts, rollupColumn, type HeldColumns, type History, type RollupEntry } from './history.ts';
 import { serveMetrics, type MetricsExporter } from './metrics.ts';
 import type { RunAs } from './privileges.ts';
 import { checkRequest, tokenCookie, type AccessPolicy } from './security.ts';
@@ -201,21 +201,32 @@ export function snapshotColumns(history: History, intervalMs: number, q: RangeQu
   return columnsIn(history, snapshotStep(history, intervalMs, q, view), q.fromMs, q.toMs, MAX_SNAPSHOT_COLUMNS);
 }
 
-/** Entries decoded per part of an answer: a few milliseconds of work. */
+/** Columns (entries decoded, or roll-ups read) per part of an answer: a few milliseconds of work. */
 const DECODE_PART = 128;
 
-/** Held columns decoded DECODE_PART at a time, each part a turn's work. */
-async function* decodedColumns(held: HeldColumns, turns: Turns): AsyncGenerator<Column[]> {
-  for (let from = 0; from < held.entries.length; from += DECODE_PART) {
-    yield decodeEntries(held.entries.slice(from, from + DECODE_PART));
+/** Held columns in parts, each a turn's work: the entries decoded, the roll-ups as `ofRollup` makes them. */
+async function* heldInParts<T>(held: HeldColumns, turns: Turns, ofColumn: (column: Column) => T, ofRollup: (rollup: RollupEntry) => T): AsyncGenerator<T[]> {
+  if (held.kind === 'columns') {
+    for (let from = 0; from < held.entries.length; from += DECODE_PART) {
+      yield decodeEntries(held.entries.slice(from, from + DECODE_PART)).map(ofColumn);
+      await turns.pause();
+    }
+    return;
+  }
+  for (let from = 0; from < held.rollups.length; from += DECODE_PART) {
+    yield held.rollups.slice(from, from + DECODE_PART).map(ofRollup);
     await turns.pause();
   }
-  if (held.open) yield [held.open];
+  if (held.open) yield [ofColumn(held.open)];
 }
 
-/** A column's filtered histogram, sparse: the slots that are not empty and their counts. */
-function sparseHistogram(column: Column, filter: Filter): { slots: number[]; counts: number[]; total: number } {
-  const histogram = histogramOf(column, filter);
+/** Held columns decoded a part at a time. */
+function decodedColumns(held: HeldColumns, turns: Turns): AsyncGenerator<Column[]> {
+  return heldInParts(held, turns, (column) => column, rollupColumn);
+}
+
+/** A histogram, sparse: the slots that are not empty and their counts. */
+function sparseOf(histogram: Float64Array): { slots: number[]; counts: number[]; total: number } {
   const slots: number[] = [];
   const counts: number[] = [];
   let total = 0;
@@ -226,6 +237,17 @@ function sparseHistogram(column: Column, filter: Filter): { slots: number[]; cou
     total += histogram[slot]!;
   }
   return { slots, counts, total };
+}
+
+/** A column's filtered histogram, sparse. */
+function sparseHistogram(column: Column, filter: Filter): { slots: number[]; counts: number[]; total: number } {
+  return sparseOf(histogramOf(column, filter));
+}
+
+/** One column of the JSON /api/columns answer. */
+function jsonColumn(column: Pick<Column, 'seq' | 'startMs' | 'intervalMs'>, histogram: Float64Array, unseen: number): string {
+  const { slots, counts, total } = sparseOf(histogram);
+  return JSON.stringify({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, total, slots, counts, ...(unseen > 0 ? { unseen } : {}) });
 }
 
 /**
@@ -328,7 +350,7 @@ export function createHttpApp(deps: HttpDeps): Express {
           stepMs: level.stepMs,
           capacity: level.ring.capacity,
           columns: level.ring.size,
-          bytes: level.ring.bytes,
+          bytes: level.bytes,
           fromMs: level.span()?.fromMs ?? null,
           toMs: level.span()?.toMs ?? null,
         })),
@@ -358,12 +380,18 @@ export function createHttpApp(deps: HttpDeps): Express {
     const held = (): HeldColumns => deps.history.heldAt(stepMs, q.fromMs, q.toMs);
     if (format === 'packed') {
       // Whole columns, so the page filters locally: only the series of the devices, ops and metric named.
-      const keep = (s: Column['series'][number]): boolean =>
-        (query.has('metric') ? s.metric === q.metric : true) && (!q.devices || q.devices.includes(s.device)) && (!q.ops || q.ops.includes(s.op));
+      const keep: PackedSeriesFilter = (metric, device, op) => (!query.has('metric') || metric === q.metric) && (!q.devices || q.devices.includes(device)) && (!q.ops || q.ops.includes(op));
       await heavyAnswer(res, async () => {
-        const found: Column[] = [];
-        for await (const part of decodedColumns(held(), turns)) for (const c of part) found.push({ ...c, series: c.series.filter(keep) });
-        const packed = encodePackedColumns(found, stepMs, deps.history.newestSeq);
+        const taken = held();
+        const parts: PackedRange[] = [];
+        for (const part of packedParts(taken, DECODE_PART)) {
+          parts.push(part);
+          await turns.pause();
+        }
+        // the seq read with the columns taken: one recorded while the answer is built is in neither.
+        // The join copies in one piece, longer than a turn's budget: 28-56 ms for a week's 10,000
+        // roll-ups (bench/history-answer.ts).
+        const packed = joinPackedColumns(parts, stepMs, taken.throughSeq, keep);
         res.set({ 'Cache-Control': 'no-store', 'Content-Type': PACKED_CONTENT_TYPE });
         await streamAnswer(res, [Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)], { turns });
       });
@@ -387,12 +415,12 @@ export function createHttpApp(deps: HttpDeps): Express {
     async function* parts(): AsyncGenerator<string> {
       yield `${JSON.stringify(head).slice(0, -1)},"columns":[`;
       let separator = '';
-      for await (const columns of decodedColumns(held(), turns)) {
+      const ofColumn = (column: Column): string => jsonColumn(column, histogramOf(column, filter), unseenOf(column, filter));
+      const ofRollup = (rollup: RollupEntry): string => jsonColumn(rollup, packedHistogramOf(rollup.chunk.packed(), rollup.index, filter), unseenOf(rollup, filter));
+      for await (const columns of heldInParts(held(), turns, ofColumn, ofRollup)) {
         let part = '';
         for (const column of columns) {
-          const { slots, counts, total } = sparseHistogram(column, filter);
-          const unseen = unseenOf(column, filter);
-          part += separator + JSON.stringify({ seq: column.seq, startMs: column.startMs, intervalMs: column.intervalMs, total, slots, counts, ...(unseen > 0 ? { unseen } : {}) });
+          part += separator + column;
           separator = ',';
         }
         yield part;

@@ -39,7 +39,6 @@ import {
   REFUSED_CLOSE_BASE,
   ProtocolError,
   decodeClientMessage,
-  encodePackedColumns,
   encodeServerMessage,
   type ExemplarCapture,
   type ExemplarRegion,
@@ -476,7 +475,7 @@ export class ColumnStream {
     const interval = this.source.intervalMs;
     const step = this.history.answerStep(interval, toMs - fromMs, client.backfill.stepMs, client.backfill.widthPx);
     if (step === interval) return first.seq;
-    const packed = encodePackedColumns(this.history.columnsAt(step, fromMs, toMs), step, newest.seq);
+    const packed = this.history.packedAt(step, fromMs, toMs);
     client.ws.send(packed, { binary: true }, client.written);
     return newest.seq + 1;
   }
