@@ -754,8 +754,9 @@ function packedStart(p: PackedColumns, i: number): { series: number; entry: numb
 /** Column i's histogram under a filter, summed over the series it takes, as histogramOf sums a Column's. */
 export function packedHistogramOf(p: PackedColumns, i: number, filter: Filter): Float64Array {
   const histogram = new Float64Array(SLOTS);
-  let from = packedStart(p, i).entry;
-  for (let j = packedStart(p, i).series; j < p.seriesEnd[i]!; j++) {
+  const start = packedStart(p, i);
+  let from = start.entry;
+  for (let j = start.series; j < p.seriesEnd[i]!; j++) {
     const end = p.entryEnd[j]!;
     if (takesSeries(filter, METRICS[p.metric[j]!]!, p.device[j]!, OPS[p.op[j]!]!)) for (let k = from; k < end; k++) histogram[p.slots[k]!]! += p.counts[k]!;
     from = end;
