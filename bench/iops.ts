@@ -10,17 +10,18 @@
  * above 97% and the placebo's median is within ±2% of 100% (the method shows no bias of its own at
  * that size); "missed" when the interval is all below; "undecided" otherwise.
  * kernel.bpf_stats_enabled stays as it is (0 by default: its own clock reads would be counted
- * against the tracers). An untraced run starts 2 s after the tracer before it stopped, a traced
- * one 5 s after its tracer was ready, so that each measures a tracer running (or none), not one
- * starting or stopping. Per config it also prints the tracer's CPU time and context switches per
- * second, and fio's context switches per I/O.
+ * against the tracers). An untraced run starts 2 s after the tracer before it stopped; a traced
+ * one 5 s after its tracer was ready, then --warmup S (5) of the same load, not measured, then 2 s
+ * idle, so that each measures a tracer running (or none), not one starting or stopping. Per config
+ * it also prints the tracer's CPU time (in the measured run and in its warm-up) and context
+ * switches per second, and fio's context switches per I/O.
  *
  * The load (--load): uring (default) keeps 32 reads in flight through io_uring on a loop device
  * whose file is in memory: CPU-bound, so the rate follows the CPU time each I/O takes and a
  * tracer's share shows; psync reads one at a time from a file on disk, whose rate follows this
  * VM's wake-up latency (it moved 4,227–28,749 IOPS untraced in one sitting).
  *
- *   node --import tsx bench/iops.ts [--runtime S] [--rounds N] [--load uring|psync]
+ *   node --import tsx bench/iops.ts [--runtime S] [--rounds N] [--load uring|psync] [--warmup S]
  */
 import { loadavg, tmpdir } from 'node:os';
 import { atLeast, choiceOption, heading, info, machineLine, median, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
@@ -35,6 +36,8 @@ export interface IopsOptions {
   readonly rounds: number;
   /** uring (default): CPU-bound, on a memory-backed device; psync: one I/O at a time, on a file on disk */
   readonly load: FioJob;
+  /** seconds of the same load, not measured, that a tracer runs under before its measured run (0: none) */
+  readonly warmupS: number;
 }
 
 /** Where each load's loop device keeps its file: psync's rate is wake-ups whatever the backing, and
@@ -45,6 +48,11 @@ type Config = 'untraced' | TracerKind;
 const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace', 'placebo'];
 const CONFIGS: readonly Config[] = ['untraced', ...TRACED];
 const TARGET_KEPT = 0.97;
+/** Seconds of load a tracer runs before its measured run: bpfheat's JavaScript is compiled and its
+ * start-up garbage collected over the first seconds it reads columns of a load, mostly where
+ * exemplars are decoded (~20 ms of CPU a second for ~4 s, then 2–5 ms; 1–2 ms with exemplars off),
+ * a one-off cost that a tracer left running does not pay again. */
+export const WARMUP_S = 5;
 /** how far from 100% the placebo may keep for the run to resolve the target */
 const CONTROL_TOLERANCE = 0.02;
 
@@ -56,6 +64,9 @@ interface Measured {
   readonly iops: number;
   readonly ios: number;
   readonly fioContextSwitches: number;
+  /** the tracer's user + system CPU during its warm-up under load, and its wall time (0 untraced or without one) */
+  readonly warmupCpuMs: number;
+  readonly warmupWallMs: number;
   /** the tracer's user + system CPU and context switches during the run (0 untraced) */
   readonly tracerCpuMs: number;
   readonly tracerSwitches: number;
@@ -67,6 +78,15 @@ async function measure(config: Config, devicePath: string, options: IopsOptions,
   try {
     await sleep(tracer ? STEADY_MS : SETTLE_MS);
     const usage = () => (tracer ? tracerUsage(tracer, run) : { cpuMs: 0, switches: 0 });
+    const warmup = { cpuMs: 0, wallMs: 0 };
+    if (tracer && options.warmupS > 0) {
+      const cpuBefore = usage().cpuMs;
+      const warmupStarted = performance.now();
+      await runFio(devicePath, options.warmupS, options.load);
+      warmup.wallMs = performance.now() - warmupStarted;
+      warmup.cpuMs = usage().cpuMs - cpuBefore;
+      await sleep(SETTLE_MS);
+    }
     const before = usage();
     const started = performance.now();
     const fio = await runFio(devicePath, options.runtimeS, options.load);
@@ -75,6 +95,8 @@ async function measure(config: Config, devicePath: string, options: IopsOptions,
       iops: fio.iops,
       ios: fio.ios,
       fioContextSwitches: fio.contextSwitches,
+      warmupCpuMs: warmup.cpuMs,
+      warmupWallMs: warmup.wallMs,
       tracerCpuMs: after.cpuMs - before.cpuMs,
       tracerSwitches: after.switches - before.switches,
       wallMs: performance.now() - started,
@@ -98,6 +120,7 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   setScheduler(device, 'none'); // a loop device's default
   const order = bracketedOrder(TRACED, 'untraced', options.rounds);
   say(`load: ${fioJobText(options.runtimeS, options.load)} on ${device.path} (256 MiB ${loopBacking(device)}, scheduler ${scheduler(device)}), ${options.rounds} rounds, every traced run between two untraced ones; kernel.bpf_stats_enabled=${readSysctl('kernel.bpf_stats_enabled')}`);
+  say(options.warmupS > 0 ? `each tracer runs ${options.warmupS} s of the same load, not measured, then ${SETTLE_MS / 1000} s idle, before its measured run` : 'no warm-up: a tracer is measured under the first load it sees');
   const loadBefore = loadavg()[0]!;
 
   const runs: (Run<Config> & Measured)[] = [];
@@ -117,14 +140,14 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   const interval = (config: Config) => medianInterval(ratios.get(config) ?? []);
   const quartiles = (config: Config): string => `${percent(quantile(ratios.get(config) ?? [], 0.25))}–${percent(quantile(ratios.get(config) ?? [], 0.75))}`;
   const ofMedians = (config: Config): number => median(of(config).map((r) => r.iops)) / base;
-  const perSecond = (config: Config, pick: (r: Measured) => number): number => {
+  const perSecond = (config: Config, pick: (r: Measured) => number, wall: (r: Measured) => number = (r) => r.wallMs): number => {
     const list = of(config);
-    return (list.reduce((n, r) => n + pick(r), 0) / list.reduce((n, r) => n + r.wallMs, 0)) * 1000;
+    return (list.reduce((n, r) => n + pick(r), 0) / list.reduce((n, r) => n + wall(r), 0)) * 1000;
   };
   say();
   say(
     table(
-      ['config', 'median IOPS', 'min', 'max', '÷ untraced beside it: median', '95% interval of the median', 'p25–p75', '÷ untraced (medians)', 'tracer CPU ms/s', 'tracer switches/s', 'fio switches/I/O'],
+      ['config', 'median IOPS', 'min', 'max', '÷ untraced beside it: median', '95% interval of the median', 'p25–p75', '÷ untraced (medians)', 'tracer CPU ms/s', 'in its warm-up', 'tracer switches/s', 'fio switches/I/O'],
       CONFIGS.map((c) => {
         const iops = of(c).map((r) => r.iops);
         const range = interval(c);
@@ -138,6 +161,7 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
           c === 'untraced' ? '—' : quartiles(c),
           c === 'untraced' ? '—' : percent(ofMedians(c)),
           c === 'untraced' ? '—' : perSecond(c, (r) => r.tracerCpuMs).toFixed(1),
+          c === 'untraced' || options.warmupS === 0 ? '—' : perSecond(c, (r) => r.warmupCpuMs, (r) => r.warmupWallMs).toFixed(1),
           c === 'untraced' ? '—' : Math.round(perSecond(c, (r) => r.tracerSwitches)),
           (of(c).reduce((n, r) => n + r.fioContextSwitches, 0) / of(c).reduce((n, r) => n + r.ios, 0)).toFixed(2),
         ];
@@ -167,6 +191,7 @@ if (isMain(import.meta.url)) {
       runtimeS: numberOption('runtime', 2),
       rounds: numberOption('rounds', 10),
       load: choiceOption('load', Object.keys(FIO_JOBS) as FioJob[], 'uring'),
+      warmupS: numberOption('warmup', WARMUP_S),
     });
     heading('summary');
     printFigures(figures);

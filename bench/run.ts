@@ -13,7 +13,7 @@ import { benchBpfCost } from './bpf-cost.ts';
 import { benchClientDraw } from './client-draw.ts';
 import { benchExemplars } from './exemplars.ts';
 import { benchFanout } from './fanout.ts';
-import { benchIops } from './iops.ts';
+import { benchIops, WARMUP_S } from './iops.ts';
 import { benchPrometheus } from './prometheus.ts';
 import { cleanupAll, runMain, wasInterrupted } from './lib/cleanup.ts';
 import { heading, machineLine, printFigures, say, type Figure } from './lib/report.ts';
@@ -26,7 +26,7 @@ interface Part {
 
 const PARTS: readonly Part[] = [
   { key: 'bpf', name: 'BPF cost', run: () => benchBpfCost({ runtimeS: 4, rounds: 5 }) },
-  { key: 'iops', name: 'IOPS kept', run: () => benchIops({ runtimeS: 2, rounds: 10, load: 'uring' }) },
+  { key: 'iops', name: 'IOPS kept', run: () => benchIops({ runtimeS: 2, rounds: 10, load: 'uring', warmupS: WARMUP_S }) },
   { key: 'exemplars', name: 'Exemplars kept', run: () => benchExemplars({ runtimeS: 10, rate: 200 }) },
   { key: 'fanout', name: 'Fan-out', run: () => benchFanout({ seconds: 10 }) },
   { key: 'client', name: 'Client drawing', run: () => benchClientDraw({ widthCss: 1920, heightCss: 1080, dpr: 1 }) },
