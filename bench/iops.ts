@@ -13,9 +13,9 @@
  * against the tracers). An untraced run starts 2 s after the tracer before it stopped; a traced
  * one 5 s after its tracer was ready; then every run has --warmup S (5) of the same load, not
  * measured, then 2 s idle, so that each measures a tracer running (or none), not one starting or
- * stopping, and traced and untraced runs follow the same load. Per config
- * it also prints the tracer's CPU time (in the measured run and in its warm-up) and context
- * switches per second, and fio's context switches per I/O.
+ * stopping, and traced and untraced runs follow the same load. Per config it also prints the
+ * tracer's CPU time (in the measured run and in its warm-up) and context switches per second,
+ * and fio's context switches per I/O.
  *
  * The load (--load): uring (default) keeps 32 reads in flight through io_uring on a loop device
  * whose file is in memory: CPU-bound, so the rate follows the CPU time each I/O takes and a
