@@ -24,12 +24,12 @@
  *
  *   node --import tsx bench/iops.ts [--runtime S] [--rounds N] [--load uring|psync] [--warmup S]
  */
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { atLeast, choiceOption, heading, info, machineLine, median, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, runMain } from './lib/cleanup.ts';
 import { bracketedOrder, bracketedRatios, type Run } from './lib/bracketed.ts';
 import { judgeKept, medianInterval } from './lib/judge.ts';
-import { ensureTracefs, FIO_JOBS, fioJobText, kernelBenchProblem, type FioJob, loopBacking, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
+import { ensureTracefs, FIO_JOBS, fioJobText, kernelBenchProblem, type FioJob, LOAD_BACKING, loopBacking, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
 import { SETTLE_MS, startTracer, STEADY_MS, tracerUsage, TRACER_LABELS, type TracerKind } from './lib/tracers.ts';
 
 export interface IopsOptions {
@@ -41,9 +41,6 @@ export interface IopsOptions {
   readonly warmupS: number;
 }
 
-/** Where each load's loop device keeps its file: psync's rate is wake-ups whatever the backing, and
- * uring's must not wait on the VM's disk (/dev/shm is a tmpfs). */
-const BACKING: Record<FioJob, string> = { uring: '/dev/shm', psync: tmpdir() };
 
 type Config = 'untraced' | TracerKind;
 const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace', 'placebo'];
@@ -119,7 +116,7 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
     return [atLeast(part, 'bpfheat IOPS ÷ untraced', null, '%', TARGET_KEPT * 100, `≥ ${TARGET_KEPT * 100}%`)];
   }
   ensureTracefs();
-  const device = loopDevice(256, BACKING[options.load]);
+  const device = loopDevice(256, LOAD_BACKING[options.load]);
   setScheduler(device, 'none'); // a loop device's default
   const order = bracketedOrder(TRACED, 'untraced', options.rounds);
   say(`load: ${fioJobText(options.runtimeS, options.load)} on ${device.path} (256 MiB ${loopBacking(device)}, scheduler ${scheduler(device)}), ${options.rounds} rounds, every traced run between two untraced ones; kernel.bpf_stats_enabled=${readSysctl('kernel.bpf_stats_enabled')}`);

@@ -25,7 +25,7 @@ interface Part {
 }
 
 const PARTS: readonly Part[] = [
-  { key: 'bpf', name: 'BPF cost', run: () => benchBpfCost({ runtimeS: 4, rounds: 5 }) },
+  { key: 'bpf', name: 'BPF cost', run: () => benchBpfCost({ runtimeS: 4, rounds: 5, load: 'psync' }) },
   { key: 'iops', name: 'IOPS kept', run: () => benchIops({ runtimeS: 2, rounds: 10, load: 'uring', warmupS: WARMUP_S }) },
   { key: 'exemplars', name: 'Exemplars kept', run: () => benchExemplars({ runtimeS: 10, rate: 200 }) },
   { key: 'fanout', name: 'Fan-out', run: () => benchFanout({ seconds: 10 }) },

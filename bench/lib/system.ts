@@ -109,6 +109,10 @@ export const FIO_JOBS = {
 } as const satisfies Record<string, readonly string[]>;
 export type FioJob = keyof typeof FIO_JOBS;
 
+/** Where each load's loop device keeps its file: psync's rate is wake-ups whatever the backing, and
+ * uring's must not wait on the VM's disk (/dev/shm is a tmpfs). */
+export const LOAD_BACKING: Record<FioJob, string> = { uring: '/dev/shm', psync: tmpdir() };
+
 export function fioJobText(runtimeS: number, load: FioJob): string {
   return `fio ${FIO_JOBS[load].join(' ')} --runtime=${runtimeS}`;
 }
