@@ -76,30 +76,28 @@ async function measure(config: Config, devicePath: string, options: IopsOptions,
   try {
     await sleep(tracer ? STEADY_MS : SETTLE_MS);
     const usage = () => (tracer ? tracerUsage(tracer, run) : { cpuMs: 0, switches: 0 });
-    const warmup = { cpuMs: 0, wallMs: 0 };
+    /** fio for seconds, with what the tracer took meanwhile */
+    const timedFio = async (seconds: number) => {
+      const before = usage();
+      const started = performance.now();
+      const fio = await runFio(devicePath, seconds, options.load);
+      const after = usage();
+      return { fio, cpuMs: after.cpuMs - before.cpuMs, switches: after.switches - before.switches, wallMs: performance.now() - started };
+    };
     // untraced runs too: the placebo showed traced runs 3% slower than untraced ones when only
     // they followed 5 s of load
-    if (options.warmupS > 0) {
-      const cpuBefore = usage().cpuMs;
-      const warmupStarted = performance.now();
-      await runFio(devicePath, options.warmupS, options.load);
-      warmup.wallMs = performance.now() - warmupStarted;
-      warmup.cpuMs = usage().cpuMs - cpuBefore;
-      await sleep(SETTLE_MS);
-    }
-    const before = usage();
-    const started = performance.now();
-    const fio = await runFio(devicePath, options.runtimeS, options.load);
-    const after = usage();
+    const warmup = options.warmupS > 0 ? await timedFio(options.warmupS) : null;
+    if (warmup) await sleep(SETTLE_MS);
+    const measured = await timedFio(options.runtimeS);
     return {
-      iops: fio.iops,
-      ios: fio.ios,
-      fioContextSwitches: fio.contextSwitches,
-      warmupCpuMs: warmup.cpuMs,
-      warmupWallMs: warmup.wallMs,
-      tracerCpuMs: after.cpuMs - before.cpuMs,
-      tracerSwitches: after.switches - before.switches,
-      wallMs: performance.now() - started,
+      iops: measured.fio.iops,
+      ios: measured.fio.ios,
+      fioContextSwitches: measured.fio.contextSwitches,
+      warmupCpuMs: warmup?.cpuMs ?? 0,
+      warmupWallMs: warmup?.wallMs ?? 0,
+      tracerCpuMs: measured.cpuMs,
+      tracerSwitches: measured.switches,
+      wallMs: measured.wallMs,
     };
   } finally {
     await tracer?.stop();
