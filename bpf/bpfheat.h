@@ -32,7 +32,8 @@
 #define BPFHEAT_START_ENTRIES 65536
 /* the issue-side store of the default mode: direct-mapped by the request's address */
 #define BPFHEAT_STORE_ENTRIES 65536
-/* per-CPU memory offsets learned from the block layer's per-CPU contexts, for CPUs below this */
+/* per-CPU memory offsets learned from the block layer's per-CPU contexts, and each CPU's view of the
+ * devices' statistics counters, for CPUs below this */
 #define BPFHEAT_MAX_CPUS 1024
 /* groups of the kernel's own I/O statistics (/sys/block/<dev>/stat) checked against what was seen:
  * read, write, discard (the kernel's STAT_READ, STAT_WRITE, STAT_DISCARD) */

@@ -26,6 +26,8 @@ export const RING_COLUMNS = 8;
 export const COLUMN_CELLS = 51680;
 /** the kernel keeps the cells once per CPU up to this many CPUs (slices); later CPUs share them */
 export const MAX_SLICES = 16;
+/** the kernel keeps its per-CPU view of each device's statistics for CPUs below this */
+export const MAX_CPUS = 1024;
 export const START_ENTRIES = 65536;
 export const STORE_ENTRIES = 65536;
 /** per column: completions the kernel accounted that no program saw, per [device][op] */

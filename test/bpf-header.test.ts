@@ -40,6 +40,7 @@ describe('bpf/bpfheat.h and shared/scheme.ts', () => {
     ['RING_COLUMNS', scheme.RING_COLUMNS],
     ['COLUMN_CELLS', scheme.COLUMN_CELLS],
     ['MAX_SLICES', scheme.MAX_SLICES],
+    ['MAX_CPUS', scheme.MAX_CPUS],
     ['START_ENTRIES', scheme.START_ENTRIES],
     ['STORE_ENTRIES', scheme.STORE_ENTRIES],
     ['UNSEEN_COUNTS', scheme.UNSEEN_COUNTS],

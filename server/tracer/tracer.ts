@@ -17,6 +17,7 @@ import {
   FLAGS,
   MAX_DEVICES,
   MAX_EXPONENT,
+  MAX_CPUS,
   MAX_SLICES,
   RING_COLUMNS,
   STATS,
@@ -140,10 +141,10 @@ export function preflight({ capabilities, btfPath, objectPath }: Environment): v
   }
 }
 
-/** CPUs the kernel may run: one slice of counters each, up to MAX_SLICES. */
-export function sliceCount(possibleCpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8')): number {
+/** How many CPU numbers the kernel may use (the highest possible CPU's + 1; 1 when the list is unreadable). */
+export function possibleCpuCount(possibleCpus = readFileSync('/sys/devices/system/cpu/possible', 'utf8')): number {
   const last = Math.max(...possibleCpus.trim().split(',').map((range) => Number(range.split('-').at(-1))));
-  return Number.isInteger(last) && last >= 0 ? Math.min(last + 1, MAX_SLICES) : 1;
+  return Number.isInteger(last) && last >= 0 ? last + 1 : 1;
 }
 
 function configBytes(clock: ColumnClock, mode: TracerMode, slices: number): Uint8Array {
@@ -233,7 +234,9 @@ export class Tracer {
     const missing = missingKernelFeature(readFileSync(btfPath), mode);
     if (missing) throw new UserError(missing);
     const clock = makeClock(intervalMs, process.hrtime.bigint(), BigInt(Date.now()) * 1_000_000n);
-    const slices = sliceCount();
+    const cpus = possibleCpuCount();
+    /* one slice of counters per CPU, up to MAX_SLICES */
+    const slices = Math.min(cpus, MAX_SLICES);
     let obj: bpf.BpfObject;
     try {
       obj = bpf.openObject(objectPath);
@@ -251,6 +254,7 @@ export class Tracer {
       }
       bpf.setInitialValue(rodata, configBytes(clock, mode, slices));
       bpf.setMaxEntries(bpf.findMap(obj, 'cells'), slices * RING_COLUMNS * COLUMN_CELLS);
+      bpf.setMaxEntries(bpf.findMap(obj, 'devices_on_cpus'), Math.min(cpus, MAX_CPUS) * MAX_DEVICES);
       const loaded = programsLoadedFor(mode);
       for (const name of ALL_PROGRAMS) bpf.setAutoload(bpf.findProgram(obj, name), loaded.includes(name));
       bpf.loadObject(obj);
