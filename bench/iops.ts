@@ -23,9 +23,13 @@
  * VM's wake-up latency (it moved 4,227–28,749 IOPS untraced in one sitting).
  *
  *   node --import tsx bench/iops.ts [--runtime S] [--rounds N] [--load uring|psync] [--warmup S]
+ *                                   [--tracers bpfheat,bpfheat-no-exemplars,bpfheat-start-map,bpftrace,placebo]
+ *
+ * --tracers runs only those (bpfheat and the placebo always): more rounds of the judged pair in the
+ * same time narrow the interval of its median.
  */
 import { loadavg } from 'node:os';
-import { atLeast, choiceOption, heading, info, machineLine, median, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
+import { atLeast, choiceOption, choicesOption, heading, info, machineLine, median, numberOption, printFigures, quantile, say, sleep, table, type Figure } from './lib/report.ts';
 import { isMain, runMain } from './lib/cleanup.ts';
 import { bracketedOrder, bracketedRatios, type Run } from './lib/bracketed.ts';
 import { judgeKept, medianInterval } from './lib/judge.ts';
@@ -39,12 +43,14 @@ export interface IopsOptions {
   readonly load: FioJob;
   /** seconds of the same load, not measured, before every measured run, traced or not (0: none) */
   readonly warmupS: number;
+  /** the tracers run (all when not given); bpfheat, which is judged, and the placebo, its control, always are */
+  readonly tracers?: readonly TracerKind[];
 }
 
 
 type Config = 'untraced' | TracerKind;
 const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace', 'placebo'];
-const CONFIGS: readonly Config[] = ['untraced', ...TRACED];
+const FIGURE_NAMES = { 'bpfheat-no-exemplars': 'bpfheat --exemplars off', 'bpfheat-start-map': 'bpfheat --start-map', bpftrace: 'bpftrace' } as const;
 const TARGET_KEPT = 0.97;
 /** Seconds of load before every measured run, traced or not: bpfheat's JavaScript is compiled and its
  * start-up garbage collected over the first seconds it reads columns of a load, mostly where
@@ -108,7 +114,8 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   heading(`I/O throughput kept (fio IOPS, traced ÷ untraced), --load ${options.load}`);
   const part = `IOPS kept, --load ${options.load}`; // every figure names the load it was measured under
   say(`machine: ${machineLine()}`);
-  const problem = kernelBenchProblem(['fio', 'bpftrace']);
+  const traced = TRACED.filter((t) => t === 'bpfheat' || t === 'placebo' || (options.tracers ?? TRACED).includes(t));
+  const problem = kernelBenchProblem(traced.includes('bpftrace') ? ['fio', 'bpftrace'] : ['fio']);
   if (problem) {
     say(`skipped: ${problem}`);
     return [atLeast(part, 'bpfheat IOPS ÷ untraced', null, '%', TARGET_KEPT * 100, `≥ ${TARGET_KEPT * 100}%`)];
@@ -116,7 +123,7 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   ensureTracefs();
   const device = loopDevice(256, LOAD_BACKING[options.load]);
   setScheduler(device, 'none'); // a loop device's default
-  const order = bracketedOrder(TRACED, 'untraced', options.rounds);
+  const order = bracketedOrder(traced, 'untraced', options.rounds);
   say(`load: ${fioJobText(options.runtimeS, options.load)} on ${device.path} (256 MiB ${loopBacking(device)}, scheduler ${scheduler(device)}), ${options.rounds} rounds, every traced run between two untraced ones; kernel.bpf_stats_enabled=${readSysctl('kernel.bpf_stats_enabled')}`);
   say(options.warmupS > 0 ? `every run, traced or not, is preceded by ${options.warmupS} s of the same load, not measured, then ${SETTLE_MS / 1000} s idle` : 'no warm-up: a tracer is measured under the first load it sees');
   const loadBefore = loadavg()[0]!;
@@ -146,7 +153,7 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
   say(
     table(
       ['config', 'median IOPS', 'min', 'max', '÷ untraced beside it: median', '95% interval of the median', 'p25–p75', '÷ untraced (medians)', 'tracer CPU ms/s', 'in its warm-up', 'tracer switches/s', 'fio switches/I/O'],
-      CONFIGS.map((c) => {
+      (['untraced', ...traced] as const).map((c) => {
         const iops = of(c).map((r) => r.iops);
         const range = interval(c);
         return [
@@ -177,9 +184,9 @@ export async function benchIops(options: IopsOptions): Promise<Figure[]> {
     { ...kept, met: judged.verdict === 'undecided' ? null : judged.verdict === 'met', note: `${judged.verdict}: ${judged.why}` },
     info(part, 'placebo (A/A control) IOPS ÷ untraced beside it: the run\'s resolution', bracketed('placebo') * 100, '%', 1, `quartiles ${quartiles('placebo')}`),
     info(part, 'bpfheat IOPS ÷ untraced (ratio of medians)', ofMedians('bpfheat') * 100, '%', 1),
-    info(part, 'bpfheat --exemplars off IOPS ÷ untraced beside it', bracketed('bpfheat-no-exemplars') * 100, '%', 1),
-    info(part, 'bpfheat --start-map IOPS ÷ untraced beside it', bracketed('bpfheat-start-map') * 100, '%', 1),
-    info(part, 'bpftrace IOPS ÷ untraced beside it', bracketed('bpftrace') * 100, '%', 1),
+    ...(['bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace'] as const)
+      .filter((t) => traced.includes(t))
+      .map((t) => info(part, `${FIGURE_NAMES[t]} IOPS ÷ untraced beside it`, bracketed(t) * 100, '%', 1)),
   ];
 }
 
@@ -190,6 +197,7 @@ if (isMain(import.meta.url)) {
       rounds: numberOption('rounds', 10),
       load: choiceOption('load', Object.keys(FIO_JOBS) as FioJob[], 'uring'),
       warmupS: numberOption('warmup', WARMUP_S),
+      tracers: choicesOption('tracers', TRACED, TRACED),
     });
     heading('summary');
     printFigures(figures);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { OptionError } from './cleanup.ts';
-import { choiceOption, numberOption } from './report.ts';
+import { choiceOption, choicesOption, numberOption } from './report.ts';
 
 describe('benchmark options', () => {
   it.each([
@@ -32,7 +32,20 @@ describe('benchmark options', () => {
   });
 
   it.each([
+    [['--tracers', 'bpftrace'], ['bpftrace']],
+    [['--tracers=bpftrace,placebo'], ['bpftrace', 'placebo']],
+    [[], ['bpfheat', 'bpftrace', 'placebo']],
+  ])('choicesOption reads %j', (argv, expected) => {
+    expect(choicesOption('tracers', ['bpfheat', 'bpftrace', 'placebo'], ['bpfheat', 'bpftrace', 'placebo'], argv)).toEqual(expected);
+  });
+
+  it('choicesOption refuses a word it does not take, naming the ones it does', () => {
+    expect(() => choicesOption('tracers', ['bpfheat', 'placebo'], [], ['--tracers', 'bpfheat,perf'])).toThrow(new OptionError('--tracers takes a comma-separated list of bpfheat, placebo, got "perf"'));
+  });
+
+  it.each([
     [['--load', 'aio'], 'bench: --load takes psync or uring, got "aio"\n'],
+    [['--tracers', 'perf'], 'bench: --tracers takes a comma-separated list of bpfheat, bpfheat-no-exemplars, bpfheat-start-map, bpftrace, placebo, got "perf"\n'],
     [['--runtime', 'fast'], 'bench: --runtime needs a number ≥ 0, got "fast"\n'],
   ])('bench:iops %j says one line, no stack, and exits 2', async (argv, said) => {
     const iops = fileURLToPath(new URL('../iops.ts', import.meta.url));

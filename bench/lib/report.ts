@@ -152,6 +152,17 @@ export function choiceOption<C extends string>(name: string, choices: readonly C
   return choice;
 }
 
+/** A command-line option `--name A,B` (or `--name=A,B`) that takes any of the given words, comma-separated. */
+export function choicesOption<C extends string>(name: string, choices: readonly C[], fallback: readonly C[], argv: readonly string[] = process.argv.slice(2)): C[] {
+  const text = optionText(name, argv);
+  if (text === undefined) return [...fallback];
+  return text.split(',').map((word) => {
+    const choice = choices.find((c) => c === word);
+    if (choice === undefined) throw new OptionError(`--${name} takes a comma-separated list of ${choices.join(', ')}, got "${word}"`);
+    return choice;
+  });
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
