@@ -182,6 +182,8 @@ export class Tracer {
   private readonly deviceIds: BigUint64Array;
   /** the cells map's fd, for reading counters through the syscall path instead of mmap */
   readonly cellsFd: number;
+  /** the fd of the kernel program's [cpu][device] view of each device's statistics, for tests of the check for unseen completions */
+  readonly devicesOnCpusFd: number;
   private names: DeviceInfo[] = [];
   /** what each device is stacked on, read at open while still root */
   private readonly stacking = stackingTable();
@@ -204,6 +206,7 @@ export class Tracer {
   ) {
     try {
       this.cellsFd = bpf.mapFd(bpf.findMap(obj, 'cells'));
+      this.devicesOnCpusFd = bpf.mapFd(bpf.findMap(obj, 'devices_on_cpus'));
       this.cellWords = new Uint32Array(this.map('cells', slices * RING_COLUMNS * COLUMN_CELLS * 8));
       this.tags = new BigUint64Array(this.map('column_tags', RING_COLUMNS * 8));
       this.stats = new BigUint64Array(this.map('stats', STAT_COUNT * 8));
