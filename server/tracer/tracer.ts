@@ -238,7 +238,7 @@ export class Tracer {
     if (missing) throw new UserError(missing);
     const clock = makeClock(intervalMs, process.hrtime.bigint(), BigInt(Date.now()) * 1_000_000n);
     const cpus = possibleCpuCount();
-    /* one slice of counters per CPU, up to MAX_SLICES */
+    // one slice of counters per CPU, up to MAX_SLICES
     const slices = Math.min(cpus, MAX_SLICES);
     let obj: bpf.BpfObject;
     try {
