@@ -63,13 +63,15 @@ export function createLoopDevice(sizeMiB = 64, under = tmpdir()): LoopDevice {
   };
 }
 
-/** count direct 4 KiB requests with dd: each one is exactly one request on a loop device. */
-export function directIo(device: LoopDevice, op: 'write' | 'read', count: number, blockSize = 4096): void {
+/** count direct 4 KiB requests with dd: each one is exactly one request on a loop device. With
+ * onCpu, dd runs on that CPU alone, and the loop device's worker it wakes tends to run there too. */
+export function directIo(device: LoopDevice, op: 'write' | 'read', count: number, onCpu?: number): void {
   const args =
     op === 'write'
-      ? ['if=/dev/zero', `of=${device.path}`, `bs=${blockSize}`, `count=${count}`, 'oflag=direct']
-      : [`if=${device.path}`, 'of=/dev/null', `bs=${blockSize}`, `count=${count}`, 'iflag=direct'];
-  execFileSync('dd', args, { stdio: 'ignore' });
+      ? ['if=/dev/zero', `of=${device.path}`, 'bs=4096', `count=${count}`, 'oflag=direct']
+      : [`if=${device.path}`, 'of=/dev/null', 'bs=4096', `count=${count}`, 'iflag=direct'];
+  if (onCpu === undefined) execFileSync('dd', args, { stdio: 'ignore' });
+  else execFileSync('taskset', ['--cpu-list', String(onCpu), 'dd', ...args], { stdio: 'ignore' });
 }
 
 /** count 4 KiB writes with O_DIRECT and O_DSYNC: on a loop device (a volatile write cache, no FUA)

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf } from '../shared/buckets.ts';
 import { SLOTS } from '../shared/scheme.ts';
-import { HISTOGRAM_NAMES, PROTOBUF_CONTENT_TYPE, UNSEEN_NAME } from '../server/formats/exposition.ts';
+import { HISTOGRAM_NAMES, PROTOBUF_CONTENT_TYPE, UNCOUNTED_NAME, UNSEEN_NAME } from '../server/formats/exposition.ts';
 import { createLoopDevice, directIo, fioRandrw, kernelSkipReason, unseenAllowed, type LoopDevice } from './kernel.ts';
 import { decodeNativeHistograms, eventually, type DecodedHistogram } from './prometheus-harness.ts';
 import { serve, type Served } from './server-harness.ts';
@@ -31,14 +31,20 @@ describe.skipIf(skip !== null)(`/metrics of the live tracer${skip ? ` (skipped: 
     served = await serve(['--exporter', '--port', '0', '--interval', '250']);
     directIo(loop, 'write', WRITES);
     directIo(loop, 'read', READS);
-    const exposition = await eventually('the loop device\'s I/O in /metrics', async () => {
+    let seen = 'no answer';
+    const exposition = await eventually(`the loop device's I/O in /metrics (${WRITES + READS} on ${loop.name})`, async () => {
       const answer = await fetch(`${served.base}/metrics`, { headers: { Accept: PROTOBUF_CONTENT_TYPE } });
       const decoded = decodeNativeHistograms(new Uint8Array(await answer.arrayBuffer()));
       const mine = <T extends { labels: Record<string, string> }>(list: T[]) => list.filter((x) => x.labels.device === loop.name);
       const counted = mine(decoded.histograms).filter((h) => h.name === HISTOGRAM_NAMES.latency).reduce((sum, h) => sum + h.sampleCount, 0);
       const missed = mine(decoded.counters).filter((c) => c.name === UNSEEN_NAME).reduce((sum, c) => sum + c.value, 0);
+      const uncounted = decoded.counters.filter((c) => c.name === UNCOUNTED_NAME && c.value > 0).map((c) => `${c.labels.reason} ${c.value}`);
+      const devices = [...new Set(decoded.histograms.map((h) => h.labels.device))];
+      seen = `counted ${counted}, unseen ${missed}; uncounted on every device: ${uncounted.join(', ') || 'none'}; devices: ${devices.join(' ')}`;
       return counted + missed >= WRITES + READS ? { histograms: mine(decoded.histograms), unseen: mine(decoded.counters).filter((c) => c.name === UNSEEN_NAME) } : null;
-    }, 30_000);
+    }, 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}; the last answer: ${seen}`);
+    });
     histograms = exposition.histograms;
     unseen = (op) => exposition.unseen.find((c) => c.labels.op === op)?.value ?? 0;
   }, 120_000);

@@ -186,6 +186,7 @@ function counterFamily(name: string, help: string, samples: readonly CounterSamp
 const DROPPED_HELP = 'Outlier I/Os counted in the histograms whose exemplar the tracer could not send (rate cap or full ring)';
 export const UNSEEN_NAME = 'bpfheat_io_unseen_total';
 const UNSEEN_HELP = 'Block requests the kernel accounted in /sys/block/<dev>/stat that no tracer program saw, so in no histogram';
+export const UNCOUNTED_NAME = 'bpfheat_tracer_uncounted_total';
 const UNCOUNTED_HELP = 'Block requests the tracer could not count or time, by reason (see bpfheat --self-stats)';
 const BUILD_HELP = 'bpfheat version and source; always 1';
 const START_NAME = 'bpfheat_start_time_seconds';
@@ -198,7 +199,7 @@ export function encodeProtobuf(exposition: Exposition): Uint8Array {
     ...histogramFamilies(exposition),
     counterFamily('bpfheat_exemplars_dropped_total', DROPPED_HELP, exposition.droppedExemplars, exposition.timestampMs),
     counterFamily(UNSEEN_NAME, UNSEEN_HELP, exposition.unseen, exposition.timestampMs),
-    ...(exposition.uncounted ? [counterFamily('bpfheat_tracer_uncounted_total', UNCOUNTED_HELP, exposition.uncounted, null)] : []),
+    ...(exposition.uncounted ? [counterFamily(UNCOUNTED_NAME, UNCOUNTED_HELP, exposition.uncounted, null)] : []),
     { name: 'bpfheat_build_info', help: BUILD_HELP, type: METRIC_TYPE.GAUGE, metric: [{ label: labelPairs(exposition.buildInfo), gauge: { value: 1 } }] },
     // stamped as the histograms are, so it is read at the same (data) time; before the first
     // column there is no stamp (and no histogram): a sample at the scrape's time would be newer
@@ -255,7 +256,7 @@ export function encodeText(exposition: Exposition): string {
   const counters: [string, string, readonly CounterSample[], string][] = [
     ['bpfheat_exemplars_dropped_total', DROPPED_HELP, exposition.droppedExemplars, stamp],
     [UNSEEN_NAME, UNSEEN_HELP, exposition.unseen, stamp],
-    ['bpfheat_tracer_uncounted_total', UNCOUNTED_HELP, exposition.uncounted ?? [], ''],
+    [UNCOUNTED_NAME, UNCOUNTED_HELP, exposition.uncounted ?? [], ''],
   ];
   for (const [name, help, samples, sampleStamp] of counters) {
     if (samples.length === 0) continue;
