@@ -64,7 +64,7 @@ export function createLoopDevice(sizeMiB = 64, under = tmpdir()): LoopDevice {
 }
 
 /** count direct 4 KiB requests with dd: each one is exactly one request on a loop device. With
- * onCpu, dd runs on that CPU alone, and the loop device's worker it wakes tends to run there too. */
+ * onCpu, dd runs on that CPU alone (a loop device on a file in memory completes its requests there too). */
 export function directIo(device: LoopDevice, op: 'write' | 'read', count: number, onCpu?: number): void {
   const args =
     op === 'write'
