@@ -4,10 +4,14 @@
  * minimal map-based libbpf program (the floor), one after the other in the same run, under the
  * same fio job on a loop device this benchmark makes.
  *
- *   node --import tsx bench/bpf-cost.ts [--runtime S] [--rounds N] [--load psync|uring]
+ *   node --import tsx bench/bpf-cost.ts [--runtime S] [--rounds N] [--load psync|uring] [--warmup S]
  *
- * Each tool is started, and 2 s after it is ready (SETTLE_MS) its programs' counters are read (from /proc/PID/fdinfo: only that
- * process's programs, whoever else traces), fio runs, the counters are read again. The order of
+ * Each tool is started; 2 s after it is ready (SETTLE_MS) it sees --warmup S (5) of the same load,
+ * not measured, and 2 s later its programs' counters are read (from /proc/PID/fdinfo: only that
+ * process's programs, whoever else traces), fio runs, the counters are read again. Without the
+ * warm-up bpfheat was measured while its JavaScript compiled under the first load it saw (its
+ * process took 14–24 ms of CPU a second in the measured runs, against ~3 once warm), which also
+ * left the caches its programs use colder than a tracer left running finds them. The order of
  * the tools rotates every round. Run with the loop device's default scheduler (none: no
  * block_rq_insert) and with mq-deadline (insert then issue; bpfheat's default mode has one
  * block_io_start program either way). ns per I/O = run time on that side / run count of the
@@ -38,13 +42,15 @@ import {
   LOAD_BACKING,
   type ProgramCounters,
 } from './lib/system.ts';
-import { medianRound, perIo, SETTLE_MS, startTracer, tracerUsage, TRACER_LABELS, type PerIo, type TracerKind } from './lib/tracers.ts';
+import { medianRound, perIo, SETTLE_MS, startTracer, tracerUsage, TRACER_LABELS, WARMUP_S, type PerIo, type TracerKind } from './lib/tracers.ts';
 
 export interface BpfCostOptions {
   /** seconds of fio per tool and round (after a 0.5 s ramp) */
   readonly runtimeS: number;
   readonly rounds: number;
   readonly load: FioJob;
+  /** seconds of the same load before each measured run, not measured (0: none) */
+  readonly warmupS: number;
 }
 
 const TOOLS: readonly TracerKind[] = ['bpfheat', 'bpfheat-start-map', 'bpfheat-no-exemplars', 'bpftrace', 'minimal'];
@@ -94,6 +100,7 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
   setSysctl('kernel.bpf_stats_enabled', '1');
   const device = loopDevice(256, LOAD_BACKING[options.load]);
   say(`load: ${fioJobText(options.runtimeS, options.load)} on ${device.path} (256 MiB ${loopBacking(device)}), ${options.rounds} rounds, tools in rotating order`);
+  say(options.warmupS > 0 ? `every measured run is preceded by ${options.warmupS} s of the same load, not measured, then ${SETTLE_MS / 1000} s idle` : 'no warm-up: each tool is measured under the first load it sees');
 
   const results = new Map<string, Measured>();
   const schedulers = SCHEDULERS.filter((s) => schedulerAvailable(device, s));
@@ -105,6 +112,10 @@ export async function benchBpfCost(options: BpfCostOptions): Promise<Figure[]> {
         const tracer = await startTracer(tool);
         try {
           await sleep(SETTLE_MS);
+          if (options.warmupS > 0) {
+            await runFio(device.path, options.warmupS, options.load);
+            await sleep(SETTLE_MS);
+          }
           const run = `${sched} round ${round + 1}`;
           const before = programsOf(tracer.pid);
           const cpuBefore = tracerUsage(tracer, run).cpuMs;
@@ -212,6 +223,7 @@ if (isMain(import.meta.url)) {
       runtimeS: numberOption('runtime', 4),
       rounds: numberOption('rounds', 5),
       load: choiceOption('load', Object.keys(FIO_JOBS) as FioJob[], 'psync'),
+      warmupS: numberOption('warmup', WARMUP_S),
     });
     heading('summary');
     printFigures(figures);

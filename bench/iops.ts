@@ -34,7 +34,7 @@ import { isMain, runMain } from './lib/cleanup.ts';
 import { bracketedOrder, bracketedRatios, type Run } from './lib/bracketed.ts';
 import { judgeKept, medianInterval } from './lib/judge.ts';
 import { ensureTracefs, FIO_JOBS, fioJobText, kernelBenchProblem, type FioJob, LOAD_BACKING, loopBacking, loopDevice, readSysctl, runFio, scheduler, setScheduler } from './lib/system.ts';
-import { SETTLE_MS, startTracer, STEADY_MS, tracerUsage, TRACER_LABELS, type TracerKind } from './lib/tracers.ts';
+import { SETTLE_MS, startTracer, STEADY_MS, tracerUsage, TRACER_LABELS, WARMUP_S, type TracerKind } from './lib/tracers.ts';
 
 export interface IopsOptions {
   readonly runtimeS: number;
@@ -52,11 +52,6 @@ type Config = 'untraced' | TracerKind;
 const TRACED: readonly TracerKind[] = ['bpfheat', 'bpfheat-no-exemplars', 'bpfheat-start-map', 'bpftrace', 'placebo'];
 const FIGURE_NAMES = { 'bpfheat-no-exemplars': 'bpfheat --exemplars off', 'bpfheat-start-map': 'bpfheat --start-map', bpftrace: 'bpftrace' } as const;
 const TARGET_KEPT = 0.97;
-/** Seconds of load before every measured run, traced or not: bpfheat's JavaScript is compiled and its
- * start-up garbage collected over the first seconds it reads columns of a load, mostly where
- * exemplars are decoded (~20 ms of CPU a second for ~4 s, then 2–5 ms; 1–2 ms with exemplars off),
- * a one-off cost that a tracer left running does not pay again. */
-export const WARMUP_S = 5;
 /** how far from 100% the placebo may keep for the run to resolve the target */
 const CONTROL_TOLERANCE = 0.02;
 

@@ -13,10 +13,11 @@ import { benchBpfCost } from './bpf-cost.ts';
 import { benchClientDraw } from './client-draw.ts';
 import { benchExemplars } from './exemplars.ts';
 import { benchFanout } from './fanout.ts';
-import { benchIops, WARMUP_S } from './iops.ts';
+import { benchIops } from './iops.ts';
 import { benchPrometheus } from './prometheus.ts';
 import { cleanupAll, runMain, wasInterrupted } from './lib/cleanup.ts';
 import { heading, machineLine, printFigures, say, type Figure } from './lib/report.ts';
+import { WARMUP_S } from './lib/tracers.ts';
 
 interface Part {
   readonly key: string;
@@ -25,7 +26,7 @@ interface Part {
 }
 
 const PARTS: readonly Part[] = [
-  { key: 'bpf', name: 'BPF cost', run: () => benchBpfCost({ runtimeS: 4, rounds: 5, load: 'psync' }) },
+  { key: 'bpf', name: 'BPF cost', run: () => benchBpfCost({ runtimeS: 4, rounds: 5, load: 'psync', warmupS: WARMUP_S }) },
   { key: 'iops', name: 'IOPS kept', run: () => benchIops({ runtimeS: 2, rounds: 10, load: 'uring', warmupS: WARMUP_S }) },
   { key: 'exemplars', name: 'Exemplars kept', run: () => benchExemplars({ runtimeS: 10, rate: 200 }) },
   { key: 'fanout', name: 'Fan-out', run: () => benchFanout({ seconds: 10 }) },

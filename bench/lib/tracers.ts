@@ -40,6 +40,12 @@ export const SETTLE_MS = 2000;
  * collected) and ~10 ms after that. */
 export const STEADY_MS = 5000;
 
+/** Seconds of load before every measured run, traced or not: bpfheat's JavaScript is compiled and its
+ * start-up garbage collected over the first seconds it reads columns of a load, mostly where
+ * exemplars are decoded (~20 ms of CPU a second for ~4 s, then 2–5 ms; 1–2 ms with exemplars off),
+ * a one-off cost that a tracer left running does not pay again. */
+export const WARMUP_S = 5;
+
 export function startTracer(kind: TracerKind): Promise<Tool> {
   switch (kind) {
     case 'bpfheat':
