@@ -10,7 +10,7 @@
  * not measured, and 2 s later its programs' counters are read (from /proc/PID/fdinfo: only that
  * process's programs, whoever else traces), fio runs, the counters are read again. Without the
  * warm-up bpfheat was measured while its JavaScript compiled under the first load it saw (its
- * process took 14–24 ms of CPU a second in the measured runs, against ~3 once warm), which also
+ * process took 14–24 ms of CPU a second in the measured runs, 5–7 after it), which also
  * left the caches its programs use colder than a tracer left running finds them. The order of
  * the tools rotates every round. Run with the loop device's default scheduler (none: no
  * block_rq_insert) and with mq-deadline (insert then issue; bpfheat's default mode has one
