@@ -2,16 +2,16 @@
  * --import through the real bpfheat command: a generated trace with known latencies lands in the
  * buckets the bucket math predicts; bad lines are named; empty and binary files are clear errors.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { floorBound, slotBounds, slotOf } from '../shared/buckets.ts';
 import { jsonl, runBpfheat, type JsonColumn } from './cli.ts';
+import { tempDir } from './temp-dirs.ts';
 
 
 
-const dir = mkdtempSync(join(tmpdir(), 'bpfheat-import-'));
+const dir = tempDir('bpfheat-import-');
 
 function file(name: string, content: string | Buffer): string {
   const path = join(dir, name);

@@ -3,13 +3,13 @@
  * bpfheat traces and records with a threshold of 0; the replay prints what the live run printed,
  * and every write is in the recording, as a count and as an exemplar (or a counted drop).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording, type Recording } from '../server/formats/recording.ts';
 import { createLoopDevice, directIo, kernelSkipReason, unseenIn, type LoopDevice } from './kernel.ts';
 import { runBpfheat, startBpfheat, type Result } from './cli.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const skip = kernelSkipReason();
 const WRITES = 300;
@@ -32,7 +32,7 @@ describe.skipIf(skip !== null)(`recording the live tracer${skip ? ` (skipped: ${
 
   beforeAll(async () => {
     loop = createLoopDevice();
-    path = join(mkdtempSync(join(tmpdir(), 'bpfheat-live-')), 'live.bpfheat.jsonl');
+    path = join(tempDir('bpfheat-live-'), 'live.bpfheat.jsonl');
     const running = startBpfheat(['--jsonl', '--device', loop.name, '--op', 'write', '--interval', '250', '--threshold', '0', '--exemplar-rate', '100000', '--record', path]);
     try {
       await running.firstLine;

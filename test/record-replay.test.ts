@@ -2,14 +2,14 @@
  * --record and --replay through the real bpfheat command: a recorded session replays to the
  * same --jsonl output, a recording killed with SIGKILL loads, and the example recording plays.
  */
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRecording } from '../server/formats/recording.ts';
 import { DEMO_COLUMNS, demoRecording } from '../examples/make-demo.ts';
 import { jsonl, runBpfheat, startBpfheat, type JsonColumn } from './cli.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const DEMO = fileURLToPath(new URL('../examples/demo.bpfheat.jsonl', import.meta.url));
 
@@ -21,7 +21,7 @@ function withoutSource(column: JsonColumn): Omit<JsonColumn, 'source'> {
   return rest;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'bpfheat-record-'));
+const dir = tempDir('bpfheat-record-');
 
 describe('record a synthetic session, then replay it', () => {
   const recording = join(dir, 'session.bpfheat.jsonl');

@@ -3,11 +3,9 @@
  * non-zero exit, never a stack trace.
  */
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToExit, serve, type Exit } from './server-harness.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const SYNTH = ['--source', 'synthetic', '--interval', '100'];
 
@@ -50,7 +48,7 @@ describe('starting the dashboard fails clearly', () => {
   });
 
   it('when the client bundle is missing, naming the command that builds it', async () => {
-    const empty = mkdtempSync(join(tmpdir(), 'bpfheat-nodist-'));
+    const empty = tempDir('bpfheat-nodist-');
     oneLine(await runToExit([...SYNTH, '--port', '0'], { BPFHEAT_CLIENT_DIR: empty }), /npm run build:client/);
   });
 

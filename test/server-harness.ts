@@ -5,18 +5,18 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { decodeServerMessage, type ServerMessage } from '../shared/protocol.ts';
+import { tempDir } from './temp-dirs.ts';
 
 export const BIN = fileURLToPath(new URL('../bin/bpfheat.js', import.meta.url));
 
 /** A directory that looks like vite's dist/: index.html and one hashed asset. */
 export function fakeClientDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bpfheat-dist-'));
+  const dir = tempDir('bpfheat-dist-');
   writeFileSync(join(dir, 'index.html'), '<!doctype html><html><head><title>bpfheat</title><script type="module" src="/assets/app-test.js"></script></head><body><div id="root"></div></body></html>\n');
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'assets', 'app-test.js'), 'console.log("bpfheat test bundle");\n');

@@ -2,8 +2,7 @@
  * `bpfheat snapshot` against the dashboard server: for the same data and range, the file it
  * writes equals what GET /api/snapshot.svg returns, byte for byte.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +10,11 @@ import { decodePackedColumns, encodePackedColumns, packedColumnAt } from '../sha
 import { rollUp } from '../shared/rollup.ts';
 import { runBpfheat } from './cli.ts';
 import { serve, type Served } from './server-harness.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const DEMO = fileURLToPath(new URL('../examples/demo.bpfheat.jsonl', import.meta.url));
 const DEMO_START_MS = 1_764_076_800_000;
-const dir = mkdtempSync(join(tmpdir(), 'bpfheat-snapshot-'));
+const dir = tempDir('bpfheat-snapshot-');
 
 /** The flags of `bpfheat snapshot` that stand for a query of /api/snapshot.svg. */
 function flagsOf(query: Record<string, string | string[]>): string[] {

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SLOTS } from '../../shared/scheme.ts';
 import { UserError } from '../base/errors.ts';
 import { parseRecording } from '../formats/recording.ts';
 import { DEVICES, EXEMPLAR, column, sampleText } from '../../test/recording-fixtures.ts';
+import { tempDir } from '../../test/temp-dirs.ts';
 import { recordSource } from './record.ts';
 import type { ColumnSink, Source } from './source.ts';
 
@@ -28,7 +28,7 @@ function fakeSource(): Source & { sink: ColumnSink | null; stopped: boolean } {
 }
 
 function tempFile(name = 'rec.jsonl'): string {
-  return join(mkdtempSync(join(tmpdir(), 'bpfheat-rec-')), name);
+  return join(tempDir('bpfheat-rec-'), name);
 }
 
 describe('recordSource', () => {

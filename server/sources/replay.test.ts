@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Column, DeviceInfo } from '../../shared/column.ts';
 import type { Exemplar } from '../../shared/exemplar.ts';
+import { tempDir } from '../../test/temp-dirs.ts';
 import { UserError } from '../base/errors.ts';
 import { columnLine, endLine, exemplarLine, headerLine, type RecordedEvent } from '../formats/recording.ts';
 import { MAX_LINE_BYTES, readLines } from './lines.ts';
@@ -102,7 +103,7 @@ describe('createPlayback', () => {
 });
 
 function tempFile(content: string | Buffer, name = 'rec.jsonl'): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'bpfheat-replay-')), name);
+  const path = join(tempDir('bpfheat-replay-'), name);
   writeFileSync(path, content);
   return path;
 }
@@ -146,7 +147,7 @@ describe('createReplaySource', () => {
     ['trace text', '1 2\n', /is not a bpfheat recording/],
     ['a device, which would never end', '/dev/zero', /\/dev\/zero is a device, not a file \(--replay\): give a file, a pipe, or - for standard input/],
   ])('refuses %s with one line', async (_what, content, message) => {
-    const path = content === null ? join(tmpdir(), 'nope.jsonl') : content === 'dir' ? mkdtempSync(join(tmpdir(), 'bpfheat-dir-')) : content === '/dev/zero' ? content : tempFile(content);
+    const path = content === null ? join(tmpdir(), 'nope.jsonl') : content === 'dir' ? tempDir('bpfheat-dir-') : content === '/dev/zero' ? content : tempFile(content);
     await expect(createReplaySource({ path, speed: 0 })).rejects.toThrow(UserError);
     await expect(createReplaySource({ path, speed: 0 })).rejects.toThrow(message);
   });
