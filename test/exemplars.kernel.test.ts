@@ -4,8 +4,7 @@
  * one of its requests is either an exemplar or counted as dropped.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slotOf } from '../shared/buckets.ts';
@@ -15,6 +14,7 @@ import { readableAt } from '../server/tracer/clock.ts';
 import { Tracer } from '../server/tracer/tracer.ts';
 import { createLoopDevice, kernelSkipReason, unseenIn, type LoopDevice } from './kernel.ts';
 import { startBpfheat } from './cli.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const skip = kernelSkipReason();
 const PROGRAM = 'bpfheat-probe';
@@ -64,7 +64,6 @@ const unseenOn = (traced: Traced) => unseenIn(traced.columns, traced.deviceId);
 
 describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let loop: LoopDevice;
-  let dir: string;
   let program: string;
   let generous: Traced;
   let capped: Traced;
@@ -72,8 +71,7 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
 
   beforeAll(async () => {
     loop = createLoopDevice();
-    dir = mkdtempSync(join(tmpdir(), 'bpfheat-exemplar-'));
-    program = join(dir, PROGRAM);
+    program = join(tempDir('bpfheat-exemplar-'), PROGRAM);
     copyFileSync('/usr/bin/dd', program);
     chmodSync(program, 0o755);
     generous = await trace(loop, program, 400, 100_000);
@@ -85,7 +83,6 @@ describe.skipIf(skip !== null)(`exemplars on a loop device${skip ? ` (skipped: $
 
   afterAll(() => {
     loop?.remove();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('names the issuing program and its pid', () => {

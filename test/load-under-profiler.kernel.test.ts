@@ -4,13 +4,12 @@
  * load blocks SIGPROF for its duration (server/tracer/libbpf.ts loadObject) and unblocks it after.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { Tracer } from '../server/tracer/tracer.ts';
 import { BIN, type Result } from './cli.ts';
 import { kernelSkipReason } from './kernel.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const skip = kernelSkipReason();
 const SIGPROF = 27;
@@ -31,8 +30,7 @@ function blockedSignals(): bigint {
 }
 
 describe.skipIf(skip !== null)(`loading under a CPU profiler${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  const profileDir = mkdtempSync(join(tmpdir(), 'bpfheat-cpu-prof-'));
-  afterAll(() => rmSync(profileDir, { recursive: true, force: true }));
+  const profileDir = tempDir('bpfheat-cpu-prof-');
 
   it('bpfheat --jsonl under node --cpu-prof attaches, prints columns and writes its profiles', async () => {
     const result = await runProfiled(profileDir);

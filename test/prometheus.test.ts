@@ -11,9 +11,6 @@
  * buckets, each the exact count at or below its bound.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketList, histogramOf, histogramTotal, type Column } from '../shared/column.ts';
@@ -22,6 +19,7 @@ import { SLOTS, type Metric } from '../shared/scheme.ts';
 import { CLASSIC_BOUNDS } from '../server/formats/exposition.ts';
 import { queryRangeParams } from '../server/sources/prometheus.ts';
 import { eventually, freePort, prometheusSkipReason, recordedColumns, startPrometheus, writeRecording, type RunningPrometheus } from './prometheus-harness.ts';
+import { tempDir } from './temp-dirs.ts';
 import { BIN, serve, type Served } from './server-harness.ts';
 import { allElements, parseXml } from './xml.ts';
 
@@ -64,7 +62,7 @@ describe.skipIf(skip !== null)('two hosts through Prometheus native histograms',
   let upSinceMs: number;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bpfheat-prom-test-'));
+    dir = tempDir('bpfheat-prom-test-');
     // A minute in the past: the data's own time, which the exporters stamp on every sample.
     firstStartMs = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS - 60_000;
     hostA = recordedColumns(1, firstStartMs, INTERVAL_MS, COLUMNS);
@@ -96,7 +94,6 @@ describe.skipIf(skip !== null)('two hosts through Prometheus native histograms',
   afterAll(async () => {
     await prometheus?.stop();
     for (const s of served) await s.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('kept both targets up through busy and empty columns and an idle device', async () => {
@@ -204,7 +201,7 @@ describe.skipIf(skip !== null)('hosts whose exporter restarts, beside one that d
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bpfheat-prom-restart-'));
+    dir = tempDir('bpfheat-prom-restart-');
     firstStartMs = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS - 60_000;
     hostC = recordedColumns(3, firstStartMs, INTERVAL_MS, COLUMNS);
     hostD = recordedColumns(4, firstStartMs, INTERVAL_MS, COLUMNS);
@@ -220,7 +217,6 @@ describe.skipIf(skip !== null)('hosts whose exporter restarts, beside one that d
   afterAll(async () => {
     await prometheus?.stop();
     for (const s of running) await s.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it.each([
@@ -270,7 +266,7 @@ describe.skipIf(skip !== null)('the text format, scraped by a Prometheus without
   let columns: Column[];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bpfheat-prom-text-'));
+    dir = tempDir('bpfheat-prom-text-');
     columns = recordedColumns(3, Math.floor(Date.now() / 1000) * 1000 - 30_000, INTERVAL_MS, 3);
     served = await serve(['--exporter', '--replay', writeRecording(dir, 'db-c', columns), '--speed', '0', '--port', '0']);
     prometheus = await startPrometheus([{ address: `127.0.0.1:${served.port}` }], { nativeHistograms: false });
@@ -279,7 +275,6 @@ describe.skipIf(skip !== null)('the text format, scraped by a Prometheus without
   afterAll(async () => {
     await prometheus?.stop();
     await served?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('stores a classic bucket at every power of two holding exactly the counts at or below it', async () => {

@@ -6,12 +6,13 @@
  * "Non-loopback" is tested honestly: the server binds 0.0.0.0 (every address of the machine) and
  * the test reaches it through 127.0.0.1, which the binding includes. No traffic leaves the host.
  */
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Recorder, rawGet, serve, type Served } from './server-harness.ts';
+import { tempDir } from './temp-dirs.ts';
 
 const SYNTH = ['--source', 'synthetic', '--port', '0', '--interval', '50', '--history', '600'];
 
@@ -164,13 +165,7 @@ describe('bound to another loopback address', () => {
 
 describe('the token kept off the command line', () => {
   const token = 'a-token-read-from-a-file-0123';
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'bpfheat-token-'));
-  });
-  afterAll(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = tempDir('bpfheat-token-');
 
   const check = async (served: Served): Promise<void> => {
     expect(served.token).toBe(token);
